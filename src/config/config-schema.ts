@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { parseMemorySize } from './memory-size.js';
+
+const hostList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+  z.array(z.string().min(1)).min(1, 'give at least one host'),
+);
+
+const booleanLike = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const lowered = value.trim().toLowerCase();
+  if (['true', 'yes', 'on', '1'].includes(lowered)) return true;
+  if (['false', 'no', 'off', '0'].includes(lowered)) return false;
+  return value;
+}, z.boolean());
+
+const positiveInt = z.coerce.number().int('must be a whole number').positive('must be greater than 0');
+
+const memorySize = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const bytes = parseMemorySize(value);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a memory size; use e.g. 2g, 2048m or a byte count` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+export const CONSISTENCY_LEVELS = ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
+
+export const sourceSchema = z
+  .object({
+    /** Cassandra nodes to contact first, as host or host:port. */
+    contactPoints: hostList.default(['127.0.0.1']),
+    /** Default CQL port for contact points given without one. */
+    port: positiveInt.max(65535).default(9042),
+    /** Data center whose replicas are read; the driver refuses to guess it. */
+    localDataCenter: z.string().min(1).default('datacenter1'),
+    keyspace: z.string().min(1, 'name the Cassandra keyspace to read'),
+    table: z.string().min(1, 'name the Cassandra table to read'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** LOCAL_QUORUM by default: a read that survives one replica down and never sees a half-written value. */
+    consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
+    /** Rows per page of a range scan. */
+    fetchSize: positiveInt.max(100_000).default(5000),
+    /** Target bytes per token split, as the Spark connector's split.size_in_mb. */
+    splitSizeMb: positiveInt.default(64),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    /** YSQL/PostgreSQL nodes as host or host:port. */
+    hosts: hostList.default(['127.0.0.1:5432']),
+    port: positiveInt.max(65535).default(5432),
+    database: z.string().min(1).default('postgres'),
+    user: z.string().min(1).default('postgres'),
+    password: z.string().optional(),
+    schema: z.string().min(1).default('public'),
+    /** Target table; the source table's name when omitted. */
+    table: z.string().min(1).optional(),
+    /** Spread task connections evenly over all nodes (seed: yugabyte.loadBalanceHosts). */
+    loadBalance: booleanLike.default(true),
+    /** Most c2y connections one target node may hold at once. */
+    maxConnectionsPerNode: positiveInt.optional(),
+    /** Create the target table from the source schema when it does not exist. */
+    createTable: booleanLike.default(true),
+    /** Schema holding c2y's run and checkpoint tables. */
+    checkpointSchema: z.string().min(1).default('c2y'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    source: sourceSchema,
+    target: targetSchema.default(targetSchema.parse({})),
+    /** Requested partitions (seed: spark.default.parallelism); effective = min(this, token splits). */
+    parallelism: positiveInt.max(10_000).default(16),
+    /** Worker processes (seed: spark.executor.instances). */
+    executors: positiveInt.max(256).default(2),
+    /** Concurrent tasks per executor (seed: spark.executor.cores). */
+    cores: positiveInt.max(256).default(4),
+    /** Heap limit of each executor in bytes (seed: spark.executor.memory); accepts 2g, 2048m. */
+    executorMemory: memorySize.default(1024 ** 3),
+    /** Rows held between reader and writer of one task: the memory bound (seed: yugabyte.copyBufferSize). */
+    copyBufferSize: positiveInt.default(10_000),
+    /** Rows per COPY transaction, committed with the checkpoint (seed: yugabyte.copyFlushEvery). */
+    copyFlushEvery: positiveInt.default(50_000),
+    /** Attempts per split before it is marked failed. */
+    maxRetries: z.coerce.number().int().min(0).max(100).default(5),
+    /** First retry delay in milliseconds; doubles each attempt. */
+    retryBackoffMs: z.coerce.number().int().min(0).max(600_000).default(1000),
+    /** Folder that holds one sub-folder per run (report, log). */
+    runDir: z.string().min(1).default('./c2y-runs'),
+  })
+  .strict();
+
+export type C2yConfig = z.infer<typeof configSchema>;
+export type SourceConfig = C2yConfig['source'];
+export type TargetConfig = C2yConfig['target'];
+export type RawConfig = z.input<typeof configSchema>;
+
+/** Every settable leaf key, for env and flag mapping and for "unknown key" messages. */
+export const CONFIG_KEYS: readonly string[] = [
+  ...Object.keys(sourceSchema.shape).map((key) => `source.${key}`),
+  ...Object.keys(targetSchema.shape).map((key) => `target.${key}`),
+  ...Object.keys(configSchema.shape).filter((key) => key !== 'source' && key !== 'target'),
+];
+
+/** Keys whose values never leave the process in logs, reports or errors. */
+export const SECRET_KEYS: readonly string[] = ['source.password', 'target.password'];

@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { C2yError } from '../errors/index.js';
+import { ensureCassandraJars } from './cassandra-jars.js';
+import { JDK17_FLAGS, LOGBACK_XML, initialTokens, renderCassandraYaml } from './cassandra-yaml.js';
+import { isAlive, lastLines, livePid, stopProcess } from './process-control.js';
+import { isPortOpen, sleep } from './tcp-probe.js';
+import { cacheRoot, cassandraNodeDir } from './testbed-paths.js';
+
+export const CQL_PORT = 9042;
+export const STORAGE_PORT = 7000;
+/** How many nodes the ring was first created with; tokens depend on it. */
+const RING_FILE = (): string => join(cacheRoot(), 'testbed', 'cassandra', 'ring-size');
+
+export function nodeAddress(node: number): string {
+  return `127.0.0.${node}`;
+}
+
+export interface NodeStatus {
+  readonly node: number;
+  readonly address: string;
+  readonly pid: number | undefined;
+  readonly cqlOpen: boolean;
+  readonly logFile: string;
+}
+
+export interface StartOptions {
+  readonly nodes: number;
+  readonly heap?: string;
+  readonly timeoutMs?: number;
+  readonly log: (line: string) => void;
+}
+
+export interface StartResult {
+  readonly started: number[];
+  readonly reused: number[];
+  readonly seconds: number;
+}
+
+function nodeFiles(node: number): { dir: string; pidFile: string; logFile: string; yaml: string } {
+  const dir = cassandraNodeDir(node);
+  return { dir, pidFile: join(dir, 'cassandra.pid'), logFile: join(dir, 'cassandra.log'), yaml: join(dir, 'cassandra.yaml') };
+}
+
+/** Existing nodes' data belongs to a ring of a fixed size; a different size needs a wipe. */
+function ringSize(): number | undefined {
+  const file = RING_FILE();
+  if (!existsSync(file)) return undefined;
+  const size = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(size) && size > 0 ? size : undefined;
+}
+
+export async function cassandraStatus(maxNodes = 3): Promise<NodeStatus[]> {
+  const statuses: NodeStatus[] = [];
+  for (let node = 1; node <= maxNodes; node++) {
+    const files = nodeFiles(node);
+    if (!existsSync(files.dir)) continue;
+    const pid = livePid(files.pidFile);
+    statuses.push({ node, address: nodeAddress(node), pid, cqlOpen: pid !== undefined && (await isPortOpen(nodeAddress(node), CQL_PORT)), logFile: files.logFile });
+  }
+  return statuses;
+}
+
+/** Starts (or reuses) nodes 1..n one after another and waits until each answers CQL. */
+export async function startCassandra(options: StartOptions): Promise<StartResult> {
+  const began = Date.now();
+  const jars = await ensureCassandraJars(options.log);
+  const previous = ringSize();
+  if (previous !== undefined && previous !== options.nodes) {
+    const running = (await cassandraStatus(3)).filter((s) => s.pid !== undefined);
+    if (running.length > 0) {
+      throw new C2yError('PORT_IN_USE', `a ${previous}-node test ring is running; cannot start a ${options.nodes}-node ring beside it`, {
+        hint: 'run `c2y testbed cassandra stop` first (add --wipe to start the new ring empty)',
+      });
+    }
+    options.log(`the stored ring had ${previous} nodes; wiping it for a ${options.nodes}-node ring`);
+    await wipeCassandra();
+  }
+  mkdirSync(join(cacheRoot(), 'testbed', 'cassandra'), { recursive: true });
+  writeFileSync(RING_FILE(), String(options.nodes));
+
+  const tokens = initialTokens(options.nodes);
+  const started: number[] = [];
+  const reused: number[] = [];
+  for (let node = 1; node <= options.nodes; node++) {
+    const files = nodeFiles(node);
+    const pid = livePid(files.pidFile);
+    if (pid !== undefined) {
+      await waitForCql(node, pid, options.timeoutMs ?? 180_000, files.logFile);
+      reused.push(node);
+      continue;
+    }
+    const address = nodeAddress(node);
+    for (const port of [CQL_PORT, STORAGE_PORT]) {
+      if (await isPortOpen(address, port, 300)) {
+        throw new C2yError('PORT_IN_USE', `${address}:${port} is already taken by a process c2y did not start`, {
+          hint: `stop whatever listens there (ss -ltnp 'sport = :${port}') or use that Cassandra directly`,
+          context: { address, port },
+        });
+      }
+    }
+    for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(files.dir, sub), { recursive: true });
+    writeFileSync(files.yaml, renderCassandraYaml({
+      address, seeds: `${nodeAddress(1)}:${STORAGE_PORT}`, initialToken: tokens[node - 1] ?? 0n,
+      dir: files.dir, nativePort: CQL_PORT, storagePort: STORAGE_PORT,
+    }));
+    writeFileSync(join(files.dir, 'logback.xml'), LOGBACK_XML);
+    const nodeStarted = Date.now();
+    const child = launchNode(files, jars.libDir, options.heap ?? '1g');
+    options.log(`node ${node} (${address}) starting, pid ${child}, log ${files.logFile}`);
+    await waitForCql(node, child, options.timeoutMs ?? 180_000, files.logFile);
+    options.log(`node ${node} answers CQL on ${address}:${CQL_PORT} after ${((Date.now() - nodeStarted) / 1000).toFixed(1)} s`);
+    started.push(node);
+  }
+  return { started, reused, seconds: (Date.now() - began) / 1000 };
+}
+
+function launchNode(files: ReturnType<typeof nodeFiles>, libDir: string, heap: string): number {
+  const logFd = openSync(files.logFile, 'a');
+  const args = [
+    `-Xms${heap === '1g' ? '512m' : heap}`, `-Xmx${heap}`, '-Xss512k', '-XX:+ExitOnOutOfMemoryError',
+    ...JDK17_FLAGS,
+    `-javaagent:${join(libDir, findJamm(libDir))}`,
+    `-Dcassandra.config=file://${files.yaml}`,
+    '-Dcassandra-foreground=yes',
+    `-Dcassandra.storagedir=${files.dir}`,
+    `-Dcassandra.logdir=${files.dir}`,
+    `-Dlogback.configurationFile=file://${join(files.dir, 'logback.xml')}`,
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.ring_delay_ms=1000',
+    '-Dcassandra.size_recorder_interval=30',
+    '-Djava.net.preferIPv4Stack=true',
+    '-cp', `${libDir}/*`,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+  const child = spawn('java', args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  if (child.pid === undefined) throw new C2yError('JAVA_MISSING', 'could not start java', { hint: 'install a JDK 17 and put java on PATH' });
+  child.unref();
+  writeFileSync(files.pidFile, String(child.pid));
+  return child.pid;
+}
+
+function findJamm(libDir: string): string {
+  const jamm = readdirSync(libDir).find((name) => /^jamm-.*\.jar$/.test(name));
+  if (!jamm) throw new C2yError('CACHE_INCOMPLETE', `no jamm jar in ${libDir}`, { hint: `delete ${libDir} and start again to re-download` });
+  return jamm;
+}
+
+async function waitForCql(node: number, pid: number, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new C2yError('NODE_EXITED', `Cassandra node ${node} exited during startup. Last log lines:\n${lastLines(logFile, 15)}`, {
+        hint: `read ${logFile}; a wrong yaml key or a port in use are the usual causes`,
+      });
+    }
+    if (await isPortOpen(nodeAddress(node), CQL_PORT)) return;
+    await sleep(500);
+  }
+  throw new C2yError('NODE_START_TIMEOUT', `Cassandra node ${node} did not answer CQL within ${timeoutMs / 1000} s. Last log lines:\n${lastLines(logFile, 15)}`, {
+    hint: 'the node is left running; check the log, then `c2y testbed cassandra stop` and start again',
+    retryable: true,
+  });
+}
+
+export async function stopCassandra(log: (line: string) => void, graceMs = 30_000): Promise<void> {
+  const statuses = await cassandraStatus(3);
+  await Promise.all(statuses.map(async (status) => {
+    if (status.pid === undefined) return;
+    const how = await stopProcess(status.pid, graceMs);
+    log(`node ${status.node} ${how}`);
+  }));
+}
+
+/** kill -9 of one node: the fault tests' way of losing a replica. */
+export function killCassandraNode(node: number): number {
+  const pid = livePid(nodeFiles(node).pidFile);
+  if (pid === undefined) throw new C2yError('NODE_NOT_RUNNING', `Cassandra node ${node} is not running`, { hint: '`c2y testbed cassandra status` lists the nodes' });
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+export async function wipeCassandra(): Promise<void> {
+  rmSync(join(cacheRoot(), 'testbed', 'cassandra'), { recursive: true, force: true });
+}

@@ -51,6 +51,8 @@ read_request_timeout: 20000ms
 range_request_timeout: 30000ms
 write_request_timeout: 10000ms
 request_timeout: 30000ms
+batch_size_warn_threshold: 64KiB
+batch_size_fail_threshold: 640KiB
 `;
 }
 

@@ -2,3 +2,9 @@ export { startCassandra, stopCassandra, cassandraStatus, killCassandraNode, wipe
 export type { NodeStatus, StartResult } from './cassandra-cluster.js';
 export { ensureCassandraJars } from './cassandra-jars.js';
 export { initialTokens } from './cassandra-yaml.js';
+export { startPostgres, stopPostgres, restartPostgres, postgresRunning, testbedPgPort, TESTBED_PG_ADDRESSES } from './postgres-instance.js';
+export { loadTestData } from './data/load-data.js';
+export type { LoadOptions, LoadResult } from './data/load-data.js';
+export { eventsRow, eventsDdl, EVENTS_COLUMNS, EVENTS_ROWS_PER_PARTITION } from './data/events-table.js';
+export { typesZooRow, typesZooDdl, zooCounter, zooReadBack, ZOO_ROWS_PER_PARTITION } from './data/types-zoo.js';
+export type { ZooRow } from './data/types-zoo.js';

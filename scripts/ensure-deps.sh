@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs npm dependencies when missing or older than the lock file, then builds. Shared by demo, test and bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npx tsc -p tsconfig.json

@@ -1,0 +1,1 @@
+export { canonicalValue } from './canonical-value.js';

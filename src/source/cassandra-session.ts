@@ -1,0 +1,52 @@
+import cassandra from 'cassandra-driver';
+import type { SourceConfig } from '../config/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+
+export type CassandraClient = cassandra.Client;
+
+/** Maps and sets arrive as Map/Set and 64-bit integers as bigint, so no value is coerced through a JS number. */
+const EXACT_ENCODING = { map: Map, set: Set, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
+
+function splitHostPort(contactPoint: string, defaultPort: number): string {
+  return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;
+}
+
+export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & {
+  readonly keyspace?: string;
+};
+
+export function consistencyCode(name: SourceConfig['consistency']): number {
+  const camel = name.toLowerCase().replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase());
+  const code = (cassandra.types.consistencies as unknown as Record<string, number | undefined>)[camel];
+  if (code === undefined) throw new C2yError('CONFIG_INVALID', `unknown consistency level ${name}`, { hint: 'use LOCAL_QUORUM, QUORUM, ONE, …' });
+  return code;
+}
+
+/** Connects, or throws SOURCE_UNREACHABLE naming every contact point and what each said. */
+export async function openCassandra(options: SessionOptions): Promise<CassandraClient> {
+  const client = new cassandra.Client({
+    contactPoints: options.contactPoints.map((point) => splitHostPort(point, options.port)),
+    localDataCenter: options.localDataCenter,
+    ...(options.keyspace ? { keyspace: options.keyspace } : {}),
+    ...(options.username !== undefined
+      ? { credentials: { username: options.username, password: options.password ?? '' } }
+      : {}),
+    encoding: EXACT_ENCODING,
+    queryOptions: { consistency: consistencyCode(options.consistency), fetchSize: options.fetchSize, prepare: true },
+    socketOptions: { connectTimeout: 10_000, readTimeout: 60_000 },
+    pooling: { warmup: true },
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.shutdown().catch(() => undefined);
+    const inner = error instanceof cassandra.errors.NoHostAvailableError
+      ? Object.entries(error.innerErrors as Record<string, unknown>).map(([host, cause]) => `${host}: ${messageOf(cause)}`).join('; ')
+      : messageOf(error);
+    throw new C2yError('SOURCE_UNREACHABLE', `cannot connect to Cassandra at ${options.contactPoints.join(', ')}: ${inner}`, {
+      hint: 'check source.contactPoints, source.port and source.localDataCenter, and that the nodes are up',
+      retryable: true,
+    });
+  }
+  return client;
+}

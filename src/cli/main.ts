@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isC2yError } from '../errors/index.js';
+import { migrateCommand } from './migrate-command.js';
 import { testbedCommand } from './testbed-command.js';
 
 const EXIT_INTERRUPTED = 130;
@@ -9,6 +10,7 @@ async function main(argv: string[]): Promise<number> {
     .description('Migrate Apache Cassandra tables into YugabyteDB YSQL or PostgreSQL, exactly once, with parallel COPY streams')
     .version('0.1.0')
     .exitOverride();
+  program.addCommand(migrateCommand());
   program.addCommand(testbedCommand());
   try {
     await program.parseAsync(argv);

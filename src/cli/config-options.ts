@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { C2yError } from '../errors/index.js';
+
+/** Flags that set config keys directly; everything else goes through --set key=value. */
+const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]> = [
+  ['--contact-points <list>', 'source.contactPoints', 'Cassandra nodes, host[:port],…'],
+  ['--keyspace <name>', 'source.keyspace', 'source keyspace'],
+  ['--table <name>', 'source.table', 'source table'],
+  ['--consistency <level>', 'source.consistency', 'read consistency (default LOCAL_QUORUM)'],
+  ['--split-size-mb <n>', 'source.splitSizeMb', 'target bytes per token split'],
+  ['--target-hosts <list>', 'target.hosts', 'YSQL/PostgreSQL nodes, host[:port],…'],
+  ['--database <name>', 'target.database', 'target database'],
+  ['--target-user <name>', 'target.user', 'target user'],
+  ['--target-schema <name>', 'target.schema', 'target schema'],
+  ['--target-table <name>', 'target.table', 'target table (default: source table)'],
+  ['--parallelism <n>', 'parallelism', 'requested partitions (spark.default.parallelism)'],
+  ['--executors <n>', 'executors', 'worker processes (spark.executor.instances)'],
+  ['--cores <n>', 'cores', 'concurrent tasks per executor (spark.executor.cores)'],
+  ['--executor-memory <size>', 'executorMemory', 'heap per executor, e.g. 2g (spark.executor.memory)'],
+  ['--copy-buffer-size <n>', 'copyBufferSize', 'rows held between reader and writer per task'],
+  ['--copy-flush-every <n>', 'copyFlushEvery', 'rows per COPY transaction'],
+  ['--run-dir <path>', 'runDir', 'folder for run folders'],
+];
+
+const attributeOf = (flag: string): string => (flag.split(' ')[0] as string).replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+export function addConfigOptions(command: Command): Command {
+  command
+    .option('--config <file>', 'YAML config file')
+    .option('--properties <file>', 'Spark-style .properties file (seed keys accepted)')
+    .option('--set <key=value>', 'any config key, repeatable', (value: string, previous: string[] = []) => [...previous, value]);
+  for (const [flag, , description] of SHORTCUTS) command.option(flag, description);
+  return command;
+}
+
+/** Flags > env (C2Y_*) > properties > YAML file > defaults. Passwords come from file or env, never a flag. */
+export function configFromOptions(options: Record<string, unknown>): LoadedConfig {
+  const flags: Record<string, string> = {};
+  for (const [flag, key] of SHORTCUTS) {
+    const value = options[attributeOf(flag)];
+    if (typeof value === 'string') flags[key] = value;
+  }
+  for (const pair of (options['set'] as string[] | undefined) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new C2yError('CONFIG_INVALID', `--set expects key=value, got "${pair}"`, { hint: 'e.g. --set target.maxConnectionsPerNode=20' });
+    const key = pair.slice(0, at);
+    if (key.endsWith('password')) {
+      throw new C2yError('CONFIG_INVALID', `passwords are not accepted on the command line (${key})`, { hint: `put it in the config file or the ${key === 'source.password' ? 'C2Y_SOURCE_PASSWORD' : 'C2Y_TARGET_PASSWORD'} environment variable` });
+    }
+    flags[key] = pair.slice(at + 1);
+  }
+  return loadConfig({
+    file: options['config'] as string | undefined,
+    properties: options['properties'] as string | undefined,
+    env: process.env,
+    flags,
+  });
+}

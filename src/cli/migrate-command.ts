@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import { C2yError } from '../errors/index.js';
+import { renderReport } from '../observe/index.js';
+import { migrate } from '../run/index.js';
+import { addConfigOptions, configFromOptions } from './config-options.js';
+
+/** The resume command a user can copy: their own arguments, without --restart, plus --resume <run>. */
+export function resumeCommandFor(argv: readonly string[], runId: string): string {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--restart' || arg === '--json') continue;
+    if (arg === '--resume') {
+      if (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('--')) i++;
+      continue;
+    }
+    args.push(/[\s"'$]/.test(arg) ? `'${arg.replace(/'/g, "'\\''")}'` : arg);
+  }
+  return `c2y ${args.join(' ')} --resume ${runId}`;
+}
+
+export function migrateCommand(): Command {
+  const command = new Command('migrate').description('copy one Cassandra table into YSQL/PostgreSQL: token splits → executors × cores → one COPY stream each');
+  addConfigOptions(command)
+    .option('--resume [runId]', 'continue a run (the newest unfinished one of this table when no id is given)')
+    .option('--restart', 'empty the target table and start a new run')
+    .option('--json', 'print the report as JSON on stdout')
+    .action(async (options: Record<string, unknown>) => {
+      const loaded = configFromOptions(options);
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onInterrupt = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nc2y: interrupting: cancelling in-flight COPYs (Ctrl-C again to quit at once)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onInterrupt);
+      process.on('SIGTERM', onInterrupt);
+      const argv = process.argv.slice(2);
+      try {
+        const { report, runFolder } = await migrate({
+          loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true,
+          resumeCommand: (runId) => resumeCommandFor(argv, runId), tty: process.stderr.isTTY === true, json: options['json'] === true,
+          signal: controller.signal,
+        });
+        if (options['json'] === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n`);
+        if (report.status === 'interrupted') {
+          throw new C2yError('INTERRUPTED', `run ${report.runId} interrupted; committed work is kept, open transactions were rolled back`, { hint: report.resumeCommand ?? '' });
+        }
+        if (report.status === 'failed') {
+          throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
+        }
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        process.off('SIGTERM', onInterrupt);
+      }
+    });
+  return command;
+}

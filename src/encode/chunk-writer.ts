@@ -1,0 +1,52 @@
+/** One growable buffer per COPY chunk, grown by 1.5× like pg-protocol's writer; no per-value concatenation. */
+export class ChunkWriter {
+  private buffer: Buffer;
+  private offset = 0;
+
+  constructor(initialSize = 256 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialSize);
+  }
+
+  get length(): number {
+    return this.offset;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.offset + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length;
+    while (size < needed) size = Math.ceil(size * 1.5);
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.offset);
+    this.buffer = grown;
+  }
+
+  byte(code: number): void {
+    this.ensure(1);
+    this.buffer[this.offset++] = code;
+  }
+
+  /** Text known to be ASCII (numbers, uuids, dates): one byte per char. */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    this.offset += this.buffer.write(text, this.offset, 'latin1');
+  }
+
+  utf8(text: string): void {
+    this.ensure(text.length * 3);
+    this.offset += this.buffer.write(text, this.offset, 'utf8');
+  }
+
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.buffer, this.offset);
+    this.offset += bytes.length;
+  }
+
+  /** The bytes written so far, copied out, and the writer reset for the next chunk. */
+  take(): Buffer {
+    const out = Buffer.from(this.buffer.subarray(0, this.offset));
+    this.offset = 0;
+    return out;
+  }
+}

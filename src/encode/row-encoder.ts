@@ -1,0 +1,73 @@
+import { pgTypeOf, type CqlType, type SourceTable } from '../schema/index.js';
+import type { ChunkWriter } from './chunk-writer.js';
+import { ValueEncodeError } from './encode-error.js';
+import { SCALAR_TEXT, arrayText, jsonText, jsonValue, type ValueText } from './value-text.js';
+
+type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const NULL_MARKER = Buffer.from('\\N');
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** COPY text format: backslash, newline, carriage return and tab are the only bytes that need escaping. */
+export function copyEscape(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\n\r\t]/g, (char) => ESCAPES[char] as string) : text;
+}
+
+/** Scalars whose text is plain ASCII with no COPY specials: written without a scan. */
+const ASCII_SAFE = new Set(['bigint', 'counter', 'int', 'smallint', 'tinyint', 'varint', 'decimal', 'float', 'double', 'boolean', 'date', 'timestamp', 'duration', 'uuid', 'timeuuid', 'inet']);
+
+/** PostgreSQL time keeps microseconds: more digits would round 23:59:59.9999999 up to 24:00:00. */
+const timeText: ValueText = (value) => {
+  const text = String(value);
+  const dot = text.indexOf('.');
+  return dot < 0 ? text : text.slice(0, dot + 7);
+};
+
+function textEncoder(column: string, toText: ValueText, asciiSafe: boolean): ColumnEncoder {
+  if (asciiSafe) return (value, out) => out.ascii(toText(value));
+  return (value, out) => {
+    const text = toText(value);
+    if (text.includes('\0')) throw new ValueEncodeError(column, 'contains U+0000, which PostgreSQL text cannot hold');
+    out.utf8(copyEscape(text));
+  };
+}
+
+function columnEncoder(column: string, type: CqlType): ColumnEncoder {
+  const shape = pgTypeOf(type).shape;
+  if (type.kind === 'scalar') {
+    const toText = type.name === 'time' ? timeText : SCALAR_TEXT[type.name];
+    return textEncoder(column, toText, ASCII_SAFE.has(type.name) || type.name === 'time');
+  }
+  if (shape === 'array' && (type.kind === 'list' || type.kind === 'set' || type.kind === 'vector') && type.element.kind === 'scalar') {
+    const element = type.element.name === 'time' ? timeText : SCALAR_TEXT[type.element.name];
+    return textEncoder(column, arrayText(element), false);
+  }
+  return textEncoder(column, (value) => jsonText(jsonValue(type, value)), false);
+}
+
+export interface RowEncoder {
+  /** Appends one COPY text line for a scanned row ([token, ...columns]). */
+  encode(row: readonly unknown[], out: ChunkWriter): void;
+  readonly columnCount: number;
+}
+
+/** Picks one encoder per column once; the per-row loop only calls them. */
+export function createRowEncoder(table: SourceTable): RowEncoder {
+  const encoders = table.columns.map((column) => columnEncoder(column.name, column.type));
+  const count = encoders.length;
+  return {
+    columnCount: count,
+    encode(row, out) {
+      for (let index = 0; index < count; index++) {
+        if (index > 0) out.byte(TAB);
+        const value = row[index + 1];
+        if (value === null || value === undefined) out.raw(NULL_MARKER);
+        else (encoders[index] as ColumnEncoder)(value, out);
+      }
+      out.byte(NEWLINE);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Logger } from './logger.js';
+import type { RunStats } from './run-stats.js';
+
+export interface ProgressOptions {
+  readonly stats: RunStats;
+  readonly estimatedRows: number;
+  /** A TTY gets a redrawn bar; anything else gets a structured log line every intervalMs. */
+  readonly tty: boolean;
+  readonly logger: Logger;
+  readonly write?: (text: string) => void;
+  readonly intervalMs?: number;
+}
+
+const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export interface ProgressSnapshot {
+  readonly rows: number;
+  readonly estimatedRows: number;
+  readonly rate: number;
+  readonly etaSeconds: number;
+  readonly splitsDone: number;
+  readonly splitsRunning: number;
+  readonly splitsFailed: number;
+  readonly splitsTotal: number;
+  readonly retries: number;
+}
+
+export function progressSnapshot(stats: RunStats, estimatedRows: number): ProgressSnapshot {
+  const rows = stats.rowsBefore + stats.rowsCommitted;
+  const rate = stats.currentRate();
+  const total = Math.max(estimatedRows, rows);
+  return {
+    rows, estimatedRows: total, rate, etaSeconds: rate > 0 ? (total - rows) / rate : Number.POSITIVE_INFINITY,
+    splitsDone: stats.countSplits('done'), splitsRunning: stats.countSplits('running') + stats.countSplits('retrying'),
+    splitsFailed: stats.countSplits('failed'), splitsTotal: stats.splits.size, retries: stats.retries,
+  };
+}
+
+export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
+  const fraction = snapshot.estimatedRows > 0 ? Math.min(1, snapshot.rows / snapshot.estimatedRows) : 0;
+  const filled = Math.round(fraction * width);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}`;
+}
+
+/** Starts drawing; returns a function that draws the last frame and stops. */
+export function startProgress(options: ProgressOptions): () => void {
+  const write = options.write ?? ((text: string) => process.stderr.write(text));
+  const draw = (final: boolean): void => {
+    const snapshot = progressSnapshot(options.stats, options.estimatedRows);
+    if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
+    else {
+      options.logger.info('progress', {
+        rows: snapshot.rows, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
+        etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null,
+        splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries,
+      });
+    }
+  };
+  const timer = setInterval(() => draw(false), options.intervalMs ?? (options.tty ? 250 : 5000));
+  return () => {
+    clearInterval(timer);
+    draw(true);
+  };
+}

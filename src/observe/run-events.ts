@@ -1,0 +1,19 @@
+/** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
+export type RunEvent =
+  | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
+  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly lastToken: string | null; readonly executor: number }
+  | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }
+  | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string }
+  | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string }
+  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number }
+  | { readonly type: 'executor-exited'; readonly executor: number; readonly code: number | null; readonly signal: string | null; readonly expected: boolean };
+
+export type RunListener = (event: RunEvent) => void;
+
+/** A task error as it crosses process boundaries. */
+export interface TaskErrorJson {
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string | undefined;
+  readonly retryable: boolean;
+}

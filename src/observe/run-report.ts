@@ -1,0 +1,80 @@
+import { formatBytes } from '../config/index.js';
+import type { RunStats } from './run-stats.js';
+
+export interface RunReport {
+  readonly runId: string;
+  readonly status: 'finished' | 'failed' | 'interrupted';
+  readonly source: string;
+  readonly target: string;
+  readonly targetServer: string;
+  readonly resumed: boolean;
+  readonly rows: number;
+  readonly rowsTotal: number;
+  readonly estimatedRows: number;
+  readonly durationSeconds: number;
+  readonly rowsPerSecond: number;
+  readonly bytes: number;
+  readonly commits: number;
+  readonly splits: {
+    readonly requested: number;
+    readonly token: number;
+    readonly effective: number;
+    readonly reason: string;
+    readonly done: number;
+    readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly attempts: number }>;
+  };
+  readonly concurrency: { readonly executors: number; readonly cores: number; readonly concurrentTasks: number };
+  readonly streamsPerNode: Readonly<Record<string, number>>;
+  readonly streamsPerServerAddress: Readonly<Record<string, number>>;
+  readonly executors: ReadonlyArray<{ readonly executor: number; readonly peakRssBytes: number; readonly peakHeapUsedBytes: number; readonly heapLimitBytes: number; readonly rows: number; readonly tasksDone: number; readonly tasksFailed: number }>;
+  readonly planned: { readonly averageRowBytes: number; readonly taskBufferBytes: number; readonly executorMemoryBytes: number };
+  readonly retries: number;
+  readonly rejects: number;
+  readonly ignoredKeys: readonly string[];
+  readonly resumeCommand: string | null;
+}
+
+export type ReportBase = Omit<RunReport, 'rows' | 'rowsTotal' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+
+export function buildReport(base: ReportBase, stats: RunStats): RunReport {
+  const durationSeconds = stats.elapsedSeconds();
+  return {
+    ...base,
+    rows: stats.rowsCommitted,
+    rowsTotal: stats.rowsBefore + stats.rowsCommitted,
+    durationSeconds: Math.round(durationSeconds * 1000) / 1000,
+    rowsPerSecond: Math.round(stats.rowsCommitted / Math.max(durationSeconds, 0.001)),
+    bytes: stats.bytesCommitted,
+    commits: stats.commits,
+    streamsPerNode: Object.fromEntries(stats.streamsPerNode),
+    streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
+    executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
+      executor, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+    })),
+    retries: stats.retries,
+  };
+}
+
+export function renderReport(report: RunReport): string {
+  const rows: Array<[string, string]> = [
+    ['run', `${report.runId} (${report.status}${report.resumed ? ', resumed' : ''})`],
+    ['source → target', `${report.source} → ${report.target}`],
+    ['target server', report.targetServer],
+    ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})`],
+    ['duration', `${report.durationSeconds.toFixed(1)} s`],
+    ['throughput', `${report.rowsPerSecond.toLocaleString('en-US')} rows/s, ${formatBytes(report.bytes / Math.max(report.durationSeconds, 0.001))}/s`],
+    ['splits', `requested ${report.splits.requested}, token ${report.splits.token}, effective ${report.splits.effective}; ${report.splits.done} done, ${report.splits.failed.length} failed`],
+    ['why effective', report.splits.reason],
+    ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
+    ['streams per node', Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
+    ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}`, `peak RSS ${formatBytes(e.peakRssBytes)}, peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ['planned', `avg row ${report.planned.averageRowBytes} B × copyBufferSize = ${formatBytes(report.planned.taskBufferBytes)} per task; executorMemory ${formatBytes(report.planned.executorMemoryBytes)}`],
+    ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
+  ];
+  if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);
+  for (const failure of report.splits.failed) rows.push([`split ${failure.splitId} failed`, `${failure.code}: ${failure.message} (attempts ${failure.attempts})`]);
+  if (report.resumeCommand) rows.push(['resume with', report.resumeCommand]);
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n');
+}

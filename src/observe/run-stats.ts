@@ -1,0 +1,146 @@
+import type { RunEvent } from './run-events.js';
+
+export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
+
+export interface ExecutorStats {
+  peakRss: number;
+  peakHeapUsed: number;
+  heapLimit: number;
+  rss: number;
+  heapUsed: number;
+  rows: number;
+  tasksDone: number;
+  tasksFailed: number;
+}
+
+export interface SplitStats {
+  state: SplitState;
+  rows: number;
+  attempts: number;
+  node: string | null;
+  serverAddress: string | null;
+  executor: number | null;
+  lastError: string | null;
+}
+
+/** Folds run events into the figures that progress, report and dashboard show. A listener, not part of the pipeline. */
+export class RunStats {
+  readonly startedAt = Date.now();
+  rowsCommitted = 0;
+  bytesCommitted = 0;
+  commits = 0;
+  retries = 0;
+  /** Rows already committed by earlier attempts of a resumed run. */
+  rowsBefore = 0;
+  readonly splits = new Map<number, SplitStats>();
+  readonly executors = new Map<number, ExecutorStats>();
+  /** Streams opened per configured target node (endpoint key). */
+  readonly streamsPerNode = new Map<string, number>();
+  /** Streams per node as the server reported it (inet_server_addr()). */
+  readonly streamsPerServerAddress = new Map<string, number>();
+  readonly rateSamples: Array<{ t: number; rows: number }> = [];
+
+  constructor(splitIds: readonly number[], doneSplits: readonly number[] = []) {
+    for (const id of splitIds) this.splits.set(id, { state: doneSplits.includes(id) ? 'done' : 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null });
+  }
+
+  private executor(index: number): ExecutorStats {
+    let stats = this.executors.get(index);
+    if (!stats) {
+      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0 };
+      this.executors.set(index, stats);
+    }
+    return stats;
+  }
+
+  private split(id: number): SplitStats {
+    let stats = this.splits.get(id);
+    if (!stats) {
+      stats = { state: 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null };
+      this.splits.set(id, stats);
+    }
+    return stats;
+  }
+
+  readonly listener = (event: RunEvent): void => {
+    switch (event.type) {
+      case 'split-started': {
+        const split = this.split(event.splitId);
+        split.state = 'running';
+        split.attempts = event.attempt;
+        split.node = event.node;
+        split.serverAddress = event.serverAddress;
+        split.executor = event.executor;
+        this.executor(event.executor);
+        this.streamsPerNode.set(event.node, (this.streamsPerNode.get(event.node) ?? 0) + 1);
+        this.streamsPerServerAddress.set(event.serverAddress, (this.streamsPerServerAddress.get(event.serverAddress) ?? 0) + 1);
+        break;
+      }
+      case 'batch-committed':
+        this.rowsCommitted += event.rows;
+        this.bytesCommitted += event.bytes;
+        this.commits++;
+        this.split(event.splitId).rows += event.rows;
+        this.executor(event.executor).rows += event.rows;
+        break;
+      case 'split-finished': {
+        this.split(event.splitId).state = 'done';
+        this.executor(event.executor).tasksDone++;
+        break;
+      }
+      case 'split-retry': {
+        this.retries++;
+        const split = this.split(event.splitId);
+        split.state = 'retrying';
+        split.lastError = event.error;
+        if (split.executor !== null) this.executor(split.executor).tasksFailed++;
+        break;
+      }
+      case 'split-failed': {
+        const split = this.split(event.splitId);
+        split.state = 'failed';
+        split.lastError = event.error;
+        if (split.executor !== null) this.executor(split.executor).tasksFailed++;
+        break;
+      }
+      case 'executor-memory': {
+        const executor = this.executor(event.executor);
+        executor.rss = event.rss;
+        executor.heapUsed = event.heapUsed;
+        executor.heapLimit = event.heapLimit;
+        executor.peakRss = Math.max(executor.peakRss, event.rss);
+        executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
+        break;
+      }
+      case 'executor-exited':
+        break;
+    }
+  };
+
+  /** Splits an executor is running now. */
+  activeTasks(executor: number): number {
+    let count = 0;
+    for (const split of this.splits.values()) if (split.state === 'running' && split.executor === executor) count++;
+    return count;
+  }
+
+  countSplits(state: SplitState): number {
+    let count = 0;
+    for (const split of this.splits.values()) if (split.state === state) count++;
+    return count;
+  }
+
+  elapsedSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  /** Rows per second over the last `windowMs` (the true current rate, not the run average). */
+  currentRate(windowMs = 5000): number {
+    const now = Date.now();
+    this.rateSamples.push({ t: now, rows: this.rowsCommitted });
+    while (this.rateSamples.length > 2 && (this.rateSamples[0] as { t: number }).t < now - windowMs) this.rateSamples.shift();
+    const first = this.rateSamples[0] as { t: number; rows: number };
+    const seconds = (now - first.t) / 1000;
+    return seconds > 0.5 ? (this.rowsCommitted - first.rows) / seconds : this.rowsCommitted / Math.max(this.elapsedSeconds(), 0.001);
+  }
+}

@@ -1,0 +1,4 @@
+export { MIN_TOKEN, MAX_TOKEN, unwrapRing, rangeWidth, rangeAfter } from './token-range.js';
+export type { TokenRange, ReplicatedRange, RingRange } from './token-range.js';
+export { cutSplits, partitionCounts, splitToJson, splitFromJson } from './token-splits.js';
+export type { Split, SplitJson, PartitionCounts } from './token-splits.js';

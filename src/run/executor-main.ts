@@ -1,0 +1,70 @@
+import { getHeapStatistics } from 'node:v8';
+import { createRowEncoder } from '../encode/index.js';
+import { splitFromJson } from '../plan/index.js';
+import { CheckpointStore } from '../sink/index.js';
+import { consistencyCode, openCassandra } from '../source/index.js';
+import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
+import type { RunEvent } from '../observe/index.js';
+import { runSplitTask, type TaskContext } from './split-task.js';
+
+/** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
+const MEMORY_REPORT_MS = 500;
+
+const send = (message: ExecutorMessage): void => {
+  if (process.connected) process.send?.(message);
+};
+
+let context: TaskContext | undefined;
+const cancel = new AbortController();
+const running = new Set<Promise<unknown>>();
+
+// Ctrl-C reaches the whole process group; the driver decides, and cancels tasks with CopyFail.
+process.on('SIGINT', () => undefined);
+
+// The driver is gone (kill -9 or crash): stop at once; open transactions die with their connections.
+process.on('disconnect', () => process.exit(2));
+
+process.on('message', (message: DriverMessage) => {
+  void handle(message);
+});
+
+async function handle(message: DriverMessage): Promise<void> {
+  if (message.type === 'init') {
+    try {
+      const { config } = message;
+      const cassandra = await openCassandra({ ...config.source });
+      const executor = message.executor;
+      context = {
+        config, runId: message.runId, table: message.table, cassandra, executor,
+        consistency: consistencyCode(config.source.consistency),
+        encoder: createRowEncoder(message.table),
+        store: new CheckpointStore(config.target.checkpointSchema),
+        copySql: message.copySql,
+        emit: (event: RunEvent) => send({ type: 'event', event }),
+      };
+      const heapLimit = getHeapStatistics().heap_size_limit;
+      setInterval(() => {
+        const memory = process.memoryUsage();
+        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit } });
+      }, MEMORY_REPORT_MS).unref();
+      send({ type: 'ready' });
+    } catch (error) {
+      send({ type: 'fatal', error: errorToJson(error) });
+      process.exit(1);
+    }
+    return;
+  }
+  if (message.type === 'cancel') {
+    cancel.abort();
+    await Promise.allSettled([...running]);
+    await context?.cassandra.shutdown().catch(() => undefined);
+    process.exit(0);
+  }
+  if (message.type === 'task' && context) {
+    const task = runSplitTask(context, { split: splitFromJson(message.split), attempt: message.attempt, endpoint: message.endpoint, signal: cancel.signal })
+      .then((rows) => send({ type: 'task-done', taskId: message.taskId, rows }))
+      .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
+    running.add(task);
+    void task.finally(() => running.delete(task));
+  }
+}

@@ -1,0 +1,220 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { C2yConfig } from '../config/index.js';
+import { splitToJson, type Split } from '../plan/index.js';
+import type { SourceTable } from '../schema/index.js';
+import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
+import type { DriverMessage, ExecutorMessage } from './executor-protocol.js';
+import type { RunListener, TaskErrorJson } from '../observe/index.js';
+
+export interface LocalRunInput {
+  readonly config: C2yConfig;
+  readonly runId: string;
+  readonly table: SourceTable;
+  readonly copySql: string;
+  /** Splits still to do, in the order to start them. */
+  readonly splits: readonly Split[];
+  readonly balancer: ConnectionBalancer;
+  readonly listener: RunListener;
+  readonly signal: AbortSignal;
+}
+
+export interface SplitFailure {
+  readonly splitId: number;
+  readonly error: TaskErrorJson;
+  readonly attempts: number;
+}
+
+export interface LocalRunOutcome {
+  readonly completed: number[];
+  readonly failed: SplitFailure[];
+  readonly retries: number;
+  readonly interrupted: boolean;
+  /** Set when an executor ran out of heap: retrying with the same settings cannot help. */
+  readonly outOfMemory: boolean;
+  readonly executorsStarted: number;
+}
+
+interface ExecutorState {
+  readonly index: number;
+  readonly child: ChildProcess;
+  ready: boolean;
+  stderrTail: string;
+  readonly inFlight: Map<number, { split: Split; attempt: number; endpoint: TargetEndpoint }>;
+  exited: boolean;
+}
+
+const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.url));
+/** Restarts of crashed executors allowed per run, beyond which the crash is reported instead. */
+const MAX_RESPAWNS = 10;
+
+/**
+ * The driver side of a local run: `executors` child processes with `--max-old-space-size = executorMemory`,
+ * each running up to `cores` splits at once, fed one split at a time as slots free up.
+ */
+export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
+  const { config, listener, balancer } = input;
+  const queue: Array<{ split: Split; attempt: number }> = input.splits.map((split) => ({ split, attempt: 1 }));
+  const completed: number[] = [];
+  const failed: SplitFailure[] = [];
+  const executors: ExecutorState[] = [];
+  const heapMb = Math.max(64, Math.floor(config.executorMemory / (1024 * 1024)));
+  const executorCount = Math.max(1, Math.min(config.executors, input.splits.length));
+  let retries = 0;
+  let pendingRetries = 0;
+  let nextTaskId = 1;
+  let respawns = 0;
+  let outOfMemory = false;
+  let stopping = false;
+  let executorsStarted = 0;
+  let resolving = false;
+
+  return new Promise((resolve) => {
+    const finishIfDone = (): void => {
+      const busy = executors.some((e) => !e.exited && e.inFlight.size > 0);
+      if ((queue.length === 0 && pendingRetries === 0 && !busy) || (stopping && !busy)) {
+        stopping = true;
+        if (resolving) return;
+        resolving = true;
+        for (const executor of executors) if (!executor.exited) send(executor, { type: 'cancel' });
+        const waitExit = setInterval(() => {
+          if (executors.every((e) => e.exited)) {
+            clearInterval(waitExit);
+            resolve({ completed, failed, retries, interrupted: input.signal.aborted, outOfMemory, executorsStarted });
+          }
+        }, 20);
+      }
+    };
+
+    const send = (executor: ExecutorState, message: DriverMessage): void => {
+      if (!executor.exited && executor.child.connected) executor.child.send(message);
+    };
+
+    const dispatch = (): void => {
+      if (stopping) return;
+      for (;;) {
+        if (queue.length === 0) break;
+        const free = executors
+          .filter((e) => e.ready && !e.exited && e.inFlight.size < config.cores)
+          .sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
+        if (!free) break;
+        const endpoint = balancer.acquire();
+        if (!endpoint) break;
+        const next = queue.shift() as { split: Split; attempt: number };
+        const taskId = nextTaskId++;
+        free.inFlight.set(taskId, { ...next, endpoint });
+        send(free, { type: 'task', taskId, split: splitToJson(next.split), attempt: next.attempt, endpoint });
+      }
+      finishIfDone();
+    };
+
+    const failTask = (split: Split, attempt: number, error: TaskErrorJson): void => {
+      const retryable = error.retryable && !stopping && !outOfMemory;
+      if (retryable && attempt <= config.maxRetries) {
+        const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (attempt - 1));
+        retries++;
+        pendingRetries++;
+        listener({ type: 'split-retry', splitId: split.id, attempt: attempt + 1, delayMs, error: error.message });
+        setTimeout(() => {
+          pendingRetries--;
+          if (stopping) {
+            if (!input.signal.aborted) failed.push({ splitId: split.id, error, attempts: attempt });
+          } else queue.push({ split, attempt: attempt + 1 });
+          dispatch();
+        }, delayMs);
+      } else if (!(stopping && error.code === 'INTERRUPTED')) {
+        failed.push({ splitId: split.id, error, attempts: attempt });
+        listener({ type: 'split-failed', splitId: split.id, error: error.message, code: error.code });
+      }
+    };
+
+    const spawnExecutor = (index: number): void => {
+      executorsStarted++;
+      const child = fork(EXECUTOR_SCRIPT, [], {
+        execArgv: [`--max-old-space-size=${heapMb}`],
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      });
+      const state: ExecutorState = { index, child, ready: false, stderrTail: '', inFlight: new Map(), exited: false };
+      executors[index] = state;
+      child.stderr?.on('data', (chunk: Buffer) => {
+        state.stderrTail = (state.stderrTail + chunk.toString()).slice(-4000);
+      });
+      child.on('message', (message: ExecutorMessage) => {
+        switch (message.type) {
+          case 'ready':
+            state.ready = true;
+            dispatch();
+            break;
+          case 'event':
+            listener(message.event);
+            break;
+          case 'task-done': {
+            const task = state.inFlight.get(message.taskId);
+            state.inFlight.delete(message.taskId);
+            if (task) {
+              balancer.release(task.endpoint);
+              completed.push(task.split.id);
+            }
+            dispatch();
+            break;
+          }
+          case 'task-failed': {
+            const task = state.inFlight.get(message.taskId);
+            state.inFlight.delete(message.taskId);
+            if (task) {
+              balancer.release(task.endpoint);
+              failTask(task.split, task.attempt, message.error);
+            }
+            dispatch();
+            break;
+          }
+          case 'fatal':
+            for (const { split } of queue.splice(0)) failed.push({ splitId: split.id, error: message.error, attempts: 0 });
+            stopping = true;
+            break;
+        }
+      });
+      child.on('exit', (code, signal) => {
+        state.exited = true;
+        const oom = /heap limit|out of memory/i.test(state.stderrTail);
+        if (oom) outOfMemory = true;
+        const expected = stopping && state.inFlight.size === 0;
+        listener({ type: 'executor-exited', executor: index, code, signal, expected });
+        const lost = [...state.inFlight.values()];
+        state.inFlight.clear();
+        for (const task of lost) {
+          balancer.release(task.endpoint);
+          failTask(task.split, task.attempt, oom
+            ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executor ${index} ran out of its ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
+            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with split ${task.split.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true });
+        }
+        if (!stopping && !oom && respawns < MAX_RESPAWNS && (queue.length > 0 || pendingRetries > 0)) {
+          respawns++;
+          spawnExecutor(index);
+        } else if (!stopping && executors.every((e) => e.exited)) {
+          // No executor left to run the rest: report it rather than wait forever.
+          const error: TaskErrorJson = oom
+            ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executors ran out of their ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
+            : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
+          for (const { split, attempt } of queue.splice(0)) failed.push({ splitId: split.id, error, attempts: attempt });
+          stopping = true;
+        }
+        dispatch();
+      });
+      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, copySql: input.copySql });
+    };
+
+    input.signal.addEventListener('abort', () => {
+      stopping = true;
+      queue.length = 0;
+      for (const executor of executors) send(executor, { type: 'cancel' });
+      finishIfDone();
+    }, { once: true });
+
+    if (input.splits.length === 0) {
+      resolve({ completed, failed, retries, interrupted: false, outOfMemory, executorsStarted });
+      return;
+    }
+    for (let index = 0; index < executorCount; index++) spawnExecutor(index);
+  });
+}

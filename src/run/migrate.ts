@@ -1,0 +1,109 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { redactConfig, type LoadedConfig } from '../config/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunReport } from '../observe/index.js';
+import { qualifiedName } from '../schema/index.js';
+import { runLocal } from './local-runner.js';
+import { prepareRun } from './prepare-run.js';
+
+export interface MigrateOptions {
+  readonly loaded: LoadedConfig;
+  readonly resume: boolean | string;
+  readonly restart: boolean;
+  /** The command line a user would type to resume, for messages (without secrets). */
+  readonly resumeCommand: (runId: string) => string;
+  readonly tty: boolean;
+  readonly json: boolean;
+  readonly signal: AbortSignal;
+  readonly logLine?: (line: string) => void;
+}
+
+export interface MigrateResult {
+  readonly report: RunReport;
+  readonly runFolder: string;
+}
+
+function ensureWritableFolder(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+    const probe = join(path, '.c2y-write-test');
+    writeFileSync(probe, 'ok');
+  } catch (error) {
+    throw new C2yError('RUN_FOLDER_UNWRITABLE', `cannot write the run folder ${path}: ${messageOf(error)}`, {
+      hint: 'set runDir (or C2Y_RUN_DIR) to a folder you can write; nothing was migrated',
+    });
+  }
+}
+
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const { config, ignoredKeys } = options.loaded;
+  const secrets = [config.source.password, config.target.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const runRoot = resolve(config.runDir);
+  ensureWritableFolder(runRoot);
+  const pendingLines: string[] = [];
+  let logFile: string | undefined;
+  const tee = (line: string): void => {
+    if (logFile) appendFileSync(logFile, line + '\n');
+    else pendingLines.push(line);
+  };
+  const logger: Logger = createLogger({ json: !options.tty || options.json, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
+  if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
+
+  const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
+  const runFolder = join(runRoot, prepared.runId);
+  ensureWritableFolder(runFolder);
+  logFile = join(runFolder, 'run.log');
+  appendFileSync(logFile, pendingLines.map((line) => line + '\n').join(''));
+  writeFileSync(join(runFolder, 'config.json'), JSON.stringify(redactConfig(config), null, 2));
+
+  const stats = new RunStats(prepared.allSplits.map((s) => s.id), prepared.doneSplitIds);
+  stats.rowsBefore = prepared.rowsBefore;
+  const listener = stats.listener;
+  const eventLog = logger.child({ runId: prepared.runId });
+  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog });
+  let outcome;
+  try {
+    outcome = await runLocal({
+      config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, splits: prepared.pendingSplits,
+      balancer: prepared.balancer, signal: options.signal,
+      listener: (event) => {
+        listener(event);
+        if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
+        else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, code: event.code, error: event.error });
+        else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
+        else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });
+      },
+    });
+  } finally {
+    stopProgress();
+  }
+
+  const status: RunReport['status'] = outcome.interrupted ? 'interrupted' : outcome.failed.length > 0 ? 'failed' : 'finished';
+  await prepared.store.setRunStatus(prepared.admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
+  await prepared.admin.end().catch(() => undefined);
+  const report = buildReport({
+    runId: prepared.runId, status,
+    source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
+    targetServer: `${prepared.server.dialect} (${prepared.server.version.split(' ').slice(0, 2).join(' ')})`,
+    resumed: prepared.resumed, estimatedRows: prepared.plan.estimatedRows,
+    splits: {
+      requested: prepared.plan.counts.requested, token: prepared.plan.counts.tokenSplits, effective: prepared.plan.counts.effective,
+      reason: prepared.plan.counts.reason, done: prepared.doneSplitIds.length + outcome.completed.length,
+      failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
+    },
+    concurrency: { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) },
+    planned: { averageRowBytes: prepared.plan.averageRowBytes, taskBufferBytes: prepared.plan.averageRowBytes * config.copyBufferSize, executorMemoryBytes: config.executorMemory },
+    rejects: 0, ignoredKeys,
+    resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
+  }, stats);
+  writeFileSync(join(runFolder, 'report.json'), JSON.stringify(report, null, 2));
+  logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
+
+  if (outcome.outOfMemory) {
+    throw new C2yError('EXECUTOR_OUT_OF_MEMORY', `an executor ran out of its ${Math.round(config.executorMemory / 1024 / 1024)} MiB heap; committed work is kept (run ${prepared.runId})`, {
+      hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferSize, then: ${options.resumeCommand(prepared.runId)}`,
+    });
+  }
+  return { report, runFolder };
+}

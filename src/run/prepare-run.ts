@@ -1,0 +1,177 @@
+import type { LoadedConfig } from '../config/index.js';
+import { ChunkWriter, createRowEncoder } from '../encode/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+import type { Logger } from '../observe/index.js';
+import { cutSplits, partitionCounts, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
+import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
+import {
+  CheckpointStore, ConnectionBalancer, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
+  type ServerInfo, type TargetClient, type TargetEndpoint,
+} from '../sink/index.js';
+import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing } from '../source/index.js';
+import { newRunId } from './run-id.js';
+
+/** What a run records in the target when it starts, so a resume uses the same splits. */
+export interface StoredPlan {
+  readonly counts: PartitionCounts;
+  readonly estimatedRows: number;
+  readonly averageRowBytes: number;
+  readonly sizeDetail: string;
+  readonly splits: readonly SplitJson[];
+}
+
+export interface PreparedRun {
+  readonly runId: string;
+  readonly resumed: boolean;
+  readonly table: SourceTable;
+  readonly target: TargetName;
+  readonly server: ServerInfo;
+  readonly endpoints: readonly TargetEndpoint[];
+  readonly balancer: ConnectionBalancer;
+  readonly plan: StoredPlan;
+  readonly allSplits: readonly Split[];
+  readonly pendingSplits: readonly Split[];
+  readonly doneSplitIds: readonly number[];
+  readonly rowsBefore: number;
+  readonly copySql: string;
+  readonly store: CheckpointStore;
+  readonly admin: TargetClient;
+  readonly targetTableCreated: boolean;
+}
+
+export interface PrepareOptions {
+  readonly loaded: LoadedConfig;
+  /** true: the newest unfinished run of this table; a string: that run. */
+  readonly resume: boolean | string;
+  /** Empty the target table and abandon unfinished runs before starting anew. */
+  readonly restart: boolean;
+  readonly logger: Logger;
+}
+
+export function copyStatement(table: SourceTable, target: TargetName): string {
+  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+}
+
+async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
+  let lastError: unknown;
+  for (const endpoint of endpoints) {
+    try {
+      return await openTarget(endpoint, loaded.config.target, 'c2y driver');
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/** Everything that must hold before the first row moves: a wrong name or an unreachable node fails here. */
+export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
+  const { config } = options.loaded;
+  const log = options.logger;
+  const cassandra = await openCassandra({ ...config.source });
+  try {
+    const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+    const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
+    let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
+    const admin = await connectAdmin(endpoints, options.loaded);
+    try {
+      const server = await describeServer(admin);
+      if (server.dialect === 'yugabyte' && config.target.loadBalance) {
+        const discovered = await discoverYugabyteNodes(admin).catch(() => []);
+        if (discovered.length > 0) endpoints = discovered.map((node) => ({ host: node.host, port: node.port, key: `${node.host}:${node.port}` }));
+      }
+      log.info('target', { server: server.dialect, version: server.version.split(' ').slice(0, 2).join(' '), nodes: endpoints.map((e) => e.key).join(',') });
+      const store = new CheckpointStore(config.target.checkpointSchema);
+      await store.ensureTables(admin);
+      const tableResult = await ensureTargetTable(admin, table, target, server.dialect, config.target.createTable);
+      if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
+
+      const sourceId = `${config.source.keyspace}.${config.source.table}`;
+      const targetId = `${config.target.database}.${target.schema}.${target.table}`;
+      const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
+      const copySql = copyStatement(table, target);
+
+      if (options.resume !== false) {
+        const run = typeof options.resume === 'string'
+          ? await store.findRun(admin, options.resume)
+          : await store.findUnfinishedRun(admin, sourceId, targetId);
+        if (!run) {
+          throw new C2yError('RUN_NOT_FOUND', typeof options.resume === 'string' ? `no run ${options.resume} in ${config.target.checkpointSchema}.runs` : `no unfinished run of ${sourceId} → ${targetId} to resume`, {
+            hint: 'run the same command without --resume to start a new run',
+          });
+        }
+        if (run.source !== sourceId || run.target !== targetId) {
+          throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
+        }
+        const plan = run.plan as StoredPlan;
+        const allSplits = plan.splits.map(splitFromJson);
+        const checkpoints = await store.readCheckpoints(admin, run.runId);
+        const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
+        await store.setRunStatus(admin, run.runId, 'running');
+        log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: checkpoints.reduce((sum, c) => sum + c.rows, 0) });
+        return {
+          runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
+          pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
+          rowsBefore: checkpoints.reduce((sum, c) => sum + c.rows, 0), copySql, store, admin, targetTableCreated: tableResult.created,
+        };
+      }
+
+      const unfinished = await store.findUnfinishedRun(admin, sourceId, targetId);
+      if (unfinished && !options.restart) {
+        throw new C2yError('RUN_UNFINISHED', `run ${unfinished.runId} of ${sourceId} → ${targetId} (status ${unfinished.status}) has not finished`, {
+          hint: `add --resume to continue it, or --restart to empty ${qualifiedName(target)} and start over`,
+        });
+      }
+      if (options.restart) {
+        await admin.query(`TRUNCATE ${qualifiedName(target)}`);
+        if (unfinished) await store.setRunStatus(admin, unfinished.runId, 'failed');
+        log.warn('restart: emptied the target table', { table: qualifiedName(target), abandonedRun: unfinished?.runId ?? null });
+      } else {
+        const nonEmpty = await admin.query(`SELECT 1 FROM ${qualifiedName(target)} LIMIT 1`);
+        if (nonEmpty.rows.length > 0) {
+          throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${qualifiedName(target)} already holds rows; a new run would write them again`, {
+            hint: 'add --restart to empty it first, or set target.table to an empty table',
+          });
+        }
+      }
+
+      const consistency = consistencyCode(config.source.consistency);
+      const size = await estimateTableSize(cassandra, table, consistency);
+      const averageRowBytes = measureRowBytes(table, size.sampleRows);
+      const estimatedBytes = size.estimatesBytes ?? size.rows * averageRowBytes;
+      const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
+      const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
+      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, sizeDetail: size.detail, splits: splits.map(splitToJson) };
+      const runId = newRunId();
+      await store.createRun(admin, { runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id) });
+      log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
+      return {
+        runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
+        rowsBefore: 0, copySql, store, admin, targetTableCreated: tableResult.created,
+      };
+    } catch (error) {
+      await admin.end().catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof C2yError) throw error;
+    throw new C2yError('TARGET_UNREACHABLE', `preparing the run failed: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
+  } finally {
+    await cassandra.shutdown().catch(() => undefined);
+  }
+}
+
+/** Average COPY bytes of the sampled rows: the planner's row size. */
+function measureRowBytes(table: SourceTable, rows: ReadonlyArray<Record<string, unknown>>): number {
+  if (rows.length === 0) return 0;
+  const encoder = createRowEncoder(table);
+  const writer = new ChunkWriter(64 * 1024);
+  for (const row of rows) {
+    try {
+      encoder.encode([0n, ...table.columns.map((column) => row[column.name])], writer);
+    } catch {
+      // A bad value is the run's business, not the estimate's.
+    }
+  }
+  return Math.round(writer.length / rows.length);
+}

@@ -1,0 +1,159 @@
+import type { C2yConfig } from '../config/index.js';
+import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
+import type { SourceTable } from '../schema/index.js';
+import { CheckpointStore, CopyIn, copyFailed, describeServer, openTarget, type TargetClient, type TargetEndpoint } from '../sink/index.js';
+import { scanRanges, type CassandraClient } from '../source/index.js';
+import type { RunEvent } from '../observe/index.js';
+
+/** What every task of an executor shares: one Cassandra session, the table, the encoder. */
+export interface TaskContext {
+  readonly config: C2yConfig;
+  readonly runId: string;
+  readonly table: SourceTable;
+  readonly cassandra: CassandraClient;
+  readonly consistency: number;
+  readonly encoder: RowEncoder;
+  readonly store: CheckpointStore;
+  readonly copySql: string;
+  readonly executor: number;
+  readonly emit: (event: RunEvent) => void;
+}
+
+export interface SplitTaskInput {
+  readonly split: Split;
+  readonly attempt: number;
+  readonly endpoint: TargetEndpoint;
+  readonly signal: AbortSignal;
+}
+
+/** Bytes gathered before a write to the COPY stream: large enough to amortise the syscall, small against memory. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** Rows per page: two pages (current + prefetched) must fit in copyBufferSize, the task's memory bound. */
+export function effectiveFetchSize(config: C2yConfig): number {
+  return Math.max(1, Math.min(config.source.fetchSize, Math.floor(config.copyBufferSize / 2)));
+}
+
+/**
+ * One split → one connection → one COPY stream at a time. Every ~copyFlushEvery rows, at a token boundary (so at
+ * a partition boundary), the COPY ends and the split's checkpoint is advanced in the same transaction.
+ */
+export async function runSplitTask(context: TaskContext, input: SplitTaskInput): Promise<number> {
+  const { split, endpoint, signal } = input;
+  const { store, runId } = context;
+  const client = await openTarget(endpoint, context.config.target, `c2y ${runId} split ${split.id}`);
+  let copy: CopyIn | undefined;
+  let inTransaction = false;
+  try {
+    const server = await describeServer(client);
+    const checkpoint = await store.readCheckpoint(client, runId, split.id);
+    if (checkpoint.done) return 0;
+    context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken?.toString() ?? null });
+
+    const ranges = remainingRanges(split, checkpoint.lastToken);
+    const writer = new ChunkWriter();
+    const flushEvery = context.config.copyFlushEvery;
+    let from = checkpoint.lastToken;
+    let lastToken: bigint | null = checkpoint.lastToken;
+    let rowsInTransaction = 0;
+    let bytesInTransaction = 0;
+    let total = 0;
+
+    const begin = async (): Promise<void> => {
+      await client.query('BEGIN');
+      inTransaction = true;
+      copy = CopyIn.start(client, context.copySql);
+    };
+    const commit = async (done: boolean): Promise<void> => {
+      if (!inTransaction) {
+        await client.query('BEGIN');
+        inTransaction = true;
+      }
+      if (copy) {
+        if (writer.length > 0) {
+          bytesInTransaction += writer.length;
+          await copy.write(writer.take());
+        }
+        await copy.finish();
+        copy = undefined;
+      }
+      const advanced = await store.advance(client, { runId, splitId: split.id, from, to: lastToken, rows: rowsInTransaction, done });
+      if (!advanced) {
+        throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
+      }
+      await client.query('COMMIT');
+      inTransaction = false;
+      total += rowsInTransaction;
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      from = lastToken;
+      rowsInTransaction = 0;
+      bytesInTransaction = 0;
+    };
+
+    const scan = scanRanges({
+      client: context.cassandra, table: context.table, ranges, fetchSize: effectiveFetchSize(context.config),
+      consistency: context.consistency, replicaOffset: split.id + input.attempt,
+    });
+    for await (const page of scan) {
+      if (signal.aborted) throw interrupted(split.id);
+      for (const row of page) {
+        const token = row[0] as bigint;
+        if (rowsInTransaction >= flushEvery && token !== lastToken) await commit(false);
+        if (!inTransaction) await begin();
+        try {
+          context.encoder.encode(row, writer);
+        } catch (error) {
+          throw valueError(error, context.table, row);
+        }
+        rowsInTransaction++;
+        lastToken = token;
+        if (writer.length >= CHUNK_BYTES) {
+          bytesInTransaction += writer.length;
+          await (copy as CopyIn).write(writer.take());
+        }
+      }
+    }
+    if (signal.aborted) throw interrupted(split.id);
+    await commit(true);
+    context.emit({ type: 'split-finished', splitId: split.id, rows: total, executor: context.executor });
+    return total;
+  } catch (error) {
+    if (copy) await (copy as CopyIn).abort(signal.aborted ? 'c2y: interrupted' : `c2y: ${messageOf(error)}`);
+    if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof C2yError) throw error;
+    throw copyFailed(error, { split: split.id, node: endpoint.key });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The split's ranges after the last committed token. */
+export function remainingRanges(split: Split, lastToken: bigint | null): ReplicatedRange[] {
+  if (lastToken === null) return [...split.ranges];
+  const out: ReplicatedRange[] = [];
+  for (const range of split.ranges) {
+    const rest = rangeAfter(range, lastToken);
+    if (rest) out.push({ ...rest, replicas: range.replicas });
+  }
+  return out;
+}
+
+function interrupted(splitId: number): C2yError {
+  return new C2yError('INTERRUPTED', `split ${splitId} interrupted; its open transaction was rolled back`, { context: { split: splitId } });
+}
+
+function valueError(error: unknown, table: SourceTable, row: readonly unknown[]): C2yError {
+  if (!(error instanceof ValueEncodeError)) return copyFailed(error, {});
+  const key = table.columns
+    .map((column, index) => ({ column, value: row[index + 1] }))
+    .filter(({ column }) => column.role === 'partition' || column.role === 'clustering')
+    .map(({ column, value }) => `${column.name}=${String(value)}`)
+    .join(', ');
+  return new C2yError('TARGET_WRITE_FAILED', `row (${key}): ${error.message}`, {
+    hint: 'fix the value in Cassandra, or exclude the row; nothing of this transaction was committed',
+    retryable: false,
+    context: { column: error.column },
+  });
+}

@@ -1,0 +1,114 @@
+import { C2yError } from '../errors/index.js';
+import { quoteIdent } from '../schema/index.js';
+import type { Queryable } from './target-client.js';
+
+export interface SplitCheckpoint {
+  readonly splitId: number;
+  /** Last token whose rows are all committed; null before the first commit. */
+  readonly lastToken: bigint | null;
+  readonly rows: number;
+  readonly done: boolean;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly source: string;
+  readonly target: string;
+  readonly status: 'running' | 'finished' | 'failed' | 'interrupted';
+  readonly plan: unknown;
+  readonly createdAt: Date;
+}
+
+/** The run and checkpoint tables in the target: the only record of what is committed, written with the rows. */
+export class CheckpointStore {
+  private readonly runs: string;
+  private readonly checkpoints: string;
+
+  constructor(private readonly schema: string) {
+    this.runs = `${quoteIdent(schema)}.runs`;
+    this.checkpoints = `${quoteIdent(schema)}.checkpoints`;
+  }
+
+  /** Run once by the driver before any task starts; concurrent CREATE IF NOT EXISTS can race in PostgreSQL. */
+  async ensureTables(db: Queryable): Promise<void> {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.runs} (
+      run_id text PRIMARY KEY, source text NOT NULL, target text NOT NULL, status text NOT NULL,
+      plan jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.checkpoints} (
+      run_id text NOT NULL, split_id integer NOT NULL, last_token bigint, rows_done bigint NOT NULL DEFAULT 0,
+      done boolean NOT NULL DEFAULT false, commits integer NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (run_id, split_id))`);
+  }
+
+  async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[] }): Promise<void> {
+    await db.query('BEGIN');
+    try {
+      await db.query(`INSERT INTO ${this.runs} (run_id, source, target, status, plan) VALUES ($1, $2, $3, 'running', $4)`, [run.runId, run.source, run.target, JSON.stringify(run.plan)]);
+      await db.query(`INSERT INTO ${this.checkpoints} (run_id, split_id) SELECT $1, unnest($2::int[])`, [run.runId, [...run.splitIds]]);
+      await db.query('COMMIT');
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async findRun(db: Queryable, runId: string): Promise<RunRecord | undefined> {
+    const result = await db.query(`SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE run_id = $1`, [runId]);
+    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
+  /** The newest run of this source → target that has not finished. */
+  async findUnfinishedRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+    const result = await db.query(
+      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status <> 'finished' ORDER BY created_at DESC LIMIT 1`,
+      [source, target],
+    );
+    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
+  async setRunStatus(db: Queryable, runId: string, status: RunRecord['status']): Promise<void> {
+    await db.query(`UPDATE ${this.runs} SET status = $2, finished_at = CASE WHEN $2 = 'finished' THEN now() ELSE finished_at END WHERE run_id = $1`, [runId, status]);
+  }
+
+  async readCheckpoints(db: Queryable, runId: string): Promise<SplitCheckpoint[]> {
+    const result = await db.query(`SELECT split_id, last_token, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
+    return result.rows.map(toCheckpoint);
+  }
+
+  async readCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {
+    const result = await db.query(`SELECT split_id, last_token, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 AND split_id = $2`, [runId, splitId]);
+    const row = result.rows[0];
+    if (!row) throw new C2yError('RUN_NOT_FOUND', `no checkpoint for run ${runId} split ${splitId}`, { hint: 'the run table was changed by hand; start a new run' });
+    return toCheckpoint(row);
+  }
+
+  /**
+   * Advances a split's checkpoint inside the caller's open transaction. Fenced on the token the transaction
+   * started from: if another attempt at the same split moved it on, nothing is updated and the caller must roll back.
+   */
+  async advance(db: Queryable, update: { runId: string; splitId: number; from: bigint | null; to: bigint | null; rows: number; done: boolean }): Promise<boolean> {
+    const result = await db.query(
+      `UPDATE ${this.checkpoints} SET last_token = $4, rows_done = rows_done + $5, done = $6, commits = commits + 1, updated_at = now()
+       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND NOT done`,
+      [update.runId, update.splitId, update.from?.toString() ?? null, update.to?.toString() ?? null, update.rows, update.done],
+    );
+    return result.rowCount === 1;
+  }
+}
+
+function toRun(row: Record<string, unknown>): RunRecord {
+  return {
+    runId: String(row['run_id']), source: String(row['source']), target: String(row['target']),
+    status: row['status'] as RunRecord['status'], plan: row['plan'], createdAt: row['created_at'] as Date,
+  };
+}
+
+function toCheckpoint(row: Record<string, unknown>): SplitCheckpoint {
+  return {
+    splitId: Number(row['split_id']),
+    lastToken: row['last_token'] === null ? null : BigInt(String(row['last_token'])),
+    rows: Number(row['rows_done']),
+    done: row['done'] === true,
+  };
+}

@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { TargetConfig } from '../config/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+import type { TargetDialect } from '../schema/index.js';
+import type { TargetEndpoint } from './target-endpoints.js';
+
+export type TargetClient = pg.Client;
+
+/** The slice of pg the checkpoint store and table checks need, so tests can hand them any client. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig, applicationName: string): Promise<TargetClient> {
+  const client = new pg.Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    database: config.database,
+    user: config.user,
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    application_name: applicationName.slice(0, 63),
+    connectionTimeoutMillis: 15_000,
+    keepAlive: true,
+  });
+  // An idle client's socket error must not crash the process; the next query reports it.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new C2yError('TARGET_UNREACHABLE', `cannot connect to the target at ${endpoint.key} (database ${config.database}, user ${config.user}): ${messageOf(error)}`, {
+      hint: 'check target.hosts, target.database, target.user and the password, and that the node accepts connections',
+      retryable: true,
+      context: { node: endpoint.key },
+    });
+  }
+  return client;
+}
+
+export interface ServerInfo {
+  readonly dialect: TargetDialect;
+  readonly version: string;
+  /** Where the server says this connection landed: inet_server_addr():inet_server_port(). */
+  readonly serverAddress: string;
+}
+
+export async function describeServer(client: Queryable): Promise<ServerInfo> {
+  const result = await client.query<{ version: string; addr: string | null; port: number | null }>(
+    'SELECT version() AS version, host(inet_server_addr()) AS addr, inet_server_port() AS port',
+  );
+  const row = result.rows[0] as { version: string; addr: string | null; port: number | null };
+  return {
+    dialect: /-YB-/.test(row.version) ? 'yugabyte' : 'postgres',
+    version: row.version,
+    serverAddress: row.addr === null ? 'local socket' : `${row.addr}:${row.port}`,
+  };
+}
+
+/** YugabyteDB's own node list (yb_servers()), for discovering nodes beyond the configured ones. */
+export async function discoverYugabyteNodes(client: Queryable): Promise<Array<{ host: string; port: number }>> {
+  const result = await client.query<{ host: string; port: number }>('SELECT host, port FROM yb_servers()');
+  return result.rows.map((row) => ({ host: row.host, port: Number(row.port) }));
+}

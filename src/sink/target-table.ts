@@ -1,0 +1,49 @@
+import { C2yError } from '../errors/index.js';
+import { createTableDdl, pgTypeOf, qualifiedName, type SourceTable, type TargetDialect, type TargetName } from '../schema/index.js';
+import type { Queryable } from './target-client.js';
+
+export interface TargetTableResult {
+  readonly created: boolean;
+  readonly ddl: string;
+}
+
+/**
+ * Makes sure the target table exists and can take every source column: creates it when allowed, otherwise
+ * names each column that is missing or that the target requires but the source lacks.
+ */
+export async function ensureTargetTable(db: Queryable, source: SourceTable, target: TargetName, dialect: TargetDialect, create: boolean): Promise<TargetTableResult> {
+  const ddl = createTableDdl(source, target, dialect);
+  const existing = await db.query<{ column_name: string; data_type: string; udt_name: string; is_nullable: string; column_default: string | null }>(
+    `SELECT column_name, data_type, udt_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+    [target.schema, target.table],
+  );
+  if (existing.rows.length === 0) {
+    if (!create) {
+      throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${qualifiedName(target)} does not exist`, {
+        hint: 'create it (c2y prints the DDL with --dry-run), or set target.createTable: true',
+      });
+    }
+    const schemas = await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema]);
+    if (schemas.rows.length === 0) await db.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema.replace(/"/g, '""')}"`);
+    await db.query(ddl);
+    return { created: true, ddl };
+  }
+  const targetColumns = new Map(existing.rows.map((row) => [row.column_name, row]));
+  const sourceNames = new Set(source.columns.map((c) => c.name));
+  const problems: string[] = [];
+  for (const column of source.columns) {
+    const found = targetColumns.get(column.name);
+    if (!found) problems.push(`column "${column.name}" (${pgTypeOf(column.type).sql}) is missing`);
+  }
+  for (const row of existing.rows) {
+    if (!sourceNames.has(row.column_name) && row.is_nullable === 'NO' && row.column_default === null) {
+      problems.push(`column "${row.column_name}" is NOT NULL without a default and has no source column`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${qualifiedName(target)} does not fit the source ${source.keyspace}.${source.name}: ${problems.join('; ')}`, {
+      hint: `add the columns, point target.table at another table, or drop it and let c2y create:\n${ddl}`,
+    });
+  }
+  return { created: false, ddl };
+}

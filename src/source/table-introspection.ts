@@ -1,0 +1,47 @@
+import { C2yError } from '../errors/index.js';
+import { fromDriverType, UnsupportedTypeError, type DriverType, type SourceColumn, type SourceTable } from '../schema/index.js';
+import type { CassandraClient } from './cassandra-session.js';
+
+interface DriverColumn { readonly name: string; readonly type: DriverType; readonly isStatic?: boolean }
+
+/** Reads the table's columns and keys, or says which keyspaces/tables do exist. */
+export async function describeTable(client: CassandraClient, keyspace: string, table: string): Promise<SourceTable> {
+  const ks = client.metadata.keyspaces[keyspace];
+  if (!ks) {
+    const known = Object.keys(client.metadata.keyspaces).filter((name) => !name.startsWith('system')).sort();
+    throw new C2yError('SOURCE_TABLE_NOT_FOUND', `keyspace "${keyspace}" does not exist in the source cluster`, {
+      hint: `set source.keyspace to one of: ${known.join(', ') || '(no user keyspaces)'}`,
+      context: { keyspace },
+    });
+  }
+  const meta = await client.metadata.getTable(keyspace, table);
+  if (!meta) {
+    const tables = await client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [keyspace]);
+    const known = tables.rows.map((row) => String(row['table_name'])).sort();
+    throw new C2yError('SOURCE_TABLE_NOT_FOUND', `table "${keyspace}"."${table}" does not exist`, {
+      hint: `set source.table to one of: ${known.join(', ') || '(keyspace has no tables)'}`,
+      context: { keyspace, table },
+    });
+  }
+  const partition = meta.partitionKeys.map((c) => c.name);
+  const clustering = meta.clusteringKeys.map((c) => c.name);
+  const order = meta.clusteringOrder as string[];
+  const columns: SourceColumn[] = [];
+  const add = (column: DriverColumn, role: SourceColumn['role'], sortOrder?: 'ASC' | 'DESC'): void => {
+    try {
+      columns.push({ name: column.name, type: fromDriverType(column.type), role, ...(sortOrder ? { order: sortOrder } : {}) });
+    } catch (error) {
+      if (!(error instanceof UnsupportedTypeError)) throw error;
+      throw new C2yError('SOURCE_TABLE_NOT_FOUND', `column "${column.name}" of ${keyspace}.${table} has a type c2y cannot read: ${error.message}`, {
+        hint: 'exclude the column or open an issue with its CQL type',
+      });
+    }
+  };
+  for (const name of partition) add(meta.columnsByName[name] as DriverColumn, 'partition');
+  clustering.forEach((name, index) => add(meta.columnsByName[name] as DriverColumn, 'clustering', order[index] === 'DESC' ? 'DESC' : 'ASC'));
+  for (const column of meta.columns as DriverColumn[]) {
+    if (partition.includes(column.name) || clustering.includes(column.name)) continue;
+    add(column, column.isStatic ? 'static' : 'regular');
+  }
+  return { keyspace, name: table, columns, partitionKeys: partition, clusteringKeys: clustering };
+}

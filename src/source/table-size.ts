@@ -1,0 +1,72 @@
+import { MAX_TOKEN, MIN_TOKEN } from '../plan/index.js';
+import { quoteIdent, type SourceTable } from '../schema/index.js';
+import type { CassandraClient } from './cassandra-session.js';
+
+export interface TableSizeEstimate {
+  /** Bytes per Cassandra's own estimates (system.size_estimates), when the nodes have recorded any. */
+  readonly estimatesBytes: number | undefined;
+  /** How the row count was found. */
+  readonly rowsMethod: 'exact count' | 'sampled';
+  readonly rows: number;
+  /** A few rows for measuring the encoded row size. */
+  readonly sampleRows: ReadonlyArray<Record<string, unknown>>;
+  readonly detail: string;
+}
+
+const SAMPLE_SLICES = 16;
+/** Each sampled slice is 1/4096 of the ring: small enough to count quickly on a billion-row table. */
+const SLICE_FRACTION = 4096n;
+/** Below this many sampled rows the estimate is noise and an exact count is cheap. */
+const EXACT_COUNT_BELOW = 2000;
+
+export function tokenExpression(table: SourceTable): string {
+  return `token(${table.partitionKeys.map(quoteIdent).join(', ')})`;
+}
+
+async function estimatesBytes(client: CassandraClient, table: SourceTable): Promise<{ bytes: number; covered: number } | undefined> {
+  let bytes = 0;
+  let covered = 0;
+  const span = Number(MAX_TOKEN - MIN_TOKEN);
+  for (const host of client.hosts.values()) {
+    if (!host.isUp()) continue;
+    const result = await client.execute(
+      'SELECT range_start, range_end, mean_partition_size, partitions_count FROM system.size_estimates WHERE keyspace_name = ? AND table_name = ?',
+      [table.keyspace, table.name], { host, prepare: true },
+    ).catch(() => undefined);
+    for (const row of result?.rows ?? []) {
+      const start = BigInt(String(row['range_start']));
+      const end = BigInt(String(row['range_end']));
+      const width = start < end ? Number(end - start) : span - Number(start - end);
+      bytes += Number(row['mean_partition_size']) * Number(row['partitions_count']);
+      covered += width / span;
+    }
+  }
+  return bytes > 0 && covered > 0 ? { bytes: bytes / Math.min(covered, 1), covered } : undefined;
+}
+
+/** Rows by sampling 16 slices of the ring (exact when small), bytes from Cassandra's estimates when present. */
+export async function estimateTableSize(client: CassandraClient, table: SourceTable, consistency: number): Promise<TableSizeEstimate> {
+  const token = tokenExpression(table);
+  const from = `${quoteIdent(table.keyspace)}.${quoteIdent(table.name)}`;
+  const width = (MAX_TOKEN - MIN_TOKEN) / SLICE_FRACTION;
+  let sampled = 0;
+  let sampleRows: Array<Record<string, unknown>> = [];
+  for (let slice = 0; slice < SAMPLE_SLICES; slice++) {
+    const start = MIN_TOKEN + ((MAX_TOKEN - MIN_TOKEN) / BigInt(SAMPLE_SLICES)) * BigInt(slice);
+    const result = await client.execute(`SELECT COUNT(*) AS n FROM ${from} WHERE ${token} > ? AND ${token} <= ?`, [start, start + width], { prepare: true, consistency });
+    sampled += Number(result.first()?.['n'] ?? 0);
+  }
+  const estimates = await estimatesBytes(client, table);
+  let rows = Math.round((sampled * Number(SLICE_FRACTION)) / SAMPLE_SLICES);
+  let rowsMethod: TableSizeEstimate['rowsMethod'] = 'sampled';
+  if (sampled < EXACT_COUNT_BELOW) {
+    const count = await client.execute(`SELECT COUNT(*) AS n FROM ${from}`, [], { prepare: true, consistency, readTimeout: 120_000 });
+    rows = Number(count.first()?.['n'] ?? 0);
+    rowsMethod = 'exact count';
+  }
+  const sample = await client.execute(`SELECT * FROM ${from} LIMIT 200`, [], { prepare: true, consistency });
+  sampleRows = sample.rows as unknown as Array<Record<string, unknown>>;
+  const detail = `${rowsMethod === 'sampled' ? `~${rows} rows (${sampled} in ${SAMPLE_SLICES} slices of 1/${SLICE_FRACTION} ring)` : `${rows} rows (exact count)`}`
+    + (estimates ? `, ${(estimates.bytes / 1024 / 1024).toFixed(1)} MiB per system.size_estimates` : ', no system.size_estimates yet');
+  return { estimatesBytes: estimates?.bytes, rowsMethod, rows, sampleRows, detail };
+}

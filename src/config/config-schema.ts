@@ -46,7 +46,7 @@ export const sourceSchema = z
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),
     /** Target bytes per token split, as the Spark connector's split.size_in_mb. */
-    splitSizeMb: positiveInt.default(64),
+    splitSizeMb: z.coerce.number().positive('must be greater than 0').default(64),
   })
   .strict();
 

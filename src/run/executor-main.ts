@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore } from '../sink/index.js';
-import { consistencyCode, openCassandra } from '../source/index.js';
+import { consistencyCode, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
@@ -32,7 +32,7 @@ async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'init') {
     try {
       const { config } = message;
-      const cassandra = await openCassandra({ ...config.source });
+      const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
       context = {
         config, runId: message.runId, table: message.table, cassandra, executor,

@@ -91,7 +91,10 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     };
 
     const dispatch = (): void => {
-      if (stopping) return;
+      if (stopping) {
+        finishIfDone();
+        return;
+      }
       for (;;) {
         if (queue.length === 0) break;
         const free = executors

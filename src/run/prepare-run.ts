@@ -8,7 +8,7 @@ import {
   CheckpointStore, ConnectionBalancer, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
   type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing } from '../source/index.js';
+import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
 
 /** What a run records in the target when it starts, so a resume uses the same splits. */
@@ -68,7 +68,7 @@ async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: Loaded
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
   const log = options.logger;
-  const cassandra = await openCassandra({ ...config.source });
+  const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
     const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
     const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
@@ -91,15 +91,15 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
       const copySql = copyStatement(table, target);
 
-      if (options.resume !== false) {
-        const run = typeof options.resume === 'string'
-          ? await store.findRun(admin, options.resume)
-          : await store.findUnfinishedRun(admin, sourceId, targetId);
-        if (!run) {
-          throw new C2yError('RUN_NOT_FOUND', typeof options.resume === 'string' ? `no run ${options.resume} in ${config.target.checkpointSchema}.runs` : `no unfinished run of ${sourceId} → ${targetId} to resume`, {
-            hint: 'run the same command without --resume to start a new run',
-          });
-        }
+      // --resume without an id: continue the newest run; if there is none (a crash before the run was recorded), start one.
+      const resumable = options.resume === false ? undefined
+        : typeof options.resume === 'string' ? await store.findRun(admin, options.resume)
+        : await store.findLatestRun(admin, sourceId, targetId);
+      if (typeof options.resume === 'string' && !resumable) {
+        throw new C2yError('RUN_NOT_FOUND', `no run ${options.resume} in ${config.target.checkpointSchema}.runs`, { hint: 'run the same command without an id after --resume, or without --resume to start a new run' });
+      }
+      if (resumable) {
+        const run = resumable;
         if (run.source !== sourceId || run.target !== targetId) {
           throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
         }
@@ -107,14 +107,19 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         const allSplits = plan.splits.map(splitFromJson);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
         const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
-        await store.setRunStatus(admin, run.runId, 'running');
-        log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: checkpoints.reduce((sum, c) => sum + c.rows, 0) });
+        const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
+        if (run.status === 'finished') log.info('run already finished; nothing to resume', { runId: run.runId, rows: rowsBefore });
+        else {
+          await store.setRunStatus(admin, run.runId, 'running');
+          log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: rowsBefore });
+        }
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore: checkpoints.reduce((sum, c) => sum + c.rows, 0), copySql, store, admin, targetTableCreated: tableResult.created,
+          rowsBefore, copySql, store, admin, targetTableCreated: tableResult.created,
         };
       }
+      if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
 
       const unfinished = await store.findUnfinishedRun(admin, sourceId, targetId);
       if (unfinished && !options.restart) {

@@ -67,6 +67,15 @@ export class CheckpointStore {
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
+  /** The newest run of this source → target, whatever its status. */
+  async findLatestRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+    const result = await db.query(
+      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 ORDER BY created_at DESC LIMIT 1`,
+      [source, target],
+    );
+    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
   async setRunStatus(db: Queryable, runId: string, status: RunRecord['status']): Promise<void> {
     await db.query(`UPDATE ${this.runs} SET status = $2, finished_at = CASE WHEN $2 = 'finished' THEN now() ELSE finished_at END WHERE run_id = $1`, [runId, status]);
   }

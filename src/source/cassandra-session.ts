@@ -22,6 +22,12 @@ export function consistencyCode(name: SourceConfig['consistency']): number {
   return code;
 }
 
+/** The connection settings of a source config; the keyspace is checked by describeTable, not at connect. */
+export function sessionOptionsOf(source: SourceConfig): SessionOptions {
+  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize } = source;
+  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize };
+}
+
 /** Connects, or throws SOURCE_UNREACHABLE naming every contact point and what each said. */
 export async function openCassandra(options: SessionOptions): Promise<CassandraClient> {
   const client = new cassandra.Client({

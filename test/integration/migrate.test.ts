@@ -1,0 +1,169 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/observe/index.js';
+import { postgresEventsDigest } from '../helpers/events-digest.js';
+import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { runC2y, spawnC2y } from '../helpers/run-cli.js';
+
+let fx: MigrateFixture;
+const ROWS = 6000;
+const SMALL_SPLITS = ['--split-size-mb', '0.05', '--copy-flush-every', '300'];
+
+function parseReport(stdout: string): RunReport {
+  return JSON.parse(stdout) as RunReport;
+}
+
+beforeAll(async () => {
+  fx = await migrateFixture(ROWS, 'mig');
+});
+afterAll(async () => fx?.close());
+
+describe('c2y migrate', () => {
+  it('copies every row exactly once over balanced streams and reports the split arithmetic', async () => {
+    const run = await runC2y(fx.args('exact', [...SMALL_SPLITS, '--parallelism', '6', '--executors', '2', '--cores', '3', '--json']));
+    expect(run.stderr).not.toMatch(/ERROR|unexpected/);
+    expect(run.code).toBe(0);
+    const report = parseReport(run.stdout);
+    expect(report.status).toBe('finished');
+    expect(report.rows).toBe(ROWS);
+    expect(report.splits).toMatchObject({ requested: 6, effective: 6, done: 6 });
+    expect(report.splits.token).toBeGreaterThanOrEqual(6);
+    const perAddress = Object.values(report.streamsPerServerAddress);
+    expect(perAddress).toHaveLength(3);
+    expect(perAddress.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(Math.max(...perAddress) - Math.min(...perAddress)).toBeLessThanOrEqual(1);
+    expect(report.streamsPerServerAddress).toEqual(report.streamsPerNode);
+    expect(report.executors).toHaveLength(2);
+    for (const executor of report.executors) expect(executor.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(await postgresEventsDigest(fx.db, 'exact')).toEqual(fx.sourceDigest);
+    // Commits happen at token boundaries every ~300 rows: many per split.
+    expect(report.commits).toBeGreaterThan(ROWS / 300);
+  });
+
+  it('accepts the seed\'s Spark properties and reports Spark-only keys as ignored', async () => {
+    const properties = join(fx.runDir, 'seed.properties');
+    writeFileSync(properties, [
+      'spark.default.parallelism=4', 'spark.executor.instances=2', 'spark.executor.cores=2', 'spark.executor.memory=512m',
+      'spark.cassandra.input.split.size_in_mb=0.05', 'yugabyte.copyBufferSize=2000', 'yugabyte.copyFlushEvery=500',
+      'yugabyte.loadBalanceHosts=true', 'spark.memory.fraction=0.6', 'spark.sql.shuffle.partitions=200',
+    ].join('\n'));
+    const run = await runC2y(fx.args('seedprops', ['--properties', properties, '--json']));
+    expect(run.code).toBe(0);
+    const report = parseReport(run.stdout);
+    expect(report.splits).toMatchObject({ requested: 4, effective: 4 });
+    expect(report.concurrency).toMatchObject({ executors: 2, cores: 2 });
+    expect(report.planned.executorMemoryBytes).toBe(512 * 1024 * 1024);
+    expect(report.ignoredKeys).toEqual(['spark.memory.fraction', 'spark.sql.shuffle.partitions']);
+    expect(await postgresEventsDigest(fx.db, 'seedprops')).toEqual(fx.sourceDigest);
+  });
+
+  it('refuses to write a non-empty table twice, resumes a finished run as a no-op, and --restart starts over', async () => {
+    const first = await runC2y(fx.args('twice', ['--json']));
+    expect(first.code).toBe(0);
+    const again = await runC2y(fx.args('twice'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds rows');
+    expect(again.stderr).toContain('--restart');
+    const resumed = await runC2y(fx.args('twice', ['--resume', '--json']));
+    expect(resumed.code).toBe(0);
+    expect(parseReport(resumed.stdout)).toMatchObject({ rows: 0, rowsTotal: ROWS, resumed: true, status: 'finished' });
+    const restarted = await runC2y(fx.args('twice', ['--restart', '--json']));
+    expect(restarted.code).toBe(0);
+    expect(parseReport(restarted.stdout).rows).toBe(ROWS);
+    expect(await postgresEventsDigest(fx.db, 'twice')).toEqual(fx.sourceDigest);
+  });
+
+  it('Ctrl-C cancels in-flight COPYs, exits 130 with the resume command, and the resume completes exactly', async () => {
+    const { child, result } = spawnC2y(fx.args('interrupt', [...SMALL_SPLITS, '--copy-flush-every', '100', '--parallelism', '8', '--cores', '2']));
+    await waitForText(() => fx.db.query(`SELECT count(*)::int AS n FROM c2y.checkpoints c JOIN c2y.runs r USING (run_id) WHERE r.target LIKE '%.interrupt' AND c.rows_done > 0`).then((r) => r.rows[0]?.n > 0).catch(() => false));
+    child.kill('SIGINT');
+    const run = await result;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain('INTERRUPTED');
+    expect(run.stderr).toMatch(/--resume \d{8}-\d{6}-[0-9a-f]{6}/);
+    const idle = await fx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'c2y %'`);
+    expect(idle.rows[0]?.n).toBe(0);
+    const partial = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.interrupt');
+    expect(partial.rows[0]!.n).toBeLessThan(ROWS);
+    const resume = await runC2y(fx.args('interrupt', ['--resume', '--json']));
+    expect(resume.code).toBe(0);
+    expect(parseReport(resume.stdout)).toMatchObject({ resumed: true, rowsTotal: ROWS, status: 'finished' });
+    expect(await postgresEventsDigest(fx.db, 'interrupt')).toEqual(fx.sourceDigest);
+  });
+
+  it('retries a split whose target connection is killed, from its checkpoint, while the others go on', async () => {
+    const { result } = spawnC2y(fx.args('dropped', [...SMALL_SPLITS, '--copy-flush-every', '100', '--parallelism', '6', '--json', '--set', 'retryBackoffMs=200']));
+    let terminated = 0;
+    await waitForText(async () => {
+      const killed = await fx.db.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'c2y % split %' AND datname = $1`, [fx.db.database]);
+      terminated += killed.rows[0]?.n ?? 0;
+      return terminated >= 2;
+    });
+    const run = await result;
+    expect(run.code).toBe(0);
+    const report = parseReport(run.stdout);
+    expect(report.retries).toBeGreaterThanOrEqual(1);
+    expect(report.status).toBe('finished');
+    expect(await postgresEventsDigest(fx.db, 'dropped')).toEqual(fx.sourceDigest);
+  });
+});
+
+describe('c2y migrate refuses bad input before any row moves', () => {
+  it('names an unknown keyspace and the ones that exist', async () => {
+    const run = await runC2y(fx.args('bad1').map((arg) => (arg === fx.keyspace ? 'no_such_ks' : arg)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('SOURCE_TABLE_NOT_FOUND');
+    expect(run.stderr).toContain(fx.keyspace);
+  });
+
+  it('names an unknown table and the ones that exist', async () => {
+    const run = await runC2y(fx.args('bad2').map((arg) => (arg === 'events' ? 'no_such_table' : arg)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/SOURCE_TABLE_NOT_FOUND.*no_such_table[\s\S]*events/);
+  });
+
+  it('says which target node is unreachable', async () => {
+    const run = await runC2y(fx.args('bad3').map((arg) => (arg === fx.db.hosts.join(',') ? '127.0.0.1:1' : arg)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('TARGET_UNREACHABLE');
+    expect(run.stderr).toContain('127.0.0.1:1');
+  });
+
+  it('says when Cassandra is unreachable', async () => {
+    const run = await runC2y(fx.args('bad4').map((arg) => (arg.startsWith('127.0.0.1,127.0.0.2') ? '127.0.0.9:9042' : arg)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('SOURCE_UNREACHABLE');
+  });
+
+  it('lists the columns a mismatched target table lacks and writes nothing', async () => {
+    await fx.db.query('CREATE TABLE public.narrow (tenant_id int, bucket int, event_time timestamptz, event_id uuid)');
+    const run = await runC2y(fx.args('narrow', ['--set', 'target.createTable=false']));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('TARGET_TABLE_MISMATCH');
+    expect(run.stderr).toContain('"payload"');
+    const count = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.narrow');
+    expect(count.rows[0]!.n).toBe(0);
+  });
+
+  it('names a bad config value and refuses a password on the command line', async () => {
+    const bad = await runC2y(fx.args('bad5', ['--parallelism', 'lots']));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('CONFIG_INVALID');
+    expect(bad.stderr).toContain('"parallelism"');
+    const password = await runC2y(fx.args('bad6', ['--set', 'target.password=hunter2']));
+    expect(password.code).toBe(1);
+    expect(password.stderr).toContain('C2Y_TARGET_PASSWORD');
+    const tables = await fx.db.query(`SELECT table_name FROM information_schema.tables WHERE table_name IN ('bad1','bad2','bad3','bad4','bad5','bad6')`);
+    expect(tables.rows).toEqual([]);
+  });
+});
+
+async function waitForText(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not met in time');
+}

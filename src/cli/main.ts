@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isC2yError } from '../errors/index.js';
+import { demoCommand } from './demo-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { testbedCommand } from './testbed-command.js';
 
@@ -11,6 +12,7 @@ async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride();
   program.addCommand(migrateCommand());
+  program.addCommand(demoCommand());
   program.addCommand(testbedCommand());
   try {
     await program.parseAsync(argv);

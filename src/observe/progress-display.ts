@@ -21,7 +21,9 @@ function formatDuration(seconds: number): string {
 }
 
 export interface ProgressSnapshot {
+  /** Committed plus streamed in open transactions. */
   readonly rows: number;
+  readonly committed: number;
   readonly estimatedRows: number;
   readonly rate: number;
   readonly etaSeconds: number;
@@ -33,11 +35,12 @@ export interface ProgressSnapshot {
 }
 
 export function progressSnapshot(stats: RunStats, estimatedRows: number): ProgressSnapshot {
-  const rows = stats.rowsBefore + stats.rowsCommitted;
+  const committed = stats.rowsBefore + stats.rowsCommitted;
+  const rows = committed + stats.rowsInFlight;
   const rate = stats.currentRate();
   const total = Math.max(estimatedRows, rows);
   return {
-    rows, estimatedRows: total, rate, etaSeconds: rate > 0 ? (total - rows) / rate : Number.POSITIVE_INFINITY,
+    rows, committed, estimatedRows: total, rate, etaSeconds: rate > 0 ? (total - rows) / rate : Number.POSITIVE_INFINITY,
     splitsDone: stats.countSplits('done'), splitsRunning: stats.countSplits('running') + stats.countSplits('retrying'),
     splitsFailed: stats.countSplits('failed'), splitsTotal: stats.splits.size, retries: stats.retries,
   };
@@ -47,7 +50,7 @@ export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
   const fraction = snapshot.estimatedRows > 0 ? Math.min(1, snapshot.rows / snapshot.estimatedRows) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}`;
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}`;
 }
 
 /** Starts drawing; returns a function that draws the last frame and stops. */
@@ -58,7 +61,7 @@ export function startProgress(options: ProgressOptions): () => void {
     if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
     else {
       options.logger.info('progress', {
-        rows: snapshot.rows, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
+        rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
         etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null,
         splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries,
       });

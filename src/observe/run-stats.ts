@@ -21,12 +21,16 @@ export interface SplitStats {
   serverAddress: string | null;
   executor: number | null;
   lastError: string | null;
+  /** Rows sent in the open transaction: shown as progress, dropped if the transaction rolls back. */
+  inFlight: number;
 }
 
 /** Folds run events into the figures that progress, report and dashboard show. A listener, not part of the pipeline. */
 export class RunStats {
   readonly startedAt = Date.now();
   rowsCommitted = 0;
+  /** Rows streamed but not yet committed, over all splits. */
+  rowsInFlight = 0;
   bytesCommitted = 0;
   commits = 0;
   retries = 0;
@@ -41,7 +45,7 @@ export class RunStats {
   readonly rateSamples: Array<{ t: number; rows: number }> = [];
 
   constructor(splitIds: readonly number[], doneSplits: readonly number[] = []) {
-    for (const id of splitIds) this.splits.set(id, { state: doneSplits.includes(id) ? 'done' : 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null });
+    for (const id of splitIds) this.splits.set(id, { state: doneSplits.includes(id) ? 'done' : 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null, inFlight: 0 });
   }
 
   private executor(index: number): ExecutorStats {
@@ -56,7 +60,7 @@ export class RunStats {
   private split(id: number): SplitStats {
     let stats = this.splits.get(id);
     if (!stats) {
-      stats = { state: 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null };
+      stats = { state: 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null, inFlight: 0 };
       this.splits.set(id, stats);
     }
     return stats;
@@ -76,7 +80,14 @@ export class RunStats {
         this.streamsPerServerAddress.set(event.serverAddress, (this.streamsPerServerAddress.get(event.serverAddress) ?? 0) + 1);
         break;
       }
+      case 'rows-streamed': {
+        const split = this.split(event.splitId);
+        split.inFlight += event.rows;
+        this.rowsInFlight += event.rows;
+        break;
+      }
       case 'batch-committed':
+        this.dropInFlight(event.splitId);
         this.rowsCommitted += event.rows;
         this.bytesCommitted += event.bytes;
         this.commits++;
@@ -91,6 +102,7 @@ export class RunStats {
       case 'split-retry': {
         this.retries++;
         const split = this.split(event.splitId);
+        this.dropInFlight(event.splitId);
         split.state = 'retrying';
         split.lastError = event.error;
         if (split.executor !== null) this.executor(split.executor).tasksFailed++;
@@ -98,6 +110,7 @@ export class RunStats {
       }
       case 'split-failed': {
         const split = this.split(event.splitId);
+        this.dropInFlight(event.splitId);
         split.state = 'failed';
         split.lastError = event.error;
         if (split.executor !== null) this.executor(split.executor).tasksFailed++;
@@ -116,6 +129,12 @@ export class RunStats {
         break;
     }
   };
+
+  private dropInFlight(splitId: number): void {
+    const split = this.split(splitId);
+    this.rowsInFlight -= split.inFlight;
+    split.inFlight = 0;
+  }
 
   /** Splits an executor is running now. */
   activeTasks(executor: number): number {
@@ -137,10 +156,11 @@ export class RunStats {
   /** Rows per second over the last `windowMs` (the true current rate, not the run average). */
   currentRate(windowMs = 5000): number {
     const now = Date.now();
-    this.rateSamples.push({ t: now, rows: this.rowsCommitted });
+    const rows = this.rowsCommitted + this.rowsInFlight;
+    this.rateSamples.push({ t: now, rows });
     while (this.rateSamples.length > 2 && (this.rateSamples[0] as { t: number }).t < now - windowMs) this.rateSamples.shift();
     const first = this.rateSamples[0] as { t: number; rows: number };
     const seconds = (now - first.t) / 1000;
-    return seconds > 0.5 ? (this.rowsCommitted - first.rows) / seconds : this.rowsCommitted / Math.max(this.elapsedSeconds(), 0.001);
+    return seconds > 0.5 ? Math.max(0, rows - first.rows) / seconds : rows / Math.max(this.elapsedSeconds(), 0.001);
   }
 }

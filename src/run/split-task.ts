@@ -58,6 +58,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let from = checkpoint.lastToken;
     let lastToken: bigint | null = checkpoint.lastToken;
     let rowsInTransaction = 0;
+    let rowsSinceReport = 0;
     let bytesInTransaction = 0;
     let total = 0;
 
@@ -89,6 +90,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, lastToken: lastToken?.toString() ?? null, executor: context.executor });
       from = lastToken;
       rowsInTransaction = 0;
+      rowsSinceReport = 0;
       bytesInTransaction = 0;
     };
 
@@ -109,9 +111,12 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         }
         rowsInTransaction++;
         lastToken = token;
+        rowsSinceReport++;
         if (writer.length >= CHUNK_BYTES) {
           bytesInTransaction += writer.length;
           await (copy as CopyIn).write(writer.take());
+          context.emit({ type: 'rows-streamed', splitId: split.id, rows: rowsSinceReport, executor: context.executor });
+          rowsSinceReport = 0;
         }
       }
     }

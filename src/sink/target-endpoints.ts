@@ -43,7 +43,9 @@ export class ConnectionBalancer {
     for (const endpoint of candidates) {
       const count = this.open.get(endpoint.key) ?? 0;
       if (this.maxPerNode !== undefined && count >= this.maxPerNode) continue;
-      if (best === undefined || count < (this.open.get(best.key) ?? 0)) best = endpoint;
+      const bestCount = best === undefined ? Number.POSITIVE_INFINITY : (this.open.get(best.key) ?? 0);
+      // Fewest open now; on a tie, fewest opened so far, so the run's streams per node stay even too.
+      if (count < bestCount || (count === bestCount && best !== undefined && (this.opened.get(endpoint.key) ?? 0) < (this.opened.get(best.key) ?? 0))) best = endpoint;
     }
     if (best) {
       this.open.set(best.key, (this.open.get(best.key) ?? 0) + 1);
@@ -54,6 +56,11 @@ export class ConnectionBalancer {
 
   release(endpoint: TargetEndpoint): void {
     this.open.set(endpoint.key, Math.max(0, (this.open.get(endpoint.key) ?? 0) - 1));
+  }
+
+  /** Connections opened over the run per node. */
+  openedPerNode(): Record<string, number> {
+    return Object.fromEntries(this.opened);
   }
 
   /** Connections open right now per node. */

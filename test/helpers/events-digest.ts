@@ -32,7 +32,8 @@ const orNull = (value: unknown, text: (v: never) => string): string => (value ==
 export async function cassandraEventsDigest(client: CassandraClient, keyspace: string, table = 'events'): Promise<TableDigest> {
   const lines: string[] = [];
   const query = `SELECT tenant_id, bucket, event_time, event_id, kind, user_id, source_ip, amount, score, quantity, total, active, tags, payload FROM "${keyspace}"."${table}"`;
-  for await (const row of client.stream(query, [], { prepare: true, fetchSize: 2000 })) {
+  const stream = client.stream(query, [], { prepare: true, fetchSize: 2000 }) as unknown as AsyncIterable<unknown>;
+  for await (const row of stream) {
     const r = row as Record<string, unknown>;
     lines.push([
       String(r['tenant_id']), String(r['bucket']), orNull(r['event_time'], (d: Date) => String(d.getTime())), String(r['event_id']),

@@ -1,0 +1,40 @@
+/**
+ * Randomized kill -9 + resume trials against the 3-node test ring and the 3-address PostgreSQL:
+ * `npm run bench -- kill-resume [--trials 100] [--rows 3000]` prints trials / completed / lost / duplicated.
+ */
+import { parseArgs } from 'node:util';
+import { startCassandra, startPostgres } from '../src/testbed/index.js';
+import { killedMidRun, killResumeTrial, type TrialResult } from '../test/helpers/kill-resume-trial.js';
+import { migrateFixture } from '../test/helpers/migrate-fixture.js';
+import { writeResults } from './lib/results-file.js';
+
+export async function killResumeBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: '3000' }, quick: { type: 'boolean', default: false } } });
+  const trials = values.quick ? 3 : Number(values.trials);
+  const rows = values.quick ? 1000 : Number(values.rows);
+  await startCassandra({ nodes: 3, log: (line) => console.log(`[testbed] ${line}`) });
+  startPostgres((line) => console.log(`[testbed] ${line}`));
+  const fx = await migrateFixture(rows, 'soakkill');
+  const results: TrialResult[] = [];
+  try {
+    for (let trial = 0; trial < trials; trial++) {
+      const result = await killResumeTrial(fx, trial, { flushEvery: 100 });
+      results.push(result);
+      console.log(`trial ${trial + 1}/${trials}: rows at kill ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.completed ? '' : ' NOT COMPLETED'}`);
+    }
+  } finally {
+    await fx.close();
+  }
+  const summary = {
+    trials: results.length,
+    completed: results.filter((r) => r.completed).length,
+    killedMidRun: results.filter(killedMidRun).length,
+    lost: results.reduce((sum, r) => sum + r.lost, 0),
+    duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
+    digestMismatches: results.filter((r) => !r.digestMatches).length,
+  };
+  const file = writeResults('kill-resume', { parameters: { trials, rows, flushEvery: 100, ring: 3, targetAddresses: 3 }, summary, results });
+  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (killed mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches})`);
+  console.log(`results: ${file}`);
+  if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0) process.exitCode = 1;
+}

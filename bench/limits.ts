@@ -1,0 +1,190 @@
+/**
+ * limits: source-only scan, sink-only `psql \copy`, encode-only, and c2y end to end on the same table and machine in
+ * one run. `npm run bench -- limits [--rows 1000000] [--trials 3] [--quick]`.
+ */
+import { execFileSync, fork, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadConfig, type C2yConfig } from '../src/config/index.js';
+import { ChunkWriter, createRowEncoder } from '../src/encode/index.js';
+import type { RunReport } from '../src/observe/index.js';
+import { cutSplits, partitionCounts, splitToJson, type SplitJson } from '../src/plan/index.js';
+import { effectiveFetchSize } from '../src/run/index.js';
+import type { SourceTable } from '../src/schema/index.js';
+import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, scanRanges, sessionOptionsOf } from '../src/source/index.js';
+import { cassandraStatus, loadTestData, startCassandra, stopCassandra } from '../src/testbed/index.js';
+import { median, writeResults } from './lib/results-file.js';
+
+const KEYSPACE = 'bench_limits';
+const DATABASE = 'c2y_bench';
+const COPY_FILE = '/tmp/c2y-bench-events.copy';
+
+interface Settings { rows: number; trials: number; parallelism: number; executors: number; cores: number; splitSizeMb: number }
+
+function sh(command: string, args: string[]): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function ensureSingleNode(): Promise<void> {
+  const running = (await cassandraStatus(3)).filter((n) => n.pid !== undefined);
+  if (running.length > 1) {
+    console.log('[bench] stopping the 3-node test ring: the limits bench runs on one node');
+    await stopCassandra((line) => console.log(`[bench] ${line}`));
+  }
+  await startCassandra({ nodes: 1, log: (line) => console.log(`[bench] ${line}`) });
+}
+
+async function ensureData(rows: number): Promise<void> {
+  const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+  let present = 0;
+  if (client.metadata.keyspaces[KEYSPACE] && (await client.metadata.getTable(KEYSPACE, 'events'))) {
+    present = Number((await client.execute(`SELECT COUNT(*) AS n FROM ${KEYSPACE}.events`, [], { readTimeout: 300_000 })).first()?.['n'] ?? 0);
+  }
+  await client.shutdown();
+  if (present === rows) return;
+  if (present > 0) {
+    const drop = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+    await drop.execute(`DROP KEYSPACE ${KEYSPACE}`);
+    await drop.shutdown();
+  }
+  const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: 0, seed: 42, concurrency: 64, log: (line) => console.log(`[bench] ${line}`) });
+  console.log(`[bench] generator: ${rows} rows at ${Math.round(loaded.rowsPerSecond)} rows/s`);
+}
+
+function benchConfig(s: Settings): C2yConfig {
+  return loadConfig({ flags: {
+    'source.keyspace': KEYSPACE, 'source.table': 'events', 'source.consistency': 'ONE', 'source.splitSizeMb': String(s.splitSizeMb),
+    'target.hosts': '127.0.0.1:5432', 'target.database': DATABASE, parallelism: String(s.parallelism), executors: String(s.executors), cores: String(s.cores),
+  } }).config;
+}
+
+/** The splits c2y would cut for this config, for the source-only scan. */
+async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; splits: SplitJson[] }> {
+  const client = await openCassandra(sessionOptionsOf(config.source));
+  const table = await describeTable(client, KEYSPACE, 'events');
+  const size = await estimateTableSize(client, table, consistencyCode('ONE'));
+  const counts = partitionCounts(config.parallelism, size.estimatesBytes ?? size.rows * 300, config.source.splitSizeMb);
+  const splits = cutSplits(readRing(client, KEYSPACE), counts.effective).map(splitToJson);
+  await client.shutdown();
+  return { table, splits };
+}
+
+async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJson[]): Promise<{ rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number }> {
+  const worker = fileURLToPath(new URL('./lib/scan-worker.ts', import.meta.url));
+  const started = Date.now();
+  const shares = Array.from({ length: config.executors }, (_, e) => splits.filter((_, i) => i % config.executors === e));
+  const results = await Promise.all(shares.map((share) => new Promise<{ rows: number; seconds: number; cpuSeconds: number }>((resolve, reject) => {
+    const child = fork(worker, [], { execArgv: ['--import', 'tsx'] });
+    child.once('message', (message) => resolve(message as { rows: number; seconds: number; cpuSeconds: number }));
+    child.once('error', reject);
+    child.send({ config, table, splits: share, cores: config.cores, fetchSize: effectiveFetchSize(config) });
+  })));
+  const rows = results.reduce((sum, r) => sum + r.rows, 0);
+  const seconds = Math.max(...results.map((r) => r.seconds));
+  void started;
+  return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0) };
+}
+
+function endToEnd(s: Settings): { report: RunReport; cpuSeconds: number } {
+  const args = ['bin/c2y.js', 'migrate', '--keyspace', KEYSPACE, '--table', 'events', '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
+    '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
+    '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs'];
+  // bash's `time` counts the driver and every executor it reaped: the migrator's whole CPU.
+  const run = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time node ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`c2y migrate failed: ${run.stderr.slice(-2000)}`);
+  const [user, system] = (run.stderr.trim().split('\n').pop() ?? '0 0').split(' ').map(Number);
+  return { report: JSON.parse(run.stdout) as RunReport, cpuSeconds: (user ?? 0) + (system ?? 0) };
+}
+
+function sinkOnly(rows: number): { seconds: number; rowsPerSecond: number } {
+  const psql = ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', DATABASE, '-v', 'ON_ERROR_STOP=1', '-q'];
+  sh('psql', [...psql, '-c', 'DROP TABLE IF EXISTS public.events_sink; CREATE TABLE public.events_sink (LIKE public.events INCLUDING ALL)']);
+  const started = process.hrtime.bigint();
+  sh('psql', [...psql, '-c', `\\copy public.events_sink FROM '${COPY_FILE}'`]);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, rowsPerSecond: rows / seconds };
+}
+
+async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: number): Promise<{ rows: number; microsPerRow: number; bytesPerRow: number }> {
+  const client = await openCassandra(sessionOptionsOf(config.source));
+  const rows: unknown[][] = [];
+  for await (const page of scanRanges({ client, table, ranges: [{ start: -(2n ** 63n), end: 2n ** 63n - 1n, replicas: [] }], fetchSize: 5000, consistency: consistencyCode('ONE'), replicaOffset: 0 })) {
+    rows.push(...page);
+    if (rows.length >= sampleRows) break;
+  }
+  await client.shutdown();
+  const encoder = createRowEncoder(table);
+  const writer = new ChunkWriter();
+  let bytes = 0;
+  let encoded = 0;
+  const rounds = Math.max(1, Math.ceil(500_000 / rows.length));
+  for (const row of rows.slice(0, 2000)) encoder.encode(row, writer); // warm-up
+  writer.take();
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < rounds; round++) {
+    for (const row of rows) {
+      encoder.encode(row, writer);
+      encoded++;
+      if (writer.length > 256 * 1024) bytes += writer.take().length;
+    }
+  }
+  bytes += writer.take().length;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { rows: encoded, microsPerRow: (seconds * 1e6) / encoded, bytesPerRow: bytes / encoded };
+}
+
+export async function limitsBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
+    parallelism: { type: 'string', default: '8' }, executors: { type: 'string', default: '2' }, cores: { type: 'string', default: '4' },
+  } });
+  const s: Settings = {
+    rows: values.quick ? 20_000 : Number(values.rows), trials: values.quick ? 1 : Number(values.trials),
+    parallelism: Number(values.parallelism), executors: Number(values.executors), cores: Number(values.cores), splitSizeMb: values.quick ? 0.5 : 16,
+  };
+  await ensureSingleNode();
+  await ensureData(s.rows);
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rows.length === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  await admin.end();
+
+  const config = benchConfig(s);
+  const { table, splits } = await plannedSplits(config);
+  const trials: Array<Record<string, number>> = [];
+  let lastReport: RunReport | undefined;
+  for (let trial = 0; trial < s.trials; trial++) {
+    const source = await sourceOnly(config, table, splits);
+    const e2e = endToEnd(s);
+    lastReport = e2e.report;
+    if (trial === 0 || !existsSync(COPY_FILE)) {
+      sh('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', DATABASE, '-q', '-c', `\\copy public.events TO '${COPY_FILE}'`]);
+    }
+    const sink = sinkOnly(s.rows);
+    const row = {
+      trial, sourceOnlyRowsPerSecond: Math.round(source.rowsPerSecond), sinkOnlyRowsPerSecond: Math.round(sink.rowsPerSecond),
+      e2eRowsPerSecond: e2e.report.rowsPerSecond, e2eRows: e2e.report.rows, e2eSeconds: e2e.report.durationSeconds,
+      e2eCpuSeconds: e2e.cpuSeconds, e2eCpuMicrosPerRow: (e2e.cpuSeconds * 1e6) / e2e.report.rows,
+      sourceOnlyCpuMicrosPerRow: (source.cpuSeconds * 1e6) / source.rows,
+      ratio: e2e.report.rowsPerSecond / Math.min(source.rowsPerSecond, sink.rowsPerSecond),
+      peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
+    };
+    trials.push(row);
+    console.log(`[bench] trial ${trial + 1}/${s.trials}: source-only ${row.sourceOnlyRowsPerSecond} rows/s, sink-only ${row.sinkOnlyRowsPerSecond} rows/s, e2e ${row.e2eRowsPerSecond} rows/s, ratio ${row.ratio.toFixed(2)}, c2y CPU ${row.e2eCpuMicrosPerRow.toFixed(2)} µs/row`);
+  }
+  const encode = await encodeOnly(config, table, Math.min(s.rows, 50_000));
+  const pick = (key: string): number => median(trials.map((t) => t[key] as number));
+  const medians = {
+    sourceOnlyRowsPerSecond: pick('sourceOnlyRowsPerSecond'), sinkOnlyRowsPerSecond: pick('sinkOnlyRowsPerSecond'), e2eRowsPerSecond: pick('e2eRowsPerSecond'),
+    ratio: pick('ratio'), e2eCpuMicrosPerRow: pick('e2eCpuMicrosPerRow'), sourceOnlyCpuMicrosPerRow: pick('sourceOnlyCpuMicrosPerRow'),
+    encodeMicrosPerRow: encode.microsPerRow, encodedBytesPerRow: encode.bytesPerRow, peakExecutorRssBytes: pick('peakExecutorRssBytes'),
+  };
+  const file = writeResults('limits', {
+    parameters: { ...s, cassandraNodes: 1, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
+    medians, encode, trials, lastReport,
+  });
+  console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);
+  console.log(`[bench] results: ${file}`);
+}

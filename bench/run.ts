@@ -1,0 +1,17 @@
+/** `npm run bench -- <scenario> [options]`: one entry point for every bench scenario. */
+import { killResumeBench } from './kill-resume-trials.js';
+import { limitsBench } from './limits.js';
+
+const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
+  'kill-resume': killResumeBench,
+  limits: limitsBench,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const scenario = name ? scenarios[name] : undefined;
+if (!scenario) {
+  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--quick] [options]`);
+  process.exit(2);
+}
+await scenario(rest);
+process.exit(process.exitCode ?? 0);

@@ -48,6 +48,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   let inTransaction = false;
   try {
     const server = await describeServer(client);
+    // YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also
+    // advances the checkpoint, so exactly-once holds there as on PostgreSQL.
+    if (server.dialect === 'yugabyte') await client.query('SET yb_default_copy_from_rows_per_transaction = 0');
     const checkpoint = await store.readCheckpoint(client, runId, split.id);
     if (checkpoint.done) return 0;
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken?.toString() ?? null });

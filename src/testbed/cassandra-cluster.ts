@@ -165,7 +165,7 @@ async function waitForCql(node: number, pid: number, timeoutMs: number, logFile:
   });
 }
 
-export async function stopCassandra(log: (line: string) => void, graceMs = 30_000): Promise<void> {
+export async function stopCassandra(log: (line: string) => void, graceMs = 15_000): Promise<void> {
   const statuses = await cassandraStatus(3);
   await Promise.all(statuses.map(async (status) => {
     if (status.pid === undefined) return;

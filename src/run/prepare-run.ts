@@ -160,7 +160,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     }
   } catch (error) {
     if (error instanceof C2yError) throw error;
-    throw new C2yError('TARGET_UNREACHABLE', `preparing the run failed: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
+    throw new C2yError('PREPARE_FAILED', `preparing the run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }

@@ -88,6 +88,10 @@ export const configSchema = z
     copyBufferSize: positiveInt.default(10_000),
     /** Rows per COPY transaction, committed with the checkpoint (seed: yugabyte.copyFlushEvery). */
     copyFlushEvery: positiveInt.default(50_000),
+    /** A value the target cannot hold: `stop` the run naming its key and column, or `reject` the row to rejects.jsonl. */
+    onError: z.enum(['stop', 'reject']).default('stop'),
+    /** With onError: reject, the run stops once more rows than this were rejected. */
+    maxErrors: z.coerce.number().int().min(0).default(1000),
     /** Attempts per split before it is marked failed. */
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */

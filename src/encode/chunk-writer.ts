@@ -43,6 +43,11 @@ export class ChunkWriter {
     this.offset += bytes.length;
   }
 
+  /** Drops everything after `length`: a row that failed half-way leaves no bytes behind. */
+  truncate(length: number): void {
+    if (length < this.offset) this.offset = length;
+  }
+
   /** The bytes written so far, copied out, and the writer reset for the next chunk. */
   take(): Buffer {
     const out = Buffer.from(this.buffer.subarray(0, this.offset));

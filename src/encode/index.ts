@@ -1,4 +1,5 @@
 export { ChunkWriter } from './chunk-writer.js';
 export { ValueEncodeError } from './encode-error.js';
-export { createRowEncoder, copyEscape } from './row-encoder.js';
+export { createRowEncoder } from './row-encoder.js';
+export { copyEscape, decimalText, uuidText, inetText } from './fast-text.js';
 export type { RowEncoder } from './row-encoder.js';

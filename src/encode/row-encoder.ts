@@ -1,6 +1,8 @@
 import { pgTypeOf, type CqlType, type SourceTable } from '../schema/index.js';
 import type { ChunkWriter } from './chunk-writer.js';
+import { UnrepresentableValue } from './calendar-text.js';
 import { ValueEncodeError } from './encode-error.js';
+import { copyEscape } from './fast-text.js';
 import { SCALAR_TEXT, arrayText, jsonText, jsonValue, type ValueText } from './value-text.js';
 
 type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
@@ -8,13 +10,6 @@ type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const NULL_MARKER = Buffer.from('\\N');
-const NEEDS_ESCAPE = /[\\\n\r\t]/;
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** COPY text format: backslash, newline, carriage return and tab are the only bytes that need escaping. */
-export function copyEscape(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\n\r\t]/g, (char) => ESCAPES[char] as string) : text;
-}
 
 /** Scalars whose text is plain ASCII with no COPY specials: written without a scan. */
 const ASCII_SAFE = new Set(['bigint', 'counter', 'int', 'smallint', 'tinyint', 'varint', 'decimal', 'float', 'double', 'boolean', 'date', 'timestamp', 'duration', 'uuid', 'timeuuid', 'inet']);
@@ -26,7 +21,20 @@ const timeText: ValueText = (value) => {
   return dot < 0 ? text : text.slice(0, dot + 7);
 };
 
-function textEncoder(column: string, toText: ValueText, asciiSafe: boolean): ColumnEncoder {
+/** Runs a value's text function, turning "cannot be held" into an error that names the column. */
+function checked(column: string, toText: ValueText): ValueText {
+  return (value) => {
+    try {
+      return toText(value);
+    } catch (error) {
+      if (error instanceof UnrepresentableValue) throw new ValueEncodeError(column, error.message);
+      throw error;
+    }
+  };
+}
+
+function textEncoder(column: string, rawText: ValueText, asciiSafe: boolean): ColumnEncoder {
+  const toText = checked(column, rawText);
   if (asciiSafe) return (value, out) => out.ascii(toText(value));
   return (value, out) => {
     const text = toText(value);

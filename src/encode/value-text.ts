@@ -1,4 +1,6 @@
 import type { CqlType, ScalarName } from '../schema/index.js';
+import { dateText, timestampText } from './calendar-text.js';
+import { decimalText, inetText, uuidText } from './fast-text.js';
 
 /**
  * The PostgreSQL input text of one Cassandra value (before COPY escaping). Returns undefined where the value
@@ -39,18 +41,18 @@ export const SCALAR_TEXT: Readonly<Record<ScalarName, ValueText>> = {
   smallint: toStringText,
   tinyint: toStringText,
   varint: toStringText,
-  decimal: toStringText,
+  decimal: decimalText,
   float: floatText,
   double: floatText,
   boolean: (value) => (value ? 't' : 'f'),
   blob: (value) => `\\x${(value as Buffer).toString('hex')}`,
-  date: toStringText,
+  date: dateText,
   time: toStringText,
-  timestamp: (value) => (value as Date).toISOString(),
+  timestamp: timestampText,
   duration: durationText,
-  uuid: toStringText,
-  timeuuid: toStringText,
-  inet: toStringText,
+  uuid: uuidText,
+  timeuuid: uuidText,
+  inet: inetText,
 };
 
 /** `{"a","b",NULL}`: every element quoted, so commas, braces and spaces inside elements stay literal. */
@@ -75,7 +77,8 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
       if (type.name === 'text' || type.name === 'ascii' || type.name === 'boolean') return value;
       if (type.name === 'int' || type.name === 'smallint' || type.name === 'tinyint') return value;
       if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) ? value : floatText(value);
-      if (['bigint', 'counter', 'varint', 'decimal'].includes(type.name)) return new RawJsonNumber(String(value));
+      if (type.name === 'decimal') return new RawJsonNumber(decimalText(value));
+      if (['bigint', 'counter', 'varint'].includes(type.name)) return new RawJsonNumber(String(value));
       return SCALAR_TEXT[type.name](value);
     }
     case 'list':

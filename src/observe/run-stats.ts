@@ -34,6 +34,7 @@ export class RunStats {
   bytesCommitted = 0;
   commits = 0;
   retries = 0;
+  rejected = 0;
   /** Rows already committed by earlier attempts of a resumed run. */
   rowsBefore = 0;
   readonly splits = new Map<number, SplitStats>();
@@ -89,6 +90,7 @@ export class RunStats {
       case 'batch-committed':
         this.dropInFlight(event.splitId);
         this.rowsCommitted += event.rows;
+        this.rejected += event.rejected;
         this.bytesCommitted += event.bytes;
         this.commits++;
         this.split(event.splitId).rows += event.rows;

@@ -128,6 +128,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       } else if (!(stopping && error.code === 'INTERRUPTED')) {
         failed.push({ splitId: split.id, error, attempts: attempt });
         listener({ type: 'split-failed', splitId: split.id, error: error.message, code: error.code });
+        // onError: stop means the run stops at the first value the target cannot hold, not only this split.
+        if (error.code === 'VALUE_UNREPRESENTABLE') stopAll();
       }
     };
 
@@ -207,12 +209,13 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, copySql: input.copySql });
     };
 
-    input.signal.addEventListener('abort', () => {
+    function stopAll(): void {
       stopping = true;
       queue.length = 0;
       for (const executor of executors) send(executor, { type: 'cancel' });
       finishIfDone();
-    }, { once: true });
+    }
+    input.signal.addEventListener('abort', stopAll, { once: true });
 
     if (input.splits.length === 0) {
       resolve({ completed, failed, retries, interrupted: false, outOfMemory, executorsStarted });

@@ -61,14 +61,23 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   stats.rowsBefore = prepared.rowsBefore;
   const listener = stats.listener;
   const eventLog = logger.child({ runId: prepared.runId });
+  // The run's own stop switch: the user's Ctrl-C, or too many rejects.
+  const runControl = new AbortController();
+  options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
+  let tooManyRejects = false;
   const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog });
   let outcome;
   try {
     outcome = await runLocal({
       config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, splits: prepared.pendingSplits,
-      balancer: prepared.balancer, signal: options.signal,
+      balancer: prepared.balancer, signal: runControl.signal,
       listener: (event) => {
         listener(event);
+        if (event.type === 'batch-committed' && event.rejected > 0 && config.onError === 'reject' && stats.rejected > config.maxErrors && !tooManyRejects) {
+          tooManyRejects = true;
+          eventLog.error('too many rejected rows; stopping the run', { rejected: stats.rejected, maxErrors: config.maxErrors });
+          runControl.abort();
+        }
         if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
         else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, code: event.code, error: event.error });
         else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
@@ -79,7 +88,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     stopProgress();
   }
 
-  const status: RunReport['status'] = outcome.interrupted ? 'interrupted' : outcome.failed.length > 0 ? 'failed' : 'finished';
+  const status: RunReport['status'] = tooManyRejects || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+  const rejects = await prepared.store.readRejects(prepared.admin, prepared.runId);
+  if (rejects.length > 0 || config.onError === 'reject') {
+    writeFileSync(join(runFolder, 'rejects.jsonl'), rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
+  }
   await prepared.store.setRunStatus(prepared.admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await prepared.admin.end().catch(() => undefined);
   const report = buildReport({
@@ -94,12 +107,17 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     },
     concurrency: { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) },
     planned: { averageRowBytes: prepared.plan.averageRowBytes, taskBufferBytes: prepared.plan.averageRowBytes * config.copyBufferSize, executorMemoryBytes: config.executorMemory },
-    rejects: 0, ignoredKeys,
+    rejects: rejects.length, ignoredKeys,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);
   writeFileSync(join(runFolder, 'report.json'), JSON.stringify(report, null, 2));
   logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 
+  if (tooManyRejects) {
+    throw new C2yError('TOO_MANY_REJECTS', `${rejects.length} rows were rejected, more than maxErrors (${config.maxErrors}); see ${join(runFolder, 'rejects.jsonl')}`, {
+      hint: `fix the values or raise maxErrors, then: ${options.resumeCommand(prepared.runId)}`,
+    });
+  }
   if (outcome.outOfMemory) {
     throw new C2yError('EXECUTOR_OUT_OF_MEMORY', `an executor ran out of its ${Math.round(config.executorMemory / 1024 / 1024)} MiB heap; committed work is kept (run ${prepared.runId})`, {
       hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferSize, then: ${options.resumeCommand(prepared.runId)}`,

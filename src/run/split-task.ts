@@ -2,8 +2,8 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import type { SourceTable } from '../schema/index.js';
-import { CheckpointStore, CopyIn, copyFailed, describeServer, openTarget, type TargetClient, type TargetEndpoint } from '../sink/index.js';
+import { canonicalValue, type SourceTable } from '../schema/index.js';
+import { CheckpointStore, CopyIn, copyFailed, describeServer, openTarget, type RejectedRow, type TargetEndpoint } from '../sink/index.js';
 import { scanRanges, type CassandraClient } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 
@@ -62,6 +62,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let lastToken: bigint | null = checkpoint.lastToken;
     let rowsInTransaction = 0;
     let rowsSinceReport = 0;
+    const rejected: RejectedRow[] = [];
+    const rejectRows = context.config.onError === 'reject';
     let bytesInTransaction = 0;
     let total = 0;
 
@@ -83,6 +85,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         await copy.finish();
         copy = undefined;
       }
+      await store.recordRejects(client, runId, rejected);
       const advanced = await store.advance(client, { runId, splitId: split.id, from, to: lastToken, rows: rowsInTransaction, done });
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
@@ -90,7 +93,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       await client.query('COMMIT');
       inTransaction = false;
       total += rowsInTransaction;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length, lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      rejected.length = 0;
       from = lastToken;
       rowsInTransaction = 0;
       rowsSinceReport = 0;
@@ -105,12 +109,17 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       if (signal.aborted) throw interrupted(split.id);
       for (const row of page) {
         const token = row[0] as bigint;
-        if (rowsInTransaction >= flushEvery && token !== lastToken) await commit(false);
+        if (rowsInTransaction + rejected.length >= flushEvery && token !== lastToken) await commit(false);
         if (!inTransaction) await begin();
+        const rowStart = writer.length;
         try {
           context.encoder.encode(row, writer);
         } catch (error) {
-          throw valueError(error, context.table, row);
+          if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, row);
+          writer.truncate(rowStart);
+          rejected.push(rejectOf(error, context.table, split.id, token, row));
+          lastToken = token;
+          continue;
         }
         rowsInTransaction++;
         lastToken = token;
@@ -152,15 +161,25 @@ function interrupted(splitId: number): C2yError {
   return new C2yError('INTERRUPTED', `split ${splitId} interrupted; its open transaction was rolled back`, { context: { split: splitId } });
 }
 
+/** The row's primary key as column → canonical text. */
+function rowKey(table: SourceTable, row: readonly unknown[]): Record<string, string> {
+  const key: Record<string, string> = {};
+  table.columns.forEach((column, index) => {
+    if (column.role === 'partition' || column.role === 'clustering') key[column.name] = canonicalValue(row[index + 1]);
+  });
+  return key;
+}
+
+function rejectOf(error: ValueEncodeError, table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
+  const index = table.columns.findIndex((column) => column.name === error.column);
+  return { splitId, token: token.toString(), key: rowKey(table, row), column: error.column, reason: error.reason, raw: canonicalValue(row[index + 1]).slice(0, 1000) };
+}
+
 function valueError(error: unknown, table: SourceTable, row: readonly unknown[]): C2yError {
   if (!(error instanceof ValueEncodeError)) return copyFailed(error, {});
-  const key = table.columns
-    .map((column, index) => ({ column, value: row[index + 1] }))
-    .filter(({ column }) => column.role === 'partition' || column.role === 'clustering')
-    .map(({ column, value }) => `${column.name}=${String(value)}`)
-    .join(', ');
-  return new C2yError('TARGET_WRITE_FAILED', `row (${key}): ${error.message}`, {
-    hint: 'fix the value in Cassandra, or exclude the row; nothing of this transaction was committed',
+  const key = Object.entries(rowKey(table, row)).map(([name, value]) => `${name}=${value}`).join(', ');
+  return new C2yError('VALUE_UNREPRESENTABLE', `row (${key}), column "${error.column}": ${error.reason}`, {
+    hint: 'set onError: reject to send such rows to rejects.jsonl and go on, or fix the value in Cassandra; nothing of this transaction was committed',
     retryable: false,
     context: { column: error.column },
   });

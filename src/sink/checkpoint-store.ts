@@ -10,6 +10,17 @@ export interface SplitCheckpoint {
   readonly done: boolean;
 }
 
+/** A row the target could not hold, recorded in the same transaction as the batch it was cut from. */
+export interface RejectedRow {
+  readonly splitId: number;
+  readonly token: string;
+  readonly key: Readonly<Record<string, string>>;
+  readonly column: string;
+  readonly reason: string;
+  /** The value in canonical text form, cut to 1,000 characters. */
+  readonly raw: string;
+}
+
 export interface RunRecord {
   readonly runId: string;
   readonly source: string;
@@ -23,10 +34,12 @@ export interface RunRecord {
 export class CheckpointStore {
   private readonly runs: string;
   private readonly checkpoints: string;
+  private readonly rejects: string;
 
   constructor(private readonly schema: string) {
     this.runs = `${quoteIdent(schema)}.runs`;
     this.checkpoints = `${quoteIdent(schema)}.checkpoints`;
+    this.rejects = `${quoteIdent(schema)}.rejects`;
   }
 
   /** Run once by the driver before any task starts; concurrent CREATE IF NOT EXISTS can race in PostgreSQL. */
@@ -39,6 +52,28 @@ export class CheckpointStore {
       run_id text NOT NULL, split_id integer NOT NULL, last_token bigint, rows_done bigint NOT NULL DEFAULT 0,
       done boolean NOT NULL DEFAULT false, commits integer NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (run_id, split_id))`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.rejects} (
+      run_id text NOT NULL, split_id integer NOT NULL, token bigint NOT NULL, row_key jsonb NOT NULL, column_name text NOT NULL,
+      reason text NOT NULL, raw text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  }
+
+  /** Inside the batch's transaction, so a rolled-back attempt leaves no reject behind and a retry records it once. */
+  async recordRejects(db: Queryable, runId: string, rows: readonly RejectedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.rejects} (run_id, split_id, token, row_key, column_name, reason, raw)
+       SELECT $1, r.split_id, r.token, r.row_key, r.column_name, r.reason, r.raw
+       FROM jsonb_to_recordset($2::jsonb) AS r(split_id integer, token bigint, row_key jsonb, column_name text, reason text, raw text)`,
+      [runId, JSON.stringify(rows.map((r) => ({ split_id: r.splitId, token: r.token, row_key: r.key, column_name: r.column, reason: r.reason, raw: r.raw })))],
+    );
+  }
+
+  async readRejects(db: Queryable, runId: string): Promise<RejectedRow[]> {
+    const result = await db.query(`SELECT split_id, token::text AS token, row_key, column_name, reason, raw FROM ${this.rejects} WHERE run_id = $1 ORDER BY split_id, token`, [runId]);
+    return result.rows.map((row) => ({
+      splitId: Number(row['split_id']), token: String(row['token']), key: row['row_key'] as Record<string, string>,
+      column: String(row['column_name']), reason: String(row['reason']), raw: String(row['raw']),
+    }));
   }
 
   async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[] }): Promise<void> {

@@ -67,7 +67,10 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
   const began = Date.now();
   const jars = await ensureCassandraJars(options.log);
   const previous = ringSize();
-  if (previous !== undefined && previous !== options.nodes) {
+  // Node 1 holds the same token in a 1-node and a 3-node ring, so a running 1-node ring (the demo's) grows by
+  // letting nodes 2 and 3 join; any other change of size needs an empty ring.
+  const grows = previous === 1 && options.nodes === 3;
+  if (previous !== undefined && previous !== options.nodes && !grows) {
     const running = (await cassandraStatus(3)).filter((s) => s.pid !== undefined);
     if (running.length > 0) {
       throw new C2yError('PORT_IN_USE', `a ${previous}-node test ring is running; cannot start a ${options.nodes}-node ring beside it`, {
@@ -76,6 +79,8 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
     }
     options.log(`the stored ring had ${previous} nodes; wiping it for a ${options.nodes}-node ring`);
     await wipeCassandra();
+  } else if (grows) {
+    options.log('growing the 1-node ring to 3 nodes: nodes 2 and 3 join with their own tokens');
   }
   mkdirSync(join(cacheRoot(), 'testbed', 'cassandra'), { recursive: true });
   writeFileSync(RING_FILE(), String(options.nodes));

@@ -84,7 +84,8 @@ export function typesZooRow(seed: number, index: number): ZooRow {
       ...keys, c_static: staticValue,
       c_ascii: '~'.repeat(100), c_text: 'ünïcödé 東京 🚀', c_varchar: 'x'.repeat(10_000), c_bigint: 2n ** 63n - 1n, c_int: 2 ** 31 - 1,
       c_smallint: 32767, c_tinyint: 127, c_varint: 2n ** 200n,
-      c_decimal: types.BigDecimal.fromString('1E+400'), c_float: 3.4028234663852886e38, c_double: Number.MAX_VALUE, c_boolean: true,
+      // BigDecimal.fromString ignores exponents; the constructor's typing says number but takes an Integer.
+      c_decimal: new types.BigDecimal(types.Integer.fromString('1') as unknown as number, -400), c_float: 3.4028234663852886e38, c_double: Number.MAX_VALUE, c_boolean: true,
       c_blob: Buffer.from(Array.from({ length: 256 }, (_, b) => b)),
       c_date: types.LocalDate.fromString('9999-12-31'), c_time: types.LocalTime.fromString('23:59:59.999999999'),
       c_timestamp: new Date('9999-12-31T23:59:59.999Z'), c_duration: new types.Duration(1200, 30, types.Long.fromString('86399999999999')),

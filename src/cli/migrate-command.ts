@@ -49,6 +49,12 @@ export function migrateCommand(): Command {
         if (report.status === 'interrupted') {
           throw new C2yError('INTERRUPTED', `run ${report.runId} interrupted; committed work is kept, open transactions were rolled back`, { hint: report.resumeCommand ?? '' });
         }
+        const badValue = report.splits.failed.find((failure) => failure.code === 'VALUE_UNREPRESENTABLE');
+        if (badValue) {
+          throw new C2yError('VALUE_UNREPRESENTABLE', `${badValue.message}; the run stopped (onError: stop), committed work is kept`, {
+            hint: `set onError: reject (--set onError=reject) to send such rows to rejects.jsonl and go on, or fix the value; then: ${report.resumeCommand ?? ''}`,
+          });
+        }
         if (report.status === 'failed') {
           throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
         }

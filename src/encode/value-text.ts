@@ -18,7 +18,8 @@ function durationText(value: unknown): string {
   const negative = nanos < 0n;
   const abs = negative ? -nanos : nanos;
   const seconds = abs / NANOS_PER_SECOND;
-  const fraction = (abs % NANOS_PER_SECOND).toString().padStart(9, '0');
+  // PostgreSQL keeps microseconds; cutting here (not rounding there) matches what time does.
+  const fraction = (abs % NANOS_PER_SECOND).toString().padStart(9, '0').slice(0, 6);
   return `${duration.months} mons ${duration.days} days ${negative ? '-' : ''}${seconds}.${fraction} secs`;
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isC2yError } from '../errors/index.js';
 import { demoCommand } from './demo-command.js';
 import { migrateCommand } from './migrate-command.js';
+import { schemaCommand } from './schema-command.js';
 import { testbedCommand } from './testbed-command.js';
 
 const EXIT_INTERRUPTED = 130;
@@ -12,6 +13,7 @@ async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride();
   program.addCommand(migrateCommand());
+  program.addCommand(schemaCommand());
   program.addCommand(demoCommand());
   program.addCommand(testbedCommand());
   try {

@@ -52,7 +52,10 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     // advances the checkpoint, so exactly-once holds there as on PostgreSQL.
     if (server.dialect === 'yugabyte') await client.query('SET yb_default_copy_from_rows_per_transaction = 0');
     const checkpoint = await store.readCheckpoint(client, runId, split.id);
-    if (checkpoint.done) return 0;
+    if (checkpoint.done) {
+      context.emit({ type: 'split-finished', splitId: split.id, rows: 0, executor: context.executor });
+      return 0;
+    }
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken?.toString() ?? null });
 
     const ranges = remainingRanges(split, checkpoint.lastToken);

@@ -1,0 +1,39 @@
+import { Command, Option } from 'commander';
+import { createTableDdl, type TargetDialect } from '../schema/index.js';
+import { describeServer, ensureTargetTable, openTarget, parseTargetHosts } from '../sink/index.js';
+import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { addConfigOptions, configFromOptions } from './config-options.js';
+
+export function schemaCommand(): Command {
+  const command = new Command('schema').description('print the target DDL for the source table; --apply creates it');
+  addConfigOptions(command)
+    .addOption(new Option('--dialect <dialect>', 'target dialect (default: detected from the target)').choices(['postgres', 'yugabyte']))
+    .option('--apply', 'create the table in the target (nothing else is written)')
+    .action(async (options: Record<string, unknown>) => {
+      const { config } = configFromOptions(options);
+      const cassandra = await openCassandra(sessionOptionsOf(config.source));
+      let table;
+      try {
+        table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+      } finally {
+        await cassandra.shutdown();
+      }
+      const target = { schema: config.target.schema, table: config.target.table ?? config.source.table };
+      let dialect = options['dialect'] as TargetDialect | undefined;
+      const needTarget = dialect === undefined || options['apply'] === true;
+      const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
+      const client = needTarget && endpoint ? await openTarget(endpoint, config.target, 'c2y schema') : undefined;
+      try {
+        if (client && dialect === undefined) dialect = (await describeServer(client)).dialect;
+        const ddl = createTableDdl(table, target, dialect ?? 'postgres');
+        process.stdout.write(`-- ${config.source.keyspace}.${config.source.table} → ${dialect ?? 'postgres'}\n${ddl};\n`);
+        if (options['apply'] === true && client) {
+          const result = await ensureTargetTable(client, table, target, dialect ?? 'postgres', true);
+          process.stdout.write(result.created ? '-- created\n' : '-- the table already exists and fits the source\n');
+        }
+      } finally {
+        await client?.end();
+      }
+    });
+  return command;
+}

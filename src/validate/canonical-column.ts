@@ -1,0 +1,219 @@
+import { daysFromCivil, localDateDays } from '../encode/calendar-text.js';
+import { integerToBigInt } from '../encode/fast-text.js';
+import { quoteIdent, type CqlType, type ScalarName } from '../schema/index.js';
+
+/**
+ * One column's canonical form, computed on each side from that side's own value: a SQL expression over the
+ * PostgreSQL column, and a function over the Cassandra driver's value. Equal strings mean equal data under the
+ * documented mapping. Neither goes through the COPY encoder, so the comparison checks it rather than repeats it.
+ */
+export interface CanonicalColumn {
+  /** SQL yielding text (or NULL) for this column. */
+  readonly sql: string;
+  /** Text from the PostgreSQL result of `sql`. */
+  fromPostgres(text: string | null): string;
+  /** Text from the Cassandra driver's value. */
+  fromCassandra(value: unknown): string;
+}
+
+const NULL = '∅';
+
+/** IPv6 text normalised the WHATWG way (lower case, longest zero run compressed); IPv4 unchanged. */
+export function normalInet(text: string): string {
+  return text.includes(':') ? new URL(`http://[${text}]`).hostname.slice(1, -1) : text;
+}
+
+/** (unscaled, scale) with trailing zeros stripped: 12.50 and 12.5 are one number. */
+function normalDecimal(unscaled: bigint, scale: number): string {
+  if (unscaled === 0n) return '0';
+  let u = unscaled;
+  let s = scale;
+  while (u % 10n === 0n) {
+    u /= 10n;
+    s--;
+  }
+  return `${u}e${-s}`;
+}
+
+function decimalFromText(text: string): string {
+  const negative = text.startsWith('-');
+  const [whole, fraction = ''] = text.replace(/^[-+]/, '').split('.');
+  const unscaled = BigInt(`${whole}${fraction}`) * (negative ? -1n : 1n);
+  return normalDecimal(unscaled, fraction.length);
+}
+
+const floatText = (n: number): string => (Number.isNaN(n) ? 'NaN' : Object.is(n, -0) ? '-0' : String(n));
+
+function pgFloat(text: string, single: boolean): string {
+  const n = text === 'NaN' ? Number.NaN : text === 'Infinity' ? Infinity : text === '-Infinity' ? -Infinity : Number(text);
+  return floatText(single ? Math.fround(n) : n);
+}
+
+interface Scalar { sql(column: string): string; pg(text: string): string; cassandra(value: unknown): string }
+
+const asText: Scalar = { sql: (c) => `${c}::text`, pg: (t) => t, cassandra: (v) => String(v) };
+
+const SCALARS: Readonly<Record<ScalarName, Scalar>> = {
+  ascii: asText,
+  text: asText,
+  int: asText,
+  smallint: asText,
+  tinyint: asText,
+  bigint: asText,
+  counter: asText,
+  varint: asText,
+  decimal: {
+    sql: (c) => `${c}::text`,
+    pg: decimalFromText,
+    cassandra: (v) => {
+      const d = v as { _intVal: Parameters<typeof integerToBigInt>[0]; _scale: number };
+      return normalDecimal(integerToBigInt(d._intVal), d._scale);
+    },
+  },
+  float: { sql: (c) => `${c}::text`, pg: (t) => pgFloat(t, true), cassandra: (v) => floatText(Math.fround(v as number)) },
+  double: { sql: (c) => `${c}::text`, pg: (t) => pgFloat(t, false), cassandra: (v) => floatText(v as number) },
+  boolean: { sql: (c) => `${c}::text`, pg: (t) => (t === 'true' ? 'true' : 'false'), cassandra: (v) => String(v) },
+  blob: { sql: (c) => `encode(${c}, 'hex')`, pg: (t) => t, cassandra: (v) => (v as Buffer).toString('hex') },
+  // Days since the epoch and epoch milliseconds: numbers, so no date formatting is shared between the sides.
+  date: { sql: (c) => `(${c} - date '1970-01-01')::text`, pg: (t) => t, cassandra: (v) => String(localDateDays(v as { date: Date })) },
+  timestamp: { sql: (c) => `(extract(epoch FROM ${c}) * 1000)::bigint::text`, pg: (t) => t, cassandra: (v) => String((v as Date).getTime()) },
+  // Microseconds since midnight: PostgreSQL's precision; the documented cut of Cassandra's nanoseconds.
+  time: {
+    sql: (c) => `(extract(epoch FROM ${c}) * 1000000)::bigint::text`,
+    pg: (t) => t,
+    cassandra: (v) => (BigInt(String((v as { value: unknown }).value)) / 1000n).toString(),
+  },
+  duration: {
+    sql: (c) => `CASE WHEN ${c} IS NOT NULL THEN concat_ws('/', (extract(year FROM ${c}) * 12 + extract(month FROM ${c}))::bigint, extract(day FROM ${c})::bigint, ((extract(hour FROM ${c}) * 3600 + extract(minute FROM ${c}) * 60) * 1000000 + extract(microseconds FROM ${c}))::bigint) END`,
+    pg: (t) => t,
+    cassandra: (v) => {
+      const d = v as { months: number; days: number; nanoseconds: { toString(): string } };
+      const nanos = BigInt(d.nanoseconds.toString());
+      return `${d.months}/${d.days}/${nanos / 1000n}`;
+    },
+  },
+  uuid: asText,
+  timeuuid: asText,
+  inet: { sql: (c) => `host(${c})`, pg: normalInet, cassandra: (v) => normalInet(String(v)) },
+};
+
+/** The canonical text of a scalar that PostgreSQL wrote as a JSON string (to_jsonb of an array, or c2y's jsonb). */
+function scalarFromJsonText(name: ScalarName, text: string): string {
+  switch (name) {
+    case 'timestamp':
+      return String(Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')));
+    case 'date': {
+      const [year, month, day] = text.split('-').map(Number);
+      return String(daysFromCivil(year as number, month as number, day as number));
+    }
+    case 'blob':
+      return text.replace(/^\\x/, '');
+    case 'inet':
+      return normalInet(text.replace(/\/(32|128)$/, ''));
+    default:
+      return text;
+  }
+}
+
+/** JSON canonical text for jsonb and array columns: sorted object keys, numbers as exact text. */
+function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The driver value as the documented jsonb/array mapping says it is stored, in canonical JSON. */
+function cassandraJson(type: CqlType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type.kind) {
+    case 'scalar': {
+      const scalar = SCALARS[type.name];
+      if (['int', 'smallint', 'tinyint', 'boolean', 'text', 'ascii'].includes(type.name)) return value;
+      if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) ? { num: floatText(type.name === 'float' ? Math.fround(value as number) : (value as number)) } : floatText(value as number);
+      if (['bigint', 'counter', 'varint'].includes(type.name)) return { num: String(value) };
+      if (type.name === 'decimal') return { dec: scalar.cassandra(value) };
+      return { text: scalar.cassandra(value) };
+    }
+    case 'list':
+    case 'set':
+      return [...(value as Iterable<unknown>)].map((item) => cassandraJson(type.element, item));
+    case 'vector':
+      return Array.from((value as { elements: ArrayLike<unknown> }).elements, (item) => cassandraJson(type.element, item));
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of value as Map<unknown, unknown>) {
+        const k = cassandraJson(type.key, key);
+        out[typeof k === 'string' ? k : typeof k === 'object' && k !== null ? String(Object.values(k)[0]) : JSON.stringify(k)] = cassandraJson(type.value, item);
+      }
+      return out;
+    }
+    case 'tuple':
+      return type.elements.map((elementType, index) => cassandraJson(elementType, (value as { elements: unknown[] }).elements[index]));
+    case 'udt': {
+      const out: Record<string, unknown> = {};
+      for (const field of type.fields) out[field.name] = cassandraJson(field.type, (value as Record<string, unknown>)[field.name]);
+      return out;
+    }
+  }
+}
+
+/** The same shape from PostgreSQL's JSON (jsonb text, or to_jsonb of an array), read with exact numbers. */
+function postgresJson(type: CqlType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type.kind) {
+    case 'scalar': {
+      const scalar = SCALARS[type.name];
+      if (['int', 'smallint', 'tinyint', 'boolean', 'text', 'ascii'].includes(type.name)) return typeof value === 'object' ? Number((value as { raw: string }).raw) : value;
+      if (type.name === 'float' || type.name === 'double') {
+        return typeof value === 'string' ? value : { num: pgFloat((value as { raw: string }).raw, type.name === 'float') };
+      }
+      if (['bigint', 'counter', 'varint'].includes(type.name)) return { num: BigInt((value as { raw: string }).raw).toString() };
+      if (type.name === 'decimal') return { dec: decimalFromText((value as { raw: string }).raw) };
+      // Scalars inside JSON/arrays arrive in PostgreSQL's text form for their type.
+      return { text: scalarFromJsonText(type.name, String(value)) };
+    }
+    case 'list':
+    case 'set':
+      return (value as unknown[]).map((item) => postgresJson(type.element, item));
+    case 'vector':
+      return (value as unknown[]).map((item) => postgresJson(type.element, item));
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = postgresJson(type.value, item);
+      return out;
+    }
+    case 'tuple':
+      return type.elements.map((elementType, index) => postgresJson(elementType, (value as unknown[])[index]));
+    case 'udt': {
+      const out: Record<string, unknown> = {};
+      for (const field of type.fields) out[field.name] = postgresJson(field.type, (value as Record<string, unknown>)[field.name]);
+      return out;
+    }
+  }
+}
+
+/** JSON.parse that keeps every number's exact text (64-bit ints, decimals, floats) as { raw }. */
+export function parseExactJson(text: string): unknown {
+  return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/g, (match, str: string | undefined) => (str ? str : `{"raw":"${match}"}`)));
+}
+
+export function canonicalColumn(name: string, type: CqlType): CanonicalColumn {
+  const column = quoteIdent(name);
+  if (type.kind === 'scalar') {
+    const scalar = SCALARS[type.name];
+    return {
+      sql: scalar.sql(column),
+      fromPostgres: (text) => (text === null ? NULL : scalar.pg(text)),
+      fromCassandra: (value) => (value === null || value === undefined ? NULL : scalar.cassandra(value)),
+    };
+  }
+  // Arrays via to_jsonb: elements in their JSON form; scalars other than numbers/text/bool come out as strings.
+  return {
+    sql: `to_jsonb(${column})::text`,
+    fromPostgres: (text) => (text === null ? NULL : canonicalJson(postgresJson(type, parseExactJson(text)))),
+    fromCassandra: (value) => (value === null || value === undefined ? NULL : canonicalJson(cassandraJson(type, value))),
+  };
+}

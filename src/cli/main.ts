@@ -3,6 +3,7 @@ import { isC2yError } from '../errors/index.js';
 import { demoCommand } from './demo-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { schemaCommand } from './schema-command.js';
+import { validateCommand } from './validate-command.js';
 import { testbedCommand } from './testbed-command.js';
 
 const EXIT_INTERRUPTED = 130;
@@ -14,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
   program.addCommand(migrateCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(validateCommand());
   program.addCommand(demoCommand());
   program.addCommand(testbedCommand());
   try {

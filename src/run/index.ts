@@ -5,3 +5,4 @@ export type { PreparedRun, StoredPlan } from './prepare-run.js';
 export { runSplitTask, remainingRanges, effectiveFetchSize } from './split-task.js';
 export type { TaskContext, SplitTaskInput } from './split-task.js';
 export { runLocal } from './local-runner.js';
+export { newRunId } from './run-id.js';

@@ -1,0 +1,68 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { C2yError } from '../errors/index.js';
+import { newRunId } from '../run/index.js';
+import { qualifiedName } from '../schema/index.js';
+import { openTarget, parseTargetHosts } from '../sink/index.js';
+import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { repairDifferences, validateTable, type ValidateResult } from '../validate/index.js';
+import { addConfigOptions, configFromOptions } from './config-options.js';
+
+function summaryLine(result: ValidateResult): string {
+  const count = (kind: string): number => result.differences.filter((d) => d.kind === kind).length;
+  return `source ${result.sourceRows} rows, target ${result.targetRows} rows; ${result.differingBuckets} of ${result.buckets} buckets differ; missing ${count('missing')}, extra ${count('extra')}, different ${count('different')}`;
+}
+
+export function validateCommand(): Command {
+  const command = new Command('validate').description('compare source and target row by row (counts and digests per bucket, then the keys that differ); --repair fixes them');
+  addConfigOptions(command)
+    .option('--buckets <n>', 'hash buckets of the primary key compared one by one', '1024')
+    .option('--repair', 'write missing and different rows from the source, delete extra rows, then validate again')
+    .option('--json', 'print the summary as JSON')
+    .action(async (options: Record<string, unknown>) => {
+      const { config } = configFromOptions(options);
+      const buckets = Number(options['buckets']);
+      if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
+      const cassandra = await openCassandra(sessionOptionsOf(config.source));
+      const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
+      if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
+      const target = await openTarget(endpoint, config.target, 'c2y validate');
+      const folder = join(resolve(config.runDir), `validate-${newRunId()}`);
+      try {
+        const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+        const targetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
+        const input = { config, cassandra, target, table, targetName, buckets };
+        let result = await validateTable(input);
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, 'diff.jsonl'), result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
+        const first = { ...result, differences: undefined, sourceRowsByKey: undefined, targetRowsByKey: undefined };
+        let repaired = 0;
+        let after: typeof result | undefined;
+        if (options['repair'] === true && result.differences.length > 0) {
+          repaired = await repairDifferences(input, result);
+          after = await validateTable(input);
+        }
+        const summary = {
+          source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(targetName)}`,
+          ...first, differences: result.differences.length, repairedRows: repaired,
+          afterRepair: after ? { differences: after.differences.length, sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
+          diffFile: join(folder, 'diff.jsonl'),
+        };
+        writeFileSync(join(folder, 'summary.json'), JSON.stringify(summary, null, 2));
+        if (options['json'] === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        else {
+          process.stdout.write(`${summaryLine(result)}\ndiff: ${summary.diffFile}\n`);
+          if (after) process.stdout.write(`repaired ${repaired} row(s); after repair: ${summaryLine(after)}\n`);
+        }
+        result = after ?? result;
+        if (result.differences.length > 0) {
+          throw new C2yError('ROWS_DIFFER', `${result.differences.length} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
+        }
+      } finally {
+        await cassandra.shutdown();
+        await target.end();
+      }
+    });
+  return command;
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { SourceTable } from '../schema/index.js';
+import { canonicalColumn, type CanonicalColumn } from './canonical-column.js';
+
+const SEP = '\u001f';
+
+/** How one table's rows become (key, per-column canonical texts) on either side. */
+export interface RowShape {
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly canonical: CanonicalColumn; readonly isKey: boolean }>;
+  readonly keyIndexes: readonly number[];
+}
+
+export function rowShape(table: SourceTable): RowShape {
+  const columns = table.columns.map((column) => ({
+    name: column.name, canonical: canonicalColumn(column.name, column.type), isKey: column.role === 'partition' || column.role === 'clustering',
+  }));
+  return { columns, keyIndexes: columns.flatMap((column, index) => (column.isKey ? [index] : [])) };
+}
+
+export interface CanonicalRow {
+  readonly key: string;
+  readonly values: readonly string[];
+}
+
+export function keyOf(shape: RowShape, values: readonly string[]): string {
+  return shape.keyIndexes.map((index) => values[index]).join(SEP);
+}
+
+/** 64 bits of SHA-1: a row digest that a sum can fold without collisions mattering in practice. */
+export function hash64(text: string): bigint {
+  return createHash('sha1').update(text).digest().readBigUInt64BE(0);
+}
+
+/** Counts and order-independent digests per bucket of the canonical key's hash. */
+export class BucketDigests {
+  readonly counts: number[];
+  readonly digests: bigint[];
+  rows = 0;
+
+  constructor(readonly buckets: number) {
+    this.counts = new Array<number>(buckets).fill(0);
+    this.digests = new Array<bigint>(buckets).fill(0n);
+  }
+
+  static bucketOf(key: string, buckets: number): number {
+    return Number(hash64(key) % BigInt(buckets));
+  }
+
+  add(row: CanonicalRow): void {
+    const bucket = BucketDigests.bucketOf(row.key, this.buckets);
+    this.counts[bucket] = (this.counts[bucket] ?? 0) + 1;
+    this.digests[bucket] = ((this.digests[bucket] ?? 0n) + hash64(row.values.join(SEP))) & 0xffffffffffffffffn;
+    this.rows++;
+  }
+
+  /** Buckets where the two sides differ in count or digest. */
+  differingBuckets(other: BucketDigests): number[] {
+    const out: number[] = [];
+    for (let bucket = 0; bucket < this.buckets; bucket++) {
+      if (this.counts[bucket] !== other.counts[bucket] || this.digests[bucket] !== other.digests[bucket]) out.push(bucket);
+    }
+    return out;
+  }
+}

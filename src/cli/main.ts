@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isC2yError } from '../errors/index.js';
 import { demoCommand } from './demo-command.js';
 import { migrateCommand } from './migrate-command.js';
+import { planCommand } from './plan-command.js';
 import { schemaCommand } from './schema-command.js';
 import { validateCommand } from './validate-command.js';
 import { testbedCommand } from './testbed-command.js';
@@ -14,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride();
   program.addCommand(migrateCommand());
+  program.addCommand(planCommand());
   program.addCommand(schemaCommand());
   program.addCommand(validateCommand());
   program.addCommand(demoCommand());

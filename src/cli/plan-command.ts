@@ -1,0 +1,110 @@
+import { Command } from 'commander';
+import { formatBytes } from '../config/index.js';
+import { ChunkWriter, createRowEncoder } from '../encode/index.js';
+import { C2yError } from '../errors/index.js';
+import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
+import { effectiveFetchSize } from '../run/index.js';
+import { openTarget, parseTargetHosts } from '../sink/index.js';
+import { consistencyCode, describeTable, estimateTableSize, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { addConfigOptions, configFromOptions } from './config-options.js';
+
+async function medianMs(probe: () => Promise<unknown>, times = 5): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = process.hrtime.bigint();
+    await probe();
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] as number;
+}
+
+/** Heap bytes per decoded row: heap growth while holding copies of the sampled rows (a few hundred). */
+function decodedRowBytes(rows: ReadonlyArray<Record<string, unknown>>): number {
+  if (rows.length === 0) return 0;
+  const before = process.memoryUsage().heapUsed;
+  const held = Array.from({ length: 20 }, () => rows.map((row) => ({ ...row })));
+  const grown = process.memoryUsage().heapUsed - before;
+  return Math.max(64, Math.round(grown / (held.length * rows.length)));
+}
+
+export function planCommand(): Command {
+  const command = new Command('plan').description('measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written');
+  addConfigOptions(command)
+    .option('--safety-factor <x>', 'multiplier on the computed memory need', '1.5')
+    .option('--refuse-below <x>', 'headroom under which migrate should not start', '0.5')
+    .option('--target-rate <rows/s>', 'also print the fewest streams expected to reach this rate')
+    .option('--stream-rate <rows/s>', 'rows/s one stream moves with no network delay (assumed; measure with the bench)', '5000')
+    .option('--json', 'print the plan as JSON')
+    .action(async (options: Record<string, unknown>) => {
+      const { config } = configFromOptions(options);
+      const cassandra = await openCassandra(sessionOptionsOf(config.source));
+      const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
+      try {
+        const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+        const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
+        const writer = new ChunkWriter();
+        const encoder = createRowEncoder(table);
+        for (const row of size.sampleRows) encoder.encode([0n, ...table.columns.map((c) => row[c.name])], writer);
+        const encodedRowBytes = size.sampleRows.length ? Math.round(writer.length / size.sampleRows.length) : 0;
+        const decoded = decodedRowBytes(size.sampleRows);
+        const counts = partitionCounts(config.parallelism, size.estimatesBytes ?? size.rows * encodedRowBytes, config.source.splitSizeMb);
+        const targetRtt: Record<string, number> = {};
+        let maxConnections: number | undefined;
+        for (const endpoint of endpoints) {
+          const client = await openTarget(endpoint, config.target, 'c2y plan');
+          try {
+            targetRtt[endpoint.key] = await medianMs(() => client.query('SELECT 1'));
+            maxConnections ??= Number((await client.query<{ max_connections: string }>('SHOW max_connections')).rows[0]?.max_connections);
+          } finally {
+            await client.end();
+          }
+        }
+        const sourceRtt: Record<string, number> = {};
+        for (const host of cassandra.hosts.values()) {
+          if (host.isUp()) sourceRtt[host.address] = await medianMs(() => cassandra.execute('SELECT release_version FROM system.local', [], { host }));
+        }
+        const settings = {
+          effectivePartitions: counts.effective, executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
+          copyBufferSize: config.copyBufferSize, fetchSize: effectiveFetchSize(config), safetyFactor: Number(options['safetyFactor']), refuseBelow: Number(options['refuseBelow']),
+        };
+        const plan = planResources(settings, { encodedRowBytes, decodedRowBytes: decoded, targetNodes: endpoints.length, ...(maxConnections ? { targetMaxConnections: maxConnections } : {}) });
+        const rtt = Math.max(...Object.values(targetRtt), 0);
+        const streamRate = Number(options['streamRate']);
+        const expected = expectedRowsPerSecond(plan.totalConnections, rtt, config.copyFlushEvery, streamRate);
+        const targetRate = options['targetRate'] === undefined ? undefined : Number(options['targetRate']);
+        const needed = targetRate === undefined ? undefined : streamsForRate(targetRate, rtt, config.copyFlushEvery, streamRate);
+        const result = {
+          table: `${table.keyspace}.${table.name}`, rows: size.rows, size: size.detail, sampledRows: size.sampleRows.length, encodedRowBytes, decodedRowBytes: decoded,
+          partitions: counts, ...plan, settings, targetRttMs: targetRtt, sourceRttMs: sourceRtt, targetMaxConnections: maxConnections ?? null,
+          expectedRowsPerSecond: Math.round(expected), streamRateAssumed: streamRate, targetRate: targetRate ?? null, streamsForTargetRate: needed ?? null,
+        };
+        if (options['json'] === true) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        else {
+          const t = plan.memoryPerTask;
+          const lines: Array<[string, string]> = [
+            ['table', `${result.table}: ${result.size}; ${result.sampledRows} rows sampled: ${encodedRowBytes} B encoded, ~${decoded} B decoded per row`],
+            ['partitions', `requested ${counts.requested}, token splits ${counts.tokenSplits}, effective ${counts.effective} (${counts.reason})`],
+            ['per executor', `${plan.partitionsPerExecutor} partitions, ${plan.concurrentTasksPerExecutor} concurrent tasks (min(cores ${config.cores}, partitions))`],
+            ['memory per task', `${formatBytes(t.total)} = copyBuffer ${formatBytes(t.copyBufferBytes)} + encode ${formatBytes(t.encodeBufferBytes)} + pages ${formatBytes(t.pageBytes)} + connection ${formatBytes(t.connectionBytes)}`],
+            ['executor memory', `required ${formatBytes(plan.requiredExecutorBytes)} (tasks × per task × ${settings.safetyFactor}), configured ${formatBytes(config.executorMemory)}, headroom ${plan.headroom.toFixed(2)}`],
+            ['totals', `${formatBytes(plan.totalMemoryBytes)} over ${config.executors} executors; ${plan.totalConnections} connections, ${plan.connectionsPerNode} per target node (max_connections ${maxConnections ?? '?'})`],
+            ['round trips', `target ${Object.entries(targetRtt).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}; cassandra ${Object.entries(sourceRtt).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`],
+            ['expected', `${result.expectedRowsPerSecond.toLocaleString('en-US')} rows/s with ${plan.totalConnections} streams (assuming ${streamRate} rows/s per stream, one round trip per ${config.copyFlushEvery}-row commit)`],
+          ];
+          if (targetRate !== undefined) lines.push(['for the target rate', needed === undefined ? `${targetRate} rows/s is out of reach of 1024 streams` : `${needed} streams for ${targetRate} rows/s`]);
+          for (const warning of plan.warnings) lines.push(['WARNING', warning]);
+          const width = Math.max(...lines.map(([k]) => k.length));
+          process.stdout.write(lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+        }
+        if (plan.refuse) {
+          throw new C2yError('CONFIG_INVALID', `executor memory headroom ${plan.headroom.toFixed(2)} is under ${settings.refuseBelow}: executors would run out of memory`, {
+            hint: 'use fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory',
+          });
+        }
+      } finally {
+        await cassandra.shutdown();
+      }
+    });
+  return command;
+}

@@ -1,0 +1,100 @@
+/** The seed's tuning arithmetic as pure functions of config and measured facts: what `c2y plan` prints. */
+
+export interface PlanSettings {
+  readonly effectivePartitions: number;
+  readonly executors: number;
+  readonly cores: number;
+  readonly executorMemoryBytes: number;
+  readonly copyBufferSize: number;
+  readonly fetchSize: number;
+  /** Multiplier on the computed need; 1.5 as in the seed. */
+  readonly safetyFactor: number;
+  /** Below this headroom c2y refuses to start. */
+  readonly refuseBelow: number;
+}
+
+export interface MeasuredFacts {
+  /** COPY bytes per row, from sampled rows. */
+  readonly encodedRowBytes: number;
+  /** Heap bytes per decoded driver row, from sampled rows. */
+  readonly decodedRowBytes: number;
+  readonly targetNodes: number;
+  /** max_connections of the target (per node). */
+  readonly targetMaxConnections?: number;
+}
+
+/** The encoder's chunk (256 KiB) grown once by 1.5×, plus the copy handed to the socket. */
+export const ENCODE_BUFFER_BYTES = 256 * 1024 * 2.5;
+/** One pg connection's buffers and one task's share of the Cassandra session. */
+export const CONNECTION_OVERHEAD_BYTES = 2 * 1024 * 1024;
+/** Connections over which the seed's guidance warns, in total. */
+export const TOTAL_CONNECTIONS_WARNING = 150;
+
+export interface MemoryTerms {
+  readonly copyBufferBytes: number;
+  readonly encodeBufferBytes: number;
+  readonly pageBytes: number;
+  readonly connectionBytes: number;
+  readonly total: number;
+}
+
+export interface ResourcePlan {
+  readonly partitionsPerExecutor: number;
+  readonly concurrentTasksPerExecutor: number;
+  readonly memoryPerTask: MemoryTerms;
+  readonly requiredExecutorBytes: number;
+  readonly headroom: number;
+  readonly totalMemoryBytes: number;
+  readonly totalConnections: number;
+  readonly connectionsPerNode: number;
+  readonly warnings: readonly string[];
+  readonly refuse: boolean;
+}
+
+export function memoryPerTask(settings: PlanSettings, facts: MeasuredFacts): MemoryTerms {
+  const copyBufferBytes = settings.copyBufferSize * facts.encodedRowBytes;
+  // Two pages are held: the one being encoded and the one prefetched.
+  const pageBytes = 2 * Math.min(settings.fetchSize, Math.floor(settings.copyBufferSize / 2)) * facts.decodedRowBytes;
+  const total = copyBufferBytes + ENCODE_BUFFER_BYTES + pageBytes + CONNECTION_OVERHEAD_BYTES;
+  return { copyBufferBytes, encodeBufferBytes: ENCODE_BUFFER_BYTES, pageBytes, connectionBytes: CONNECTION_OVERHEAD_BYTES, total };
+}
+
+/** The knobs the seed's troubleshooting list names, in the order a user should try them. */
+export const MEMORY_KNOBS = 'fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory';
+
+export function planResources(settings: PlanSettings, facts: MeasuredFacts, perTaskBytes = memoryPerTask(settings, facts).total): ResourcePlan {
+  const partitionsPerExecutor = Math.ceil(settings.effectivePartitions / settings.executors);
+  const concurrentTasksPerExecutor = Math.max(1, Math.min(settings.cores, partitionsPerExecutor));
+  const requiredExecutorBytes = concurrentTasksPerExecutor * perTaskBytes * settings.safetyFactor;
+  const headroom = settings.executorMemoryBytes / requiredExecutorBytes;
+  const totalConnections = Math.min(settings.effectivePartitions, settings.executors * concurrentTasksPerExecutor);
+  const connectionsPerNode = Math.ceil(totalConnections / Math.max(1, facts.targetNodes));
+  const warnings: string[] = [];
+  if (headroom < 1) warnings.push(`executor memory headroom ${headroom.toFixed(2)} < 1.0: each executor may need ${(requiredExecutorBytes / 1024 ** 2).toFixed(0)} MiB; try ${MEMORY_KNOBS}`);
+  if (totalConnections > TOTAL_CONNECTIONS_WARNING) warnings.push(`${totalConnections} connections in total is above ~${TOTAL_CONNECTIONS_WARNING}; fewer streams often go as fast`);
+  if (facts.targetMaxConnections !== undefined && connectionsPerNode > facts.targetMaxConnections * 0.8) {
+    warnings.push(`${connectionsPerNode} connections per target node is near its max_connections (${facts.targetMaxConnections})`);
+  }
+  return {
+    partitionsPerExecutor, concurrentTasksPerExecutor, memoryPerTask: memoryPerTask(settings, facts), requiredExecutorBytes, headroom,
+    totalMemoryBytes: settings.executors * settings.executorMemoryBytes, totalConnections, connectionsPerNode, warnings,
+    refuse: headroom < settings.refuseBelow,
+  };
+}
+
+/**
+ * Streams-bound throughput: each stream spends one round trip per commit and per source page that prefetch could
+ * not hide, plus the time to move its rows. rows/s = streams × rowsPerOp / (rtt + rowsPerOp / perStreamRowsPerSecond).
+ */
+export function expectedRowsPerSecond(streams: number, rttMs: number, rowsPerRoundTrip: number, perStreamRowsPerSecond: number): number {
+  const secondsPerOp = rttMs / 1000 + rowsPerRoundTrip / perStreamRowsPerSecond;
+  return (streams * rowsPerRoundTrip) / secondsPerOp;
+}
+
+/** The fewest streams expected to reach `targetRowsPerSecond`, or undefined past `maxStreams`. */
+export function streamsForRate(targetRowsPerSecond: number, rttMs: number, rowsPerRoundTrip: number, perStreamRowsPerSecond: number, maxStreams = 1024): number | undefined {
+  for (let streams = 1; streams <= maxStreams; streams++) {
+    if (expectedRowsPerSecond(streams, rttMs, rowsPerRoundTrip, perStreamRowsPerSecond) >= targetRowsPerSecond) return streams;
+  }
+  return undefined;
+}

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { runC2y } from '../helpers/run-cli.js';
+
+let fx: MigrateFixture;
+
+beforeAll(async () => {
+  fx = await migrateFixture(3000, 'plan');
+});
+afterAll(async () => fx?.close());
+
+const planArgs = (extra: string[]): string[] => fx.args('events').map((arg) => (arg === 'migrate' ? 'plan' : arg)).filter((arg, i, all) => arg !== '--run-dir' && all[i - 1] !== '--run-dir').concat(extra);
+
+describe('c2y plan', () => {
+  it('measures the table and the network and prints every term of the memory model', async () => {
+    const run = await runC2y(planArgs(['--parallelism', '16', '--executors', '4', '--cores', '4', '--split-size-mb', '0.05', '--target-rate', '20000', '--json']));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as Record<string, any>;
+    expect(plan['rows']).toBe(3000);
+    expect(plan['encodedRowBytes']).toBeGreaterThan(150);
+    expect(plan['partitions']).toMatchObject({ requested: 16 });
+    expect(plan['partitionsPerExecutor']).toBe(Math.ceil(plan['partitions'].effective / 4));
+    const terms = plan['memoryPerTask'];
+    expect(terms.total).toBe(terms.copyBufferBytes + terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
+    expect(plan['requiredExecutorBytes']).toBeCloseTo(plan['concurrentTasksPerExecutor'] * terms.total * 1.5, 0);
+    expect(Object.keys(plan['targetRttMs'])).toHaveLength(3);
+    expect(Object.keys(plan['sourceRttMs'])).toHaveLength(3);
+    expect(plan['targetMaxConnections']).toBeGreaterThan(0);
+    expect(plan['streamsForTargetRate']).toBeGreaterThan(0);
+  });
+
+  it('warns about too little executor memory, and refuses under the floor naming the knobs', async () => {
+    const tight = await runC2y(planArgs(['--executor-memory', '40m', '--cores', '8', '--parallelism', '16', '--split-size-mb', '0.05']));
+    expect(tight.stdout).toMatch(/WARNING\s+executor memory headroom 0\.\d+ < 1\.0/);
+    expect(tight.code).toBe(1);
+    expect(tight.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');
+  });
+});

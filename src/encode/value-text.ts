@@ -1,5 +1,5 @@
 import type { CqlType, ScalarName } from '../schema/index.js';
-import { dateText, timestampText } from './calendar-text.js';
+import { UnrepresentableValue, dateText, timestampText } from './calendar-text.js';
 import { decimalText, inetText, uuidText } from './fast-text.js';
 
 /**
@@ -64,7 +64,7 @@ export function arrayText(elementText: ValueText): ValueText {
     for (let index = 0; index < items.length; index++) {
       if (index > 0) out += ',';
       const item = items[index];
-      out += item === null || item === undefined ? 'NULL' : `"${elementText(item).replace(/[\\"]/g, '\\$&')}"`;
+      out += item === null || item === undefined ? 'NULL' : `"${withoutNul(elementText(item)).replace(/[\\"]/g, '\\$&')}"`;
     }
     return out + '}';
   };
@@ -113,12 +113,19 @@ export class RawJsonNumber {
   constructor(readonly text: string) {}
 }
 
+/** PostgreSQL text, text[] elements and jsonb strings cannot hold U+0000. */
+function withoutNul(text: string): string {
+  if (text.includes('\0')) throw new UnrepresentableValue('contains U+0000, which PostgreSQL text and jsonb cannot hold');
+  return text;
+}
+
 export function jsonText(value: unknown): string {
   if (value instanceof RawJsonNumber) return value.text;
   if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(withoutNul(value));
   if (Array.isArray(value)) return `[${value.map(jsonText).join(',')}]`;
   if (typeof value === 'object') {
-    return `{${Object.entries(value as Record<string, unknown>).map(([key, item]) => `${JSON.stringify(key)}:${jsonText(item)}`).join(',')}}`;
+    return `{${Object.entries(value as Record<string, unknown>).map(([key, item]) => `${JSON.stringify(withoutNul(key))}:${jsonText(item)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -58,7 +58,6 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     }
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken?.toString() ?? null });
 
-    const ranges = remainingRanges(split, checkpoint.lastToken);
     const writer = new ChunkWriter();
     const flushEvery = context.config.copyFlushEvery;
     let from = checkpoint.lastToken;
@@ -104,39 +103,86 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       bytesInTransaction = 0;
     };
 
-    const scan = scanRanges({
-      client: context.cassandra, table: context.table, ranges, fetchSize: effectiveFetchSize(context.config),
-      consistency: context.consistency, replicaOffset: split.id + input.attempt,
-    });
-    for await (const page of scan) {
-      if (signal.aborted) throw interrupted(split.id);
-      for (const row of page) {
-        const token = row[0] as bigint;
-        if (rowsInTransaction + rejected.length >= flushEvery && token !== lastToken) await commit(false);
-        if (!inTransaction) await begin();
-        const rowStart = writer.length;
-        try {
-          context.encoder.encode(row, writer);
-        } catch (error) {
-          if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, row);
-          writer.truncate(rowStart);
-          rejected.push(rejectOf(error, context.table, split.id, token, row));
-          lastToken = token;
-          continue;
+    // Rows PostgreSQL refused although the encoder passed them: index among the transaction's scanned rows → reason.
+    const refused = new Map<number, { column: string; reason: string }>();
+    let rowIndex = 0;
+    let lineToRow: number[] = [];
+    let streamedInTransaction = 0;
+    for (;;) {
+      try {
+        const scan = scanRanges({
+          client: context.cassandra, table: context.table, ranges: remainingRanges(split, from), fetchSize: effectiveFetchSize(context.config),
+          consistency: context.consistency, replicaOffset: split.id + input.attempt,
+        });
+        for await (const page of scan) {
+          if (signal.aborted) throw interrupted(split.id);
+          for (const row of page) {
+            const token = row[0] as bigint;
+            if (rowsInTransaction + rejected.length >= flushEvery && token !== lastToken) {
+              await commit(false);
+              refused.clear();
+              rowIndex = 0;
+              lineToRow = [];
+              streamedInTransaction = 0;
+            }
+            if (!inTransaction) await begin();
+            const index = rowIndex++;
+            const refusal = refused.get(index);
+            if (refusal !== undefined) {
+              const error = new ValueEncodeError(refusal.column, refusal.reason);
+              if (!rejectRows) throw valueError(error, context.table, row);
+              rejected.push(rejectOf(error, context.table, split.id, token, row));
+              lastToken = token;
+              continue;
+            }
+            const rowStart = writer.length;
+            try {
+              context.encoder.encode(row, writer);
+            } catch (error) {
+              if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, row);
+              writer.truncate(rowStart);
+              rejected.push(rejectOf(error, context.table, split.id, token, row));
+              lastToken = token;
+              continue;
+            }
+            lineToRow.push(index);
+            rowsInTransaction++;
+            lastToken = token;
+            rowsSinceReport++;
+            if (writer.length >= CHUNK_BYTES) {
+              bytesInTransaction += writer.length;
+              await (copy as CopyIn).write(writer.take());
+              context.emit({ type: 'rows-streamed', splitId: split.id, rows: rowsSinceReport, executor: context.executor });
+              streamedInTransaction += rowsSinceReport;
+              rowsSinceReport = 0;
+            }
+          }
         }
-        rowsInTransaction++;
-        lastToken = token;
-        rowsSinceReport++;
-        if (writer.length >= CHUNK_BYTES) {
-          bytesInTransaction += writer.length;
-          await (copy as CopyIn).write(writer.take());
-          context.emit({ type: 'rows-streamed', splitId: split.id, rows: rowsSinceReport, executor: context.executor });
-          rowsSinceReport = 0;
-        }
+        if (signal.aborted) throw interrupted(split.id);
+        await commit(true);
+        break;
+      } catch (error) {
+        const line = refusedLine(error);
+        const rowOfLine = line === undefined ? undefined : lineToRow[line.line - 1];
+        if (line === undefined || rowOfLine === undefined || signal.aborted) throw error;
+        // PostgreSQL named the bad line: roll back, and rescan the transaction from its start with that row set aside.
+        if (copy) await (copy as CopyIn).abort('c2y: isolating a refused row');
+        copy = undefined;
+        await client.query('ROLLBACK');
+        inTransaction = false;
+        refused.set(rowOfLine, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
+        if (streamedInTransaction > 0) context.emit({ type: 'rows-streamed', splitId: split.id, rows: -streamedInTransaction, executor: context.executor });
+        writer.truncate(0);
+        lastToken = from;
+        rowsInTransaction = 0;
+        rowsSinceReport = 0;
+        bytesInTransaction = 0;
+        rejected.length = 0;
+        rowIndex = 0;
+        lineToRow = [];
+        streamedInTransaction = 0;
       }
     }
-    if (signal.aborted) throw interrupted(split.id);
-    await commit(true);
     context.emit({ type: 'split-finished', splitId: split.id, rows: total, executor: context.executor });
     return total;
   } catch (error) {
@@ -158,6 +204,15 @@ export function remainingRanges(split: Split, lastToken: bigint | null): Replica
     if (rest) out.push({ ...rest, replicas: range.replicas });
   }
   return out;
+}
+
+/** A COPY error about one value (SQLSTATE class 22): the line PostgreSQL names, its column and message. */
+export function refusedLine(error: unknown): { line: number; column: string; message: string } | undefined {
+  const pgError = error as { code?: unknown; where?: unknown; message?: unknown };
+  if (typeof pgError.code !== 'string' || !pgError.code.startsWith('22') || typeof pgError.where !== 'string') return undefined;
+  const match = /line (\d+)(?:, column ([^:]+))?/.exec(pgError.where);
+  if (!match) return undefined;
+  return { line: Number(match[1]), column: match[2] ?? '(row)', message: String(pgError.message) };
 }
 
 function interrupted(splitId: number): C2yError {

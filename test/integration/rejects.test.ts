@@ -78,3 +78,41 @@ describe('values the target cannot hold', () => {
     expect(run.stderr).toContain('onError: reject');
   });
 });
+
+describe('values only PostgreSQL refuses', () => {
+  /** 10^140000 fits a Cassandra varint; PostgreSQL numeric holds at most 131,072 digits before the point. */
+  const HUGE = 10n ** 140000n;
+  const BAD_IDS = [5, 61];
+
+  beforeAll(async () => {
+    const client = await cassandraClient();
+    await client.execute(`CREATE TABLE ${keyspace}.nums (id int, part int, v varint, PRIMARY KEY ((part), id))`);
+    for (let id = 0; id < 80; id++) {
+      await client.execute(`INSERT INTO ${keyspace}.nums (id, part, v) VALUES (?, ?, ?)`, [id, id % 3, BAD_IDS.includes(id) ? HUGE : BigInt(id) * 10n ** 30n], { prepare: true });
+    }
+    await client.shutdown();
+  });
+
+  const numsArgs = (table: string, extra: string[]): string[] => args(table, extra).map((arg) => (arg === 'notes' ? 'nums' : arg));
+
+  it('isolates each refused row from PostgreSQL\'s error, rejects it, and commits every other row once', async () => {
+    const run = await runC2y(numsArgs('nums_rejected', ['--set', 'onError=reject', '--parallelism', '1', '--copy-flush-every', '1000', '--json']));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as RunReport;
+    expect(report).toMatchObject({ status: 'finished', rows: 78, rejects: 2 });
+    const ids = (await db.query<{ id: number }>('SELECT id FROM public.nums_rejected ORDER BY id')).rows.map((row) => row.id);
+    expect(ids).toEqual([...Array(80).keys()].filter((id) => !BAD_IDS.includes(id)));
+    const rejects = readFileSync(join(runDir, report.runId, 'rejects.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { key: Record<string, string>; column: string; reason: string });
+    expect(rejects.map((r) => Number(r.key['id'])).sort((a, b) => a - b)).toEqual(BAD_IDS);
+    for (const reject of rejects) {
+      expect(reject.column).toBe('v');
+      expect(reject.reason).toMatch(/PostgreSQL refused it: .*numeric/);
+    }
+  });
+
+  it('with onError: stop, names the key and column PostgreSQL refused', async () => {
+    const run = await runC2y(numsArgs('nums_stopped', ['--parallelism', '1']));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/VALUE_UNREPRESENTABLE: row \(part=\d, id=(5|61)\), column "v": PostgreSQL refused it/);
+  });
+});

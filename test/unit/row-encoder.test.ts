@@ -67,3 +67,17 @@ describe('COPY text encoding', () => {
     expect(() => encode(t, [1, 'a\u0000b'])).toThrow(/"name"/);
   });
 });
+
+describe('U+0000 anywhere PostgreSQL would refuse it', () => {
+  it('is caught in text arrays, jsonb strings and jsonb keys, naming the column', () => {
+    const t = table([
+      ['id', scalar('int')],
+      ['tags', { kind: 'list', element: scalar('text'), frozen: false }],
+      ['m', { kind: 'map', key: scalar('text'), value: scalar('text'), frozen: false }],
+    ]);
+    expect(() => encode(t, [1, ['ok', 'b\u0000d'], null])).toThrow(/"tags".*U\+0000/);
+    expect(() => encode(t, [1, null, new Map([['k', 'v\u0000']])])).toThrow(/"m".*U\+0000/);
+    expect(() => encode(t, [1, null, new Map([['k\u0000', 'v']])])).toThrow(/"m".*U\+0000/);
+    expect(encode(t, [1, ['ok'], new Map([['k', 'v']])])).toBe('1\t{"ok"}\t{"k":"v"}\n');
+  });
+});

@@ -41,7 +41,7 @@ export function planCommand(): Command {
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
       try {
-        const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+        const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
         const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
         const writer = new ChunkWriter();
         const encoder = createRowEncoder(table);

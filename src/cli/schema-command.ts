@@ -14,7 +14,7 @@ export function schemaCommand(): Command {
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       let table;
       try {
-        table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+        table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
       } finally {
         await cassandra.shutdown();
       }

@@ -30,7 +30,7 @@ export function validateCommand(): Command {
       const target = await openTarget(endpoint, config.target, 'c2y validate');
       const folder = join(resolve(config.runDir), `validate-${newRunId()}`);
       try {
-        const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+        const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
         const targetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
         const input = { config, cassandra, target, table, targetName, buckets };
         let result = await validateTable(input);

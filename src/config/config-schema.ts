@@ -6,6 +6,11 @@ const hostList = z.preprocess(
   z.array(z.string().min(1)).min(1, 'give at least one host'),
 );
 
+const nameList = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+  z.array(z.string().min(1)),
+);
+
 const booleanLike = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   const lowered = value.trim().toLowerCase();
@@ -45,6 +50,10 @@ export const sourceSchema = z
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),
+    /** Columns whose WRITETIME() to keep, as <column>_writetime (bigint, microseconds since the epoch). */
+    writetimeColumns: nameList.default([]),
+    /** Columns whose TTL() to keep, as <column>_ttl (integer seconds left when read; NULL when none). */
+    ttlColumns: nameList.default([]),
     /** Target bytes per token split, as the Spark connector's split.size_in_mb. */
     splitSizeMb: z.coerce.number().positive('must be greater than 0').default(64),
   })

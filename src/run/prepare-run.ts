@@ -70,7 +70,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const log = options.logger;
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
-    const table = await describeTable(cassandra, config.source.keyspace, config.source.table);
+    const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
     const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
     const admin = await connectAdmin(endpoints, options.loaded);

@@ -1,6 +1,7 @@
 import type { CqlType } from './cql-type.js';
 
-export type ColumnRole = 'partition' | 'clustering' | 'static' | 'regular';
+/** `metadata`: a WRITETIME()/TTL() of another column, kept on request. */
+export type ColumnRole = 'partition' | 'clustering' | 'static' | 'regular' | 'metadata';
 
 export interface SourceColumn {
   readonly name: string;
@@ -8,6 +9,8 @@ export interface SourceColumn {
   readonly role: ColumnRole;
   /** Clustering order for clustering columns. */
   readonly order?: 'ASC' | 'DESC';
+  /** The CQL that reads it when it is not the column itself, e.g. WRITETIME("v"). */
+  readonly select?: string;
 }
 
 /** A Cassandra table as c2y needs it: columns in key order first, then the rest. */

@@ -23,7 +23,7 @@ export interface RangeScanOptions {
 
 export function scanQuery(table: SourceTable): string {
   const token = tokenExpression(table);
-  const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const columns = table.columns.map((c) => c.select ?? quoteIdent(c.name)).join(', ');
   return `SELECT ${token}, ${columns} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${token} > ? AND ${token} <= ?`;
 }
 

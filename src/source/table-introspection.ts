@@ -1,11 +1,40 @@
 import { C2yError } from '../errors/index.js';
-import { fromDriverType, UnsupportedTypeError, type DriverType, type SourceColumn, type SourceTable } from '../schema/index.js';
+import { fromDriverType, quoteIdent, UnsupportedTypeError, type DriverType, type SourceColumn, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
 
 interface DriverColumn { readonly name: string; readonly type: DriverType; readonly isStatic?: boolean }
 
+export interface MetadataColumns {
+  readonly writetime?: readonly string[];
+  readonly ttl?: readonly string[];
+}
+
+/** Adds <column>_writetime / <column>_ttl for the chosen regular columns of scalar or frozen type. */
+function metadataColumns(columns: SourceColumn[], keyspace: string, table: string, wanted: MetadataColumns): SourceColumn[] {
+  const out: SourceColumn[] = [];
+  const names = new Set(columns.map((c) => c.name));
+  for (const [kind, list, key] of [['writetime', wanted.writetime ?? [], 'source.writetimeColumns'], ['ttl', wanted.ttl ?? [], 'source.ttlColumns']] as const) {
+    for (const name of list) {
+      const column = columns.find((c) => c.name === name);
+      const frozenOrScalar = column && (column.type.kind === 'scalar' || column.type.kind === 'tuple' || column.type.kind === 'vector' || ('frozen' in column.type && column.type.frozen));
+      if (!column || (column.role !== 'regular' && column.role !== 'static') || !frozenOrScalar || (column.type.kind === 'scalar' && column.type.name === 'counter')) {
+        throw new C2yError('CONFIG_INVALID', `${key} names "${name}", which is not a regular non-counter column of ${keyspace}.${table} with a scalar or frozen type`, {
+          hint: `Cassandra keeps ${kind === 'writetime' ? 'write times' : 'TTLs'} per cell only for those; choose among: ${columns.filter((c) => c.role === 'regular' || c.role === 'static').map((c) => c.name).join(', ')}`,
+          context: { key },
+        });
+      }
+      const target = `${name}_${kind}`;
+      if (names.has(target)) {
+        throw new C2yError('CONFIG_INVALID', `${key}: the table already has a column "${target}"`, { hint: 'drop that column from the list, or rename the source column' });
+      }
+      out.push({ name: target, type: { kind: 'scalar', name: kind === 'writetime' ? 'bigint' : 'int' }, role: 'metadata', select: `${kind.toUpperCase()}(${quoteIdent(name)})` });
+    }
+  }
+  return out;
+}
+
 /** Reads the table's columns and keys, or says which keyspaces/tables do exist. */
-export async function describeTable(client: CassandraClient, keyspace: string, table: string): Promise<SourceTable> {
+export async function describeTable(client: CassandraClient, keyspace: string, table: string, metadata: MetadataColumns = {}): Promise<SourceTable> {
   const ks = client.metadata.keyspaces[keyspace];
   if (!ks) {
     const known = Object.keys(client.metadata.keyspaces).filter((name) => !name.startsWith('system')).sort();
@@ -43,5 +72,6 @@ export async function describeTable(client: CassandraClient, keyspace: string, t
     if (partition.includes(column.name) || clustering.includes(column.name)) continue;
     add(column, column.isStatic ? 'static' : 'regular');
   }
+  columns.push(...metadataColumns(columns, keyspace, table, metadata));
   return { keyspace, name: table, columns, partitionKeys: partition, clusteringKeys: clustering };
 }

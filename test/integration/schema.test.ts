@@ -41,3 +41,33 @@ describe('c2y schema and odd names', () => {
     expect(rows.rows[0]).toEqual({ n: 50, total: (49 * 50) / 2, weird: 50 });
   });
 });
+
+describe('writetime() and ttl() columns, on request', () => {
+  beforeAll(async () => {
+    const client = await cassandraClient();
+    await client.execute(`CREATE TABLE ${keyspace}.kept (k int PRIMARY KEY, v text, n int)`);
+    await client.execute(`INSERT INTO ${keyspace}.kept (k, v, n) VALUES (1, 'a', 10) USING TIMESTAMP 1234567890123456 AND TTL 86400`);
+    await client.execute(`INSERT INTO ${keyspace}.kept (k, v, n) VALUES (2, 'b', 20) USING TIMESTAMP 1700000000000001`);
+    await client.shutdown();
+  });
+
+  const keptArgs = (extra: string[]): string[] => ['migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'kept',
+    '--target-hosts', db.hosts.join(','), '--database', db.database, '--run-dir', `/tmp/${keyspace}`, ...extra];
+
+  it('keeps each chosen column\'s write time (microseconds, exact) and TTL beside it', async () => {
+    const run = await runC2y(keptArgs(['--set', 'source.writetimeColumns=v', '--set', 'source.ttlColumns=v,n']));
+    expect(run.stderr).not.toContain('c2y:');
+    expect(run.code).toBe(0);
+    const rows = await db.query<{ k: number; v_writetime: string; v_ttl: number | null; n_ttl: number | null }>('SELECT k, v_writetime, v_ttl, n_ttl FROM public.kept ORDER BY k');
+    expect(rows.rows[0]).toMatchObject({ k: 1, v_writetime: '1234567890123456' });
+    expect(rows.rows[0]!.v_ttl).toBeGreaterThan(86_000);
+    expect(rows.rows[0]!.n_ttl).toBeLessThanOrEqual(86_400);
+    expect(rows.rows[1]).toEqual({ k: 2, v_writetime: '1700000000000001', v_ttl: null, n_ttl: null });
+  });
+
+  it('refuses a primary key column with a message naming the setting', async () => {
+    const run = await runC2y(keptArgs(['--target-table', 'kept2', '--set', 'source.writetimeColumns=k']));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/CONFIG_INVALID: source.writetimeColumns names "k"/);
+  });
+});

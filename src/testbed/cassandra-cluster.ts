@@ -10,6 +10,8 @@ import { cacheRoot, cassandraNodeDir } from './testbed-paths.js';
 
 export const CQL_PORT = 9042;
 export const STORAGE_PORT = 7000;
+/** Starts of one node before giving up: a join can fail transiently while the machine is busy. */
+const MAX_START_ATTEMPTS = 3;
 /** How many nodes the ring was first created with; tokens depend on it. */
 const RING_FILE = (): string => join(cacheRoot(), 'testbed', 'cassandra', 'ring-size');
 
@@ -105,16 +107,30 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
         });
       }
     }
-    for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(files.dir, sub), { recursive: true });
-    writeFileSync(files.yaml, renderCassandraYaml({
-      address, seeds: `${nodeAddress(1)}:${STORAGE_PORT}`, initialToken: tokens[node - 1] ?? 0n,
-      dir: files.dir, nativePort: CQL_PORT, storagePort: STORAGE_PORT,
-    }));
+    // A node that has never run may be wiped and started again; an existing member's data is never touched.
+    const fresh = !existsSync(join(files.dir, 'data'));
+    mkdirSync(files.dir, { recursive: true });
     writeFileSync(join(files.dir, 'logback.xml'), LOGBACK_XML);
     const nodeStarted = Date.now();
-    const child = launchNode(files, jars.libDir, options.heap ?? '1g');
-    options.log(`node ${node} (${address}) starting, pid ${child}, log ${files.logFile}`);
-    await waitForCql(node, child, options.timeoutMs ?? 180_000, files.logFile);
+    for (let attempt = 1; ; attempt++) {
+      for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(files.dir, sub), { recursive: true });
+      writeFileSync(files.yaml, renderCassandraYaml({
+        address, seeds: `${nodeAddress(1)}:${STORAGE_PORT}`, initialToken: tokens[node - 1] ?? 0n,
+        dir: files.dir, nativePort: CQL_PORT, storagePort: STORAGE_PORT,
+      }));
+      const child = launchNode(files, jars.libDir, options.heap ?? '1g');
+      options.log(`node ${node} (${address}) starting, pid ${child}, log ${files.logFile}`);
+      try {
+        await waitForCql(node, child, options.timeoutMs ?? 180_000, files.logFile);
+        break;
+      } catch (error) {
+        // A joining node can miss the seed's gossip on a busy machine ("Unable to contact any seeds"): try again.
+        if (!(error instanceof C2yError) || error.code !== 'NODE_EXITED' || attempt >= MAX_START_ATTEMPTS) throw error;
+        const cause = /Exception.*$/m.exec(readFileSync(files.logFile, 'utf8'))?.[0] ?? 'see the log';
+        options.log(`node ${node} exited during start (attempt ${attempt} of ${MAX_START_ATTEMPTS}: ${cause}); starting it again`);
+        if (fresh) for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) rmSync(join(files.dir, sub), { recursive: true, force: true });
+      }
+    }
     options.log(`node ${node} answers CQL on ${address}:${CQL_PORT} after ${((Date.now() - nodeStarted) / 1000).toFixed(1)} s`);
     started.push(node);
   }

@@ -165,7 +165,6 @@ function postgresJson(type: CqlType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (type.kind) {
     case 'scalar': {
-      const scalar = SCALARS[type.name];
       if (['int', 'smallint', 'tinyint', 'boolean', 'text', 'ascii'].includes(type.name)) return typeof value === 'object' ? Number((value as { raw: string }).raw) : value;
       if (type.name === 'float' || type.name === 'double') {
         return typeof value === 'string' ? value : { num: pgFloat((value as { raw: string }).raw, type.name === 'float') };

@@ -136,7 +136,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     const spawnExecutor = (index: number): void => {
       executorsStarted++;
       const child = fork(EXECUTOR_SCRIPT, [], {
-        execArgv: [`--max-old-space-size=${heapMb}`],
+        // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
+        execArgv: [`--max-old-space-size=${heapMb}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       });
       const state: ExecutorState = { index, child, ready: false, stderrTail: '', inFlight: new Map(), exited: false };

@@ -21,13 +21,13 @@ const KEYSPACE = 'bench_limits';
 const DATABASE = 'c2y_bench';
 const COPY_FILE = '/tmp/c2y-bench-events.copy';
 
-interface Settings { rows: number; trials: number; parallelism: number; executors: number; cores: number; splitSizeMb: number }
+export interface Settings { rows: number; trials: number; parallelism: number; executors: number; cores: number; splitSizeMb: number }
 
 function sh(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-async function ensureSingleNode(): Promise<void> {
+export async function ensureSingleNode(): Promise<void> {
   const running = (await cassandraStatus(3)).filter((n) => n.pid !== undefined);
   if (running.length > 1) {
     console.log('[bench] stopping the 3-node test ring: the limits bench runs on one node');
@@ -87,8 +87,8 @@ async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJs
   return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0) };
 }
 
-function endToEnd(s: Settings): { report: RunReport; cpuSeconds: number } {
-  const args = ['bin/c2y.js', 'migrate', '--keyspace', KEYSPACE, '--table', 'events', '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
+export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events'): { report: RunReport; cpuSeconds: number } {
+  const args = ['bin/c2y.js', 'migrate', '--keyspace', keyspace, '--table', tableName, '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
     '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
     '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs'];
   // bash's `time` counts the driver and every executor it reaped: the migrator's whole CPU.
@@ -107,7 +107,7 @@ function sinkOnly(rows: number): { seconds: number; rowsPerSecond: number } {
   return { seconds, rowsPerSecond: rows / seconds };
 }
 
-async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: number): Promise<{ rows: number; microsPerRow: number; bytesPerRow: number }> {
+export async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: number): Promise<{ rows: number; microsPerRow: number; bytesPerRow: number }> {
   const client = await openCassandra(sessionOptionsOf(config.source));
   const rows: unknown[][] = [];
   for await (const page of scanRanges({ client, table, ranges: [{ start: -(2n ** 63n), end: 2n ** 63n - 1n, replicas: [] }], fetchSize: 5000, consistency: consistencyCode('ONE'), replicaOffset: 0 })) {
@@ -135,6 +135,13 @@ async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: num
   return { rows: encoded, microsPerRow: (seconds * 1e6) / encoded, bytesPerRow: bytes / encoded };
 }
 
+export async function ensureBenchDatabase(): Promise<void> {
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rows.length === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  await admin.end();
+}
+
 export async function limitsBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
@@ -146,10 +153,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
   };
   await ensureSingleNode();
   await ensureData(s.rows);
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rows.length === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
-  await admin.end();
+  await ensureBenchDatabase();
 
   const config = benchConfig(s);
   const { table, splits } = await plannedSplits(config);

@@ -1,10 +1,12 @@
 /** `npm run bench -- <scenario> [options]`: one entry point for every bench scenario. */
 import { killResumeBench } from './kill-resume-trials.js';
 import { limitsBench } from './limits.js';
+import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   'kill-resume': killResumeBench,
   limits: limitsBench,
+  wide: wideBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

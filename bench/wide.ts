@@ -1,0 +1,96 @@
+/**
+ * wide: rows/s, bytes/s and encoder cost for wide rows (types_zoo: collections, UDTs, tuples, vectors) and a
+ * 100-column table, beside events, in one run. `npm run bench -- wide [--rows N] [--trials 3] [--quick]`.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/index.js';
+import { describeTable, openCassandra } from '../src/source/index.js';
+import { loadTestData } from '../src/testbed/index.js';
+import { SeededRandom } from '../src/testbed/data/seeded-random.js';
+import { encodeOnly, endToEnd, ensureBenchDatabase, ensureSingleNode, type Settings } from './limits.js';
+import { median, writeResults } from './lib/results-file.js';
+
+const KEYSPACE = 'bench_wide';
+const WIDE_COLUMNS = 98;
+const COLUMN_TYPES = ['int', 'text', 'double', 'timestamp', 'bigint', 'uuid', 'boolean'] as const;
+
+async function loadWide(rows: number): Promise<void> {
+  const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+  try {
+    const columns = Array.from({ length: WIDE_COLUMNS }, (_, i) => `c${i} ${COLUMN_TYPES[i % COLUMN_TYPES.length]}`);
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${KEYSPACE}.wide100 (id int, seq int, ${columns.join(', ')}, PRIMARY KEY ((id), seq))`);
+    const insert = `INSERT INTO ${KEYSPACE}.wide100 (id, seq, ${columns.map((c) => c.split(' ')[0]).join(', ')}) VALUES (${Array.from({ length: WIDE_COLUMNS + 2 }, () => '?').join(', ')})`;
+    const cassandra = await import('cassandra-driver');
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rows) {
+        const first = next;
+        next += 20;
+        const queries = [];
+        for (let index = first; index < Math.min(first + 20, rows); index++) {
+          const random = new SeededRandom(7, index);
+          const values: unknown[] = [Math.floor(index / 20), index % 20];
+          for (let c = 0; c < WIDE_COLUMNS; c++) {
+            const type = COLUMN_TYPES[c % COLUMN_TYPES.length];
+            values.push(type === 'int' ? random.int(-1e9, 1e9) : type === 'text' ? random.words(3) : type === 'double' ? random.float() * 1e6
+              : type === 'timestamp' ? new Date(Date.UTC(2020, 0, 1) + random.int(0, 2 ** 30) * 100) : type === 'bigint' ? BigInt(random.int(0, 2 ** 31)) * 4096n
+                : type === 'uuid' ? new cassandra.default.types.Uuid(random.bytes(16)) : random.bool());
+          }
+          queries.push({ query: insert, params: values });
+        }
+        await client.batch(queries, { prepare: true, logged: false });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+  } finally {
+    await client.shutdown();
+  }
+}
+
+async function tableRows(table: string): Promise<number> {
+  const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+  try {
+    if (!client.metadata.keyspaces[KEYSPACE] || !(await client.metadata.getTable(KEYSPACE, table))) return 0;
+    return Number((await client.execute(`SELECT COUNT(*) AS n FROM ${KEYSPACE}.${table}`, [], { readTimeout: 300_000 })).first()?.['n'] ?? 0);
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export async function wideBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { rows: { type: 'string', default: '50000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false } } });
+  const rows = values.quick ? 400 : Number(values.rows);
+  const trials = values.quick ? 1 : Number(values.trials);
+  await ensureSingleNode();
+  await ensureBenchDatabase();
+  const setup = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+  await setup.execute(`CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}`);
+  await setup.shutdown();
+  if ((await tableRows('types_zoo')) !== rows) await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: rows, seed: 42, concurrency: 64, log: (line) => console.log(`[bench] ${line}`) });
+  if ((await tableRows('wide100')) !== rows) await loadWide(rows);
+
+  const results: Record<string, unknown> = {};
+  for (const table of ['events', 'types_zoo', 'wide100']) {
+    const s: Settings = { rows, trials, parallelism: 8, executors: 2, cores: 4, splitSizeMb: values.quick ? 0.05 : 4 };
+    const runs = [];
+    for (let trial = 0; trial < trials; trial++) {
+      const { report, cpuSeconds } = endToEnd(s, KEYSPACE, table);
+      runs.push({ rowsPerSecond: report.rowsPerSecond, bytesPerSecond: Math.round(report.bytes / report.durationSeconds), bytesPerRow: Math.round(report.bytes / report.rows), cpuMicrosPerRow: (cpuSeconds * 1e6) / report.rows, rows: report.rows });
+    }
+    const config = loadConfig({ flags: { 'source.keyspace': KEYSPACE, 'source.table': table, 'source.consistency': 'ONE' } }).config;
+    const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+    const described = await describeTable(client, KEYSPACE, table);
+    await client.shutdown();
+    const encode = await encodeOnly(config, described, Math.min(rows, 20_000));
+    const summary = {
+      columns: described.columns.length,
+      rowsPerSecond: median(runs.map((r) => r.rowsPerSecond)), bytesPerSecond: median(runs.map((r) => r.bytesPerSecond)),
+      bytesPerRow: median(runs.map((r) => r.bytesPerRow)), cpuMicrosPerRow: median(runs.map((r) => r.cpuMicrosPerRow)),
+      encodeMicrosPerRow: encode.microsPerRow, trials: runs,
+    };
+    results[table] = summary;
+    console.log(`[bench] ${table} (${summary.columns} columns): ${summary.rowsPerSecond} rows/s, ${(summary.bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s, ${summary.bytesPerRow} B/row, c2y CPU ${summary.cpuMicrosPerRow.toFixed(1)} µs/row, encode ${summary.encodeMicrosPerRow.toFixed(2)} µs/row`);
+  }
+  const file = writeResults('wide', { parameters: { rows, trials, parallelism: 8, executors: 2, cores: 4, cassandraNodes: 1 }, results });
+  console.log(`[bench] results: ${file}`);
+}

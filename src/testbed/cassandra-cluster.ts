@@ -149,7 +149,8 @@ function launchNode(files: ReturnType<typeof nodeFiles>, libDir: string, heap: s
     `-Dcassandra.logdir=${files.dir}`,
     `-Dlogback.configurationFile=file://${join(files.dir, 'logback.xml')}`,
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-    '-Dcassandra.ring_delay_ms=1000',
+    // A joining node sleeps this long, then must have gossiped with a seed (StorageService.bootstrap): 1 s is too tight.
+    '-Dcassandra.ring_delay_ms=5000',
     '-Dcassandra.size_recorder_interval=30',
     '-Djava.net.preferIPv4Stack=true',
     '-cp', `${libDir}/*`,

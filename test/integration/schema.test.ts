@@ -71,3 +71,25 @@ describe('writetime() and ttl() columns, on request', () => {
     expect(run.stderr).toMatch(/CONFIG_INVALID: source.writetimeColumns names "k"/);
   });
 });
+
+describe('hostile identifiers', () => {
+  const HOSTILE = 'x"; DROP TABLE y; --';
+
+  it('a column named x"; DROP TABLE y; -- is quoted everywhere: schema, migrate, validate; nothing is dropped', async () => {
+    const client = await cassandraClient();
+    await client.execute(`CREATE TABLE ${keyspace}.hostile (k int PRIMARY KEY, "${HOSTILE.replace(/"/g, '""')}" text, "SELECT" int)`);
+    for (let k = 0; k < 20; k++) await client.execute(`INSERT INTO ${keyspace}.hostile (k, "${HOSTILE.replace(/"/g, '""')}", "SELECT") VALUES (?, ?, ?)`, [k, `'); DROP TABLE y; -- ${k}`, k], { prepare: true });
+    await client.shutdown();
+    await db.query('CREATE TABLE public.y (id int)');
+    const common = ['--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'hostile', '--target-hosts', db.hosts.join(','), '--database', db.database, '--run-dir', `/tmp/${keyspace}`];
+    const migrate = await runC2y(['migrate', ...common, '--json']);
+    expect(migrate.code).toBe(0);
+    const validate = await runC2y(['validate', ...common, '--json']);
+    expect(validate.code).toBe(0);
+    expect(JSON.parse(validate.stdout)).toMatchObject({ sourceRows: 20, targetRows: 20, differences: 0 });
+    const y = await db.query(`SELECT to_regclass('public.y') AS y`);
+    expect(y.rows[0]?.y).toBe('y');
+    const rows = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.hostile WHERE "${HOSTILE.replace(/"/g, '""')}" LIKE '''); DROP TABLE y; -- %'`);
+    expect(rows.rows[0]!.n).toBe(20);
+  });
+});

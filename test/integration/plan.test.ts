@@ -31,7 +31,8 @@ describe('c2y plan', () => {
   });
 
   it('warns about too little executor memory, and refuses under the floor naming the knobs', async () => {
-    const tight = await runC2y(planArgs(['--executor-memory', '40m', '--cores', '8', '--parallelism', '16', '--split-size-mb', '0.05']));
+    // 1 MiB: the fixed terms alone (encode buffer + connection, × 1.5) put headroom under 0.25, whatever is measured.
+    const tight = await runC2y(planArgs(['--executor-memory', '1m', '--cores', '8', '--parallelism', '16', '--split-size-mb', '0.05']));
     expect(tight.stdout).toMatch(/WARNING\s+executor memory headroom 0\.\d+ < 1\.0/);
     expect(tight.code).toBe(1);
     expect(tight.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { formatBytes } from '../config/index.js';
-import { ChunkWriter, createRowEncoder } from '../encode/index.js';
+import { averageEncodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
 import { effectiveFetchSize } from '../run/index.js';
@@ -43,10 +43,7 @@ export function planCommand(): Command {
       try {
         const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
         const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
-        const writer = new ChunkWriter();
-        const encoder = createRowEncoder(table);
-        for (const row of size.sampleRows) encoder.encode([0n, ...table.columns.map((c) => row[c.name])], writer);
-        const encodedRowBytes = size.sampleRows.length ? Math.round(writer.length / size.sampleRows.length) : 0;
+        const encodedRowBytes = averageEncodedRowBytes(table, size.sampleRows);
         const decoded = decodedRowBytes(size.sampleRows);
         const counts = partitionCounts(config.parallelism, size.estimatesBytes ?? size.rows * encodedRowBytes, config.source.splitSizeMb);
         const targetRtt: Record<string, number> = {};

@@ -36,7 +36,6 @@ export function validateCommand(): Command {
         let result = await validateTable(input);
         mkdirSync(folder, { recursive: true });
         writeFileSync(join(folder, 'diff.jsonl'), result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
-        const first = { ...result, differences: undefined, sourceRowsByKey: undefined, targetRowsByKey: undefined };
         let repaired = 0;
         let after: typeof result | undefined;
         if (options['repair'] === true && result.differences.length > 0) {
@@ -45,7 +44,8 @@ export function validateCommand(): Command {
         }
         const summary = {
           source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(targetName)}`,
-          ...first, differences: result.differences.length, repairedRows: repaired,
+          sourceRows: result.sourceRows, targetRows: result.targetRows, buckets: result.buckets, differingBuckets: result.differingBuckets,
+          differences: result.differences.length, repairedRows: repaired,
           afterRepair: after ? { differences: after.differences.length, sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
           diffFile: join(folder, 'diff.jsonl'),
         };

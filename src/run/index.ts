@@ -1,6 +1,6 @@
 export { migrate } from './migrate.js';
 export type { MigrateOptions, MigrateResult } from './migrate.js';
-export { prepareRun, copyStatement } from './prepare-run.js';
+export { prepareRun } from './prepare-run.js';
 export type { PreparedRun, StoredPlan } from './prepare-run.js';
 export { runSplitTask, remainingRanges, effectiveFetchSize } from './split-task.js';
 export type { TaskContext, SplitTaskInput } from './split-task.js';

@@ -32,7 +32,6 @@ export interface LocalRunOutcome {
   readonly interrupted: boolean;
   /** Set when an executor ran out of heap: retrying with the same settings cannot help. */
   readonly outOfMemory: boolean;
-  readonly executorsStarted: number;
 }
 
 interface ExecutorState {
@@ -66,7 +65,6 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
   let respawns = 0;
   let outOfMemory = false;
   let stopping = false;
-  let executorsStarted = 0;
   let resolving = false;
 
   return new Promise((resolve) => {
@@ -80,7 +78,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         const waitExit = setInterval(() => {
           if (executors.every((e) => e.exited)) {
             clearInterval(waitExit);
-            resolve({ completed, failed, retries, interrupted: input.signal.aborted, outOfMemory, executorsStarted });
+            resolve({ completed, failed, retries, interrupted: input.signal.aborted, outOfMemory });
           }
         }, 20);
       }
@@ -134,7 +132,6 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     };
 
     const spawnExecutor = (index: number): void => {
-      executorsStarted++;
       const child = fork(EXECUTOR_SCRIPT, [], {
         // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
         execArgv: [`--max-old-space-size=${heapMb}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
@@ -219,7 +216,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     input.signal.addEventListener('abort', stopAll, { once: true });
 
     if (input.splits.length === 0) {
-      resolve({ completed, failed, retries, interrupted: false, outOfMemory, executorsStarted });
+      resolve({ completed, failed, retries, interrupted: false, outOfMemory });
       return;
     }
     for (let index = 0; index < executorCount; index++) spawnExecutor(index);

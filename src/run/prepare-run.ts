@@ -1,11 +1,11 @@
 import type { LoadedConfig } from '../config/index.js';
-import { ChunkWriter, createRowEncoder } from '../encode/index.js';
+import { averageEncodedRowBytes } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { cutSplits, partitionCounts, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
-import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
+import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
-  CheckpointStore, ConnectionBalancer, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
+  CheckpointStore, ConnectionBalancer, copyStatement, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
   type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
@@ -46,10 +46,6 @@ export interface PrepareOptions {
   /** Empty the target table and abandon unfinished runs before starting anew. */
   readonly restart: boolean;
   readonly logger: Logger;
-}
-
-export function copyStatement(table: SourceTable, target: TargetName): string {
-  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
 }
 
 async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
@@ -142,7 +138,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
 
       const consistency = consistencyCode(config.source.consistency);
       const size = await estimateTableSize(cassandra, table, consistency);
-      const averageRowBytes = measureRowBytes(table, size.sampleRows);
+      const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
       const estimatedBytes = size.estimatesBytes ?? size.rows * averageRowBytes;
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
       const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
@@ -164,19 +160,4 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }
-}
-
-/** Average COPY bytes of the sampled rows: the planner's row size. */
-function measureRowBytes(table: SourceTable, rows: ReadonlyArray<Record<string, unknown>>): number {
-  if (rows.length === 0) return 0;
-  const encoder = createRowEncoder(table);
-  const writer = new ChunkWriter(64 * 1024);
-  for (const row of rows) {
-    try {
-      encoder.encode([0n, ...table.columns.map((column) => row[column.name])], writer);
-    } catch {
-      // A bad value is the run's business, not the estimate's.
-    }
-  }
-  return Math.round(writer.length / rows.length);
 }

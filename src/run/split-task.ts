@@ -127,7 +127,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             }
             if (!inTransaction) await begin();
             const index = rowIndex++;
-            const refusal = refused.get(index);
+            const refusal = refused.size === 0 ? undefined : refused.get(index);
             if (refusal !== undefined) {
               const error = new ValueEncodeError(refusal.column, refusal.reason);
               if (!rejectRows) throw valueError(error, context.table, row);

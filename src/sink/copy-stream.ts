@@ -1,8 +1,14 @@
 import { from as copyFrom } from 'pg-copy-streams';
 import { C2yError, messageOf } from '../errors/index.js';
+import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
 import type { TargetClient } from './target-client.js';
 
 type CopyStream = ReturnType<typeof copyFrom>;
+
+/** COPY into the target with the source's columns, every identifier quoted. */
+export function copyStatement(table: SourceTable, target: TargetName): string {
+  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+}
 
 /**
  * One COPY FROM STDIN on an open connection. write() resolves when the socket can take more (backpressure),

@@ -4,6 +4,6 @@ export { openTarget, describeServer, discoverYugabyteNodes } from './target-clie
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';
 export { CheckpointStore } from './checkpoint-store.js';
 export type { SplitCheckpoint, RunRecord, RejectedRow } from './checkpoint-store.js';
-export { CopyIn, copyFailed } from './copy-stream.js';
+export { CopyIn, copyFailed, copyStatement } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';

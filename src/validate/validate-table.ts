@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, createRowEncoder } from '../encode/index.js';
 import { cutSplits } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
-import { CopyIn, type TargetClient } from '../sink/index.js';
+import { CopyIn, copyStatement, type TargetClient } from '../sink/index.js';
 import { consistencyCode, readRing, scanRanges, type CassandraClient, type ScannedRow } from '../source/index.js';
 import { BucketDigests, keyOf, rowShape, type CanonicalRow, type RowShape } from './row-digest.js';
 
@@ -150,7 +150,7 @@ export async function repairDifferences(input: ValidateInput, found: Awaited<Ret
       const encoder = createRowEncoder(input.table);
       const writer = new ChunkWriter();
       for (const row of toWrite) encoder.encode(row, writer);
-      const copy = CopyIn.start(input.target, `COPY ${qualifiedName(input.targetName)} (${input.table.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ')}) FROM STDIN`);
+      const copy = CopyIn.start(input.target, copyStatement(input.table, input.targetName));
       await copy.write(writer.take());
       await copy.finish();
     }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { C2yError } from '../errors/index.js';
+import { createLogger, RunStats, startProgress } from '../observe/index.js';
 import { newRunId } from '../run/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { openTarget, parseTargetHosts } from '../sink/index.js';
@@ -29,22 +30,41 @@ export function validateCommand(): Command {
       if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
       const target = await openTarget(endpoint, config.target, 'c2y validate');
       const folder = join(resolve(config.runDir), `validate-${newRunId()}`);
+      const controller = new AbortController();
+      const onInterrupt = (): void => controller.abort();
+      process.once('SIGINT', onInterrupt);
       try {
         const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
         const targetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
-        const input = { config, cassandra, target, table, targetName, buckets };
-        let result = await validateTable(input);
+        const secrets = [config.source.password, config.target.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
+        const tty = process.stderr.isTTY === true && options['json'] !== true;
+        const logger = createLogger({ json: !tty, secrets });
+        const estimate = await target.query<{ rows: string }>('SELECT greatest(reltuples, 0)::bigint::text AS rows FROM pg_class WHERE oid = $1::regclass', [qualifiedName(targetName)]);
+        // Both sides are read: the bar's total is twice the target's row estimate.
+        const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);
+        const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal };
+        const validateOnce = async (): Promise<Awaited<ReturnType<typeof validateTable>>> => {
+          const stats = new RunStats([]);
+          const stop = startProgress({ stats, estimatedRows, tty, logger });
+          try {
+            return await validateTable({ ...input, listener: stats.listener });
+          } finally {
+            stop();
+          }
+        };
+        let result = await validateOnce();
         mkdirSync(folder, { recursive: true });
         writeFileSync(join(folder, 'diff.jsonl'), result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
         let repaired = 0;
         let after: typeof result | undefined;
         if (options['repair'] === true && result.differences.length > 0) {
           repaired = await repairDifferences(input, result);
-          after = await validateTable(input);
+          after = await validateOnce();
         }
         const summary = {
           source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(targetName)}`,
-          sourceRows: result.sourceRows, targetRows: result.targetRows, buckets: result.buckets, differingBuckets: result.differingBuckets,
+          sourceRows: result.sourceRows, targetRows: result.targetRows, sourceSplits: result.sourceSplits, targetParts: result.targetParts,
+          concurrency: { executors: config.executors, cores: config.cores }, buckets: result.buckets, differingBuckets: result.differingBuckets,
           differences: result.differences.length, repairedRows: repaired,
           afterRepair: after ? { differences: after.differences.length, sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
           diffFile: join(folder, 'diff.jsonl'),
@@ -60,6 +80,7 @@ export function validateCommand(): Command {
           throw new C2yError('ROWS_DIFFER', `${result.differences.length} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
         }
       } finally {
+        process.off('SIGINT', onInterrupt);
         await cassandra.shutdown();
         await target.end();
       }

@@ -96,6 +96,11 @@ export class RunStats {
         this.split(event.splitId).rows += event.rows;
         this.executor(event.executor).rows += event.rows;
         break;
+      case 'rows-compared':
+        this.rowsCommitted += event.rows;
+        this.split(event.splitId).rows += event.rows;
+        this.executor(event.executor).rows += event.rows;
+        break;
       case 'split-finished': {
         this.split(event.splitId).state = 'done';
         this.executor(event.executor).tasksDone++;

@@ -5,6 +5,7 @@ import { CheckpointStore } from '../sink/index.js';
 import { consistencyCode, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
+import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
@@ -61,10 +62,22 @@ async function handle(message: DriverMessage): Promise<void> {
     process.exit(0);
   }
   if (message.type === 'task' && context) {
-    const task = runSplitTask(context, { split: splitFromJson(message.split), attempt: message.attempt, endpoint: message.endpoint, signal: cancel.signal })
-      .then((rows) => send({ type: 'task-done', taskId: message.taskId, rows }))
+    const task = runTask(context, message)
+      .then((done) => send({ type: 'task-done', taskId: message.taskId, ...done }))
       .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
     running.add(task);
     void task.finally(() => running.delete(task));
   }
+}
+
+async function runTask(context: TaskContext, message: Extract<DriverMessage, { type: 'task' }>): Promise<{ rows: number; digest?: DigestResult }> {
+  const { spec, id } = message.task;
+  if (spec.kind === 'copy') {
+    return { rows: await runSplitTask(context, { split: splitFromJson(spec.split), attempt: message.attempt, endpoint: message.endpoint, signal: cancel.signal }) };
+  }
+  const request = { taskId: id, buckets: spec.buckets, collect: spec.collect, signal: cancel.signal };
+  const digest = spec.kind === 'digest-source'
+    ? await digestSourceSplit(context, splitFromJson(spec.split), request)
+    : await digestTargetPart(context, message.endpoint, spec.target, spec.part, request);
+  return { rows: digest.rows, digest };
 }

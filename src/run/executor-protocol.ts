@@ -3,18 +3,32 @@ import type { SplitJson } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import type { RunEvent, TaskErrorJson } from '../observe/index.js';
+import type { TargetName } from '../schema/index.js';
+import type { DigestResult, TargetPart } from '../validate/digest-task.js';
+
+/** What one task does: migrate a split, or digest a split (source) or a part (target) for validate. */
+export type TaskSpec =
+  | { readonly kind: 'copy'; readonly split: SplitJson }
+  | { readonly kind: 'digest-source'; readonly split: SplitJson; readonly buckets: number; readonly collect: readonly number[] }
+  | { readonly kind: 'digest-target'; readonly part: TargetPart; readonly target: TargetName; readonly buckets: number; readonly collect: readonly number[] };
+
+/** A task as the runner schedules it: `id` names it in events and outcomes (the split id for copy tasks). */
+export interface RunnerTask {
+  readonly id: number;
+  readonly spec: TaskSpec;
+}
 
 /** Driver → executor. */
 export type DriverMessage =
   | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly copySql: string }
-  | { readonly type: 'task'; readonly taskId: number; readonly split: SplitJson; readonly attempt: number; readonly endpoint: TargetEndpoint }
+  | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
   | { readonly type: 'cancel' };
 
 /** Executor → driver. */
 export type ExecutorMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'event'; readonly event: RunEvent }
-  | { readonly type: 'task-done'; readonly taskId: number; readonly rows: number }
+  | { readonly type: 'task-done'; readonly taskId: number; readonly rows: number; readonly digest?: DigestResult }
   | { readonly type: 'task-failed'; readonly taskId: number; readonly error: TaskErrorJson }
   | { readonly type: 'fatal'; readonly error: TaskErrorJson };
 

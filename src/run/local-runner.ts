@@ -4,16 +4,18 @@ import type { C2yConfig } from '../config/index.js';
 import { splitToJson, type Split } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
-import type { DriverMessage, ExecutorMessage } from './executor-protocol.js';
+import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-protocol.js';
+import type { DigestResult } from '../validate/digest-task.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
 
 export interface LocalRunInput {
   readonly config: C2yConfig;
   readonly runId: string;
   readonly table: SourceTable;
+  /** The COPY statement of copy tasks; empty for a validate run. */
   readonly copySql: string;
-  /** Splits still to do, in the order to start them. */
-  readonly splits: readonly Split[];
+  /** Tasks still to do, in the order to start them. */
+  readonly tasks: readonly RunnerTask[];
   readonly balancer: ConnectionBalancer;
   readonly listener: RunListener;
   readonly signal: AbortSignal;
@@ -27,6 +29,8 @@ export interface SplitFailure {
 
 export interface LocalRunOutcome {
   readonly completed: number[];
+  /** Digests returned by validate tasks, by task id. */
+  readonly digests: Map<number, DigestResult>;
   readonly failed: SplitFailure[];
   readonly retries: number;
   readonly interrupted: boolean;
@@ -39,7 +43,7 @@ interface ExecutorState {
   readonly child: ChildProcess;
   ready: boolean;
   stderrTail: string;
-  readonly inFlight: Map<number, { split: Split; attempt: number; endpoint: TargetEndpoint }>;
+  readonly inFlight: Map<number, { task: RunnerTask; attempt: number; endpoint: TargetEndpoint }>;
   exited: boolean;
 }
 
@@ -53,12 +57,13 @@ const MAX_RESPAWNS = 10;
  */
 export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
   const { config, listener, balancer } = input;
-  const queue: Array<{ split: Split; attempt: number }> = input.splits.map((split) => ({ split, attempt: 1 }));
+  const queue: Array<{ task: RunnerTask; attempt: number }> = input.tasks.map((task) => ({ task, attempt: 1 }));
   const completed: number[] = [];
+  const digests = new Map<number, DigestResult>();
   const failed: SplitFailure[] = [];
   const executors: ExecutorState[] = [];
   const heapMb = Math.max(64, Math.floor(config.executorMemory / (1024 * 1024)));
-  const executorCount = Math.max(1, Math.min(config.executors, input.splits.length));
+  const executorCount = Math.max(1, Math.min(config.executors, input.tasks.length));
   let retries = 0;
   let pendingRetries = 0;
   let nextTaskId = 1;
@@ -78,7 +83,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         const waitExit = setInterval(() => {
           if (executors.every((e) => e.exited)) {
             clearInterval(waitExit);
-            resolve({ completed, failed, retries, interrupted: input.signal.aborted, outOfMemory });
+            resolve({ completed, digests, failed, retries, interrupted: input.signal.aborted, outOfMemory });
           }
         }, 20);
       }
@@ -101,31 +106,31 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         if (!free) break;
         const endpoint = balancer.acquire();
         if (!endpoint) break;
-        const next = queue.shift() as { split: Split; attempt: number };
+        const next = queue.shift() as { task: RunnerTask; attempt: number };
         const taskId = nextTaskId++;
         free.inFlight.set(taskId, { ...next, endpoint });
-        send(free, { type: 'task', taskId, split: splitToJson(next.split), attempt: next.attempt, endpoint });
+        send(free, { type: 'task', taskId, task: next.task, attempt: next.attempt, endpoint });
       }
       finishIfDone();
     };
 
-    const failTask = (split: Split, attempt: number, error: TaskErrorJson): void => {
+    const failTask = (task: RunnerTask, attempt: number, error: TaskErrorJson): void => {
       const retryable = error.retryable && !stopping && !outOfMemory;
       if (retryable && attempt <= config.maxRetries) {
         const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (attempt - 1));
         retries++;
         pendingRetries++;
-        listener({ type: 'split-retry', splitId: split.id, attempt: attempt + 1, delayMs, error: error.message });
+        listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message });
         setTimeout(() => {
           pendingRetries--;
           if (stopping) {
-            if (!input.signal.aborted) failed.push({ splitId: split.id, error, attempts: attempt });
-          } else queue.push({ split, attempt: attempt + 1 });
+            if (!input.signal.aborted) failed.push({ splitId: task.id, error, attempts: attempt });
+          } else queue.push({ task, attempt: attempt + 1 });
           dispatch();
         }, delayMs);
       } else if (!(stopping && error.code === 'INTERRUPTED')) {
-        failed.push({ splitId: split.id, error, attempts: attempt });
-        listener({ type: 'split-failed', splitId: split.id, error: error.message, code: error.code });
+        failed.push({ splitId: task.id, error, attempts: attempt });
+        listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code });
         // onError: stop means the run stops at the first value the target cannot hold, not only this split.
         if (error.code === 'VALUE_UNREPRESENTABLE') stopAll();
       }
@@ -156,7 +161,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
             state.inFlight.delete(message.taskId);
             if (task) {
               balancer.release(task.endpoint);
-              completed.push(task.split.id);
+              completed.push(task.task.id);
+              if (message.digest) digests.set(task.task.id, message.digest);
             }
             dispatch();
             break;
@@ -166,13 +172,13 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
             state.inFlight.delete(message.taskId);
             if (task) {
               balancer.release(task.endpoint);
-              failTask(task.split, task.attempt, message.error);
+              failTask(task.task, task.attempt, message.error);
             }
             dispatch();
             break;
           }
           case 'fatal':
-            for (const { split } of queue.splice(0)) failed.push({ splitId: split.id, error: message.error, attempts: 0 });
+            for (const { task } of queue.splice(0)) failed.push({ splitId: task.id, error: message.error, attempts: 0 });
             stopping = true;
             break;
         }
@@ -187,9 +193,9 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         state.inFlight.clear();
         for (const task of lost) {
           balancer.release(task.endpoint);
-          failTask(task.split, task.attempt, oom
+          failTask(task.task, task.attempt, oom
             ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executor ${index} ran out of its ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
-            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with split ${task.split.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true });
+            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true });
         }
         if (!stopping && !oom && respawns < MAX_RESPAWNS && (queue.length > 0 || pendingRetries > 0)) {
           respawns++;
@@ -199,7 +205,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
           const error: TaskErrorJson = oom
             ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executors ran out of their ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
             : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
-          for (const { split, attempt } of queue.splice(0)) failed.push({ splitId: split.id, error, attempts: attempt });
+          for (const { task, attempt } of queue.splice(0)) failed.push({ splitId: task.id, error, attempts: attempt });
           stopping = true;
         }
         dispatch();
@@ -215,10 +221,15 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     }
     input.signal.addEventListener('abort', stopAll, { once: true });
 
-    if (input.splits.length === 0) {
-      resolve({ completed, failed, retries, interrupted: false, outOfMemory });
+    if (input.tasks.length === 0) {
+      resolve({ completed, digests, failed, retries, interrupted: false, outOfMemory });
       return;
     }
     for (let index = 0; index < executorCount; index++) spawnExecutor(index);
   });
+}
+
+/** Migrate's tasks: one copy task per split, named by the split's id. */
+export function copyTasks(splits: readonly Split[]): RunnerTask[] {
+  return splits.map((split) => ({ id: split.id, spec: { kind: 'copy', split: splitToJson(split) } }));
 }

@@ -4,7 +4,7 @@ import { redactConfig, type LoadedConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { runLocal } from './local-runner.js';
+import { copyTasks, runLocal } from './local-runner.js';
 import { prepareRun } from './prepare-run.js';
 
 export interface MigrateOptions {
@@ -69,7 +69,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   let outcome;
   try {
     outcome = await runLocal({
-      config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, splits: prepared.pendingSplits,
+      config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, tasks: copyTasks(prepared.pendingSplits),
       balancer: prepared.balancer, signal: runControl.signal,
       listener: (event) => {
         listener(event);

@@ -46,11 +46,13 @@ export class BucketDigests {
     return Number(hash64(key) % BigInt(buckets));
   }
 
-  add(row: CanonicalRow): void {
+  /** Folds the row in; returns its bucket. */
+  add(row: CanonicalRow): number {
     const bucket = BucketDigests.bucketOf(row.key, this.buckets);
     this.counts[bucket] = (this.counts[bucket] ?? 0) + 1;
     this.digests[bucket] = ((this.digests[bucket] ?? 0n) + hash64(row.values.join(SEP))) & 0xffffffffffffffffn;
     this.rows++;
+    return bucket;
   }
 
   /** Buckets where the two sides differ in count or digest. */

@@ -1,11 +1,14 @@
 import type { C2yConfig } from '../config/index.js';
-import { ChunkWriter, createRowEncoder } from '../encode/index.js';
-import { cutSplits } from '../plan/index.js';
+import { C2yError } from '../errors/index.js';
+import { cutSplits, splitToJson } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
-import { CopyIn, copyStatement, type TargetClient } from '../sink/index.js';
-import { consistencyCode, readRing, scanRanges, type CassandraClient, type ScannedRow } from '../source/index.js';
-import { BucketDigests, keyOf, rowShape, type CanonicalRow, type RowShape } from './row-digest.js';
-
+import { ConnectionBalancer, CopyIn, copyStatement, describeServer, parseTargetHosts, type TargetClient } from '../sink/index.js';
+import { readRing, type CassandraClient } from '../source/index.js';
+import type { RunListener } from '../observe/index.js';
+import { runLocal } from '../run/local-runner.js';
+import type { RunnerTask } from '../run/executor-protocol.js';
+import { mergeDigest, type CollectedRow, type TargetPart } from './digest-task.js';
+import { BucketDigests, rowShape, type RowShape } from './row-digest.js';
 export interface RowDifference {
   readonly kind: 'missing' | 'extra' | 'different';
   /** Primary key column → canonical text. */
@@ -20,6 +23,9 @@ export interface ValidateResult {
   readonly buckets: number;
   readonly differingBuckets: number;
   readonly differences: readonly RowDifference[];
+  /** Tasks of each side, run by executors × cores like migrate's. */
+  readonly sourceSplits: number;
+  readonly targetParts: number;
 }
 
 export interface ValidateInput {
@@ -29,56 +35,84 @@ export interface ValidateInput {
   readonly table: SourceTable;
   readonly targetName: TargetName;
   readonly buckets: number;
-  readonly onProgress?: (phase: string, rows: number) => void;
+  readonly listener?: RunListener;
+  readonly signal?: AbortSignal;
 }
 
-interface SourceRow extends CanonicalRow { readonly raw: ScannedRow }
-interface TargetRow extends CanonicalRow { readonly rawKey: readonly (string | null)[] }
-
-/** Every source row once, in token order per split, splits read `cores` at a time. */
-async function forEachSourceRow(input: ValidateInput, shape: RowShape, visit: (row: SourceRow) => void): Promise<void> {
-  const splits = cutSplits(readRing(input.cassandra, input.table.keyspace), Math.max(1, input.config.parallelism));
-  const queue = [...splits];
-  let seen = 0;
-  const worker = async (): Promise<void> => {
-    for (let split = queue.shift(); split; split = queue.shift()) {
-      for await (const page of scanRanges({
-        client: input.cassandra, table: input.table, ranges: split.ranges, fetchSize: input.config.source.fetchSize,
-        consistency: consistencyCode(input.config.source.consistency), replicaOffset: split.id,
-      })) {
-        for (const raw of page) {
-          const values = shape.columns.map((column, index) => column.canonical.fromCassandra(raw[index + 1]));
-          visit({ key: keyOf(shape, values), values, raw });
-        }
-        seen += page.length;
-        input.onProgress?.('source', seen);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.config.cores, splits.length)) }, worker));
+/** Splits of the ring and parts of the target table, digested by the same executors × cores as migrate. */
+interface ValidatePlan {
+  readonly tasks: Array<{ readonly id: number; readonly side: 'source' | 'target'; readonly make: (collect: readonly number[]) => RunnerTask }>;
 }
 
-/** Every target row once, through a cursor so memory stays flat. */
-async function forEachTargetRow(input: ValidateInput, shape: RowShape, visit: (row: TargetRow) => void): Promise<void> {
-  const select = `SELECT ${shape.columns.map((column, index) => `${column.canonical.sql} AS c${index}`).join(', ')} FROM ${qualifiedName(input.targetName)}`;
-  await input.target.query('BEGIN READ ONLY');
-  try {
-    await input.target.query(`DECLARE c2y_validate NO SCROLL CURSOR FOR ${select}`);
-    let seen = 0;
-    for (;;) {
-      const batch = await input.target.query<Record<string, string | null>>('FETCH 5000 FROM c2y_validate');
-      for (const record of batch.rows) {
-        const texts = shape.columns.map((_, index) => record[`c${index}`] ?? null);
-        const values = shape.columns.map((column, index) => column.canonical.fromPostgres(texts[index] ?? null));
-        visit({ key: keyOf(shape, values), values, rawKey: shape.keyIndexes.map((index) => texts[index] ?? null) });
-      }
-      seen += batch.rows.length;
-      input.onProgress?.('target', seen);
-      if (batch.rows.length === 0) break;
-    }
-  } finally {
-    await input.target.query('COMMIT');
+/** Cuts the target into `count` parts that each task can read without scanning the rest. */
+export async function targetParts(admin: TargetClient, target: TargetName, count: number): Promise<TargetPart[]> {
+  const server = await describeServer(admin);
+  if (server.dialect === 'yugabyte') {
+    const width = Math.ceil(65536 / count);
+    return Array.from({ length: count }, (_, id) => ({ id, kind: 'yb-hash' as const, from: id * width, to: Math.min(65535, (id + 1) * width - 1) }));
   }
+  const result = await admin.query<{ blocks: string }>(
+    "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS blocks", [qualifiedName(target)],
+  );
+  const blocks = Number(result.rows[0]?.blocks ?? 0);
+  const parts = Math.max(1, Math.min(count, blocks));
+  const width = Math.ceil(Math.max(1, blocks) / parts);
+  // The last part is open-ended: pages added while validate runs are read too.
+  return Array.from({ length: parts }, (_, id) => ({ id, kind: 'blocks' as const, fromBlock: id * width, toBlock: id === parts - 1 ? null : (id + 1) * width }));
+}
+
+async function planValidate(input: ValidateInput): Promise<ValidatePlan> {
+  const splits = cutSplits(readRing(input.cassandra, input.table.keyspace), Math.max(1, input.config.parallelism));
+  const parts = await targetParts(input.target, input.targetName, Math.max(1, input.config.parallelism));
+  const { buckets, targetName } = input;
+  const source = splits.map((split) => ({
+    id: split.id, side: 'source' as const,
+    make: (collect: readonly number[]): RunnerTask => ({ id: split.id, spec: { kind: 'digest-source', split: splitToJson(split), buckets, collect } }),
+  }));
+  const target = parts.map((part) => ({
+    id: splits.length + part.id, side: 'target' as const,
+    make: (collect: readonly number[]): RunnerTask => ({ id: splits.length + part.id, spec: { kind: 'digest-target', part, target: targetName, buckets, collect } }),
+  }));
+  // Interleaved, so both sides are read at once and neither waits for the other.
+  const tasks: ValidatePlan['tasks'] = [];
+  for (let i = 0; i < Math.max(source.length, target.length); i++) {
+    if (source[i]) tasks.push(source[i] as ValidatePlan['tasks'][number]);
+    if (target[i]) tasks.push(target[i] as ValidatePlan['tasks'][number]);
+  }
+  return { tasks };
+}
+
+interface PassResult {
+  readonly source: BucketDigests;
+  readonly target: BucketDigests;
+  readonly sourceRows: CollectedRow[];
+  readonly targetRows: CollectedRow[];
+}
+
+async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readonly number[]): Promise<PassResult> {
+  const endpoints = parseTargetHosts(input.config.target.hosts, input.config.target.port);
+  const outcome = await runLocal({
+    config: input.config, runId: 'validate', table: input.table, copySql: '',
+    tasks: plan.tasks.map((task) => task.make(collect)),
+    balancer: new ConnectionBalancer(endpoints, input.config.target.loadBalance, input.config.target.maxConnectionsPerNode),
+    listener: input.listener ?? (() => undefined),
+    signal: input.signal ?? new AbortController().signal,
+  });
+  const failure = outcome.failed[0];
+  if (failure) {
+    throw new C2yError('VALIDATE_FAILED', `validate could not read ${outcome.failed.length} split(s)/part(s); first (task ${failure.splitId}): ${failure.error.message}`, {
+      hint: failure.error.hint ?? 'check that both sides are reachable, then run validate again',
+    });
+  }
+  if (outcome.interrupted) throw new C2yError('INTERRUPTED', 'validate was interrupted', { hint: 'run validate again' });
+  const result: PassResult = { source: new BucketDigests(input.buckets), target: new BucketDigests(input.buckets), sourceRows: [], targetRows: [] };
+  for (const task of plan.tasks) {
+    const digest = outcome.digests.get(task.id);
+    if (!digest) throw new C2yError('VALIDATE_FAILED', `validate task ${task.id} returned no digest`, { hint: 'run validate again' });
+    mergeDigest(task.side === 'source' ? result.source : result.target, digest);
+    (task.side === 'source' ? result.sourceRows : result.targetRows).push(...digest.collected);
+  }
+  return result;
 }
 
 function keyRecord(shape: RowShape, values: readonly string[]): Record<string, string> {
@@ -87,28 +121,29 @@ function keyRecord(shape: RowShape, values: readonly string[]): Record<string, s
   return out;
 }
 
+export type ValidateFindings = ValidateResult & {
+  readonly sourceRowsByKey: ReadonlyMap<string, CollectedRow>;
+  readonly targetRowsByKey: ReadonlyMap<string, CollectedRow>;
+};
+
 /**
- * Pass 1: per bucket of the canonical key's hash, count and digest on both sides. Pass 2, only when some
- * bucket differs: collect those buckets' rows on both sides and name each missing, extra or different key.
- * PostgreSQL cannot compute Cassandra tokens, so buckets of the key's hash stand in for token splits.
+ * Pass 1: per bucket of the canonical key's hash, count and digest on both sides, split by split (source) and
+ * part by part (target), in executors. Pass 2, only when some bucket differs: the same tasks return those
+ * buckets' rows, and each missing, extra or different key is named. PostgreSQL cannot compute Cassandra
+ * tokens, so buckets of the key's hash are where the two sides meet.
  */
-export async function validateTable(input: ValidateInput): Promise<ValidateResult & { sourceRowsByKey: Map<string, SourceRow>; targetRowsByKey: Map<string, TargetRow> }> {
+export async function validateTable(input: ValidateInput): Promise<ValidateFindings> {
   const shape = rowShape(input.table);
-  const source = new BucketDigests(input.buckets);
-  const target = new BucketDigests(input.buckets);
-  await forEachSourceRow(input, shape, (row) => source.add(row));
-  await forEachTargetRow(input, shape, (row) => target.add(row));
-  const bad = new Set(source.differingBuckets(target));
-  const sourceRowsByKey = new Map<string, SourceRow>();
-  const targetRowsByKey = new Map<string, TargetRow>();
+  const plan = await planValidate(input);
+  const first = await runPass(input, plan, []);
+  const bad = first.source.differingBuckets(first.target);
+  const sourceRowsByKey = new Map<string, CollectedRow>();
+  const targetRowsByKey = new Map<string, CollectedRow>();
   const differences: RowDifference[] = [];
-  if (bad.size > 0) {
-    await forEachSourceRow(input, shape, (row) => {
-      if (bad.has(BucketDigests.bucketOf(row.key, input.buckets))) sourceRowsByKey.set(row.key, row);
-    });
-    await forEachTargetRow(input, shape, (row) => {
-      if (bad.has(BucketDigests.bucketOf(row.key, input.buckets))) targetRowsByKey.set(row.key, row);
-    });
+  if (bad.length > 0) {
+    const second = await runPass(input, plan, bad);
+    for (const row of second.sourceRows) sourceRowsByKey.set(row.key, row);
+    for (const row of second.targetRows) targetRowsByKey.set(row.key, row);
     for (const [key, row] of sourceRowsByKey) {
       const other = targetRowsByKey.get(key);
       if (!other) {
@@ -124,34 +159,45 @@ export async function validateTable(input: ValidateInput): Promise<ValidateResul
       if (!sourceRowsByKey.has(key)) differences.push({ kind: 'extra', key: keyRecord(shape, row.values) });
     }
   }
-  return { sourceRows: source.rows, targetRows: target.rows, buckets: input.buckets, differingBuckets: bad.size, differences, sourceRowsByKey, targetRowsByKey };
+  const sides = plan.tasks.map((task) => task.side);
+  return {
+    sourceRows: first.source.rows, targetRows: first.target.rows, buckets: input.buckets, differingBuckets: bad.length, differences,
+    sourceSplits: sides.filter((side) => side === 'source').length, targetParts: sides.filter((side) => side === 'target').length,
+    sourceRowsByKey, targetRowsByKey,
+  };
 }
+
+/** Keys per DELETE statement: one scan of the table per batch, whatever the batch's size. */
+const DELETE_BATCH = 1000;
 
 /**
  * Writes the missing and different rows from the source and deletes the extra ones, in one transaction:
  * a failed repair changes nothing.
  */
-export async function repairDifferences(input: ValidateInput, found: Awaited<ReturnType<typeof validateTable>>): Promise<number> {
+export async function repairDifferences(input: ValidateInput, found: ValidateFindings): Promise<number> {
   const shape = rowShape(input.table);
   const keySql = shape.keyIndexes.map((index) => (shape.columns[index] as RowShape['columns'][number]).canonical.sql);
-  const toDelete: Array<readonly (string | null)[]> = [];
-  const toWrite: ScannedRow[] = [];
+  const toDelete: Array<ReadonlyArray<string | null>> = [];
+  const toWrite: string[] = [];
   for (const difference of found.differences) {
     const key = shape.keyIndexes.map((index) => difference.key[(shape.columns[index] as { name: string }).name]).join('\u001f');
-    if (difference.kind !== 'missing') toDelete.push((found.targetRowsByKey.get(key) as TargetRow).rawKey);
-    if (difference.kind !== 'extra') toWrite.push((found.sourceRowsByKey.get(key) as SourceRow).raw);
+    if (difference.kind !== 'missing') toDelete.push(found.targetRowsByKey.get(key)?.targetKey ?? []);
+    if (difference.kind !== 'extra') toWrite.push(found.sourceRowsByKey.get(key)?.copyLine ?? '');
   }
   await input.target.query('BEGIN');
   try {
-    for (const rawKey of toDelete) {
-      await input.target.query(`DELETE FROM ${qualifiedName(input.targetName)} WHERE ${keySql.map((sql, i) => `${sql} = $${i + 1}`).join(' AND ')}`, [...rawKey]);
+    for (let at = 0; at < toDelete.length; at += DELETE_BATCH) {
+      const batch = toDelete.slice(at, at + DELETE_BATCH);
+      // Column i of every key travels as one text[] parameter; unnest zips them back into rows.
+      const columns = keySql.map((_, i) => batch.map((key) => key[i] ?? null));
+      await input.target.query(
+        `DELETE FROM ${qualifiedName(input.targetName)} WHERE (${keySql.join(', ')}) IN (SELECT * FROM unnest(${keySql.map((_, i) => `$${i + 1}::text[]`).join(', ')}))`,
+        columns,
+      );
     }
     if (toWrite.length > 0) {
-      const encoder = createRowEncoder(input.table);
-      const writer = new ChunkWriter();
-      for (const row of toWrite) encoder.encode(row, writer);
       const copy = CopyIn.start(input.target, copyStatement(input.table, input.targetName));
-      await copy.write(writer.take());
+      await copy.write(Buffer.from(toWrite.join(''), 'utf8'));
       await copy.finish();
     }
     await input.target.query('COMMIT');

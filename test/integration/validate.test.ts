@@ -28,10 +28,15 @@ const validateArgs = (table: string, extra: string[] = []): string[] => [
 describe('c2y validate', () => {
   it('finds no difference after clean migrations of events and types_zoo', async () => {
     for (const [table, rows] of [['events', 2000], ['types_zoo', 40]] as const) {
-      const run = await runC2y(validateArgs(table));
-      expect(run.stderr).toBe('');
+      const run = await runC2y(validateArgs(table, ['--executors', '2', '--cores', '2']));
+      // Non-TTY stderr carries only structured progress lines: no warning, error or stack trace.
+      for (const line of run.stderr.trim().split('\n').filter(Boolean)) expect(JSON.parse(line)).toMatchObject({ level: 'info', msg: 'progress' });
       expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout)).toMatchObject({ sourceRows: rows, targetRows: rows, differences: 0, differingBuckets: 0 });
+      const summary = JSON.parse(run.stdout) as Summary & { sourceSplits: number; targetParts: number };
+      expect(summary).toMatchObject({ sourceRows: rows, targetRows: rows, differences: 0, differingBuckets: 0, concurrency: { executors: 2, cores: 2 } });
+      // Both sides are cut into tasks for the executors: the ring into splits, the target table into block ranges.
+      expect(summary.sourceSplits).toBeGreaterThan(1);
+      if (table === 'events') expect(summary.targetParts).toBeGreaterThan(1);
     }
   });
 

@@ -1,0 +1,142 @@
+import { ChunkWriter, type RowEncoder } from '../encode/index.js';
+import type { Split } from '../plan/index.js';
+import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
+import { openTarget, type TargetEndpoint } from '../sink/index.js';
+import { scanRanges, type CassandraClient } from '../source/index.js';
+import type { C2yConfig } from '../config/index.js';
+import type { RunEvent } from '../observe/index.js';
+import { BucketDigests, keyOf, rowShape } from './row-digest.js';
+
+/**
+ * A slice of the target table that one task reads. PostgreSQL: a range of heap blocks (a TID range scan reads
+ * only those pages). YugabyteDB: a range of yb_hash_code, which is how its tablets are cut.
+ */
+export type TargetPart =
+  | { readonly id: number; readonly kind: 'blocks'; readonly fromBlock: number; readonly toBlock: number | null }
+  | { readonly id: number; readonly kind: 'yb-hash'; readonly from: number; readonly to: number };
+
+/** A row of a bucket that differs, kept for the drill-down: canonical texts, plus what repair needs. */
+export interface CollectedRow {
+  readonly key: string;
+  readonly values: readonly string[];
+  /** Source side: the row as a COPY text line, written as is by repair. */
+  readonly copyLine?: string;
+  /** Target side: the primary key as the target prints it, for DELETE. */
+  readonly targetKey?: ReadonlyArray<string | null>;
+}
+
+/** Plain data, so it crosses IPC: bucket counts and digests (hex), and the rows of the buckets asked for. */
+export interface DigestResult {
+  readonly rows: number;
+  readonly counts: readonly number[];
+  readonly digests: readonly string[];
+  readonly collected: readonly CollectedRow[];
+}
+
+export interface DigestContext {
+  readonly config: C2yConfig;
+  readonly table: SourceTable;
+  readonly cassandra: CassandraClient;
+  readonly consistency: number;
+  readonly encoder: RowEncoder;
+  readonly executor: number;
+  readonly emit: (event: RunEvent) => void;
+}
+
+export interface DigestRequest {
+  readonly taskId: number;
+  readonly buckets: number;
+  /** Buckets whose rows are to be returned (the drill-down pass); empty in the first pass. */
+  readonly collect: readonly number[];
+  readonly signal: AbortSignal;
+}
+
+const TARGET_FETCH_ROWS = 5000;
+
+function toResult(digests: BucketDigests, collected: CollectedRow[]): DigestResult {
+  return { rows: digests.rows, counts: digests.counts, digests: digests.digests.map((d) => d.toString(16)), collected };
+}
+
+/** Folds one task's result into the run's totals. */
+export function mergeDigest(into: BucketDigests, result: DigestResult): void {
+  into.rows += result.rows;
+  for (let bucket = 0; bucket < into.buckets; bucket++) {
+    into.counts[bucket] = (into.counts[bucket] ?? 0) + (result.counts[bucket] ?? 0);
+    into.digests[bucket] = ((into.digests[bucket] ?? 0n) + BigInt(`0x${result.digests[bucket] ?? '0'}`)) & 0xffffffffffffffffn;
+  }
+}
+
+function interruptedError(taskId: number): Error & { code: string; retryable: boolean } {
+  return Object.assign(new Error(`validate task ${taskId} interrupted`), { code: 'INTERRUPTED', retryable: false });
+}
+
+/** Source side of one token split: every row's canonical form folded into buckets. */
+export async function digestSourceSplit(context: DigestContext, split: Split, request: DigestRequest): Promise<DigestResult> {
+  const shape = rowShape(context.table);
+  const digests = new BucketDigests(request.buckets);
+  const collect = new Set(request.collect);
+  const collected: CollectedRow[] = [];
+  const writer = new ChunkWriter(64 * 1024);
+  context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: 'cassandra', serverAddress: 'cassandra', resumedFrom: null });
+  for await (const page of scanRanges({
+    client: context.cassandra, table: context.table, ranges: split.ranges, fetchSize: context.config.source.fetchSize,
+    consistency: context.consistency, replicaOffset: split.id,
+  })) {
+    if (request.signal.aborted) throw interruptedError(request.taskId);
+    for (const raw of page) {
+      const values = shape.columns.map((column, index) => column.canonical.fromCassandra(raw[index + 1]));
+      const row = { key: keyOf(shape, values), values };
+      const bucket = digests.add(row);
+      if (collect.has(bucket)) {
+        context.encoder.encode(raw, writer);
+        collected.push({ ...row, copyLine: writer.take().toString('utf8') });
+      }
+    }
+    context.emit({ type: 'rows-compared', splitId: request.taskId, rows: page.length, executor: context.executor });
+  }
+  context.emit({ type: 'split-finished', splitId: request.taskId, rows: digests.rows, executor: context.executor });
+  return toResult(digests, collected);
+}
+
+/** The WHERE clause of one part; YugabyteDB hashes the partition key columns, the ones c2y makes HASH. */
+export function targetPartPredicate(part: TargetPart, partitionKeys: readonly string[]): string {
+  if (part.kind === 'blocks') {
+    const lower = `ctid >= '(${part.fromBlock},0)'::tid`;
+    return part.toBlock === null ? lower : `${lower} AND ctid < '(${part.toBlock},0)'::tid`;
+  }
+  return `yb_hash_code(${partitionKeys.map(quoteIdent).join(', ')}) BETWEEN ${part.from} AND ${part.to}`;
+}
+
+/** Target side of one part, read through a cursor so memory stays flat whatever the part's size. */
+export async function digestTargetPart(context: DigestContext, endpoint: TargetEndpoint, target: TargetName, part: TargetPart, request: DigestRequest): Promise<DigestResult> {
+  const shape = rowShape(context.table);
+  const digests = new BucketDigests(request.buckets);
+  const collect = new Set(request.collect);
+  const collected: CollectedRow[] = [];
+  const client = await openTarget(endpoint, context.config.target, `c2y validate part ${part.id}`);
+  try {
+    context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
+    const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map((column) => column.name);
+    const where = targetPartPredicate(part, partitionKeys);
+    const select = `SELECT ${shape.columns.map((column, index) => `${column.canonical.sql} AS c${index}`).join(', ')} FROM ${qualifiedName(target)} WHERE ${where}`;
+    await client.query('BEGIN READ ONLY');
+    await client.query(`DECLARE c2y_validate NO SCROLL CURSOR FOR ${select}`);
+    for (;;) {
+      if (request.signal.aborted) throw interruptedError(request.taskId);
+      const batch = await client.query<Record<string, string | null>>(`FETCH ${TARGET_FETCH_ROWS} FROM c2y_validate`);
+      for (const record of batch.rows) {
+        const texts = shape.columns.map((_, index) => record[`c${index}`] ?? null);
+        const values = shape.columns.map((column, index) => column.canonical.fromPostgres(texts[index] ?? null));
+        const row = { key: keyOf(shape, values), values };
+        if (collect.has(digests.add(row))) collected.push({ ...row, targetKey: shape.keyIndexes.map((index) => texts[index] ?? null) });
+      }
+      if (batch.rows.length > 0) context.emit({ type: 'rows-compared', splitId: request.taskId, rows: batch.rows.length, executor: context.executor });
+      if (batch.rows.length < TARGET_FETCH_ROWS) break;
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  context.emit({ type: 'split-finished', splitId: request.taskId, rows: digests.rows, executor: context.executor });
+  return toResult(digests, collected);
+}

@@ -1,32 +1,12 @@
 import { Command } from 'commander';
 import { formatBytes } from '../config/index.js';
-import { averageEncodedRowBytes } from '../encode/index.js';
+import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
 import { effectiveFetchSize } from '../run/index.js';
-import { openTarget, parseTargetHosts } from '../sink/index.js';
+import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { addConfigOptions, configFromOptions } from './config-options.js';
-
-async function medianMs(probe: () => Promise<unknown>, times = 5): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = process.hrtime.bigint();
-    await probe();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] as number;
-}
-
-/** Heap bytes per decoded row: heap growth while holding copies of the sampled rows (a few hundred). */
-function decodedRowBytes(rows: ReadonlyArray<Record<string, unknown>>): number {
-  if (rows.length === 0) return 0;
-  const before = process.memoryUsage().heapUsed;
-  const held = Array.from({ length: 20 }, () => rows.map((row) => ({ ...row })));
-  const grown = process.memoryUsage().heapUsed - before;
-  return Math.max(64, Math.round(grown / (held.length * rows.length)));
-}
 
 export function planCommand(): Command {
   const command = new Command('plan').description('measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written');

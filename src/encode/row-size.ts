@@ -20,3 +20,12 @@ export function averageEncodedRowBytes(table: SourceTable, rows: ReadonlyArray<R
   }
   return encoded === 0 ? 0 : Math.round(writer.length / encoded);
 }
+
+/** Heap bytes per decoded row: heap growth while holding copies of the sampled rows (a few hundred). */
+export function decodedRowBytes(rows: ReadonlyArray<Record<string, unknown>>): number {
+  if (rows.length === 0) return 0;
+  const before = process.memoryUsage().heapUsed;
+  const held = Array.from({ length: 20 }, () => rows.map((row) => ({ ...row })));
+  const grown = process.memoryUsage().heapUsed - before;
+  return Math.max(64, Math.round(grown / (held.length * rows.length)));
+}

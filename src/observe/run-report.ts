@@ -26,12 +26,44 @@ export interface RunReport {
   readonly concurrency: { readonly executors: number; readonly cores: number; readonly concurrentTasks: number };
   readonly streamsPerNode: Readonly<Record<string, number>>;
   readonly streamsPerServerAddress: Readonly<Record<string, number>>;
-  readonly executors: ReadonlyArray<{ readonly executor: number; readonly peakRssBytes: number; readonly peakHeapUsedBytes: number; readonly heapLimitBytes: number; readonly rows: number; readonly tasksDone: number; readonly tasksFailed: number }>;
-  readonly planned: { readonly averageRowBytes: number; readonly taskBufferBytes: number; readonly executorMemoryBytes: number };
+  readonly executors: ReadonlyArray<ExecutorReport>;
+  readonly planned: PlannedFiguresJson;
   readonly retries: number;
   readonly rejects: number;
   readonly ignoredKeys: readonly string[];
   readonly resumeCommand: string | null;
+}
+
+/** The planner's figures (see run/run-plan.ts), as plain data. */
+export interface PlannedFiguresJson {
+  readonly averageRowBytes: number;
+  readonly decodedRowBytes: number;
+  readonly memoryPerTask: { readonly copyBufferBytes: number; readonly encodeBufferBytes: number; readonly pageBytes: number; readonly connectionBytes: number; readonly total: number };
+  readonly concurrentTasksPerExecutor: number;
+  readonly safetyFactor: number;
+  readonly requiredExecutorBytes: number;
+  readonly executorMemoryBytes: number;
+  readonly headroom: number;
+  readonly connectionsPerNode: number;
+  readonly targetRttMs: number;
+  readonly assumedStreamRowsPerSecond: number;
+  readonly expectedRowsPerSecond: number;
+}
+
+export interface ExecutorReport {
+  readonly executor: number;
+  readonly peakRssBytes: number;
+  readonly peakHeapUsedBytes: number;
+  readonly heapLimitBytes: number;
+  /** RSS once started, before any task. */
+  readonly baselineRssBytes: number;
+  /** The plan's ceiling for this executor: its measured baseline plus the tasks' planned need. */
+  readonly plannedPeakRssBytes: number;
+  readonly withinPlan: boolean;
+  readonly gcMs: number;
+  readonly rows: number;
+  readonly tasksDone: number;
+  readonly tasksFailed: number;
 }
 
 export type ReportBase = Omit<RunReport, 'rows' | 'rowsTotal' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
@@ -48,9 +80,13 @@ export function buildReport(base: ReportBase, stats: RunStats): RunReport {
     commits: stats.commits,
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
     streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
-    executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
-      executor, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
-    })),
+    executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
+      const plannedPeakRssBytes = e.baselineRss + base.planned.requiredExecutorBytes;
+      return {
+        executor, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss,
+        plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+      };
+    }),
     retries: stats.retries,
   };
 }
@@ -66,10 +102,11 @@ export function renderReport(report: RunReport): string {
     ['splits', `requested ${report.splits.requested}, token ${report.splits.token}, effective ${report.splits.effective}; ${report.splits.done} done, ${report.splits.failed.length} failed`],
     ['why effective', report.splits.reason],
     ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
-    ['streams per node', Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
     ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
-    ...report.executors.map((e): [string, string] => [`executor ${e.executor}`, `peak RSS ${formatBytes(e.peakRssBytes)}, peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
-    ['planned', `avg row ${report.planned.averageRowBytes} B × copyBufferSize = ${formatBytes(report.planned.taskBufferBytes)} per task; executorMemory ${formatBytes(report.planned.executorMemoryBytes)}`],
+    ...plannedLines(report.planned),
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
+    ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
   ];
   if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);
@@ -77,4 +114,13 @@ export function renderReport(report: RunReport): string {
   if (report.resumeCommand) rows.push(['resume with', report.resumeCommand]);
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n');
+}
+
+function plannedLines(planned: PlannedFiguresJson): Array<[string, string]> {
+  const task = planned.memoryPerTask;
+  return [
+    ['row size', `${planned.averageRowBytes} B encoded, ~${planned.decodedRowBytes} B decoded (sampled)`],
+    ['memory per task', `copy buffer ${formatBytes(task.copyBufferBytes)} + encode ${formatBytes(task.encodeBufferBytes)} + pages ${formatBytes(task.pageBytes)} + connection ${formatBytes(task.connectionBytes)} = ${formatBytes(task.total)} (planned)`],
+    ['executor need', `${planned.concurrentTasksPerExecutor} tasks × ${formatBytes(task.total)} × ${planned.safetyFactor} = ${formatBytes(planned.requiredExecutorBytes)} of executorMemory ${formatBytes(planned.executorMemoryBytes)} (headroom ${planned.headroom})`],
+  ];
 }

@@ -11,6 +11,10 @@ export interface ExecutorStats {
   rows: number;
   tasksDone: number;
   tasksFailed: number;
+  /** Time spent in garbage collection so far (perf_hooks). */
+  gcMs: number;
+  /** RSS of the executor once started, before any task: Node, the driver and the Cassandra session. */
+  baselineRss: number;
 }
 
 export interface SplitStats {
@@ -52,7 +56,7 @@ export class RunStats {
   private executor(index: number): ExecutorStats {
     let stats = this.executors.get(index);
     if (!stats) {
-      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0 };
+      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0 };
       this.executors.set(index, stats);
     }
     return stats;
@@ -128,6 +132,8 @@ export class RunStats {
         executor.rss = event.rss;
         executor.heapUsed = event.heapUsed;
         executor.heapLimit = event.heapLimit;
+        executor.gcMs = event.gcMs;
+        if (executor.baselineRss === 0) executor.baselineRss = event.baselineRss;
         executor.peakRss = Math.max(executor.peakRss, event.rss);
         executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
         break;

@@ -1,3 +1,4 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
@@ -44,9 +45,18 @@ async function handle(message: DriverMessage): Promise<void> {
         emit: (event: RunEvent) => send({ type: 'event', event }),
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
-      setInterval(() => {
+      const baselineRss = process.memoryUsage().rss;
+      let gcMs = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) gcMs += entry.duration;
+      }).observe({ entryTypes: ['gc'] });
+      const reportMemory = (): void => {
         const memory = process.memoryUsage();
-        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit } });
+        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), baselineRss } });
+      };
+      reportMemory();
+      setInterval(() => {
+        reportMemory();
       }, MEMORY_REPORT_MS).unref();
       send({ type: 'ready' });
     } catch (error) {

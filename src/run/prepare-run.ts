@@ -1,11 +1,11 @@
 import type { LoadedConfig } from '../config/index.js';
-import { averageEncodedRowBytes } from '../encode/index.js';
+import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { cutSplits, partitionCounts, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
-  CheckpointStore, ConnectionBalancer, copyStatement, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
+  CheckpointStore, ConnectionBalancer, copyStatement, medianMs, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
   type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
@@ -16,6 +16,8 @@ export interface StoredPlan {
   readonly counts: PartitionCounts;
   readonly estimatedRows: number;
   readonly averageRowBytes: number;
+  /** Heap bytes per decoded driver row (absent in runs recorded before it was measured). */
+  readonly decodedRowBytes?: number;
   readonly sizeDetail: string;
   readonly splits: readonly SplitJson[];
 }
@@ -36,6 +38,8 @@ export interface PreparedRun {
   readonly copySql: string;
   readonly store: CheckpointStore;
   readonly admin: TargetClient;
+  /** Median `SELECT 1` round trip to the first target node, for the planned throughput. */
+  readonly targetRttMs: number;
   readonly targetTableCreated: boolean;
 }
 
@@ -72,6 +76,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     const admin = await connectAdmin(endpoints, options.loaded);
     try {
       const server = await describeServer(admin);
+      const targetRttMs = await medianMs(() => admin.query('SELECT 1'));
       if (server.dialect === 'yugabyte' && config.target.loadBalance) {
         const discovered = await discoverYugabyteNodes(admin).catch(() => []);
         if (discovered.length > 0) endpoints = discovered.map((node) => ({ host: node.host, port: node.port, key: `${node.host}:${node.port}` }));
@@ -112,7 +117,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, copySql, store, admin, targetTableCreated: tableResult.created,
+          rowsBefore, copySql, store, admin, targetRttMs, targetTableCreated: tableResult.created,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -142,13 +147,13 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const estimatedBytes = size.estimatesBytes ?? size.rows * averageRowBytes;
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
       const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
-      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, sizeDetail: size.detail, splits: splits.map(splitToJson) };
+      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson) };
       const runId = newRunId();
       await store.createRun(admin, { runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id) });
       log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, copySql, store, admin, targetTableCreated: tableResult.created,
+        rowsBefore: 0, copySql, store, admin, targetRttMs, targetTableCreated: tableResult.created,
       };
     } catch (error) {
       await admin.end().catch(() => undefined);

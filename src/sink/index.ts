@@ -7,3 +7,4 @@ export type { SplitCheckpoint, RunRecord, RejectedRow } from './checkpoint-store
 export { CopyIn, copyFailed, copyStatement } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';
+export { medianMs } from './round-trip.js';

@@ -35,7 +35,16 @@ describe('c2y migrate', () => {
     expect(Math.max(...perAddress) - Math.min(...perAddress)).toBeLessThanOrEqual(1);
     expect(report.streamsPerServerAddress).toEqual(report.streamsPerNode);
     expect(report.executors).toHaveLength(2);
-    for (const executor of report.executors) expect(executor.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    // Planned beside measured: each executor's peak RSS against its measured baseline plus the planned task need.
+    expect(report.planned.memoryPerTask.total).toBe(report.planned.memoryPerTask.copyBufferBytes + report.planned.memoryPerTask.encodeBufferBytes + report.planned.memoryPerTask.pageBytes + report.planned.memoryPerTask.connectionBytes);
+    expect(report.planned.decodedRowBytes).toBeGreaterThan(0);
+    expect(report.planned.targetRttMs).toBeGreaterThan(0);
+    for (const executor of report.executors) {
+      expect(executor.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+      expect(executor.baselineRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+      expect(executor.plannedPeakRssBytes).toBe(executor.baselineRssBytes + report.planned.requiredExecutorBytes);
+      expect(executor.withinPlan).toBe(true);
+    }
     expect(await postgresEventsDigest(fx.db, 'exact')).toEqual(fx.sourceDigest);
     // Commits happen at token boundaries every ~300 rows: many per split.
     expect(report.commits).toBeGreaterThan(ROWS / 300);

@@ -1,0 +1,50 @@
+import type { C2yConfig } from '../config/index.js';
+import { expectedRowsPerSecond, planResources, type MemoryTerms } from '../plan/index.js';
+import { effectiveFetchSize } from './split-task.js';
+
+/** Multiplier on the computed need, as in the seed (and `c2y plan`'s default). */
+export const SAFETY_FACTOR = 1.5;
+/** Rows/s one stream moves with no network delay: the model's assumption, named as such wherever it is shown. */
+export const ASSUMED_STREAM_ROWS_PER_SECOND = 5000;
+
+/** What the planner expected of this run, shown in the report beside what was measured. */
+export interface PlannedFigures {
+  readonly averageRowBytes: number;
+  readonly decodedRowBytes: number;
+  readonly memoryPerTask: MemoryTerms;
+  readonly concurrentTasksPerExecutor: number;
+  readonly safetyFactor: number;
+  /** Tasks' need per executor with the safety factor; the executor's own baseline RSS comes on top. */
+  readonly requiredExecutorBytes: number;
+  readonly executorMemoryBytes: number;
+  readonly headroom: number;
+  readonly connectionsPerNode: number;
+  readonly targetRttMs: number;
+  readonly assumedStreamRowsPerSecond: number;
+  readonly expectedRowsPerSecond: number;
+}
+
+export interface RunPlanFacts {
+  readonly splits: number;
+  readonly averageRowBytes: number;
+  readonly decodedRowBytes: number;
+  readonly targetNodes: number;
+  readonly targetRttMs: number;
+}
+
+export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedFigures {
+  const plan = planResources(
+    {
+      effectivePartitions: Math.max(1, facts.splits), executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
+      copyBufferSize: config.copyBufferSize, fetchSize: effectiveFetchSize(config), safetyFactor: SAFETY_FACTOR, refuseBelow: 0,
+    },
+    { encodedRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, targetNodes: facts.targetNodes },
+  );
+  return {
+    averageRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, memoryPerTask: plan.memoryPerTask,
+    concurrentTasksPerExecutor: plan.concurrentTasksPerExecutor, safetyFactor: SAFETY_FACTOR, requiredExecutorBytes: Math.round(plan.requiredExecutorBytes),
+    executorMemoryBytes: config.executorMemory, headroom: Math.round(plan.headroom * 100) / 100, connectionsPerNode: plan.connectionsPerNode,
+    targetRttMs: Math.round(facts.targetRttMs * 100) / 100, assumedStreamRowsPerSecond: ASSUMED_STREAM_ROWS_PER_SECOND,
+    expectedRowsPerSecond: Math.round(expectedRowsPerSecond(plan.totalConnections, facts.targetRttMs, config.copyFlushEvery, ASSUMED_STREAM_ROWS_PER_SECOND)),
+  };
+}

@@ -21,6 +21,8 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
   ['--copy-buffer-size <n>', 'copyBufferSize', 'rows held between reader and writer per task'],
   ['--copy-flush-every <n>', 'copyFlushEvery', 'rows per COPY transaction'],
   ['--run-dir <path>', 'runDir', 'folder for run folders'],
+  ['--ui-port <port>', 'uiPort', 'live dashboard and /metrics port (default 4040, 0 = off)'],
+  ['--ui-host <address>', 'uiHost', 'dashboard bind address (default 127.0.0.1)'],
 ];
 
 const attributeOf = (flag: string): string => (flag.split(' ')[0] as string).replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

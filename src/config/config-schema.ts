@@ -105,6 +105,12 @@ export const configSchema = z
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */
     retryBackoffMs: z.coerce.number().int().min(0).max(600_000).default(1000),
+    /** Before a run: `refuse` to start when executor memory headroom is under 0.5 (see `c2y plan`), or only `warn`. */
+    memoryCheck: z.enum(['refuse', 'warn']).default('refuse'),
+    /** Port of the live dashboard and /metrics (seed: spark.ui.port); taken → the next free one, as Spark does; 0 = off. */
+    uiPort: z.coerce.number().int().min(0).max(65535).default(4040),
+    /** Address the dashboard binds to; loopback unless you mean to share it. */
+    uiHost: z.string().min(1).default('127.0.0.1'),
     /** Folder that holds one sub-folder per run (report, log). */
     runDir: z.string().min(1).default('./c2y-runs'),
   })

@@ -15,6 +15,7 @@ export const SPARK_KEY_MAP: Readonly<Record<string, string>> = {
   'spark.cassandra.connection.local_dc': 'source.localDataCenter',
   'spark.cassandra.auth.username': 'source.username',
   'spark.cassandra.auth.password': 'source.password',
+  'spark.ui.port': 'uiPort',
   'yugabyte.copyBufferSize': 'copyBufferSize',
   'yugabyte.copyFlushEvery': 'copyFlushEvery',
   'yugabyte.loadBalanceHosts': 'target.loadBalance',

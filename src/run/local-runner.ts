@@ -62,7 +62,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
   const digests = new Map<number, DigestResult>();
   const failed: SplitFailure[] = [];
   const executors: ExecutorState[] = [];
-  const heapMb = Math.max(64, Math.floor(config.executorMemory / (1024 * 1024)));
+  const heapMb = Math.max(4, Math.floor(config.executorMemory / (1024 * 1024)));
   const executorCount = Math.max(1, Math.min(config.executors, input.tasks.length));
   let retries = 0;
   let pendingRetries = 0;

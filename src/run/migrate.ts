@@ -6,7 +6,6 @@ import { buildReport, createLogger, RunStats, startProgress, type Logger, type R
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { prepareRun } from './prepare-run.js';
-import { plannedFigures } from './run-plan.js';
 
 export interface MigrateOptions {
   readonly loaded: LoadedConfig;
@@ -107,10 +106,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
     concurrency: { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) },
-    planned: plannedFigures(config, {
-      splits: prepared.allSplits.length, averageRowBytes: prepared.plan.averageRowBytes, decodedRowBytes: prepared.plan.decodedRowBytes ?? prepared.plan.averageRowBytes * 4,
-      targetNodes: prepared.endpoints.length, targetRttMs: prepared.targetRttMs,
-    }),
+    planned: prepared.planned,
     rejects: rejects.length, ignoredKeys,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);

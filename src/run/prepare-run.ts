@@ -10,6 +10,7 @@ import {
 } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
+import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
 /** What a run records in the target when it starts, so a resume uses the same splits. */
 export interface StoredPlan {
@@ -38,8 +39,8 @@ export interface PreparedRun {
   readonly copySql: string;
   readonly store: CheckpointStore;
   readonly admin: TargetClient;
-  /** Median `SELECT 1` round trip to the first target node, for the planned throughput. */
-  readonly targetRttMs: number;
+  /** The planner's figures for this run (memory, connections, model throughput), checked before it starts. */
+  readonly planned: PlannedFigures;
   readonly targetTableCreated: boolean;
 }
 
@@ -77,6 +78,11 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     try {
       const server = await describeServer(admin);
       const targetRttMs = await medianMs(() => admin.query('SELECT 1'));
+      const planOf = (splitCount: number, plan: StoredPlan): PlannedFigures => plannedFigures(config, {
+        // Runs recorded before decoded sizes were sampled: a decoded row is taken as ~4× its COPY text.
+        splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
+        targetNodes: endpoints.length, targetRttMs,
+      });
       if (server.dialect === 'yugabyte' && config.target.loadBalance) {
         const discovered = await discoverYugabyteNodes(admin).catch(() => []);
         if (discovered.length > 0) endpoints = discovered.map((node) => ({ host: node.host, port: node.port, key: `${node.host}:${node.port}` }));
@@ -109,6 +115,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         const checkpoints = await store.readCheckpoints(admin, run.runId);
         const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
         const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
+        const planned = planOf(allSplits.length, plan);
+        checkMemoryPlan(config, planned, log);
         if (run.status === 'finished') log.info('run already finished; nothing to resume', { runId: run.runId, rows: rowsBefore });
         else {
           await store.setRunStatus(admin, run.runId, 'running');
@@ -117,7 +125,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, copySql, store, admin, targetRttMs, targetTableCreated: tableResult.created,
+          rowsBefore, copySql, store, admin, planned, targetTableCreated: tableResult.created,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -148,12 +156,14 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
       const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
       const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson) };
+      const planned = planOf(splits.length, plan);
+      checkMemoryPlan(config, planned, log);
       const runId = newRunId();
       await store.createRun(admin, { runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id) });
       log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, copySql, store, admin, targetRttMs, targetTableCreated: tableResult.created,
+        rowsBefore: 0, copySql, store, admin, planned, targetTableCreated: tableResult.created,
       };
     } catch (error) {
       await admin.end().catch(() => undefined);

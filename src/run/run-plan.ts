@@ -1,9 +1,13 @@
 import type { C2yConfig } from '../config/index.js';
-import { expectedRowsPerSecond, planResources, type MemoryTerms } from '../plan/index.js';
+import { C2yError } from '../errors/index.js';
+import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, type MemoryTerms } from '../plan/index.js';
+import type { Logger } from '../observe/index.js';
 import { effectiveFetchSize } from './split-task.js';
 
 /** Multiplier on the computed need, as in the seed (and `c2y plan`'s default). */
 export const SAFETY_FACTOR = 1.5;
+/** Headroom under which a run does not start (memoryCheck: refuse). */
+export const REFUSE_BELOW_HEADROOM = 0.5;
 /** Rows/s one stream moves with no network delay: the model's assumption, named as such wherever it is shown. */
 export const ASSUMED_STREAM_ROWS_PER_SECOND = 5000;
 
@@ -47,4 +51,16 @@ export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedF
     targetRttMs: Math.round(facts.targetRttMs * 100) / 100, assumedStreamRowsPerSecond: ASSUMED_STREAM_ROWS_PER_SECOND,
     expectedRowsPerSecond: Math.round(expectedRowsPerSecond(plan.totalConnections, facts.targetRttMs, config.copyFlushEvery, ASSUMED_STREAM_ROWS_PER_SECOND)),
   };
+}
+
+/** Warns under headroom 1; under 0.5 refuses before anything is recorded, unless memoryCheck is `warn`. */
+export function checkMemoryPlan(config: C2yConfig, planned: PlannedFigures, log: Logger): void {
+  if (planned.headroom >= 1) return;
+  const need = `${planned.concurrentTasksPerExecutor} concurrent tasks × ${(planned.memoryPerTask.total / 1024 ** 2).toFixed(1)} MiB × ${planned.safetyFactor} = ${(planned.requiredExecutorBytes / 1024 ** 2).toFixed(0)} MiB per executor, executorMemory is ${(config.executorMemory / 1024 ** 2).toFixed(0)} MiB (headroom ${planned.headroom})`;
+  if (planned.headroom < REFUSE_BELOW_HEADROOM && config.memoryCheck === 'refuse') {
+    throw new C2yError('MEMORY_PLAN_REFUSED', `not starting: ${need}`, {
+      hint: `try ${MEMORY_KNOBS} (c2y plan shows each term); --set memoryCheck=warn runs anyway`,
+    });
+  }
+  log.warn('executor memory may be too small', { need, try: MEMORY_KNOBS });
 }

@@ -6,6 +6,7 @@ import { planCommand } from './plan-command.js';
 import { schemaCommand } from './schema-command.js';
 import { validateCommand } from './validate-command.js';
 import { testbedCommand } from './testbed-command.js';
+import { uiCommand } from './ui-command.js';
 
 const EXIT_INTERRUPTED = 130;
 
@@ -18,6 +19,7 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(planCommand());
   program.addCommand(schemaCommand());
   program.addCommand(validateCommand());
+  program.addCommand(uiCommand());
   program.addCommand(demoCommand());
   program.addCommand(testbedCommand());
   try {

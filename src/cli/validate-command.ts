@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { C2yError } from '../errors/index.js';
 import { createLogger, RunStats, startProgress } from '../observe/index.js';
 import { newRunId } from '../run/index.js';
+import { startRunDashboard } from '../ui/index.js';
+import { redactConfig } from '../config/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { openTarget, parseTargetHosts } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
@@ -29,7 +31,8 @@ export function validateCommand(): Command {
       const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
       if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
       const target = await openTarget(endpoint, config.target, 'c2y validate');
-      const folder = join(resolve(config.runDir), `validate-${newRunId()}`);
+      const validateId = `validate-${newRunId()}`;
+      const folder = join(resolve(config.runDir), validateId);
       const controller = new AbortController();
       const onInterrupt = (): void => controller.abort();
       process.once('SIGINT', onInterrupt);
@@ -43,17 +46,30 @@ export function validateCommand(): Command {
         // Both sides are read: the bar's total is twice the target's row estimate.
         const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);
         const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal };
+        mkdirSync(folder, { recursive: true });
+        let pass = 0;
         const validateOnce = async (): Promise<Awaited<ReturnType<typeof validateTable>>> => {
           const stats = new RunStats([]);
+          pass++;
+          const dashboard = await startRunDashboard({
+            config, stats, endpoints: parseTargetHosts(config.target.hosts, config.target.port), secrets, logger,
+            meta: {
+              kind: 'validate', runId: pass === 1 ? validateId : `${validateId}-after-repair`, source: `${config.source.keyspace}.${config.source.table}`,
+              target: `${config.target.database}.${qualifiedName(targetName)}`, estimatedRows, planned: null, config: redactConfig(config),
+            },
+          });
           const stop = startProgress({ stats, estimatedRows, tty, logger });
+          let status: 'finished' | 'failed' = 'failed';
           try {
-            return await validateTable({ ...input, listener: stats.listener });
+            const found = await validateTable({ ...input, runId: validateId, listener: stats.listener });
+            status = 'finished';
+            return found;
           } finally {
             stop();
+            await dashboard.finish(status, folder);
           }
         };
         let result = await validateOnce();
-        mkdirSync(folder, { recursive: true });
         writeFileSync(join(folder, 'diff.jsonl'), result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
         let repaired = 0;
         let after: typeof result | undefined;

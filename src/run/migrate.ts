@@ -6,6 +6,7 @@ import { buildReport, createLogger, RunStats, startProgress, type Logger, type R
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { prepareRun } from './prepare-run.js';
+import { startRunDashboard } from '../ui/index.js';
 
 export interface MigrateOptions {
   readonly loaded: LoadedConfig;
@@ -65,6 +66,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const runControl = new AbortController();
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
   let tooManyRejects = false;
+  const dashboard = await startRunDashboard({
+    config, stats, endpoints: prepared.endpoints, secrets, logger: eventLog,
+    meta: {
+      kind: 'migrate', runId: prepared.runId, source: `${config.source.keyspace}.${config.source.table}`,
+      target: `${config.target.database}.${qualifiedName(prepared.target)}`, estimatedRows: prepared.plan.estimatedRows,
+      planned: prepared.planned, config: redactConfig(config),
+    },
+  });
   const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog });
   let outcome;
   try {
@@ -84,11 +93,15 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });
       },
     });
-  } finally {
+  } catch (error) {
     stopProgress();
+    await dashboard.finish('failed', runFolder);
+    throw error;
   }
+  stopProgress();
 
   const status: RunReport['status'] = tooManyRejects || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+  await dashboard.finish(status, runFolder);
   const rejects = await prepared.store.readRejects(prepared.admin, prepared.runId);
   if (rejects.length > 0 || config.onError === 'reject') {
     writeFileSync(join(runFolder, 'rejects.jsonl'), rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));

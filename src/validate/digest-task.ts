@@ -35,6 +35,7 @@ export interface DigestResult {
 
 export interface DigestContext {
   readonly config: C2yConfig;
+  readonly runId: string;
   readonly table: SourceTable;
   readonly cassandra: CassandraClient;
   readonly consistency: number;
@@ -113,7 +114,7 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
   const digests = new BucketDigests(request.buckets);
   const collect = new Set(request.collect);
   const collected: CollectedRow[] = [];
-  const client = await openTarget(endpoint, context.config.target, `c2y validate part ${part.id}`);
+  const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} part ${part.id}`);
   try {
     context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
     const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map((column) => column.name);

@@ -35,6 +35,8 @@ export interface ValidateInput {
   readonly table: SourceTable;
   readonly targetName: TargetName;
   readonly buckets: number;
+  /** Names this validation in connection names (`c2y <runId> …`), so the dashboard can count them. */
+  readonly runId?: string;
   readonly listener?: RunListener;
   readonly signal?: AbortSignal;
 }
@@ -92,7 +94,7 @@ interface PassResult {
 async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readonly number[]): Promise<PassResult> {
   const endpoints = parseTargetHosts(input.config.target.hosts, input.config.target.port);
   const outcome = await runLocal({
-    config: input.config, runId: 'validate', table: input.table, copySql: '',
+    config: input.config, runId: input.runId ?? 'validate', table: input.table, copySql: '',
     tasks: plan.tasks.map((task) => task.make(collect)),
     balancer: new ConnectionBalancer(endpoints, input.config.target.loadBalance, input.config.target.maxConnectionsPerNode),
     listener: input.listener ?? (() => undefined),

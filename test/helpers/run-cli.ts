@@ -11,7 +11,7 @@ export interface CliResult {
 }
 
 /** Starts `c2y …` in its own process group, so a test can kill the driver and every executor at once. */
-export function spawnC2y(args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<CliResult> } {
+export function spawnC2y(args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<CliResult>; stdoutSoFar: () => string; stderrSoFar: () => string } {
   const child = spawn(process.execPath, [C2Y_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
@@ -20,7 +20,7 @@ export function spawnC2y(args: readonly string[], env: Record<string, string> = 
   const result = new Promise<CliResult>((resolvePromise) => {
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
-  return { child, result };
+  return { child, result, stdoutSoFar: () => stdout, stderrSoFar: () => stderr };
 }
 
 export function runC2y(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {

@@ -1,0 +1,132 @@
+import { progressSnapshot, type PlannedFiguresJson, type RunStats } from '../observe/index.js';
+
+/** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
+export interface DashboardState {
+  readonly kind: 'migrate' | 'validate';
+  readonly runId: string;
+  readonly status: 'running' | 'finished' | 'failed' | 'interrupted';
+  /** False when served by `c2y ui` from a finished run's folder. */
+  readonly live: boolean;
+  readonly source: string;
+  readonly target: string;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly progress: {
+    readonly rows: number;
+    readonly committed: number;
+    readonly estimatedRows: number;
+    readonly rowsPerSecond: number;
+    readonly etaSeconds: number | null;
+    readonly elapsedSeconds: number;
+    readonly splitsDone: number;
+    readonly splitsRunning: number;
+    readonly splitsFailed: number;
+    readonly splitsTotal: number;
+    readonly retries: number;
+    readonly rejected: number;
+    readonly bytes: number;
+    readonly commits: number;
+  };
+  /** [seconds since start, rows/s]: one point a second. */
+  readonly history: ReadonlyArray<readonly [number, number]>;
+  readonly executors: ReadonlyArray<{
+    readonly executor: number;
+    readonly rss: number;
+    readonly peakRss: number;
+    readonly heapUsed: number;
+    readonly peakHeapUsed: number;
+    readonly heapLimit: number;
+    readonly gcMs: number;
+    readonly activeTasks: number;
+    readonly tasksDone: number;
+    readonly tasksFailed: number;
+    readonly rows: number;
+  }>;
+  readonly splits: ReadonlyArray<{
+    readonly id: number;
+    readonly state: string;
+    readonly rows: number;
+    readonly attempts: number;
+    readonly node: string | null;
+    readonly executor: number | null;
+    readonly lastError: string | null;
+  }>;
+  readonly nodes: ReadonlyArray<{
+    readonly node: string;
+    readonly streamsOpen: number;
+    readonly streamsOpened: number;
+    /** c2y connections of this run that the node's own pg_stat_activity lists; null until read (or when unreadable). */
+    readonly serverConnections: number | null;
+    /** Where the node says the probe landed: inet_server_addr():inet_server_port(). */
+    readonly serverAddress: string | null;
+  }>;
+  readonly planned: PlannedFiguresJson | null;
+  /** The effective config with secrets masked. */
+  readonly config: unknown;
+}
+
+export interface DashboardMeta {
+  readonly kind: DashboardState['kind'];
+  readonly runId: string;
+  readonly source: string;
+  readonly target: string;
+  readonly estimatedRows: number;
+  readonly planned: PlannedFiguresJson | null;
+  readonly config: unknown;
+  readonly endpoints: readonly string[];
+}
+
+export interface NodeReading {
+  readonly serverConnections: number | null;
+  readonly serverAddress: string | null;
+}
+
+/** Points kept for the rows/s chart; older ones are thinned to every other point. */
+const HISTORY_POINTS = 1800;
+
+/** Samples rows/s once a second from the run's stats, for the chart. */
+export class RateHistory {
+  readonly points: Array<readonly [number, number]> = [];
+
+  sample(stats: RunStats, estimatedRows: number): void {
+    const snapshot = progressSnapshot(stats, estimatedRows);
+    this.points.push([Math.round(stats.elapsedSeconds()), Math.round(snapshot.rate)]);
+    if (this.points.length > HISTORY_POINTS) {
+      const thinned = this.points.filter((_, index) => index % 2 === 0);
+      this.points.splice(0, this.points.length, ...thinned);
+    }
+  }
+}
+
+export function dashboardState(
+  meta: DashboardMeta, stats: RunStats, history: RateHistory, nodes: ReadonlyMap<string, NodeReading>, status: DashboardState['status'],
+): DashboardState {
+  const snapshot = progressSnapshot(stats, meta.estimatedRows);
+  const openPerNode = new Map<string, number>();
+  for (const split of stats.splits.values()) {
+    if (split.state === 'running' && split.node) openPerNode.set(split.node, (openPerNode.get(split.node) ?? 0) + 1);
+  }
+  return {
+    kind: meta.kind, runId: meta.runId, status, live: true, source: meta.source, target: meta.target,
+    startedAt: new Date(stats.startedAt).toISOString(), updatedAt: new Date().toISOString(),
+    progress: {
+      rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
+      etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null, elapsedSeconds: Math.round(stats.elapsedSeconds()),
+      splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, splitsTotal: snapshot.splitsTotal,
+      retries: snapshot.retries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
+    },
+    history: [...history.points],
+    executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
+      executor, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
+      activeTasks: stats.activeTasks(executor), tasksDone: e.tasksDone, tasksFailed: e.tasksFailed, rows: e.rows,
+    })),
+    splits: [...stats.splits].sort(([a], [b]) => a - b).map(([id, s]) => ({
+      id, state: s.state, rows: s.rows + s.inFlight, attempts: s.attempts, node: s.node, executor: s.executor, lastError: s.lastError,
+    })),
+    nodes: meta.endpoints.map((node) => ({
+      node, streamsOpen: openPerNode.get(node) ?? 0, streamsOpened: stats.streamsPerNode.get(node) ?? 0,
+      serverConnections: nodes.get(node)?.serverConnections ?? null, serverAddress: nodes.get(node)?.serverAddress ?? null,
+    })),
+    planned: meta.planned, config: meta.config,
+  };
+}

@@ -1,0 +1,7 @@
+export { startDashboard } from './dashboard-server.js';
+export type { Dashboard, DashboardOptions } from './dashboard-server.js';
+export { startRunDashboard, DASHBOARD_FILE } from './run-dashboard.js';
+export type { RunDashboard, RunDashboardInput } from './run-dashboard.js';
+export { dashboardState, RateHistory } from './dashboard-state.js';
+export type { DashboardState, DashboardMeta } from './dashboard-state.js';
+export { createRunMetrics } from './run-metrics.js';

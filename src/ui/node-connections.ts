@@ -1,0 +1,64 @@
+import type { TargetConfig } from '../config/index.js';
+import { openTarget, type TargetClient, type TargetEndpoint } from '../sink/index.js';
+import type { NodeReading } from './dashboard-state.js';
+
+/** How often each target node is asked how many of this run's connections it holds. */
+const POLL_MS = 2000;
+
+/**
+ * Reads, from each target node's own pg_stat_activity, the connections whose application_name marks them as this
+ * run's (`c2y <runId> …`), over one small connection per node. A node that cannot be read shows null, never stale data.
+ */
+export class NodeConnectionsPoller {
+  readonly readings = new Map<string, NodeReading>();
+  private readonly clients = new Map<string, TargetClient>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+
+  constructor(
+    private readonly endpoints: readonly TargetEndpoint[],
+    private readonly target: TargetConfig,
+    private readonly runId: string,
+  ) {}
+
+  start(): void {
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await Promise.all(this.endpoints.map(async (endpoint) => {
+        try {
+          let client = this.clients.get(endpoint.key);
+          if (!client) {
+            client = await openTarget(endpoint, this.target, 'c2y dashboard');
+            this.clients.set(endpoint.key, client);
+          }
+          const result = await client.query<{ n: number; addr: string | null; port: number | null }>(
+            "SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1) AS n, host(inet_server_addr()) AS addr, inet_server_port() AS port",
+            [`c2y ${this.runId} %`],
+          );
+          const row = result.rows[0];
+          this.readings.set(endpoint.key, { serverConnections: row?.n ?? null, serverAddress: row?.addr ? `${row.addr}:${row.port}` : null });
+        } catch {
+          this.readings.set(endpoint.key, { serverConnections: null, serverAddress: null });
+          const client = this.clients.get(endpoint.key);
+          this.clients.delete(endpoint.key);
+          await client?.end().catch(() => undefined);
+        }
+      }));
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.clients.values()].map((client) => client.end().catch(() => undefined)));
+    this.clients.clear();
+  }
+}

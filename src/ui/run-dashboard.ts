@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { C2yConfig } from '../config/index.js';
+import { messageOf } from '../errors/index.js';
+import type { Logger, RunStats } from '../observe/index.js';
+import { maskSecrets } from '../observe/index.js';
+import type { TargetEndpoint } from '../sink/index.js';
+import { startDashboard, type Dashboard } from './dashboard-server.js';
+import { dashboardState, RateHistory, type DashboardMeta, type DashboardState } from './dashboard-state.js';
+import { NodeConnectionsPoller } from './node-connections.js';
+
+export interface RunDashboardInput {
+  readonly config: C2yConfig;
+  readonly meta: Omit<DashboardMeta, 'endpoints'>;
+  readonly stats: RunStats;
+  readonly endpoints: readonly TargetEndpoint[];
+  readonly secrets: readonly string[];
+  readonly logger: Logger;
+}
+
+export interface RunDashboard {
+  /** Null when uiPort is 0. */
+  readonly url: string | null;
+  /** Stops sampling and serving, and writes the final state to `<folder>/dashboard.json` for `c2y ui`. */
+  finish(status: DashboardState['status'], folder: string): Promise<void>;
+}
+
+/** The file in a run folder that `c2y ui` serves. */
+export const DASHBOARD_FILE = 'dashboard.json';
+
+/** Samples the run for the chart, reads node connections, and serves the dashboard while the run goes on. */
+export async function startRunDashboard(input: RunDashboardInput): Promise<RunDashboard> {
+  const { config, stats } = input;
+  const meta: DashboardMeta = { ...input.meta, endpoints: input.endpoints.map((endpoint) => endpoint.key) };
+  const history = new RateHistory();
+  const sampler = setInterval(() => history.sample(stats, meta.estimatedRows), 1000);
+  sampler.unref();
+  const poller = new NodeConnectionsPoller(input.endpoints, config.target, meta.runId);
+  const state = (status: DashboardState['status'] = 'running'): DashboardState => dashboardState(meta, stats, history, poller.readings, status);
+  let dashboard: Dashboard | undefined;
+  if (config.uiPort !== 0) {
+    try {
+      dashboard = await startDashboard({ host: config.uiHost, port: config.uiPort, state, secrets: input.secrets });
+      poller.start();
+      input.logger.info('dashboard', { url: dashboard.url, metrics: `${dashboard.url}metrics` });
+    } catch (error) {
+      // The data matters more than the view of it: the run goes on without a dashboard.
+      input.logger.warn('no dashboard for this run', { error: messageOf(error), hint: 'set uiPort to a free port, or 0' });
+    }
+    if (dashboard && config.uiHost !== '127.0.0.1' && config.uiHost !== 'localhost' && config.uiHost !== '::1') {
+      input.logger.warn('the dashboard is reachable from other machines; it has no authentication', { uiHost: config.uiHost });
+    }
+  }
+  return {
+    url: dashboard?.url ?? null,
+    finish: async (status, folder) => {
+      clearInterval(sampler);
+      history.sample(stats, meta.estimatedRows);
+      await dashboard?.close();
+      await poller.stop();
+      const final = { ...state(status), live: false };
+      writeFileSync(join(folder, DASHBOARD_FILE), maskSecrets(JSON.stringify(final, null, 2), input.secrets));
+    },
+  };
+}

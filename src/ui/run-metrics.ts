@@ -1,0 +1,90 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { DashboardState } from './dashboard-state.js';
+
+type Labels = Record<string, string | number>;
+
+/**
+ * Prometheus metrics read from the dashboard state at scrape time, so they can never drift from what the pages show.
+ * Totals are counters (set from the run's totals on each scrape); levels are gauges. Labelled by run and table, and
+ * by executor, node or split state where they belong.
+ */
+export function createRunMetrics(state: () => DashboardState): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'c2y_driver_' });
+  const base = (): Labels => {
+    const current = state();
+    return { run: current.runId, table: current.source };
+  };
+  const total = (name: string, help: string, value: (s: DashboardState) => number): void => {
+    new Counter({
+      name, help, labelNames: ['run', 'table'], registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(base(), value(state()));
+      },
+    });
+  };
+  total('c2y_rows_written_total', 'Rows committed to the target (validate: rows compared).', (s) => s.progress.committed);
+  total('c2y_rows_read_total', 'Rows read from Cassandra and handed to the encoder, including open transactions and rejects.', (s) => s.progress.rows + s.progress.rejected);
+  total('c2y_rows_rejected_total', 'Rows sent to rejects.jsonl.', (s) => s.progress.rejected);
+  total('c2y_bytes_written_total', 'COPY bytes committed.', (s) => s.progress.bytes);
+  total('c2y_commits_total', 'COPY transactions committed with their checkpoint.', (s) => s.progress.commits);
+  total('c2y_retries_total', 'Split attempts retried.', (s) => s.progress.retries);
+
+  new Gauge({
+    name: 'c2y_rows_per_second', help: 'Rows/s over the last seconds.', labelNames: ['run', 'table'], registers: [registry],
+    collect() {
+      this.set(base(), state().progress.rowsPerSecond);
+    },
+  });
+  new Gauge({
+    name: 'c2y_splits', help: 'Splits by state.', labelNames: ['run', 'table', 'state'], registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>([['pending', 0], ['running', 0], ['retrying', 0], ['done', 0], ['failed', 0]]);
+      for (const split of state().splits) counts.set(split.state, (counts.get(split.state) ?? 0) + 1);
+      for (const [splitState, n] of counts) this.set({ ...base(), state: splitState }, n);
+    },
+  });
+  const perNode = (name: string, help: string, value: (node: DashboardState['nodes'][number]) => number | null, counter: boolean): void => {
+    const collect = function (this: Gauge | Counter): void {
+      this.reset();
+      for (const node of state().nodes) {
+        const v = value(node);
+        if (v === null) continue;
+        if (this instanceof Gauge) this.set({ ...base(), node: node.node }, v);
+        else this.inc({ ...base(), node: node.node }, v);
+      }
+    };
+    const options = { name, help, labelNames: ['run', 'table', 'node'], registers: [registry], collect };
+    if (counter) new Counter(options);
+    else new Gauge(options);
+  };
+  perNode('c2y_streams_opened_total', 'COPY streams opened per target node.', (n) => n.streamsOpened, true);
+  perNode('c2y_streams_open', 'COPY streams open now per target node.', (n) => n.streamsOpen, false);
+  perNode('c2y_node_connections', "This run's connections listed in the node's pg_stat_activity.", (n) => n.serverConnections, false);
+
+  const perExecutor = (name: string, help: string, value: (e: DashboardState['executors'][number]) => number, counter = false): void => {
+    const collect = function (this: Gauge | Counter): void {
+      this.reset();
+      for (const executor of state().executors) {
+        const labels = { ...base(), executor: executor.executor };
+        if (this instanceof Gauge) this.set(labels, value(executor));
+        else this.inc(labels, value(executor));
+      }
+    };
+    const options = { name, help, labelNames: ['run', 'table', 'executor'], registers: [registry], collect };
+    if (counter) new Counter(options);
+    else new Gauge(options);
+  };
+  perExecutor('c2y_executor_rss_bytes', 'Executor resident set size.', (e) => e.rss);
+  perExecutor('c2y_executor_peak_rss_bytes', 'Executor peak resident set size.', (e) => e.peakRss);
+  perExecutor('c2y_executor_heap_used_bytes', 'Executor V8 heap in use.', (e) => e.heapUsed);
+  perExecutor('c2y_executor_heap_limit_bytes', 'Executor V8 heap limit (executorMemory).', (e) => e.heapLimit);
+  perExecutor('c2y_executor_active_tasks', 'Tasks the executor runs now.', (e) => e.activeTasks);
+  perExecutor('c2y_executor_gc_seconds_total', 'Time the executor spent in garbage collection.', (e) => e.gcMs / 1000, true);
+  perExecutor('c2y_executor_rows_total', 'Rows the executor committed.', (e) => e.rows, true);
+  perExecutor('c2y_executor_tasks_done_total', 'Tasks the executor finished.', (e) => e.tasksDone, true);
+  perExecutor('c2y_executor_tasks_failed_total', 'Task attempts that failed on the executor.', (e) => e.tasksFailed, true);
+  return registry;
+}

@@ -42,6 +42,8 @@ export interface PlannedFiguresJson {
   readonly concurrentTasksPerExecutor: number;
   readonly safetyFactor: number;
   readonly requiredExecutorBytes: number;
+  /** V8's young generation, per executor: short-lived rows live there between scavenges. */
+  readonly youngGenerationBytes: number;
   readonly executorMemoryBytes: number;
   readonly headroom: number;
   readonly connectionsPerNode: number;
@@ -57,7 +59,11 @@ export interface ExecutorReport {
   readonly heapLimitBytes: number;
   /** RSS once started, before any task. */
   readonly baselineRssBytes: number;
-  /** The plan's ceiling for this executor: its measured baseline plus the tasks' planned need. */
+  readonly baselineHeapUsedBytes: number;
+  /**
+   * The plan's ceiling for this executor: its measured baseline RSS, room for V8 to let the baseline heap double
+   * before collecting it, the young generation, and the tasks' planned need (which carries the safety factor).
+   */
   readonly plannedPeakRssBytes: number;
   readonly withinPlan: boolean;
   readonly gcMs: number;
@@ -81,9 +87,9 @@ export function buildReport(base: ReportBase, stats: RunStats): RunReport {
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
     streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
-      const plannedPeakRssBytes = e.baselineRss + base.planned.requiredExecutorBytes;
+      const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.requiredExecutorBytes;
       return {
-        executor, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss,
+        executor, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
         plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
       };
     }),
@@ -104,7 +110,7 @@ export function renderReport(report: RunReport): string {
     ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
     ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
     ...plannedLines(report.planned),
-    ...report.executors.map((e): [string, string] => [`executor ${e.executor}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],

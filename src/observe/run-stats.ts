@@ -15,6 +15,8 @@ export interface ExecutorStats {
   gcMs: number;
   /** RSS of the executor once started, before any task: Node, the driver and the Cassandra session. */
   baselineRss: number;
+  /** Heap in use at that moment: V8 lets old space grow to about twice its live set before collecting it. */
+  baselineHeapUsed: number;
 }
 
 export interface SplitStats {
@@ -56,7 +58,7 @@ export class RunStats {
   private executor(index: number): ExecutorStats {
     let stats = this.executors.get(index);
     if (!stats) {
-      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0 };
+      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0 };
       this.executors.set(index, stats);
     }
     return stats;
@@ -133,7 +135,10 @@ export class RunStats {
         executor.heapUsed = event.heapUsed;
         executor.heapLimit = event.heapLimit;
         executor.gcMs = event.gcMs;
-        if (executor.baselineRss === 0) executor.baselineRss = event.baselineRss;
+        if (executor.baselineRss === 0) {
+          executor.baselineRss = event.baselineRss;
+          executor.baselineHeapUsed = event.baselineHeapUsed;
+        }
         executor.peakRss = Math.max(executor.peakRss, event.rss);
         executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
         break;

@@ -27,6 +27,10 @@ export interface MeasuredFacts {
 export const ENCODE_BUFFER_BYTES = 256 * 1024 * 2.5;
 /** One pg connection's buffers and one task's share of the Cassandra session. */
 export const CONNECTION_OVERHEAD_BYTES = 2 * 1024 * 1024;
+/** Each executor's V8 semi-space, set explicitly (--max-semi-space-size) so the young generation is a known size. */
+export const SEMI_SPACE_MIB = 16;
+/** The young generation: two semi-spaces, filled with short-lived rows between scavenges; per executor, not per task. */
+export const YOUNG_GENERATION_BYTES = 2 * SEMI_SPACE_MIB * 1024 * 1024;
 /** Connections over which the seed's guidance warns, in total. */
 export const TOTAL_CONNECTIONS_WARNING = 150;
 
@@ -53,8 +57,8 @@ export interface ResourcePlan {
 
 export function memoryPerTask(settings: PlanSettings, facts: MeasuredFacts): MemoryTerms {
   const copyBufferBytes = settings.copyBufferSize * facts.encodedRowBytes;
-  // Two pages are held: the one being encoded and the one prefetched.
-  const pageBytes = 2 * Math.min(settings.fetchSize, Math.floor(settings.copyBufferSize / 2)) * facts.decodedRowBytes;
+  // Two pages are held: the one being encoded and the one prefetched; each as decoded rows and as the raw frame.
+  const pageBytes = 2 * Math.min(settings.fetchSize, Math.floor(settings.copyBufferSize / 2)) * (facts.decodedRowBytes + facts.encodedRowBytes);
   const total = copyBufferBytes + ENCODE_BUFFER_BYTES + pageBytes + CONNECTION_OVERHEAD_BYTES;
   return { copyBufferBytes, encodeBufferBytes: ENCODE_BUFFER_BYTES, pageBytes, connectionBytes: CONNECTION_OVERHEAD_BYTES, total };
 }

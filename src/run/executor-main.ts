@@ -45,14 +45,14 @@ async function handle(message: DriverMessage): Promise<void> {
         emit: (event: RunEvent) => send({ type: 'event', event }),
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
-      const baselineRss = process.memoryUsage().rss;
+      const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
       let gcMs = 0;
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) gcMs += entry.duration;
       }).observe({ entryTypes: ['gc'] });
       const reportMemory = (): void => {
         const memory = process.memoryUsage();
-        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), baselineRss } });
+        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), baselineRss, baselineHeapUsed } });
       };
       reportMemory();
       setInterval(() => {

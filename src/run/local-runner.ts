@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { C2yConfig } from '../config/index.js';
-import { splitToJson, type Split } from '../plan/index.js';
+import { SEMI_SPACE_MIB, splitToJson, type Split } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
 import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-protocol.js';
@@ -139,7 +139,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     const spawnExecutor = (index: number): void => {
       const child = fork(EXECUTOR_SCRIPT, [], {
         // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
-        execArgv: [`--max-old-space-size=${heapMb}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+        execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       });
       const state: ExecutorState = { index, child, ready: false, stderrTail: '', inFlight: new Map(), exited: false };

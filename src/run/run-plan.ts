@@ -1,6 +1,6 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, type MemoryTerms } from '../plan/index.js';
+import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, YOUNG_GENERATION_BYTES, type MemoryTerms } from '../plan/index.js';
 import type { Logger } from '../observe/index.js';
 import { effectiveFetchSize } from './split-task.js';
 
@@ -20,6 +20,7 @@ export interface PlannedFigures {
   readonly safetyFactor: number;
   /** Tasks' need per executor with the safety factor; the executor's own baseline RSS comes on top. */
   readonly requiredExecutorBytes: number;
+  readonly youngGenerationBytes: number;
   readonly executorMemoryBytes: number;
   readonly headroom: number;
   readonly connectionsPerNode: number;
@@ -46,7 +47,7 @@ export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedF
   );
   return {
     averageRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, memoryPerTask: plan.memoryPerTask,
-    concurrentTasksPerExecutor: plan.concurrentTasksPerExecutor, safetyFactor: SAFETY_FACTOR, requiredExecutorBytes: Math.round(plan.requiredExecutorBytes),
+    concurrentTasksPerExecutor: plan.concurrentTasksPerExecutor, safetyFactor: SAFETY_FACTOR, requiredExecutorBytes: Math.round(plan.requiredExecutorBytes), youngGenerationBytes: YOUNG_GENERATION_BYTES,
     executorMemoryBytes: config.executorMemory, headroom: Math.round(plan.headroom * 100) / 100, connectionsPerNode: plan.connectionsPerNode,
     targetRttMs: Math.round(facts.targetRttMs * 100) / 100, assumedStreamRowsPerSecond: ASSUMED_STREAM_ROWS_PER_SECOND,
     expectedRowsPerSecond: Math.round(expectedRowsPerSecond(plan.totalConnections, facts.targetRttMs, config.copyFlushEvery, ASSUMED_STREAM_ROWS_PER_SECOND)),

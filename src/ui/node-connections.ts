@@ -13,7 +13,8 @@ export class NodeConnectionsPoller {
   readonly readings = new Map<string, NodeReading>();
   private readonly clients = new Map<string, TargetClient>();
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly endpoints: readonly TargetEndpoint[],
@@ -22,42 +23,47 @@ export class NodeConnectionsPoller {
   ) {}
 
   start(): void {
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), POLL_MS);
     this.timer.unref();
   }
 
+  private tick(): void {
+    if (this.polling || this.stopped) return;
+    this.polling = this.poll().finally(() => {
+      this.polling = undefined;
+    });
+  }
+
   private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await Promise.all(this.endpoints.map(async (endpoint) => {
-        try {
-          let client = this.clients.get(endpoint.key);
-          if (!client) {
-            client = await openTarget(endpoint, this.target, 'c2y dashboard');
-            this.clients.set(endpoint.key, client);
-          }
-          const result = await client.query<{ n: number; addr: string | null; port: number | null }>(
-            "SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1) AS n, host(inet_server_addr()) AS addr, inet_server_port() AS port",
-            [`c2y ${this.runId} %`],
-          );
-          const row = result.rows[0];
-          this.readings.set(endpoint.key, { serverConnections: row?.n ?? null, serverAddress: row?.addr ? `${row.addr}:${row.port}` : null });
-        } catch {
-          this.readings.set(endpoint.key, { serverConnections: null, serverAddress: null });
-          const client = this.clients.get(endpoint.key);
-          this.clients.delete(endpoint.key);
-          await client?.end().catch(() => undefined);
+    await Promise.all(this.endpoints.map(async (endpoint) => {
+      try {
+        let client = this.clients.get(endpoint.key);
+        if (!client) {
+          client = await openTarget(endpoint, this.target, 'c2y dashboard');
+          this.clients.set(endpoint.key, client);
         }
-      }));
-    } finally {
-      this.polling = false;
-    }
+        if (this.stopped) return;
+        const result = await client.query<{ n: number; addr: string | null; port: number | null }>(
+          "SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1) AS n, host(inet_server_addr()) AS addr, inet_server_port() AS port",
+          [`c2y ${this.runId} %`],
+        );
+        const row = result.rows[0];
+        this.readings.set(endpoint.key, { serverConnections: row?.n ?? null, serverAddress: row?.addr ? `${row.addr}:${row.port}` : null });
+      } catch {
+        this.readings.set(endpoint.key, { serverConnections: null, serverAddress: null });
+        const client = this.clients.get(endpoint.key);
+        this.clients.delete(endpoint.key);
+        await client?.end().catch(() => undefined);
+      }
+    }));
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // A poll under way may still be opening connections: let it finish, then close them all.
+    await this.polling;
     await Promise.all([...this.clients.values()].map((client) => client.end().catch(() => undefined)));
     this.clients.clear();
   }

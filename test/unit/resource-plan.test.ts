@@ -37,7 +37,8 @@ describe('the seed\'s memory arithmetic', () => {
     const plan = planResources(seed(16, 4, 4), facts);
     const terms = plan.memoryPerTask;
     expect(terms.copyBufferBytes).toBe(10_000 * 300);
-    expect(terms.pageBytes).toBe(2 * 5000 * 1200);
+    // Two pages, each as decoded rows (1200 B) and as the raw frame (~the encoded 300 B).
+    expect(terms.pageBytes).toBe(2 * 5000 * (1200 + 300));
     expect(terms.total).toBe(terms.copyBufferBytes + terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
   });
 });

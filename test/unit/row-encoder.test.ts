@@ -81,3 +81,20 @@ describe('U+0000 anywhere PostgreSQL would refuse it', () => {
     expect(encode(t, [1, ['ok'], new Map([['k', 'v']])])).toBe('1\t{"ok"}\t{"k":"v"}\n');
   });
 });
+
+describe('decoded row size', () => {
+  it('walks values: strings, buffers, nested collections, shared objects once', async () => {
+    const { heapBytesOf, decodedRowBytes } = await import('../../src/encode/row-size.js');
+    expect(heapBytesOf(null)).toBe(0);
+    expect(heapBytesOf('abcd')).toBe(20);
+    expect(heapBytesOf('ab€')).toBe(22);
+    expect(heapBytesOf(Buffer.alloc(100))).toBe(196);
+    const shared = Buffer.alloc(1000);
+    expect(heapBytesOf([shared, shared])).toBe(24 + 8 + 1096 + 8);
+    expect(heapBytesOf(new Map([['k', [1, 2]]]))).toBe(24 + 24 + 17 + (24 + 2 * (8 + 16)));
+    const small = { a: 'x' };
+    const big = { a: 'x'.repeat(10_000), b: new Set([Buffer.alloc(5000)]) };
+    expect(decodedRowBytes([small, big])).toBe(Math.round((heapBytesOf(small) + heapBytesOf(big)) / 2));
+    expect(heapBytesOf(big)).toBeGreaterThan(15_000);
+  });
+});

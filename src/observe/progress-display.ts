@@ -9,6 +9,8 @@ export interface ProgressOptions {
   readonly logger: Logger;
   readonly write?: (text: string) => void;
   readonly intervalMs?: number;
+  /** maxRetries + 1, for "attempt n of m". */
+  readonly maxAttempts?: number;
 }
 
 const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -32,9 +34,15 @@ export interface ProgressSnapshot {
   readonly splitsFailed: number;
   readonly splitsTotal: number;
   readonly retries: number;
+  /** The latest retry if it happened in the last 30 s, as "split 3 on host:port, attempt 2 of 6: error". */
+  readonly retrying: string | null;
 }
 
-export function progressSnapshot(stats: RunStats, estimatedRows: number): ProgressSnapshot {
+/** How long the latest retry stays on the progress line. */
+const RETRY_SHOWN_MS = 30_000;
+
+export function progressSnapshot(stats: RunStats, estimatedRows: number, maxAttempts?: number): ProgressSnapshot {
+  const retry = stats.lastRetry !== null && Date.now() - stats.lastRetry.at < RETRY_SHOWN_MS ? stats.lastRetry : null;
   const committed = stats.rowsBefore + stats.rowsCommitted;
   const rows = committed + stats.rowsInFlight;
   const rate = stats.currentRate();
@@ -43,6 +51,7 @@ export function progressSnapshot(stats: RunStats, estimatedRows: number): Progre
     rows, committed, estimatedRows: total, rate, etaSeconds: rate > 0 ? (total - rows) / rate : Number.POSITIVE_INFINITY,
     splitsDone: stats.countSplits('done'), splitsRunning: stats.countSplits('running') + stats.countSplits('retrying'),
     splitsFailed: stats.countSplits('failed'), splitsTotal: stats.splits.size, retries: stats.retries,
+    retrying: retry ? `split ${retry.splitId} on ${retry.node}, attempt ${retry.attempt}${maxAttempts ? ` of ${maxAttempts}` : ''}: ${retry.error.slice(0, 120)}` : null,
   };
 }
 
@@ -50,20 +59,21 @@ export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
   const fraction = snapshot.estimatedRows > 0 ? Math.min(1, snapshot.rows / snapshot.estimatedRows) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}`;
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}${snapshot.retrying ? `  retrying ${snapshot.retrying}` : ''}`;
 }
 
 /** Starts drawing; returns a function that draws the last frame and stops. */
 export function startProgress(options: ProgressOptions): () => void {
   const write = options.write ?? ((text: string) => process.stderr.write(text));
   const draw = (final: boolean): void => {
-    const snapshot = progressSnapshot(options.stats, options.estimatedRows);
+    const snapshot = progressSnapshot(options.stats, options.estimatedRows, options.maxAttempts);
     if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
     else {
       options.logger.info('progress', {
         rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
         etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null,
         splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries,
+        ...(snapshot.retrying ? { retrying: snapshot.retrying } : {}),
       });
     }
   };

@@ -6,8 +6,8 @@ export type RunEvent =
   /** Validate: rows read and folded into digests (nothing is written). */
   | { readonly type: 'rows-compared'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }
-  | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string }
-  | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string }
+  | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
+  | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
   | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
   | { readonly type: 'executor-exited'; readonly executor: number; readonly code: number | null; readonly signal: string | null; readonly expected: boolean };
 

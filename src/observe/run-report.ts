@@ -9,7 +9,10 @@ export interface RunReport {
   readonly targetServer: string;
   readonly resumed: boolean;
   readonly rows: number;
+  /** Rows committed by this run and the ones it resumes, read from the checkpoints at the end. */
   readonly rowsTotal: number;
+  /** Rows whose commit reached the target although the reply was lost (a dropped connection): counted in rowsTotal. */
+  readonly rowsUnconfirmed: number;
   readonly estimatedRows: number;
   readonly durationSeconds: number;
   readonly rowsPerSecond: number;
@@ -72,16 +75,19 @@ export interface ExecutorReport {
   readonly tasksFailed: number;
 }
 
-export type ReportBase = Omit<RunReport, 'rows' | 'rowsTotal' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+export type ReportBase = Omit<RunReport, 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
 
-export function buildReport(base: ReportBase, stats: RunStats): RunReport {
+export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
+  const { rowsCommittedTotal, ...rest } = base;
+  const rows = rowsCommittedTotal - stats.rowsBefore;
   return {
-    ...base,
-    rows: stats.rowsCommitted,
-    rowsTotal: stats.rowsBefore + stats.rowsCommitted,
+    ...rest,
+    rows,
+    rowsTotal: rowsCommittedTotal,
+    rowsUnconfirmed: rows - stats.rowsCommitted,
     durationSeconds: Math.round(durationSeconds * 1000) / 1000,
-    rowsPerSecond: Math.round(stats.rowsCommitted / Math.max(durationSeconds, 0.001)),
+    rowsPerSecond: Math.round(rows / Math.max(durationSeconds, 0.001)),
     bytes: stats.bytesCommitted,
     commits: stats.commits,
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
@@ -102,7 +108,7 @@ export function renderReport(report: RunReport): string {
     ['run', `${report.runId} (${report.status}${report.resumed ? ', resumed' : ''})`],
     ['source → target', `${report.source} → ${report.target}`],
     ['target server', report.targetServer],
-    ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})`],
+    ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})${report.rowsUnconfirmed > 0 ? `; ${report.rowsUnconfirmed.toLocaleString('en-US')} of them committed while their connection dropped (found in the checkpoints)` : ''}`],
     ['duration', `${report.durationSeconds.toFixed(1)} s`],
     ['throughput', `${report.rowsPerSecond.toLocaleString('en-US')} rows/s, ${formatBytes(report.bytes / Math.max(report.durationSeconds, 0.001))}/s`],
     ['splits', `requested ${report.splits.requested}, token ${report.splits.token}, effective ${report.splits.effective}; ${report.splits.done} done, ${report.splits.failed.length} failed`],

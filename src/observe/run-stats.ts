@@ -41,6 +41,8 @@ export class RunStats {
   commits = 0;
   retries = 0;
   rejected = 0;
+  /** The latest retry, for the progress line: what is happening when rows stop moving. */
+  lastRetry: { splitId: number; node: string; attempt: number; error: string; at: number } | null = null;
   /** Rows already committed by earlier attempts of a resumed run. */
   rowsBefore = 0;
   readonly splits = new Map<number, SplitStats>();
@@ -114,6 +116,7 @@ export class RunStats {
       }
       case 'split-retry': {
         this.retries++;
+        this.lastRetry = { splitId: event.splitId, node: event.node, attempt: event.attempt, error: event.error, at: Date.now() };
         const split = this.split(event.splitId);
         this.dropInFlight(event.splitId);
         split.state = 'retrying';

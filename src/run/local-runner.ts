@@ -51,6 +51,10 @@ const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.
 /** Restarts of crashed executors allowed per run, beyond which the crash is reported instead. */
 const MAX_RESPAWNS = 10;
 
+function outOfMemoryError(who: string, heapMb: number): TaskErrorJson {
+  return { code: 'EXECUTOR_OUT_OF_MEMORY', message: `${who} ran out of the ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false };
+}
+
 /**
  * The driver side of a local run: `executors` child processes with `--max-old-space-size = executorMemory`,
  * each running up to `cores` splits at once, fed one split at a time as slots free up.
@@ -68,7 +72,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
   let pendingRetries = 0;
   let nextTaskId = 1;
   let respawns = 0;
-  let outOfMemory = false;
+  let ranOutOfMemory = false;
   let stopping = false;
   let resolving = false;
 
@@ -83,7 +87,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         const waitExit = setInterval(() => {
           if (executors.every((e) => e.exited)) {
             clearInterval(waitExit);
-            resolve({ completed, digests, failed, retries, interrupted: input.signal.aborted, outOfMemory });
+            resolve({ completed, digests, failed, retries, interrupted: input.signal.aborted, outOfMemory: ranOutOfMemory });
           }
         }, 20);
       }
@@ -114,13 +118,13 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       finishIfDone();
     };
 
-    const failTask = (task: RunnerTask, attempt: number, error: TaskErrorJson): void => {
-      const retryable = error.retryable && !stopping && !outOfMemory;
+    const failTask = (task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void => {
+      const retryable = error.retryable && !stopping && !ranOutOfMemory;
       if (retryable && attempt <= config.maxRetries) {
         const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (attempt - 1));
         retries++;
         pendingRetries++;
-        listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message });
+        listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message, node });
         setTimeout(() => {
           pendingRetries--;
           if (stopping) {
@@ -130,7 +134,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         }, delayMs);
       } else if (!(stopping && error.code === 'INTERRUPTED')) {
         failed.push({ splitId: task.id, error, attempts: attempt });
-        listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code });
+        listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code, node });
         // onError: stop means the run stops at the first value the target cannot hold, not only this split.
         if (error.code === 'VALUE_UNREPRESENTABLE') stopAll();
       }
@@ -172,7 +176,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
             state.inFlight.delete(message.taskId);
             if (task) {
               balancer.release(task.endpoint);
-              failTask(task.task, task.attempt, message.error);
+              failTask(task.task, task.attempt, message.error, task.endpoint.key);
             }
             dispatch();
             break;
@@ -186,7 +190,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       child.on('exit', (code, signal) => {
         state.exited = true;
         const oom = /heap limit|out of memory/i.test(state.stderrTail);
-        if (oom) outOfMemory = true;
+        if (oom) ranOutOfMemory = true;
         const expected = stopping && state.inFlight.size === 0;
         listener({ type: 'executor-exited', executor: index, code, signal, expected });
         const lost = [...state.inFlight.values()];
@@ -194,8 +198,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         for (const task of lost) {
           balancer.release(task.endpoint);
           failTask(task.task, task.attempt, oom
-            ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executor ${index} ran out of its ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
-            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true });
+            ? outOfMemoryError(`executor ${index}`, heapMb)
+            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true }, task.endpoint.key);
         }
         if (!stopping && !oom && respawns < MAX_RESPAWNS && (queue.length > 0 || pendingRetries > 0)) {
           respawns++;
@@ -203,7 +207,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         } else if (!stopping && executors.every((e) => e.exited)) {
           // No executor left to run the rest: report it rather than wait forever.
           const error: TaskErrorJson = oom
-            ? { code: 'EXECUTOR_OUT_OF_MEMORY', message: `executors ran out of their ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false }
+            ? outOfMemoryError('executors', heapMb)
             : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
           for (const { task, attempt } of queue.splice(0)) failed.push({ splitId: task.id, error, attempts: attempt });
           stopping = true;
@@ -222,7 +226,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     input.signal.addEventListener('abort', stopAll, { once: true });
 
     if (input.tasks.length === 0) {
-      resolve({ completed, digests, failed, retries, interrupted: false, outOfMemory });
+      resolve({ completed, digests, failed, retries, interrupted: false, outOfMemory: ranOutOfMemory });
       return;
     }
     for (let index = 0; index < executorCount; index++) spawnExecutor(index);

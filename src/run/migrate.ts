@@ -5,7 +5,7 @@ import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
-import { prepareRun } from './prepare-run.js';
+import { connectAdmin, prepareRun } from './prepare-run.js';
 import { startRunDashboard } from '../ui/index.js';
 
 export interface MigrateOptions {
@@ -34,6 +34,20 @@ function ensureWritableFolder(path: string): void {
     throw new C2yError('RUN_FOLDER_UNWRITABLE', `cannot write the run folder ${path}: ${messageOf(error)}`, {
       hint: 'set runDir (or C2Y_RUN_DIR) to a folder you can write; nothing was migrated',
     });
+  }
+}
+
+/** Bookkeeping after the run: retried with the run's own backoff, since the rows are safe and only the record is missing. */
+async function withRetries<T>(config: LoadedConfig['config'], logger: Logger, what: string, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n > config.maxRetries) throw error;
+      const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (n - 1));
+      logger.warn('retrying', { what, attempt: n + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
 
@@ -74,7 +88,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       planned: prepared.planned, config: redactConfig(config),
     },
   });
-  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog });
+  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog, maxAttempts: config.maxRetries + 1 });
   let outcome;
   try {
     outcome = await runLocal({
@@ -87,8 +101,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           eventLog.error('too many rejected rows; stopping the run', { rejected: stats.rejected, maxErrors: config.maxErrors });
           runControl.abort();
         }
-        if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
-        else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, code: event.code, error: event.error });
+        if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, node: event.node, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
+        else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, node: event.node, code: event.code, error: event.error });
         else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
         else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });
       },
@@ -102,12 +116,18 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const status: RunReport['status'] = tooManyRejects || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   await dashboard.finish(status, runFolder);
-  const rejects = await prepared.store.readRejects(prepared.admin, prepared.runId);
+  // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
+  await prepared.admin.end().catch(() => undefined);
+  const admin = await withRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
+  const rejects = await withRetries(config, logger, 'reading rejects', () => prepared.store.readRejects(admin, prepared.runId));
+  // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
+  const checkpoints = await withRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
+  const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   if (rejects.length > 0 || config.onError === 'reject') {
     writeFileSync(join(runFolder, 'rejects.jsonl'), rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
-  await prepared.store.setRunStatus(prepared.admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
-  await prepared.admin.end().catch(() => undefined);
+  await prepared.store.setRunStatus(admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
+  await admin.end().catch(() => undefined);
   const report = buildReport({
     runId: prepared.runId, status,
     source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
@@ -120,7 +140,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     },
     concurrency: { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) },
     planned: prepared.planned,
-    rejects: rejects.length, ignoredKeys,
+    rejects: rejects.length, ignoredKeys, rowsCommittedTotal,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);
   writeFileSync(join(runFolder, 'report.json'), JSON.stringify(report, null, 2));

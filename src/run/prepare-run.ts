@@ -53,7 +53,7 @@ export interface PrepareOptions {
   readonly logger: Logger;
 }
 
-async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
+export async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
   let lastError: unknown;
   for (const endpoint of endpoints) {
     try {

@@ -8,3 +8,5 @@ export type { LoadOptions, LoadResult } from './data/load-data.js';
 export { eventsRow, eventsDdl, EVENTS_COLUMNS, EVENTS_ROWS_PER_PARTITION } from './data/events-table.js';
 export { typesZooRow, typesZooDdl, zooCounter, zooReadBack, ZOO_ROWS_PER_PARTITION } from './data/types-zoo.js';
 export type { ZooRow } from './data/types-zoo.js';
+export { TcpProxy } from './tcp-proxy.js';
+export type { ProxyOptions, ProxyStats } from './tcp-proxy.js';

@@ -32,11 +32,12 @@ export async function createTestDatabase(prefix = 'c2y_test'): Promise<TestDatab
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database });
-  await client.connect();
+  // A pool, not one client: a test that restarts the server gets fresh connections afterwards, not a dead one.
+  const pool = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', database, max: 2 });
+  pool.on('error', () => undefined);
   return {
     database, port, hosts: TESTBED_PG_ADDRESSES.map((address) => `${address}:${port}`),
-    query: (sql, params) => client.query(sql, params),
-    close: () => client.end(),
+    query: (sql, params) => pool.query(sql, params),
+    close: () => pool.end(),
   };
 }

@@ -1,0 +1,138 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface ProxyOptions {
+  readonly listenHost: string;
+  /** 0: any free port. */
+  readonly listenPort: number;
+  readonly targetHost: string;
+  readonly targetPort: number;
+  /** Added to every chunk in each direction: 10 ms each way is a 20 ms round trip. */
+  readonly oneWayDelayMs?: number;
+  /** Bytes per second per direction per connection; undefined: unlimited. */
+  readonly bytesPerSecond?: number;
+}
+
+export interface ProxyStats {
+  connections: number;
+  refused: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/** Chunks held before the sending side is paused: the proxy applies backpressure, it does not buffer without end. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One direction of a proxied connection: each chunk leaves no earlier than its arrival + delay, and no earlier than
+ * the bandwidth cap allows after the one before it; order is kept.
+ */
+class DelayedPipe {
+  private queued = 0;
+  /** When the previous chunk leaves: later chunks never leave before it, so order is kept. */
+  private lastRelease = 0;
+
+  constructor(
+    private readonly from: Socket,
+    private readonly to: Socket,
+    private readonly proxy: TcpProxy,
+    private readonly count: (bytes: number) => void,
+  ) {
+    from.on('data', (chunk: Buffer) => this.push(chunk));
+    from.on('end', () => this.schedule(0, () => to.end()));
+  }
+
+  /** Runs `action` when a chunk of `bytes` may leave: after the delay, after the previous chunk, and at the capped rate. */
+  private schedule(bytes: number, action: () => void): void {
+    const now = Date.now();
+    const rate = this.proxy.bytesPerSecond;
+    const serialised = rate ? Math.max(this.lastRelease, now) + (bytes / rate) * 1000 : 0;
+    const releaseAt = Math.max(now + this.proxy.oneWayDelayMs, this.lastRelease, serialised);
+    this.lastRelease = releaseAt;
+    if (releaseAt <= now) action();
+    else setTimeout(action, releaseAt - now);
+  }
+
+  private push(chunk: Buffer): void {
+    if (this.proxy.oneWayDelayMs === 0 && !this.proxy.bytesPerSecond && this.queued === 0) {
+      this.count(chunk.length);
+      if (!this.to.write(chunk)) {
+        this.from.pause();
+        this.to.once('drain', () => this.from.resume());
+      }
+      return;
+    }
+    this.queued += chunk.length;
+    if (this.queued > MAX_QUEUED_BYTES) this.from.pause();
+    this.schedule(chunk.length, () => {
+      this.queued -= chunk.length;
+      this.count(chunk.length);
+      if (!this.to.destroyed) this.to.write(chunk);
+      if (this.queued <= MAX_QUEUED_BYTES / 2 && this.from.isPaused()) this.from.resume();
+    });
+  }
+}
+
+/**
+ * A userspace TCP forwarder for the fault tests and the WAN bench: delay (this kernel has no netem), a bandwidth cap,
+ * and an outage switch that drops every connection and refuses new ones until it is turned off.
+ */
+export class TcpProxy {
+  oneWayDelayMs: number;
+  bytesPerSecond: number | undefined;
+  readonly stats: ProxyStats = { connections: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+  private down = false;
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(private readonly options: ProxyOptions) {
+    this.oneWayDelayMs = options.oneWayDelayMs ?? 0;
+    this.bytesPerSecond = options.bytesPerSecond;
+  }
+
+  get address(): string {
+    return `${this.options.listenHost}:${this.port}`;
+  }
+
+  async start(): Promise<number> {
+    const server = createServer((client) => this.accept(client));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.listenPort, this.options.listenHost, () => resolve());
+    });
+    this.port = (server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  private accept(client: Socket): void {
+    if (this.down) {
+      this.stats.refused++;
+      client.destroy();
+      return;
+    }
+    this.stats.connections++;
+    const upstream = connect(this.options.targetPort, this.options.targetHost);
+    for (const socket of [client, upstream]) {
+      socket.setNoDelay(true);
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    new DelayedPipe(client, upstream, this, (bytes) => (this.stats.bytesUp += bytes));
+    new DelayedPipe(upstream, client, this, (bytes) => (this.stats.bytesDown += bytes));
+  }
+
+  /** An outage: every open connection is cut (RST) and new ones are closed at once, until `setDown(false)`. */
+  setDown(down: boolean): void {
+    this.down = down;
+    if (down) for (const socket of this.sockets) socket.resetAndDestroy();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

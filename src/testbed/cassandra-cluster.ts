@@ -201,6 +201,10 @@ export function killCassandraNode(node: number): number {
   const pid = livePid(nodeFiles(node).pidFile);
   if (pid === undefined) throw new C2yError('NODE_NOT_RUNNING', `Cassandra node ${node} is not running`, { hint: '`c2y testbed cassandra status` lists the nodes' });
   process.kill(pid, 'SIGKILL');
+  // Wait until the process is gone (its ports released), so a restart right after cannot find them taken.
+  const deadline = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (isAlive(pid) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
   return pid;
 }
 

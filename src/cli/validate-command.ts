@@ -66,7 +66,7 @@ export function validateCommand(): Command {
             return found;
           } finally {
             stop();
-            await dashboard.finish(status, folder);
+            await dashboard.finish(status, (name, text) => writeFileSync(join(folder, name), text));
           }
         };
         let result = await validateOnce();

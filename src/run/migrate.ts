@@ -1,4 +1,3 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { redactConfig, type LoadedConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
@@ -6,6 +5,7 @@ import { buildReport, createLogger, RunStats, startProgress, type Logger, type R
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun } from './prepare-run.js';
+import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
 
 export interface MigrateOptions {
@@ -25,15 +25,12 @@ export interface MigrateResult {
   readonly runFolder: string;
 }
 
-function ensureWritableFolder(path: string): void {
+/** A write at the end of the run: a failure is recorded on the folder and reported once, after the bookkeeping. */
+function writeQuietly(folder: RunFolder, file: string, text: string): void {
   try {
-    mkdirSync(path, { recursive: true });
-    const probe = join(path, '.c2y-write-test');
-    writeFileSync(probe, 'ok');
-  } catch (error) {
-    throw new C2yError('RUN_FOLDER_UNWRITABLE', `cannot write the run folder ${path}: ${messageOf(error)}`, {
-      hint: 'set runDir (or C2Y_RUN_DIR) to a folder you can write; nothing was migrated',
-    });
+    folder.write(file, text);
+  } catch {
+    // recorded in folder.failure
   }
 }
 
@@ -55,22 +52,24 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
   const secrets = [config.source.password, config.target.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const runRoot = resolve(config.runDir);
-  ensureWritableFolder(runRoot);
+  RunFolder.open(runRoot);
   const pendingLines: string[] = [];
-  let logFile: string | undefined;
+  let folder: RunFolder | undefined;
+  // A log line that cannot be written stops the run (once): it must not go on unseen, nor crash mid-transaction.
+  let onFolderFailure = (): void => undefined;
   const tee = (line: string): void => {
-    if (logFile) appendFileSync(logFile, line + '\n');
-    else pendingLines.push(line);
+    if (!folder) pendingLines.push(line);
+    else if (!folder.failure && !folder.tryAppend('run.log', line + '\n')) onFolderFailure();
   };
   const logger: Logger = createLogger({ json: !options.tty || options.json, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
   const runFolder = join(runRoot, prepared.runId);
-  ensureWritableFolder(runFolder);
-  logFile = join(runFolder, 'run.log');
-  appendFileSync(logFile, pendingLines.map((line) => line + '\n').join(''));
-  writeFileSync(join(runFolder, 'config.json'), JSON.stringify(redactConfig(config), null, 2));
+  folder = RunFolder.open(runFolder);
+  const files = folder;
+  files.write('run.log', pendingLines.map((line) => line + '\n').join(''));
+  files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
 
   const stats = new RunStats(prepared.allSplits.map((s) => s.id), prepared.doneSplitIds);
   stats.rowsBefore = prepared.rowsBefore;
@@ -78,6 +77,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const eventLog = logger.child({ runId: prepared.runId });
   // The run's own stop switch: the user's Ctrl-C, or too many rejects.
   const runControl = new AbortController();
+  onFolderFailure = () => {
+    process.stderr.write(`c2y: ${files.failure?.message ?? 'the run folder cannot be written'}; stopping the run\n`);
+    runControl.abort();
+  };
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
   let tooManyRejects = false;
   const dashboard = await startRunDashboard({
@@ -109,13 +112,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     });
   } catch (error) {
     stopProgress();
-    await dashboard.finish('failed', runFolder);
+    await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
   stopProgress();
 
   const status: RunReport['status'] = tooManyRejects || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
-  await dashboard.finish(status, runFolder);
+  await dashboard.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
   await prepared.admin.end().catch(() => undefined);
   const admin = await withRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
@@ -124,7 +127,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const checkpoints = await withRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   if (rejects.length > 0 || config.onError === 'reject') {
-    writeFileSync(join(runFolder, 'rejects.jsonl'), rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
+    writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
   await prepared.store.setRunStatus(admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await admin.end().catch(() => undefined);
@@ -143,9 +146,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     rejects: rejects.length, ignoredKeys, rowsCommittedTotal,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);
-  writeFileSync(join(runFolder, 'report.json'), JSON.stringify(report, null, 2));
+  writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
   logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 
+  if (files.failure) {
+    throw new C2yError('RUN_FOLDER_UNWRITABLE', `${files.failure.message}; the run stopped, committed rows and their checkpoints are kept (run ${prepared.runId})`, {
+      hint: `free space in (or fix) ${runFolder}, then: ${options.resumeCommand(prepared.runId)}`,
+    });
+  }
   if (tooManyRejects) {
     throw new C2yError('TOO_MANY_REJECTS', `${rejects.length} rows were rejected, more than maxErrors (${config.maxErrors}); see ${join(runFolder, 'rejects.jsonl')}`, {
       hint: `fix the values or raise maxErrors, then: ${options.resumeCommand(prepared.runId)}`,

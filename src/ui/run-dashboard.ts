@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { C2yConfig } from '../config/index.js';
 import { messageOf } from '../errors/index.js';
 import type { Logger, RunStats } from '../observe/index.js';
@@ -21,8 +19,8 @@ export interface RunDashboardInput {
 export interface RunDashboard {
   /** Null when uiPort is 0. */
   readonly url: string | null;
-  /** Stops sampling and serving, and writes the final state to `<folder>/dashboard.json` for `c2y ui`. */
-  finish(status: DashboardState['status'], folder: string): Promise<void>;
+  /** Stops sampling and serving, and hands the final state (`dashboard.json`, for `c2y ui`) to `write`. */
+  finish(status: DashboardState['status'], write: (file: string, text: string) => void): Promise<void>;
 }
 
 /** The file in a run folder that `c2y ui` serves. */
@@ -53,13 +51,13 @@ export async function startRunDashboard(input: RunDashboardInput): Promise<RunDa
   }
   return {
     url: dashboard?.url ?? null,
-    finish: async (status, folder) => {
+    finish: async (status, write) => {
       clearInterval(sampler);
       history.sample(stats, meta.estimatedRows);
       await dashboard?.close();
       await poller.stop();
       const final = { ...state(status), live: false };
-      writeFileSync(join(folder, DASHBOARD_FILE), maskSecrets(JSON.stringify(final, null, 2), input.secrets));
+      write(DASHBOARD_FILE, maskSecrets(JSON.stringify(final, null, 2), input.secrets));
     },
   };
 }

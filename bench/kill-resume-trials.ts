@@ -4,12 +4,22 @@
  */
 import { parseArgs } from 'node:util';
 import { startCassandra, startPostgres } from '../src/testbed/index.js';
-import { killedMidRun, killResumeTrial, type TrialResult } from '../test/helpers/kill-resume-trial.js';
+import { FAULTS, killedMidRun, killResumeTrial, type Fault, type TrialResult } from '../test/helpers/kill-resume-trial.js';
 import { migrateFixture } from '../test/helpers/migrate-fixture.js';
 import { writeResults } from './lib/results-file.js';
 
-export async function killResumeBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: '3000' }, quick: { type: 'boolean', default: false } } });
+/** `npm run bench -- soak [--trials 100]`: the same trials with a random fault each (see Fault), not only kill -9. */
+export function soakBench(argv: string[]): Promise<void> {
+  // More rows than kill-resume: a fault that lets the run go on must strike while it still runs.
+  return faultTrials(argv, 'soak', FAULTS, '20000');
+}
+
+export function killResumeBench(argv: string[]): Promise<void> {
+  return faultTrials(argv, 'kill-resume', ['kill-driver'], '3000');
+}
+
+async function faultTrials(argv: string[], scenario: string, faults: readonly Fault[], defaultRows: string): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: defaultRows }, quick: { type: 'boolean', default: false } } });
   const trials = values.quick ? 3 : Number(values.trials);
   const rows = values.quick ? 1000 : Number(values.rows);
   await startCassandra({ nodes: 3, log: (line) => console.log(`[testbed] ${line}`) });
@@ -18,9 +28,9 @@ export async function killResumeBench(argv: string[]): Promise<void> {
   const results: TrialResult[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {
-      const result = await killResumeTrial(fx, trial, { flushEvery: 100 });
+      const result = await killResumeTrial(fx, trial, { flushEvery: 100, faults });
       results.push(result);
-      console.log(`trial ${trial + 1}/${trials}: rows at kill ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.completed ? '' : ' NOT COMPLETED'}`);
+      console.log(`trial ${trial + 1}/${trials} ${result.fault}: rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.completed ? '' : ' NOT COMPLETED'}`);
     }
   } finally {
     await fx.close();
@@ -32,9 +42,10 @@ export async function killResumeBench(argv: string[]): Promise<void> {
     lost: results.reduce((sum, r) => sum + r.lost, 0),
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
     digestMismatches: results.filter((r) => !r.digestMatches).length,
+    byFault: Object.fromEntries(faults.map((fault) => [fault, results.filter((r) => r.fault === fault).length])),
   };
-  const file = writeResults('kill-resume', { parameters: { trials, rows, flushEvery: 100, ring: 3, targetAddresses: 3 }, summary, results });
-  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (killed mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches})`);
+  const file = writeResults(scenario, { parameters: { trials, rows, flushEvery: 100, ring: 3, targetAddresses: 3, faults }, summary, results });
+  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (struck mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches}, faults: ${JSON.stringify(summary.byFault)})`);
   console.log(`results: ${file}`);
   if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0) process.exitCode = 1;
 }

@@ -36,7 +36,7 @@ export async function ensureSingleNode(): Promise<void> {
   await startCassandra({ nodes: 1, log: (line) => console.log(`[bench] ${line}`) });
 }
 
-async function ensureData(rows: number): Promise<void> {
+export async function ensureData(rows: number): Promise<void> {
   const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
   let present = 0;
   if (client.metadata.keyspaces[KEYSPACE] && (await client.metadata.getTable(KEYSPACE, 'events'))) {
@@ -87,9 +87,9 @@ async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJs
   return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0) };
 }
 
-export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events'): { report: RunReport; cpuSeconds: number } {
+export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events', targetHosts = '127.0.0.1:5432'): { report: RunReport; cpuSeconds: number } {
   const args = ['bin/c2y.js', 'migrate', '--keyspace', keyspace, '--table', tableName, '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
-    '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
+    '--target-hosts', targetHosts, '--ui-port', '0', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
     '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs'];
   // bash's `time` counts the driver and every executor it reaped: the migrator's whole CPU.
   const run = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time node ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

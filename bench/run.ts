@@ -1,10 +1,13 @@
 /** `npm run bench -- <scenario> [options]`: one entry point for every bench scenario. */
-import { killResumeBench } from './kill-resume-trials.js';
+import { killResumeBench, soakBench } from './kill-resume-trials.js';
+import { latencyBench } from './latency.js';
 import { limitsBench } from './limits.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   'kill-resume': killResumeBench,
+  soak: soakBench,
+  latency: latencyBench,
   limits: limitsBench,
   wide: wideBench,
 };

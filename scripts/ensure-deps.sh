@@ -6,3 +6,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.json
+# Tests and benches are type-checked too (strict), without emitting.
+npx tsc -p tsconfig.check.json

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
+import { withPromptedPasswords } from './password-prompt.js';
 
 /** Flags that set config keys directly; everything else goes through --set key=value. */
 const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]> = [
@@ -31,12 +32,19 @@ export function addConfigOptions(command: Command): Command {
   command
     .option('--config <file>', 'YAML config file')
     .option('--properties <file>', 'Spark-style .properties file (seed keys accepted)')
-    .option('--set <key=value>', 'any config key, repeatable', (value: string, previous: string[] = []) => [...previous, value]);
+    .option('--set <key=value>', 'any config key, repeatable', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--ask-password', 'ask for the passwords on the terminal (never as a flag)');
   for (const [flag, , description] of SHORTCUTS) command.option(flag, description);
   return command;
 }
 
-/** Flags > env (C2Y_*) > properties > YAML file > defaults. Passwords come from file or env, never a flag. */
+/** configFromOptions, then --ask-password's prompts. */
+export async function configWithPasswords(options: Record<string, unknown>): Promise<LoadedConfig> {
+  const loaded = configFromOptions(options);
+  return options['askPassword'] === true ? withPromptedPasswords(loaded) : loaded;
+}
+
+/** Flags > env (C2Y_*) > properties > YAML file > defaults. Passwords come from file, env or a prompt, never a flag. */
 export function configFromOptions(options: Record<string, unknown>): LoadedConfig {
   const flags: Record<string, string> = {};
   for (const [flag, key] of SHORTCUTS) {

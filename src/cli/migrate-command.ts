@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { migrate } from '../run/index.js';
-import { addConfigOptions, configFromOptions } from './config-options.js';
+import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 /** The resume command a user can copy: their own arguments, without --restart, plus --resume <run>. */
 export function resumeCommandFor(argv: readonly string[], runId: string): string {
@@ -26,7 +26,7 @@ export function migrateCommand(): Command {
     .option('--restart', 'empty the target table and start a new run')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (options: Record<string, unknown>) => {
-      const loaded = configFromOptions(options);
+      const loaded = await configWithPasswords(options);
       const controller = new AbortController();
       let interrupts = 0;
       const onInterrupt = (): void => {

@@ -6,7 +6,7 @@ import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate }
 import { effectiveFetchSize } from '../run/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, sessionOptionsOf } from '../source/index.js';
-import { addConfigOptions, configFromOptions } from './config-options.js';
+import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function planCommand(): Command {
   const command = new Command('plan').description('measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written');
@@ -17,7 +17,7 @@ export function planCommand(): Command {
     .option('--stream-rate <rows/s>', 'rows/s one stream moves with no network delay (assumed; measure with the bench)', '5000')
     .option('--json', 'print the plan as JSON')
     .action(async (options: Record<string, unknown>) => {
-      const { config } = configFromOptions(options);
+      const { config } = await configWithPasswords(options);
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
       try {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { createTableDdl, type TargetDialect } from '../schema/index.js';
 import { describeServer, ensureTargetTable, openTarget, parseTargetHosts } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
-import { addConfigOptions, configFromOptions } from './config-options.js';
+import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function schemaCommand(): Command {
   const command = new Command('schema').description('print the target DDL for the source table; --apply creates it');
@@ -10,7 +10,7 @@ export function schemaCommand(): Command {
     .addOption(new Option('--dialect <dialect>', 'target dialect (default: detected from the target)').choices(['postgres', 'yugabyte']))
     .option('--apply', 'create the table in the target (nothing else is written)')
     .action(async (options: Record<string, unknown>) => {
-      const { config } = configFromOptions(options);
+      const { config } = await configWithPasswords(options);
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       let table;
       try {

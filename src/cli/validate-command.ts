@@ -5,12 +5,12 @@ import { C2yError } from '../errors/index.js';
 import { createLogger, RunStats, startProgress } from '../observe/index.js';
 import { newRunId } from '../run/index.js';
 import { startRunDashboard } from '../ui/index.js';
-import { redactConfig } from '../config/index.js';
+import { redactConfig, tlsWarnings } from '../config/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { openTarget, parseTargetHosts } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { repairDifferences, validateTable, type ValidateResult } from '../validate/index.js';
-import { addConfigOptions, configFromOptions } from './config-options.js';
+import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 function summaryLine(result: ValidateResult): string {
   const count = (kind: string): number => result.differences.filter((d) => d.kind === kind).length;
@@ -24,7 +24,7 @@ export function validateCommand(): Command {
     .option('--repair', 'write missing and different rows from the source, delete extra rows, then validate again')
     .option('--json', 'print the summary as JSON')
     .action(async (options: Record<string, unknown>) => {
-      const { config } = configFromOptions(options);
+      const { config } = await configWithPasswords(options);
       const buckets = Number(options['buckets']);
       if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
@@ -42,6 +42,7 @@ export function validateCommand(): Command {
         const secrets = [config.source.password, config.target.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
         const tty = process.stderr.isTTY === true && options['json'] !== true;
         const logger = createLogger({ json: !tty, secrets });
+        for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
         const estimate = await target.query<{ rows: string }>('SELECT greatest(reltuples, 0)::bigint::text AS rows FROM pg_class WHERE oid = $1::regclass', [qualifiedName(targetName)]);
         // Both sides are read: the bar's total is twice the target's row estimate.
         const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);

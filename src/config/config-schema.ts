@@ -34,6 +34,13 @@ const memorySize = z
 
 export const CONSISTENCY_LEVELS = ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
 
+/**
+ * `disable`: no TLS. `verify-full`: TLS, the certificate must chain to the CA and name the host (the safe choice).
+ * `verify-ca`: chain checked, name not. `require`: TLS without any check, an explicit opt-out that is logged as a warning.
+ */
+export const TLS_MODES = ['disable', 'verify-full', 'verify-ca', 'require'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
 export const sourceSchema = z
   .object({
     /** Cassandra nodes to contact first, as host or host:port. */
@@ -46,6 +53,10 @@ export const sourceSchema = z
     table: z.string().min(1, 'name the Cassandra table to read'),
     username: z.string().optional(),
     password: z.string().optional(),
+    /** TLS to Cassandra (client_encryption_options): see TLS_MODES. */
+    tls: z.enum(TLS_MODES).default('disable'),
+    /** PEM file of the CA that signed the nodes' certificates; the system CAs when omitted. */
+    tlsCa: z.string().min(1).optional(),
     /** LOCAL_QUORUM by default: a read that survives one replica down and never sees a half-written value. */
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
     /** Rows per page of a range scan. */
@@ -67,6 +78,10 @@ export const targetSchema = z
     database: z.string().min(1).default('postgres'),
     user: z.string().min(1).default('postgres'),
     password: z.string().optional(),
+    /** TLS to the target (PostgreSQL's sslmode): see TLS_MODES. */
+    sslMode: z.enum(TLS_MODES).default('disable'),
+    /** PEM file of the CA that signed the server certificates (sslrootcert); the system CAs when omitted. */
+    sslRootCert: z.string().min(1).optional(),
     schema: z.string().min(1).default('public'),
     /** Target table; the source table's name when omitted. */
     table: z.string().min(1).optional(),

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { redactConfig, type LoadedConfig } from '../config/index.js';
+import { redactConfig, tlsWarnings, type LoadedConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
@@ -63,6 +63,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   };
   const logger: Logger = createLogger({ json: !options.tty || options.json, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
+  for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
   const runFolder = join(runRoot, prepared.runId);

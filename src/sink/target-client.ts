@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { TargetConfig } from '../config/index.js';
+import type { ConnectionOptions } from 'node:tls';
+import { tlsOptionsFor, type TargetConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { TargetDialect } from '../schema/index.js';
 import type { TargetEndpoint } from './target-endpoints.js';
@@ -11,6 +12,11 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+function tlsSetting(endpoint: TargetEndpoint, config: TargetConfig): { ssl?: ConnectionOptions } {
+  const options = tlsOptionsFor(config.sslMode, config.sslRootCert, 'target.sslRootCert', endpoint.host);
+  return options === undefined ? {} : { ssl: options };
+}
+
 export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig, applicationName: string): Promise<TargetClient> {
   const client = new pg.Client({
     host: endpoint.host,
@@ -19,6 +25,7 @@ export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig,
     user: config.user,
     ...(config.password !== undefined ? { password: config.password } : {}),
     application_name: applicationName.slice(0, 63),
+    ...tlsSetting(endpoint, config),
     connectionTimeoutMillis: 15_000,
     keepAlive: true,
   });

@@ -1,5 +1,6 @@
 import cassandra from 'cassandra-driver';
-import type { SourceConfig } from '../config/index.js';
+import type { ConnectionOptions } from 'node:tls';
+import { tlsOptionsFor, type SourceConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 
 export type CassandraClient = cassandra.Client;
@@ -11,7 +12,7 @@ function splitHostPort(contactPoint: string, defaultPort: number): string {
   return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;
 }
 
-export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & {
+export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & Partial<Pick<SourceConfig, 'tls' | 'tlsCa'>> & {
   readonly keyspace?: string;
 };
 
@@ -24,8 +25,14 @@ export function consistencyCode(name: SourceConfig['consistency']): number {
 
 /** The connection settings of a source config; the keyspace is checked by describeTable, not at connect. */
 export function sessionOptionsOf(source: SourceConfig): SessionOptions {
-  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize } = source;
-  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize };
+  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa } = source;
+  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa };
+}
+
+/** The driver opens each TLS connection to the node's address, so Node checks the certificate against it. */
+function sslSetting(options: SessionOptions): { sslOptions?: ConnectionOptions } {
+  const sslOptions = tlsOptionsFor(options.tls ?? 'disable', options.tlsCa, 'source.tlsCa');
+  return sslOptions === undefined ? {} : { sslOptions };
 }
 
 /** Connects, or throws SOURCE_UNREACHABLE naming every contact point and what each said. */
@@ -38,6 +45,7 @@ export async function openCassandra(options: SessionOptions): Promise<CassandraC
       ? { credentials: { username: options.username, password: options.password ?? '' } }
       : {}),
     encoding: EXACT_ENCODING,
+    ...sslSetting(options),
     queryOptions: { consistency: consistencyCode(options.consistency), fetchSize: options.fetchSize, prepare: true },
     socketOptions: { connectTimeout: 10_000, readTimeout: 60_000 },
     pooling: { warmup: true },

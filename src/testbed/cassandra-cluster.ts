@@ -40,9 +40,14 @@ export interface StartResult {
   readonly seconds: number;
 }
 
-function nodeFiles(node: number): { dir: string; pidFile: string; logFile: string; yaml: string } {
-  const dir = cassandraNodeDir(node);
+export interface NodeFiles { readonly dir: string; readonly pidFile: string; readonly logFile: string; readonly yaml: string }
+
+export function filesIn(dir: string): NodeFiles {
   return { dir, pidFile: join(dir, 'cassandra.pid'), logFile: join(dir, 'cassandra.log'), yaml: join(dir, 'cassandra.yaml') };
+}
+
+function nodeFiles(node: number): NodeFiles {
+  return filesIn(cassandraNodeDir(node));
 }
 
 /** Existing nodes' data belongs to a ring of a fixed size; a different size needs a wipe. */
@@ -137,7 +142,8 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
   return { started, reused, seconds: (Date.now() - began) / 1000 };
 }
 
-function launchNode(files: ReturnType<typeof nodeFiles>, libDir: string, heap: string): number {
+/** Starts one Cassandra JVM in the background; `extra` adds JVM system properties. */
+export function launchNode(files: NodeFiles, libDir: string, heap: string, extra: readonly string[] = []): number {
   const logFd = openSync(files.logFile, 'a');
   const args = [
     `-Xms${heap === '1g' ? '512m' : heap}`, `-Xmx${heap}`, '-Xss512k', '-XX:+ExitOnOutOfMemoryError',
@@ -153,6 +159,7 @@ function launchNode(files: ReturnType<typeof nodeFiles>, libDir: string, heap: s
     '-Dcassandra.ring_delay_ms=5000',
     '-Dcassandra.size_recorder_interval=30',
     '-Djava.net.preferIPv4Stack=true',
+    ...extra,
     '-cp', `${libDir}/*`,
     'org.apache.cassandra.service.CassandraDaemon',
   ];
@@ -170,7 +177,8 @@ function findJamm(libDir: string): string {
   return jamm;
 }
 
-async function waitForCql(node: number, pid: number, timeoutMs: number, logFile: string): Promise<void> {
+export async function waitForCql(node: number | string, pid: number, timeoutMs: number, logFile: string): Promise<void> {
+  const address = typeof node === 'number' ? nodeAddress(node) : node;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
@@ -178,7 +186,7 @@ async function waitForCql(node: number, pid: number, timeoutMs: number, logFile:
         hint: `read ${logFile}; a wrong yaml key or a port in use are the usual causes`,
       });
     }
-    if (await isPortOpen(nodeAddress(node), CQL_PORT)) return;
+    if (await isPortOpen(address, CQL_PORT)) return;
     await sleep(500);
   }
   throw new C2yError('NODE_START_TIMEOUT', `Cassandra node ${node} did not answer CQL within ${timeoutMs / 1000} s. Last log lines:\n${lastLines(logFile, 15)}`, {

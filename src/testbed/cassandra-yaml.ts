@@ -12,12 +12,26 @@ export interface NodeYamlOptions {
   readonly dir: string;
   readonly nativePort: number;
   readonly storagePort: number;
+  readonly clusterName?: string;
+  /** PasswordAuthenticator and TLS-only client connections with this PKCS12 keystore. */
+  readonly secure?: { readonly keystore: string; readonly keystorePassword: string };
 }
 
 /** A minimal cassandra.yaml; Cassandra rejects unknown keys, so only real 5.0 keys appear. */
 export function renderCassandraYaml(options: NodeYamlOptions): string {
   const { dir } = options;
-  return `cluster_name: c2y-testbed
+  const auth = options.secure
+    ? `authenticator: PasswordAuthenticator
+authorizer: CassandraAuthorizer
+client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: ${options.secure.keystore}
+  keystore_password: ${options.secure.keystorePassword}
+  require_client_auth: false`
+    : `authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer`;
+  return `cluster_name: ${options.clusterName ?? 'c2y-testbed'}
 num_tokens: 1
 initial_token: ${options.initialToken}
 allocate_tokens_for_local_replication_factor: 1
@@ -40,8 +54,7 @@ data_file_directories:
 saved_caches_directory: ${dir}/saved_caches
 hints_directory: ${dir}/hints
 cdc_raw_directory: ${dir}/cdc_raw
-authenticator: AllowAllAuthenticator
-authorizer: AllowAllAuthorizer
+${auth}
 auto_snapshot: false
 snapshot_before_compaction: false
 storage_compatibility_mode: NONE

@@ -2,7 +2,9 @@ export { startCassandra, stopCassandra, cassandraStatus, killCassandraNode, wipe
 export type { NodeStatus, StartResult } from './cassandra-cluster.js';
 export { ensureCassandraJars } from './cassandra-jars.js';
 export { initialTokens } from './cassandra-yaml.js';
-export { startPostgres, stopPostgres, restartPostgres, postgresRunning, testbedPgPort, TESTBED_PG_ADDRESSES } from './postgres-instance.js';
+export { startPostgres, stopPostgres, restartPostgres, postgresRunning, testbedPgPort, TESTBED_PG_ADDRESSES, TESTBED_SECURE_USER, TESTBED_SECURE_PASSWORD } from './postgres-instance.js';
+export { ensureTestbedCerts } from './tls-certs.js';
+export type { TestbedCerts } from './tls-certs.js';
 export { loadTestData } from './data/load-data.js';
 export type { LoadOptions, LoadResult } from './data/load-data.js';
 export { eventsRow, eventsDdl, EVENTS_COLUMNS, EVENTS_ROWS_PER_PARTITION } from './data/events-table.js';
@@ -10,3 +12,4 @@ export { typesZooRow, typesZooDdl, zooCounter, zooReadBack, ZOO_ROWS_PER_PARTITI
 export type { ZooRow } from './data/types-zoo.js';
 export { TcpProxy } from './tcp-proxy.js';
 export type { ProxyOptions, ProxyStats } from './tcp-proxy.js';
+export { startSecureCassandra, stopSecureCassandra, SECURE_CASSANDRA_ADDRESS, SECURE_CASSANDRA_USER, SECURE_CASSANDRA_PASSWORD } from './secure-cassandra.js';

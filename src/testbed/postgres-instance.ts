@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { C2yError } from '../errors/index.js';
 import { lastLines } from './process-control.js';
 import { cacheRoot } from './testbed-paths.js';
+import { ensureTestbedCerts } from './tls-certs.js';
 
 export const TESTBED_PG_ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 
@@ -54,7 +55,10 @@ export function postgresRunning(): boolean {
 /** Starts (or reuses) the test bed's own PostgreSQL, reached through three loopback addresses on one port. */
 export function startPostgres(log: (line: string) => void): { port: number; addresses: readonly string[]; reused: boolean } {
   const port = testbedPgPort();
-  if (postgresRunning()) return { port, addresses: TESTBED_PG_ADDRESSES, reused: true };
+  if (postgresRunning()) {
+    ensurePostgresSecurity(port);
+    return { port, addresses: TESTBED_PG_ADDRESSES, reused: true };
+  }
   const dir = testbedPgDir();
   mkdirSync(dir, { recursive: true });
   if (isRoot()) {
@@ -89,6 +93,7 @@ export function startPostgres(log: (line: string) => void): { port: number; addr
     });
   }
   log(`PostgreSQL listening on ${TESTBED_PG_ADDRESSES.join(', ')} port ${port}`);
+  ensurePostgresSecurity(port);
   return { port, addresses: TESTBED_PG_ADDRESSES, reused: false };
 }
 
@@ -102,4 +107,43 @@ export function stopPostgres(log: (line: string) => void): void {
 export function restartPostgres(): void {
   const restart = runPg('pg_ctl', ['-D', dataDir(), '-l', logFile(), '-m', 'fast', '-w', 'restart']);
   if (restart.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `restart failed: ${restart.output}`, { hint: `see ${logFile()}` });
+}
+
+/** The role that may only log in over TLS with a scram password: what the security tests use. */
+export const TESTBED_SECURE_USER = 'c2y_secure';
+export const TESTBED_SECURE_PASSWORD = 'c2y-testbed-Secr3t-7Qx';
+const SECURITY_MARKER = '# c2y test bed: TLS and scram';
+
+/**
+ * TLS (ssl = on, the test bed CA's server certificate) and one role that must use TLS and a scram password; every
+ * other role keeps trust auth, so the rest of the suite is unchanged. Idempotent; applied by reload.
+ */
+function ensurePostgresSecurity(port: number): void {
+  const certs = ensureTestbedCerts();
+  const conf = join(dataDir(), 'postgresql.conf');
+  const hba = join(dataDir(), 'pg_hba.conf');
+  const owner = isRoot() ? { uid: Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()) } : undefined;
+  let changed = false;
+  if (!readFileSync(conf, 'utf8').includes(SECURITY_MARKER)) {
+    for (const [from, to] of [[certs.serverCert, 'c2y-server.crt'], [certs.serverKey, 'c2y-server.key']] as const) {
+      const path = join(dataDir(), to);
+      copyFileSync(from, path);
+      chmodSync(path, 0o600);
+      if (owner) chownSync(path, owner.uid, owner.gid);
+    }
+    appendFileSync(conf, `\n${SECURITY_MARKER}\nssl = on\nssl_cert_file = 'c2y-server.crt'\nssl_key_file = 'c2y-server.key'\npassword_encryption = 'scram-sha-256'\n`);
+    changed = true;
+  }
+  const rules = readFileSync(hba, 'utf8');
+  if (!rules.includes(TESTBED_SECURE_USER)) {
+    writeFileSync(hba, `hostssl all ${TESTBED_SECURE_USER} 127.0.0.0/8 scram-sha-256\nhost all ${TESTBED_SECURE_USER} 127.0.0.0/8 reject\n${rules}`);
+    changed = true;
+  }
+  if (changed) {
+    const reload = runPg('pg_ctl', ['-D', dataDir(), 'reload']);
+    if (reload.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `pg_ctl reload failed: ${reload.output}`, { hint: `see ${logFile()}` });
+  }
+  const sql = `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_SECURE_USER}') THEN CREATE ROLE ${TESTBED_SECURE_USER} LOGIN SUPERUSER; END IF; END $$; SET password_encryption = 'scram-sha-256'; ALTER ROLE ${TESTBED_SECURE_USER} PASSWORD '${TESTBED_SECURE_PASSWORD}';`;
+  const role = runPg('psql', ['-h', dataDir(), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  if (role.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `creating the test bed's TLS role failed: ${role.output}`, { hint: `see ${logFile()}` });
 }

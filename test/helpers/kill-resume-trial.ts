@@ -1,9 +1,19 @@
 import { postgresEventsDigest, type TableDigest } from './events-digest.js';
 import type { MigrateFixture } from './migrate-fixture.js';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { killCassandraNode, restartPostgres, startCassandra } from '../../src/testbed/index.js';
 import { killGroup, runC2y, spawnC2y } from './run-cli.js';
+
+/**
+ * What strikes mid-run: kill -9 of the driver with every executor (then --resume), kill -9 of one executor, a target
+ * restart, a Cassandra node killed (RF 3; brought back after the trial), or the run's target connections cut.
+ */
+export type Fault = 'kill-driver' | 'kill-executor' | 'target-restart' | 'node-kill' | 'connection-drop';
+export const FAULTS: readonly Fault[] = ['kill-driver', 'kill-executor', 'target-restart', 'node-kill', 'connection-drop'];
 
 export interface TrialResult {
   readonly trial: number;
+  readonly fault: Fault;
   readonly kills: number;
   readonly killAfterMs: readonly number[];
   /** Rows committed in the target right after each kill: strictly between 0 and all means killed mid-run. */
@@ -41,13 +51,44 @@ export function killedMidRun(result: TrialResult): boolean {
   return result.rowsAtKill.some((rows) => rows > 0 && rows < result.sourceRows);
 }
 
-export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: number }): Promise<TrialResult> {
+/** The executors are the driver's children (forked). */
+function executorPids(driver: ChildProcess): number[] {
+  const listed = spawnSync('pgrep', ['-P', String(driver.pid)], { encoding: 'utf8' });
+  return listed.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+async function strike(fault: Fault, child: ChildProcess, fx: MigrateFixture, pick: number): Promise<void> {
+  switch (fault) {
+    case 'kill-driver':
+      killGroup(child);
+      return;
+    case 'kill-executor': {
+      const pids = executorPids(child);
+      const pid = pids[Math.floor(pick * pids.length)];
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      return;
+    }
+    case 'target-restart':
+      restartPostgres();
+      return;
+    case 'node-kill':
+      killCassandraNode(2 + Math.floor(pick * 2));
+      return;
+    case 'connection-drop':
+      await fx.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'c2y % split %' AND datname = $1`, [fx.db.database]);
+      return;
+  }
+}
+
+export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: number; faults?: readonly Fault[] }): Promise<TrialResult> {
   const next = random(trial + 1);
+  const faults = options.faults ?? ['kill-driver'];
+  const fault = faults[Math.floor(next() * faults.length)] as Fault;
   const table = `trial_${trial}`;
   await fx.db.query(`CREATE TABLE public.${table} ${EVENTS_NO_KEY}`);
   const args = fx.args(table, ['--split-size-mb', '0.05', '--parallelism', String(2 + Math.floor(next() * 6)), '--cores', String(1 + Math.floor(next() * 3)),
     '--copy-flush-every', String(options.flushEvery), '--set', 'target.createTable=false', '--set', 'retryBackoffMs=100']);
-  const kills = next() < 0.3 ? 2 : 1;
+  const kills = fault === 'kill-driver' && next() < 0.3 ? 2 : 1;
   const killAfterMs: number[] = [];
   const rowsAtKill: number[] = [];
   let resumes = 0;
@@ -72,11 +113,14 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
       await new Promise((resolve) => setTimeout(resolve, jitterMs));
     }
     killAfterMs.push(Date.now() - started);
-    killGroup(child);
-    await result;
-    const present = await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`);
+    await strike(fault, child, fx, next());
+    // Committed rows at the instant of the fault (a restarted target answers a moment later).
+    const present = await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`).catch(() => fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`));
     rowsAtKill.push(present.rows[0]?.n ?? 0);
+    await result;
   }
+  if (fault === 'node-kill') await startCassandra({ nodes: 3, log: () => undefined });
+  // A finished run resumes as a no-op; an interrupted or failed one completes here.
   const final = await runC2y([...args, '--resume']);
   resumes++;
   const counts = await fx.db.query<{ total: number; distinct_keys: number }>(
@@ -85,7 +129,7 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
   const { total, distinct_keys: distinctKeys } = counts.rows[0] as { total: number; distinct_keys: number };
   const digest: TableDigest = await postgresEventsDigest(fx.db, table);
   return {
-    trial, kills, killAfterMs, rowsAtKill, resumes, sourceRows: fx.rows, targetRows: total,
+    trial, fault, kills, killAfterMs, rowsAtKill, resumes, sourceRows: fx.rows, targetRows: total,
     lost: fx.rows - distinctKeys, duplicated: total - distinctKeys,
     digestMatches: digest.digest === fx.sourceDigest.digest && digest.count === fx.sourceDigest.count,
     completed: final.code === 0,

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -56,7 +57,7 @@ describe('live dashboard', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-executors.png'), fullPage: true });
 
       await page.click('nav button[data-tab="nodes"]');
-      await page.waitForFunction(() => [...document.querySelectorAll('#nodes-table tbody tr td:nth-child(4)')].some((cell) => Number(cell.textContent) > 0));
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#nodes-table tbody tr td:nth-child(4)')).some((cell) => Number(cell.textContent) > 0));
       expect(await page.locator('#nodes-table tbody tr').count()).toBe(3);
       await page.click('nav button[data-tab="overview"]');
       await page.waitForSelector('#chart polyline');

@@ -29,7 +29,7 @@ beforeAll(async () => {
     const bad = BAD.get(id);
     const note = bad?.column === 'note' ? `bad\u0000note ${id}` : `note ${id}`;
     // ~5,880,000 AD: Cassandra holds it, PostgreSQL's date ends at 5874897-12-31 (the driver builds it from days).
-    const day = bad?.column === 'day' ? new cassandra.types.LocalDate(2_147_000_000) : cassandra.types.LocalDate.fromString('2024-02-29');
+    const day = bad?.column === 'day' ? new (cassandra.types.LocalDate as unknown as new (days: number) => InstanceType<typeof cassandra.types.LocalDate>)(2_147_000_000) : cassandra.types.LocalDate.fromString('2024-02-29');
     await client.execute(`INSERT INTO ${keyspace}.notes (id, part, note, day) VALUES (?, ?, ?, ?)`, [id, id % 37, note, day], { prepare: true });
   }
   await client.shutdown();

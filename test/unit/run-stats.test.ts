@@ -8,7 +8,7 @@ describe('RunStats', () => {
     stats.listener({ type: 'split-started', splitId: 0, attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
     stats.listener({ type: 'rows-streamed', splitId: 0, rows: 700, executor: 0 });
     expect(progressSnapshot(stats, 1000)).toMatchObject({ rows: 700, committed: 0, splitsRunning: 1 });
-    stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 10, error: 'boom' });
+    stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 10, error: 'boom', node: '127.0.0.1:5433' });
     expect(progressSnapshot(stats, 1000)).toMatchObject({ rows: 0, committed: 0, retries: 1 });
     stats.listener({ type: 'rows-streamed', splitId: 0, rows: 300, executor: 0 });
     stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 1, rejected: 0, lastToken: '5', executor: 0 });
@@ -21,7 +21,7 @@ describe('RunStats', () => {
 
   it('tracks peak memory per executor', () => {
     const stats = new RunStats([]);
-    for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100 });
+    for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, baselineRss: 5, baselineHeapUsed: 2 });
     expect(stats.executors.get(1)).toMatchObject({ peakRss: 30, peakHeapUsed: 15, rss: 20 });
   });
 });

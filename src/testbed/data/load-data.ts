@@ -1,4 +1,4 @@
-import { openCassandra, type CassandraClient } from '../../source/index.js';
+import { openCassandra, type CassandraClient, type SessionOptions } from '../../source/index.js';
 import { EVENTS_COLUMNS, EVENTS_ROWS_PER_PARTITION, eventsDdl, eventsRow } from './events-table.js';
 import { containsEmptyCollection, cqlLiteral } from './cql-literal.js';
 import { typesZooDdl, typesZooRow, zooCounter } from './types-zoo.js';
@@ -16,6 +16,8 @@ export interface LoadOptions {
   /** Partition batches in flight at once: the memory bound of the loader. */
   readonly concurrency?: number;
   readonly log: (line: string) => void;
+  /** Credentials and TLS, for a secured node. */
+  readonly session?: Pick<SessionOptions, 'username' | 'password' | 'tls' | 'tlsCa'>;
 }
 
 export interface LoadResult {
@@ -31,7 +33,7 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 export async function loadTestData(options: LoadOptions): Promise<LoadResult> {
   const client = await openCassandra({
     contactPoints: [...options.contactPoints], port: 9042, localDataCenter: 'datacenter1',
-    consistency: 'QUORUM', fetchSize: 5000,
+    consistency: 'QUORUM', fetchSize: 5000, ...options.session,
   });
   try {
     const liveNodes = client.getState().getConnectedHosts().length || 1;

@@ -1,0 +1,45 @@
+import type { LoadedConfig } from '../config/index.js';
+import { C2yError } from '../errors/index.js';
+
+/** Reads one line from the terminal without echoing it. */
+export function askHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+  if (!input.isTTY) {
+    return Promise.reject(new C2yError('CONFIG_INVALID', '--ask-password needs a terminal to read from', {
+      hint: 'without a terminal, put the password in the config file or in C2Y_SOURCE_PASSWORD / C2Y_TARGET_PASSWORD',
+    }));
+  }
+  output.write(question);
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const done = (error?: Error): void => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      output.write('\n');
+      if (error) reject(error);
+      else resolve(typed);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return done();
+        if (char === '\u0003') return done(new C2yError('INTERRUPTED', 'password prompt interrupted', { hint: 'run the command again' }));
+        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+        else typed += char;
+      }
+    };
+    input.setRawMode(true);
+    input.resume();
+    input.on('data', onData);
+  });
+}
+
+/** --ask-password: asks for the target password, and the source's when a source user is set, unless already given. */
+export async function withPromptedPasswords(loaded: LoadedConfig, ask = askHidden): Promise<LoadedConfig> {
+  const { config } = loaded;
+  const target = config.target.password ?? (await ask(`password for ${config.target.user} on the target: `));
+  const source = config.source.password ?? (config.source.username !== undefined ? await ask(`password for ${config.source.username} on Cassandra: `) : undefined);
+  return {
+    ...loaded,
+    config: { ...config, target: { ...config.target, password: target }, source: { ...config.source, ...(source !== undefined ? { password: source } : {}) } },
+  };
+}

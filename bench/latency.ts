@@ -4,9 +4,10 @@
  * direction; its real added round trip and its CPU per MB are measured and reported with the results.
  * `npm run bench -- latency [--rows 200000] [--trials 3] [--streams 1,2,4,8,16,32,64] [--one-way-ms 10] [--quick]`
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { TcpProxy } from '../src/testbed/index.js';
 import { endToEnd, ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
 import { median, writeResults } from './lib/results-file.js';
 
@@ -25,6 +26,13 @@ async function measuredRttMs(port: number): Promise<number> {
   return median(samples.slice(1));
 }
 
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (reply) => resolve(reply as T));
+    child.send(message as object);
+  });
+}
+
 export async function latencyBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
@@ -37,17 +45,16 @@ export async function latencyBench(argv: string[]): Promise<void> {
   await ensureSingleNode();
   await ensureData(rows);
   await ensureBenchDatabase();
-  const proxy = new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: 5432 });
-  const port = await proxy.start();
+  const proxy = fork(fileURLToPath(new URL('./lib/proxy-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+  const { port } = await ask<{ port: number }>(proxy, { targetPort: 5432 });
   // Enough token splits for the widest sweep point: effective partitions = the streams asked for.
   const splitSizeMb = Math.max(0.05, (rows * 320) / 1024 / 1024 / (2 * Math.max(...streams)));
   const sweep: Array<{ oneWayMs: number; rttMs: number; proxyCpuMicrosPerMb: number; points: Array<{ streams: number; rowsPerSecond: number[]; median: number }> }> = [];
   try {
     for (const delay of [0, oneWayMs]) {
-      proxy.oneWayDelayMs = delay;
+      await ask(proxy, { delayMs: delay });
       const rttMs = await measuredRttMs(port);
-      const cpuBefore = process.cpuUsage();
-      const bytesBefore = proxy.stats.bytesUp + proxy.stats.bytesDown;
+      const before = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
       const points = [];
       for (const n of streams) {
         const executors = Math.min(2, n);
@@ -61,12 +68,12 @@ export async function latencyBench(argv: string[]): Promise<void> {
         points.push({ streams: n, rowsPerSecond: rates, median: median(rates) });
         console.log(`[bench] one-way ${delay} ms (RTT ${rttMs.toFixed(2)} ms), ${n} streams: ${rates.join(', ')} rows/s, median ${median(rates)}`);
       }
-      const cpu = process.cpuUsage(cpuBefore);
-      const megabytes = (proxy.stats.bytesUp + proxy.stats.bytesDown - bytesBefore) / 1024 / 1024;
-      sweep.push({ oneWayMs: delay, rttMs, proxyCpuMicrosPerMb: Math.round((cpu.user + cpu.system) / Math.max(megabytes, 1e-9)), points });
+      const after = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
+      const megabytes = (after.bytes - before.bytes) / 1024 / 1024;
+      sweep.push({ oneWayMs: delay, rttMs, proxyCpuMicrosPerMb: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(megabytes, 1e-9)), points });
     }
   } finally {
-    await proxy.close();
+    proxy.kill();
   }
   const [base, delayed] = sweep;
   const ratios = (base?.points ?? []).map((point, index) => ({ streams: point.streams, ratio: Math.round(((delayed?.points[index]?.median ?? 0) / point.median) * 1000) / 1000 }));

@@ -1,7 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, YOUNG_GENERATION_BYTES, type MemoryTerms } from '../plan/index.js';
-import type { Logger } from '../observe/index.js';
+import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, YOUNG_GENERATION_BYTES } from '../plan/index.js';
+import type { Logger, PlannedFiguresJson } from '../observe/index.js';
 import { effectiveFetchSize } from './split-task.js';
 
 /** Multiplier on the computed need, as in the seed (and `c2y plan`'s default). */
@@ -11,23 +11,8 @@ export const REFUSE_BELOW_HEADROOM = 0.5;
 /** Rows/s one stream moves with no network delay: the model's assumption, named as such wherever it is shown. */
 export const ASSUMED_STREAM_ROWS_PER_SECOND = 5000;
 
-/** What the planner expected of this run, shown in the report beside what was measured. */
-export interface PlannedFigures {
-  readonly averageRowBytes: number;
-  readonly decodedRowBytes: number;
-  readonly memoryPerTask: MemoryTerms;
-  readonly concurrentTasksPerExecutor: number;
-  readonly safetyFactor: number;
-  /** Tasks' need per executor with the safety factor; the executor's own baseline RSS comes on top. */
-  readonly requiredExecutorBytes: number;
-  readonly youngGenerationBytes: number;
-  readonly executorMemoryBytes: number;
-  readonly headroom: number;
-  readonly connectionsPerNode: number;
-  readonly targetRttMs: number;
-  readonly assumedStreamRowsPerSecond: number;
-  readonly expectedRowsPerSecond: number;
-}
+/** What the planner expected of this run, shown in the report beside what was measured (the report's own type). */
+export type PlannedFigures = PlannedFiguresJson;
 
 export interface RunPlanFacts {
   readonly splits: number;

@@ -3,6 +3,7 @@ import type { RunReport } from '../../src/observe/index.js';
 import { restartPostgres, TcpProxy, testbedPgPort } from '../../src/testbed/index.js';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { committedRows, until } from '../helpers/wait.js';
 import { spawnC2y } from '../helpers/run-cli.js';
 
 let fx: MigrateFixture;
@@ -14,19 +15,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => fx?.close());
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-/** Rows committed so far into `table` by this fixture's runs, from the checkpoints. */
-const committedRows = async (table: string): Promise<number> => {
-  const result = await fx.db.query<{ n: number }>(`SELECT coalesce(sum(c.rows_done), 0)::int AS n FROM c2y.checkpoints c JOIN c2y.runs r USING (run_id) WHERE r.target LIKE $1`, [`%.${table}`]);
-  return result.rows[0]?.n ?? 0;
-};
 
 /** One proxy per target address, each in front of the test bed's PostgreSQL on that address. */
 async function proxies(options: { bytesPerSecond?: number } = {}): Promise<TcpProxy[]> {
@@ -45,8 +34,8 @@ function progressLines(stderr: string): Array<Record<string, unknown>> {
 describe('faults', () => {
   it('target restarted (pg_ctl restart -m fast) under 8 streams: the run retries from checkpoints and ends exact', async () => {
     const run = spawnC2y(fx.args('restarted', [...SMALL, '--copy-flush-every', '300', '--json', '--set', 'retryBackoffMs=500']));
-    await until('rows committed', async () => (await committedRows('restarted')) > 0);
-    const before = await committedRows('restarted');
+    await until('rows committed', async () => (await committedRows(fx.db, 'restarted')) > 0);
+    const before = await committedRows(fx.db, 'restarted');
     restartPostgres();
     const result = await run.result;
     expect(result.stderr).toContain('split retry');
@@ -62,7 +51,7 @@ describe('faults', () => {
     const front = await proxies();
     try {
       const run = spawnC2y(fx.args('outage', [...SMALL, '--copy-flush-every', '300', '--json']).map((arg) => (arg === fx.db.hosts.join(',') ? front.map((p) => p.address).join(',') : arg)));
-      await until('rows committed', async () => (await committedRows('outage')) > 0);
+      await until('rows committed', async () => (await committedRows(fx.db, 'outage')) > 0);
       for (const proxy of front) proxy.setDown(true);
       await new Promise((r) => setTimeout(r, 20_000));
       const duringOutage = run.stderrSoFar();

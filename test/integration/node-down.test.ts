@@ -3,6 +3,7 @@ import type { RunReport } from '../../src/observe/index.js';
 import { killCassandraNode, loadTestData, startCassandra } from '../../src/testbed/index.js';
 import { cassandraEventsDigest, postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { committedRows, until } from '../helpers/wait.js';
 import { runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { RING, cassandraClient, uniqueName } from '../helpers/servers.js';
 
@@ -19,23 +20,12 @@ afterAll(async () => {
   await fx?.close();
 }, 180_000);
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-const committed = async (table: string): Promise<number> => {
-  const result = await fx.db.query<{ n: number }>(`SELECT coalesce(sum(c.rows_done), 0)::int AS n FROM c2y.checkpoints c JOIN c2y.runs r USING (run_id) WHERE r.target LIKE $1`, [`%.${table}`]);
-  return result.rows[0]?.n ?? 0;
-};
 
 describe('a Cassandra node dies mid-run', () => {
   it('RF 3 at LOCAL_QUORUM (the default): the run finishes from the remaining replicas, exact', async () => {
     const run = spawnC2y(fx.args('rf3', [...RUN, '--json']));
-    await until('rows committed', async () => (await committed('rf3')) > 0);
+    await until('rows committed', async () => (await committedRows(fx.db, 'rf3')) > 0);
     killCassandraNode(3);
     const result = await run.result;
     expect(result.code).toBe(0);
@@ -55,7 +45,7 @@ describe('a Cassandra node dies mid-run', () => {
     // which have not started when the first rows commit.
     const args = fx.args('rf1', [...RUN, '--json', '--set', 'maxRetries=1', '--set', 'retryBackoffMs=200', '--set', 'source.fetchSize=500']).map((arg) => (arg === fx.keyspace ? keyspace : arg));
     const run = spawnC2y(args);
-    await until('rows committed', async () => (await committed('rf1')) > 0);
+    await until('rows committed', async () => (await committedRows(fx.db, 'rf1')) > 0);
     killCassandraNode(1);
     const result = await run.result;
     expect(result.code).toBe(1);

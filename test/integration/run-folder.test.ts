@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { committedRows, until } from '../helpers/wait.js';
 import { runC2y, spawnC2y } from '../helpers/run-cli.js';
 
 let fx: MigrateFixture;
@@ -24,11 +25,6 @@ afterAll(async () => {
   await fx?.close();
 });
 
-const committedInRuns = async (table: string): Promise<number> => {
-  const result = await fx.db.query<{ n: number }>(`SELECT coalesce(sum(c.rows_done), 0)::int AS n FROM c2y.checkpoints c JOIN c2y.runs r USING (run_id) WHERE r.target LIKE $1`, [`%.${table}`])
-    .catch(() => ({ rows: [{ n: 0 }] })); // before the run creates its tables
-  return result.rows[0]?.n ?? 0;
-};
 const rowsIn = async (table: string): Promise<number> => (await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0;
 
 /** Writes zeros until the filesystem refuses: the disk is now full. */
@@ -62,8 +58,7 @@ describe('run folder', () => {
     mkdirSync(runDir);
     const args = fx.args('full', ['--run-dir', runDir, '--split-size-mb', '0.2', '--parallelism', '8', '--executors', '2', '--cores', '2', '--copy-flush-every', '200', '--ui-port', '0', '--set', 'source.fetchSize=500']);
     const run = spawnC2y(args);
-    const deadline = Date.now() + 60_000;
-    while ((await committedInRuns('full')) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until('rows committed', async () => (await committedRows(fx.db, 'full')) > 0);
     const filler = join(mountPoint, 'filler');
     fillDisk(filler);
     const result = await run.result;
@@ -72,7 +67,7 @@ describe('run folder', () => {
     expect(result.stderr).toContain('--resume');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     // No partial checkpoint: what the checkpoints say was committed is exactly what the table holds.
-    const committed = await committedInRuns('full');
+    const committed = await committedRows(fx.db, 'full');
     expect(await rowsIn('full')).toBe(committed);
 
     rmSync(filler);

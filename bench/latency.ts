@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { endToEnd, ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
+import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const DATABASE = 'c2y_bench';
@@ -83,5 +84,6 @@ export async function latencyBench(argv: string[]): Promise<void> {
     sweep, ratios, bar: { streams: 16, required: 0.9, measured: at16?.ratio ?? null },
   });
   for (const r of ratios) console.log(`[bench] ${r.streams} streams: rate(${2 * oneWayMs} ms RTT) / rate(0 ms) = ${r.ratio}`);
-  console.log(`[bench] results: ${file}`);
+  const drawn = await chartResults(file);
+  console.log(`[bench] results: ${file}, chart: ${drawn.svg}, summary: ${drawn.markdown}`);
 }

@@ -1,12 +1,14 @@
 /** `npm run bench -- <scenario> [options]`: one entry point for every bench scenario. */
 import { killResumeBench, soakBench } from './kill-resume-trials.js';
 import { latencyBench } from './latency.js';
+import { chartBench } from './lib/charts.js';
 import { limitsBench } from './limits.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   'kill-resume': killResumeBench,
   soak: soakBench,
+  chart: chartBench,
   latency: latencyBench,
   limits: limitsBench,
   wide: wideBench,

@@ -1,0 +1,62 @@
+/**
+ * Charts and markdown summaries beside each results file, drawn by Vega-Lite (rendered headless to SVG by Vega),
+ * from the figures in the file itself, so a chart can always be redrawn: `npm run bench -- chart <results.json>`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+interface LatencyResults {
+  readonly scenario: 'latency';
+  readonly commit: string;
+  readonly parameters: { readonly rows: number; readonly trials: number };
+  readonly sweep: ReadonlyArray<{ readonly oneWayMs: number; readonly rttMs: number; readonly points: ReadonlyArray<{ readonly streams: number; readonly median: number; readonly rowsPerSecond: readonly number[] }> }>;
+  readonly ratios: ReadonlyArray<{ readonly streams: number; readonly ratio: number }>;
+}
+
+async function svgOf(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
+
+function latencyChart(results: LatencyResults): { spec: TopLevelSpec; markdown: string } {
+  const values = results.sweep.flatMap((run) => run.points.flatMap((point) => point.rowsPerSecond.map((rate) => ({
+    streams: point.streams, rowsPerSecond: rate, rtt: `${run.rttMs.toFixed(1)} ms RTT`, median: point.median,
+  }))));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'c2y rows/s against COPY streams, target at 0 and 20 ms round trip', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.trials} trials per point (dots), median (line); commit ${results.commit}` },
+    width: 520, height: 280, data: { values },
+    layer: [
+      { mark: { type: 'point', opacity: 0.5 }, encoding: { x: { field: 'streams', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'streams (parallelism)' }, y: { field: 'rowsPerSecond', type: 'quantitative', title: 'rows/s' }, color: { field: 'rtt', type: 'nominal', title: null } } },
+      { mark: { type: 'line' }, encoding: { x: { field: 'streams', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'median', type: 'quantitative', aggregate: 'max' }, color: { field: 'rtt', type: 'nominal' } } },
+    ],
+  };
+  const [base, delayed] = results.sweep;
+  const rows = (base?.points ?? []).map((point, index) => `| ${point.streams} | ${point.median.toLocaleString('en-US')} | ${(delayed?.points[index]?.median ?? 0).toLocaleString('en-US')} | ${results.ratios[index]?.ratio ?? ''} |`);
+  const markdown = [
+    `# latency (${results.commit})`, '',
+    `RTT measured: ${base?.rttMs.toFixed(2)} ms and ${delayed?.rttMs.toFixed(2)} ms. Medians of ${results.parameters.trials} trials.`, '',
+    `| streams | rows/s at ${base?.rttMs.toFixed(1)} ms | rows/s at ${delayed?.rttMs.toFixed(1)} ms | ratio |`, '|---|---|---|---|', ...rows, '',
+  ].join('\n');
+  return { spec, markdown };
+}
+
+/** Writes `<results>.svg` and `<results>.md` next to a results file; returns their paths. */
+export async function chartResults(resultsFile: string): Promise<{ svg: string; markdown: string }> {
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { scenario: string };
+  if (results.scenario !== 'latency') throw new Error(`no chart is defined for the ${results.scenario} scenario yet`);
+  const { spec, markdown } = latencyChart(results as LatencyResults);
+  const base = resultsFile.replace(/\.json$/, '');
+  writeFileSync(`${base}.svg`, await svgOf(spec));
+  writeFileSync(`${base}.md`, markdown);
+  return { svg: `${base}.svg`, markdown: `${base}.md` };
+}
+
+/** `npm run bench -- chart <results.json> …` */
+export async function chartBench(argv: string[]): Promise<void> {
+  for (const file of argv) {
+    const written = await chartResults(file);
+    console.log(`[bench] ${written.svg}, ${written.markdown}`);
+  }
+}

@@ -3,6 +3,7 @@ import { killResumeBench, soakBench } from './kill-resume-trials.js';
 import { latencyBench } from './latency.js';
 import { chartBench } from './lib/charts.js';
 import { limitsBench } from './limits.js';
+import { peersBench } from './peers.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
@@ -11,6 +12,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   chart: chartBench,
   latency: latencyBench,
   limits: limitsBench,
+  peers: peersBench,
   wide: wideBench,
 };
 

@@ -1,0 +1,114 @@
+/**
+ * peers: c2y beside the seed's own architecture (Spark 3.5 local mode + the Spark Cassandra connector +
+ * foreachPartition → one JDBC CopyManager.copyIn each, bench/peers/spark) on the same table, machine and run.
+ * Each tool's rows/s, peak RSS (of the whole process tree, by /usr/bin/time) and CPU seconds; ratios from the same run.
+ * A peer that cannot run here is recorded with its error text, and the others still report.
+ * `npm run bench -- peers [--rows 200000] [--trials 3] [--parallelism 8] [--quick]`
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
+import { median, writeResults } from './lib/results-file.js';
+
+const PEER_DIR = join('bench', 'peers', 'spark');
+const DATABASE = 'c2y_bench';
+/** Spark 3.5 on JDK 17 needs these opened (Spark's own launcher adds the same list). */
+const JDK17_OPENS = ['java.lang', 'java.lang.invoke', 'java.lang.reflect', 'java.io', 'java.net', 'java.nio', 'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'sun.nio.ch', 'sun.nio.cs', 'sun.security.action', 'sun.util.calendar']
+  .map((pkg) => `--add-opens=java.base/${pkg}=ALL-UNNAMED`);
+
+interface Measured { readonly rows: number; readonly seconds: number; readonly rowsPerSecond: number; readonly peakRssBytes: number; readonly cpuSeconds: number }
+
+/** Runs a command under GNU time: wall seconds, peak RSS (largest process of the tree) and user+system CPU. */
+function timed(command: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string; seconds: number; peakRssBytes: number; cpuSeconds: number } {
+  const started = process.hrtime.bigint();
+  const run = spawnSync('/usr/bin/time', ['-f', 'C2Y_TIME %M %U %S', command, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const match = /C2Y_TIME (\d+) ([\d.]+) ([\d.]+)/.exec(run.stderr);
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, seconds, peakRssBytes: Number(match?.[1] ?? 0) * 1024, cpuSeconds: Number(match?.[2] ?? 0) + Number(match?.[3] ?? 0) };
+}
+
+async function sql(statement: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: DATABASE });
+  await client.connect();
+  await client.query(statement);
+  await client.end();
+}
+
+async function countRows(table: string): Promise<number> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: DATABASE });
+  await client.connect();
+  const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+  await client.end();
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+function runC2y(parallelism: number, splitSizeMb: number): Measured {
+  const run = timed('node', ['bin/c2y.js', 'migrate', '--keyspace', 'bench_limits', '--table', 'events', '--consistency', 'ONE', '--split-size-mb', String(splitSizeMb),
+    '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--target-table', 'events_c2y', '--parallelism', String(parallelism), '--executors', '2',
+    '--cores', String(Math.ceil(parallelism / 2)), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs']);
+  if (run.status !== 0) throw new Error(`c2y failed: ${run.stderr.slice(-1500)}`);
+  const report = JSON.parse(run.stdout) as { rows: number };
+  return { rows: report.rows, seconds: run.seconds, rowsPerSecond: report.rows / run.seconds, peakRssBytes: run.peakRssBytes, cpuSeconds: run.cpuSeconds };
+}
+
+function buildSparkPeer(): string | undefined {
+  if (existsSync(join(PEER_DIR, 'target', 'spark-peer-1.jar'))) return undefined;
+  console.log('[bench] building the Spark peer with Maven (first use; downloads Spark from Maven Central)');
+  const build = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: PEER_DIR, encoding: 'utf8' });
+  return build.status === 0 ? undefined : `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}`;
+}
+
+async function runSpark(parallelism: number, splitSizeMb: number): Promise<Measured> {
+  await sql('DROP TABLE IF EXISTS public.events_spark; CREATE TABLE public.events_spark (LIKE public.events_c2y INCLUDING ALL)');
+  const classpath = `${join(PEER_DIR, 'target', 'spark-peer-1.jar')}:${join(PEER_DIR, 'target', 'lib', '*')}`;
+  const run = timed('java', [...JDK17_OPENS, '-Xmx2g', '-cp', classpath, 'c2y.peer.SparkCopyPeer', '127.0.0.1', 'bench_limits', 'events',
+    `jdbc:postgresql://127.0.0.1:5432/${DATABASE}?user=postgres`, 'public.events_spark', String(parallelism), String(splitSizeMb)]);
+  if (run.status !== 0) throw new Error(`spark peer failed: ${run.stderr.split('\n').filter((l) => /Exception|Error/.test(l)).slice(0, 5).join(' | ').slice(0, 1500)}`);
+  const rows = await countRows('public.events_spark');
+  return { rows, seconds: run.seconds, rowsPerSecond: rows / run.seconds, peakRssBytes: run.peakRssBytes, cpuSeconds: run.cpuSeconds };
+}
+
+export async function peersBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: {
+    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, parallelism: { type: 'string', default: '8' }, quick: { type: 'boolean', default: false },
+  } });
+  const rows = values.quick ? 10_000 : Number(values.rows);
+  const trials = values.quick ? 1 : Number(values.trials);
+  const parallelism = Number(values.parallelism);
+  // Whole MiB, as the connector's split.sizeInMB takes an integer: both tools get the same value.
+  const splitSizeMb = Math.max(1, Math.floor((rows * 320) / 1024 / 1024 / parallelism));
+  await ensureSingleNode();
+  await ensureData(rows);
+  await ensureBenchDatabase();
+  const c2y: Measured[] = [];
+  const spark: Measured[] = [];
+  let sparkError = buildSparkPeer();
+  for (let trial = 0; trial < trials; trial++) {
+    c2y.push(runC2y(parallelism, splitSizeMb));
+    console.log(`[bench] c2y trial ${trial + 1}: ${Math.round(c2y.at(-1)?.rowsPerSecond ?? 0)} rows/s`);
+    if (sparkError) continue;
+    try {
+      spark.push(await runSpark(parallelism, splitSizeMb));
+      console.log(`[bench] spark peer trial ${trial + 1}: ${Math.round(spark.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${spark.at(-1)?.rows} rows`);
+    } catch (error) {
+      sparkError = (error as Error).message;
+    }
+  }
+  const summary = (runs: Measured[]) => runs.length === 0 ? null : {
+    rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+    cpuSeconds: Math.round(median(runs.map((r) => r.cpuSeconds)) * 100) / 100, rows: runs.map((r) => r.rows),
+  };
+  const c2ySummary = summary(c2y);
+  const sparkSummary = summary(spark);
+  const file = writeResults('peers', {
+    parameters: { rows, trials, parallelism, splitSizeMb, source: 'one Cassandra node, bench_limits.events', target: 'machine PostgreSQL 127.0.0.1:5432' },
+    c2y: { trials: c2y, median: c2ySummary },
+    sparkPeer: sparkError ? { error: sparkError, trials: spark } : { trials: spark, median: sparkSummary },
+    dsbulk: { error: 'com.datastax.oss:dsbulk-distribution:1.11.0 (tar.gz and zip) was not found in Maven Central from this machine on 2026-11-25' },
+    ratios: { c2yOverSparkPeer: c2ySummary && sparkSummary ? Math.round((c2ySummary.rowsPerSecond / sparkSummary.rowsPerSecond) * 100) / 100 : null },
+  });
+  console.log(`[bench] c2y ${c2ySummary?.rowsPerSecond} rows/s, spark peer ${sparkSummary?.rowsPerSecond ?? sparkError} → ${file}`);
+}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
+import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const PEER_DIR = join('bench', 'peers', 'spark');
@@ -110,5 +111,6 @@ export async function peersBench(argv: string[]): Promise<void> {
     dsbulk: { error: 'com.datastax.oss:dsbulk-distribution:1.11.0 (tar.gz and zip) was not found in Maven Central from this machine on 2026-11-25' },
     ratios: { c2yOverSparkPeer: c2ySummary && sparkSummary ? Math.round((c2ySummary.rowsPerSecond / sparkSummary.rowsPerSecond) * 100) / 100 : null },
   });
-  console.log(`[bench] c2y ${c2ySummary?.rowsPerSecond} rows/s, spark peer ${sparkSummary?.rowsPerSecond ?? sparkError} → ${file}`);
+  const drawn = await chartResults(file);
+  console.log(`[bench] c2y ${c2ySummary?.rowsPerSecond} rows/s, spark peer ${sparkSummary?.rowsPerSecond ?? sparkError} → ${file}, ${drawn.svg}`);
 }

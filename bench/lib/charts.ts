@@ -42,11 +42,45 @@ function latencyChart(results: LatencyResults): { spec: TopLevelSpec; markdown: 
   return { spec, markdown };
 }
 
+interface PeerFigures { readonly rowsPerSecond: number; readonly peakRssBytes: number; readonly cpuSeconds: number }
+interface PeersResults {
+  readonly scenario: 'peers';
+  readonly commit: string;
+  readonly parameters: { readonly rows: number; readonly trials: number; readonly parallelism: number };
+  readonly c2y: { readonly median: PeerFigures | null };
+  readonly sparkPeer: { readonly median?: PeerFigures | null; readonly error?: string };
+  readonly dsbulk: { readonly error?: string };
+}
+
+function peersChart(results: PeersResults): { spec: TopLevelSpec; markdown: string } {
+  const tools: Array<[string, PeerFigures | null | undefined]> = [['c2y', results.c2y.median], ['Spark peer (seed)', results.sparkPeer.median]];
+  const values = tools.flatMap(([tool, figures]) => (figures ? [
+    { tool, measure: 'rows/s (higher is better)', value: figures.rowsPerSecond },
+    { tool, measure: 'peak RSS, MiB (lower is better)', value: Math.round(figures.peakRssBytes / 1024 / 1024) },
+    { tool, measure: 'CPU seconds (lower is better)', value: figures.cpuSeconds },
+  ] : []));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'c2y beside the seed\'s own architecture, same table and run', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, parallelism ${results.parameters.parallelism}, medians of ${results.parameters.trials}; commit ${results.commit}` },
+    data: { values },
+    facet: { column: { field: 'measure', type: 'nominal', title: null } },
+    spec: { width: 160, height: 200, mark: 'bar', encoding: { x: { field: 'tool', type: 'nominal', title: null, axis: { labelAngle: -30, labelLimit: 140 } }, y: { field: 'value', type: 'quantitative', title: null }, color: { field: 'tool', type: 'nominal', legend: null } } },
+    resolve: { scale: { y: 'independent' } },
+  };
+  const line = ([tool, figures]: [string, PeerFigures | null | undefined]): string => (figures
+    ? `| ${tool} | ${figures.rowsPerSecond.toLocaleString('en-US')} | ${Math.round(figures.peakRssBytes / 1024 / 1024)} MiB | ${figures.cpuSeconds} |` : `| ${tool} | could not run | | |`);
+  const markdown = [`# peers (${results.commit})`, '', '| tool | rows/s | peak RSS | CPU s |', '|---|---|---|---|', ...tools.map(line), '',
+    ...(results.sparkPeer.error ? [`Spark peer: ${results.sparkPeer.error}`] : []), ...(results.dsbulk.error ? [`DSBulk: ${results.dsbulk.error}`] : []), ''].join('\n');
+  return { spec, markdown };
+}
+
 /** Writes `<results>.svg` and `<results>.md` next to a results file; returns their paths. */
 export async function chartResults(resultsFile: string): Promise<{ svg: string; markdown: string }> {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { scenario: string };
-  if (results.scenario !== 'latency') throw new Error(`no chart is defined for the ${results.scenario} scenario yet`);
-  const { spec, markdown } = latencyChart(results as LatencyResults);
+  const drawn = results.scenario === 'latency' ? latencyChart(results as LatencyResults)
+    : results.scenario === 'peers' ? peersChart(results as PeersResults) : undefined;
+  if (!drawn) throw new Error(`no chart is defined for the ${results.scenario} scenario yet`);
+  const { spec, markdown } = drawn;
   const base = resultsFile.replace(/\.json$/, '');
   writeFileSync(`${base}.svg`, await svgOf(spec));
   writeFileSync(`${base}.md`, markdown);

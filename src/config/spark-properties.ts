@@ -63,7 +63,8 @@ export function mapProperties(entries: ReadonlyMap<string, string>, nativeKeys: 
   const ignored: string[] = [];
   const unknown: string[] = [];
   for (const [key, value] of entries) {
-    const mapped = SPARK_KEY_MAP[key] ?? (nativeKeys.includes(key) ? key : undefined);
+    // Own keys only: a key such as `constructor` must not find Object's own members.
+    const mapped = (Object.hasOwn(SPARK_KEY_MAP, key) ? SPARK_KEY_MAP[key] : undefined) ?? (nativeKeys.includes(key) ? key : undefined);
     if (mapped !== undefined) values.set(mapped, value);
     else if (key.startsWith('spark.') || key.startsWith('yugabyte.')) ignored.push(key);
     else unknown.push(key);

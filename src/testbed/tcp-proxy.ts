@@ -28,8 +28,14 @@ const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
  */
 class DelayedPipe {
   private queued = 0;
-  /** When the previous chunk leaves: later chunks never leave before it, so order is kept. */
+  /** When the previous chunk leaves: later chunks never leave before it. */
   private lastRelease = 0;
+  /**
+   * Chunks in arrival order with their release times, drained by one timer: separate timers per chunk can fire out
+   * of order (Node groups timers by whole milliseconds), which corrupts the byte stream.
+   */
+  private readonly pending: Array<{ readonly at: number; readonly run: () => void }> = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly from: Socket,
@@ -41,19 +47,37 @@ class DelayedPipe {
     from.on('end', () => this.schedule(0, () => to.end()));
   }
 
-  /** Runs `action` when a chunk of `bytes` may leave: after the delay, after the previous chunk, and at the capped rate. */
+  /** Queues `action` for when a chunk of `bytes` may leave: after the delay, after the previous chunk, at the capped rate. */
   private schedule(bytes: number, action: () => void): void {
     const now = Date.now();
     const rate = this.proxy.bytesPerSecond;
     const serialised = rate ? Math.max(this.lastRelease, now) + (bytes / rate) * 1000 : 0;
     const releaseAt = Math.max(now + this.proxy.oneWayDelayMs, this.lastRelease, serialised);
     this.lastRelease = releaseAt;
-    if (releaseAt <= now) action();
-    else setTimeout(action, releaseAt - now);
+    this.pending.push({ at: releaseAt, run: action });
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.timer) return;
+    for (;;) {
+      const head = this.pending[0];
+      if (!head) return;
+      const wait = head.at - Date.now();
+      if (wait > 0) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.drain();
+        }, wait);
+        return;
+      }
+      this.pending.shift();
+      head.run();
+    }
   }
 
   private push(chunk: Buffer): void {
-    if (this.proxy.oneWayDelayMs === 0 && !this.proxy.bytesPerSecond && this.queued === 0) {
+    if (this.proxy.oneWayDelayMs === 0 && !this.proxy.bytesPerSecond && this.pending.length === 0) {
       this.count(chunk.length);
       if (!this.to.write(chunk)) {
         this.from.pause();
@@ -113,14 +137,13 @@ export class TcpProxy {
     }
     this.stats.connections++;
     const upstream = connect(this.options.targetPort, this.options.targetHost);
-    for (const socket of [client, upstream]) {
+    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
       socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
+      // A reset or error cuts the other side at once; a clean end reaches it after the chunks still queued (DelayedPipe).
+      socket.on('error', () => other.destroy());
     }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
     new DelayedPipe(client, upstream, this, (bytes) => (this.stats.bytesUp += bytes));
     new DelayedPipe(upstream, client, this, (bytes) => (this.stats.bytesDown += bytes));
   }

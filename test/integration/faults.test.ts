@@ -79,10 +79,12 @@ describe('faults', () => {
     try {
       const args = fx.args('slow', [...SMALL, '--cores', '2', '--copy-flush-every', '2000', '--json']).map((arg) => (arg === fx.db.hosts.join(',') ? front.map((p) => p.address).join(',') : arg));
       const result = await spawnC2y(args).result;
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr.slice(-3000)).toBe(0);
       const report = JSON.parse(result.stdout) as RunReport;
       expect(report).toMatchObject({ status: 'finished', rowsTotal: ROWS });
       for (const executor of report.executors) expect(executor.withinPlan).toBe(true);
+      // Slow is not broken: not one retry (a proxy that reordered bytes once made PostgreSQL drop connections here).
+      expect(report.retries).toBe(0);
       // At most 4 streams at once, each capped: the true ceiling in rows/s.
       const ceiling = (report.concurrency.concurrentTasks * perConnection) / (report.bytes / report.rows);
       expect(report.rowsPerSecond).toBeLessThanOrEqual(ceiling * 1.05);

@@ -63,6 +63,15 @@ describe('config fuzzing: always a typed error naming the key, or a valid config
     }), { numRuns: 1000 });
   });
 
+  it('names of Object members as keys (found by this fuzzer: `constructor=…` once crashed the properties mapping)', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expectTypedOutcome({ properties: tempFile(`${name}=1`), flags: { 'source.keyspace': 'ks', 'source.table': 't' } });
+      expectTypedOutcome({ file: tempFile(`${name}: 1`) });
+      expectTypedOutcome({ flags: { [name]: '1' } });
+      expect(() => loadConfig({ properties: tempFile(`${name}=1`), flags: { 'source.keyspace': 'ks', 'source.table': 't' } })).toThrow(/unknown config key/);
+    }
+  });
+
   it('environment values and flags', () => {
     fc.assert(fc.property(
       fc.dictionary(fc.constantFrom(...CONFIG_KEYS), fc.string(), { maxKeys: 5 }),

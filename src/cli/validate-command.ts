@@ -1,9 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { C2yError } from '../errors/index.js';
 import { createLogger, RunStats, startProgress } from '../observe/index.js';
-import { newRunId } from '../run/index.js';
+import { newRunId, RunFolder } from '../run/index.js';
 import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
 import { qualifiedName } from '../schema/index.js';
@@ -47,7 +46,7 @@ export function validateCommand(): Command {
         // Both sides are read: the bar's total is twice the target's row estimate.
         const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);
         const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal };
-        mkdirSync(folder, { recursive: true });
+        const files = RunFolder.open(folder);
         let pass = 0;
         const validateOnce = async (): Promise<Awaited<ReturnType<typeof validateTable>>> => {
           const stats = new RunStats([]);
@@ -67,11 +66,11 @@ export function validateCommand(): Command {
             return found;
           } finally {
             stop();
-            await dashboard.finish(status, (name, text) => writeFileSync(join(folder, name), text));
+            await dashboard.finish(status, (name, text) => files.write(name, text));
           }
         };
         let result = await validateOnce();
-        writeFileSync(join(folder, 'diff.jsonl'), result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
+        files.write('diff.jsonl', result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
         let repaired = 0;
         let after: typeof result | undefined;
         if (options['repair'] === true && result.differences.length > 0) {
@@ -86,7 +85,7 @@ export function validateCommand(): Command {
           afterRepair: after ? { differences: after.differences.length, sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
           diffFile: join(folder, 'diff.jsonl'),
         };
-        writeFileSync(join(folder, 'summary.json'), JSON.stringify(summary, null, 2));
+        files.write('summary.json', JSON.stringify(summary, null, 2));
         if (options['json'] === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         else {
           process.stdout.write(`${summaryLine(result)}\ndiff: ${summary.diffFile}\n`);

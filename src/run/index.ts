@@ -7,3 +7,4 @@ export type { TaskContext, SplitTaskInput } from './split-task.js';
 export { runLocal, copyTasks } from './local-runner.js';
 export type { RunnerTask, TaskSpec } from './executor-protocol.js';
 export { newRunId } from './run-id.js';
+export { RunFolder } from './run-folder.js';

@@ -9,4 +9,11 @@ if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else echo "c2y test: chromium is missing; install it (sudo apt-get install chromium) for the dashboard test" >&2; exit 1; fi
 fi
+# The distributed test starts its own throwaway redis-server (loopback, no persistence) and network namespaces (ip).
+for tool in redis-server:redis-server ip:iproute2; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null
+    else echo "c2y test: ${tool%%:*} is missing; install it (sudo apt-get install ${tool##*:})" >&2; exit 1; fi
+  fi
+done
 exec npx vitest run "$@"

@@ -24,6 +24,7 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
   ['--run-dir <path>', 'runDir', 'folder for run folders'],
   ['--ui-port <port>', 'uiPort', 'live dashboard and /metrics port (default 4040, 0 = off)'],
   ['--ui-host <address>', 'uiHost', 'dashboard bind address (default 127.0.0.1)'],
+  ['--redis <url>', 'redis', 'Redis of a distributed run (migrate --distributed), redis://host:port'],
 ];
 
 const attributeOf = (flag: string): string => (flag.split(' ')[0] as string).replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

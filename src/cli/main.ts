@@ -7,6 +7,8 @@ import { schemaCommand } from './schema-command.js';
 import { validateCommand } from './validate-command.js';
 import { testbedCommand } from './testbed-command.js';
 import { uiCommand } from './ui-command.js';
+import { workerCommand } from './worker-command.js';
+import { statusCommand } from './status-command.js';
 
 const EXIT_INTERRUPTED = 130;
 
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(planCommand());
   program.addCommand(schemaCommand());
   program.addCommand(validateCommand());
+  program.addCommand(workerCommand());
+  program.addCommand(statusCommand());
   program.addCommand(uiCommand());
   program.addCommand(demoCommand());
   program.addCommand(testbedCommand());

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { redactUrl } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { migrate } from '../run/index.js';
@@ -14,7 +15,9 @@ export function resumeCommandFor(argv: readonly string[], runId: string): string
       if (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('--')) i++;
       continue;
     }
-    args.push(/[\s"'$]/.test(arg) ? `'${arg.replace(/'/g, "'\\''")}'` : arg);
+    // A Redis URL's password must not be printed in the resume hint.
+    const shown = /^rediss?:\/\//.test(arg) ? redactUrl(arg) : arg;
+    args.push(/[\s"'$]/.test(shown) ? `'${shown.replace(/'/g, "'\\''")}'` : shown);
   }
   return `c2y ${args.join(' ')} --resume ${runId}`;
 }
@@ -24,6 +27,7 @@ export function migrateCommand(): Command {
   addConfigOptions(command)
     .option('--resume [runId]', 'continue a run (the newest unfinished one of this table when no id is given)')
     .option('--restart', 'empty the target table and start a new run')
+    .option('--distributed', 'run the splits on `c2y worker`s through BullMQ on Redis (--redis) instead of local executors')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (options: Record<string, unknown>) => {
       const loaded = await configWithPasswords(options);
@@ -40,7 +44,7 @@ export function migrateCommand(): Command {
       const argv = process.argv.slice(2);
       try {
         const { report, runFolder } = await migrate({
-          loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true,
+          loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
           resumeCommand: (runId) => resumeCommandFor(argv, runId), tty: process.stderr.isTTY === true, json: options['json'] === true,
           signal: controller.signal,
         });

@@ -19,6 +19,20 @@ const booleanLike = z.preprocess((value) => {
   return value;
 }, z.boolean());
 
+/**
+ * host:port → host:port the process really dials, for a machine that reaches the nodes through NAT, a proxy or a
+ * tunnel: "127.0.0.1:9042=10.0.0.5:19042,…". The nodes keep their own names (replicas, per-node caps, reports).
+ */
+const addressMap = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    out[at < 0 ? pair : pair.slice(0, at).trim()] = at < 0 ? '' : pair.slice(at + 1).trim();
+  }
+  return out;
+}, z.record(z.string().regex(/^[^\s:]+:\d+$/, 'map host:port to host:port'), z.string().regex(/^[^\s:]+:\d+$/, 'map host:port to host:port')));
+
 const positiveInt = z.coerce.number().int('must be a whole number').positive('must be greater than 0');
 
 const memorySize = z
@@ -67,6 +81,8 @@ export const sourceSchema = z
     ttlColumns: nameList.default([]),
     /** Target bytes per token split, as the Spark connector's split.size_in_mb. */
     splitSizeMb: z.coerce.number().positive('must be greater than 0').default(64),
+    /** Where this process really dials each node (see addressMap above); set per worker by `c2y worker --address-map`. */
+    addressMap: addressMap.default({}),
   })
   .strict();
 
@@ -93,6 +109,8 @@ export const targetSchema = z
     createTable: booleanLike.default(true),
     /** Schema holding c2y's run and checkpoint tables. */
     checkpointSchema: z.string().min(1).default('c2y'),
+    /** Where this process really dials each node (see addressMap above). */
+    addressMap: addressMap.default({}),
   })
   .strict();
 
@@ -126,6 +144,13 @@ export const configSchema = z
     uiPort: z.coerce.number().int().min(0).max(65535).default(4040),
     /** Address the dashboard binds to; loopback unless you mean to share it. */
     uiHost: z.string().min(1).default('127.0.0.1'),
+    /** Redis of a distributed run (`migrate --distributed`), e.g. redis://10.0.0.9:6379; its password is a secret. */
+    redis: z.string().regex(/^rediss?:\/\//, 'give a redis:// or rediss:// URL').optional(),
+    /**
+     * Distributed runs: how long a worker's hold on a split job (and on its target-node slot) lasts without renewal.
+     * A worker that dies loses its splits to another worker after about this long.
+     */
+    workerLeaseMs: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** Folder that holds one sub-folder per run (report, log). */
     runDir: z.string().min(1).default('./c2y-runs'),
   })

@@ -160,5 +160,29 @@ export function redactConfig(config: C2yConfig): C2yConfig {
     ...config,
     source: { ...config.source, password: config.source.password === undefined ? undefined : '***' },
     target: { ...config.target, password: config.target.password === undefined ? undefined : '***' },
+    ...(config.redis === undefined ? {} : { redis: redactUrl(config.redis) }),
   };
+}
+
+/** A URL with its password (if any) replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/** The password inside a URL, so loggers can mask it wherever it appears. */
+export function urlPassword(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
 }

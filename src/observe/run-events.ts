@@ -9,6 +9,8 @@ export type RunEvent =
   | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
   | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
+  /** A distributed run: the executor of worker `worker` on `host` joined the run. */
+  | { readonly type: 'executor-started'; readonly executor: number; readonly worker: string; readonly host: string; readonly cores: number }
   | { readonly type: 'executor-exited'; readonly executor: number; readonly code: number | null; readonly signal: string | null; readonly expected: boolean };
 
 export type RunListener = (event: RunEvent) => void;

@@ -17,6 +17,8 @@ export interface ExecutorStats {
   baselineRss: number;
   /** Heap in use at that moment: V8 lets old space grow to about twice its live set before collecting it. */
   baselineHeapUsed: number;
+  /** The `c2y worker` this executor belongs to (distributed runs), e.g. "host-a/1234". */
+  worker: string | null;
 }
 
 export interface SplitStats {
@@ -60,7 +62,7 @@ export class RunStats {
   private executor(index: number): ExecutorStats {
     let stats = this.executors.get(index);
     if (!stats) {
-      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0 };
+      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null };
       this.executors.set(index, stats);
     }
     return stats;
@@ -146,6 +148,9 @@ export class RunStats {
         executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
         break;
       }
+      case 'executor-started':
+        this.executor(event.executor).worker = `${event.worker} on ${event.host}`;
+        break;
       case 'executor-exited':
         break;
     }

@@ -1,12 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { C2yConfig } from '../config/index.js';
-import { SEMI_SPACE_MIB, splitToJson, type Split } from '../plan/index.js';
+import { splitToJson, type Split } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
 import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-protocol.js';
 import type { DigestResult } from '../validate/digest-task.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
+import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from './executor-process.js';
 
 export interface LocalRunInput {
   readonly config: C2yConfig;
@@ -40,20 +39,14 @@ export interface LocalRunOutcome {
 
 interface ExecutorState {
   readonly index: number;
-  readonly child: ChildProcess;
+  readonly process: ExecutorProcess;
   ready: boolean;
-  stderrTail: string;
   readonly inFlight: Map<number, { task: RunnerTask; attempt: number; endpoint: TargetEndpoint }>;
   exited: boolean;
 }
 
-const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.url));
 /** Restarts of crashed executors allowed per run, beyond which the crash is reported instead. */
 const MAX_RESPAWNS = 10;
-
-function outOfMemoryError(who: string, heapMb: number): TaskErrorJson {
-  return { code: 'EXECUTOR_OUT_OF_MEMORY', message: `${who} ran out of the ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false };
-}
 
 /**
  * The driver side of a local run: `executors` child processes with `--max-old-space-size = executorMemory`,
@@ -66,7 +59,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
   const digests = new Map<number, DigestResult>();
   const failed: SplitFailure[] = [];
   const executors: ExecutorState[] = [];
-  const heapMb = Math.max(4, Math.floor(config.executorMemory / (1024 * 1024)));
+  const heapMb = heapMbOf(config.executorMemory);
   const executorCount = Math.max(1, Math.min(config.executors, input.tasks.length));
   let retries = 0;
   let pendingRetries = 0;
@@ -94,7 +87,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     };
 
     const send = (executor: ExecutorState, message: DriverMessage): void => {
-      if (!executor.exited && executor.child.connected) executor.child.send(message);
+      if (!executor.exited && executor.process.child.connected) executor.process.child.send(message);
     };
 
     const dispatch = (): void => {
@@ -141,16 +134,10 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     };
 
     const spawnExecutor = (index: number): void => {
-      const child = fork(EXECUTOR_SCRIPT, [], {
-        // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
-        execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
-        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      });
-      const state: ExecutorState = { index, child, ready: false, stderrTail: '', inFlight: new Map(), exited: false };
+      const executorProcess = forkExecutor(heapMb);
+      const { child } = executorProcess;
+      const state: ExecutorState = { index, process: executorProcess, ready: false, inFlight: new Map(), exited: false };
       executors[index] = state;
-      child.stderr?.on('data', (chunk: Buffer) => {
-        state.stderrTail = (state.stderrTail + chunk.toString()).slice(-4000);
-      });
       child.on('message', (message: ExecutorMessage) => {
         switch (message.type) {
           case 'ready':
@@ -189,7 +176,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       });
       child.on('exit', (code, signal) => {
         state.exited = true;
-        const oom = /heap limit|out of memory/i.test(state.stderrTail);
+        const oom = executorProcess.ranOutOfMemory();
         if (oom) ranOutOfMemory = true;
         const expected = stopping && state.inFlight.size === 0;
         listener({ type: 'executor-exited', executor: index, code, signal, expected });
@@ -199,7 +186,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
           balancer.release(task.endpoint);
           failTask(task.task, task.attempt, oom
             ? outOfMemoryError(`executor ${index}`, heapMb)
-            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${state.stderrTail.trim().split('\n').slice(-3).join(' | ')}`, retryable: true }, task.endpoint.key);
+            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${executorProcess.stderrTail().trim().split('\n').slice(-3).join(' | ')}`, retryable: true }, task.endpoint.key);
         }
         if (!stopping && !oom && respawns < MAX_RESPAWNS && (queue.length > 0 || pendingRetries > 0)) {
           respawns++;

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
-import { redactConfig, tlsWarnings, type LoadedConfig } from '../config/index.js';
+import { redactConfig, redactUrl, tlsWarnings, urlPassword, type LoadedConfig } from '../config/index.js';
+import { runDistributed } from '../distributed/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
-import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunReport } from '../observe/index.js';
+import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun } from './prepare-run.js';
@@ -12,6 +13,8 @@ export interface MigrateOptions {
   readonly loaded: LoadedConfig;
   readonly resume: boolean | string;
   readonly restart: boolean;
+  /** Run the splits on `c2y worker`s through Redis (config.redis) instead of local executors. */
+  readonly distributed?: boolean;
   /** The command line a user would type to resume, for messages (without secrets). */
   readonly resumeCommand: (runId: string) => string;
   readonly tty: boolean;
@@ -50,7 +53,10 @@ async function withRetries<T>(config: LoadedConfig['config'], logger: Logger, wh
 
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
-  const secrets = [config.source.password, config.target.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (options.distributed && config.redis === undefined) {
+    throw new C2yError('CONFIG_INVALID', '--distributed needs the Redis the workers serve', { hint: 'add --redis redis://host:6379 (or redis: in the config file, C2Y_REDIS in the environment)' });
+  }
+  const secrets = [config.source.password, config.target.password, urlPassword(config.redis)].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const runRoot = resolve(config.runDir);
   RunFolder.open(runRoot);
   const pendingLines: string[] = [];
@@ -94,11 +100,15 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   });
   const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog, maxAttempts: config.maxRetries + 1 });
   let outcome;
+  const redisUrl = options.distributed ? config.redis : undefined;
+  // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).
+  const workerCores = new Map<number, number>();
+  if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
   try {
-    outcome = await runLocal({
+    const runInput = {
       config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, tasks: copyTasks(prepared.pendingSplits),
       balancer: prepared.balancer, signal: runControl.signal,
-      listener: (event) => {
+      listener: (event: RunEvent) => {
         listener(event);
         if (event.type === 'batch-committed' && event.rejected > 0 && config.onError === 'reject' && stats.rejected > config.maxErrors && !tooManyRejects) {
           tooManyRejects = true;
@@ -109,8 +119,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, node: event.node, code: event.code, error: event.error });
         else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
         else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });
+        else if (event.type === 'executor-started') workerCores.set(event.executor, event.cores);
+        if (event.type === 'executor-started') eventLog.info('worker joined', { executor: event.executor, worker: event.worker, host: event.host, cores: event.cores });
       },
-    });
+    };
+    outcome = redisUrl === undefined
+      ? await runLocal(runInput)
+      : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints });
   } catch (error) {
     stopProgress();
     await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
@@ -142,7 +157,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       reason: prepared.plan.counts.reason, done: prepared.doneSplitIds.length + outcome.completed.length,
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
-    concurrency: { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) },
+    concurrency: redisUrl === undefined
+      ? { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) }
+      // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
+      : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },
     planned: prepared.planned,
     rejects: rejects.length, ignoredKeys, rowsCommittedTotal,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),

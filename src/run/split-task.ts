@@ -112,7 +112,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       try {
         const scan = scanRanges({
           client: context.cassandra, table: context.table, ranges: remainingRanges(split, from), fetchSize: effectiveFetchSize(context.config),
-          consistency: context.consistency, replicaOffset: split.id + input.attempt,
+          consistency: context.consistency, replicaOffset: split.id + input.attempt, addressMap: context.config.source.addressMap,
         });
         for await (const page of scan) {
           if (signal.aborted) throw interrupted(split.id);

@@ -18,9 +18,11 @@ function tlsSetting(endpoint: TargetEndpoint, config: TargetConfig): { ssl?: Con
 }
 
 export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig, applicationName: string): Promise<TargetClient> {
+  // The node keeps its own name (per-node caps, TLS host check); this process may dial it elsewhere (target.addressMap).
+  const dial = /^(.*):(\d+)$/.exec(config.addressMap[endpoint.key] ?? endpoint.key);
   const client = new pg.Client({
-    host: endpoint.host,
-    port: endpoint.port,
+    host: dial ? (dial[1] as string) : endpoint.host,
+    port: dial ? Number(dial[2]) : endpoint.port,
     database: config.database,
     user: config.user,
     ...(config.password !== undefined ? { password: config.password } : {}),

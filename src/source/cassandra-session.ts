@@ -12,7 +12,21 @@ function splitHostPort(contactPoint: string, defaultPort: number): string {
   return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;
 }
 
-export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & Partial<Pick<SourceConfig, 'tls' | 'tlsCa'>> & {
+/** The address this process dials for a node's own host:port (the same when the map does not name it). */
+export function dialAddress(addressMap: Readonly<Record<string, string>> | undefined, address: string): string {
+  return addressMap?.[address] ?? address;
+}
+
+/** Nodes announce their own addresses in system.peers; a machine behind NAT or a tunnel dials others. */
+class MappedAddressTranslator implements cassandra.policies.addressResolution.AddressTranslator {
+  constructor(private readonly addressMap: Readonly<Record<string, string>>) {}
+
+  translate(address: string, port: number, callback: (endpoint: string) => void): void {
+    callback(dialAddress(this.addressMap, `${address}:${port}`));
+  }
+}
+
+export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & Partial<Pick<SourceConfig, 'tls' | 'tlsCa' | 'addressMap'>> & {
   readonly keyspace?: string;
 };
 
@@ -25,8 +39,8 @@ export function consistencyCode(name: SourceConfig['consistency']): number {
 
 /** The connection settings of a source config; the keyspace is checked by describeTable, not at connect. */
 export function sessionOptionsOf(source: SourceConfig): SessionOptions {
-  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa } = source;
-  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa };
+  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, addressMap } = source;
+  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, addressMap };
 }
 
 /** The driver opens each TLS connection to the node's address, so Node checks the certificate against it. */
@@ -38,7 +52,8 @@ function sslSetting(options: SessionOptions): { sslOptions?: ConnectionOptions }
 /** Connects, or throws SOURCE_UNREACHABLE naming every contact point and what each said. */
 export async function openCassandra(options: SessionOptions): Promise<CassandraClient> {
   const client = new cassandra.Client({
-    contactPoints: options.contactPoints.map((point) => splitHostPort(point, options.port)),
+    contactPoints: options.contactPoints.map((point) => dialAddress(options.addressMap, splitHostPort(point, options.port))),
+    ...(options.addressMap && Object.keys(options.addressMap).length > 0 ? { policies: { addressResolution: new MappedAddressTranslator(options.addressMap) } } : {}),
     localDataCenter: options.localDataCenter,
     ...(options.keyspace ? { keyspace: options.keyspace } : {}),
     ...(options.username !== undefined

@@ -1,4 +1,4 @@
-export { openCassandra, consistencyCode, sessionOptionsOf } from './cassandra-session.js';
+export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress } from './cassandra-session.js';
 export type { CassandraClient, SessionOptions } from './cassandra-session.js';
 export { describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';

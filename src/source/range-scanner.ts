@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { ReplicatedRange } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
-import type { CassandraClient } from './cassandra-session.js';
+import { dialAddress, type CassandraClient } from './cassandra-session.js';
 import { tokenExpression } from './table-size.js';
 
 /** One row as positional values: [token, ...columns in SourceTable order]. */
@@ -17,6 +17,8 @@ export interface RangeScanOptions {
   readonly consistency: number;
   /** Spreads splits over the replicas of a range. */
   readonly replicaOffset: number;
+  /** Replicas are named by their own addresses; this process may dial them elsewhere (source.addressMap). */
+  readonly addressMap?: Readonly<Record<string, string>>;
   /** Attempts per page before the scan fails (the task is then retried from its checkpoint). */
   readonly pageAttempts?: number;
 }
@@ -38,7 +40,7 @@ export async function* scanRanges(options: RangeScanOptions): AsyncGenerator<Sca
   const attempts = options.pageAttempts ?? 4;
 
   const hostFor = (range: ReplicatedRange, attempt: number): cassandra.Host | undefined => {
-    const up = range.replicas.map((address) => options.client.hosts.get(address)).filter((host): host is cassandra.Host => host?.isUp() === true);
+    const up = range.replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address))).filter((host): host is cassandra.Host => host?.isUp() === true);
     return up.length === 0 ? undefined : up[(options.replicaOffset + attempt) % up.length];
   };
 

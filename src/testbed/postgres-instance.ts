@@ -147,3 +147,18 @@ function ensurePostgresSecurity(port: number): void {
   const role = runPg('psql', ['-h', dataDir(), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
   if (role.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `creating the test bed's TLS role failed: ${role.output}`, { hint: `see ${logFile()}` });
 }
+
+/** Addresses of the worker namespaces (see worker-namespaces.ts): "other machines" of the distributed tests. */
+export const TESTBED_WORKER_SUBNET = '10.213.0.0/16';
+const WORKER_SUBNET_MARKER = '# c2y test bed: worker namespaces';
+
+/** Lets the worker namespaces in with trust, as loopback is; idempotent, applied by reload. */
+export function allowWorkerSubnet(): void {
+  if (!postgresRunning()) return;
+  const hba = join(dataDir(), 'pg_hba.conf');
+  const rules = readFileSync(hba, 'utf8');
+  if (rules.includes(WORKER_SUBNET_MARKER)) return;
+  appendFileSync(hba, `\n${WORKER_SUBNET_MARKER}\nhost all all ${TESTBED_WORKER_SUBNET} trust\n`);
+  const reload = runPg('pg_ctl', ['-D', dataDir(), 'reload']);
+  if (reload.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `reloading pg_hba.conf failed: ${reload.output}`, { hint: `see ${logFile()}` });
+}

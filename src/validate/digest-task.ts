@@ -81,7 +81,7 @@ export async function digestSourceSplit(context: DigestContext, split: Split, re
   context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: 'cassandra', serverAddress: 'cassandra', resumedFrom: null });
   for await (const page of scanRanges({
     client: context.cassandra, table: context.table, ranges: split.ranges, fetchSize: context.config.source.fetchSize,
-    consistency: context.consistency, replicaOffset: split.id,
+    consistency: context.consistency, replicaOffset: split.id, addressMap: context.config.source.addressMap,
   })) {
     if (request.signal.aborted) throw interruptedError(request.taskId);
     for (const raw of page) {

@@ -1,0 +1,177 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TaskErrorJson } from '../observe/index.js';
+import type { LocalRunInput, LocalRunOutcome, SplitFailure } from '../run/local-runner.js';
+import type { RunnerTask } from '../run/executor-protocol.js';
+import type { TargetEndpoint } from '../sink/index.js';
+import { lastEventId, readEvents } from './event-stream.js';
+import { openRedis } from './redis-connection.js';
+import { RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
+import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus } from './run-record.js';
+import type { SplitJobData, SplitJobResult } from './split-worker.js';
+
+export interface DistributedRunInput extends LocalRunInput {
+  readonly redisUrl: string;
+  readonly source: string;
+  readonly target: string;
+  readonly endpoints: readonly TargetEndpoint[];
+}
+
+const POLL_MS = 500;
+const NO_WORKER_WARNING_MS = 10_000;
+const KEEP_COMPLETED_S = 7 * 24 * 3600;
+const KEEP_FAILED_S = 30 * 24 * 3600;
+
+/** A job's failedReason is the typed error the worker threw as JSON; BullMQ's own reasons (stalls) are not. */
+export function failureOf(reason: string | undefined): TaskErrorJson {
+  try {
+    const parsed = JSON.parse(reason ?? '') as Partial<TaskErrorJson>;
+    if (typeof parsed.code === 'string' && typeof parsed.message === 'string') {
+      return { code: parsed.code, message: parsed.message, hint: parsed.hint, retryable: parsed.retryable === true };
+    }
+  } catch {
+    // not JSON: one of BullMQ's own reasons
+  }
+  const stalled = /stalled/i.test(reason ?? '');
+  return { code: stalled ? 'EXECUTOR_CRASHED' : 'DISTRIBUTED_RUN_FAILED', message: stalled ? `the split's worker stopped answering too many times (${reason})` : (reason ?? 'unknown'), retryable: true };
+}
+
+async function liveWorkers(redis: Redis): Promise<number> {
+  let cursor = '0';
+  let count = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', WORKER_KEY_PATTERN, 'COUNT', 200);
+    cursor = next;
+    count += keys.length;
+  } while (cursor !== '0');
+  return count;
+}
+
+/**
+ * The driver of a distributed run: records the run in Redis (without secrets), enqueues one job per split under a
+ * parent job for the run, and turns the workers' events into the same listener calls a local run makes.
+ * Same input and outcome as runLocal, so migrate's report, progress and dashboard do not know the difference.
+ */
+export async function runDistributed(input: DistributedRunInput): Promise<LocalRunOutcome> {
+  const { config, runId, listener } = input;
+  const redis = await openRedis(input.redisUrl, 'driver');
+  const reader = redis.duplicate();
+  reader.on('error', () => undefined);
+  const queue = new Queue<SplitJobData, SplitJobResult>(splitQueueName(runId), { connection: redis });
+  const runsQueue = new Queue(RUNS_QUEUE, { connection: redis });
+  const flow = new FlowProducer({ connection: redis });
+  const stop = { stopped: false };
+  let eventsDone: Promise<void> = Promise.resolve();
+  const cancel = new AbortController();
+  let retries = 0;
+  try {
+    const fromEventId = await lastEventId(redis, runId);
+    await saveRunRecord(redis, {
+      runId, source: input.source, target: input.target, config: shareableConfig(config), table: input.table, copySql: input.copySql,
+      endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: `${hostname()}/${process.pid}`, status: 'running',
+    });
+    eventsDone = readEvents(reader, runId, fromEventId, (event) => {
+      if (event.type === 'split-retry') retries++;
+      listener(event);
+      // onError: stop — the first value the target cannot hold stops the whole run, as locally.
+      if (event.type === 'split-failed' && event.code === 'VALUE_UNREPRESENTABLE') cancel.abort();
+    }, stop);
+
+    // A cancelled earlier attempt left the queue paused.
+    await queue.resume();
+    await queue.setGlobalConcurrency(Math.max(1, Math.min(config.parallelism, input.tasks.length)));
+    await enqueue(queue, runsQueue, flow, runId, input.tasks, {
+      attempts: config.maxRetries + 1, backoff: { type: 'exponential', delay: config.retryBackoffMs },
+      removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
+    });
+
+    const onAbort = (): void => cancel.abort();
+    input.signal.addEventListener('abort', onAbort, { once: true });
+    let cancelling = false;
+    let lastProgressAt = Date.now();
+    let lastCompleted = -1;
+    for (;;) {
+      if (cancel.signal.aborted && !cancelling) {
+        cancelling = true;
+        await queue.pause();
+        await setRunStatus(redis, runId, 'cancelling');
+      }
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed');
+      const left = (counts['waiting'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['paused'] ?? 0);
+      const active = counts['active'] ?? 0;
+      if (active === 0 && (cancelling || left === 0)) break;
+      if ((counts['completed'] ?? 0) !== lastCompleted) {
+        lastCompleted = counts['completed'] ?? 0;
+        lastProgressAt = Date.now();
+      } else if (Date.now() - lastProgressAt > NO_WORKER_WARNING_MS) {
+        lastProgressAt = Date.now();
+        if ((await liveWorkers(redis)) === 0) {
+          process.stderr.write(`c2y: no live worker serves run ${runId} (${left + active} splits waiting); start one on each machine: c2y worker --redis <url>\n`);
+        }
+      }
+      await sleep(POLL_MS);
+    }
+    input.signal.removeEventListener('abort', onAbort);
+
+    const ours = new Set(input.tasks.map((task) => splitJobId(runId, task.id)));
+    const completed: number[] = [];
+    const failed: SplitFailure[] = [];
+    for (const job of await queue.getJobs(['completed'])) if (job?.id && ours.has(job.id)) completed.push(job.data.task.id);
+    for (const job of await queue.getJobs(['failed'])) {
+      if (!job?.id || !ours.has(job.id)) continue;
+      const error = failureOf(job.failedReason);
+      if (cancelling && error.code === 'INTERRUPTED') continue;
+      failed.push({ splitId: job.data.task.id, error, attempts: job.attemptsMade });
+    }
+    const interrupted = cancelling && !failed.some((f) => f.error.code === 'VALUE_UNREPRESENTABLE');
+    const status: DistributedRunStatus = failed.length > 0 ? 'failed' : interrupted ? 'interrupted' : 'finished';
+    await setRunStatus(redis, runId, status);
+    stop.stopped = true;
+    await eventsDone;
+    return { completed, digests: new Map(), failed, retries, interrupted: input.signal.aborted, outOfMemory: failed.some((f) => f.error.code === 'EXECUTOR_OUT_OF_MEMORY') };
+  } finally {
+    stop.stopped = true;
+    await eventsDone.catch(() => undefined);
+    await flow.close().catch(() => undefined);
+    await runsQueue.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    reader.disconnect();
+    redis.disconnect();
+  }
+}
+
+/**
+ * One job per split, id = run + split, so enqueueing again never duplicates: a failed job is retried, a waiting or
+ * active one (a resume while workers still hold it) is left alone, a missing one is added under the run's parent.
+ */
+async function enqueue(queue: Queue<SplitJobData, SplitJobResult>, runsQueue: Queue, flow: FlowProducer, runId: string, tasks: readonly RunnerTask[], opts: JobsOptions): Promise<void> {
+  const toAdd: RunnerTask[] = [];
+  for (const task of tasks) {
+    const job = await queue.getJob(splitJobId(runId, task.id));
+    if (!job) {
+      toAdd.push(task);
+      continue;
+    }
+    const state = await job.getState();
+    if (state === 'failed') await job.retry('failed');
+    else if (state === 'completed' || state === 'unknown') {
+      // Its checkpoint says unfinished (the target is the truth): run it again.
+      await job.remove();
+      toAdd.push(task);
+    }
+  }
+  if (toAdd.length === 0) return;
+  const child = (task: RunnerTask): { name: string; data: SplitJobData; opts: JobsOptions } => ({ name: `split-${task.id}`, data: { runId, task }, opts: { ...opts, jobId: splitJobId(runId, task.id) } });
+  const parent = await runsQueue.getJob(runId);
+  if (!parent) {
+    await flow.add({ name: 'run', queueName: RUNS_QUEUE, data: { runId }, opts: { jobId: runId }, children: toAdd.map((task) => ({ ...child(task), queueName: queue.name })) });
+  } else {
+    const underParent = (await parent.getState()) === 'waiting-children';
+    await queue.addBulk(toAdd.map((task) => {
+      const job = child(task);
+      return underParent ? { ...job, opts: { ...job.opts, parent: { id: runId, queue: `bull:${RUNS_QUEUE}` } } } : job;
+    }));
+  }
+}

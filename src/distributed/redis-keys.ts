@@ -1,0 +1,25 @@
+/** Every Redis name c2y uses, in one place: BullMQ's own keys live under its default "bull:" prefix. */
+
+/** Runs by start time (sorted set: run id → epoch ms). */
+export const RUNS_KEY = 'c2y:runs';
+/** Numbers for workers' executors, unique across machines. */
+export const WORKER_SEQUENCE_KEY = 'c2y:workers:seq';
+/** The queue of run (parent) jobs: one per run, completed once all its split jobs are. */
+export const RUNS_QUEUE = 'c2y-runs';
+
+/** A run's record (string holding RunRecord JSON). */
+export const runKey = (runId: string): string => `c2y:run:${runId}`;
+/** A run's events from every worker (stream), read by the driver for progress, dashboard and report. */
+export const eventsKey = (runId: string): string => `c2y:run:${runId}:events`;
+/** Open streams on one target node (sorted set: holder → lease expiry ms). */
+export const leaseKey = (runId: string, node: string): string => `c2y:run:${runId}:lease:${node}`;
+/** Streams opened per target node over the run (hash). */
+export const openedKey = (runId: string): string => `c2y:run:${runId}:opened`;
+/** A live worker's heartbeat (string with a TTL). */
+export const workerKey = (name: string): string => `c2y:worker:${name}`;
+export const WORKER_KEY_PATTERN = 'c2y:worker:*';
+
+/** One queue per run, so its global concurrency is that run's parallelism. */
+export const splitQueueName = (runId: string): string => `c2y-splits-${runId}`;
+/** Job ids are the run and the split: enqueueing the same split twice yields the same job. */
+export const splitJobId = (runId: string, splitId: number): string => `${runId}-split-${splitId}`;

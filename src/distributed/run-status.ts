@@ -1,0 +1,113 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { failureOf } from './distributed-runner.js';
+import { openRedis } from './redis-connection.js';
+import { RUNS_QUEUE, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
+import { listRunIds, readRunRecord } from './run-record.js';
+import type { SplitJobData, SplitJobProgress, SplitJobResult } from './split-worker.js';
+
+export interface RunStatusEntry {
+  readonly runId: string;
+  readonly status: string;
+  readonly source: string;
+  readonly target: string;
+  readonly startedAt: string;
+  readonly splits: number;
+  /** The run's parent job: waiting-children while splits are left, completed once all are. */
+  readonly runJob: string;
+  readonly splitStates: Readonly<Record<string, number>>;
+  readonly active: ReadonlyArray<{ readonly splitId: number; readonly worker: string | null; readonly node: string | null }>;
+  readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly attempts: number }>;
+  /** Rows of completed split jobs by the worker that completed them. */
+  readonly rowsByWorker: Readonly<Record<string, number>>;
+}
+
+export interface WorkerStatusEntry {
+  readonly name: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly runId: string | null;
+  readonly inFlight: number;
+  readonly splitsDone: number;
+  readonly rows: number;
+  readonly lastSeen: string;
+}
+
+export interface DistributedStatus {
+  readonly runs: readonly RunStatusEntry[];
+  readonly workers: readonly WorkerStatusEntry[];
+}
+
+async function workerEntries(redis: Redis): Promise<WorkerStatusEntry[]> {
+  const out: WorkerStatusEntry[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', WORKER_KEY_PATTERN, 'COUNT', 200);
+    cursor = next;
+    for (const key of keys) {
+      const text = await redis.get(key);
+      if (text === null) continue;
+      const beat = JSON.parse(text) as { name: string; host: string; pid: number; runId: string | null; inFlight: number; splitsDone: number; rows: number; lastSeen: number };
+      out.push({ name: beat.name, host: beat.host, pid: beat.pid, runId: beat.runId, inFlight: beat.inFlight, splitsDone: beat.splitsDone, rows: beat.rows, lastSeen: new Date(beat.lastSeen).toISOString() });
+    }
+  } while (cursor !== '0');
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Runs (newest first, or one), the state of each split job, and the live workers. */
+export async function distributedStatus(redisUrl: string, options: { readonly runId?: string; readonly limit: number }): Promise<DistributedStatus> {
+  const redis = await openRedis(redisUrl, 'status');
+  try {
+    const runIds = options.runId ? [options.runId] : await listRunIds(redis, options.limit);
+    const runs: RunStatusEntry[] = [];
+    const runsQueue = new Queue(RUNS_QUEUE, { connection: redis });
+    for (const runId of runIds) {
+      const record = await readRunRecord(redis, runId);
+      if (!record) continue;
+      const queue = new Queue<SplitJobData, SplitJobResult>(splitQueueName(runId), { connection: redis });
+      try {
+        const splitStates = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed');
+        const active = (await queue.getJobs(['active'])).filter((job) => job !== undefined).map((job) => {
+          const progress = (typeof job.progress === 'object' ? job.progress : {}) as Partial<SplitJobProgress>;
+          return { splitId: job.data.task.id, worker: progress.worker ?? null, node: progress.node ?? null };
+        }).sort((a, b) => a.splitId - b.splitId);
+        const failed = (await queue.getJobs(['failed'])).filter((job) => job !== undefined).map((job) => {
+          const error = failureOf(job.failedReason);
+          return { splitId: job.data.task.id, code: error.code, message: error.message, attempts: job.attemptsMade };
+        }).sort((a, b) => a.splitId - b.splitId);
+        const rowsByWorker: Record<string, number> = {};
+        for (const job of await queue.getJobs(['completed'])) {
+          if (!job?.returnvalue) continue;
+          rowsByWorker[job.returnvalue.worker] = (rowsByWorker[job.returnvalue.worker] ?? 0) + job.returnvalue.rows;
+        }
+        const runJob = (await (await runsQueue.getJob(runId))?.getState()) ?? 'none';
+        runs.push({ runId, status: record.status, source: record.source, target: record.target, startedAt: new Date(record.startedAt).toISOString(), splits: record.splits, runJob, splitStates, active, failed, rowsByWorker });
+      } finally {
+        await queue.close();
+      }
+    }
+    await runsQueue.close();
+    return { runs, workers: await workerEntries(redis) };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function renderStatus(status: DistributedStatus): string {
+  const lines: string[] = [];
+  lines.push(status.runs.length === 0 ? 'runs: none in this Redis' : 'runs:');
+  for (const run of status.runs) {
+    const states = Object.entries(run.splitStates).filter(([, n]) => n > 0).map(([state, n]) => `${state} ${n}`).join(', ') || 'no jobs';
+    lines.push(`  ${run.runId}  ${run.status.padEnd(11)} ${run.source} → ${run.target}  started ${run.startedAt}`);
+    lines.push(`    splits (${run.splits} enqueued by the last start): ${states}; run job ${run.runJob}`);
+    for (const a of run.active) lines.push(`    running  split ${a.splitId} on ${a.worker ?? '?'} → ${a.node ?? '?'}`);
+    for (const f of run.failed) lines.push(`    FAILED   split ${f.splitId} after ${f.attempts} attempt(s): ${f.code}: ${f.message}`);
+    const byWorker = Object.entries(run.rowsByWorker).map(([worker, rows]) => `${worker} ${rows.toLocaleString('en-US')}`).join(', ');
+    if (byWorker) lines.push(`    rows by worker: ${byWorker}`);
+  }
+  lines.push(status.workers.length === 0 ? 'workers: none alive (start one: c2y worker --redis <url>)' : 'workers:');
+  for (const w of status.workers) {
+    lines.push(`  ${w.name.padEnd(24)} ${w.host} pid ${w.pid}  ${w.runId ? `run ${w.runId}, ${w.inFlight} split(s) in flight` : 'idle'}; ${w.splitsDone} splits, ${w.rows.toLocaleString('en-US')} rows so far`);
+  }
+  return lines.join('\n');
+}

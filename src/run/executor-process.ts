@@ -1,0 +1,44 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SEMI_SPACE_MIB } from '../plan/index.js';
+import type { TaskErrorJson } from '../observe/index.js';
+
+const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.url));
+
+/** An executor child process and the tail of what it printed on stderr (a crash's last words). */
+export interface ExecutorProcess {
+  readonly child: ChildProcess;
+  stderrTail(): string;
+  /** Whether its stderr says V8 ran out of heap. */
+  ranOutOfMemory(): boolean;
+}
+
+/**
+ * One executor: a Node process whose heap is the executor's memory, talking the executor protocol over IPC.
+ * Local runs and `c2y worker` start executors the same way.
+ */
+export function forkExecutor(heapMb: number): ExecutorProcess {
+  const child = fork(EXECUTOR_SCRIPT, [], {
+    // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
+    execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  return {
+    child,
+    stderrTail: () => tail,
+    ranOutOfMemory: () => /heap limit|out of memory/i.test(tail),
+  };
+}
+
+/** Heap megabytes for an executor memory in bytes (never under 4, which V8 would refuse). */
+export function heapMbOf(executorMemoryBytes: number): number {
+  return Math.max(4, Math.floor(executorMemoryBytes / (1024 * 1024)));
+}
+
+export function outOfMemoryError(who: string, heapMb: number): TaskErrorJson {
+  return { code: 'EXECUTOR_OUT_OF_MEMORY', message: `${who} ran out of the ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false };
+}

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { endToEnd, ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
+import { endToEnd, ensureBenchDatabase, ensureData, ensureBenchCassandra } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
@@ -43,7 +43,7 @@ export async function latencyBench(argv: string[]): Promise<void> {
   const trials = values.quick ? 1 : Number(values.trials);
   const streams = (values.quick ? '1,4' : values.streams).split(',').map(Number);
   const oneWayMs = Number(values['one-way-ms']);
-  await ensureSingleNode();
+  const cassandraNodes = await ensureBenchCassandra();
   await ensureData(rows);
   await ensureBenchDatabase();
   const proxy = fork(fileURLToPath(new URL('./lib/proxy-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
@@ -80,7 +80,7 @@ export async function latencyBench(argv: string[]): Promise<void> {
   const ratios = (base?.points ?? []).map((point, index) => ({ streams: point.streams, ratio: Math.round(((delayed?.points[index]?.median ?? 0) / point.median) * 1000) / 1000 }));
   const at16 = ratios.find((r) => r.streams === 16);
   const file = writeResults('latency', {
-    parameters: { rows, trials, streams, oneWayMs, splitSizeMb, executors: 'min(2, streams)', cores: 'ceil(streams / executors)', target: 'machine PostgreSQL 127.0.0.1:5432 through TcpProxy', source: 'one Cassandra node' },
+    parameters: { rows, trials, streams, oneWayMs, splitSizeMb, executors: 'min(2, streams)', cores: 'ceil(streams / executors)', target: 'machine PostgreSQL 127.0.0.1:5432 through TcpProxy', source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)` },
     sweep, ratios, bar: { streams: 16, required: 0.9, measured: at16?.ratio ?? null },
   });
   for (const r of ratios) console.log(`[bench] ${r.streams} streams: rate(${2 * oneWayMs} ms RTT) / rate(0 ms) = ${r.ratio}`);

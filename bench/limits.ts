@@ -14,7 +14,7 @@ import { cutSplits, partitionCounts, splitToJson, type SplitJson } from '../src/
 import { effectiveFetchSize } from '../src/run/index.js';
 import type { SourceTable } from '../src/schema/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, scanRanges, sessionOptionsOf } from '../src/source/index.js';
-import { cassandraStatus, loadTestData, startCassandra, stopCassandra } from '../src/testbed/index.js';
+import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const KEYSPACE = 'bench_limits';
@@ -27,13 +27,19 @@ function sh(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function ensureSingleNode(): Promise<void> {
-  const running = (await cassandraStatus(3)).filter((n) => n.pid !== undefined);
-  if (running.length > 1) {
-    console.log('[bench] stopping the 3-node test ring: the limits bench runs on one node');
-    await stopCassandra((line) => console.log(`[bench] ${line}`));
+/**
+ * The bench's Cassandra: whatever test bed is running (a 1-node demo or the suite's 3-node ring, which the quick
+ * benches in the test suite share), else one node. The bench keyspace has RF 1 either way, read at ONE.
+ * Returns the number of nodes, which every results file records.
+ */
+export async function ensureBenchCassandra(): Promise<number> {
+  const running = (await cassandraStatus(3)).filter((n) => n.pid !== undefined && n.cqlOpen);
+  if (running.length > 0) {
+    console.log(`[bench] using the running test bed: ${running.length} Cassandra node(s)`);
+    return running.length;
   }
   await startCassandra({ nodes: 1, log: (line) => console.log(`[bench] ${line}`) });
+  return 1;
 }
 
 export async function ensureData(rows: number): Promise<void> {
@@ -49,7 +55,7 @@ export async function ensureData(rows: number): Promise<void> {
     await drop.execute(`DROP KEYSPACE ${KEYSPACE}`);
     await drop.shutdown();
   }
-  const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: 0, seed: 42, concurrency: 64, log: (line) => console.log(`[bench] ${line}`) });
+  const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: 0, seed: 42, concurrency: 64, replicationFactor: 1, log: (line) => console.log(`[bench] ${line}`) });
   console.log(`[bench] generator: ${rows} rows at ${Math.round(loaded.rowsPerSecond)} rows/s`);
 }
 
@@ -151,7 +157,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
     rows: values.quick ? 20_000 : Number(values.rows), trials: values.quick ? 1 : Number(values.trials),
     parallelism: Number(values.parallelism), executors: Number(values.executors), cores: Number(values.cores), splitSizeMb: values.quick ? 0.5 : 16,
   };
-  await ensureSingleNode();
+  const cassandraNodes = await ensureBenchCassandra();
   await ensureData(s.rows);
   await ensureBenchDatabase();
 
@@ -186,7 +192,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
     encodeMicrosPerRow: encode.microsPerRow, encodedBytesPerRow: encode.bytesPerRow, peakExecutorRssBytes: pick('peakExecutorRssBytes'),
   };
   const file = writeResults('limits', {
-    parameters: { ...s, cassandraNodes: 1, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
+    parameters: { ...s, cassandraNodes, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
     medians, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);

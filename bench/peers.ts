@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ensureBenchDatabase, ensureData, ensureSingleNode } from './limits.js';
+import { ensureBenchDatabase, ensureData, ensureBenchCassandra } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
@@ -81,7 +81,7 @@ export async function peersBench(argv: string[]): Promise<void> {
   const parallelism = Number(values.parallelism);
   // Whole MiB, as the connector's split.sizeInMB takes an integer: both tools get the same value.
   const splitSizeMb = Math.max(1, Math.floor((rows * 320) / 1024 / 1024 / parallelism));
-  await ensureSingleNode();
+  const cassandraNodes = await ensureBenchCassandra();
   await ensureData(rows);
   await ensureBenchDatabase();
   const c2y: Measured[] = [];
@@ -105,7 +105,7 @@ export async function peersBench(argv: string[]): Promise<void> {
   const c2ySummary = summary(c2y);
   const sparkSummary = summary(spark);
   const file = writeResults('peers', {
-    parameters: { rows, trials, parallelism, splitSizeMb, source: 'one Cassandra node, bench_limits.events', target: 'machine PostgreSQL 127.0.0.1:5432' },
+    parameters: { rows, trials, parallelism, splitSizeMb, source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: 'machine PostgreSQL 127.0.0.1:5432' },
     c2y: { trials: c2y, median: c2ySummary },
     sparkPeer: sparkError ? { error: sparkError, trials: spark } : { trials: spark, median: sparkSummary },
     dsbulk: { error: 'com.datastax.oss:dsbulk-distribution:1.11.0 (tar.gz and zip) was not found in Maven Central from this machine on 2026-11-25' },

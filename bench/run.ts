@@ -4,6 +4,7 @@ import { latencyBench } from './latency.js';
 import { chartBench } from './lib/charts.js';
 import { limitsBench } from './limits.js';
 import { peersBench } from './peers.js';
+import { scaleOutBench } from './scale-out.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
@@ -13,6 +14,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   latency: latencyBench,
   limits: limitsBench,
   peers: peersBench,
+  'scale-out': scaleOutBench,
   wide: wideBench,
 };
 

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/index.js';
 import { describeTable, openCassandra } from '../src/source/index.js';
 import { loadTestData } from '../src/testbed/index.js';
 import { SeededRandom } from '../src/testbed/data/seeded-random.js';
-import { encodeOnly, endToEnd, ensureBenchDatabase, ensureSingleNode, type Settings } from './limits.js';
+import { encodeOnly, endToEnd, ensureBenchDatabase, ensureBenchCassandra, type Settings } from './limits.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const KEYSPACE = 'bench_wide';
@@ -61,12 +61,12 @@ export async function wideBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { rows: { type: 'string', default: '50000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false } } });
   const rows = values.quick ? 400 : Number(values.rows);
   const trials = values.quick ? 1 : Number(values.trials);
-  await ensureSingleNode();
+  const cassandraNodes = await ensureBenchCassandra();
   await ensureBenchDatabase();
   const setup = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
   await setup.execute(`CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 1}`);
   await setup.shutdown();
-  if ((await tableRows('types_zoo')) !== rows) await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: rows, seed: 42, concurrency: 64, log: (line) => console.log(`[bench] ${line}`) });
+  if ((await tableRows('types_zoo')) !== rows) await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: rows, seed: 42, concurrency: 64, replicationFactor: 1, log: (line) => console.log(`[bench] ${line}`) });
   if ((await tableRows('wide100')) !== rows) await loadWide(rows);
 
   const results: Record<string, unknown> = {};
@@ -91,6 +91,6 @@ export async function wideBench(argv: string[]): Promise<void> {
     results[table] = summary;
     console.log(`[bench] ${table} (${summary.columns} columns): ${summary.rowsPerSecond} rows/s, ${(summary.bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s, ${summary.bytesPerRow} B/row, c2y CPU ${summary.cpuMicrosPerRow.toFixed(1)} µs/row, encode ${summary.encodeMicrosPerRow.toFixed(2)} µs/row`);
   }
-  const file = writeResults('wide', { parameters: { rows, trials, parallelism: 8, executors: 2, cores: 4, cassandraNodes: 1 }, results });
+  const file = writeResults('wide', { parameters: { rows, trials, parallelism: 8, executors: 2, cores: 4, cassandraNodes }, results });
   console.log(`[bench] results: ${file}`);
 }

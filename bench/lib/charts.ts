@@ -75,10 +75,40 @@ function peersChart(results: PeersResults): { spec: TopLevelSpec; markdown: stri
 }
 
 /** Writes `<results>.svg` and `<results>.md` next to a results file; returns their paths. */
+interface ScaleOutResults {
+  readonly scenario: 'scale-out';
+  readonly commit: string;
+  readonly parameters: { readonly rows: number; readonly trials: number; readonly coresPerWorker: number };
+  readonly byWorkerCount: ReadonlyArray<{ readonly workers: number; readonly rowsPerSecond: number; readonly cpuBusy: number; readonly overOneWorker: number; readonly trials: readonly number[] }>;
+  readonly note: string;
+}
+
+function scaleOutChart(results: ScaleOutResults): { spec: TopLevelSpec; markdown: string } {
+  const values = results.byWorkerCount.flatMap((b) => b.trials.map((rate) => ({ workers: b.workers, rowsPerSecond: rate, median: b.rowsPerSecond, cpu: Math.round(b.cpuBusy * 100) })));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'c2y distributed: rows/s against workers (one network namespace each, one 2-core machine)', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.coresPerWorker} cores per worker, ${results.parameters.trials} trials (dots), median (bars, label = machine CPU busy); commit ${results.commit}` },
+    width: 420, height: 260, data: { values },
+    layer: [
+      { mark: { type: 'bar', opacity: 0.4 }, encoding: { x: { field: 'workers', type: 'ordinal', title: 'workers' }, y: { field: 'median', type: 'quantitative', aggregate: 'max', title: 'rows/s' } } },
+      { mark: { type: 'point' }, encoding: { x: { field: 'workers', type: 'ordinal' }, y: { field: 'rowsPerSecond', type: 'quantitative' } } },
+      { mark: { type: 'text', dy: -8 }, encoding: { x: { field: 'workers', type: 'ordinal' }, y: { field: 'median', type: 'quantitative', aggregate: 'max' }, text: { field: 'cpu', aggregate: 'max', format: 'd', title: 'CPU %' } } },
+    ],
+  };
+  const markdown = [
+    `# scale-out (${results.commit})`, '',
+    `| workers | rows/s (median) | × one worker | machine CPU busy |`, '|---|---|---|---|',
+    ...results.byWorkerCount.map((b) => `| ${b.workers} | ${b.rowsPerSecond.toLocaleString('en-US')} | ${b.overOneWorker} | ${Math.round(b.cpuBusy * 100)} % |`), '',
+    results.note, '',
+  ].join('\n');
+  return { spec, markdown };
+}
+
 export async function chartResults(resultsFile: string): Promise<{ svg: string; markdown: string }> {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { scenario: string };
   const drawn = results.scenario === 'latency' ? latencyChart(results as LatencyResults)
-    : results.scenario === 'peers' ? peersChart(results as PeersResults) : undefined;
+    : results.scenario === 'peers' ? peersChart(results as PeersResults)
+    : results.scenario === 'scale-out' ? scaleOutChart(results as ScaleOutResults) : undefined;
   if (!drawn) throw new Error(`no chart is defined for the ${results.scenario} scenario yet`);
   const { spec, markdown } = drawn;
   const base = resultsFile.replace(/\.json$/, '');

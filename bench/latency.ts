@@ -1,13 +1,15 @@
 /**
- * latency: rows/s against streams with the target behind an injected round trip, beside the same sweep without it.
+ * latency: rows/s against streams with the target (and, separately, the source) behind an injected round trip,
+ * beside the same sweep without it.
  * This kernel has no netem, so a userspace forwarder (TcpProxy) delays every chunk by the one-way delay in each
  * direction; its real added round trip and its CPU per MB are measured and reported with the results.
- * `npm run bench -- latency [--rows 200000] [--trials 3] [--streams 1,2,4,8,16,32,64] [--one-way-ms 10] [--quick]`
+ * `npm run bench -- latency [--rows 200000] [--trials 3] [--streams 1,2,4,8,16,32,64] [--one-way-ms 10] [--sides target,source] [--quick]`
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { openCassandra } from '../src/source/index.js';
 import { endToEnd, ensureBenchDatabase, ensureData, ensureBenchCassandra } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
@@ -34,56 +36,89 @@ function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
   });
 }
 
+type Side = 'target' | 'source';
+interface SweepRun { oneWayMs: number; rttMs: number; proxyCpuMicrosPerMb: number; points: Array<{ streams: number; rowsPerSecond: number[]; median: number }> }
+
+async function measuredCassandraRttMs(addressMap: Record<string, string>): Promise<number> {
+  const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 100, addressMap });
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 21; i++) {
+      const started = process.hrtime.bigint();
+      await client.execute('SELECT release_version FROM system.local', [], { prepare: true });
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  } finally {
+    await client.shutdown();
+  }
+  return median(samples.slice(1));
+}
+
 export async function latencyBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
-    streams: { type: 'string', default: '1,2,4,8,16,32,64' }, 'one-way-ms': { type: 'string', default: '10' },
+    streams: { type: 'string', default: '1,2,4,8,16,32,64' }, 'one-way-ms': { type: 'string', default: '10' }, sides: { type: 'string', default: 'target,source' },
   } });
   const rows = values.quick ? 10_000 : Number(values.rows);
   const trials = values.quick ? 1 : Number(values.trials);
   const streams = (values.quick ? '1,4' : values.streams).split(',').map(Number);
   const oneWayMs = Number(values['one-way-ms']);
+  const sides = values.sides.split(',').map((side) => side.trim()) as Side[];
   const cassandraNodes = await ensureBenchCassandra();
   await ensureData(rows);
   await ensureBenchDatabase();
-  const proxy = fork(fileURLToPath(new URL('./lib/proxy-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-  const { port } = await ask<{ port: number }>(proxy, { targetPort: 5432 });
   // Enough token splits for the widest sweep point: effective partitions = the streams asked for.
   const splitSizeMb = Math.max(0.05, (rows * 320) / 1024 / 1024 / (2 * Math.max(...streams)));
-  const sweep: Array<{ oneWayMs: number; rttMs: number; proxyCpuMicrosPerMb: number; points: Array<{ streams: number; rowsPerSecond: number[]; median: number }> }> = [];
-  try {
-    for (const delay of [0, oneWayMs]) {
-      await ask(proxy, { delayMs: delay });
-      const rttMs = await measuredRttMs(port);
-      const before = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
-      const points = [];
-      for (const n of streams) {
-        const executors = Math.min(2, n);
-        const settings = { rows, trials, parallelism: n, executors, cores: Math.ceil(n / executors), splitSizeMb };
-        const rates: number[] = [];
-        for (let trial = 0; trial < trials; trial++) {
-          const { report } = endToEnd(settings, 'bench_limits', 'events', `127.0.0.1:${port}`);
-          if (report.rowsTotal !== rows) throw new Error(`run moved ${report.rowsTotal} of ${rows} rows`);
-          rates.push(report.rowsPerSecond);
+  const results: Array<{ side: Side; sweep: SweepRun[]; ratios: Array<{ streams: number; ratio: number }> }> = [];
+  for (const side of sides) {
+    // The source side: one proxy per Cassandra node, which c2y dials through source.addressMap (nodes keep their names).
+    const nodes = Array.from({ length: cassandraNodes }, (_, i) => `127.0.0.${i + 1}`);
+    const targets = side === 'target' ? [{ host: '127.0.0.1', port: 5432 }] : nodes.map((host) => ({ host, port: 9042 }));
+    const proxy = fork(fileURLToPath(new URL('./lib/proxy-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+    const { ports } = await ask<{ ports: number[] }>(proxy, { targets });
+    const addressMap = Object.fromEntries(nodes.map((host, i) => [`${host}:9042`, `127.0.0.1:${ports[i] ?? 0}`]));
+    const targetHosts = side === 'target' ? `127.0.0.1:${ports[0] ?? 0}` : '127.0.0.1:5432';
+    const extra = side === 'source' ? ['--set', `source.addressMap=${Object.entries(addressMap).map(([from, to]) => `${from}=${to}`).join(',')}`] : [];
+    const sweep: SweepRun[] = [];
+    try {
+      for (const delay of [0, oneWayMs]) {
+        await ask(proxy, { delayMs: delay });
+        const rttMs = side === 'target' ? await measuredRttMs(ports[0] ?? 0) : await measuredCassandraRttMs(addressMap);
+        const before = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
+        const points = [];
+        for (const n of streams) {
+          const executors = Math.min(2, n);
+          const settings = { rows, trials, parallelism: n, executors, cores: Math.ceil(n / executors), splitSizeMb };
+          const rates: number[] = [];
+          for (let trial = 0; trial < trials; trial++) {
+            const { report } = endToEnd(settings, 'bench_limits', 'events', targetHosts, extra);
+            if (report.rowsTotal !== rows) throw new Error(`run moved ${report.rowsTotal} of ${rows} rows`);
+            rates.push(report.rowsPerSecond);
+          }
+          points.push({ streams: n, rowsPerSecond: rates, median: median(rates) });
+          console.log(`[bench] ${side} one-way ${delay} ms (RTT ${rttMs.toFixed(2)} ms), ${n} streams: ${rates.join(', ')} rows/s, median ${median(rates)}`);
         }
-        points.push({ streams: n, rowsPerSecond: rates, median: median(rates) });
-        console.log(`[bench] one-way ${delay} ms (RTT ${rttMs.toFixed(2)} ms), ${n} streams: ${rates.join(', ')} rows/s, median ${median(rates)}`);
+        const after = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
+        const megabytes = (after.bytes - before.bytes) / 1024 / 1024;
+        sweep.push({ oneWayMs: delay, rttMs, proxyCpuMicrosPerMb: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(megabytes, 1e-9)), points });
       }
-      const after = await ask<{ bytes: number; cpuMicros: number }>(proxy, 'stats');
-      const megabytes = (after.bytes - before.bytes) / 1024 / 1024;
-      sweep.push({ oneWayMs: delay, rttMs, proxyCpuMicrosPerMb: Math.round((after.cpuMicros - before.cpuMicros) / Math.max(megabytes, 1e-9)), points });
+    } finally {
+      proxy.kill();
     }
-  } finally {
-    proxy.kill();
+    const [base, delayed] = sweep;
+    const ratios = (base?.points ?? []).map((point, index) => ({ streams: point.streams, ratio: Math.round(((delayed?.points[index]?.median ?? 0) / point.median) * 1000) / 1000 }));
+    for (const r of ratios) console.log(`[bench] ${side} behind ${2 * oneWayMs} ms RTT, ${r.streams} streams: rate / rate(0 ms) = ${r.ratio}`);
+    results.push({ side, sweep, ratios });
   }
-  const [base, delayed] = sweep;
-  const ratios = (base?.points ?? []).map((point, index) => ({ streams: point.streams, ratio: Math.round(((delayed?.points[index]?.median ?? 0) / point.median) * 1000) / 1000 }));
-  const at16 = ratios.find((r) => r.streams === 16);
+  const target = results.find((r) => r.side === 'target');
+  const at16 = target?.ratios.find((r) => r.streams === 16);
   const file = writeResults('latency', {
-    parameters: { rows, trials, streams, oneWayMs, splitSizeMb, executors: 'min(2, streams)', cores: 'ceil(streams / executors)', target: 'machine PostgreSQL 127.0.0.1:5432 through TcpProxy', source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)` },
-    sweep, ratios, bar: { streams: 16, required: 0.9, measured: at16?.ratio ?? null },
+    parameters: { rows, trials, streams, oneWayMs, splitSizeMb, sides, executors: 'min(2, streams)', cores: 'ceil(streams / executors)', target: 'machine PostgreSQL 127.0.0.1:5432', source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, proxy: 'TcpProxy in its own process, one per node of the delayed side' },
+    sides: results,
+    // The target side's figures at the top level as well: the seed's model is about the target's round trip.
+    sweep: target?.sweep ?? [], ratios: target?.ratios ?? [],
+    bar: { streams: 16, required: 0.9, measured: at16?.ratio ?? null },
   });
-  for (const r of ratios) console.log(`[bench] ${r.streams} streams: rate(${2 * oneWayMs} ms RTT) / rate(0 ms) = ${r.ratio}`);
   const drawn = await chartResults(file);
   console.log(`[bench] results: ${file}, chart: ${drawn.svg}, summary: ${drawn.markdown}`);
 }

@@ -15,6 +15,7 @@ import { effectiveFetchSize } from '../src/run/index.js';
 import type { SourceTable } from '../src/schema/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, scanRanges, sessionOptionsOf } from '../src/source/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
+import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const KEYSPACE = 'bench_limits';
@@ -42,21 +43,43 @@ export async function ensureBenchCassandra(): Promise<number> {
   return 1;
 }
 
-export async function ensureData(rows: number): Promise<void> {
+/** A keyspace per bench table size, so scenarios that need different sizes do not reload each other's. */
+export function sizedKeyspace(rows: number): string {
+  return `bench_scale_${rows % 1_000_000 === 0 ? `${rows / 1_000_000}m` : rows % 1000 === 0 ? `${rows / 1000}k` : String(rows)}`;
+}
+
+/**
+ * `rows` events in `keyspace` (RF 1), loaded once: a marker row written after a complete load says so, since
+ * COUNT(*) of millions of rows outlasts Cassandra's own range timeout. Without the marker the table is counted.
+ */
+export async function ensureData(rows: number, keyspace = KEYSPACE): Promise<void> {
   const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
   let present = 0;
-  if (client.metadata.keyspaces[KEYSPACE] && (await client.metadata.getTable(KEYSPACE, 'events'))) {
-    present = Number((await client.execute(`SELECT COUNT(*) AS n FROM ${KEYSPACE}.events`, [], { readTimeout: 300_000 })).first()?.['n'] ?? 0);
+  try {
+    if (client.metadata.keyspaces[keyspace] && (await client.metadata.getTable(keyspace, 'events'))) {
+      const marker = (await client.metadata.getTable(keyspace, 'bench_loaded'))
+        ? Number(String((await client.execute(`SELECT rows FROM ${keyspace}.bench_loaded WHERE id = 1`)).first()?.['rows'] ?? -1))
+        : -1;
+      present = marker >= 0 ? marker : Number((await client.execute(`SELECT COUNT(*) AS n FROM ${keyspace}.events`, [], { readTimeout: 300_000 })).first()?.['n'] ?? 0);
+    }
+    if (present === rows) return;
+    if (present > 0 || client.metadata.keyspaces[keyspace]) await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { readTimeout: 120_000 });
+  } finally {
+    await client.shutdown();
   }
-  await client.shutdown();
-  if (present === rows) return;
-  if (present > 0) {
-    const drop = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
-    await drop.execute(`DROP KEYSPACE ${KEYSPACE}`);
-    await drop.shutdown();
-  }
-  const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace: KEYSPACE, rows, zooRows: 0, seed: 42, concurrency: 64, replicationFactor: 1, log: (line) => console.log(`[bench] ${line}`) });
+  const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace, rows, zooRows: 0, seed: 42, concurrency: 64, replicationFactor: 1, log: (line) => console.log(`[bench] ${line}`) });
   console.log(`[bench] generator: ${rows} rows at ${Math.round(loaded.rowsPerSecond)} rows/s`);
+  await markLoaded(keyspace, rows);
+}
+
+export async function markLoaded(keyspace: string, rows: number): Promise<void> {
+  const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
+  try {
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${keyspace}.bench_loaded (id int PRIMARY KEY, rows bigint)`);
+    await client.execute(`INSERT INTO ${keyspace}.bench_loaded (id, rows) VALUES (1, ${Math.trunc(rows)})`);
+  } finally {
+    await client.shutdown();
+  }
 }
 
 function benchConfig(s: Settings): C2yConfig {
@@ -93,10 +116,10 @@ async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJs
   return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0) };
 }
 
-export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events', targetHosts = '127.0.0.1:5432'): { report: RunReport; cpuSeconds: number } {
+export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events', targetHosts = '127.0.0.1:5432', extra: readonly string[] = []): { report: RunReport; cpuSeconds: number } {
   const args = ['bin/c2y.js', 'migrate', '--keyspace', keyspace, '--table', tableName, '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
     '--target-hosts', targetHosts, '--ui-port', '0', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
-    '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs'];
+    '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs', ...extra];
   // bash's `time` counts the driver and every executor it reaped: the migrator's whole CPU.
   const run = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time node ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`c2y migrate failed: ${run.stderr.slice(-2000)}`);
@@ -196,5 +219,6 @@ export async function limitsBench(argv: string[]): Promise<void> {
     medians, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);
-  console.log(`[bench] results: ${file}`);
+  const drawn = await chartResults(file);
+  console.log(`[bench] results: ${file}, chart: ${drawn.svg}`);
 }

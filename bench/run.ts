@@ -5,6 +5,8 @@ import { chartBench } from './lib/charts.js';
 import { limitsBench } from './limits.js';
 import { peersBench } from './peers.js';
 import { scaleOutBench } from './scale-out.js';
+import { memoryBench } from './memory.js';
+import { scaleBench } from './scale.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
@@ -15,7 +17,21 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   limits: limitsBench,
   peers: peersBench,
   'scale-out': scaleOutBench,
+  memory: memoryBench,
+  scale: scaleBench,
   wide: wideBench,
+};
+
+/** The result sets the README quotes, one after another: `npm run bench -- all [--quick]`. */
+const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out'] as const;
+scenarios['all'] = async (argv) => {
+  const quick = argv.includes('--quick') ? ['--quick'] : [];
+  // In the test suite's quick pass, the fault benches run too, so none of them rots.
+  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume'] : ALL;
+  for (const name of names) {
+    console.log(`[bench] ===== ${name} =====`);
+    await (scenarios[name] as (a: string[]) => Promise<void>)(quick);
+  }
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -6,12 +6,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
+type LatencySweep = ReadonlyArray<{ readonly oneWayMs: number; readonly rttMs: number; readonly proxyCpuMicrosPerMb?: number; readonly points: ReadonlyArray<{ readonly streams: number; readonly median: number; readonly rowsPerSecond: readonly number[] }> }>;
 interface LatencyResults {
   readonly scenario: 'latency';
   readonly commit: string;
   readonly parameters: { readonly rows: number; readonly trials: number };
-  readonly sweep: ReadonlyArray<{ readonly oneWayMs: number; readonly rttMs: number; readonly points: ReadonlyArray<{ readonly streams: number; readonly median: number; readonly rowsPerSecond: readonly number[] }> }>;
+  readonly sweep: LatencySweep;
   readonly ratios: ReadonlyArray<{ readonly streams: number; readonly ratio: number }>;
+  /** Newer files: one sweep per delayed side (target, source). */
+  readonly sides?: ReadonlyArray<{ readonly side: string; readonly sweep: LatencySweep; readonly ratios: ReadonlyArray<{ readonly streams: number; readonly ratio: number }> }>;
 }
 
 async function svgOf(spec: TopLevelSpec): Promise<string> {
@@ -20,26 +23,30 @@ async function svgOf(spec: TopLevelSpec): Promise<string> {
 }
 
 function latencyChart(results: LatencyResults): { spec: TopLevelSpec; markdown: string } {
-  const values = results.sweep.flatMap((run) => run.points.flatMap((point) => point.rowsPerSecond.map((rate) => ({
-    streams: point.streams, rowsPerSecond: rate, rtt: `${run.rttMs.toFixed(1)} ms RTT`, median: point.median,
-  }))));
+  const sides = results.sides ?? [{ side: 'target', sweep: results.sweep, ratios: results.ratios }];
+  const values = sides.flatMap((side) => side.sweep.flatMap((run) => run.points.flatMap((point) => point.rowsPerSecond.map((rate) => ({
+    streams: point.streams, rowsPerSecond: rate, rtt: `${side.side} at ${run.rttMs.toFixed(1)} ms RTT`, median: point.median,
+  })))));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'c2y rows/s against COPY streams, target at 0 and 20 ms round trip', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.trials} trials per point (dots), median (line); commit ${results.commit}` },
+    title: { text: `c2y rows/s against COPY streams, ${sides.map((s) => s.side).join(' / ')} at 0 and 20 ms round trip`, subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.trials} trials per point (dots), median (line); commit ${results.commit}` },
     width: 520, height: 280, data: { values },
     layer: [
       { mark: { type: 'point', opacity: 0.5 }, encoding: { x: { field: 'streams', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'streams (parallelism)' }, y: { field: 'rowsPerSecond', type: 'quantitative', title: 'rows/s' }, color: { field: 'rtt', type: 'nominal', title: null } } },
       { mark: { type: 'line' }, encoding: { x: { field: 'streams', type: 'quantitative', scale: { type: 'log', base: 2 } }, y: { field: 'median', type: 'quantitative', aggregate: 'max' }, color: { field: 'rtt', type: 'nominal' } } },
     ],
   };
-  const [base, delayed] = results.sweep;
-  const rows = (base?.points ?? []).map((point, index) => `| ${point.streams} | ${point.median.toLocaleString('en-US')} | ${(delayed?.points[index]?.median ?? 0).toLocaleString('en-US')} | ${results.ratios[index]?.ratio ?? ''} |`);
-  const markdown = [
-    `# latency (${results.commit})`, '',
-    `RTT measured: ${base?.rttMs.toFixed(2)} ms and ${delayed?.rttMs.toFixed(2)} ms. Medians of ${results.parameters.trials} trials.`, '',
-    `| streams | rows/s at ${base?.rttMs.toFixed(1)} ms | rows/s at ${delayed?.rttMs.toFixed(1)} ms | ratio |`, '|---|---|---|---|', ...rows, '',
-  ].join('\n');
-  return { spec, markdown };
+  const markdown = [`# latency (${results.commit})`, ''];
+  for (const side of sides) {
+    const [base, delayed] = side.sweep;
+    markdown.push(
+      `## ${side.side} behind the delay`, '',
+      `RTT measured: ${base?.rttMs.toFixed(2)} ms and ${delayed?.rttMs.toFixed(2)} ms; proxy CPU ${delayed?.proxyCpuMicrosPerMb ?? '?'} µs per MB. Medians of ${results.parameters.trials} trials.`, '',
+      `| streams | rows/s at ${base?.rttMs.toFixed(1)} ms | rows/s at ${delayed?.rttMs.toFixed(1)} ms | ratio |`, '|---|---|---|---|',
+      ...(base?.points ?? []).map((point, index) => `| ${point.streams} | ${point.median.toLocaleString('en-US')} | ${(delayed?.points[index]?.median ?? 0).toLocaleString('en-US')} | ${side.ratios[index]?.ratio ?? ''} |`), '',
+    );
+  }
+  return { spec, markdown: markdown.join('\n') };
 }
 
 interface PeerFigures { readonly rowsPerSecond: number; readonly peakRssBytes: number; readonly cpuSeconds: number }
@@ -104,11 +111,113 @@ function scaleOutChart(results: ScaleOutResults): { spec: TopLevelSpec; markdown
   return { spec, markdown };
 }
 
+interface LimitsResults {
+  readonly scenario: 'limits';
+  readonly commit: string;
+  readonly parameters: { readonly rows: number; readonly trials: number; readonly parallelism: number; readonly executors: number; readonly cores: number };
+  readonly medians: { readonly sourceOnlyRowsPerSecond: number; readonly sinkOnlyRowsPerSecond: number; readonly e2eRowsPerSecond: number; readonly ratio: number; readonly e2eCpuMicrosPerRow: number; readonly encodeMicrosPerRow: number };
+}
+
+function limitsChart(results: LimitsResults): { spec: TopLevelSpec; markdown: string } {
+  const m = results.medians;
+  const values = [
+    { stage: 'source-only (scan + decode)', rowsPerSecond: Math.round(m.sourceOnlyRowsPerSecond) },
+    { stage: 'sink-only (psql \\copy)', rowsPerSecond: Math.round(m.sinkOnlyRowsPerSecond) },
+    { stage: 'c2y end to end', rowsPerSecond: Math.round(m.e2eRowsPerSecond) },
+  ];
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'c2y end to end beside the physical limits on this machine', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, medians of ${results.parameters.trials}; e2e / min = ${m.ratio.toFixed(2)} (goal ≥ 0.8); commit ${results.commit}` },
+    width: 420, height: 160, data: { values },
+    mark: { type: 'bar' },
+    encoding: { y: { field: 'stage', type: 'nominal', sort: null, title: null }, x: { field: 'rowsPerSecond', type: 'quantitative', title: 'rows/s' } },
+  };
+  const markdown = [
+    `# limits (${results.commit})`, '',
+    '| source-only | sink-only | c2y e2e | e2e / min | c2y CPU µs/row | encode µs/row |', '|---|---|---|---|---|---|',
+    `| ${Math.round(m.sourceOnlyRowsPerSecond).toLocaleString('en-US')} | ${Math.round(m.sinkOnlyRowsPerSecond).toLocaleString('en-US')} | ${Math.round(m.e2eRowsPerSecond).toLocaleString('en-US')} | ${m.ratio.toFixed(2)} | ${m.e2eCpuMicrosPerRow.toFixed(1)} | ${m.encodeMicrosPerRow.toFixed(1)} |`, '',
+  ].join('\n');
+  return { spec, markdown };
+}
+
+interface MemoryFigures { readonly peakRssMiB: number; readonly plannedPeakRssMiB: number; readonly peakHeapMiB: number; readonly plannedTaskMiB: number; readonly withinPlan: boolean }
+interface MemoryResults {
+  readonly scenario: 'memory';
+  readonly commit: string;
+  readonly parameters: { readonly rows: number; readonly trials: number };
+  readonly grid: ReadonlyArray<{ readonly copyBufferSize: number; readonly cores: number; readonly median: MemoryFigures }>;
+  readonly flat: ReadonlyArray<{ readonly rows: number; readonly peakRssMiB: number; readonly plannedPeakRssMiB: number; readonly rowsPerSecond: number }>;
+  readonly flatness: { readonly fromRows: number; readonly toRows: number; readonly peakRssRatio: number } | null;
+}
+
+function memoryChart(results: MemoryResults): { spec: TopLevelSpec; markdown: string } {
+  const values = results.grid.flatMap((g) => [
+    { setting: `buffer ${g.copyBufferSize / 1000}K × ${g.cores} core(s)`, what: 'planned ceiling', mib: g.median.plannedPeakRssMiB },
+    { setting: `buffer ${g.copyBufferSize / 1000}K × ${g.cores} core(s)`, what: 'measured peak RSS', mib: g.median.peakRssMiB },
+    { setting: `buffer ${g.copyBufferSize / 1000}K × ${g.cores} core(s)`, what: 'measured peak heap', mib: g.median.peakHeapMiB },
+  ]);
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'executor memory: planned ceiling beside measured peaks', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, one executor, one split per core, medians of ${results.parameters.trials}; commit ${results.commit}` },
+    width: 460, data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'setting', type: 'nominal', sort: null, title: null }, yOffset: { field: 'what', type: 'nominal' },
+      x: { field: 'mib', type: 'quantitative', title: 'MiB' }, color: { field: 'what', type: 'nominal', title: null },
+    },
+  };
+  const markdown = [
+    `# memory (${results.commit})`, '',
+    '| copyBufferSize | cores | planned per task | planned peak RSS ≤ | measured peak RSS | measured peak heap | within plan |', '|---|---|---|---|---|---|---|',
+    ...results.grid.map((g) => `| ${g.copyBufferSize.toLocaleString('en-US')} | ${g.cores} | ${g.median.plannedTaskMiB} MiB | ${g.median.plannedPeakRssMiB} MiB | ${g.median.peakRssMiB} MiB | ${g.median.peakHeapMiB} MiB | ${g.median.withinPlan ? 'yes' : 'NO'} |`),
+    '', '| rows | rows/s | peak RSS | planned ≤ |', '|---|---|---|---|',
+    ...results.flat.map((f) => `| ${f.rows.toLocaleString('en-US')} | ${f.rowsPerSecond.toLocaleString('en-US')} | ${f.peakRssMiB} MiB | ${f.plannedPeakRssMiB} MiB |`), '',
+    results.flatness ? `Peak RSS at ${results.flatness.toRows.toLocaleString('en-US')} rows / at ${results.flatness.fromRows.toLocaleString('en-US')} rows = **${results.flatness.peakRssRatio}**.` : '', '',
+  ].join('\n');
+  return { spec, markdown };
+}
+
+interface ScaleResults {
+  readonly scenario: 'scale';
+  readonly commit: string;
+  readonly results: ReadonlyArray<{ readonly rows: number; readonly rowsPerSecond: number; readonly secondsPerMillion: number; readonly peakRssMiB: number; readonly cpuMicrosPerRow: number; readonly trials: readonly unknown[] }>;
+  readonly growth: { readonly rowsFactor: number; readonly secondsPerMillionRatio: number; readonly peakRssRatio: number } | null;
+}
+
+function scaleChart(results: ScaleResults): { spec: TopLevelSpec; markdown: string } {
+  const values = results.results.flatMap((r) => [
+    { rows: r.rows, measure: 'rows/s', value: r.rowsPerSecond },
+    { rows: r.rows, measure: 'peak executor RSS, MiB', value: r.peakRssMiB },
+  ]);
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'c2y as the table grows: rows/s and peak RSS per step', subtitle: `2 executors × 4 cores, parallelism 16; commit ${results.commit}` },
+    data: { values },
+    facet: { column: { field: 'measure', type: 'nominal', title: null } },
+    spec: {
+      width: 240, height: 200,
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'rows', type: 'quantitative', scale: { type: 'log' }, title: 'rows (log)' }, y: { field: 'value', type: 'quantitative', title: null } },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+  const markdown = [
+    `# scale (${results.commit})`, '',
+    '| rows | rows/s | s per million rows | peak RSS | c2y CPU µs/row | trials |', '|---|---|---|---|---|---|',
+    ...results.results.map((r) => `| ${r.rows.toLocaleString('en-US')} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.secondsPerMillion} | ${r.peakRssMiB} MiB | ${r.cpuMicrosPerRow} | ${r.trials.length} |`), '',
+    results.growth ? `×${results.growth.rowsFactor} rows: seconds per million rows ×${results.growth.secondsPerMillionRatio}, peak RSS ×${results.growth.peakRssRatio}.` : '', '',
+  ].join('\n');
+  return { spec, markdown };
+}
+
 export async function chartResults(resultsFile: string): Promise<{ svg: string; markdown: string }> {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { scenario: string };
   const drawn = results.scenario === 'latency' ? latencyChart(results as LatencyResults)
     : results.scenario === 'peers' ? peersChart(results as PeersResults)
-    : results.scenario === 'scale-out' ? scaleOutChart(results as ScaleOutResults) : undefined;
+    : results.scenario === 'scale-out' ? scaleOutChart(results as ScaleOutResults)
+    : results.scenario === 'limits' ? limitsChart(results as LimitsResults)
+    : results.scenario === 'memory' ? memoryChart(results as MemoryResults)
+    : results.scenario === 'scale' ? scaleChart(results as ScaleResults) : undefined;
   if (!drawn) throw new Error(`no chart is defined for the ${results.scenario} scenario yet`);
   const { spec, markdown } = drawn;
   const base = resultsFile.replace(/\.json$/, '');

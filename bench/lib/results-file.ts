@@ -30,9 +30,9 @@ export function commitId(): string {
   return `${id}${dirty ? '-dirty' : ''}`;
 }
 
-/** bench/results/<date>-<commit>-<scenario>.json */
+/** bench/results/<date>-<commit>-<scenario>.json (C2Y_BENCH_RESULTS_DIR elsewhere: the test suite's quick runs). */
 export function writeResults(scenario: string, body: Record<string, unknown>): string {
-  const dir = join('bench', 'results');
+  const dir = process.env.C2Y_BENCH_RESULTS_DIR ?? join('bench', 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const file = join(dir, `${date}-${commitId()}-${scenario}.json`);

@@ -18,8 +18,13 @@ export function dialAddress(addressMap: Readonly<Record<string, string>> | undef
 }
 
 /** Nodes announce their own addresses in system.peers; a machine behind NAT or a tunnel dials others. */
-class MappedAddressTranslator implements cassandra.policies.addressResolution.AddressTranslator {
-  constructor(private readonly addressMap: Readonly<Record<string, string>>) {}
+// The driver checks `instanceof AddressTranslator`; its typings declare only an interface, so the class is taken as is.
+const AddressTranslatorClass = (cassandra.policies.addressResolution as unknown as { AddressTranslator: new () => object }).AddressTranslator;
+
+class MappedAddressTranslator extends AddressTranslatorClass implements cassandra.policies.addressResolution.AddressTranslator {
+  constructor(private readonly addressMap: Readonly<Record<string, string>>) {
+    super();
+  }
 
   translate(address: string, port: number, callback: (endpoint: string) => void): void {
     callback(dialAddress(this.addressMap, `${address}:${port}`));

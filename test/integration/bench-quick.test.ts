@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Every bench scenario's --quick mode, on tiny data, so the bench never rots: each must exit 0 and write its
+ * results file with the machine and commit (and, where the scenario draws one, its chart and summary).
+ * Results go to a temporary folder, not bench/results/.
+ */
+describe('bench --quick', () => {
+  it('runs every scenario and writes its results', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c2y-bench-quick-'));
+    const run = spawnSync('npx', ['tsx', 'bench/run.ts', 'all', '--quick'], { encoding: 'utf8', env: { ...process.env, C2Y_BENCH_RESULTS_DIR: dir }, maxBuffer: 64 * 1024 * 1024 });
+    const tail = `${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`;
+    expect(run.status, tail).toBe(0);
+    const files = readdirSync(dir);
+    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'wide', 'kill-resume']) {
+      const json = files.find((file) => file.endsWith(`-${scenario}.json`));
+      expect(json, `${scenario}: ${files.join(', ')}`).toBeDefined();
+      const results = JSON.parse(readFileSync(join(dir, json as string), 'utf8')) as { scenario: string; commit: string; machine: { cores: number } };
+      expect(results.scenario).toBe(scenario);
+      expect(results.machine.cores).toBeGreaterThan(0);
+      if (!['wide', 'kill-resume'].includes(scenario)) {
+        expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.svg'))), `${scenario} chart`).toBe(true);
+        expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.md'))), `${scenario} summary`).toBe(true);
+      }
+    }
+  }, 900_000);
+});

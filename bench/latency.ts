@@ -3,7 +3,7 @@
  * beside the same sweep without it.
  * This kernel has no netem, so a userspace forwarder (TcpProxy) delays every chunk by the one-way delay in each
  * direction; its real added round trip and its CPU per MB are measured and reported with the results.
- * `npm run bench -- latency [--rows 200000] [--trials 3] [--streams 1,2,4,8,16,32,64] [--one-way-ms 10] [--sides target,source] [--quick]`
+ * `npm run bench -- latency [--rows 100000] [--trials 3] [--streams 1,2,4,8,16,32,64] [--one-way-ms 10] [--sides target,source] [--quick]`
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,7 @@ async function measuredCassandraRttMs(addressMap: Record<string, string>): Promi
 
 export async function latencyBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '100000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
     streams: { type: 'string', default: '1,2,4,8,16,32,64' }, 'one-way-ms': { type: 'string', default: '10' }, sides: { type: 'string', default: 'target,source' },
   } });
   const rows = values.quick ? 10_000 : Number(values.rows);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { messageOf } from '../errors/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
 import type { LocalRunInput, LocalRunOutcome, SplitFailure } from '../run/local-runner.js';
 import type { RunnerTask } from '../run/executor-protocol.js';
@@ -77,7 +78,10 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
       listener(event);
       // onError: stop — the first value the target cannot hold stops the whole run, as locally.
       if (event.type === 'split-failed' && event.code === 'VALUE_UNREPRESENTABLE') cancel.abort();
-    }, stop);
+    }, stop).catch((error: unknown) => {
+      // Without events the figures stall, but the splits go on and the end is read from the jobs and checkpoints.
+      process.stderr.write(`c2y: reading the workers' events from Redis failed: ${messageOf(error)}\n`);
+    });
 
     // A cancelled earlier attempt left the queue paused.
     await queue.resume();

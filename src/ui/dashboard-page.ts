@@ -96,7 +96,7 @@ function render(s) {
   const pl = s.planned;
   $('planned').textContent = pl ? 'memory per task ' + bytes(pl.memoryPerTask.total) + '; executor need ' + bytes(pl.requiredExecutorBytes) + ' of ' + bytes(pl.executorMemoryBytes) +
     ' (headroom ' + pl.headroom + '); model ' + fmt(pl.expectedRowsPerSecond) + ' rows/s at RTT ' + pl.targetRttMs + ' ms (assumed ' + fmt(pl.assumedStreamRowsPerSecond) + ' rows/s per stream)' : '–';
-  rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td(e.executor), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
+  rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td(e.worker ? e.executor + ' (' + e.worker + ')' : e.executor, 'text'), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
     td(bytes(e.heapUsed)), td(bytes(e.peakHeapUsed)), td((e.gcMs / 1000).toFixed(2) + ' s'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));
   rows(document.querySelector('#splits-table tbody'), s.splits.map((x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'), td(x.lastError ?? '', 'text')]));
   rows(document.querySelector('#nodes-table tbody'), s.nodes.map((n) => [td(n.node), td(n.streamsOpen), td(n.streamsOpened), td(n.serverConnections ?? '–'), td(n.serverAddress ?? '–', 'text')]));

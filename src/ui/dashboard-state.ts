@@ -31,6 +31,8 @@ export interface DashboardState {
   readonly history: ReadonlyArray<readonly [number, number]>;
   readonly executors: ReadonlyArray<{
     readonly executor: number;
+    /** Distributed runs: the worker and host of this executor. */
+    readonly worker: string | null;
     readonly rss: number;
     readonly peakRss: number;
     readonly heapUsed: number;
@@ -117,7 +119,7 @@ export function dashboardState(
     },
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
-      executor, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
+      executor, worker: e.worker, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
       activeTasks: stats.activeTasks(executor), tasksDone: e.tasksDone, tasksFailed: e.tasksFailed, rows: e.rows,
     })),
     splits: [...stats.splits].sort(([a], [b]) => a - b).map(([id, s]) => ({

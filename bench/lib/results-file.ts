@@ -26,7 +26,8 @@ export function machineFacts(): Record<string, unknown> {
 
 export function commitId(): string {
   const id = tryRun('git', ['rev-parse', '--short', 'HEAD']);
-  const dirty = tryRun('git', ['status', '--porcelain']) !== '';
+  // Results written earlier in the same run are not changes to the code measured.
+  const dirty = tryRun('git', ['status', '--porcelain', '--', '.', ':(exclude)bench/results']) !== '';
   return `${id}${dirty ? '-dirty' : ''}`;
 }
 

@@ -143,6 +143,34 @@ describe('distributed: one migration on three "machines" through BullMQ on Redis
     expect(status.stdout).toMatch(/w1 .*idle|w1 .*run/);
   }, 600_000);
 
+  it('Ctrl-C on the driver interrupts the workers\' splits (rolled back, checkpoints kept); --resume finishes exactly', async () => {
+    const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    expect(live.length).toBe(2);
+    const args = fx.args('events_cancel', ['--distributed', '--redis', redis.url, '--parallelism', '8', '--split-size-mb', '0.25', '--copy-flush-every', '250', '--ui-port', '0', '--json']);
+    const driver = spawnC2y(args);
+    await until('rows committed by the workers', async () => (await committedRows(fx.db, 'events_cancel')) > 3000, 120_000);
+    driver.child.kill('SIGINT');
+    const interrupted = await driver.result;
+    expect(interrupted.code, interrupted.stderr.slice(-1500)).toBe(130);
+    const report = JSON.parse(interrupted.stdout) as RunReport;
+    expect(report.status).toBe('interrupted');
+    expect(report.splits.failed).toEqual([]);
+    const status = await distributedStatus(redis.url, { runId: report.runId, limit: 1 });
+    expect(status.runs[0]?.status).toBe('interrupted');
+    expect(status.runs[0]?.splitStates['active']).toBe(0);
+    // Nothing half-written: the table holds exactly what the checkpoints say.
+    const inTable = Number((await fx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM events_cancel')).rows[0]?.n);
+    expect(inTable).toBe(await committedRows(fx.db, 'events_cancel'));
+    expect(inTable).toBeLessThan(fx.rows);
+
+    const resumed = await runC2y([...args, '--resume', report.runId]);
+    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
+    const after = JSON.parse(resumed.stdout) as RunReport;
+    expect(after.status).toBe('finished');
+    expect(after.rowsTotal).toBe(fx.rows);
+    expect(await postgresEventsDigest(fx.db, 'events_cancel')).toEqual(fx.sourceDigest);
+  }, 300_000);
+
   it('a split that keeps failing ends in the failed state, the report names it, and --resume finishes it', async () => {
     const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
     expect(live.length).toBe(2);

@@ -2,7 +2,7 @@
  * memory: the planner's memory figures beside what executors really used. A grid of copyBufferSize × cores (one
  * executor, one split per core so each task's buffer fills), planned vs measured peak RSS and heap; then the same
  * settings over 1M and 10M rows, whose peak RSS must stay flat (ratio reported).
- * `npm run bench -- memory [--rows 300000] [--buffers 10000,50000,100000] [--cores 1,2,4] [--flat 1000000,10000000] [--trials 3] [--quick]`
+ * `npm run bench -- memory [--rows 300000] [--buffers 10000,50000,100000] [--cores 1,2,4] [--flat 1000000,10000000] [--trials 3] [--executor-memory 1g] [--quick]`
  */
 import { parseArgs } from 'node:util';
 import type { RunReport } from '../src/observe/index.js';
@@ -33,15 +33,18 @@ function executorFigures(report: RunReport): ExecutorFigures {
   };
 }
 
-function migrateOnce(rows: number, settings: Settings, copyBufferSize: number): RunReport {
-  return endToEnd(settings, sizedKeyspace(rows), 'events', '127.0.0.1:5432', ['--copy-buffer-size', String(copyBufferSize), '--executor-memory', '2g']).report;
+function migrateOnce(rows: number, settings: Settings, copyBufferSize: number, executorMemory: string): RunReport {
+  return endToEnd(settings, sizedKeyspace(rows), 'events', '127.0.0.1:5432', ['--copy-buffer-size', String(copyBufferSize), '--executor-memory', executorMemory]).report;
 }
 
 export async function memoryBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '300000' }, buffers: { type: 'string', default: '10000,50000,100000' }, cores: { type: 'string', default: '1,2,4' },
     flat: { type: 'string', default: '1000000,10000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
+    // The config's default; V8 lets the old space grow lazily in proportion to its limit, so the limit is a parameter.
+    'executor-memory': { type: 'string', default: '1g' },
   } });
+  const executorMemory = values['executor-memory'];
   const rows = values.quick ? 20_000 : Number(values.rows);
   const buffers = (values.quick ? '2000,10000' : values.buffers).split(',').map(Number);
   const coreCounts = (values.quick ? '1,2' : values.cores).split(',').map(Number);
@@ -58,7 +61,7 @@ export async function memoryBench(argv: string[]): Promise<void> {
       // One split per core, each big enough to fill the buffer's two pages.
       const settings: Settings = { rows, trials, parallelism: cores, executors: 1, cores, splitSizeMb: Math.max(0.01, (rows * bytesPerRow) / MIB / cores) };
       const runs: ExecutorFigures[] = [];
-      for (let trial = 0; trial < trials; trial++) runs.push(executorFigures(migrateOnce(rows, settings, copyBufferSize)));
+      for (let trial = 0; trial < trials; trial++) runs.push(executorFigures(migrateOnce(rows, settings, copyBufferSize, executorMemory)));
       const mid = (pick: (f: ExecutorFigures) => number): number => median(runs.map(pick));
       const summary = { peakRssMiB: mid((f) => f.peakRssMiB), plannedPeakRssMiB: mid((f) => f.plannedPeakRssMiB), peakHeapMiB: mid((f) => f.peakHeapMiB), plannedTaskMiB: mid((f) => f.plannedTaskMiB), withinPlan: runs.every((f) => f.withinPlan) };
       grid.push({ copyBufferSize, cores, trials: runs, median: summary });
@@ -72,7 +75,7 @@ export async function memoryBench(argv: string[]): Promise<void> {
     const settings: Settings = { rows: size, trials, parallelism: 16, executors: 2, cores: 4, splitSizeMb: Math.max(0.01, (size * bytesPerRow) / MIB / 16) };
     // The largest table takes minutes per run on 2 cores; its trials are capped at 1 unless asked for.
     const sizeTrials = size >= 5_000_000 ? 1 : trials;
-    const runs = Array.from({ length: sizeTrials }, () => migrateOnce(size, settings, 10_000));
+    const runs = Array.from({ length: sizeTrials }, () => migrateOnce(size, settings, 10_000, executorMemory));
     const figures = runs.map(executorFigures);
     flat.push({
       rows: size, rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), peakRssMiB: median(figures.map((f) => f.peakRssMiB)),
@@ -83,7 +86,7 @@ export async function memoryBench(argv: string[]): Promise<void> {
   const first = flat[0];
   const last = flat.at(-1);
   const file = writeResults('memory', {
-    parameters: { rows, buffers, coreCounts, flatSizes, trials, executorMemory: '2g', cassandraNodes, source: 'bench_scale_<size>.events (RF 1)', target: 'machine PostgreSQL 127.0.0.1:5432' },
+    parameters: { rows, buffers, coreCounts, flatSizes, trials, executorMemory, cassandraNodes, source: 'bench_scale_<size>.events (RF 1)', target: 'machine PostgreSQL 127.0.0.1:5432' },
     grid, flat,
     flatness: first && last ? { fromRows: first.rows, toRows: last.rows, peakRssRatio: Math.round((last.peakRssMiB / first.peakRssMiB) * 1000) / 1000 } : null,
     allWithinPlan: grid.every((g) => g.median.withinPlan),

@@ -144,7 +144,7 @@ interface MemoryFigures { readonly peakRssMiB: number; readonly plannedPeakRssMi
 interface MemoryResults {
   readonly scenario: 'memory';
   readonly commit: string;
-  readonly parameters: { readonly rows: number; readonly trials: number };
+  readonly parameters: { readonly rows: number; readonly trials: number; readonly executorMemory?: string };
   readonly grid: ReadonlyArray<{ readonly copyBufferSize: number; readonly cores: number; readonly median: MemoryFigures }>;
   readonly flat: ReadonlyArray<{ readonly rows: number; readonly peakRssMiB: number; readonly plannedPeakRssMiB: number; readonly rowsPerSecond: number }>;
   readonly flatness: { readonly fromRows: number; readonly toRows: number; readonly peakRssRatio: number } | null;
@@ -158,7 +158,7 @@ function memoryChart(results: MemoryResults): { spec: TopLevelSpec; markdown: st
   ]);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'executor memory: planned ceiling beside measured peaks', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, one executor, one split per core, medians of ${results.parameters.trials}; commit ${results.commit}` },
+    title: { text: 'executor memory: planned ceiling beside measured peaks', subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, one executor (executorMemory ${results.parameters.executorMemory ?? '2g'}), one split per core, medians of ${results.parameters.trials}; commit ${results.commit}` },
     width: 460, data: { values },
     mark: { type: 'bar' },
     encoding: {
@@ -167,7 +167,7 @@ function memoryChart(results: MemoryResults): { spec: TopLevelSpec; markdown: st
     },
   };
   const markdown = [
-    `# memory (${results.commit})`, '',
+    `# memory (${results.commit}, executorMemory ${results.parameters.executorMemory ?? '2g'})`, '',
     '| copyBufferSize | cores | planned per task | planned peak RSS ≤ | measured peak RSS | measured peak heap | within plan |', '|---|---|---|---|---|---|---|',
     ...results.grid.map((g) => `| ${g.copyBufferSize.toLocaleString('en-US')} | ${g.cores} | ${g.median.plannedTaskMiB} MiB | ${g.median.plannedPeakRssMiB} MiB | ${g.median.peakRssMiB} MiB | ${g.median.peakHeapMiB} MiB | ${g.median.withinPlan ? 'yes' : 'NO'} |`),
     '', '| rows | rows/s | peak RSS | planned ≤ |', '|---|---|---|---|',

@@ -159,7 +159,8 @@ async function enqueue(queue: Queue<SplitJobData, SplitJobResult>, runsQueue: Qu
       continue;
     }
     const state = await job.getState();
-    if (state === 'failed') await job.retry('failed');
+    // A resumed split gets its full attempts again, as a local resume does.
+    if (state === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     else if (state === 'completed' || state === 'unknown') {
       // Its checkpoint says unfinished (the target is the truth): run it again.
       await job.remove();

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { configSchema, parseMemorySize, urlPassword } from '../config/index.js';
+import { configSchema, parseMemorySize, redactUrl, urlPassword } from '../config/index.js';
 import { runWorker } from '../distributed/index.js';
 import { C2yError } from '../errors/index.js';
 import { createLogger } from '../observe/index.js';
@@ -30,7 +30,7 @@ export function workerCommand(): Command {
     .option('--address-map <list>', 'where this machine dials the run\'s nodes: host:port=host:port,…')
     .option('--json', 'log JSON lines')
     .action(async (options: { redis: string; cores?: string; executorMemory?: string; name?: string; addressMap?: string; json?: boolean }) => {
-      if (!/^rediss?:\/\//.test(options.redis)) throw new C2yError('CONFIG_INVALID', `--redis must be a redis:// or rediss:// URL, got "${options.redis.replace(/\/\/[^@/]*@/, '//***@')}"`, { hint: 'e.g. --redis redis://10.0.0.9:6379' });
+      if (!/^rediss?:\/\//.test(options.redis)) throw new C2yError('CONFIG_INVALID', `--redis must be a redis:// or rediss:// URL, got "${redactUrl(options.redis)}"`, { hint: 'e.g. --redis redis://10.0.0.9:6379' });
       const executorMemory = options.executorMemory === undefined ? undefined : parseMemorySize(options.executorMemory);
       if (options.executorMemory !== undefined && executorMemory === undefined) throw new C2yError('CONFIG_INVALID', `--executor-memory "${options.executorMemory}" is not a memory size`, { hint: 'e.g. --executor-memory 4g or 4096m' });
       const secrets = { source: process.env['C2Y_SOURCE_PASSWORD'], target: process.env['C2Y_TARGET_PASSWORD'] };

@@ -64,12 +64,4 @@ export class NodeLeases {
   async release(endpoint: TargetEndpoint, holder: string): Promise<void> {
     await this.redis.zrem(leaseKey(this.runId, endpoint.key), holder);
   }
-
-  /** Live leases per node now. */
-  async openPerNode(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    const now = Date.now();
-    for (const endpoint of this.endpoints) out[endpoint.key] = await this.redis.zcount(leaseKey(this.runId, endpoint.key), now, '+inf');
-    return out;
-  }
 }

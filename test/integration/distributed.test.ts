@@ -45,6 +45,16 @@ async function taskClientAddresses(runId: string | undefined): Promise<string[]>
   return result.rows.map((row) => row.addr ?? 'local socket');
 }
 
+/** `--resume` of a run ends finished, with every source row in `table`, exactly. */
+async function resumeExactly(args: readonly string[], runId: string, table: string): Promise<void> {
+  const resumed = await runC2y([...args, '--resume', runId]);
+  expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
+  const after = JSON.parse(resumed.stdout) as RunReport;
+  expect(after.status).toBe('finished');
+  expect(after.rowsTotal).toBe(fx.rows);
+  expect(await postgresEventsDigest(fx.db, table)).toEqual(fx.sourceDigest);
+}
+
 beforeAll(async () => {
   fx = await migrateFixture(30_000, 'dist');
   redis = await startTestbedRedis();
@@ -163,12 +173,7 @@ describe('distributed: one migration on three "machines" through BullMQ on Redis
     expect(inTable).toBe(await committedRows(fx.db, 'events_cancel'));
     expect(inTable).toBeLessThan(fx.rows);
 
-    const resumed = await runC2y([...args, '--resume', report.runId]);
-    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
-    const after = JSON.parse(resumed.stdout) as RunReport;
-    expect(after.status).toBe('finished');
-    expect(after.rowsTotal).toBe(fx.rows);
-    expect(await postgresEventsDigest(fx.db, 'events_cancel')).toEqual(fx.sourceDigest);
+    await resumeExactly(args, report.runId, 'events_cancel');
   }, 300_000);
 
   it('a split that keeps failing ends in the failed state, the report names it, and --resume finishes it', async () => {
@@ -195,12 +200,7 @@ describe('distributed: one migration on three "machines" through BullMQ on Redis
     expect(status.runs[0]?.failed.map((f) => f.splitId)).toEqual([report.splits.failed[0]?.splitId]);
 
     await fx.db.query('ALTER TABLE events_fail DROP CONSTRAINT no_such_partition');
-    const resumed = await runC2y([...args, '--resume', report.runId]);
-    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
-    const after = JSON.parse(resumed.stdout) as RunReport;
-    expect(after.status).toBe('finished');
-    expect(after.rowsTotal).toBe(fx.rows);
-    expect(await postgresEventsDigest(fx.db, 'events_fail')).toEqual(fx.sourceDigest);
+    await resumeExactly(args, report.runId, 'events_fail');
 
     // SIGTERM: a worker finishes what it holds and leaves.
     for (const worker of live) worker.child.kill('SIGTERM');

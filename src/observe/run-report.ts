@@ -13,6 +13,8 @@ export interface RunReport {
   readonly rowsTotal: number;
   /** Rows whose commit reached the target although the reply was lost (a dropped connection): counted in rowsTotal. */
   readonly rowsUnconfirmed: number;
+  /** count(*) of the target at the end of a finished run (null: not finished, or too large to count cheaply); must equal rowsTotal. */
+  readonly targetRowsCounted: number | null;
   readonly estimatedRows: number;
   readonly durationSeconds: number;
   readonly rowsPerSecond: number;

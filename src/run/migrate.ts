@@ -5,7 +5,8 @@ import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
-import { connectAdmin, prepareRun } from './prepare-run.js';
+import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
+import type { Queryable } from '../sink/index.js';
 import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
 
@@ -51,6 +52,15 @@ async function withRetries<T>(config: LoadedConfig['config'], logger: Logger, wh
   }
 }
 
+/** Up to here an exact count takes about a second on PostgreSQL; past it the count is skipped (null). */
+const CHEAP_COUNT_ROWS = 5_000_000;
+
+async function countIfCheap(admin: Queryable, table: string, expected: number): Promise<number | null> {
+  if (expected > CHEAP_COUNT_ROWS) return null;
+  const result = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
   if (options.distributed && config.redis === undefined) {
@@ -72,9 +82,30 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
+  try {
+    return await runPrepared(options, prepared, { logger, runRoot, secrets, pendingLines, tee: (folderNow, onFailure) => {
+      folder = folderNow;
+      onFolderFailure = onFailure;
+    } });
+  } finally {
+    await prepared.lock.release();
+  }
+}
+
+interface DriverLog {
+  readonly logger: Logger;
+  readonly runRoot: string;
+  readonly secrets: readonly string[];
+  readonly pendingLines: readonly string[];
+  /** Points the log's tee at the run folder once it exists, and at what stops the run if the folder fails. */
+  readonly tee: (folder: RunFolder, onFailure: () => void) => void;
+}
+
+async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
+  const { config, ignoredKeys } = options.loaded;
+  const { logger, runRoot, secrets, pendingLines } = driver;
   const runFolder = join(runRoot, prepared.runId);
-  folder = RunFolder.open(runFolder);
-  const files = folder;
+  const files = RunFolder.open(runFolder);
   files.write('run.log', pendingLines.map((line) => line + '\n').join(''));
   files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
 
@@ -84,11 +115,20 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const eventLog = logger.child({ runId: prepared.runId });
   // The run's own stop switch: the user's Ctrl-C, or too many rejects.
   const runControl = new AbortController();
-  onFolderFailure = () => {
+  let folderFailed = false;
+  driver.tee(files, () => {
+    if (folderFailed) return;
+    folderFailed = true;
     process.stderr.write(`c2y: ${files.failure?.message ?? 'the run folder cannot be written'}; stopping the run\n`);
     runControl.abort();
-  };
+  });
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
+  let lockLost: C2yError | undefined;
+  prepared.lock.onLost((error) => {
+    lockLost = error;
+    eventLog.error('run lock lost; stopping the run', { error: error.message });
+    runControl.abort();
+  });
   let tooManyRejects = false;
   const dashboard = await startRunDashboard({
     config, stats, endpoints: prepared.endpoints, secrets, logger: eventLog,
@@ -133,8 +173,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   }
   stopProgress();
 
-  const status: RunReport['status'] = tooManyRejects || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
-  await dashboard.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
+  const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
   await prepared.admin.end().catch(() => undefined);
   const admin = await withRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
@@ -142,6 +181,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
   const checkpoints = await withRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
+  // A finished run's checkpoints must describe the table: count it where that is cheap, and refuse to call it finished if not.
+  const targetRows = ended === 'finished' ? await withRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
+  const countMismatch = targetRows !== null && targetRows !== rowsCommittedTotal;
+  const status: RunReport['status'] = countMismatch ? 'failed' : ended;
+  await dashboard.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
   if (rejects.length > 0 || config.onError === 'reject') {
     writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
@@ -162,7 +206,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
       : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },
     planned: prepared.planned,
-    rejects: rejects.length, ignoredKeys, rowsCommittedTotal,
+    rejects: rejects.length, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
@@ -171,6 +215,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (files.failure) {
     throw new C2yError('RUN_FOLDER_UNWRITABLE', `${files.failure.message}; the run stopped, committed rows and their checkpoints are kept (run ${prepared.runId})`, {
       hint: `free space in (or fix) ${runFolder}, then: ${options.resumeCommand(prepared.runId)}`,
+    });
+  }
+  if (lockLost) throw lockLost;
+  if (countMismatch) {
+    throw new C2yError('TARGET_COUNT_MISMATCH', `run ${prepared.runId}: the checkpoints say ${rowsCommittedTotal} rows were committed, but ${qualifiedName(prepared.target)} holds ${targetRows}; the table was changed outside this run`, {
+      hint: `nothing was deleted by c2y; c2y validate names the differences, or start over with --restart (it empties the table)`,
+      context: { runId: prepared.runId, checkpointRows: rowsCommittedTotal, targetRows },
     });
   }
   if (tooManyRejects) {

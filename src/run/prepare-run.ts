@@ -6,7 +6,7 @@ import { cutSplits, partitionCounts, splitFromJson, splitToJson, type PartitionC
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, ConnectionBalancer, copyStatement, medianMs, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
-  type ServerInfo, type TargetClient, type TargetEndpoint,
+  RunLock, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
@@ -39,6 +39,8 @@ export interface PreparedRun {
   readonly copySql: string;
   readonly store: CheckpointStore;
   readonly admin: TargetClient;
+  /** This driver's hold on the target table for the whole run; the caller releases it when the run has ended. */
+  readonly lock: RunLock;
   /** The planner's figures for this run (memory, connections, model throughput), checked before it starts. */
   readonly planned: PlannedFigures;
   readonly targetTableCreated: boolean;
@@ -75,6 +77,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
     const admin = await connectAdmin(endpoints, options.loaded);
+    let lock: RunLock | undefined;
     try {
       const server = await describeServer(admin);
       const targetRttMs = await medianMs(() => admin.query('SELECT 1'));
@@ -95,6 +98,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
 
       const sourceId = `${config.source.keyspace}.${config.source.table}`;
       const targetId = `${config.target.database}.${target.schema}.${target.table}`;
+      // Before anything is read or decided about the table: a second driver must refuse here, not race us.
+      lock = await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
       const copySql = copyStatement(table, target);
 
@@ -110,6 +115,12 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         if (run.source !== sourceId || run.target !== targetId) {
           throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
         }
+        if (run.status === 'superseded') {
+          throw new C2yError('RUN_SUPERSEDED', `run ${run.runId} was superseded by a --restart that emptied ${qualifiedName(target)}; its checkpoints no longer describe the table`, {
+            hint: 'resume the newest run instead (--resume without an id), or start over with --restart',
+          });
+        }
+        await lock.record(run.runId);
         const plan = run.plan as StoredPlan;
         const allSplits = plan.splits.map(splitFromJson);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
@@ -125,7 +136,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, copySql, store, admin, planned, targetTableCreated: tableResult.created,
+          rowsBefore, copySql, store, admin, lock, planned, targetTableCreated: tableResult.created,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -136,11 +147,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
           hint: `add --resume to continue it, or --restart to empty ${qualifiedName(target)} and start over`,
         });
       }
-      if (options.restart) {
-        await admin.query(`TRUNCATE ${qualifiedName(target)}`);
-        if (unfinished) await store.setRunStatus(admin, unfinished.runId, 'failed');
-        log.warn('restart: emptied the target table', { table: qualifiedName(target), abandonedRun: unfinished?.runId ?? null });
-      } else {
+      // --restart empties the table only when the new run is recorded (createRun), once planning and checks passed.
+      if (!options.restart) {
         const nonEmpty = await admin.query(`SELECT 1 FROM ${qualifiedName(target)} LIMIT 1`);
         if (nonEmpty.rows.length > 0) {
           throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${qualifiedName(target)} already holds rows; a new run would write them again`, {
@@ -159,13 +167,18 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = newRunId();
-      await store.createRun(admin, { runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id) });
+      await lock.record(runId);
+      const superseded = await store.createRun(admin, {
+        runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
+      });
+      if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
       log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, copySql, store, admin, planned, targetTableCreated: tableResult.created,
+        rowsBefore: 0, copySql, store, admin, lock, planned, targetTableCreated: tableResult.created,
       };
     } catch (error) {
+      await lock?.release();
       await admin.end().catch(() => undefined);
       throw error;
     }

@@ -25,7 +25,8 @@ export interface RunRecord {
   readonly runId: string;
   readonly source: string;
   readonly target: string;
-  readonly status: 'running' | 'finished' | 'failed' | 'interrupted';
+  /** superseded: a later --restart emptied the table; its checkpoints no longer describe it and it never resumes. */
+  readonly status: 'running' | 'finished' | 'failed' | 'interrupted' | 'superseded';
   readonly plan: unknown;
   readonly createdAt: Date;
 }
@@ -76,12 +77,27 @@ export class CheckpointStore {
     }));
   }
 
-  async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[] }): Promise<void> {
+  /**
+   * Records a new run and its splits. With `restart`, in the same transaction: empties the target table and marks
+   * every earlier run of this source → target superseded, so a refusal or crash before this commits leaves the old
+   * run and its rows untouched, and after it no old checkpoint can describe the emptied table.
+   */
+  async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[]; restart?: { table: string } }): Promise<string[]> {
     await db.query('BEGIN');
     try {
+      let superseded: string[] = [];
+      if (run.restart) {
+        await db.query(`TRUNCATE ${run.restart.table}`);
+        const marked = await db.query(
+          `UPDATE ${this.runs} SET status = 'superseded', finished_at = coalesce(finished_at, now()) WHERE source = $1 AND target = $2 AND status <> 'superseded' RETURNING run_id`,
+          [run.source, run.target],
+        );
+        superseded = marked.rows.map((row) => String(row['run_id']));
+      }
       await db.query(`INSERT INTO ${this.runs} (run_id, source, target, status, plan) VALUES ($1, $2, $3, 'running', $4)`, [run.runId, run.source, run.target, JSON.stringify(run.plan)]);
       await db.query(`INSERT INTO ${this.checkpoints} (run_id, split_id) SELECT $1, unnest($2::int[])`, [run.runId, [...run.splitIds]]);
       await db.query('COMMIT');
+      return superseded;
     } catch (error) {
       await db.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -96,23 +112,23 @@ export class CheckpointStore {
   /** The newest run of this source → target that has not finished. */
   async findUnfinishedRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
     const result = await db.query(
-      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status <> 'finished' ORDER BY created_at DESC LIMIT 1`,
+      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status NOT IN ('finished', 'superseded') ORDER BY created_at DESC LIMIT 1`,
       [source, target],
     );
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
-  /** The newest run of this source → target, whatever its status. */
+  /** The newest run of this source → target that a --restart has not superseded, whatever its status. */
   async findLatestRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
     const result = await db.query(
-      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 ORDER BY created_at DESC LIMIT 1`,
+      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status <> 'superseded' ORDER BY created_at DESC LIMIT 1`,
       [source, target],
     );
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
   async setRunStatus(db: Queryable, runId: string, status: RunRecord['status']): Promise<void> {
-    await db.query(`UPDATE ${this.runs} SET status = $2, finished_at = CASE WHEN $2 = 'finished' THEN now() ELSE finished_at END WHERE run_id = $1`, [runId, status]);
+    await db.query(`UPDATE ${this.runs} SET status = $2, finished_at = CASE WHEN $2 = 'finished' THEN now() ELSE finished_at END WHERE run_id = $1 AND status <> 'superseded'`, [runId, status]);
   }
 
   async readCheckpoints(db: Queryable, runId: string): Promise<SplitCheckpoint[]> {
@@ -129,12 +145,14 @@ export class CheckpointStore {
 
   /**
    * Advances a split's checkpoint inside the caller's open transaction. Fenced on the token the transaction
-   * started from: if another attempt at the same split moved it on, nothing is updated and the caller must roll back.
+   * started from: if another attempt at the same split moved it on, or a --restart superseded the run (its TRUNCATE
+   * waited for this transaction's lock or emptied the table before it), nothing is updated and the caller must roll back.
    */
   async advance(db: Queryable, update: { runId: string; splitId: number; from: bigint | null; to: bigint | null; rows: number; done: boolean }): Promise<boolean> {
     const result = await db.query(
       `UPDATE ${this.checkpoints} SET last_token = $4, rows_done = rows_done + $5, done = $6, commits = commits + 1, updated_at = now()
-       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND NOT done`,
+       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND NOT done
+         AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = $1 AND status <> 'superseded')`,
       [update.runId, update.splitId, update.from?.toString() ?? null, update.to?.toString() ?? null, update.rows, update.done],
     );
     return result.rowCount === 1;

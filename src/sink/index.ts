@@ -8,3 +8,5 @@ export { CopyIn, copyFailed, copyStatement } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';
 export { medianMs } from './round-trip.js';
+export { RunLock } from './run-lock.js';
+export type { LockHolder } from './run-lock.js';

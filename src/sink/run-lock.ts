@@ -1,0 +1,142 @@
+import { hostname } from 'node:os';
+import { C2yError, messageOf } from '../errors/index.js';
+import { quoteIdent } from '../schema/index.js';
+import type { Queryable, TargetClient } from './target-client.js';
+
+/** The first key of every c2y advisory lock ('c2y1'), so they never meet another application's locks. */
+const LOCK_CLASS = 0x63327931;
+
+/** Who holds a target table: written beside the lock so a refused driver can name it. */
+export interface LockHolder {
+  readonly runId: string | null;
+  readonly host: string;
+  readonly pid: number;
+  readonly since: Date;
+}
+
+/**
+ * One driver per target table. A session-level advisory lock on a connection of its own: it is held for as long as
+ * the driver's process lives and released by the server the instant that connection dies (kill -9 included), so a
+ * resume after a crash never waits for a lease to run out. The holder's run, host and pid sit in `<schema>.run_locks`.
+ */
+export class RunLock {
+  private lost: ((error: C2yError) => void) | undefined;
+  private released = false;
+
+  private constructor(private client: TargetClient, private readonly connect: () => Promise<TargetClient>, private readonly table: string, private readonly target: string, private runId: string | null) {
+    this.watch(client);
+  }
+
+  /** Takes the lock for `target` (database.schema.table), or refuses naming the run that holds it. */
+  static async acquire(connect: () => Promise<TargetClient>, schema: string, target: string): Promise<RunLock> {
+    const table = `${quoteIdent(schema)}.run_locks`;
+    const client = await connect();
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
+        target text PRIMARY KEY, run_id text, host text NOT NULL, pid integer NOT NULL, since timestamptz NOT NULL DEFAULT now())`);
+      await take(client, table, target, null);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return new RunLock(client, connect, table, target, null);
+  }
+
+  /** Names the run once it exists, for the message another driver gets. */
+  async record(runId: string): Promise<void> {
+    this.runId = runId;
+    await writeHolder(this.client, this.table, this.target, runId);
+  }
+
+  /** Called if the lock cannot be held again after its connection died: the run must stop, not go on unguarded. */
+  onLost(handler: (error: C2yError) => void): void {
+    this.lost = handler;
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    this.lost = undefined;
+    await this.client.query(`DELETE FROM ${this.table} WHERE target = $1 AND pid = $2 AND host = $3`, [this.target, process.pid, hostname()]).catch(() => undefined);
+    await this.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.target]).catch(() => undefined);
+    await this.client.end().catch(() => undefined);
+  }
+
+  private watch(client: TargetClient): void {
+    let once = false;
+    const onDown = (): void => {
+      if (once || this.released) return;
+      once = true;
+      void this.retake();
+    };
+    client.on('error', onDown);
+    client.on('end', onDown);
+  }
+
+  /** A target restart drops the lock with its connection: take it again (the run's tasks retry meanwhile). */
+  private async retake(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < RETAKE_ATTEMPTS && !this.released; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** attempt)));
+      let client: TargetClient | undefined;
+      try {
+        client = await this.connect();
+        await take(client, this.table, this.target, this.runId);
+        if (this.released) {
+          await client.end().catch(() => undefined);
+          return;
+        }
+        this.client = client;
+        this.watch(client);
+        return;
+      } catch (error) {
+        await client?.end().catch(() => undefined);
+        lastError = error;
+        if (error instanceof C2yError && error.code === 'RUN_LOCKED') break;
+      }
+    }
+    if (!this.released) this.lost?.(lockLost(this.target, lastError));
+  }
+}
+
+/** ~2 minutes of attempts: longer than a target restart, shorter than leaving a run unguarded for long. */
+const RETAKE_ATTEMPTS = 16;
+
+async function take(client: TargetClient, table: string, target: string, runId: string | null): Promise<void> {
+  const taken = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_CLASS, target]);
+  if (taken.rows[0]?.ok !== true) {
+    const holder = await readHolder(client, table, target);
+    throw new C2yError('RUN_LOCKED', `another c2y driver is writing ${target}: ${describeHolder(holder)}`, {
+      hint: 'wait for it to end (c2y status, or its progress), or stop it; two drivers on one table would write its rows twice',
+      context: { target, runId: holder?.runId ?? null, host: holder?.host ?? null },
+    });
+  }
+  await writeHolder(client, table, target, runId);
+}
+
+async function writeHolder(db: Queryable, table: string, target: string, runId: string | null): Promise<void> {
+  await db.query(
+    `INSERT INTO ${table} (target, run_id, host, pid) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (target) DO UPDATE SET run_id = EXCLUDED.run_id, host = EXCLUDED.host, pid = EXCLUDED.pid, since = now()`,
+    [target, runId, hostname(), process.pid],
+  );
+}
+
+async function readHolder(db: Queryable, table: string, target: string): Promise<LockHolder | undefined> {
+  const result = await db.query(`SELECT run_id, host, pid, since FROM ${table} WHERE target = $1`, [target]).catch(() => ({ rows: [] }));
+  const row = result.rows[0] as Record<string, unknown> | undefined;
+  if (!row) return undefined;
+  return { runId: row['run_id'] === null ? null : String(row['run_id']), host: String(row['host']), pid: Number(row['pid']), since: row['since'] as Date };
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'a driver that has not recorded itself yet';
+  const run = holder.runId === null ? 'a run still being planned' : `run ${holder.runId}`;
+  return `${run}, driver pid ${holder.pid} on ${holder.host}, since ${holder.since.toISOString()}`;
+}
+
+function lockLost(target: string, error: unknown): C2yError {
+  return new C2yError('RUN_LOCK_LOST', `the run lock on ${target} was lost with its connection and could not be taken again: ${messageOf(error)}; stopping so no second driver can race this one`, {
+    hint: 'committed rows and checkpoints are kept; once the target answers again, resume the run',
+    retryable: true,
+  });
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresEventsDigest } from '../helpers/events-digest.js';
+import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
+import { until } from '../helpers/wait.js';
+
+const ROWS = 20_000;
+let fx: MigrateFixture;
+
+beforeAll(async () => {
+  fx = await migrateFixture(ROWS, 'rlock');
+});
+afterAll(async () => fx?.close());
+
+const count = async (table: string): Promise<number> => (await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0;
+const slow = ['--split-size-mb', '0.05', '--parallelism', '4', '--cores', '1', '--executors', '1', '--copy-flush-every', '200'];
+
+async function expectExact(table: string): Promise<void> {
+  const digest = await postgresEventsDigest(fx.db, table);
+  expect(digest).toEqual(fx.sourceDigest);
+}
+
+/** Starts a run and kill -9s driver and executors once `share` of the rows are committed. */
+async function killMidRun(table: string, share: number): Promise<number> {
+  const { child, result } = spawnC2y(fx.args(table, slow));
+  await until(`${share} of the rows in ${table}`, async () => (await count(table)) >= share * ROWS, 120_000);
+  killGroup(child);
+  await result;
+  return count(table);
+}
+
+describe('--restart empties the table only once the new run is recorded', () => {
+  it('a --restart refused by the memory check keeps the old run, and --resume finishes it exactly', async () => {
+    const atKill = await killMidRun('refused_restart', 0.3);
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(ROWS);
+    const refused = await runC2y(fx.args('refused_restart', [...slow, '--restart', '--executor-memory', '8m']));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('MEMORY_PLAN_REFUSED');
+    // Refused before the table was touched: every committed row is still there.
+    expect(await count('refused_restart')).toBe(atKill);
+    const resumed = await runC2y(fx.args('refused_restart', [...slow, '--resume', '--json']));
+    expect(resumed.stderr).not.toContain('unexpected');
+    expect(resumed.code).toBe(0);
+    const report = JSON.parse(resumed.stdout) as { status: string; rowsTotal: number; targetRowsCounted: number | null; resumed: boolean };
+    expect(report).toMatchObject({ status: 'finished', rowsTotal: ROWS, targetRowsCounted: ROWS, resumed: true });
+    await expectExact('refused_restart');
+  });
+
+  it('a --restart that starts supersedes the old run: resuming that run by id is refused, the new run is exact', async () => {
+    const atKill = await killMidRun('superseded', 0.2);
+    expect(atKill).toBeGreaterThan(0);
+    const old = await fx.db.query<{ run_id: string }>(`SELECT run_id FROM c2y.runs WHERE target LIKE '%.superseded' ORDER BY created_at DESC LIMIT 1`);
+    const oldRun = old.rows[0]?.run_id as string;
+    const restarted = await runC2y(fx.args('superseded', [...slow, '--restart', '--json']));
+    expect(restarted.code).toBe(0);
+    await expectExact('superseded');
+    const stale = await runC2y(fx.args('superseded', [...slow, '--resume', oldRun]));
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(`RUN_SUPERSEDED: run ${oldRun}`);
+    await expectExact('superseded');
+  });
+
+  it('a finished run whose table was changed by hand is not reported finished again', async () => {
+    const first = await runC2y(fx.args('changed_by_hand', [...slow, '--json']));
+    expect(first.code).toBe(0);
+    await fx.db.query('DELETE FROM public.changed_by_hand WHERE ctid IN (SELECT ctid FROM public.changed_by_hand LIMIT 7)');
+    const again = await runC2y(fx.args('changed_by_hand', [...slow, '--resume']));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`TARGET_COUNT_MISMATCH: .*checkpoints say ${ROWS} rows .* holds ${ROWS - 7}`));
+  });
+});
+
+describe('one driver per target table', () => {
+  it('a second migrate (plain, --resume or --restart) refuses naming the first run, which ends exact', async () => {
+    // Slowed down (a commit every 4 rows, one stream) so it is still running while the others try.
+    const first = spawnC2y(fx.args('locked', [...slow, '--parallelism', '1', '--copy-flush-every', '4', '--set', 'source.fetchSize=40']));
+    let firstEnded = false;
+    void first.result.then(() => (firstEnded = true));
+    await until('the first driver to commit rows', async () => (await count('locked')) > 0, 120_000);
+    const runId = (await fx.db.query<{ run_id: string }>(`SELECT run_id FROM c2y.runs WHERE target LIKE '%.locked'`)).rows[0]?.run_id as string;
+    for (const extra of [[], ['--resume'], ['--restart']]) {
+      const second = await runC2y(fx.args('locked', [...slow, ...extra]));
+      expect(second.code, `second driver with ${extra.join(' ') || 'no flag'}`).toBe(1);
+      expect(second.stderr).toMatch(new RegExp(`RUN_LOCKED: another c2y driver is writing .*locked: run ${runId}, driver pid \\d+ on `));
+      expect(await count('locked')).toBeGreaterThan(0);
+    }
+    expect(firstEnded, 'the first driver ended before the others tried: the test proves nothing').toBe(false);
+    const done = await first.result;
+    expect(done.code).toBe(0);
+    await expectExact('locked');
+    // The lock went with the first driver: the table can be written again.
+    const after = await runC2y(fx.args('locked', [...slow, '--resume']));
+    expect(after.code).toBe(0);
+  });
+
+  it('a driver killed with -9 leaves no lock behind: --resume starts at once and ends exact', async () => {
+    await killMidRun('lock_after_kill', 0.2);
+    const resumed = await runC2y(fx.args('lock_after_kill', [...slow, '--resume']));
+    expect(resumed.code).toBe(0);
+    await expectExact('lock_after_kill');
+  });
+});

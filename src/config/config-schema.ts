@@ -75,6 +75,8 @@ export const sourceSchema = z
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),
+    /** Time limit per page read, in ms; a page that runs out of it is asked again at half the size before the split fails. */
+    readTimeoutMs: positiveInt.max(3_600_000).default(60_000),
     /** Columns whose WRITETIME() to keep, as <column>_writetime (bigint, microseconds since the epoch). */
     writetimeColumns: nameList.default([]),
     /** Columns whose TTL() to keep, as <column>_ttl (integer seconds left when read; NULL when none). */

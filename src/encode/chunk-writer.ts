@@ -43,6 +43,24 @@ export class ChunkWriter {
     this.offset += bytes.length;
   }
 
+  /**
+   * A 53-bit hash (cyrb53) of bytes [start, end) written since the last take(): identifies a line by its key text
+   * without keeping the bytes. Two keys of one token colliding is ~1 in 2^53 per pair.
+   */
+  hash(start: number, end: number): number {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    const buffer = this.buffer;
+    for (let i = start; i < end; i++) {
+      const byte = buffer[i] as number;
+      h1 = Math.imul(h1 ^ byte, 2654435761);
+      h2 = Math.imul(h2 ^ byte, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  }
+
   /** Drops everything after `length`: a row that failed half-way leaves no bytes behind. */
   truncate(length: number): void {
     if (length < this.offset) this.offset = length;

@@ -57,8 +57,11 @@ function columnEncoder(column: string, type: CqlType): ColumnEncoder {
 }
 
 export interface RowEncoder {
-  /** Appends one COPY text line for a scanned row ([token, ...columns]). */
-  encode(row: readonly unknown[], out: ChunkWriter): void;
+  /**
+   * Appends one COPY text line for a scanned row ([token, ...columns]) and returns the writer's offset where the
+   * primary key's text ends (the key columns come first), so a caller can identify the line by its key.
+   */
+  encode(row: readonly unknown[], out: ChunkWriter): number;
   readonly columnCount: number;
 }
 
@@ -66,16 +69,21 @@ export interface RowEncoder {
 export function createRowEncoder(table: SourceTable): RowEncoder {
   const encoders = table.columns.map((column) => columnEncoder(column.name, column.type));
   const count = encoders.length;
+  const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
   return {
     columnCount: count,
     encode(row, out) {
+      let keyEnd = 0;
       for (let index = 0; index < count; index++) {
+        if (index === keyCount) keyEnd = out.length;
         if (index > 0) out.byte(TAB);
         const value = row[index + 1];
         if (value === null || value === undefined) out.raw(NULL_MARKER);
         else (encoders[index] as ColumnEncoder)(value, out);
       }
+      if (keyCount >= count) keyEnd = out.length;
       out.byte(NEWLINE);
+      return keyEnd;
     },
   };
 }

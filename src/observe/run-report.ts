@@ -34,7 +34,10 @@ export interface RunReport {
   readonly executors: ReadonlyArray<ExecutorReport>;
   readonly planned: PlannedFiguresJson;
   readonly retries: number;
+  /** Rows the target could not hold (onError: reject). */
   readonly rejects: number;
+  /** Partitions holding only static cells: recorded in rejects.jsonl with kind static-only, never in the table. */
+  readonly staticOnlyPartitions: number;
   readonly ignoredKeys: readonly string[];
   readonly resumeCommand: string | null;
 }
@@ -112,7 +115,7 @@ export function renderReport(report: RunReport): string {
     ['run', `${report.runId} (${report.status}${report.resumed ? ', resumed' : ''})`],
     ['source → target', `${report.source} → ${report.target}`],
     ['target server', report.targetServer],
-    ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})${report.rowsUnconfirmed > 0 ? `; ${report.rowsUnconfirmed.toLocaleString('en-US')} of them committed while their connection dropped (found in the checkpoints)` : ''}`],
+    ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})${report.rowsUnconfirmed > 0 ? `; ${report.rowsUnconfirmed.toLocaleString('en-US')} of them committed while their connection dropped (found in the checkpoints)` : ''}${report.targetRowsCounted !== null ? `; target table counted: ${report.targetRowsCounted.toLocaleString('en-US')}` : ''}`],
     ['duration', `${report.durationSeconds.toFixed(1)} s`],
     ['throughput', `${report.rowsPerSecond.toLocaleString('en-US')} rows/s, ${formatBytes(report.bytes / Math.max(report.durationSeconds, 0.001))}/s`],
     ['splits', `requested ${report.splits.requested}, token ${report.splits.token}, effective ${report.splits.effective}; ${report.splits.done} done, ${report.splits.failed.length} failed`],
@@ -124,6 +127,7 @@ export function renderReport(report: RunReport): string {
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
+    ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),
   ];
   if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);
   for (const failure of report.splits.failed) rows.push([`split ${failure.splitId} failed`, `${failure.code}: ${failure.message} (attempts ${failure.attempts})`]);

@@ -43,6 +43,8 @@ export class RunStats {
   commits = 0;
   retries = 0;
   rejected = 0;
+  /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
+  staticOnly = 0;
   /** The latest retry, for the progress line: what is happening when rows stop moving. */
   lastRetry: { splitId: number; node: string; attempt: number; error: string; at: number } | null = null;
   /** Rows already committed by earlier attempts of a resumed run. */
@@ -101,6 +103,7 @@ export class RunStats {
         this.dropInFlight(event.splitId);
         this.rowsCommitted += event.rows;
         this.rejected += event.rejected;
+        this.staticOnly += event.staticOnly;
         this.bytesCommitted += event.bytes;
         this.commits++;
         this.split(event.splitId).rows += event.rows;

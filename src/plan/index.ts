@@ -4,3 +4,4 @@ export { cutSplits, partitionCounts, splitToJson, splitFromJson } from './token-
 export type { Split, SplitJson, PartitionCounts } from './token-splits.js';
 export { planResources, memoryPerTask, expectedRowsPerSecond, streamsForRate, MEMORY_KNOBS, ENCODE_BUFFER_BYTES, CONNECTION_OVERHEAD_BYTES, SEMI_SPACE_MIB, YOUNG_GENERATION_BYTES } from './resource-plan.js';
 export type { PlanSettings, MeasuredFacts, ResourcePlan, MemoryTerms } from './resource-plan.js';
+export { ringCoverageProblem } from './ring-coverage.js';

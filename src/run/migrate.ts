@@ -180,13 +180,18 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   const rejects = await withRetries(config, logger, 'reading rejects', () => prepared.store.readRejects(admin, prepared.runId));
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
   const checkpoints = await withRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
+  const valueRejects = rejects.filter((row) => row.kind === 'value').length;
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   // A finished run's checkpoints must describe the table: count it where that is cheap, and refuse to call it finished if not.
   const targetRows = ended === 'finished' ? await withRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
   const countMismatch = targetRows !== null && targetRows !== rowsCommittedTotal;
-  const status: RunReport['status'] = countMismatch ? 'failed' : ended;
+  // Every split of the plan (which covers the ring exactly once, checked when planned and resumed) must be done.
+  const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));
+  const unscanned = ended === 'finished' ? prepared.allSplits.filter((split) => !doneIds.has(split.id)).map((split) => split.id) : [];
+  const status: RunReport['status'] = countMismatch || unscanned.length > 0 ? 'failed' : ended;
   await dashboard.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
   if (rejects.length > 0 || config.onError === 'reject') {
+    // Static-only partitions are written here whatever onError says: they are data the table could not take.
     writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
   await prepared.store.setRunStatus(admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
@@ -206,7 +211,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
       : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },
     planned: prepared.planned,
-    rejects: rejects.length, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
+    rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
@@ -218,6 +223,12 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     });
   }
   if (lockLost) throw lockLost;
+  if (unscanned.length > 0) {
+    throw new C2yError('RING_NOT_COVERED', `run ${prepared.runId} ended with split(s) ${unscanned.join(', ')} not done; part of the token ring was not read`, {
+      hint: options.resumeCommand(prepared.runId),
+      context: { runId: prepared.runId, splits: unscanned.join(',') },
+    });
+  }
   if (countMismatch) {
     throw new C2yError('TARGET_COUNT_MISMATCH', `run ${prepared.runId}: the checkpoints say ${rowsCommittedTotal} rows were committed, but ${qualifiedName(prepared.target)} holds ${targetRows}; the table was changed outside this run`, {
       hint: `nothing was deleted by c2y; c2y validate names the differences, or start over with --restart (it empties the table)`,
@@ -225,7 +236,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     });
   }
   if (tooManyRejects) {
-    throw new C2yError('TOO_MANY_REJECTS', `${rejects.length} rows were rejected, more than maxErrors (${config.maxErrors}); see ${join(runFolder, 'rejects.jsonl')}`, {
+    throw new C2yError('TOO_MANY_REJECTS', `${valueRejects} rows were rejected, more than maxErrors (${config.maxErrors}); see ${join(runFolder, 'rejects.jsonl')}`, {
       hint: `fix the values or raise maxErrors, then: ${options.resumeCommand(prepared.runId)}`,
     });
   }

@@ -2,13 +2,13 @@ import type { LoadedConfig } from '../config/index.js';
 import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
-import { cutSplits, partitionCounts, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
+import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, ConnectionBalancer, copyStatement, medianMs, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
   RunLock, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, sessionOptionsOf } from '../source/index.js';
+import { checkPartitioner, consistencyCode, describeTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
@@ -73,6 +73,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const log = options.logger;
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
+    checkPartitioner(await readPartitioner(cassandra));
     const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
     const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
@@ -123,6 +124,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         await lock.record(run.runId);
         const plan = run.plan as StoredPlan;
         const allSplits = plan.splits.map(splitFromJson);
+        assertCoversRing(allSplits, run.runId);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
         const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
         const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
@@ -163,6 +165,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const estimatedBytes = size.estimatesBytes ?? size.rows * averageRowBytes;
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
       const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
+      assertCoversRing(splits, 'new');
       const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson) };
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
@@ -188,4 +191,14 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }
+}
+
+/** A plan whose splits miss or repeat tokens would end `finished` with part of the ring unread, or read twice. */
+export function assertCoversRing(splits: readonly Split[], runId: string): void {
+  const problem = ringCoverageProblem(splits);
+  if (problem === undefined) return;
+  throw new C2yError('RING_NOT_COVERED', `the splits of run ${runId} do not cover the token ring exactly once: ${problem}`, {
+    hint: 'the run table was changed by hand or is damaged; start over with --restart',
+    context: { runId },
+  });
 }

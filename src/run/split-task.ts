@@ -3,8 +3,8 @@ import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, type SourceTable } from '../schema/index.js';
-import { CheckpointStore, CopyIn, copyFailed, describeServer, openTarget, type RejectedRow, type TargetEndpoint } from '../sink/index.js';
-import { scanRanges, type CassandraClient } from '../source/index.js';
+import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
+import { KeyCodec, scanPartitionTail, scanRanges, type CassandraClient, type ScannedRow } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
@@ -56,12 +56,15 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       context.emit({ type: 'split-finished', splitId: split.id, rows: 0, executor: context.executor });
       return 0;
     }
-    context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken?.toString() ?? null });
+    context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
 
     const writer = new ChunkWriter();
     const flushEvery = context.config.copyFlushEvery;
-    let from = checkpoint.lastToken;
+    // A partition of more than copyFlushEvery rows commits part-way, at a clustering position (needs clustering columns).
+    const codec = context.table.clusteringKeys.length > 0 ? await KeyCodec.create(context.cassandra, context.table) : undefined;
+    let from: SplitPoint = { token: checkpoint.lastToken, position: checkpoint.position };
     let lastToken: bigint | null = checkpoint.lastToken;
+    let lastRow: ScannedRow | undefined;
     let rowsInTransaction = 0;
     let rowsSinceReport = 0;
     const rejected: RejectedRow[] = [];
@@ -74,7 +77,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = true;
       copy = CopyIn.start(client, context.copySql);
     };
-    const commit = async (done: boolean): Promise<void> => {
+    const commit = async (done: boolean, inside = false): Promise<void> => {
       if (!inTransaction) {
         await client.query('BEGIN');
         inTransaction = true;
@@ -88,56 +91,57 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         copy = undefined;
       }
       await store.recordRejects(client, runId, rejected);
-      const advanced = await store.advance(client, { runId, splitId: split.id, from, to: lastToken, rows: rowsInTransaction, done });
+      const to: SplitPoint = { token: lastToken, position: inside && codec && lastRow ? codec.positionOf(lastRow) : null };
+      const advanced = await store.advance(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done });
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
       }
       await client.query('COMMIT');
       inTransaction = false;
       total += rowsInTransaction;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length, lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, lastToken: lastToken?.toString() ?? null, executor: context.executor });
       rejected.length = 0;
-      from = lastToken;
+      from = to;
       rowsInTransaction = 0;
       rowsSinceReport = 0;
       bytesInTransaction = 0;
     };
 
-    // Rows PostgreSQL refused although the encoder passed them: index among the transaction's scanned rows → reason.
-    const refused = new Map<number, { column: string; reason: string }>();
-    let rowIndex = 0;
-    let lineToRow: number[] = [];
+    // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
+    // table may be written between two scans of the same range), and each line's identity in this transaction.
+    const refused = new Map<string, { column: string; reason: string }>();
+    const lines = new LineKeys();
+    const staticOnly = staticOnlyCheck(context.table);
     let streamedInTransaction = 0;
     for (;;) {
       try {
-        const scan = scanRanges({
-          client: context.cassandra, table: context.table, ranges: remainingRanges(split, from), fetchSize: effectiveFetchSize(context.config),
-          consistency: context.consistency, replicaOffset: split.id + input.attempt, addressMap: context.config.source.addressMap,
-        });
+        const scan = scanFrom(context, split, from, input.attempt, codec);
         for await (const page of scan) {
           if (signal.aborted) throw interrupted(split.id);
           for (const row of page) {
             const token = row[0] as bigint;
-            if (rowsInTransaction + rejected.length >= flushEvery && token !== lastToken) {
-              await commit(false);
-              refused.clear();
-              rowIndex = 0;
-              lineToRow = [];
-              streamedInTransaction = 0;
+            if (rowsInTransaction + rejected.length >= flushEvery) {
+              const boundary = token !== lastToken;
+              if (boundary || (lastRow !== undefined && codec?.samePartition(lastRow, row) === true && !staticOnly(lastRow))) {
+                await commit(false, !boundary);
+                lines.clear();
+                streamedInTransaction = 0;
+              }
             }
+            lastRow = row;
             if (!inTransaction) await begin();
-            const index = rowIndex++;
-            const refusal = refused.size === 0 ? undefined : refused.get(index);
-            if (refusal !== undefined) {
-              const error = new ValueEncodeError(refusal.column, refusal.reason);
-              if (!rejectRows) throw valueError(error, context.table, row);
-              rejected.push(rejectOf(error, context.table, split.id, token, row));
+            if (staticOnly(row)) {
+              // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static
+              // cells are recorded in the rejects with its key (whatever onError says) and the split goes on.
+              rejected.push(staticOnlyReject(context.table, split.id, token, row));
               lastToken = token;
               continue;
             }
             const rowStart = writer.length;
+            let keyEnd: number;
             try {
-              context.encoder.encode(row, writer);
+              keyEnd = context.encoder.encode(row, writer);
             } catch (error) {
               if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, row);
               writer.truncate(rowStart);
@@ -145,7 +149,17 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
               lastToken = token;
               continue;
             }
-            lineToRow.push(index);
+            const keyHash = writer.hash(rowStart, keyEnd);
+            const refusal = refused.size === 0 ? undefined : refused.get(lineIdentity(token, keyHash));
+            if (refusal !== undefined) {
+              writer.truncate(rowStart);
+              const error = new ValueEncodeError(refusal.column, refusal.reason);
+              if (!rejectRows) throw valueError(error, context.table, row);
+              rejected.push(rejectOf(error, context.table, split.id, token, row));
+              lastToken = token;
+              continue;
+            }
+            lines.add(token, keyHash);
             rowsInTransaction++;
             lastToken = token;
             rowsSinceReport++;
@@ -163,23 +177,24 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         break;
       } catch (error) {
         const line = refusedLine(error);
-        const rowOfLine = line === undefined ? undefined : lineToRow[line.line - 1];
-        if (line === undefined || rowOfLine === undefined || signal.aborted) throw error;
+        const identity = line === undefined ? undefined : lines.identityOf(line.line);
+        if (line === undefined || identity === undefined || signal.aborted) throw error;
+        if (refused.has(identity)) throw error;
         // PostgreSQL named the bad line: roll back, and rescan the transaction from its start with that row set aside.
         if (copy) await (copy as CopyIn).abort('c2y: isolating a refused row');
         copy = undefined;
         await client.query('ROLLBACK');
         inTransaction = false;
-        refused.set(rowOfLine, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
+        refused.set(identity, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
         if (streamedInTransaction > 0) context.emit({ type: 'rows-streamed', splitId: split.id, rows: -streamedInTransaction, executor: context.executor });
         writer.truncate(0);
-        lastToken = from;
+        lastToken = from.token;
+        lastRow = undefined;
         rowsInTransaction = 0;
         rowsSinceReport = 0;
         bytesInTransaction = 0;
         rejected.length = 0;
-        rowIndex = 0;
-        lineToRow = [];
+        lines.clear();
         streamedInTransaction = 0;
       }
     }
@@ -195,6 +210,20 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   }
 }
 
+/** The split's rows after a checkpoint: the rest of a part-committed partition first, then the ranges after its token. */
+async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined): AsyncGenerator<ScannedRow[], void, undefined> {
+  const options = {
+    client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
+    replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
+  };
+  if (from.position !== null && from.token !== null && codec) {
+    const token = from.token;
+    const replicas = split.ranges.find((range) => range.start < token && token <= range.end)?.replicas ?? [];
+    yield* scanPartitionTail({ ...options, ranges: [] }, { token, position: from.position, codec, replicas });
+  }
+  yield* scanRanges({ ...options, ranges: remainingRanges(split, from.token) });
+}
+
 /** The split's ranges after the last committed token. */
 export function remainingRanges(split: Split, lastToken: bigint | null): ReplicatedRange[] {
   if (lastToken === null) return [...split.ranges];
@@ -206,13 +235,73 @@ export function remainingRanges(split: Split, lastToken: bigint | null): Replica
   return out;
 }
 
-/** A COPY error about one value (SQLSTATE class 22): the line PostgreSQL names, its column and message. */
+/**
+ * A COPY error about one row's data (SQLSTATE class 22, a value; class 23, a constraint such as NOT NULL or a unique
+ * key): the line PostgreSQL names, its column and message. Such an error is isolated to its row, never retried.
+ */
 export function refusedLine(error: unknown): { line: number; column: string; message: string } | undefined {
-  const pgError = error as { code?: unknown; where?: unknown; message?: unknown };
-  if (typeof pgError.code !== 'string' || !pgError.code.startsWith('22') || typeof pgError.where !== 'string') return undefined;
-  const match = /line (\d+)(?:, column ([^:]+))?/.exec(pgError.where);
+  if (!isDataError(error)) return undefined;
+  const pgError = error as { where?: unknown; message?: unknown; column?: unknown; constraint?: unknown; detail?: unknown };
+  if (typeof pgError.where !== 'string') return undefined;
+  const match = /COPY [^,]*, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where);
   if (!match) return undefined;
-  return { line: Number(match[1]), column: match[2] ?? '(row)', message: String(pgError.message) };
+  const column = match[2] ?? (typeof pgError.column === 'string' ? pgError.column : typeof pgError.constraint === 'string' ? `(constraint ${pgError.constraint})` : '(row)');
+  const detail = typeof pgError.detail === 'string' ? ` (${pgError.detail})` : '';
+  return { line: Number(match[1]), column, message: `${String(pgError.message)}${detail}` };
+}
+
+/** A line's identity across scans of the same range: its token and the hash of its key's COPY text. */
+function lineIdentity(token: bigint, keyHash: number): string {
+  return `${token}:${keyHash}`;
+}
+
+/** The identity of each COPY line of the open transaction, in line order; 16 bytes a row. */
+class LineKeys {
+  private tokens = new BigInt64Array(1024);
+  private hashes = new Float64Array(1024);
+  private count = 0;
+
+  add(token: bigint, keyHash: number): void {
+    if (this.count === this.tokens.length) {
+      const tokens = new BigInt64Array(this.count * 2);
+      tokens.set(this.tokens);
+      const hashes = new Float64Array(this.count * 2);
+      hashes.set(this.hashes);
+      this.tokens = tokens;
+      this.hashes = hashes;
+    }
+    this.tokens[this.count] = token;
+    this.hashes[this.count] = keyHash;
+    this.count++;
+  }
+
+  /** PostgreSQL's line numbers start at 1. */
+  identityOf(line: number): string | undefined {
+    if (line < 1 || line > this.count) return undefined;
+    return lineIdentity(this.tokens[line - 1] as bigint, this.hashes[line - 1] as number);
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+}
+
+/** A row whose clustering columns are null: Cassandra's answer for a partition that holds only static cells. */
+function staticOnlyCheck(table: SourceTable): (row: readonly unknown[]) => boolean {
+  const first = table.columns.findIndex((column) => column.role === 'clustering');
+  if (first < 0) return () => false;
+  return (row) => row[first + 1] === null || row[first + 1] === undefined;
+}
+
+export const STATIC_ONLY_REASON = 'the partition holds only static cells (no clustering row); a PostgreSQL primary key cannot hold a row without its clustering values';
+
+function staticOnlyReject(table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
+  const statics: Record<string, string> = {};
+  table.columns.forEach((column, index) => {
+    if (column.role === 'static') statics[column.name] = canonicalValue(row[index + 1]);
+  });
+  const clustering = table.columns.find((column) => column.role === 'clustering') as SourceTable['columns'][number];
+  return { splitId, token: token.toString(), key: rowKey(table, row), column: clustering.name, reason: STATIC_ONLY_REASON, raw: JSON.stringify(statics).slice(0, 10_000), kind: 'static-only' };
 }
 
 function interrupted(splitId: number): C2yError {
@@ -230,7 +319,7 @@ function rowKey(table: SourceTable, row: readonly unknown[]): Record<string, str
 
 function rejectOf(error: ValueEncodeError, table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
   const index = table.columns.findIndex((column) => column.name === error.column);
-  return { splitId, token: token.toString(), key: rowKey(table, row), column: error.column, reason: error.reason, raw: canonicalValue(row[index + 1]).slice(0, 1000) };
+  return { splitId, token: token.toString(), key: rowKey(table, row), column: error.column, reason: error.reason, raw: canonicalValue(row[index + 1]).slice(0, 1000), kind: 'value' };
 }
 
 function valueError(error: unknown, table: SourceTable, row: readonly unknown[]): C2yError {

@@ -2,10 +2,24 @@ import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
 
+/** Inside a partition: the key and clustering values (hex of their CQL serialization) of the last committed row. */
+export interface StoredPosition {
+  readonly key: readonly string[];
+  readonly clustering: readonly string[];
+}
+
+/** How far a split is committed: every row up to `token`, or, with a position, up to that row of its partition. */
+export interface SplitPoint {
+  readonly token: bigint | null;
+  readonly position: StoredPosition | null;
+}
+
 export interface SplitCheckpoint {
   readonly splitId: number;
-  /** Last token whose rows are all committed; null before the first commit. */
+  /** Last token whose rows are committed (all of them when position is null); null before the first commit. */
   readonly lastToken: bigint | null;
+  /** Set when a huge partition was committed part-way: the last committed row of the partition at lastToken. */
+  readonly position: StoredPosition | null;
   readonly rows: number;
   readonly done: boolean;
 }
@@ -17,8 +31,10 @@ export interface RejectedRow {
   readonly key: Readonly<Record<string, string>>;
   readonly column: string;
   readonly reason: string;
-  /** The value in canonical text form, cut to 1,000 characters. */
+  /** The value in canonical text form, cut to 1,000 characters; for a static-only partition, its static cells as JSON. */
   readonly raw: string;
+  /** value: the target cannot hold a value (onError decides); static-only: a partition with no clustering row (always recorded). */
+  readonly kind: 'value' | 'static-only';
 }
 
 export interface RunRecord {
@@ -53,27 +69,32 @@ export class CheckpointStore {
       run_id text NOT NULL, split_id integer NOT NULL, last_token bigint, rows_done bigint NOT NULL DEFAULT 0,
       done boolean NOT NULL DEFAULT false, commits integer NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (run_id, split_id))`);
+    // Tables made before commits inside a partition.
+    await db.query(`ALTER TABLE ${this.checkpoints} ADD COLUMN IF NOT EXISTS last_position jsonb`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.rejects} (
       run_id text NOT NULL, split_id integer NOT NULL, token bigint NOT NULL, row_key jsonb NOT NULL, column_name text NOT NULL,
       reason text NOT NULL, raw text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+    // Tables made before static-only partitions were recorded.
+    await db.query(`ALTER TABLE ${this.rejects} ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'value'`);
   }
 
   /** Inside the batch's transaction, so a rolled-back attempt leaves no reject behind and a retry records it once. */
   async recordRejects(db: Queryable, runId: string, rows: readonly RejectedRow[]): Promise<void> {
     if (rows.length === 0) return;
     await db.query(
-      `INSERT INTO ${this.rejects} (run_id, split_id, token, row_key, column_name, reason, raw)
-       SELECT $1, r.split_id, r.token, r.row_key, r.column_name, r.reason, r.raw
-       FROM jsonb_to_recordset($2::jsonb) AS r(split_id integer, token bigint, row_key jsonb, column_name text, reason text, raw text)`,
-      [runId, JSON.stringify(rows.map((r) => ({ split_id: r.splitId, token: r.token, row_key: r.key, column_name: r.column, reason: r.reason, raw: r.raw })))],
+      `INSERT INTO ${this.rejects} (run_id, split_id, token, row_key, column_name, reason, raw, kind)
+       SELECT $1, r.split_id, r.token, r.row_key, r.column_name, r.reason, r.raw, r.kind
+       FROM jsonb_to_recordset($2::jsonb) AS r(split_id integer, token bigint, row_key jsonb, column_name text, reason text, raw text, kind text)`,
+      [runId, JSON.stringify(rows.map((r) => ({ split_id: r.splitId, token: r.token, row_key: r.key, column_name: r.column, reason: r.reason, raw: r.raw, kind: r.kind })))],
     );
   }
 
   async readRejects(db: Queryable, runId: string): Promise<RejectedRow[]> {
-    const result = await db.query(`SELECT split_id, token::text AS token, row_key, column_name, reason, raw FROM ${this.rejects} WHERE run_id = $1 ORDER BY split_id, token`, [runId]);
+    const result = await db.query(`SELECT split_id, token::text AS token, row_key, column_name, reason, raw, kind FROM ${this.rejects} WHERE run_id = $1 ORDER BY split_id, token`, [runId]);
     return result.rows.map((row) => ({
       splitId: Number(row['split_id']), token: String(row['token']), key: row['row_key'] as Record<string, string>,
       column: String(row['column_name']), reason: String(row['reason']), raw: String(row['raw']),
+      kind: row['kind'] === 'static-only' ? 'static-only' : 'value',
     }));
   }
 
@@ -132,12 +153,12 @@ export class CheckpointStore {
   }
 
   async readCheckpoints(db: Queryable, runId: string): Promise<SplitCheckpoint[]> {
-    const result = await db.query(`SELECT split_id, last_token, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
+    const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
     return result.rows.map(toCheckpoint);
   }
 
   async readCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {
-    const result = await db.query(`SELECT split_id, last_token, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 AND split_id = $2`, [runId, splitId]);
+    const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 AND split_id = $2`, [runId, splitId]);
     const row = result.rows[0];
     if (!row) throw new C2yError('RUN_NOT_FOUND', `no checkpoint for run ${runId} split ${splitId}`, { hint: 'the run table was changed by hand; start a new run' });
     return toCheckpoint(row);
@@ -148,12 +169,13 @@ export class CheckpointStore {
    * started from: if another attempt at the same split moved it on, or a --restart superseded the run (its TRUNCATE
    * waited for this transaction's lock or emptied the table before it), nothing is updated and the caller must roll back.
    */
-  async advance(db: Queryable, update: { runId: string; splitId: number; from: bigint | null; to: bigint | null; rows: number; done: boolean }): Promise<boolean> {
+  async advance(db: Queryable, update: { runId: string; splitId: number; from: SplitPoint; to: SplitPoint; rows: number; done: boolean }): Promise<boolean> {
+    const json = (position: StoredPosition | null): string | null => (position === null ? null : JSON.stringify(position));
     const result = await db.query(
-      `UPDATE ${this.checkpoints} SET last_token = $4, rows_done = rows_done + $5, done = $6, commits = commits + 1, updated_at = now()
-       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND NOT done
+      `UPDATE ${this.checkpoints} SET last_token = $4, last_position = $7::jsonb, rows_done = rows_done + $5, done = $6, commits = commits + 1, updated_at = now()
+       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND last_position IS NOT DISTINCT FROM $8::jsonb AND NOT done
          AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = $1 AND status <> 'superseded')`,
-      [update.runId, update.splitId, update.from?.toString() ?? null, update.to?.toString() ?? null, update.rows, update.done],
+      [update.runId, update.splitId, update.from.token?.toString() ?? null, update.to.token?.toString() ?? null, update.rows, update.done, json(update.to.position), json(update.from.position)],
     );
     return result.rowCount === 1;
   }
@@ -170,6 +192,7 @@ function toCheckpoint(row: Record<string, unknown>): SplitCheckpoint {
   return {
     splitId: Number(row['split_id']),
     lastToken: row['last_token'] === null ? null : BigInt(String(row['last_token'])),
+    position: (row['last_position'] ?? null) as StoredPosition | null,
     rows: Number(row['rows_done']),
     done: row['done'] === true,
   };

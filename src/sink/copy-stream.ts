@@ -21,9 +21,11 @@ export class CopyIn {
   private constructor(private readonly stream: CopyStream) {
     this.done = new Promise((resolve, reject) => {
       stream.once('finish', () => resolve());
-      stream.once('error', (error: Error) => {
-        this.failure = error;
-        reject(error);
+      // on, not once: after the server refused the COPY, pg-copy-streams drops its connection, and ending or writing
+      // the stream then raises a second 'error' (a TypeError inside the library); unheard, it would kill the process.
+      stream.on('error', (error: Error) => {
+        this.failure ??= error;
+        reject(this.failure);
       });
     });
     this.done.catch(() => undefined);
@@ -51,6 +53,8 @@ export class CopyIn {
   }
 
   async finish(): Promise<void> {
+    // A COPY the server already refused must not be ended: its stream has no connection left to end it on.
+    if (this.failure) throw this.failure;
     this.stream.end();
     await this.done;
   }
@@ -63,10 +67,20 @@ export class CopyIn {
   }
 }
 
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the row's data, not the wire, is at fault. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 export function copyFailed(error: unknown, context: Record<string, string | number>): C2yError {
+  const dataError = isDataError(error);
   return new C2yError('TARGET_WRITE_FAILED', `COPY into the target failed: ${messageOf(error)}`, {
-    hint: 'the split is retried from its last checkpoint; if it keeps failing, the message above names the value or node',
-    retryable: true,
+    // A refusal of the data comes back the same on every attempt: retrying it only delays the failure.
+    hint: dataError
+      ? 'the target refused the data itself (not a connection problem): fix the value, the target table, or set onError: reject; then resume'
+      : 'the split is retried from its last checkpoint; if it keeps failing, the message above names the value or node',
+    retryable: !dataError,
     context,
   });
 }

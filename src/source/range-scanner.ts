@@ -4,6 +4,7 @@ import type { ReplicatedRange } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import { dialAddress, type CassandraClient } from './cassandra-session.js';
 import { tokenExpression } from './table-size.js';
+import { partitionTailQueries, type KeyCodec, type PartitionPosition } from './partition-position.js';
 
 /** One row as positional values: [token, ...columns in SourceTable order]. */
 export type ScannedRow = unknown[];
@@ -21,6 +22,8 @@ export interface RangeScanOptions {
   readonly addressMap?: Readonly<Record<string, string>>;
   /** Attempts per page before the scan fails (the task is then retried from its checkpoint). */
   readonly pageAttempts?: number;
+  /** Client-side time limit per page (source.readTimeoutMs); the driver's 60 s when absent. */
+  readonly readTimeoutMs?: number;
 }
 
 export function scanQuery(table: SourceTable): string {
@@ -31,53 +34,72 @@ export function scanQuery(table: SourceTable): string {
 
 type Page = { readonly rows: ScannedRow[]; readonly pageState: string | undefined };
 
-/**
- * Pages through the ranges in token order. The next page is requested before the current one is handed out,
- * so reading overlaps encoding and writing; at most two pages are held here.
- */
-export async function* scanRanges(options: RangeScanOptions): AsyncGenerator<ScannedRow[], void, undefined> {
-  const query = scanQuery(options.table);
-  const attempts = options.pageAttempts ?? 4;
+/** One statement to page through: its CQL, bound values, the replicas to prefer, and how to name it in an error. */
+interface PagedStatement {
+  readonly cql: string;
+  readonly params: readonly unknown[];
+  readonly replicas: readonly string[];
+  readonly describe: string;
+  readonly context: Readonly<Record<string, string>>;
+}
 
-  const hostFor = (range: ReplicatedRange, attempt: number): cassandra.Host | undefined => {
-    const up = range.replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address))).filter((host): host is cassandra.Host => host?.isUp() === true);
+/** A read that ran out of time: a smaller page may fit where a full one did not. */
+function isTimeout(error: unknown): boolean {
+  const driverError = error as { code?: unknown; name?: unknown } | null;
+  return driverError?.name === 'OperationTimedOutError' || driverError?.code === cassandra.types.responseErrorCodes.readTimeout;
+}
+
+/** Fetches pages of one statement with retries; a page that times out is asked again at half the size. */
+function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pageState: string | undefined) => Promise<Page> {
+  const attempts = options.pageAttempts ?? 4;
+  let fetchSize = options.fetchSize;
+  const hostFor = (replicas: readonly string[], attempt: number): cassandra.Host | undefined => {
+    const up = replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address))).filter((host): host is cassandra.Host => host?.isUp() === true);
     return up.length === 0 ? undefined : up[(options.replicaOffset + attempt) % up.length];
   };
-
-  const fetchPage = async (range: ReplicatedRange, pageState: string | undefined): Promise<Page> => {
+  return async (statement, pageState) => {
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const host = hostFor(range, attempt);
+      const host = hostFor(statement.replicas, attempt);
       try {
-        const result = await options.client.execute(query, [range.start, range.end], {
-          prepare: true, fetchSize: options.fetchSize, consistency: options.consistency, isIdempotent: true,
+        const result = await options.client.execute(statement.cql, [...statement.params], {
+          prepare: true, fetchSize, consistency: options.consistency, isIdempotent: true,
+          ...(options.readTimeoutMs !== undefined ? { readTimeout: options.readTimeoutMs } : {}),
           ...(pageState ? { pageState } : {}), ...(host ? { host } : {}),
         });
         const rows = result.rows.map((row) => row.values());
         return { rows, pageState: result.pageState ?? undefined };
       } catch (error) {
         lastError = error;
+        if (isTimeout(error) && fetchSize > 1) fetchSize = Math.max(1, Math.floor(fetchSize / 2));
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
     }
-    throw new C2yError('SOURCE_READ_FAILED', `reading tokens ]${range.start}, ${range.end}] from replicas ${range.replicas.join(', ') || '(unknown)'} failed ${attempts} times: ${messageOf(lastError)}`, {
-      hint: 'check that enough replicas are up for source.consistency; the split resumes from its checkpoint on retry',
+    throw new C2yError('SOURCE_READ_FAILED', `reading ${statement.describe} from replicas ${statement.replicas.join(', ') || '(unknown)'} failed ${attempts} times (last page size ${fetchSize}): ${messageOf(lastError)}`, {
+      hint: 'check that enough replicas are up for source.consistency (a slow node: raise source.readTimeoutMs); the split resumes from its checkpoint on retry',
       retryable: true,
-      context: { rangeStart: range.start.toString(), rangeEnd: range.end.toString(), replicas: range.replicas.join(',') },
+      context: { ...statement.context, replicas: statement.replicas.join(',') },
     });
   };
+}
 
-  let rangeIndex = 0;
-  const first = options.ranges[0];
+/**
+ * Pages through statements in order. The next page is requested before the current one is handed out, so reading
+ * overlaps encoding and writing; at most two pages are held here.
+ */
+async function* pageThrough(options: RangeScanOptions, statements: readonly PagedStatement[]): AsyncGenerator<ScannedRow[], void, undefined> {
+  const fetchPage = pageFetcher(options);
+  let index = 0;
+  const first = statements[0];
   if (!first) return;
   let pending: Promise<Page> | undefined = fetchPage(first, undefined);
   try {
     while (pending) {
       const page: Page = await pending;
-      if (page.pageState) pending = fetchPage(options.ranges[rangeIndex] as ReplicatedRange, page.pageState);
+      if (page.pageState) pending = fetchPage(statements[index] as PagedStatement, page.pageState);
       else {
-        rangeIndex++;
-        const next = options.ranges[rangeIndex];
+        index++;
+        const next = statements[index];
         pending = next ? fetchPage(next, undefined) : undefined;
       }
       if (page.rows.length > 0) yield page.rows;
@@ -86,4 +108,22 @@ export async function* scanRanges(options: RangeScanOptions): AsyncGenerator<Sca
     // A consumer that stops early must not leave a rejected prefetch unhandled.
     pending?.catch(() => undefined);
   }
+}
+
+/** Pages through the ranges in token order, each from its own replicas. */
+export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScannedRow[], void, undefined> {
+  const cql = scanQuery(options.table);
+  return pageThrough(options, options.ranges.map((range) => ({
+    cql, params: [range.start, range.end], replicas: range.replicas, describe: `tokens ]${range.start}, ${range.end}]`,
+    context: { rangeStart: range.start.toString(), rangeEnd: range.end.toString() },
+  })));
+}
+
+/** The rows of one partition after a clustering position, in clustering order (a resume inside a huge partition). */
+export function scanPartitionTail(options: RangeScanOptions, tail: { token: bigint; position: PartitionPosition; codec: KeyCodec; replicas: readonly string[] }): AsyncGenerator<ScannedRow[], void, undefined> {
+  const values = tail.codec.valuesOf(tail.position);
+  return pageThrough(options, partitionTailQueries(options.table).map((query) => ({
+    cql: query.cql, params: [...values.key, ...values.clustering.slice(0, query.equalities + 1)], replicas: tail.replicas,
+    describe: `the rest of the partition at token ${tail.token}`, context: { token: tail.token.toString() },
+  })));
 }

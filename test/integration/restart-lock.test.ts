@@ -101,3 +101,13 @@ describe('one driver per target table', () => {
     await expectExact('lock_after_kill');
   });
 });
+
+describe('a run ends finished only when its splits covered the whole ring', () => {
+  it('a stored plan that lost a split is refused on --resume, naming the tokens no split covers', async () => {
+    await killMidRun('lost_split', 0.2);
+    await fx.db.query(`UPDATE c2y.runs SET plan = jsonb_set(plan, '{splits}', (plan->'splits') - 1) WHERE target LIKE '%.lost_split'`);
+    const resumed = await runC2y(fx.args('lost_split', [...slow, '--resume']));
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/RING_NOT_COVERED: the splits of run \S+ do not cover the token ring exactly once: tokens \]-?\d+, -?\d+\] belong to no split/);
+  });
+});

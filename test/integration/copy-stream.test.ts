@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { CopyIn, openTarget, type TargetClient } from '../../src/sink/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/servers.js';
+
+let db: TestDatabase;
+let client: TargetClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase('copyin');
+  await db.query('CREATE TABLE public.nums (id integer PRIMARY KEY, v numeric)');
+  const { config } = loadConfig({ flags: { 'source.keyspace': 'k', 'source.table': 't', 'target.database': db.database, 'target.hosts': db.hosts.join(',') } });
+  const [host, port] = (db.hosts[0] as string).split(':');
+  client = await openTarget({ host: host as string, port: Number(port), key: db.hosts[0] as string }, config.target, 'copyin test');
+});
+afterAll(async () => {
+  await client?.end();
+  await db?.close();
+});
+
+/** Waits until PostgreSQL's refusal has reached the client, with nothing left to write. */
+const refusalArrives = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+
+describe('CopyIn after the server refused the COPY', () => {
+  it('finish() with nothing buffered rejects with the server\'s error instead of crashing the process', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => {
+      uncaught.push(error);
+    };
+    process.on('uncaughtException', onUncaught);
+    try {
+      await client.query('BEGIN');
+      const copy = CopyIn.start(client, 'COPY public.nums (id, v) FROM STDIN');
+      await copy.write(Buffer.from('1\t1\n2\tnot-a-number\n'));
+      await refusalArrives();
+      await expect(copy.finish()).rejects.toMatchObject({ code: '22P02' });
+      await copy.abort('c2y: test');
+      await client.query('ROLLBACK');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+      // The connection is still good for the next transaction.
+      await client.query('BEGIN');
+      const next = CopyIn.start(client, 'COPY public.nums (id, v) FROM STDIN');
+      await next.write(Buffer.from('3\t3\n'));
+      await next.finish();
+      await client.query('COMMIT');
+      expect((await db.query('SELECT id FROM public.nums')).rows).toEqual([{ id: 3 }]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});

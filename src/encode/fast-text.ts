@@ -3,6 +3,8 @@
  * driver's form by a property test.
  */
 
+import { UnrepresentableValue } from './calendar-text.js';
+
 interface DriverInteger { readonly bits_: readonly number[]; readonly sign_: number }
 interface DriverBigDecimal { readonly _intVal: DriverInteger; readonly _scale: number }
 
@@ -15,12 +17,20 @@ export function integerToBigInt(value: DriverInteger): bigint {
 }
 
 /** Plain digits with the scale's decimal places kept (12.50 stays 12.50), never exponent notation. */
+/** PostgreSQL numeric: up to 131,072 digits before the decimal point and 16,383 after. */
+const NUMERIC_MAX_INTEGER_DIGITS = 131_072;
+const NUMERIC_MAX_SCALE = 16_383;
+
 export function decimalText(value: unknown): string {
   const decimal = value as DriverBigDecimal;
   const unscaled = integerToBigInt(decimal._intVal);
   const scale = decimal._scale;
   const negative = unscaled < 0n;
   let digits = (negative ? -unscaled : unscaled).toString();
+  // Past numeric's limits the text would be refused anyway, and a scale near 2^31 would not even fit a string.
+  if (scale > NUMERIC_MAX_SCALE || (unscaled !== 0n && digits.length - scale > NUMERIC_MAX_INTEGER_DIGITS)) {
+    throw new UnrepresentableValue(`decimal ${digits.length > 20 ? `${digits.slice(0, 20)}…` : digits}E${-scale} is outside PostgreSQL numeric's range (${NUMERIC_MAX_INTEGER_DIGITS} digits before the point, ${NUMERIC_MAX_SCALE} after)`);
+  }
   const sign = negative ? '-' : '';
   if (scale <= 0) return unscaled === 0n ? '0' : sign + digits + '0'.repeat(-scale);
   if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;

@@ -4,3 +4,4 @@ export { createRowEncoder } from './row-encoder.js';
 export { averageEncodedRowBytes, decodedRowBytes } from './row-size.js';
 export { copyEscape, decimalText, uuidText, inetText } from './fast-text.js';
 export type { RowEncoder } from './row-encoder.js';
+export { jsonMapKey } from './value-text.js';

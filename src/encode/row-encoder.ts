@@ -28,6 +28,8 @@ function checked(column: string, toText: ValueText): ValueText {
       return toText(value);
     } catch (error) {
       if (error instanceof UnrepresentableValue) throw new ValueEncodeError(column, error.message);
+      // A value too large to even build as text (a string past V8's limit): the row's problem, not the run's.
+      if (error instanceof RangeError) throw new ValueEncodeError(column, `too large to write as text: ${error.message}`);
       throw error;
     }
   };

@@ -77,7 +77,8 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
     case 'scalar': {
       if (type.name === 'text' || type.name === 'ascii' || type.name === 'boolean') return value;
       if (type.name === 'int' || type.name === 'smallint' || type.name === 'tinyint') return value;
-      if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) ? value : floatText(value);
+      // jsonb numbers have no -0 (PostgreSQL stores it as 0): like NaN and ±Infinity, it goes as a string.
+      if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) && !Object.is(value, -0) ? value : floatText(value);
       if (type.name === 'decimal') return new RawJsonNumber(decimalText(value));
       if (['bigint', 'counter', 'varint'].includes(type.name)) return new RawJsonNumber(String(value));
       return SCALAR_TEXT[type.name](value);
@@ -89,10 +90,7 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
       return Array.from((value as { elements: ArrayLike<unknown> }).elements, (item) => jsonValue(type.element, item));
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const [key, item] of value as Map<unknown, unknown>) {
-        const keyJson = jsonValue(type.key, key);
-        out[typeof keyJson === 'string' ? keyJson : keyJson instanceof RawJsonNumber ? keyJson.text : JSON.stringify(keyJson)] = jsonValue(type.value, item);
-      }
+      for (const [key, item] of value as Map<unknown, unknown>) out[jsonMapKey(type.key, key)] = jsonValue(type.value, item);
       return out;
     }
     case 'tuple': {
@@ -106,6 +104,15 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
       return out;
     }
   }
+}
+
+/**
+ * The object key a map key becomes in jsonb: a string as itself, any other value as its JSON text, numbers digit for
+ * digit (a frozen list, tuple or UDT key holding bigint, varint or decimal included).
+ */
+export function jsonMapKey(keyType: CqlType, key: unknown): string {
+  const keyJson = jsonValue(keyType, key);
+  return typeof keyJson === 'string' ? keyJson : jsonText(keyJson);
 }
 
 /** A number JSON must carry digit for digit (bigint, varint, decimal), never through a double. */

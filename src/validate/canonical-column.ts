@@ -1,6 +1,7 @@
 import { daysFromCivil, localDateDays } from '../encode/calendar-text.js';
 import { integerToBigInt } from '../encode/fast-text.js';
 import { quoteIdent, type CqlType, type ScalarName } from '../schema/index.js';
+import { jsonMapKey } from '../encode/index.js';
 
 /**
  * One column's canonical form, computed on each side from that side's own value: a SQL expression over the
@@ -132,7 +133,8 @@ function cassandraJson(type: CqlType, value: unknown): unknown {
     case 'scalar': {
       const scalar = SCALARS[type.name];
       if (['int', 'smallint', 'tinyint', 'boolean', 'text', 'ascii'].includes(type.name)) return value;
-      if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) ? { num: floatText(type.name === 'float' ? Math.fround(value as number) : (value as number)) } : floatText(value as number);
+      // As c2y writes them: -0, NaN and ±Infinity are strings in jsonb (its numbers have none of them).
+      if (type.name === 'float' || type.name === 'double') return Number.isFinite(value as number) && !Object.is(value, -0) ? { num: floatText(type.name === 'float' ? Math.fround(value as number) : (value as number)) } : floatText(value as number);
       if (['bigint', 'counter', 'varint'].includes(type.name)) return { num: String(value) };
       if (type.name === 'decimal') return { dec: scalar.cassandra(value) };
       return { text: scalar.cassandra(value) };
@@ -144,10 +146,9 @@ function cassandraJson(type: CqlType, value: unknown): unknown {
       return Array.from((value as { elements: ArrayLike<unknown> }).elements, (item) => cassandraJson(type.element, item));
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const [key, item] of value as Map<unknown, unknown>) {
-        const k = cassandraJson(type.key, key);
-        out[typeof k === 'string' ? k : typeof k === 'object' && k !== null ? String(Object.values(k)[0]) : JSON.stringify(k)] = cassandraJson(type.value, item);
-      }
+      // Object keys are text in jsonb: the documented key text of each value (timestamps, blobs, tuples, frozen
+      // collections…), compared as written; the values under them are compared canonically.
+      for (const [key, item] of value as Map<unknown, unknown>) out[jsonMapKey(type.key, key)] = cassandraJson(type.value, item);
       return out;
     }
     case 'tuple':

@@ -5,15 +5,30 @@ import { createLogger, RunStats, startProgress } from '../observe/index.js';
 import { newRunId, RunFolder } from '../run/index.js';
 import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
-import { qualifiedName } from '../schema/index.js';
-import { openTarget, parseTargetHosts } from '../sink/index.js';
+import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
+import { CheckpointStore, openTarget, parseTargetHosts, type Queryable } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { repairDifferences, validateTable, type ValidateResult } from '../validate/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 function summaryLine(result: ValidateResult): string {
   const count = (kind: string): number => result.differences.filter((d) => d.kind === kind).length;
-  return `source ${result.sourceRows} rows, target ${result.targetRows} rows; ${result.differingBuckets} of ${result.buckets} buckets differ; missing ${count('missing')}, extra ${count('extra')}, different ${count('different')}`;
+  return `source ${result.sourceRows} rows, target ${result.targetRows} rows; ${result.differingBuckets} of ${result.buckets} buckets differ; missing ${count('missing')}, extra ${count('extra')}, different ${count('different')}, duplicate ${count('duplicate')}; rejected by the run (recorded, not counted as differences) ${count('rejected')}`;
+}
+
+/** Differences the run did not already record as rejects: these make validate fail. */
+function unexplained(result: ValidateResult): number {
+  return result.differences.filter((difference) => difference.kind !== 'rejected').length;
+}
+
+/** The rejects of the newest migrate run of this source → target (none when no run recorded any). */
+async function recordedRejects(target: Queryable, checkpointSchema: string, source: string, targetId: string, table: SourceTable): Promise<Map<string, string>> {
+  const store = new CheckpointStore(checkpointSchema);
+  const run = await store.findLatestRun(target, source, targetId).catch(() => undefined);
+  if (!run) return new Map();
+  // Unreadable rejects count as none: their rows then show as missing, which fails validate, never the reverse.
+  const rejects = await store.readRejects(target, run.runId).catch(() => []);
+  return new Map(rejects.map((reject) => [keyRecordText(table, reject.key), reject.reason]));
 }
 
 export function validateCommand(): Command {
@@ -45,7 +60,9 @@ export function validateCommand(): Command {
         const estimate = await target.query<{ rows: string }>('SELECT greatest(reltuples, 0)::bigint::text AS rows FROM pg_class WHERE oid = $1::regclass', [qualifiedName(targetName)]);
         // Both sides are read: the bar's total is twice the target's row estimate.
         const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);
-        const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal };
+        const sourceId = `${config.source.keyspace}.${config.source.table}`;
+        const rejected = await recordedRejects(target, config.target.checkpointSchema, sourceId, `${config.target.database}.${targetName.schema}.${targetName.table}`, table);
+        const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal, rejected };
         const files = RunFolder.open(folder);
         let pass = 0;
         const validateOnce = async (): Promise<Awaited<ReturnType<typeof validateTable>>> => {
@@ -73,7 +90,7 @@ export function validateCommand(): Command {
         files.write('diff.jsonl', result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
         let repaired = 0;
         let after: typeof result | undefined;
-        if (options['repair'] === true && result.differences.length > 0) {
+        if (options['repair'] === true && unexplained(result) > 0) {
           repaired = await repairDifferences(input, result);
           after = await validateOnce();
         }
@@ -81,8 +98,8 @@ export function validateCommand(): Command {
           source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(targetName)}`,
           sourceRows: result.sourceRows, targetRows: result.targetRows, sourceSplits: result.sourceSplits, targetParts: result.targetParts,
           concurrency: { executors: config.executors, cores: config.cores }, buckets: result.buckets, differingBuckets: result.differingBuckets,
-          differences: result.differences.length, repairedRows: repaired,
-          afterRepair: after ? { differences: after.differences.length, sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
+          differences: unexplained(result), rejectedByRun: result.differences.length - unexplained(result), repairedRows: repaired,
+          afterRepair: after ? { differences: unexplained(after), sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
           diffFile: join(folder, 'diff.jsonl'),
         };
         files.write('summary.json', JSON.stringify(summary, null, 2));
@@ -92,8 +109,8 @@ export function validateCommand(): Command {
           if (after) process.stdout.write(`repaired ${repaired} row(s); after repair: ${summaryLine(after)}\n`);
         }
         result = after ?? result;
-        if (result.differences.length > 0) {
-          throw new C2yError('ROWS_DIFFER', `${result.differences.length} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
+        if (unexplained(result) > 0) {
+          throw new C2yError('ROWS_DIFFER', `${unexplained(result)} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
         }
       } finally {
         process.off('SIGINT', onInterrupt);

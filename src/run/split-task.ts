@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import { canonicalValue, type SourceTable } from '../schema/index.js';
+import { canonicalValue, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, type CassandraClient, type ScannedRow } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
@@ -309,13 +309,7 @@ function interrupted(splitId: number): C2yError {
 }
 
 /** The row's primary key as column → canonical text. */
-function rowKey(table: SourceTable, row: readonly unknown[]): Record<string, string> {
-  const key: Record<string, string> = {};
-  table.columns.forEach((column, index) => {
-    if (column.role === 'partition' || column.role === 'clustering') key[column.name] = canonicalValue(row[index + 1]);
-  });
-  return key;
-}
+const rowKey = rowKeyRecord;
 
 function rejectOf(error: ValueEncodeError, table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
   const index = table.columns.findIndex((column) => column.name === error.column);

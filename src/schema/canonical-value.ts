@@ -32,3 +32,17 @@ export function canonicalValue(value: unknown): string {
   const record = value as Record<string, unknown>;
   return `{${Object.keys(record).sort().map((key) => `${JSON.stringify(key)}=${canonicalValue(record[key])}`).join(',')}}`;
 }
+
+/** A row's primary key as column → canonical text (rows are [token, ...columns in table order]), as rejects record it. */
+export function rowKeyRecord(table: { readonly columns: ReadonlyArray<{ readonly name: string; readonly role: string }> }, row: readonly unknown[]): Record<string, string> {
+  const key: Record<string, string> = {};
+  table.columns.forEach((column, index) => {
+    if (column.role === 'partition' || column.role === 'clustering') key[column.name] = canonicalValue(row[index + 1]);
+  });
+  return key;
+}
+
+/** One string per key record, independent of the order its fields were stored in (jsonb reorders them). */
+export function keyRecordText(table: { readonly columns: ReadonlyArray<{ readonly name: string; readonly role: string }> }, key: Readonly<Record<string, string>>): string {
+  return table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').map((column) => key[column.name] ?? '').join('\u001f');
+}

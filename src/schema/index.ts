@@ -1,4 +1,4 @@
-export { canonicalValue } from './canonical-value.js';
+export { canonicalValue, rowKeyRecord, keyRecordText } from './canonical-value.js';
 export { fromDriverType, cqlTypeText, UnsupportedTypeError, SCALAR_TYPES } from './cql-type.js';
 export type { CqlType, ScalarName, DriverType } from './cql-type.js';
 export { pgTypeOf, PG_SCALAR } from './type-map.js';

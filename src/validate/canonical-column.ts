@@ -17,7 +17,8 @@ export interface CanonicalColumn {
   fromCassandra(value: unknown): string;
 }
 
-const NULL = '∅';
+/** No canonical text of a value can be this (PostgreSQL text cannot hold U+0000): a text '∅' is not a NULL. */
+export const NULL = '\u0000null';
 
 /** IPv6 text normalised the WHATWG way (lower case, longest zero run compressed); IPv4 unchanged. */
 export function normalInet(text: string): string {

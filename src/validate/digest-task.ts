@@ -1,6 +1,6 @@
-import { ChunkWriter, type RowEncoder } from '../encode/index.js';
+import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import type { Split } from '../plan/index.js';
-import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
+import { keyRecordText, qualifiedName, quoteIdent, rowKeyRecord, type SourceTable, type TargetName } from '../schema/index.js';
 import { openTarget, type TargetEndpoint } from '../sink/index.js';
 import { scanRanges, type CassandraClient } from '../source/index.js';
 import type { C2yConfig } from '../config/index.js';
@@ -19,8 +19,12 @@ export type TargetPart =
 export interface CollectedRow {
   readonly key: string;
   readonly values: readonly string[];
-  /** Source side: the row as a COPY text line, written as is by repair. */
+  /** Source side: the row as a COPY text line, written as is by repair (absent when the target cannot hold it). */
   readonly copyLine?: string;
+  /** Source side: why the row cannot be written (the reason migrate rejected it for). */
+  readonly unwritable?: string;
+  /** Source side: the key as c2y.rejects records it (keyRecordText), to tell a rejected row from a missing one. */
+  readonly rejectKey?: string;
   /** Target side: the primary key as the target prints it, for DELETE. */
   readonly targetKey?: ReadonlyArray<string | null>;
 }
@@ -88,15 +92,29 @@ export async function digestSourceSplit(context: DigestContext, split: Split, re
       const values = shape.columns.map((column, index) => column.canonical.fromCassandra(raw[index + 1]));
       const row = { key: keyOf(shape, values), values };
       const bucket = digests.add(row);
-      if (collect.has(bucket)) {
-        context.encoder.encode(raw, writer);
-        collected.push({ ...row, copyLine: writer.take().toString('utf8') });
-      }
+      if (collect.has(bucket)) collected.push({ ...row, ...drillDownForm(context, raw, writer) });
     }
     context.emit({ type: 'rows-compared', splitId: request.taskId, rows: page.length, executor: context.executor });
   }
   context.emit({ type: 'split-finished', splitId: request.taskId, rows: digests.rows, executor: context.executor });
   return toResult(digests, collected);
+}
+
+/** What the drill-down keeps of a source row: its COPY line for repair, or why there is none; its reject key. */
+function drillDownForm(context: DigestContext, raw: readonly unknown[], writer: ChunkWriter): Pick<CollectedRow, 'copyLine' | 'unwritable' | 'rejectKey'> {
+  const rejectKey = keyRecordText(context.table, rowKeyRecord(context.table, raw));
+  const clustering = context.table.columns.findIndex((column) => column.role === 'clustering');
+  if (clustering >= 0 && (raw[clustering + 1] === null || raw[clustering + 1] === undefined)) {
+    return { unwritable: 'the partition holds only static cells (no clustering row)', rejectKey };
+  }
+  try {
+    context.encoder.encode(raw, writer);
+    return { copyLine: writer.take().toString('utf8'), rejectKey };
+  } catch (error) {
+    writer.truncate(0);
+    if (!(error instanceof ValueEncodeError)) throw error;
+    return { unwritable: `column "${error.column}": ${error.reason}`, rejectKey };
+  }
 }
 
 /** The WHERE clause of one part; YugabyteDB hashes the partition key columns, the ones c2y makes HASH. */

@@ -9,10 +9,17 @@ import { runLocal } from '../run/local-runner.js';
 import type { RunnerTask } from '../run/executor-protocol.js';
 import { mergeDigest, type CollectedRow, type TargetPart } from './digest-task.js';
 import { BucketDigests, rowShape, type RowShape } from './row-digest.js';
+import { NULL } from './canonical-column.js';
 export interface RowDifference {
-  readonly kind: 'missing' | 'extra' | 'different';
+  /**
+   * missing / extra / different; duplicate: the target holds the key more than once; rejected: missing, but the run
+   * recorded it in its rejects (onError: reject, or a partition with only static cells), with the reason.
+   */
+  readonly kind: 'missing' | 'extra' | 'different' | 'duplicate' | 'rejected';
   /** Primary key column → canonical text. */
   readonly key: Readonly<Record<string, string>>;
+  /** Why the row is not in the target: the recorded reject's reason, or why the target cannot hold it. */
+  readonly reason?: string;
   /** For `different`: each column whose values differ. */
   readonly columns?: ReadonlyArray<{ readonly column: string; readonly source: string; readonly target: string }>;
 }
@@ -39,6 +46,8 @@ export interface ValidateInput {
   readonly runId?: string;
   readonly listener?: RunListener;
   readonly signal?: AbortSignal;
+  /** The latest migrate run's rejects of this table: reject key (keyRecordText) → reason. */
+  readonly rejected?: ReadonlyMap<string, string>;
 }
 
 /** Splits of the ring and parts of the target table, digested by the same executors × cores as migrate. */
@@ -145,20 +154,16 @@ export async function validateTable(input: ValidateInput): Promise<ValidateFindi
   if (bad.length > 0) {
     const second = await runPass(input, plan, bad);
     for (const row of second.sourceRows) sourceRowsByKey.set(row.key, row);
-    for (const row of second.targetRows) targetRowsByKey.set(row.key, row);
-    for (const [key, row] of sourceRowsByKey) {
-      const other = targetRowsByKey.get(key);
-      if (!other) {
-        differences.push({ kind: 'missing', key: keyRecord(shape, row.values) });
-        continue;
-      }
-      const columns = shape.columns
-        .map((column, index) => ({ column: column.name, source: row.values[index] as string, target: other.values[index] as string }))
-        .filter((c) => c.source !== c.target);
-      if (columns.length > 0) differences.push({ kind: 'different', key: keyRecord(shape, row.values), columns });
+    for (const row of second.targetRows) {
+      // Only a target without a primary key can hold a key twice; the counts differ and the key must be named.
+      if (targetRowsByKey.has(row.key)) differences.push({ kind: 'duplicate', key: keyRecord(shape, row.values) });
+      targetRowsByKey.set(row.key, row);
     }
-    for (const [key, row] of targetRowsByKey) {
-      if (!sourceRowsByKey.has(key)) differences.push({ kind: 'extra', key: keyRecord(shape, row.values) });
+    differences.push(...compareRows(shape, sourceRowsByKey, targetRowsByKey, input.rejected ?? new Map()));
+    if (differences.length === 0) {
+      throw new C2yError('VALIDATE_FAILED', `${bad.length} bucket(s) differ in count or digest, but no row could be named as different`, {
+        hint: 'the table changed while validate read it, or the canonical forms disagree; run validate again, and report it if it repeats',
+      });
     }
   }
   const sides = plan.tasks.map((task) => task.side);
@@ -167,6 +172,33 @@ export async function validateTable(input: ValidateInput): Promise<ValidateFindi
     sourceSplits: sides.filter((side) => side === 'source').length, targetParts: sides.filter((side) => side === 'target').length,
     sourceRowsByKey, targetRowsByKey,
   };
+}
+
+/** Names each source row missing from the target (or rejected), each extra target row, and each differing column. */
+function compareRows(shape: RowShape, source: ReadonlyMap<string, CollectedRow>, target: ReadonlyMap<string, CollectedRow>, rejected: ReadonlyMap<string, string>): RowDifference[] {
+  const differences: RowDifference[] = [];
+  for (const [key, row] of source) {
+    const other = target.get(key);
+    if (!other) {
+      const reason = row.rejectKey === undefined ? undefined : rejected.get(row.rejectKey);
+      if (reason !== undefined) differences.push({ kind: 'rejected', key: keyRecord(shape, row.values), reason });
+      else differences.push({ kind: 'missing', key: keyRecord(shape, row.values), ...(row.unwritable ? { reason: row.unwritable } : {}) });
+      continue;
+    }
+    const columns = shape.columns
+      .map((column, index) => ({ column: column.name, source: shownValue(row.values[index] as string), target: shownValue(other.values[index] as string) }))
+      .filter((c) => c.source !== c.target);
+    if (columns.length > 0) differences.push({ kind: 'different', key: keyRecord(shape, row.values), columns });
+  }
+  for (const [key, row] of target) {
+    if (!source.has(key)) differences.push({ kind: 'extra', key: keyRecord(shape, row.values) });
+  }
+  return differences;
+}
+
+/** The NULL marker as the word a reader expects in diff.jsonl. */
+function shownValue(canonical: string): string {
+  return canonical === NULL ? 'NULL' : canonical;
 }
 
 /** Keys per DELETE statement: one scan of the table per batch, whatever the batch's size. */
@@ -182,9 +214,12 @@ export async function repairDifferences(input: ValidateInput, found: ValidateFin
   const toDelete: Array<ReadonlyArray<string | null>> = [];
   const toWrite: string[] = [];
   for (const difference of found.differences) {
+    // A rejected row stays out: the run decided the target cannot hold it.
+    if (difference.kind === 'rejected') continue;
     const key = shape.keyIndexes.map((index) => difference.key[(shape.columns[index] as { name: string }).name]).join('\u001f');
-    if (difference.kind !== 'missing') toDelete.push(found.targetRowsByKey.get(key)?.targetKey ?? []);
-    if (difference.kind !== 'extra') toWrite.push(found.sourceRowsByKey.get(key)?.copyLine ?? '');
+    if (difference.kind !== 'missing' && !toDelete.some((k) => k === found.targetRowsByKey.get(key)?.targetKey)) toDelete.push(found.targetRowsByKey.get(key)?.targetKey ?? []);
+    const line = found.sourceRowsByKey.get(key)?.copyLine;
+    if (difference.kind !== 'extra' && line !== undefined && !toWrite.includes(line)) toWrite.push(line);
   }
   await input.target.query('BEGIN');
   try {

@@ -8,17 +8,18 @@ import { redactConfig, tlsWarnings } from '../config/index.js';
 import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, openTarget, parseTargetHosts, type Queryable } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
-import { repairDifferences, validateTable, type ValidateResult } from '../validate/index.js';
+import { repairRound, validateTable, type RoundFindings, type ValidateResult } from '../validate/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 function summaryLine(result: ValidateResult): string {
-  const count = (kind: string): number => result.differences.filter((d) => d.kind === kind).length;
-  return `source ${result.sourceRows} rows, target ${result.targetRows} rows; ${result.differingBuckets} of ${result.buckets} buckets differ; missing ${count('missing')}, extra ${count('extra')}, different ${count('different')}, duplicate ${count('duplicate')}; rejected by the run (recorded, not counted as differences) ${count('rejected')}`;
+  const { missing, extra, different, duplicate, rejected } = result.counts;
+  return `source ${result.sourceRows} rows, target ${result.targetRows} rows; ${result.differingBuckets} of ${result.buckets} buckets differ; missing ${missing}, extra ${extra}, different ${different}, duplicate ${duplicate}; rejected by the run (recorded, not counted as differences) ${rejected}`;
 }
 
 /** Differences the run did not already record as rejects: these make validate fail. */
 function unexplained(result: ValidateResult): number {
-  return result.differences.filter((difference) => difference.kind !== 'rejected').length;
+  const { missing, extra, different, duplicate } = result.counts;
+  return missing + extra + different + duplicate;
 }
 
 /** The rejects of the newest migrate run of this source → target (none when no run recorded any). */
@@ -65,7 +66,10 @@ export function validateCommand(): Command {
         const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal, rejected };
         const files = RunFolder.open(folder);
         let pass = 0;
-        const validateOnce = async (): Promise<Awaited<ReturnType<typeof validateTable>>> => {
+        // Each executor's peak RSS, every pass: the drill-down must stay within the executors' memory like migrate.
+        const peakRss: number[] = [];
+        // diff.jsonl is written round by round; with --repair each round is repaired in one transaction for all rounds.
+        const validateOnce = async (onRound: (round: RoundFindings) => Promise<void>): Promise<ValidateResult> => {
           const stats = new RunStats([]);
           pass++;
           const dashboard = await startRunDashboard({
@@ -78,27 +82,37 @@ export function validateCommand(): Command {
           const stop = startProgress({ stats, estimatedRows, tty, logger });
           let status: 'finished' | 'failed' = 'failed';
           try {
-            const found = await validateTable({ ...input, runId: validateId, listener: stats.listener });
+            const found = await validateTable({ ...input, runId: validateId, listener: stats.listener }, onRound);
             status = 'finished';
+            peakRss.push(...[...stats.executors.values()].map((executor) => executor.peakRss));
             return found;
           } finally {
             stop();
             await dashboard.finish(status, (name, text) => files.write(name, text));
           }
         };
-        let result = await validateOnce();
-        files.write('diff.jsonl', result.differences.map((d) => JSON.stringify(d)).join('\n') + (result.differences.length ? '\n' : ''));
+        const repair = options['repair'] === true;
+        files.write('diff.jsonl', '');
         let repaired = 0;
-        let after: typeof result | undefined;
-        if (options['repair'] === true && unexplained(result) > 0) {
-          repaired = await repairDifferences(input, result);
-          after = await validateOnce();
+        if (repair) await target.query('BEGIN');
+        let result: ValidateResult;
+        try {
+          result = await validateOnce(async (round) => {
+            const lines = round.differences.map((d) => JSON.stringify(d) + '\n').join('');
+            if (lines.length > 0 && !files.tryAppend('diff.jsonl', lines)) throw files.failure ?? new C2yError('RUN_FOLDER_UNWRITABLE', 'diff.jsonl cannot be written', { hint: 'free space in the run folder' });
+            if (repair) repaired += await repairRound(input, round);
+          });
+          if (repair) await target.query('COMMIT');
+        } catch (error) {
+          if (repair) await target.query('ROLLBACK').catch(() => undefined);
+          throw error;
         }
+        const after = repair && unexplained(result) > 0 ? await validateOnce(async () => undefined) : undefined;
         const summary = {
           source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(targetName)}`,
           sourceRows: result.sourceRows, targetRows: result.targetRows, sourceSplits: result.sourceSplits, targetParts: result.targetParts,
           concurrency: { executors: config.executors, cores: config.cores }, buckets: result.buckets, differingBuckets: result.differingBuckets,
-          differences: unexplained(result), rejectedByRun: result.differences.length - unexplained(result), repairedRows: repaired,
+          differences: unexplained(result), rejectedByRun: result.counts.rejected, drillDownRounds: result.rounds, executorPeakRssBytes: Math.max(0, ...peakRss), repairedRows: repaired,
           afterRepair: after ? { differences: unexplained(after), sourceRows: after.sourceRows, targetRows: after.targetRows } : null,
           diffFile: join(folder, 'diff.jsonl'),
         };
@@ -108,9 +122,9 @@ export function validateCommand(): Command {
           process.stdout.write(`${summaryLine(result)}\ndiff: ${summary.diffFile}\n`);
           if (after) process.stdout.write(`repaired ${repaired} row(s); after repair: ${summaryLine(after)}\n`);
         }
-        result = after ?? result;
-        if (unexplained(result) > 0) {
-          throw new C2yError('ROWS_DIFFER', `${unexplained(result)} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
+        const final = after ?? result;
+        if (unexplained(final) > 0) {
+          throw new C2yError('ROWS_DIFFER', `${unexplained(final)} row(s) differ between source and target`, { hint: `see ${summary.diffFile}; add --repair to fix them` });
         }
       } finally {
         process.off('SIGINT', onInterrupt);

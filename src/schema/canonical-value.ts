@@ -1,3 +1,5 @@
+import { isCqlSet } from './cql-collections.js';
+
 /**
  * An order-independent text form of any value the Cassandra driver returns or accepts: sets and maps are
  * sorted, floats keep every bit, driver types use their own exact string forms. Two values are the same
@@ -20,7 +22,7 @@ export function canonicalValue(value: unknown): string {
   }
   if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : `@${value.getTime()}`;
-  if (value instanceof Set) return `{${[...value].map(canonicalValue).sort().join(',')}}`;
+  if (value instanceof Set || isCqlSet(value)) return `{${[...value].map(canonicalValue).sort().join(',')}}`;
   if (value instanceof Map) return `{${[...value].map(([k, v]) => `${canonicalValue(k)}:${canonicalValue(v)}`).sort().join(',')}}`;
   if (Array.isArray(value) || ArrayBuffer.isView(value)) {
     return `[${Array.from(value as ArrayLike<unknown>, canonicalValue).join(',')}]`;

@@ -7,3 +7,4 @@ export { quoteIdent } from './source-table.js';
 export type { SourceTable, SourceColumn, ColumnRole } from './source-table.js';
 export { createTableDdl, qualifiedName } from './target-ddl.js';
 export type { TargetDialect, TargetName } from './target-ddl.js';
+export { CqlSet, CqlMap, isCqlSet } from './cql-collections.js';

@@ -2,11 +2,13 @@ import cassandra from 'cassandra-driver';
 import type { ConnectionOptions } from 'node:tls';
 import { tlsOptionsFor, type SourceConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
+import { CqlMap, CqlSet } from '../schema/index.js';
 
 export type CassandraClient = cassandra.Client;
 
 /** Maps and sets arrive as Map/Set and 64-bit integers as bigint, so no value is coerced through a JS number. */
-const EXACT_ENCODING = { map: Map, set: Set, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
+/** Sets and maps that keep -0.0 apart from 0.0 (see CqlSet); 64-bit and varint numbers as bigint. */
+const EXACT_ENCODING = { map: CqlMap, set: CqlSet, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
 
 function splitHostPort(contactPoint: string, defaultPort: number): string {
   return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;

@@ -103,11 +103,13 @@ const SCALARS: Readonly<Record<ScalarName, Scalar>> = {
 function scalarFromJsonText(name: ScalarName, text: string): string {
   switch (name) {
     case 'timestamp':
-      return String(Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')));
-    case 'date': {
-      const [year, month, day] = text.split('-').map(Number);
-      return String(daysFromCivil(year as number, month as number, day as number));
-    }
+      return String(timestampTextMs(text));
+    case 'date':
+      return String(dateTextDays(text));
+    case 'time':
+      return String(timeTextMicros(text));
+    case 'duration':
+      return durationTextCanonical(text);
     case 'blob':
       return text.replace(/^\\x/, '');
     case 'inet':
@@ -115,6 +117,59 @@ function scalarFromJsonText(name: ScalarName, text: string): string {
     default:
       return text;
   }
+}
+
+const DATE_TEXT = /^(\d{4,})-(\d\d)-(\d\d)/;
+
+/** Days since the epoch of 'YYYY-MM-DD' with any number of year digits and PostgreSQL's ' BC' suffix. */
+export function dateTextDays(text: string): number {
+  const match = DATE_TEXT.exec(text);
+  if (!match) return Number.NaN;
+  const year = Number(match[1]);
+  return daysFromCivil(text.endsWith(' BC') ? 1 - year : year, Number(match[2]), Number(match[3]));
+}
+
+/** Epoch milliseconds of c2y's or PostgreSQL's timestamptz text: space or T, any year, an offset, ' BC'. */
+export function timestampTextMs(text: string): number {
+  const match = /^(\d{4,}-\d\d-\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([+-])(\d\d)(?::?(\d\d))?)?( BC)?$/.exec(text);
+  if (!match) return Number.NaN;
+  const days = dateTextDays(`${match[1]}${match[9] ?? ''}`);
+  const millis = Number((match[5] ?? '').padEnd(3, '0').slice(0, 3));
+  const offsetMinutes = match[6] ? (match[6] === '-' ? -1 : 1) * (Number(match[7]) * 60 + Number(match[8] ?? 0)) : 0;
+  return days * 86_400_000 + ((Number(match[2]) * 60 + Number(match[3])) * 60 + Number(match[4])) * 1000 + millis - offsetMinutes * 60_000;
+}
+
+/** Microseconds since midnight of 'HH:MM:SS[.fraction]' (nanoseconds, as c2y's jsonb keeps them, are cut). */
+export function timeTextMicros(text: string): bigint {
+  const match = /^(\d\d):(\d\d):(\d\d)(?:\.(\d+))?$/.exec(text);
+  if (!match) return -1n;
+  const seconds = (BigInt(match[1] as string) * 60n + BigInt(match[2] as string)) * 60n + BigInt(match[3] as string);
+  return seconds * 1_000_000n + BigInt((match[4] ?? '').padEnd(6, '0').slice(0, 6));
+}
+
+/**
+ * months/days/microseconds of an interval, from c2y's jsonb text ('14 mons 3 days -3723.000004 secs') or
+ * PostgreSQL's output ('1 year 2 mons 3 days -01:02:03.000004').
+ */
+export function durationTextCanonical(text: string): string {
+  let months = 0n;
+  let days = 0n;
+  let micros = 0n;
+  for (const [, amount, unit] of text.matchAll(/(-?\d+) (years?|mons?|days?)\b/g)) {
+    const value = BigInt(amount as string);
+    if ((unit as string).startsWith('year')) months += value * 12n;
+    else if ((unit as string).startsWith('mon')) months += value;
+    else days += value;
+  }
+  const seconds = /(-?)(\d+)(?:\.(\d+))? secs/.exec(text);
+  const clock = /(-?)(\d+):(\d\d):(\d\d)(?:\.(\d+))?/.exec(text);
+  if (seconds) micros = BigInt(seconds[2] as string) * 1_000_000n + BigInt((seconds[3] ?? '').padEnd(6, '0').slice(0, 6));
+  else if (clock) {
+    const whole = (BigInt(clock[2] as string) * 60n + BigInt(clock[3] as string)) * 60n + BigInt(clock[4] as string);
+    micros = whole * 1_000_000n + BigInt((clock[5] ?? '').padEnd(6, '0').slice(0, 6));
+  }
+  if ((seconds ?? clock)?.[1] === '-') micros = -micros;
+  return `${months}/${days}/${micros}`;
 }
 
 /** JSON canonical text for jsonb and array columns: sorted object keys, numbers as exact text. */
@@ -169,7 +224,10 @@ function postgresJson(type: CqlType, value: unknown): unknown {
     case 'scalar': {
       if (['int', 'smallint', 'tinyint', 'boolean', 'text', 'ascii'].includes(type.name)) return typeof value === 'object' ? Number((value as { raw: string }).raw) : value;
       if (type.name === 'float' || type.name === 'double') {
-        return typeof value === 'string' ? value : { num: pgFloat((value as { raw: string }).raw, type.name === 'float') };
+        if (typeof value === 'string') return value;
+        const number = pgFloat((value as { raw: string }).raw, type.name === 'float');
+        // A float8[] element -0 arrives as a number, c2y's jsonb -0 as a string: one canonical form, the string.
+        return number === '-0' ? '-0' : { num: number };
       }
       if (['bigint', 'counter', 'varint'].includes(type.name)) return { num: BigInt((value as { raw: string }).raw).toString() };
       if (type.name === 'decimal') return { dec: decimalFromText((value as { raw: string }).raw) };
@@ -211,9 +269,10 @@ export function canonicalColumn(name: string, type: CqlType): CanonicalColumn {
       fromCassandra: (value) => (value === null || value === undefined ? NULL : scalar.cassandra(value)),
     };
   }
-  // Arrays via to_jsonb: elements in their JSON form; scalars other than numbers/text/bool come out as strings.
+  // Arrays via to_json: elements in their JSON form; scalars other than numbers/text/bool come out as strings.
   return {
-    sql: `to_jsonb(${column})::text`,
+    // to_json, not to_jsonb: jsonb numbers are numeric, which turns a float8[] element -0 into 0.
+    sql: `to_json(${column})::text`,
     fromPostgres: (text) => (text === null ? NULL : canonicalJson(postgresJson(type, parseExactJson(text)))),
     fromCassandra: (value) => (value === null || value === undefined ? NULL : canonicalJson(cassandraJson(type, value))),
   };

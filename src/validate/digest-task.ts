@@ -34,6 +34,7 @@ export interface DigestResult {
   readonly rows: number;
   readonly counts: readonly number[];
   readonly digests: readonly string[];
+  readonly bytes: readonly number[];
   readonly collected: readonly CollectedRow[];
 }
 
@@ -59,7 +60,7 @@ export interface DigestRequest {
 const TARGET_FETCH_ROWS = 5000;
 
 function toResult(digests: BucketDigests, collected: CollectedRow[]): DigestResult {
-  return { rows: digests.rows, counts: digests.counts, digests: digests.digests.map((d) => d.toString(16)), collected };
+  return { rows: digests.rows, counts: digests.counts, digests: digests.digests.map((d) => d.toString(16)), bytes: digests.bytes, collected };
 }
 
 /** Folds one task's result into the run's totals. */
@@ -67,6 +68,7 @@ export function mergeDigest(into: BucketDigests, result: DigestResult): void {
   into.rows += result.rows;
   for (let bucket = 0; bucket < into.buckets; bucket++) {
     into.counts[bucket] = (into.counts[bucket] ?? 0) + (result.counts[bucket] ?? 0);
+    into.bytes[bucket] = (into.bytes[bucket] ?? 0) + (result.bytes[bucket] ?? 0);
     into.digests[bucket] = ((into.digests[bucket] ?? 0n) + BigInt(`0x${result.digests[bucket] ?? '0'}`)) & 0xffffffffffffffffn;
   }
 }

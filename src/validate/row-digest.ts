@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SourceTable } from '../schema/index.js';
-import { canonicalColumn, type CanonicalColumn } from './canonical-column.js';
+import { canonicalColumn, NULL, type CanonicalColumn } from './canonical-column.js';
+import { quoteIdent } from '../schema/index.js';
 
 const SEP = '\u001f';
 
@@ -12,9 +13,24 @@ export interface RowShape {
 
 export function rowShape(table: SourceTable): RowShape {
   const columns = table.columns.map((column) => ({
-    name: column.name, canonical: canonicalColumn(column.name, column.type), isKey: column.role === 'partition' || column.role === 'clustering',
+    name: column.name,
+    canonical: column.role === 'metadata' && column.select?.startsWith('TTL(') === true ? ttlPresence(column.name) : canonicalColumn(column.name, column.type),
+    isKey: column.role === 'partition' || column.role === 'clustering',
   }));
   return { columns, keyIndexes: columns.flatMap((column, index) => (column.isKey ? [index] : [])) };
+}
+
+/**
+ * A `<column>_ttl` column (source.ttlColumns) holds the seconds left when the row was copied; Cassandra's count keeps
+ * going down while the target's stays. Validate compares whether a TTL is set, not how much of it is left.
+ */
+function ttlPresence(name: string): CanonicalColumn {
+  const column = quoteIdent(name);
+  return {
+    sql: `CASE WHEN ${column} IS NULL THEN NULL ELSE 'ttl' END`,
+    fromPostgres: (text) => (text === null ? NULL : 'ttl'),
+    fromCassandra: (value) => (value === null || value === undefined ? NULL : 'ttl'),
+  };
 }
 
 export interface CanonicalRow {
@@ -35,11 +51,14 @@ export function hash64(text: string): bigint {
 export class BucketDigests {
   readonly counts: number[];
   readonly digests: bigint[];
+  /** Characters of canonical text per bucket: what the drill-down of that bucket will hold. */
+  readonly bytes: number[];
   rows = 0;
 
   constructor(readonly buckets: number) {
     this.counts = new Array<number>(buckets).fill(0);
     this.digests = new Array<bigint>(buckets).fill(0n);
+    this.bytes = new Array<number>(buckets).fill(0);
   }
 
   static bucketOf(key: string, buckets: number): number {
@@ -50,7 +69,9 @@ export class BucketDigests {
   add(row: CanonicalRow): number {
     const bucket = BucketDigests.bucketOf(row.key, this.buckets);
     this.counts[bucket] = (this.counts[bucket] ?? 0) + 1;
-    this.digests[bucket] = ((this.digests[bucket] ?? 0n) + hash64(row.values.join(SEP))) & 0xffffffffffffffffn;
+    const text = row.values.join(SEP);
+    this.digests[bucket] = ((this.digests[bucket] ?? 0n) + hash64(text)) & 0xffffffffffffffffn;
+    this.bytes[bucket] = (this.bytes[bucket] ?? 0) + text.length + row.key.length;
     this.rows++;
     return bucket;
   }

@@ -24,15 +24,27 @@ export interface RowDifference {
   readonly columns?: ReadonlyArray<{ readonly column: string; readonly source: string; readonly target: string }>;
 }
 
+export type DifferenceCounts = Readonly<Record<RowDifference['kind'], number>>;
+
 export interface ValidateResult {
   readonly sourceRows: number;
   readonly targetRows: number;
   readonly buckets: number;
   readonly differingBuckets: number;
-  readonly differences: readonly RowDifference[];
+  /** Differences by kind; the rows themselves went to the caller round by round (onRound). */
+  readonly counts: DifferenceCounts;
+  /** Drill-down passes: differing buckets are read back in rounds that each fit the drill-down's byte budget. */
+  readonly rounds: number;
   /** Tasks of each side, run by executors × cores like migrate's. */
   readonly sourceSplits: number;
   readonly targetParts: number;
+}
+
+/** One drill-down round: its named differences and the rows behind them (what repair writes and deletes). */
+export interface RoundFindings {
+  readonly differences: readonly RowDifference[];
+  readonly sourceRowsByKey: ReadonlyMap<string, CollectedRow>;
+  readonly targetRowsByKey: ReadonlyMap<string, CollectedRow>;
 }
 
 export interface ValidateInput {
@@ -121,7 +133,9 @@ async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readon
     const digest = outcome.digests.get(task.id);
     if (!digest) throw new C2yError('VALIDATE_FAILED', `validate task ${task.id} returned no digest`, { hint: 'run validate again' });
     mergeDigest(task.side === 'source' ? result.source : result.target, digest);
-    (task.side === 'source' ? result.sourceRows : result.targetRows).push(...digest.collected);
+    // A loop, not push(...rows): a spread of a round's hundreds of thousands of rows overflows the call stack.
+    const rows = task.side === 'source' ? result.sourceRows : result.targetRows;
+    for (const row of digest.collected) rows.push(row);
   }
   return result;
 }
@@ -132,46 +146,76 @@ function keyRecord(shape: RowShape, values: readonly string[]): Record<string, s
   return out;
 }
 
-export type ValidateFindings = ValidateResult & {
-  readonly sourceRowsByKey: ReadonlyMap<string, CollectedRow>;
-  readonly targetRowsByKey: ReadonlyMap<string, CollectedRow>;
-};
+/**
+ * Canonical characters the drill-down gathers per round, both sides together: an executor's task may hold a whole
+ * round (one split can own every differing row), so a round is sized from the executor's heap, like migrate's buffer.
+ */
+export function drillDownBudget(config: C2yConfig): number {
+  return Math.max(1024 * 1024, Math.floor(config.executorMemory / 16));
+}
+
+/** Groups differing buckets into rounds of at most `budget` characters (a bucket larger than that is a round alone). */
+export function drillDownRounds(bad: readonly number[], source: BucketDigests, target: BucketDigests, budget: number): number[][] {
+  const rounds: number[][] = [];
+  let current: number[] = [];
+  let size = 0;
+  for (const bucket of bad) {
+    const cost = (source.bytes[bucket] ?? 0) + (target.bytes[bucket] ?? 0);
+    if (current.length > 0 && size + cost > budget) {
+      rounds.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(bucket);
+    size += cost;
+  }
+  if (current.length > 0) rounds.push(current);
+  return rounds;
+}
 
 /**
  * Pass 1: per bucket of the canonical key's hash, count and digest on both sides, split by split (source) and
- * part by part (target), in executors. Pass 2, only when some bucket differs: the same tasks return those
- * buckets' rows, and each missing, extra or different key is named. PostgreSQL cannot compute Cassandra
- * tokens, so buckets of the key's hash are where the two sides meet.
+ * part by part (target), in executors. Then, only for buckets that differ, drill-down rounds: the same tasks return
+ * those buckets' rows, a round's worth at a time, and each missing, extra, different or duplicate key is named and
+ * handed to `onRound` before the next round is read. PostgreSQL cannot compute Cassandra tokens, so buckets of the
+ * key's hash are where the two sides meet.
  */
-export async function validateTable(input: ValidateInput): Promise<ValidateFindings> {
+export async function validateTable(input: ValidateInput, onRound: (round: RoundFindings) => Promise<void> = async () => undefined): Promise<ValidateResult> {
   const shape = rowShape(input.table);
   const plan = await planValidate(input);
   const first = await runPass(input, plan, []);
   const bad = first.source.differingBuckets(first.target);
-  const sourceRowsByKey = new Map<string, CollectedRow>();
-  const targetRowsByKey = new Map<string, CollectedRow>();
-  const differences: RowDifference[] = [];
-  if (bad.length > 0) {
-    const second = await runPass(input, plan, bad);
-    for (const row of second.sourceRows) sourceRowsByKey.set(row.key, row);
-    for (const row of second.targetRows) {
-      // Only a target without a primary key can hold a key twice; the counts differ and the key must be named.
-      if (targetRowsByKey.has(row.key)) differences.push({ kind: 'duplicate', key: keyRecord(shape, row.values) });
-      targetRowsByKey.set(row.key, row);
-    }
-    differences.push(...compareRows(shape, sourceRowsByKey, targetRowsByKey, input.rejected ?? new Map()));
-    if (differences.length === 0) {
-      throw new C2yError('VALIDATE_FAILED', `${bad.length} bucket(s) differ in count or digest, but no row could be named as different`, {
-        hint: 'the table changed while validate read it, or the canonical forms disagree; run validate again, and report it if it repeats',
-      });
-    }
+  const counts: Record<RowDifference['kind'], number> = { missing: 0, extra: 0, different: 0, duplicate: 0, rejected: 0 };
+  const rounds = drillDownRounds(bad, first.source, first.target, drillDownBudget(input.config));
+  for (const buckets of rounds) {
+    const round = compareRound(shape, await runPass(input, plan, buckets), input.rejected ?? new Map());
+    for (const difference of round.differences) counts[difference.kind]++;
+    await onRound(round);
+  }
+  if (bad.length > 0 && Object.values(counts).every((n) => n === 0)) {
+    throw new C2yError('VALIDATE_FAILED', `${bad.length} bucket(s) differ in count or digest, but no row could be named as different`, {
+      hint: 'the table changed while validate read it, or the canonical forms disagree; run validate again, and report it if it repeats',
+    });
   }
   const sides = plan.tasks.map((task) => task.side);
   return {
-    sourceRows: first.source.rows, targetRows: first.target.rows, buckets: input.buckets, differingBuckets: bad.length, differences,
+    sourceRows: first.source.rows, targetRows: first.target.rows, buckets: input.buckets, differingBuckets: bad.length, counts, rounds: rounds.length,
     sourceSplits: sides.filter((side) => side === 'source').length, targetParts: sides.filter((side) => side === 'target').length,
-    sourceRowsByKey, targetRowsByKey,
   };
+}
+
+function compareRound(shape: RowShape, pass: PassResult, rejected: ReadonlyMap<string, string>): RoundFindings {
+  const sourceRowsByKey = new Map<string, CollectedRow>();
+  const targetRowsByKey = new Map<string, CollectedRow>();
+  const differences: RowDifference[] = [];
+  for (const row of pass.sourceRows) sourceRowsByKey.set(row.key, row);
+  for (const row of pass.targetRows) {
+    // Only a target without a primary key can hold a key twice; the counts differ and the key must be named.
+    if (targetRowsByKey.has(row.key)) differences.push({ kind: 'duplicate', key: keyRecord(shape, row.values) });
+    targetRowsByKey.set(row.key, row);
+  }
+  for (const difference of compareRows(shape, sourceRowsByKey, targetRowsByKey, rejected)) differences.push(difference);
+  return { differences, sourceRowsByKey, targetRowsByKey };
 }
 
 /** Names each source row missing from the target (or rejected), each extra target row, and each differing column. */
@@ -205,42 +249,39 @@ function shownValue(canonical: string): string {
 const DELETE_BATCH = 1000;
 
 /**
- * Writes the missing and different rows from the source and deletes the extra ones, in one transaction:
- * a failed repair changes nothing.
+ * Writes one round's missing and different rows from the source and deletes its extra, duplicate and different
+ * ones, inside the caller's open transaction (one for all rounds: a failed repair changes nothing).
  */
-export async function repairDifferences(input: ValidateInput, found: ValidateFindings): Promise<number> {
+export async function repairRound(input: ValidateInput, found: RoundFindings): Promise<number> {
   const shape = rowShape(input.table);
   const keySql = shape.keyIndexes.map((index) => (shape.columns[index] as RowShape['columns'][number]).canonical.sql);
-  const toDelete: Array<ReadonlyArray<string | null>> = [];
-  const toWrite: string[] = [];
+  // Sets: a duplicate and a difference of one key name it twice; it is deleted and written once.
+  const deleting = new Set<ReadonlyArray<string | null>>();
+  const writing = new Set<string>();
   for (const difference of found.differences) {
     // A rejected row stays out: the run decided the target cannot hold it.
     if (difference.kind === 'rejected') continue;
     const key = shape.keyIndexes.map((index) => difference.key[(shape.columns[index] as { name: string }).name]).join('\u001f');
-    if (difference.kind !== 'missing' && !toDelete.some((k) => k === found.targetRowsByKey.get(key)?.targetKey)) toDelete.push(found.targetRowsByKey.get(key)?.targetKey ?? []);
+    const targetKey = found.targetRowsByKey.get(key)?.targetKey;
+    if (difference.kind !== 'missing' && targetKey !== undefined) deleting.add(targetKey);
     const line = found.sourceRowsByKey.get(key)?.copyLine;
-    if (difference.kind !== 'extra' && line !== undefined && !toWrite.includes(line)) toWrite.push(line);
+    if (difference.kind !== 'extra' && line !== undefined) writing.add(line);
   }
-  await input.target.query('BEGIN');
-  try {
-    for (let at = 0; at < toDelete.length; at += DELETE_BATCH) {
-      const batch = toDelete.slice(at, at + DELETE_BATCH);
-      // Column i of every key travels as one text[] parameter; unnest zips them back into rows.
-      const columns = keySql.map((_, i) => batch.map((key) => key[i] ?? null));
-      await input.target.query(
-        `DELETE FROM ${qualifiedName(input.targetName)} WHERE (${keySql.join(', ')}) IN (SELECT * FROM unnest(${keySql.map((_, i) => `$${i + 1}::text[]`).join(', ')}))`,
-        columns,
-      );
-    }
-    if (toWrite.length > 0) {
-      const copy = CopyIn.start(input.target, copyStatement(input.table, input.targetName));
-      await copy.write(Buffer.from(toWrite.join(''), 'utf8'));
-      await copy.finish();
-    }
-    await input.target.query('COMMIT');
-  } catch (error) {
-    await input.target.query('ROLLBACK').catch(() => undefined);
-    throw error;
+  const toDelete = [...deleting];
+  const toWrite = [...writing];
+  for (let at = 0; at < toDelete.length; at += DELETE_BATCH) {
+    const batch = toDelete.slice(at, at + DELETE_BATCH);
+    // Column i of every key travels as one text[] parameter; unnest zips them back into rows.
+    const columns = keySql.map((_, i) => batch.map((key) => key[i] ?? null));
+    await input.target.query(
+      `DELETE FROM ${qualifiedName(input.targetName)} WHERE (${keySql.join(', ')}) IN (SELECT * FROM unnest(${keySql.map((_, i) => `$${i + 1}::text[]`).join(', ')}))`,
+      columns,
+    );
+  }
+  if (toWrite.length > 0) {
+    const copy = CopyIn.start(input.target, copyStatement(input.table, input.targetName));
+    await copy.write(Buffer.from(toWrite.join(''), 'utf8'));
+    await copy.finish();
   }
   return toDelete.length + toWrite.length;
 }

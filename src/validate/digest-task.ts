@@ -136,6 +136,9 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
   const collected: CollectedRow[] = [];
   const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} part ${part.id}`);
   try {
+    // Floats as exact text: PostgreSQL 12+ prints the shortest exact form whenever this is above 0, but a server set
+    // to 0, and YugabyteDB (PostgreSQL 11, where the default rounds to 15 digits), would print 0.3 for 0.30000000000000004.
+    await client.query('SET extra_float_digits = 3');
     context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
     const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map((column) => column.name);
     const where = targetPartPredicate(part, partitionKeys);

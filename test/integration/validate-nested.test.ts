@@ -87,3 +87,25 @@ describe('validate on nested time, duration, edge dates, -0.0 and TTL columns', 
     expect(named).toEqual(['different 1 m', 'different 2 doubles', 'different 3 days']);
   });
 });
+
+describe('floats on a server that rounds them (YugabyteDB\'s PostgreSQL 11 default, emulated with extra_float_digits = 0)', () => {
+  it('compares every double and float bit for bit, in columns and arrays', async () => {
+    const client = await cassandraClient();
+    await client.execute(`CREATE TABLE ${keyspace}.floats (id int PRIMARY KEY, d double, f float, ds list<double>)`);
+    const values = [0.1 + 0.2, 1 / 3, 2 ** -1074, 123456789.12345679, -0.000001];
+    for (let id = 0; id < values.length; id++) {
+      await client.execute(`INSERT INTO ${keyspace}.floats (id, d, f, ds) VALUES (?, ?, ?, ?)`, [id, values[id], values[id], [values[id], -(values[id] as number)]], { prepare: true });
+    }
+    await client.shutdown();
+    const args = ['--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'floats', '--target-hosts', db.hosts.join(','), '--database', db.database, '--run-dir', runDir];
+    expect((await runC2y(['migrate', ...args])).code).toBe(0);
+    // Every new session of this database now prints rounded floats, as a YugabyteDB node does by default.
+    await db.query(`ALTER DATABASE ${db.database} SET extra_float_digits = 0`);
+    try {
+      const run = await runC2y(['validate', ...args, '--buckets', '4', '--json']);
+      expect(run.code, run.stdout + run.stderr.slice(-1000)).toBe(0);
+    } finally {
+      await db.query(`ALTER DATABASE ${db.database} RESET extra_float_digits`);
+    }
+  });
+});

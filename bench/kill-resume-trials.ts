@@ -4,21 +4,24 @@
  */
 import { parseArgs } from 'node:util';
 import { startCassandra, startPostgres } from '../src/testbed/index.js';
-import { FAULTS, killedMidRun, killResumeTrial, type Fault, type TrialResult } from '../test/helpers/kill-resume-trial.js';
+import { FAULTS, killedMidRun, killResumeTrial, type Fault, type FlushChoice, type TrialResult } from '../test/helpers/kill-resume-trial.js';
 import { migrateFixture } from '../test/helpers/migrate-fixture.js';
 import { writeResults } from './lib/results-file.js';
 
-/** `npm run bench -- soak [--trials 100]`: the same trials with a random fault each (see Fault), not only kill -9. */
+/**
+ * `npm run bench -- soak [--trials 500]`: the same trials with a random fault each (see Fault), not only kill -9, and
+ * 7, 13 or 100 rows a commit (the first two commit inside the events' 20-row partitions, so kills land there).
+ */
 export function soakBench(argv: string[]): Promise<void> {
   // More rows than kill-resume: a fault that lets the run go on must strike while it still runs.
-  return faultTrials(argv, 'soak', FAULTS, '20000');
+  return faultTrials(argv, 'soak', FAULTS, '20000', 'mixed', true);
 }
 
 export function killResumeBench(argv: string[]): Promise<void> {
-  return faultTrials(argv, 'kill-resume', ['kill-driver'], '3000');
+  return faultTrials(argv, 'kill-resume', ['kill-driver'], '3000', 100, false);
 }
 
-async function faultTrials(argv: string[], scenario: string, faults: readonly Fault[], defaultRows: string): Promise<void> {
+async function faultTrials(argv: string[], scenario: string, faults: readonly Fault[], defaultRows: string, flushEvery: FlushChoice, validate: boolean): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: defaultRows }, quick: { type: 'boolean', default: false } } });
   const trials = values.quick ? 3 : Number(values.trials);
   const rows = values.quick ? 1000 : Number(values.rows);
@@ -28,9 +31,9 @@ async function faultTrials(argv: string[], scenario: string, faults: readonly Fa
   const results: TrialResult[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {
-      const result = await killResumeTrial(fx, trial, { flushEvery: 100, faults });
+      const result = await killResumeTrial(fx, trial, { flushEvery, faults, validate });
       results.push(result);
-      console.log(`trial ${trial + 1}/${trials} ${result.fault}: rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.completed ? '' : ' NOT COMPLETED'}`);
+      console.log(`trial ${trial + 1}/${trials} ${result.fault} (flush ${result.flushEvery}): rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.validateClean === null ? '' : `, validate ${result.validateClean ? 'clean' : 'DIFFERS'}`}${result.completed ? '' : ` NOT COMPLETED: ${result.error ?? ''}`}`);
     }
   } finally {
     await fx.close();
@@ -43,9 +46,11 @@ async function faultTrials(argv: string[], scenario: string, faults: readonly Fa
     duplicated: results.reduce((sum, r) => sum + r.duplicated, 0),
     digestMismatches: results.filter((r) => !r.digestMatches).length,
     byFault: Object.fromEntries(faults.map((fault) => [fault, results.filter((r) => r.fault === fault).length])),
+    insidePartitions: results.filter((r) => r.flushEvery < 20).length,
+    validateNotClean: results.filter((r) => r.validateClean === false).length,
   };
-  const file = writeResults(scenario, { parameters: { trials, rows, flushEvery: 100, ring: 3, targetAddresses: 3, faults }, summary, results });
-  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (struck mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches}, faults: ${JSON.stringify(summary.byFault)})`);
+  const file = writeResults(scenario, { parameters: { trials, rows, flushEvery, ring: 3, targetAddresses: 3, faults }, summary, results });
+  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (struck mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches}, validate not clean: ${summary.validateNotClean}, commits inside partitions: ${summary.insidePartitions}, faults: ${JSON.stringify(summary.byFault)})`);
   console.log(`results: ${file}`);
-  if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0) process.exitCode = 1;
+  if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0 || summary.validateNotClean !== 0) process.exitCode = 1;
 }

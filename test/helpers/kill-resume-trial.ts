@@ -8,8 +8,8 @@ import { killGroup, runC2y, spawnC2y } from './run-cli.js';
  * What strikes mid-run: kill -9 of the driver with every executor (then --resume), kill -9 of one executor, a target
  * restart, a Cassandra node killed (RF 3; brought back after the trial), or the run's target connections cut.
  */
-export type Fault = 'kill-driver' | 'kill-executor' | 'target-restart' | 'node-kill' | 'connection-drop';
-export const FAULTS: readonly Fault[] = ['kill-driver', 'kill-executor', 'target-restart', 'node-kill', 'connection-drop'];
+export type Fault = 'kill-driver' | 'kill-executor' | 'target-restart' | 'node-kill' | 'connection-drop' | 'refused-restart' | 'second-driver';
+export const FAULTS: readonly Fault[] = ['kill-driver', 'kill-executor', 'target-restart', 'node-kill', 'connection-drop', 'refused-restart', 'second-driver'];
 
 export interface TrialResult {
   readonly trial: number;
@@ -25,6 +25,10 @@ export interface TrialResult {
   readonly duplicated: number;
   readonly digestMatches: boolean;
   readonly completed: boolean;
+  /** Rows per commit this trial: below the events' 20 rows a partition, commits land inside partitions. */
+  readonly flushEvery: number;
+  /** `c2y validate` after the trial: true when it found no difference; null when not run. */
+  readonly validateClean: boolean | null;
   readonly error?: string;
 }
 
@@ -57,41 +61,66 @@ function executorPids(driver: ChildProcess): number[] {
   return listed.stdout.split('\n').filter(Boolean).map(Number);
 }
 
-async function strike(fault: Fault, child: ChildProcess, fx: MigrateFixture, pick: number): Promise<void> {
+/**
+ * Strikes `fault` at the run `child` (started with `args`). Returns what went wrong with the fault itself (a restart
+ * that was not refused, a second driver that was not locked out), or undefined.
+ */
+async function strike(fault: Fault, child: ChildProcess, running: Promise<unknown>, fx: MigrateFixture, args: readonly string[], pick: number): Promise<string | undefined> {
   switch (fault) {
     case 'kill-driver':
       killGroup(child);
-      return;
+      return undefined;
+    case 'refused-restart': {
+      // kill -9, then a --restart the memory check refuses: the old run must be left whole for the final --resume.
+      killGroup(child);
+      await running;
+      const restart = await runC2y([...args, '--restart', '--executor-memory', '8m']);
+      return restart.code === 1 && restart.stderr.includes('MEMORY_PLAN_REFUSED') ? undefined : `restart not refused (exit ${restart.code}): ${restart.stderr.slice(-300)}`;
+    }
+    case 'second-driver': {
+      // A second driver started by mistake, plain, --resume or --restart: it must refuse while the first one runs.
+      let firstEnded = false;
+      void running.then(() => (firstEnded = true));
+      const extra = [[], ['--resume'], ['--restart']][Math.floor(pick * 3)] as string[];
+      const second = await runC2y([...args, ...extra]);
+      if (firstEnded) return undefined;
+      return second.code === 1 && second.stderr.includes('RUN_LOCKED') ? undefined : `second driver (${extra.join(' ') || 'plain'}) not locked out (exit ${second.code}): ${second.stderr.slice(-300)}`;
+    }
     case 'kill-executor': {
       const pids = executorPids(child);
       const pid = pids[Math.floor(pick * pids.length)];
       if (pid !== undefined) process.kill(pid, 'SIGKILL');
-      return;
+      return undefined;
     }
     case 'target-restart':
       restartPostgres();
-      return;
+      return undefined;
     case 'node-kill':
       killCassandraNode(2 + Math.floor(pick * 2));
-      return;
+      return undefined;
     case 'connection-drop':
       await fx.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'c2y % split %' AND datname = $1`, [fx.db.database]);
-      return;
+      return undefined;
   }
 }
 
-export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: number; faults?: readonly Fault[] }): Promise<TrialResult> {
+/** 'mixed': 7, 13 or 100 rows a commit; the first two commit inside the events' 20-row partitions. */
+export type FlushChoice = number | 'mixed';
+
+export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: FlushChoice; faults?: readonly Fault[]; validate?: boolean }): Promise<TrialResult> {
   const next = random(trial + 1);
   const faults = options.faults ?? ['kill-driver'];
   const fault = faults[Math.floor(next() * faults.length)] as Fault;
+  const flushEvery = options.flushEvery === 'mixed' ? ([7, 13, 100][Math.floor(next() * 3)] as number) : options.flushEvery;
   const table = `trial_${trial}`;
   await fx.db.query(`CREATE TABLE public.${table} ${EVENTS_NO_KEY}`);
   const args = fx.args(table, ['--split-size-mb', '0.05', '--parallelism', String(2 + Math.floor(next() * 6)), '--cores', String(1 + Math.floor(next() * 3)),
-    '--copy-flush-every', String(options.flushEvery), '--set', 'target.createTable=false', '--set', 'retryBackoffMs=100']);
+    '--copy-flush-every', String(flushEvery), '--set', 'target.createTable=false', '--set', 'retryBackoffMs=100']);
   const kills = fault === 'kill-driver' && next() < 0.3 ? 2 : 1;
   const killAfterMs: number[] = [];
   const rowsAtKill: number[] = [];
   let resumes = 0;
+  const faultProblems: string[] = [];
   for (let k = 0; k < kills; k++) {
     // Most kills wait for a random share of the rows to be committed, then strike at a random instant inside
     // the next transactions; the rest strike early, during planning or the first COPY.
@@ -113,7 +142,8 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
       await new Promise((resolve) => setTimeout(resolve, jitterMs));
     }
     killAfterMs.push(Date.now() - started);
-    await strike(fault, child, fx, next());
+    const problem = await strike(fault, child, result, fx, args, next());
+    if (problem) faultProblems.push(problem);
     // Committed rows at the instant of the fault (a restarted target answers a moment later).
     const present = await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`).catch(() => fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`));
     rowsAtKill.push(present.rows[0]?.n ?? 0);
@@ -128,11 +158,12 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
   );
   const { total, distinct_keys: distinctKeys } = counts.rows[0] as { total: number; distinct_keys: number };
   const digest: TableDigest = await postgresEventsDigest(fx.db, table);
+  const validated = options.validate === true ? await runC2y(['validate', ...args.slice(1), '--buckets', '64']) : undefined;
   return {
     trial, fault, kills, killAfterMs, rowsAtKill, resumes, sourceRows: fx.rows, targetRows: total,
     lost: fx.rows - distinctKeys, duplicated: total - distinctKeys,
     digestMatches: digest.digest === fx.sourceDigest.digest && digest.count === fx.sourceDigest.count,
-    completed: final.code === 0,
-    ...(final.code === 0 ? {} : { error: final.stderr.slice(-500) }),
+    completed: final.code === 0 && faultProblems.length === 0, flushEvery, validateClean: validated === undefined ? null : validated.code === 0,
+    ...(final.code === 0 && faultProblems.length === 0 ? {} : { error: [...faultProblems, final.code === 0 ? '' : final.stderr.slice(-500)].join(' | ') }),
   };
 }

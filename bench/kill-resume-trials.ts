@@ -22,23 +22,36 @@ export function killResumeBench(argv: string[]): Promise<void> {
 }
 
 async function faultTrials(argv: string[], scenario: string, faults: readonly Fault[], defaultRows: string, flushEvery: FlushChoice, validate: boolean): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: defaultRows }, quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: argv, options: { trials: { type: 'string', default: '100' }, rows: { type: 'string', default: defaultRows }, quick: { type: 'boolean', default: false }, 'first-trial': { type: 'string', default: '0' } } });
   const trials = values.quick ? 3 : Number(values.trials);
   const rows = values.quick ? 1000 : Number(values.rows);
+  // Trials are reproducible from their number: a later run continues the sequence instead of repeating it.
+  const firstTrial = Number(values['first-trial']);
   await startCassandra({ nodes: 3, log: (line) => console.log(`[testbed] ${line}`) });
   startPostgres((line) => console.log(`[testbed] ${line}`));
   const fx = await migrateFixture(rows, 'soakkill');
   const results: TrialResult[] = [];
+  const parameters = { trials, firstTrial, rows, flushEvery, ring: 3, targetAddresses: 3, faults, validateEachTrial: validate };
+  let file = '';
   try {
-    for (let trial = 0; trial < trials; trial++) {
+    for (let trial = firstTrial; trial < firstTrial + trials; trial++) {
       const result = await killResumeTrial(fx, trial, { flushEvery, faults, validate });
       results.push(result);
-      console.log(`trial ${trial + 1}/${trials} ${result.fault} (flush ${result.flushEvery}): rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.validateClean === null ? '' : `, validate ${result.validateClean ? 'clean' : 'DIFFERS'}`}${result.completed ? '' : ` NOT COMPLETED: ${result.error ?? ''}`}`);
+      console.log(`trial ${trial - firstTrial + 1}/${trials} ${result.fault} (flush ${result.flushEvery}): rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.validateClean === null ? '' : `, validate ${result.validateClean ? 'clean' : 'DIFFERS'}`}${result.completed ? '' : ` NOT COMPLETED: ${result.error ?? ''}`}`);
+      // Written after every trial: a soak stopped half way still leaves its figures.
+      file = writeResults(scenario, { parameters, partial: results.length < trials, summary: summarize(results, faults), results });
     }
   } finally {
     await fx.close();
   }
-  const summary = {
+  const summary = summarize(results, faults);
+  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (struck mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches}, validate not clean: ${summary.validateNotClean}, commits inside partitions: ${summary.insidePartitions}, faults: ${JSON.stringify(summary.byFault)})`);
+  console.log(`results: ${file}`);
+  if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0 || summary.validateNotClean !== 0) process.exitCode = 1;
+}
+
+function summarize(results: readonly TrialResult[], faults: readonly Fault[]): Record<string, unknown> & { trials: number; completed: number; lost: number; duplicated: number; killedMidRun: number; digestMismatches: number; validateNotClean: number; insidePartitions: number; byFault: Record<string, number> } {
+  return {
     trials: results.length,
     completed: results.filter((r) => r.completed).length,
     killedMidRun: results.filter(killedMidRun).length,
@@ -49,8 +62,4 @@ async function faultTrials(argv: string[], scenario: string, faults: readonly Fa
     insidePartitions: results.filter((r) => r.flushEvery < 20).length,
     validateNotClean: results.filter((r) => r.validateClean === false).length,
   };
-  const file = writeResults(scenario, { parameters: { trials, rows, flushEvery, ring: 3, targetAddresses: 3, faults }, summary, results });
-  console.log(`trials ${summary.trials} / completed ${summary.completed} / lost ${summary.lost} / duplicated ${summary.duplicated} (struck mid-run: ${summary.killedMidRun}, digest mismatches: ${summary.digestMismatches}, validate not clean: ${summary.validateNotClean}, commits inside partitions: ${summary.insidePartitions}, faults: ${JSON.stringify(summary.byFault)})`);
-  console.log(`results: ${file}`);
-  if (summary.completed !== summary.trials || summary.lost !== 0 || summary.duplicated !== 0 || summary.digestMismatches !== 0 || summary.validateNotClean !== 0) process.exitCode = 1;
 }

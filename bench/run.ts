@@ -27,7 +27,7 @@ const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out'] as co
 scenarios['all'] = async (argv) => {
   const quick = argv.includes('--quick') ? ['--quick'] : [];
   // In the test suite's quick pass, the fault benches run too, so none of them rots.
-  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume'] : ALL;
+  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak'] : ALL;
   for (const name of names) {
     console.log(`[bench] ===== ${name} =====`);
     await (scenarios[name] as (a: string[]) => Promise<void>)(quick);

@@ -20,13 +20,13 @@ describe('bench --quick', () => {
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(status, output).toBe(0);
     const files = readdirSync(dir);
-    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'wide', 'kill-resume']) {
+    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'wide', 'kill-resume', 'soak']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));
       expect(json, `${scenario}: ${files.join(', ')}`).toBeDefined();
       const results = JSON.parse(readFileSync(join(dir, json as string), 'utf8')) as { scenario: string; commit: string; machine: { cores: number } };
       expect(results.scenario).toBe(scenario);
       expect(results.machine.cores).toBeGreaterThan(0);
-      if (!['wide', 'kill-resume'].includes(scenario)) {
+      if (!['wide', 'kill-resume', 'soak'].includes(scenario)) {
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.svg'))), `${scenario} chart`).toBe(true);
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.md'))), `${scenario} summary`).toBe(true);
       }

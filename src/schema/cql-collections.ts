@@ -29,9 +29,15 @@ export class CqlSet<T = unknown> extends Array<T> {
   }
 }
 
+/** A native Map merges -0 into 0 (SameValueZero); -0 gets a key of its own, so keys compare as Object.is does. */
+const NEGATIVE_ZERO = Symbol('-0');
+const slot = (key: unknown): unknown => (Object.is(key, -0) ? NEGATIVE_ZERO : key);
+
 /** Entries in Cassandra's order; keys compared with Object.is, so -0.0 and 0.0 (and NaN) stay distinct keys. */
 export class CqlMap<K = unknown, V = unknown> extends Map<K, V> {
   private readonly pairs: Array<[K, V]> = [];
+  /** Key → position in pairs, so decoding a map of n entries costs n look-ups, not n²/2 comparisons. */
+  private readonly index = new Map<unknown, number>();
 
   /** As for CqlSet: every JS Map a caller binds must be encoded as a map (the driver asks `instanceof`). */
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -39,29 +45,36 @@ export class CqlMap<K = unknown, V = unknown> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    const index = this.pairs.findIndex(([existing]) => Object.is(existing, key));
-    if (index >= 0) this.pairs[index] = [key, value];
-    else this.pairs.push([key, value]);
+    const at = this.index.get(slot(key));
+    if (at !== undefined) this.pairs[at] = [key, value];
+    else {
+      this.index.set(slot(key), this.pairs.length);
+      this.pairs.push([key, value]);
+    }
     return this;
   }
 
   override get(key: K): V | undefined {
-    return this.pairs.find(([existing]) => Object.is(existing, key))?.[1];
+    const at = this.index.get(slot(key));
+    return at === undefined ? undefined : this.pairs[at]?.[1];
   }
 
   override has(key: K): boolean {
-    return this.pairs.some(([existing]) => Object.is(existing, key));
+    return this.index.has(slot(key));
   }
 
   override delete(key: K): boolean {
-    const index = this.pairs.findIndex(([existing]) => Object.is(existing, key));
-    if (index < 0) return false;
-    this.pairs.splice(index, 1);
+    const at = this.index.get(slot(key));
+    if (at === undefined) return false;
+    this.pairs.splice(at, 1);
+    this.index.clear();
+    this.pairs.forEach(([existing], position) => this.index.set(slot(existing), position));
     return true;
   }
 
   override clear(): void {
     this.pairs.length = 0;
+    this.index.clear();
   }
 
   override get size(): number {

@@ -3,6 +3,7 @@ import type { MigrateFixture } from './migrate-fixture.js';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { killCassandraNode, restartPostgres, startCassandra } from '../../src/testbed/index.js';
 import { killGroup, runC2y, spawnC2y } from './run-cli.js';
+import { STATICS_TARGET_COLUMNS, postgresStaticsDigest, recordedStaticOnly, type StaticsTable } from './statics-table.js';
 
 /**
  * What strikes mid-run: kill -9 of the driver with every executor (then --resume), kill -9 of one executor, a target
@@ -13,6 +14,8 @@ export const FAULTS: readonly Fault[] = ['kill-driver', 'kill-executor', 'target
 
 export interface TrialResult {
   readonly trial: number;
+  /** The source table: events, or statics (with static-only partitions, which must be recorded as rejects once each). */
+  readonly table: 'events' | 'statics';
   readonly fault: Fault;
   readonly kills: number;
   readonly killAfterMs: readonly number[];
@@ -29,6 +32,8 @@ export interface TrialResult {
   readonly flushEvery: number;
   /** `c2y validate` after the trial: true when it found no difference; null when not run. */
   readonly validateClean: boolean | null;
+  /** statics only: static-only partitions in the source, and static-only rejects recorded (all, distinct keys). */
+  readonly staticOnly?: { readonly expected: number; readonly recorded: number; readonly distinct: number };
   readonly error?: string;
 }
 
@@ -107,15 +112,56 @@ async function strike(fault: Fault, child: ChildProcess, running: Promise<unknow
 /** 'mixed': 7, 13 or 100 rows a commit; the first two commit inside the events' 20-row partitions. */
 export type FlushChoice = number | 'mixed';
 
-export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: FlushChoice; faults?: readonly Fault[]; validate?: boolean }): Promise<TrialResult> {
+/** What a trial copies: the target table it creates, and how it checks the result against the source. */
+interface TrialSource {
+  readonly name: 'events' | 'statics';
+  readonly rows: number;
+  readonly targetColumns: string;
+  readonly keyColumns: string;
+  digestMatches(table: string): Promise<boolean>;
+  staticOnly(table: string): Promise<TrialResult['staticOnly']>;
+}
+
+function eventsSource(fx: MigrateFixture): TrialSource {
+  return {
+    name: 'events', rows: fx.rows, targetColumns: EVENTS_NO_KEY, keyColumns: 'tenant_id, bucket, event_time, event_id',
+    digestMatches: async (table) => {
+      const digest: TableDigest = await postgresEventsDigest(fx.db, table);
+      return digest.digest === fx.sourceDigest.digest && digest.count === fx.sourceDigest.count;
+    },
+    staticOnly: () => Promise.resolve(undefined),
+  };
+}
+
+function staticsSource(fx: MigrateFixture, statics: StaticsTable): TrialSource {
+  return {
+    name: 'statics', rows: statics.rows, targetColumns: STATICS_TARGET_COLUMNS, keyColumns: 'part, id',
+    digestMatches: async (table) => (await postgresStaticsDigest(fx.db, table)) === statics.digest,
+    staticOnly: async (table) => {
+      const recorded = await recordedStaticOnly(fx.db, table);
+      return { expected: statics.staticOnlyPartitions, recorded: recorded.total, distinct: recorded.distinct };
+    },
+  };
+}
+
+/**
+ * Trials 2, 5 and 8 of every ten copy statics (so a 3-trial --quick soak has one). Chosen outside the trial's random
+ * stream: the other trials draw the same faults and instants as before the statics table was added.
+ */
+function trialSource(fx: MigrateFixture, trial: number, statics: StaticsTable | undefined): TrialSource {
+  return statics !== undefined && [2, 5, 8].includes(trial % 10) ? staticsSource(fx, statics) : eventsSource(fx);
+}
+
+export async function killResumeTrial(fx: MigrateFixture, trial: number, options: { flushEvery: FlushChoice; faults?: readonly Fault[]; validate?: boolean; statics?: StaticsTable }): Promise<TrialResult> {
+  const source = trialSource(fx, trial, options.statics);
   const next = random(trial + 1);
   const faults = options.faults ?? ['kill-driver'];
   const fault = faults[Math.floor(next() * faults.length)] as Fault;
   const flushEvery = options.flushEvery === 'mixed' ? ([7, 13, 100][Math.floor(next() * 3)] as number) : options.flushEvery;
   const table = `trial_${trial}`;
-  await fx.db.query(`CREATE TABLE public.${table} ${EVENTS_NO_KEY}`);
+  await fx.db.query(`CREATE TABLE public.${table} ${source.targetColumns}`);
   const args = fx.args(table, ['--split-size-mb', '0.05', '--parallelism', String(2 + Math.floor(next() * 6)), '--cores', String(1 + Math.floor(next() * 3)),
-    '--copy-flush-every', String(flushEvery), '--set', 'target.createTable=false', '--set', 'retryBackoffMs=100']);
+    '--copy-flush-every', String(flushEvery), '--set', 'target.createTable=false', '--set', 'retryBackoffMs=100'], source.name);
   const kills = fault === 'kill-driver' && next() < 0.3 ? 2 : 1;
   const killAfterMs: number[] = [];
   const rowsAtKill: number[] = [];
@@ -136,7 +182,7 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
     else {
       while (!exited) {
         const present = await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`);
-        if ((present.rows[0]?.n ?? 0) >= fraction * fx.rows) break;
+        if ((present.rows[0]?.n ?? 0) >= fraction * source.rows) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await new Promise((resolve) => setTimeout(resolve, jitterMs));
@@ -154,16 +200,21 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
   const final = await runC2y([...args, '--resume']);
   resumes++;
   const counts = await fx.db.query<{ total: number; distinct_keys: number }>(
-    `SELECT count(*)::int AS total, count(DISTINCT (tenant_id, bucket, event_time, event_id))::int AS distinct_keys FROM public.${table}`,
+    `SELECT count(*)::int AS total, count(DISTINCT (${source.keyColumns}))::int AS distinct_keys FROM public.${table}`,
   );
   const { total, distinct_keys: distinctKeys } = counts.rows[0] as { total: number; distinct_keys: number };
-  const digest: TableDigest = await postgresEventsDigest(fx.db, table);
+  const digestMatches = await source.digestMatches(table);
+  const staticOnly = await source.staticOnly(table);
+  if (staticOnly !== undefined && (staticOnly.recorded !== staticOnly.expected || staticOnly.distinct !== staticOnly.expected)) {
+    faultProblems.push(`static-only partitions: ${staticOnly.expected} in the source, ${staticOnly.recorded} recorded (${staticOnly.distinct} distinct)`);
+  }
   const validated = options.validate === true ? await runC2y(['validate', ...args.slice(1), '--buckets', '64']) : undefined;
+  const completed = final.code === 0 && faultProblems.length === 0;
   return {
-    trial, fault, kills, killAfterMs, rowsAtKill, resumes, sourceRows: fx.rows, targetRows: total,
-    lost: fx.rows - distinctKeys, duplicated: total - distinctKeys,
-    digestMatches: digest.digest === fx.sourceDigest.digest && digest.count === fx.sourceDigest.count,
-    completed: final.code === 0 && faultProblems.length === 0, flushEvery, validateClean: validated === undefined ? null : validated.code === 0,
-    ...(final.code === 0 && faultProblems.length === 0 ? {} : { error: [...faultProblems, final.code === 0 ? '' : final.stderr.slice(-500)].join(' | ') }),
+    trial, table: source.name, fault, kills, killAfterMs, rowsAtKill, resumes, sourceRows: source.rows, targetRows: total,
+    lost: source.rows - distinctKeys, duplicated: total - distinctKeys, digestMatches,
+    completed, flushEvery, validateClean: validated === undefined ? null : validated.code === 0,
+    ...(staticOnly === undefined ? {} : { staticOnly }),
+    ...(completed ? {} : { error: [...faultProblems, final.code === 0 ? '' : final.stderr.slice(-500)].join(' | ') }),
   };
 }

@@ -11,8 +11,8 @@ export interface MigrateFixture {
   readonly db: TestDatabase;
   readonly runDir: string;
   readonly sourceDigest: TableDigest;
-  /** `c2y migrate` arguments for this fixture into `targetTable`, plus extras. */
-  args(targetTable: string, extra?: readonly string[]): string[];
+  /** `c2y migrate` arguments for this fixture's `sourceTable` (events unless told) into `targetTable`, plus extras. */
+  args(targetTable: string, extra?: readonly string[], sourceTable?: string): string[];
   close(): Promise<void>;
 }
 
@@ -27,8 +27,8 @@ export async function migrateFixture(rows: number, prefix: string): Promise<Migr
   const runDir = mkdtempSync(join(tmpdir(), `${prefix}-runs-`));
   return {
     keyspace, rows, db, runDir, sourceDigest,
-    args: (targetTable, extra = []) => [
-      'migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'events',
+    args: (targetTable, extra = [], sourceTable = 'events') => [
+      'migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', sourceTable,
       '--target-hosts', db.hosts.join(','), '--database', db.database, '--target-table', targetTable, '--run-dir', runDir, ...extra,
     ],
     close: () => db.close(),

@@ -140,7 +140,7 @@ export async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRo
   const client = await openCassandra(sessionOptionsOf(config.source));
   const rows: unknown[][] = [];
   for await (const page of scanRanges({ client, table, ranges: [{ start: -(2n ** 63n), end: 2n ** 63n - 1n, replicas: [] }], fetchSize: 5000, consistency: consistencyCode('ONE'), replicaOffset: 0 })) {
-    rows.push(...page);
+    for (let index = 0; index < page.length; index++) rows.push(page.values(index));
     if (rows.length >= sampleRows) break;
   }
   await client.shutdown();

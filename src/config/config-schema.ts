@@ -77,6 +77,11 @@ export const sourceSchema = z
     fetchSize: positiveInt.max(100_000).default(5000),
     /** Time limit per page read, in ms; a page that runs out of it is asked again at half the size before the split fails. */
     readTimeoutMs: positiveInt.max(3_600_000).default(60_000),
+    /**
+     * Read pages as bytes and transcode them straight to COPY text (the driver builds no row objects); false keeps
+     * the driver's rows. Either way the target gets the same bytes.
+     */
+    rawPages: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(true),
     /** Columns whose WRITETIME() to keep, as <column>_writetime (bigint, microseconds since the epoch). */
     writetimeColumns: nameList.default([]),
     /** Columns whose TTL() to keep, as <column>_ttl (integer seconds left when read; NULL when none). */

@@ -24,13 +24,18 @@ const NUMERIC_MAX_SCALE = 16_383;
 export function decimalText(value: unknown): string {
   const decimal = value as DriverBigDecimal;
   const unscaled = integerToBigInt(decimal._intVal);
-  const scale = decimal._scale;
+  const text = formatDecimal(unscaled, decimal._scale);
+  if (text !== undefined) return text;
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString();
+  throw new UnrepresentableValue(`decimal ${digits.length > 20 ? `${digits.slice(0, 20)}…` : digits}E${-decimal._scale} is outside PostgreSQL numeric's range (${NUMERIC_MAX_INTEGER_DIGITS} digits before the point, ${NUMERIC_MAX_SCALE} after)`);
+}
+
+/** unscaled × 10^-scale as numeric text; undefined past numeric's limits (the text would be refused anyway). */
+export function formatDecimal(unscaled: bigint, scale: number): string | undefined {
   const negative = unscaled < 0n;
   let digits = (negative ? -unscaled : unscaled).toString();
-  // Past numeric's limits the text would be refused anyway, and a scale near 2^31 would not even fit a string.
-  if (scale > NUMERIC_MAX_SCALE || (unscaled !== 0n && digits.length - scale > NUMERIC_MAX_INTEGER_DIGITS)) {
-    throw new UnrepresentableValue(`decimal ${digits.length > 20 ? `${digits.slice(0, 20)}…` : digits}E${-scale} is outside PostgreSQL numeric's range (${NUMERIC_MAX_INTEGER_DIGITS} digits before the point, ${NUMERIC_MAX_SCALE} after)`);
-  }
+  // A scale near 2^31 would not even fit a string.
+  if (scale > NUMERIC_MAX_SCALE || (unscaled !== 0n && digits.length - scale > NUMERIC_MAX_INTEGER_DIGITS)) return undefined;
   const sign = negative ? '-' : '';
   if (scale <= 0) return unscaled === 0n ? '0' : sign + digits + '0'.repeat(-scale);
   if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;

@@ -5,3 +5,7 @@ export { averageEncodedRowBytes, decodedRowBytes } from './row-size.js';
 export { copyEscape, decimalText, uuidText, inetText } from './fast-text.js';
 export type { RowEncoder } from './row-encoder.js';
 export { jsonMapKey } from './value-text.js';
+export { createRawRowEncoder } from './raw-row-encoder.js';
+export type { RawRowEncoder, RawCells, RawColumnCodec } from './raw-row-encoder.js';
+export { cellTranscoder, varintOf } from './cell-transcoders.js';
+export type { CellTranscoder } from './cell-transcoders.js';

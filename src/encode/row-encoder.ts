@@ -5,7 +5,7 @@ import { ValueEncodeError } from './encode-error.js';
 import { copyEscape } from './fast-text.js';
 import { SCALAR_TEXT, arrayText, jsonText, jsonValue, type ValueText } from './value-text.js';
 
-type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
+export type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -45,7 +45,7 @@ function textEncoder(column: string, rawText: ValueText, asciiSafe: boolean): Co
   };
 }
 
-function columnEncoder(column: string, type: CqlType): ColumnEncoder {
+export function columnEncoder(column: string, type: CqlType): ColumnEncoder {
   const shape = pgTypeOf(type).shape;
   if (type.kind === 'scalar') {
     const toText = type.name === 'time' ? timeText : SCALAR_TEXT[type.name];

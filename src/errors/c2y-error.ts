@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'TARGET_COUNT_MISMATCH'
   | 'PARTITIONER_UNSUPPORTED'
   | 'RING_NOT_COVERED'
+  | 'SOURCE_PAGE_CORRUPT'
+  | 'SOURCE_SCHEMA_CHANGED'
   | 'INTERRUPTED';
 
 export interface C2yErrorDetails {

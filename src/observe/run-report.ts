@@ -40,6 +40,10 @@ export interface RunReport {
   readonly staticOnlyPartitions: number;
   readonly ignoredKeys: readonly string[];
   readonly resumeCommand: string | null;
+  /** How pages were read: raw pages transcoded to COPY text, or the driver's rows (with the reason), per executor. */
+  readonly readPath: { readonly rawExecutors: number; readonly driverRowsExecutors: number; readonly details: readonly string[] };
+  /** Cells of raw pages written by the reference path (driver decode + encoder): types with no transcoder yet. */
+  readonly referenceCells: number;
 }
 
 /** The planner's figures (see run/run-plan.ts), as plain data. */
@@ -82,7 +86,7 @@ export interface ExecutorReport {
   readonly tasksFailed: number;
 }
 
-export type ReportBase = Omit<RunReport, 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+export type ReportBase = Omit<RunReport, 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
 
 export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
@@ -107,7 +111,15 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
       };
     }),
     retries: stats.retries,
+    readPath: readPathOf(stats),
+    referenceCells: stats.referenceCells,
   };
+}
+
+function readPathOf(stats: RunStats): RunReport['readPath'] {
+  const paths = [...stats.readPaths.values()];
+  const raw = paths.filter((detail) => detail === 'raw pages').length;
+  return { rawExecutors: raw, driverRowsExecutors: paths.length - raw, details: [...new Set(paths)] };
 }
 
 export function renderReport(report: RunReport): string {
@@ -126,6 +138,7 @@ export function renderReport(report: RunReport): string {
     ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
+    ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),
   ];

@@ -45,6 +45,10 @@ export class RunStats {
   rejected = 0;
   /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
   staticOnly = 0;
+  /** Cells of raw pages written by the reference path (driver decode + encoder): a type with no transcoder yet. */
+  referenceCells = 0;
+  /** How each executor reads pages ('raw pages' or 'driver rows: why'). */
+  readonly readPaths = new Map<number, string>();
   /** The latest retry, for the progress line: what is happening when rows stop moving. */
   lastRetry: { splitId: number; node: string; attempt: number; error: string; at: number } | null = null;
   /** Rows already committed by earlier attempts of a resumed run. */
@@ -104,10 +108,14 @@ export class RunStats {
         this.rowsCommitted += event.rows;
         this.rejected += event.rejected;
         this.staticOnly += event.staticOnly;
+        this.referenceCells += event.referenceCells;
         this.bytesCommitted += event.bytes;
         this.commits++;
         this.split(event.splitId).rows += event.rows;
         this.executor(event.executor).rows += event.rows;
+        break;
+      case 'read-path':
+        this.readPaths.set(event.executor, event.detail);
         break;
       case 'rows-compared':
         this.rowsCommitted += event.rows;

@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore } from '../sink/index.js';
-import { consistencyCode, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { consistencyCode, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
@@ -36,10 +36,13 @@ async function handle(message: DriverMessage): Promise<void> {
       const { config } = message;
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
+      const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
+      send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
       context = {
         config, runId: message.runId, table: message.table, cassandra, executor,
         consistency: consistencyCode(config.source.consistency),
         encoder: createRowEncoder(message.table),
+        rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
         copySql: message.copySql,
         emit: (event: RunEvent) => send({ type: 'event', event }),

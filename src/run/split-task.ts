@@ -1,10 +1,10 @@
 import type { C2yConfig } from '../config/index.js';
-import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
+import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
-import { KeyCodec, scanPartitionTail, scanRanges, type CassandraClient, type ScannedRow } from '../source/index.js';
+import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
@@ -15,6 +15,8 @@ export interface TaskContext {
   readonly cassandra: CassandraClient;
   readonly consistency: number;
   readonly encoder: RowEncoder;
+  /** Set when pages are read as bytes (the raw page hook is installed and passed its self-test). */
+  readonly rawPages: CellDecoder | undefined;
   readonly store: CheckpointStore;
   readonly copySql: string;
   readonly executor: number;
@@ -64,7 +66,10 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     const codec = context.table.clusteringKeys.length > 0 ? await KeyCodec.create(context.cassandra, context.table) : undefined;
     let from: SplitPoint = { token: checkpoint.lastToken, position: checkpoint.position };
     let lastToken: bigint | null = checkpoint.lastToken;
-    let lastRow: ScannedRow | undefined;
+    // The last row read, by page and index: a raw page decodes its values only at a commit inside a partition.
+    let lastPage: ScanPage | undefined;
+    let lastIndex = -1;
+    const rows = new PageEncoders(context);
     let rowsInTransaction = 0;
     let rowsSinceReport = 0;
     const rejected: RejectedRow[] = [];
@@ -91,7 +96,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         copy = undefined;
       }
       await store.recordRejects(client, runId, rejected);
-      const to: SplitPoint = { token: lastToken, position: inside && codec && lastRow ? codec.positionOf(lastRow) : null };
+      const to: SplitPoint = { token: lastToken, position: inside && codec && lastPage ? codec.positionOf(lastPage.values(lastIndex)) : null };
       const advanced = await store.advance(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done });
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
@@ -100,7 +105,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = false;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
       rejected.length = 0;
       from = to;
       rowsInTransaction = 0;
@@ -113,39 +118,42 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     const refused = new Map<string, { column: string; reason: string }>();
     const lines = new LineKeys();
     const staticOnly = staticOnlyCheck(context.table);
+    const valuesOf = (page: ScanPage, index: number): ScannedRow => page.values(index);
     let streamedInTransaction = 0;
     for (;;) {
       try {
         const scan = scanFrom(context, split, from, input.attempt, codec);
         for await (const page of scan) {
           if (signal.aborted) throw interrupted(split.id);
-          for (const row of page) {
-            const token = row[0] as bigint;
+          const encodeRow = rows.encoderFor(page);
+          for (let index = 0; index < page.length; index++) {
+            const token = page.token(index);
             if (rowsInTransaction + rejected.length >= flushEvery) {
               const boundary = token !== lastToken;
-              if (boundary || (lastRow !== undefined && codec?.samePartition(lastRow, row) === true && !staticOnly(lastRow))) {
+              if (boundary || (lastPage !== undefined && !staticOnly(lastPage, lastIndex) && codec?.samePartition(valuesOf(lastPage, lastIndex), valuesOf(page, index)) === true)) {
                 await commit(false, !boundary);
                 lines.clear();
                 streamedInTransaction = 0;
               }
             }
-            lastRow = row;
+            lastPage = page;
+            lastIndex = index;
             if (!inTransaction) await begin();
-            if (staticOnly(row)) {
+            if (staticOnly(page, index)) {
               // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static
               // cells are recorded in the rejects with its key (whatever onError says) and the split goes on.
-              rejected.push(staticOnlyReject(context.table, split.id, token, row));
+              rejected.push(staticOnlyReject(context.table, split.id, token, valuesOf(page, index)));
               lastToken = token;
               continue;
             }
             const rowStart = writer.length;
             let keyEnd: number;
             try {
-              keyEnd = context.encoder.encode(row, writer);
+              keyEnd = encodeRow(index, writer);
             } catch (error) {
-              if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, row);
+              if (!(error instanceof ValueEncodeError) || !rejectRows) throw valueError(error, context.table, valuesOf(page, index));
               writer.truncate(rowStart);
-              rejected.push(rejectOf(error, context.table, split.id, token, row));
+              rejected.push(rejectOf(error, context.table, split.id, token, valuesOf(page, index)));
               lastToken = token;
               continue;
             }
@@ -154,8 +162,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             if (refusal !== undefined) {
               writer.truncate(rowStart);
               const error = new ValueEncodeError(refusal.column, refusal.reason);
-              if (!rejectRows) throw valueError(error, context.table, row);
-              rejected.push(rejectOf(error, context.table, split.id, token, row));
+              if (!rejectRows) throw valueError(error, context.table, valuesOf(page, index));
+              rejected.push(rejectOf(error, context.table, split.id, token, valuesOf(page, index)));
               lastToken = token;
               continue;
             }
@@ -189,7 +197,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         if (streamedInTransaction > 0) context.emit({ type: 'rows-streamed', splitId: split.id, rows: -streamedInTransaction, executor: context.executor });
         writer.truncate(0);
         lastToken = from.token;
-        lastRow = undefined;
+        lastPage = undefined;
         rowsInTransaction = 0;
         rowsSinceReport = 0;
         bytesInTransaction = 0;
@@ -211,8 +219,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
 }
 
 /** The split's rows after a checkpoint: the rest of a part-committed partition first, then the ranges after its token. */
-async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined): AsyncGenerator<ScannedRow[], void, undefined> {
+async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined): AsyncGenerator<ScanPage, void, undefined> {
   const options = {
+    ...(context.rawPages === undefined ? {} : { rawPages: context.rawPages }),
     client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
     replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
   };
@@ -287,10 +296,45 @@ class LineKeys {
 }
 
 /** A row whose clustering columns are null: Cassandra's answer for a partition that holds only static cells. */
-function staticOnlyCheck(table: SourceTable): (row: readonly unknown[]) => boolean {
+function staticOnlyCheck(table: SourceTable): (page: ScanPage, index: number) => boolean {
   const first = table.columns.findIndex((column) => column.role === 'clustering');
   if (first < 0) return () => false;
-  return (row) => row[first + 1] === null || row[first + 1] === undefined;
+  return (page, index) => page.isNull(index, first);
+}
+
+/**
+ * How each page's rows become COPY lines: a raw page through the transcoders (one raw encoder per task, built from
+ * the first raw page's column types, which every page is checked to share), a page of row objects as before.
+ */
+class PageEncoders {
+  private raw: RawRowEncoder | undefined;
+  private reportedReferenceCells = 0;
+
+  constructor(private readonly context: TaskContext) {}
+
+  encoderFor(page: ScanPage): (index: number, out: ChunkWriter) => number {
+    const rawPage = page.raw;
+    const decoder = this.context.rawPages;
+    if (rawPage === undefined || decoder === undefined) return (index, out) => this.context.encoder.encode(page.values(index), out);
+    const raw = (this.raw ??= rawRowEncoder(this.context.table, rawPage, decoder));
+    return (index, out) => raw.encode(rawPage, index, out);
+  }
+
+  /** Cells written by reference since the last call (for the report). */
+  takeReferenceCells(): number {
+    const total = this.raw?.referenceCells() ?? 0;
+    const delta = total - this.reportedReferenceCells;
+    this.reportedReferenceCells = total;
+    return delta;
+  }
+}
+
+function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder): RawRowEncoder {
+  const types = page.columns.slice(1).map((column) => column.type);
+  return createRawRowEncoder(table, {
+    decode: (bytes, column) => decoder.decode(bytes, types[column] as RawPage['columns'][number]['type']),
+    emptyIsNull: types.map(zeroLengthIsNull),
+  });
 }
 
 export const STATIC_ONLY_REASON = 'the partition holds only static cells (no clustering row); a PostgreSQL primary key cannot hold a row without its clustering values';

@@ -8,7 +8,7 @@ export type CassandraClient = cassandra.Client;
 
 /** Maps and sets arrive as Map/Set and 64-bit integers as bigint, so no value is coerced through a JS number. */
 /** Sets and maps that keep -0.0 apart from 0.0 (see CqlSet); 64-bit and varint numbers as bigint. */
-const EXACT_ENCODING = { map: CqlMap, set: CqlSet, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
+export const EXACT_ENCODING = { map: CqlMap, set: CqlSet, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
 
 function splitHostPort(contactPoint: string, defaultPort: number): string {
   return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;

@@ -1,4 +1,4 @@
-export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress } from './cassandra-session.js';
+export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress, EXACT_ENCODING } from './cassandra-session.js';
 export type { CassandraClient, SessionOptions } from './cassandra-session.js';
 export { describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';
@@ -7,5 +7,11 @@ export type { TableSizeEstimate } from './table-size.js';
 export { scanRanges, scanQuery, scanPartitionTail } from './range-scanner.js';
 export { KeyCodec, partitionTailQueries } from './partition-position.js';
 export type { PartitionPosition } from './partition-position.js';
-export type { ScannedRow, RangeScanOptions } from './range-scanner.js';
+export type { RangeScanOptions } from './range-scanner.js';
+export { cellDecoder, rowsPage, rawScanPage, checkPageColumns, zeroLengthIsNull } from './scan-page.js';
+export type { ScannedRow, ScanPage, CellDecoder } from './scan-page.js';
+export { installRawPageHook, locateCells, rawPageOf, CorruptPageError, RAW_PAGES_OPTION, PINNED_DRIVER_VERSION } from './raw-page-hook.js';
+export type { RawPage, RawPageColumn, DriverType, HookState } from './raw-page-hook.js';
 export { readPartitioner, checkPartitioner } from './partitioner.js';
+export { rawReadPath } from './raw-page-self-test.js';
+export type { ReadPath } from './raw-page-self-test.js';

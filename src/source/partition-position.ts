@@ -2,8 +2,8 @@ import cassandra from 'cassandra-driver';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
-import type { ScannedRow } from './range-scanner.js';
-import { tokenExpression } from './table-size.js';
+import type { ScannedRow } from './scan-page.js';
+import { scanSelectList } from './table-size.js';
 
 /**
  * A row's place inside its partition: the partition key and clustering values, each as the hex of its CQL
@@ -86,8 +86,6 @@ export class KeyCodec {
  * `c1 > x1`. Each is a plain slice CQL accepts for any mix of ASC and DESC columns ("after" is `<` on a DESC column).
  */
 export function partitionTailQueries(table: SourceTable): Array<{ cql: string; equalities: number }> {
-  const token = tokenExpression(table);
-  const columns = table.columns.map((c) => c.select ?? quoteIdent(c.name)).join(', ');
   const keyMatch = table.partitionKeys.map((name) => `${quoteIdent(name)} = ?`);
   const clustering = table.columns.filter((column) => column.role === 'clustering');
   const queries: Array<{ cql: string; equalities: number }> = [];
@@ -96,7 +94,7 @@ export function partitionTailQueries(table: SourceTable): Array<{ cql: string; e
     const sliced = clustering[slice] as (typeof clustering)[number];
     const after = `${quoteIdent(sliced.name)} ${sliced.order === 'DESC' ? '<' : '>'} ?`;
     const where = [...keyMatch, ...equal, after].join(' AND ');
-    queries.push({ cql: `SELECT ${token}, ${columns} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${where}`, equalities: slice });
+    queries.push({ cql: `SELECT ${scanSelectList(table)} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${where}`, equalities: slice });
   }
   return queries;
 }

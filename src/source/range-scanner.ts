@@ -3,11 +3,10 @@ import { C2yError, messageOf } from '../errors/index.js';
 import type { ReplicatedRange } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import { dialAddress, type CassandraClient } from './cassandra-session.js';
-import { tokenExpression } from './table-size.js';
+import { scanSelectList, tokenExpression } from './table-size.js';
 import { partitionTailQueries, type KeyCodec, type PartitionPosition } from './partition-position.js';
-
-/** One row as positional values: [token, ...columns in SourceTable order]. */
-export type ScannedRow = unknown[];
+import { RAW_PAGES_OPTION, rawPageOf, type RawPageColumn } from './raw-page-hook.js';
+import { checkPageColumns, rawScanPage, rowsPage, type CellDecoder, type ScanPage } from './scan-page.js';
 
 export interface RangeScanOptions {
   readonly client: CassandraClient;
@@ -24,15 +23,27 @@ export interface RangeScanOptions {
   readonly pageAttempts?: number;
   /** Client-side time limit per page (source.readTimeoutMs); the driver's 60 s when absent. */
   readonly readTimeoutMs?: number;
+  /** Pages as bytes (the raw page hook must be installed); cells are decoded with this only when asked. */
+  readonly rawPages?: CellDecoder;
 }
 
 export function scanQuery(table: SourceTable): string {
   const token = tokenExpression(table);
-  const columns = table.columns.map((c) => c.select ?? quoteIdent(c.name)).join(', ');
-  return `SELECT ${token}, ${columns} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${token} > ? AND ${token} <= ?`;
+  return `SELECT ${scanSelectList(table)} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${token} > ? AND ${token} <= ?`;
 }
 
-type Page = { readonly rows: ScannedRow[]; readonly pageState: string | undefined };
+type Page = { readonly page: ScanPage; readonly pageState: string | undefined };
+
+/** A driver result as a page, its columns checked against the plan first. */
+function pageOf(options: RangeScanOptions, result: cassandra.types.ResultSet): ScanPage {
+  const raw = options.rawPages === undefined ? undefined : rawPageOf(result.rows);
+  const columns = (raw?.columns ?? result.columns ?? []) as readonly RawPageColumn[];
+  // An empty page of a non-raw read may come without column metadata; there is nothing to misplace in it.
+  if (columns.length > 0 || (raw?.rowCount ?? result.rows.length) > 0) checkPageColumns(options.table, columns);
+  if (raw !== undefined && options.rawPages !== undefined) return rawScanPage(raw, options.rawPages);
+  // Columns are read by position: the select list names them c0, c1, … (see scanSelectList).
+  return rowsPage(result.rows.map((row) => row.values()));
+}
 
 /** One statement to page through: its CQL, bound values, the replicas to prefer, and how to name it in an error. */
 interface PagedStatement {
@@ -53,6 +64,7 @@ function isTimeout(error: unknown): boolean {
 function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pageState: string | undefined) => Promise<Page> {
   const attempts = options.pageAttempts ?? 4;
   let fetchSize = options.fetchSize;
+  const rawOption = options.rawPages === undefined ? {} : { [RAW_PAGES_OPTION]: true };
   const hostFor = (replicas: readonly string[], attempt: number): cassandra.Host | undefined => {
     const up = replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address))).filter((host): host is cassandra.Host => host?.isUp() === true);
     return up.length === 0 ? undefined : up[(options.replicaOffset + attempt) % up.length];
@@ -63,13 +75,13 @@ function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pag
       const host = hostFor(statement.replicas, attempt);
       try {
         const result = await options.client.execute(statement.cql, [...statement.params], {
-          prepare: true, fetchSize, consistency: options.consistency, isIdempotent: true,
+          prepare: true, fetchSize, consistency: options.consistency, isIdempotent: true, ...rawOption,
           ...(options.readTimeoutMs !== undefined ? { readTimeout: options.readTimeoutMs } : {}),
           ...(pageState ? { pageState } : {}), ...(host ? { host } : {}),
         });
-        const rows = result.rows.map((row) => row.values());
-        return { rows, pageState: result.pageState ?? undefined };
+        return { page: pageOf(options, result), pageState: result.pageState ?? undefined };
       } catch (error) {
+        if (error instanceof C2yError && !error.retryable) throw error;
         lastError = error;
         if (isTimeout(error) && fetchSize > 1) fetchSize = Math.max(1, Math.floor(fetchSize / 2));
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
@@ -87,7 +99,7 @@ function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pag
  * Pages through statements in order. The next page is requested before the current one is handed out, so reading
  * overlaps encoding and writing; at most two pages are held here.
  */
-async function* pageThrough(options: RangeScanOptions, statements: readonly PagedStatement[]): AsyncGenerator<ScannedRow[], void, undefined> {
+async function* pageThrough(options: RangeScanOptions, statements: readonly PagedStatement[]): AsyncGenerator<ScanPage, void, undefined> {
   const fetchPage = pageFetcher(options);
   let index = 0;
   const first = statements[0];
@@ -102,7 +114,7 @@ async function* pageThrough(options: RangeScanOptions, statements: readonly Page
         const next = statements[index];
         pending = next ? fetchPage(next, undefined) : undefined;
       }
-      if (page.rows.length > 0) yield page.rows;
+      if (page.page.length > 0) yield page.page;
     }
   } finally {
     // A consumer that stops early must not leave a rejected prefetch unhandled.
@@ -111,7 +123,7 @@ async function* pageThrough(options: RangeScanOptions, statements: readonly Page
 }
 
 /** Pages through the ranges in token order, each from its own replicas. */
-export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScannedRow[], void, undefined> {
+export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScanPage, void, undefined> {
   const cql = scanQuery(options.table);
   return pageThrough(options, options.ranges.map((range) => ({
     cql, params: [range.start, range.end], replicas: range.replicas, describe: `tokens ]${range.start}, ${range.end}]`,
@@ -120,7 +132,7 @@ export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScannedRow
 }
 
 /** The rows of one partition after a clustering position, in clustering order (a resume inside a huge partition). */
-export function scanPartitionTail(options: RangeScanOptions, tail: { token: bigint; position: PartitionPosition; codec: KeyCodec; replicas: readonly string[] }): AsyncGenerator<ScannedRow[], void, undefined> {
+export function scanPartitionTail(options: RangeScanOptions, tail: { token: bigint; position: PartitionPosition; codec: KeyCodec; replicas: readonly string[] }): AsyncGenerator<ScanPage, void, undefined> {
   const values = tail.codec.valuesOf(tail.position);
   return pageThrough(options, partitionTailQueries(options.table).map((query) => ({
     cql: query.cql, params: [...values.key, ...values.clustering.slice(0, query.equalities + 1)], replicas: tail.replicas,

@@ -23,6 +23,14 @@ export function tokenExpression(table: SourceTable): string {
   return `token(${table.partitionKeys.map(quoteIdent).join(', ')})`;
 }
 
+/**
+ * The scan's select list: the token, then every column, aliased c0, c1, … so a row is read by position whatever
+ * the columns are called (`values`, `2`, `__proto__`, `constructor` would otherwise clash with the driver's Row).
+ */
+export function scanSelectList(table: SourceTable): string {
+  return [`${tokenExpression(table)} AS t`, ...table.columns.map((column, index) => `${column.select ?? quoteIdent(column.name)} AS c${index}`)].join(', ');
+}
+
 async function estimatesBytes(client: CassandraClient, table: SourceTable): Promise<{ bytes: number; covered: number } | undefined> {
   let bytes = 0;
   let covered = 0;

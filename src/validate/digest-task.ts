@@ -90,7 +90,8 @@ export async function digestSourceSplit(context: DigestContext, split: Split, re
     consistency: context.consistency, replicaOffset: split.id, addressMap: context.config.source.addressMap,
   })) {
     if (request.signal.aborted) throw interruptedError(request.taskId);
-    for (const raw of page) {
+    for (let rowIndex = 0; rowIndex < page.length; rowIndex++) {
+      const raw = page.values(rowIndex);
       const values = shape.columns.map((column, index) => column.canonical.fromCassandra(raw[index + 1]));
       const row = { key: keyOf(shape, values), values };
       const bucket = digests.add(row);

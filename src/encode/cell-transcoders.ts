@@ -1,0 +1,240 @@
+import { isUtf8 } from 'node:buffer';
+import type { CqlType, ScalarName } from '../schema/index.js';
+import { civilFromDays, PG_MAX_DATE_DAY, PG_MIN_DAY } from './calendar-text.js';
+import { NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
+import { formatDecimal } from './fast-text.js';
+
+/**
+ * Cassandra's wire bytes of one non-null cell → its COPY text, written straight into the chunk, byte for byte what
+ * the reference path (driver decode + row-encoder) writes. A value outside a transcoder's fast range (an IPv6
+ * address, a date BC, a decimal past numeric's limits, text with U+0000 or bad UTF-8) goes to `reference`, which
+ * decodes that one cell with the driver and encodes it as today, errors and their messages included.
+ */
+export type CellTranscoder = (bytes: Buffer, start: number, length: number, out: ChunkWriter) => void;
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const OPEN = Buffer.from('{');
+const CLOSE = Buffer.from('}');
+const NULL_ELEMENT = Buffer.from('NULL');
+const BLOB_PREFIX = Buffer.from('\\\\x');
+const TWO_32 = 4294967296;
+
+/** A bigint, timestamp or counter cell as a number where exact (|v| < 2^53); undefined beyond. */
+function int64(bytes: Buffer, start: number): number | undefined {
+  const value = bytes.readInt32BE(start) * TWO_32 + bytes.readUInt32BE(start + 4);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** Two's complement big-endian integer of any length. */
+export function varintOf(bytes: Buffer, start: number, length: number): bigint {
+  if (length === 0) return 0n;
+  if (length <= 6) return BigInt(bytes.readIntBE(start, length));
+  const magnitude = BigInt(`0x${bytes.toString('hex', start, start + length)}`);
+  return (bytes[start] as number) & 0x80 ? magnitude - (1n << BigInt(length * 8)) : magnitude;
+}
+
+function integer(read: (bytes: Buffer, start: number) => number): CellTranscoder {
+  return (bytes, start, _length, out) => out.int(read(bytes, start));
+}
+
+function bigintCell(): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const value = length === 8 ? int64(bytes, start) : undefined;
+    if (value === undefined) out.ascii(varintOf(bytes, start, length).toString());
+    else out.int(value);
+  };
+}
+
+function floatCell(read: (bytes: Buffer, start: number) => number): CellTranscoder {
+  return (bytes, start, _length, out) => {
+    const value = read(bytes, start);
+    if (Number.isNaN(value)) out.ascii('NaN');
+    else if (value === Infinity) out.ascii('Infinity');
+    else if (value === -Infinity) out.ascii('-Infinity');
+    else out.ascii(Object.is(value, -0) ? '-0' : String(value));
+  };
+}
+
+function uuidCell(bytes: Buffer, start: number, _length: number, out: ChunkWriter): void {
+  out.hex(bytes, start, start + 4);
+  out.byte(0x2d);
+  out.hex(bytes, start + 4, start + 6);
+  out.byte(0x2d);
+  out.hex(bytes, start + 6, start + 8);
+  out.byte(0x2d);
+  out.hex(bytes, start + 8, start + 10);
+  out.byte(0x2d);
+  out.hex(bytes, start + 10, start + 16);
+}
+
+function textCell(reference: CellTranscoder, inArray: boolean, asciiOnly: boolean): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const rewind = out.length;
+    const status = out.escapedText(bytes, start, start + length, inArray);
+    if (status === 0) return;
+    // U+0000 (refused with its message) or bytes that are not UTF-8 (the driver's decode replaces them), or an
+    // ascii cell with a high byte (the driver decodes those its own way): as today.
+    if (status === NUL_FOUND || asciiOnly || !isUtf8(bytes.subarray(start, start + length))) {
+      out.truncate(rewind);
+      reference(bytes, start, length, out);
+    }
+  };
+}
+
+/** ms since the epoch in 0001-01-01 … 9999-12-31: `YYYY-MM-DD HH:MM:SS.mmm+00`; the date part is cached per day. */
+function timestampCell(reference: CellTranscoder): CellTranscoder {
+  let cachedDay = Number.NaN;
+  let dayText = '';
+  return (bytes, start, length, out) => {
+    const ms = length === 8 ? int64(bytes, start) : undefined;
+    if (ms === undefined || ms < -62_135_596_800_000 || ms > 253_402_300_799_999) return reference(bytes, start, length, out);
+    const day = Math.floor(ms / 86_400_000);
+    if (day !== cachedDay) {
+      const { year, month, day: dayOfMonth } = civilFromDays(day);
+      dayText = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')} `;
+      cachedDay = day;
+    }
+    out.ascii(dayText);
+    const inDay = ms - day * 86_400_000;
+    out.padded(Math.floor(inDay / 3_600_000), 2);
+    out.byte(0x3a);
+    out.padded(Math.floor(inDay / 60_000) % 60, 2);
+    out.byte(0x3a);
+    out.padded(Math.floor(inDay / 1000) % 60, 2);
+    out.byte(0x2e);
+    out.padded(inDay % 1000, 3);
+    out.ascii('+00');
+  };
+}
+
+/** Days since the epoch, stored with 2^31 as day 0; AD dates within PostgreSQL's range here, the rest by reference. */
+function dateCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const days = bytes.readUInt32BE(start) - 2 ** 31;
+    if (days < PG_MIN_DAY || days > PG_MAX_DATE_DAY || days < -719_162) return reference(bytes, start, length, out);
+    const { year, month, day } = civilFromDays(days);
+    out.ascii(`${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`);
+  };
+}
+
+function decimalCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    if (length < 4) return reference(bytes, start, length, out);
+    const text = formatDecimal(varintOf(bytes, start + 4, length - 4), bytes.readInt32BE(start));
+    if (text === undefined) return reference(bytes, start, length, out);
+    out.ascii(text);
+  };
+}
+
+function inetCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    if (length !== 4) return reference(bytes, start, length, out);
+    out.int(bytes[start] as number);
+    for (let i = 1; i < 4; i++) {
+      out.byte(0x2e);
+      out.int(bytes[start + i] as number);
+    }
+  };
+}
+
+const blobCell: CellTranscoder = (bytes, start, length, out) => {
+  out.raw(BLOB_PREFIX);
+  out.hex(bytes, start, start + length);
+};
+
+/** Scalars whose transcoder does not depend on the reference (`undefined`: no transcoder, the cell goes by reference). */
+function scalarCell(name: ScalarName, reference: CellTranscoder, inArray: boolean): CellTranscoder | undefined {
+  switch (name) {
+    case 'int': return integer((b, s) => b.readInt32BE(s));
+    case 'smallint': return integer((b, s) => b.readInt16BE(s));
+    case 'tinyint': return integer((b, s) => b.readInt8(s));
+    case 'bigint':
+    case 'counter': return bigintCell();
+    case 'varint': return (bytes, start, length, out) => out.ascii(varintOf(bytes, start, length).toString());
+    case 'boolean': return (bytes, start, _length, out) => out.byte(bytes[start] === 0 ? 0x66 : 0x74);
+    case 'double': return floatCell((b, s) => b.readDoubleBE(s));
+    case 'float': return floatCell((b, s) => b.readFloatBE(s));
+    case 'uuid':
+    case 'timeuuid': return uuidCell;
+    case 'text': return textCell(reference, inArray, false);
+    case 'ascii': return textCell(reference, inArray, true);
+    case 'timestamp': return timestampCell(reference);
+    case 'date': return dateCell(reference);
+    case 'decimal': return decimalCell(reference);
+    case 'inet': return inetCell(reference);
+    // Inside an array a blob's backslash is escaped once more; rare enough to leave to the reference.
+    case 'blob': return inArray ? undefined : blobCell;
+    default: return undefined;
+  }
+}
+
+/** Element types whose zero-length bytes are a value (the driver decodes other zero-length elements as null). */
+const ZERO_LENGTH_VALUES: ReadonlySet<ScalarName> = new Set(['text', 'ascii', 'blob']);
+
+/**
+ * `{"a","b"}` from a list or set of scalars (protocol v4: element count, then each element's length and bytes).
+ * An element outside its transcoder's fast range sends the whole cell to the reference, so its text (or its
+ * error) is exactly today's.
+ */
+function arrayCell(element: ScalarName, reference: CellTranscoder): CellTranscoder | undefined {
+  let elementNeedsReference = false;
+  const needsReference: CellTranscoder = () => (elementNeedsReference = true);
+  const unsized = scalarCell(element, needsReference, true);
+  if (unsized === undefined) return undefined;
+  const elementCell = sized(element, unsized, needsReference);
+  const zeroLengthIsValue = ZERO_LENGTH_VALUES.has(element);
+  return (bytes, start, length, out) => {
+    const rewind = out.length;
+    const end = start + length;
+    const count = length >= 4 ? bytes.readInt32BE(start) : -1;
+    // Malformed: let the driver's decode fail (or read) it as it would have.
+    if (count < 0) return reference(bytes, start, length, out);
+    let at = start + 4;
+    out.raw(OPEN);
+    elementNeedsReference = false;
+    for (let index = 0; index < count; index++) {
+      if (index > 0) out.byte(COMMA);
+      const elementLength = at + 4 <= end ? bytes.readInt32BE(at) : Number.MAX_SAFE_INTEGER;
+      at += 4;
+      if (elementLength > 0 && at + elementLength > end) {
+        out.truncate(rewind);
+        return reference(bytes, start, length, out);
+      }
+      if (elementLength < 0 || (elementLength === 0 && !zeroLengthIsValue)) {
+        out.raw(NULL_ELEMENT);
+        continue;
+      }
+      out.byte(QUOTE);
+      elementCell(bytes, at, elementLength, out);
+      if (elementNeedsReference) {
+        out.truncate(rewind);
+        return reference(bytes, start, length, out);
+      }
+      out.byte(QUOTE);
+      at += elementLength;
+    }
+    out.raw(CLOSE);
+  };
+}
+
+const FIXED_LENGTH: Partial<Record<ScalarName, number>> = {
+  int: 4, smallint: 2, tinyint: 1, bigint: 8, counter: 8, boolean: 1, double: 8, float: 4, uuid: 16, timeuuid: 16, timestamp: 8, date: 4,
+};
+
+/** A transcoder for a fixed-size type that sends a cell of any other size to the reference (which fails as the driver does). */
+function sized(name: ScalarName, cell: CellTranscoder, reference: CellTranscoder): CellTranscoder {
+  const size = FIXED_LENGTH[name];
+  if (size === undefined) return cell;
+  return (bytes, start, length, out) => (length === size ? cell(bytes, start, length, out) : reference(bytes, start, length, out));
+}
+
+/** The column's transcoder, or undefined where only the reference can write it (time, duration, maps, UDTs, …). */
+export function cellTranscoder(type: CqlType, arrayShaped: boolean, reference: CellTranscoder): CellTranscoder | undefined {
+  if (type.kind === 'scalar') {
+    const cell = scalarCell(type.name, reference, false);
+    return cell === undefined ? undefined : sized(type.name, cell, reference);
+  }
+  if (arrayShaped && (type.kind === 'list' || type.kind === 'set') && type.element.kind === 'scalar') return arrayCell(type.element.name, reference);
+  return undefined;
+}

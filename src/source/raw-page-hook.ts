@@ -1,0 +1,153 @@
+import { createRequire } from 'node:module';
+import { C2yError } from '../errors/index.js';
+
+/**
+ * cassandra-driver has no raw-rows API: it builds a Row object and one JS value per cell for every page. For c2y's
+ * own range scans (tagged by a query option) this hook takes the RESULT Rows body as it stands, records where each
+ * cell lies, and hands the page on as bytes. Everything else (connections, paging state, retries, prepared
+ * statements, every other query) stays the driver's. The hook reaches into driver internals, so it is installed
+ * only on the exact driver version it was written against, and self-tested at start-up (raw-page-self-test.ts).
+ */
+export const PINNED_DRIVER_VERSION = '4.10.0';
+
+/** Query option that asks for raw pages: `client.execute(cql, params, { ...options, [RAW_PAGES_OPTION]: true })`. */
+export const RAW_PAGES_OPTION = 'c2yRawPages';
+
+export interface DriverType {
+  readonly code: number;
+  readonly info?: unknown;
+}
+
+export interface RawPageColumn {
+  readonly name: string;
+  readonly type: DriverType;
+}
+
+/** One page as bytes: cell c of row r is buffer[starts[r * columns + c], + lengths[...]); a negative length is null. */
+export interface RawPage {
+  readonly buffer: Buffer;
+  readonly columns: readonly RawPageColumn[];
+  readonly rowCount: number;
+  readonly starts: Int32Array;
+  readonly lengths: Int32Array;
+}
+
+const RAW_PAGE = Symbol.for('c2y.rawPage');
+
+/** The raw page a tagged query's `result.rows` carries (an empty array with the page attached), if any. */
+export function rawPageOf(rows: unknown): RawPage | undefined {
+  return rows === null || typeof rows !== 'object' ? undefined : (rows as { [RAW_PAGE]?: RawPage })[RAW_PAGE];
+}
+
+interface FrameItem { header: { streamId: number; bodyLength: number }; chunk: Buffer; offset: number }
+interface FrameInfo { header: FrameItem['header']; meta: { columns: RawPageColumn[] }; flagsInfo: unknown; byRow?: boolean; parsingError?: boolean; c2yItem?: FrameItem }
+interface FrameReader { buf: Buffer; offset: number }
+interface ParserLike { push(item: unknown): boolean }
+interface ParserPrototype {
+  parseBody(this: ParserLike, frameInfo: FrameInfo, item: FrameItem): unknown;
+  parseRows(this: ParserLike, frameInfo: FrameInfo, reader: FrameReader): unknown;
+}
+interface ConnectionPrototype {
+  _write(this: { parser: ParserLike }, operation: unknown, streamId: number): unknown;
+}
+
+/** Stream ids whose current request asked for raw pages, per connection's parser. */
+const rawStreams = new WeakMap<ParserLike, Set<number>>();
+
+/** For the self-test: a parser of its own, one stream tagged, as `_write` would have tagged it. */
+export function tagRawStream(parser: object, streamId: number): void {
+  streamsOf(parser as ParserLike).add(streamId);
+}
+
+function streamsOf(parser: ParserLike): Set<number> {
+  let streams = rawStreams.get(parser);
+  if (!streams) rawStreams.set(parser, (streams = new Set()));
+  return streams;
+}
+
+function asksForRawPages(operation: unknown): boolean {
+  const options = (operation as { request?: { options?: { getRawQueryOptions?: () => unknown } } } | null)?.request?.options;
+  const raw = options?.getRawQueryOptions?.() as Record<string, unknown> | undefined;
+  return raw?.[RAW_PAGES_OPTION] === true;
+}
+
+export class CorruptPageError extends C2yError {
+  constructor(detail: string) {
+    super('SOURCE_PAGE_CORRUPT', `a page of the range scan is truncated or corrupt: ${detail}`, {
+      hint: 'the page is read again, and the split resumes from its checkpoint if it stays corrupt; report it if it persists',
+      retryable: true,
+    });
+  }
+}
+
+/** Where every cell of the page lies; throws CorruptPageError when a length runs past the body or bytes are left over. */
+export function locateCells(buffer: Buffer, offset: number, end: number, columnCount: number): Omit<RawPage, 'columns' | 'buffer'> {
+  if (offset + 4 > end) throw new CorruptPageError('no row count');
+  const rowCount = buffer.readInt32BE(offset);
+  let at = offset + 4;
+  const cells = rowCount * columnCount;
+  if (rowCount < 0 || cells * 4 > end - at) throw new CorruptPageError(`${rowCount} rows of ${columnCount} cells cannot fit in ${end - at} bytes`);
+  const starts = new Int32Array(cells);
+  const lengths = new Int32Array(cells);
+  for (let cell = 0; cell < cells; cell++) {
+    if (at + 4 > end) throw new CorruptPageError(`the body ends inside row ${Math.floor(cell / columnCount)}`);
+    const length = buffer.readInt32BE(at);
+    at += 4;
+    starts[cell] = at;
+    lengths[cell] = length;
+    if (length > 0) {
+      at += length;
+      if (at > end) throw new CorruptPageError(`cell ${cell % columnCount} of row ${Math.floor(cell / columnCount)} claims ${length} bytes past the end of the body`);
+    }
+  }
+  if (at !== end) throw new CorruptPageError(`${end - at} bytes left after ${rowCount} rows`);
+  return { rowCount, starts, lengths };
+}
+
+function parseRawRows(parser: ParserLike, frameInfo: FrameInfo, reader: FrameReader): void {
+  const item = frameInfo.c2yItem;
+  const end = item ? item.offset + frameInfo.header.bodyLength : reader.buf.length;
+  let page: RawPage;
+  try {
+    const cells = locateCells(reader.buf, reader.offset, end, frameInfo.meta.columns.length);
+    page = { buffer: reader.buf, columns: frameInfo.meta.columns, ...cells };
+  } catch (error) {
+    frameInfo.parsingError = true;
+    parser.push({ header: frameInfo.header, error });
+    return;
+  }
+  const rows = Object.assign([], { [RAW_PAGE]: page });
+  parser.push({ header: frameInfo.header, result: { rows, meta: frameInfo.meta, flags: frameInfo.flagsInfo } });
+}
+
+export type HookState = { readonly installed: true } | { readonly installed: false; readonly reason: string };
+let state: HookState | undefined;
+
+/** Installs the hook once per process; says why not where the driver is not the pinned version. */
+export function installRawPageHook(): HookState {
+  if (state) return state;
+  const require = createRequire(import.meta.url);
+  const version = (require('cassandra-driver/package.json') as { version: string }).version;
+  if (version !== PINNED_DRIVER_VERSION) return (state = { installed: false, reason: `cassandra-driver is ${version}; the raw page hook is written for ${PINNED_DRIVER_VERSION}` });
+  const parser = (require('cassandra-driver/lib/streams.js') as { Parser: { prototype: ParserPrototype } }).Parser.prototype;
+  const connection = (require('cassandra-driver/lib/connection.js') as { prototype: ConnectionPrototype }).prototype;
+  const { parseBody, parseRows } = parser;
+  const write = connection._write;
+  // Every request passes here with its stream id before its response can arrive: the set always names the ids
+  // whose current request is a tagged scan, never a stale one.
+  connection._write = function (operation, streamId) {
+    if (asksForRawPages(operation)) streamsOf(this.parser).add(streamId);
+    else rawStreams.get(this.parser)?.delete(streamId);
+    return write.call(this, operation, streamId);
+  };
+  parser.parseBody = function (frameInfo, item) {
+    if (rawStreams.get(this)?.has(item.header.streamId) === true) frameInfo.c2yItem = item;
+    return parseBody.call(this, frameInfo, item);
+  };
+  parser.parseRows = function (frameInfo, reader) {
+    if (frameInfo.c2yItem === undefined || frameInfo.byRow === true || frameInfo.parsingError === true) return parseRows.call(this, frameInfo, reader);
+    rawStreams.get(this)?.delete(frameInfo.header.streamId);
+    return parseRawRows(this, frameInfo, reader);
+  };
+  return (state = { installed: true });
+}

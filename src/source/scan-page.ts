@@ -1,0 +1,103 @@
+import cassandra from 'cassandra-driver';
+import { C2yError } from '../errors/index.js';
+import { cqlTypeText, fromDriverType, UnsupportedTypeError, type SourceTable } from '../schema/index.js';
+import type { DriverType, RawPage, RawPageColumn } from './raw-page-hook.js';
+
+/** One row as positional values: [token, ...columns in SourceTable order]. */
+export type ScannedRow = unknown[];
+
+/**
+ * One page of a scan, whichever way it was read: row objects from the driver, or the page's bytes (raw). Rows are
+ * addressed by index; a raw page decodes a row's values only when asked (a key for a reject, a commit position).
+ */
+export interface ScanPage {
+  readonly length: number;
+  token(row: number): bigint;
+  values(row: number): ScannedRow;
+  /** Whether the row's column (0-based in SourceTable order) is null. */
+  isNull(row: number, column: number): boolean;
+  readonly raw: RawPage | undefined;
+}
+
+export function rowsPage(rows: readonly ScannedRow[]): ScanPage {
+  return {
+    length: rows.length,
+    token: (row) => (rows[row] as ScannedRow)[0] as bigint,
+    values: (row) => rows[row] as ScannedRow,
+    isNull: (row, column) => {
+      const value = (rows[row] as ScannedRow)[column + 1];
+      return value === null || value === undefined;
+    },
+    raw: undefined,
+  };
+}
+
+export interface CellDecoder {
+  decode(bytes: Buffer, type: DriverType): unknown;
+}
+
+/** The driver's own codec (protocol v4, the client's encoding options): what a row object would have held. */
+export function cellDecoder(client: unknown): CellDecoder {
+  const Encoder = (cassandra as unknown as { Encoder: new (version: number, options: unknown) => CellDecoder }).Encoder;
+  return new Encoder(cassandra.types.protocolVersion.v4, (client as { options: unknown }).options);
+}
+
+/** Zero-length cells the driver decodes as null: all but text, ascii, varchar, blob and custom types. */
+const ZERO_LENGTH_VALUE_CODES: ReadonlySet<number> = new Set([0x0000, 0x0001, 0x0003, 0x000a, 0x000d]);
+
+export function zeroLengthIsNull(type: DriverType): boolean {
+  return !ZERO_LENGTH_VALUE_CODES.has(type.code);
+}
+
+export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
+  const width = page.columns.length;
+  const nullWhenEmpty = page.columns.map((column) => zeroLengthIsNull(column.type));
+  const cellIsNull = (cell: number, column: number): boolean => {
+    const length = page.lengths[cell] as number;
+    return length < 0 || (length === 0 && nullWhenEmpty[column] === true);
+  };
+  return {
+    length: page.rowCount,
+    token: (row) => page.buffer.readBigInt64BE(page.starts[row * width] as number),
+    values: (row) => page.columns.map((column, index) => {
+      const cell = row * width + index;
+      const start = page.starts[cell] as number;
+      return cellIsNull(cell, index) ? null : decoder.decode(page.buffer.subarray(start, start + (page.lengths[cell] as number)), column.type);
+    }),
+    isNull: (row, column) => cellIsNull(row * width + column + 1, column + 1),
+    raw: page,
+  };
+}
+
+/**
+ * The page's columns must be the planned ones: the token, then each column of the table with its planned type. A
+ * column dropped, added or retyped during the run stops the split naming it, rather than misplacing values.
+ */
+export function checkPageColumns(table: SourceTable, columns: readonly RawPageColumn[]): void {
+  const expected = table.columns.length + 1;
+  if (columns.length !== expected) {
+    throw schemaChanged(table, `pages carry ${columns.length - 1} columns where ${expected - 1} were planned`, undefined);
+  }
+  table.columns.forEach((column, index) => {
+    const got = typeTextOf((columns[index + 1] as RawPageColumn).type);
+    const planned = cqlTypeText(column.type);
+    if (got !== planned) throw schemaChanged(table, `column "${column.name}" is now ${got}, planned as ${planned}`, column.name);
+  });
+}
+
+function typeTextOf(type: DriverType): string {
+  try {
+    return cqlTypeText(fromDriverType(type as Parameters<typeof fromDriverType>[0]));
+  } catch (error) {
+    if (error instanceof UnsupportedTypeError) return `an unsupported type (${error.message})`;
+    throw error;
+  }
+}
+
+function schemaChanged(table: SourceTable, detail: string, column: string | undefined): C2yError {
+  return new C2yError('SOURCE_SCHEMA_CHANGED', `${table.keyspace}.${table.name} changed during the run: ${detail}`, {
+    hint: 'finish the schema change, then start a new run with --restart (or map the column, and --resume)',
+    retryable: false,
+    context: column === undefined ? { table: `${table.keyspace}.${table.name}` } : { table: `${table.keyspace}.${table.name}`, column },
+  });
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { SourceTable } from '../../src/schema/index.js';
+import { C2yError } from '../../src/errors/index.js';
+import { CorruptPageError, EXACT_ENCODING, checkPageColumns, locateCells, rawReadPath } from '../../src/source/index.js';
+
+const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+
+/** Rows body after the metadata: row count, then each cell's length and bytes. */
+function rowsBody(rows: ReadonlyArray<ReadonlyArray<Buffer | null>>): Buffer {
+  return Buffer.concat([int32(rows.length), ...rows.flat().flatMap((cell) => (cell === null ? [int32(-1)] : [int32(cell.length), cell]))]);
+}
+
+describe('raw page hook', () => {
+  it('passes its self-test on the pinned driver (a canned frame through the driver\'s own parser)', () => {
+    expect(rawReadPath({ options: { encoding: EXACT_ENCODING } })).toMatchObject({ detail: 'raw pages' });
+  });
+
+  it('locates every cell, nulls as negative lengths', () => {
+    const body = rowsBody([[Buffer.from('ab'), null], [Buffer.alloc(0), Buffer.from('xyz')]]);
+    const framed = Buffer.concat([Buffer.alloc(3), body, Buffer.alloc(4, 0xee)]);
+    const cells = locateCells(framed, 3, 3 + body.length, 2);
+    expect(cells.rowCount).toBe(2);
+    expect([...cells.lengths]).toEqual([2, -1, 0, 3]);
+    expect(framed.subarray(cells.starts[3]!, cells.starts[3]! + 3).toString()).toBe('xyz');
+  });
+
+  it('refuses a truncated or corrupt body with a retryable typed error, never reading past it', () => {
+    const body = rowsBody([[Buffer.from('ab'), Buffer.from('cd')]]);
+    const cases: Array<[Buffer, number]> = [
+      [body.subarray(0, body.length - 1), 2], // truncated inside the last cell
+      [body, 3], // more columns than the body holds
+      [Buffer.concat([body, Buffer.alloc(2)]), 2], // bytes left over
+      [Buffer.concat([int32(1), int32(1000), Buffer.from('x')]), 1], // a length past the end
+      [int32(-3), 1], // a negative row count
+      [Buffer.concat([int32(2 ** 30), int32(1)]), 4], // a row count that cannot fit
+    ];
+    for (const [buffer, columns] of cases) {
+      let thrown: unknown;
+      try {
+        locateCells(buffer, 0, buffer.length, columns);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(CorruptPageError);
+      expect(thrown).toMatchObject({ code: 'SOURCE_PAGE_CORRUPT', retryable: true });
+    }
+  });
+
+  it('stops on page columns that differ from the plan, naming the column', () => {
+    const table: SourceTable = {
+      keyspace: 'k', name: 't', partitionKeys: ['id'], clusteringKeys: [],
+      columns: [{ name: 'id', type: { kind: 'scalar', name: 'int' }, role: 'partition' }, { name: 'note', type: { kind: 'scalar', name: 'text' }, role: 'regular' }],
+    };
+    const token = { name: 't', type: { code: 0x0002 } };
+    expect(() => checkPageColumns(table, [token, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0x000d } }])).not.toThrow();
+    const retyped = (): void => checkPageColumns(table, [token, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0x0002 } }]);
+    expect(retyped).toThrow(C2yError);
+    expect(retyped).toThrow(/column "note" is now bigint, planned as text/);
+    expect(() => checkPageColumns(table, [token, { name: 'c0', type: { code: 0x0009 } }])).toThrow(/SOURCE_SCHEMA_CHANGED|pages carry 1 columns where 2 were planned/);
+  });
+});

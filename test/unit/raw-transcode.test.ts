@@ -1,0 +1,183 @@
+import cassandra from 'cassandra-driver';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ChunkWriter, ValueEncodeError, createRawRowEncoder, createRowEncoder } from '../../src/encode/index.js';
+import type { CqlType, ScalarName, SourceTable } from '../../src/schema/index.js';
+import { EXACT_ENCODING, cellDecoder, zeroLengthIsNull, type DriverType } from '../../src/source/index.js';
+
+/**
+ * The raw fast path against the reference, cell bytes in: for every CQL type, the same COPY bytes as the driver's
+ * decode followed by today's row encoder, and the same refusal (column and message) where there is one.
+ */
+const { dataTypes } = cassandra.types;
+// Decoded as an executor's session decodes (the driver's codec with c2y's encoding options).
+const decoder = cellDecoder({ options: { encoding: EXACT_ENCODING } });
+
+const SCALAR_CODES: Record<ScalarName, number> = {
+  ascii: dataTypes.ascii, bigint: dataTypes.bigint, blob: dataTypes.blob, boolean: dataTypes.boolean, counter: dataTypes.counter,
+  decimal: dataTypes.decimal, double: dataTypes.double, float: dataTypes.float, int: dataTypes.int, text: dataTypes.varchar,
+  timestamp: dataTypes.timestamp, uuid: dataTypes.uuid, varint: dataTypes.varint, timeuuid: dataTypes.timeuuid, inet: dataTypes.inet,
+  date: dataTypes.date, time: dataTypes.time, smallint: dataTypes.smallint, tinyint: dataTypes.tinyint, duration: dataTypes.duration,
+};
+
+function driverType(type: CqlType): DriverType {
+  switch (type.kind) {
+    case 'scalar': return { code: SCALAR_CODES[type.name] };
+    case 'list': return { code: dataTypes.list, info: driverType(type.element) };
+    case 'set': return { code: dataTypes.set, info: driverType(type.element) };
+    case 'map': return { code: dataTypes.map, info: [driverType(type.key), driverType(type.value)] };
+    default: throw new Error(`no test type for ${type.kind}`);
+  }
+}
+
+const scalar = (name: ScalarName): CqlType => ({ kind: 'scalar', name });
+
+/** One cell: its bytes, or null. */
+type Cell = Buffer | null;
+
+const bytesOf = (size: number): fc.Arbitrary<Buffer> => fc.uint8Array({ minLength: size, maxLength: size }).map((b) => Buffer.from(b));
+const int64 = (n: bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(BigInt.asIntN(64, n));
+  return b;
+};
+const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n | 0);
+  return b;
+};
+const varintBytes = (n: bigint): Buffer => {
+  let hex = (n < 0n ? (1n << BigInt(8 * byteLength(n))) + n : n).toString(16);
+  hex = hex.padStart(byteLength(n) * 2, n < 0n ? 'f' : '0');
+  return Buffer.from(hex, 'hex');
+};
+function byteLength(n: bigint): number {
+  let bytes = 1;
+  while (n >= 1n << BigInt(8 * bytes - 1) || n < -(1n << BigInt(8 * bytes - 1))) bytes++;
+  return bytes;
+}
+
+/** Text cells: valid strings (specials, NUL, astral), and arbitrary bytes (bad UTF-8). */
+const textCell: fc.Arbitrary<Buffer> = fc.oneof(
+  fc.string({ unit: 'binary' }).map((s) => Buffer.from(s, 'utf8')),
+  fc.constantFrom('', 'a\tb\\c\nd\re"f', 'NUL\u0000here', 'héllo wörld ✓ 𝄞').map((s) => Buffer.from(s, 'utf8')),
+  fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b)),
+);
+
+function scalarCell(name: ScalarName): fc.Arbitrary<Buffer> {
+  switch (name) {
+    case 'int': return bytesOf(4);
+    case 'smallint': return bytesOf(2);
+    case 'tinyint': return bytesOf(1);
+    case 'boolean': return bytesOf(1);
+    case 'float': return fc.oneof(bytesOf(4), fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 1.1, 3e38).map((f) => { const b = Buffer.alloc(4); b.writeFloatBE(f); return b; }));
+    case 'double': return fc.oneof(bytesOf(8), fc.double().map((f) => { const b = Buffer.alloc(8); b.writeDoubleBE(f); return b; }));
+    case 'bigint':
+    case 'counter': return fc.oneof(bytesOf(8), fc.bigInt(-(2n ** 60n), 2n ** 60n).map(int64), fc.constantFrom(2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n, -(2n ** 53n) - 1n).map(int64));
+    case 'varint': return fc.oneof(fc.bigInt(-(2n ** 200n), 2n ** 200n).map(varintBytes), fc.bigInt(-1000n, 1000n).map(varintBytes));
+    case 'decimal': return fc.tuple(fc.oneof(fc.integer({ min: -40, max: 40 }), fc.constantFrom(16_383, 16_384, -131_073, 2 ** 31 - 1)), fc.bigInt(-(2n ** 100n), 2n ** 100n))
+      .map(([scale, unscaled]) => Buffer.concat([int32(scale), varintBytes(unscaled)]));
+    case 'uuid':
+    case 'timeuuid': return bytesOf(16);
+    case 'timestamp': return fc.oneof(bytesOf(8), fc.integer({ min: -62_135_596_800_000 - 1e12, max: 253_402_300_799_999 + 1e12 }).map((ms) => int64(BigInt(ms))),
+      fc.constantFrom(-62_135_596_800_000, -62_135_596_800_001, 253_402_300_799_999, 253_402_300_800_000, 0, -1, 8.64e15, 8.64e15 + 1).map((ms) => int64(BigInt(ms))));
+    case 'date': return fc.oneof(bytesOf(4), fc.integer({ min: -800_000, max: 3_000_000 }).map((d) => { const b = Buffer.alloc(4); b.writeUInt32BE(d + 2 ** 31); return b; }));
+    case 'inet': return fc.oneof(bytesOf(4), bytesOf(16));
+    case 'blob': return fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
+    case 'text':
+    case 'ascii': return textCell;
+    case 'time': return fc.bigInt(0n, 86_400_000_000_000n - 1n).map(int64);
+    case 'duration': return fc.constant(Buffer.from([0x02, 0x04, 0x08]));
+  }
+}
+
+/** v4 collection bytes: element count, then each element's length and bytes (Cassandra sends no null elements; the driver cannot read them). */
+function collectionCell(element: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc.array(fc.oneof({ weight: 12, arbitrary: element }, { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) }), { maxLength: 6 })
+    .map((items) => Buffer.concat([int32(items.length), ...items.flatMap((item) => (item === null ? [int32(-1)] : [int32(item.length), item]))]));
+}
+
+function cellOf(type: CqlType): fc.Arbitrary<Cell> {
+  const value = type.kind === 'scalar' ? scalarCell(type.name) : collectionCell(cellOf((type as { element: CqlType }).element).map((c) => c ?? Buffer.alloc(0)));
+  return fc.oneof({ weight: 10, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) });
+}
+
+function tableOf(types: readonly CqlType[]): SourceTable {
+  return {
+    keyspace: 'k', name: 't', partitionKeys: ['c0'], clusteringKeys: [],
+    columns: types.map((type, index) => ({ name: `c${index}`, type, role: index === 0 ? 'partition' : 'regular' })),
+  };
+}
+
+/** Either path's result: the COPY line, or the refusal's column and message. */
+function outcome(run: (out: ChunkWriter) => number): string {
+  const out = new ChunkWriter(4);
+  try {
+    const keyEnd = run(out);
+    return `line ${JSON.stringify(out.take().toString('latin1'))} key ${keyEnd}`;
+  } catch (error) {
+    if (error instanceof ValueEncodeError) return `refused ${error.column}: ${error.reason}`;
+    return `threw ${(error as Error).message}`;
+  }
+}
+
+function compare(types: readonly CqlType[], cells: readonly Cell[]): void {
+  const table = tableOf(types);
+  const driverTypes = [{ code: dataTypes.bigint }, ...types.map(driverType)];
+  const all = [int64(-5n), ...cells];
+  const starts = new Int32Array(all.length);
+  const lengths = new Int32Array(all.length);
+  const parts: Buffer[] = [Buffer.alloc(3)];
+  let at = 3;
+  all.forEach((cell, index) => {
+    starts[index] = at;
+    lengths[index] = cell === null ? -1 : cell.length;
+    if (cell !== null) {
+      parts.push(cell);
+      at += cell.length;
+    }
+  });
+  const buffer = Buffer.concat([...parts, Buffer.alloc(2)]);
+  const raw = createRawRowEncoder(table, {
+    decode: (bytes, column) => decoder.decode(bytes, driverTypes[column + 1] as DriverType),
+    emptyIsNull: types.map((type) => zeroLengthIsNull(driverType(type))),
+  });
+  const fast = outcome((out) => raw.encode({ buffer, starts, lengths }, 0, out));
+  const reference = outcome((out) => {
+    const values = all.map((cell, index) => (cell === null ? null : decoder.decode(cell, driverTypes[index] as DriverType)));
+    return createRowEncoder(table).encode(values, out);
+  });
+  expect(fast).toBe(reference);
+}
+
+const SCALARS: readonly ScalarName[] = ['int', 'smallint', 'tinyint', 'bigint', 'counter', 'varint', 'decimal', 'float', 'double', 'boolean', 'uuid', 'timeuuid', 'text', 'ascii', 'timestamp', 'date', 'time', 'inet', 'blob'];
+
+describe('raw cells → COPY text, against the reference path', () => {
+  for (const name of SCALARS) {
+    it(`${name}: same bytes or the same refusal`, () => {
+      fc.assert(fc.property(cellOf(scalar('int')), cellOf(scalar(name)), cellOf(scalar('text')), (key, cell, after) => compare([scalar('int'), scalar(name), scalar('text')], [key, cell, after])), { numRuns: 1500 });
+    });
+  }
+
+  for (const name of SCALARS) {
+    it(`list<${name}> and set<${name}> as arrays: same bytes or the same refusal`, () => {
+      const list: CqlType = { kind: 'list', element: scalar(name), frozen: false };
+      const set: CqlType = { kind: 'set', element: scalar(name), frozen: true };
+      fc.assert(fc.property(cellOf(list), cellOf(set), (a, b) => compare([scalar('int'), list, set], [int32(1), a, b])), { numRuns: 400 });
+    });
+  }
+
+  it('counts cells that went by reference (a type with no transcoder)', () => {
+    const table = tableOf([scalar('int'), scalar('time'), scalar('text')]);
+    const raw = createRawRowEncoder(table, { decode: (bytes, column) => decoder.decode(bytes, driverType(table.columns[column]!.type)), emptyIsNull: [true, true, false] });
+    const cells = [int64(1n), int32(3), int64(5_000_000_000n), Buffer.from('x')];
+    const buffer = Buffer.concat(cells);
+    const starts = Int32Array.from([0, 8, 12, 20]);
+    const lengths = Int32Array.from([8, 4, 8, 1]);
+    const out = new ChunkWriter();
+    raw.encode({ buffer, starts, lengths }, 0, out);
+    expect(out.take().toString()).toBe('3\t00:00:05\tx\n');
+    expect(raw.referenceColumns).toEqual(['c1']);
+    expect(raw.referenceCells()).toBe(1);
+  });
+});

@@ -7,3 +7,5 @@ export type { ProgressSnapshot } from './progress-display.js';
 export { buildReport, renderReport } from './run-report.js';
 export type { RunReport, ReportBase, ExecutorReport, PlannedFiguresJson } from './run-report.js';
 export type { RunEvent, RunListener, TaskErrorJson } from './run-events.js';
+export { StreamTiming, verdictOf, verdictAdvice } from './time-split.js';
+export type { TimeSplitMs, Verdict } from './time-split.js';

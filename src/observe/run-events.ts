@@ -2,13 +2,13 @@
 export type RunEvent =
   | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
   | { readonly type: 'rows-streamed'; readonly splitId: number; readonly rows: number; readonly executor: number }
-  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly referenceCells: number; readonly lastToken: string | null; readonly executor: number }
+  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly referenceCells: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly lastToken: string | null; readonly executor: number }
   /** Validate: rows read and folded into digests (nothing is written). */
   | { readonly type: 'rows-compared'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
-  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
+  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
   /** How an executor reads pages: 'raw pages', or 'driver rows: <why>'. */
   | { readonly type: 'read-path'; readonly executor: number; readonly raw: boolean; readonly detail: string }
   /** A distributed run: the executor of worker `worker` on `host` joined the run. */

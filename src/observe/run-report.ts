@@ -1,5 +1,6 @@
 import { formatBytes } from '../config/index.js';
-import type { RunStats } from './run-stats.js';
+import type { ExecutorStats, RunStats } from './run-stats.js';
+import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from './time-split.js';
 
 export interface RunReport {
   readonly runId: string;
@@ -44,6 +45,16 @@ export interface RunReport {
   readonly readPath: { readonly rawExecutors: number; readonly driverRowsExecutors: number; readonly details: readonly string[] };
   /** Cells of raw pages written by the reference path (driver decode + encoder): types with no transcoder yet. */
   readonly referenceCells: number;
+  /** All streams' time: waiting on Cassandra, transcoding, waiting on the target; and what bounds the run. */
+  readonly timeSplit: TimeSplitReport;
+}
+
+export interface TimeSplitReport {
+  readonly sourceWaitSeconds: number;
+  readonly transcodeSeconds: number;
+  readonly targetWaitSeconds: number;
+  readonly verdict: Verdict;
+  readonly advice: string;
 }
 
 /** The planner's figures (see run/run-plan.ts), as plain data. */
@@ -84,9 +95,13 @@ export interface ExecutorReport {
   readonly rows: number;
   readonly tasksDone: number;
   readonly tasksFailed: number;
+  readonly cpuSeconds: number;
+  /** CPU over wall time while it ran, as a share of one core (null: ran under a second). */
+  readonly cpuShareOfOneCore: number | null;
+  readonly timeSplit: TimeSplitReport;
 }
 
-export type ReportBase = Omit<RunReport, 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+export type ReportBase = Omit<RunReport, 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
 
 export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
@@ -108,12 +123,36 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
       return {
         executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
         plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+        ...executorTime(stats, e),
       };
     }),
     retries: stats.retries,
     readPath: readPathOf(stats),
+    timeSplit: runTimeSplit(stats),
     referenceCells: stats.referenceCells,
   };
+}
+
+function timeSplitReport(split: TimeSplitMs, verdict: Verdict): TimeSplitReport {
+  const seconds = (ms: number): number => Math.round(ms) / 1000;
+  return { sourceWaitSeconds: seconds(split.sourceWaitMs), transcodeSeconds: seconds(split.transcodeMs), targetWaitSeconds: seconds(split.targetWaitMs), verdict, advice: verdictAdvice(verdict) };
+}
+
+function executorTime(stats: RunStats, executor: ExecutorStats): Pick<ExecutorReport, 'cpuSeconds' | 'cpuShareOfOneCore' | 'timeSplit'> {
+  const share = stats.cpuShare(executor);
+  return {
+    cpuSeconds: executor.cpuMs / 1000,
+    cpuShareOfOneCore: share === undefined ? null : Math.round(share * 100) / 100,
+    timeSplit: timeSplitReport(executor.timeSplit, verdictOf(executor.timeSplit, share)),
+  };
+}
+
+/** The run is CPU-bound when most of its executors are; otherwise what its streams waited on most. */
+function runTimeSplit(stats: RunStats): TimeSplitReport {
+  const executors = [...stats.executors.values()];
+  const cpuBound = executors.filter((e) => verdictOf(e.timeSplit, stats.cpuShare(e)) === 'CPU-bound').length;
+  const verdict = executors.length > 0 && cpuBound * 2 > executors.length ? 'CPU-bound' : verdictOf(stats.timeSplit, undefined);
+  return timeSplitReport(stats.timeSplit, verdict);
 }
 
 function readPathOf(stats: RunStats): RunReport['readPath'] {
@@ -135,9 +174,10 @@ export function renderReport(report: RunReport): string {
     ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
     ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
     ...plannedLines(report.planned),
-    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
+    ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),

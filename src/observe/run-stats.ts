@@ -1,3 +1,4 @@
+import type { TimeSplitMs } from './time-split.js';
 import type { RunEvent } from './run-events.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
@@ -19,6 +20,14 @@ export interface ExecutorStats {
   baselineHeapUsed: number;
   /** The `c2y worker` this executor belongs to (distributed runs), e.g. "host-a/1234". */
   worker: string | null;
+  /** CPU time of the executor process so far (user + system). */
+  cpuMs: number;
+  /** The first and latest memory reports (time, CPU): the executor's CPU share is counted between them. */
+  firstReportAt: number;
+  firstCpuMs: number;
+  lastReportAt: number;
+  /** Its streams' time waiting on Cassandra, transcoding, and waiting on the target (summed over streams). */
+  timeSplit: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number };
 }
 
 export interface SplitStats {
@@ -49,6 +58,8 @@ export class RunStats {
   referenceCells = 0;
   /** How each executor reads pages ('raw pages' or 'driver rows: why'). */
   readonly readPaths = new Map<number, string>();
+  /** All streams' time waiting on Cassandra, transcoding, and waiting on the target. */
+  readonly timeSplit = { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 };
   /** The latest retry, for the progress line: what is happening when rows stop moving. */
   lastRetry: { splitId: number; node: string; attempt: number; error: string; at: number } | null = null;
   /** Rows already committed by earlier attempts of a resumed run. */
@@ -68,7 +79,10 @@ export class RunStats {
   private executor(index: number): ExecutorStats {
     let stats = this.executors.get(index);
     if (!stats) {
-      stats = { peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null };
+      stats = {
+        peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null,
+        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 },
+      };
       this.executors.set(index, stats);
     }
     return stats;
@@ -109,6 +123,8 @@ export class RunStats {
         this.rejected += event.rejected;
         this.staticOnly += event.staticOnly;
         this.referenceCells += event.referenceCells;
+        this.addTimeSplit(this.executor(event.executor).timeSplit, event);
+        this.addTimeSplit(this.timeSplit, event);
         this.bytesCommitted += event.bytes;
         this.commits++;
         this.split(event.splitId).rows += event.rows;
@@ -151,6 +167,12 @@ export class RunStats {
         executor.heapUsed = event.heapUsed;
         executor.heapLimit = event.heapLimit;
         executor.gcMs = event.gcMs;
+        executor.cpuMs = event.cpuMs;
+        executor.lastReportAt = Date.now();
+        if (executor.firstReportAt === 0) {
+          executor.firstReportAt = executor.lastReportAt;
+          executor.firstCpuMs = event.cpuMs;
+        }
         if (executor.baselineRss === 0) {
           executor.baselineRss = event.baselineRss;
           executor.baselineHeapUsed = event.baselineHeapUsed;
@@ -166,6 +188,18 @@ export class RunStats {
         break;
     }
   };
+
+  private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {
+    into.sourceWaitMs += event.sourceWaitMs;
+    into.transcodeMs += event.transcodeMs;
+    into.targetWaitMs += event.targetWaitMs;
+  }
+
+  /** An executor's CPU over its wall time, as a share of one core (its streams share one JS thread). */
+  cpuShare(executor: ExecutorStats): number | undefined {
+    const wallMs = executor.lastReportAt - executor.firstReportAt;
+    return wallMs < 1000 ? undefined : (executor.cpuMs - executor.firstCpuMs) / wallMs;
+  }
 
   private dropInFlight(splitId: number): void {
     const split = this.split(splitId);

@@ -55,7 +55,8 @@ async function handle(message: DriverMessage): Promise<void> {
       }).observe({ entryTypes: ['gc'] });
       const reportMemory = (): void => {
         const memory = process.memoryUsage();
-        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), baselineRss, baselineHeapUsed } });
+        const cpu = process.cpuUsage();
+        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed } });
       };
       reportMemory();
       setInterval(() => {

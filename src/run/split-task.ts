@@ -5,7 +5,7 @@ import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
-import type { RunEvent } from '../observe/index.js';
+import { StreamTiming, type RunEvent } from '../observe/index.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 export interface TaskContext {
@@ -70,6 +70,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let lastPage: ScanPage | undefined;
     let lastIndex = -1;
     const rows = new PageEncoders(context);
+    const timing = new StreamTiming();
     let rowsInTransaction = 0;
     let rowsSinceReport = 0;
     const rejected: RejectedRow[] = [];
@@ -77,12 +78,13 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let bytesInTransaction = 0;
     let total = 0;
 
-    const begin = async (): Promise<void> => {
+    const begin = (): Promise<void> => timing.target(async () => {
       await client.query('BEGIN');
       inTransaction = true;
       copy = CopyIn.start(client, context.copySql);
-    };
-    const commit = async (done: boolean, inside = false): Promise<void> => {
+    });
+    const commit = (done: boolean, inside = false): Promise<void> => timing.target(() => commitBatch(done, inside));
+    const commitBatch = async (done: boolean, inside: boolean): Promise<void> => {
       if (!inTransaction) {
         await client.query('BEGIN');
         inTransaction = true;
@@ -105,7 +107,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = false;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
       rejected.length = 0;
       from = to;
       rowsInTransaction = 0;
@@ -122,8 +124,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let streamedInTransaction = 0;
     for (;;) {
       try {
-        const scan = scanFrom(context, split, from, input.attempt, codec);
-        for await (const page of scan) {
+        for await (const page of timedPages(scanFrom(context, split, from, input.attempt, codec), timing)) {
+          const pageStarted = performance.now();
+          const targetBefore = timing.targetWaitMs;
           if (signal.aborted) throw interrupted(split.id);
           const encodeRow = rows.encoderFor(page);
           for (let index = 0; index < page.length; index++) {
@@ -173,12 +176,14 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             rowsSinceReport++;
             if (writer.length >= CHUNK_BYTES) {
               bytesInTransaction += writer.length;
-              await (copy as CopyIn).write(writer.take());
+              const chunk = writer.take();
+              await timing.target(() => (copy as CopyIn).write(chunk));
               context.emit({ type: 'rows-streamed', splitId: split.id, rows: rowsSinceReport, executor: context.executor });
               streamedInTransaction += rowsSinceReport;
               rowsSinceReport = 0;
             }
           }
+          timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
         }
         if (signal.aborted) throw interrupted(split.id);
         await commit(true);
@@ -231,6 +236,21 @@ async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, a
     yield* scanPartitionTail({ ...options, ranges: [] }, { token, position: from.position, codec, replicas });
   }
   yield* scanRanges({ ...options, ranges: remainingRanges(split, from.token) });
+}
+
+/** The scan's pages, the wait for each counted as waiting on Cassandra; a consumer that stops closes the scan. */
+async function* timedPages(scan: AsyncGenerator<ScanPage, void, undefined>, timing: StreamTiming): AsyncGenerator<ScanPage, void, undefined> {
+  try {
+    for (;;) {
+      const started = performance.now();
+      const next = await scan.next();
+      timing.sourceWaitMs += performance.now() - started;
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    await scan.return(undefined);
+  }
 }
 
 /** The split's ranges after the last committed token. */

@@ -50,7 +50,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </section>
 <section id="executors"><table id="executors-table"><thead><tr>
   <th>executor</th><th>memory used / total</th><th>peak RSS</th><th>heap used</th><th>peak heap</th><th>GC time</th>
-  <th>active tasks</th><th>completed</th><th>failed</th><th>rows</th></tr></thead><tbody></tbody></table></section>
+  <th>CPU (of a core)</th><th>wait Cassandra / transcode / wait target</th><th>bound by</th><th>active tasks</th><th>completed</th><th>failed</th><th>rows</th></tr></thead><tbody></tbody></table></section>
 <section id="splits"><table id="splits-table"><thead><tr>
   <th>split</th><th>state</th><th>rows</th><th>attempts</th><th>node</th><th>executor</th><th>last error</th></tr></thead><tbody></tbody></table></section>
 <section id="nodes"><table id="nodes-table"><thead><tr>
@@ -97,7 +97,9 @@ function render(s) {
   $('planned').textContent = pl ? 'memory per task ' + bytes(pl.memoryPerTask.total) + '; executor need ' + bytes(pl.requiredExecutorBytes) + ' of ' + bytes(pl.executorMemoryBytes) +
     ' (headroom ' + pl.headroom + '); model ' + fmt(pl.expectedRowsPerSecond) + ' rows/s at RTT ' + pl.targetRttMs + ' ms (assumed ' + fmt(pl.assumedStreamRowsPerSecond) + ' rows/s per stream)' : '–';
   rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td(e.worker ? e.executor + ' (' + e.worker + ')' : e.executor, 'text'), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
-    td(bytes(e.heapUsed)), td(bytes(e.peakHeapUsed)), td((e.gcMs / 1000).toFixed(2) + ' s'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));
+    td(bytes(e.heapUsed)), td(bytes(e.peakHeapUsed)), td((e.gcMs / 1000).toFixed(2) + ' s'),
+    td((e.cpuMs / 1000).toFixed(1) + ' s' + (e.cpuShare === null ? '' : ' (' + Math.round(e.cpuShare * 100) + ' %)')),
+    td([e.timeSplit.sourceWaitMs, e.timeSplit.transcodeMs, e.timeSplit.targetWaitMs].map((ms) => (ms / 1000).toFixed(1) + ' s').join(' / ')), td(e.verdict, 'text'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));
   rows(document.querySelector('#splits-table tbody'), s.splits.map((x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'), td(x.lastError ?? '', 'text')]));
   rows(document.querySelector('#nodes-table tbody'), s.nodes.map((n) => [td(n.node), td(n.streamsOpen), td(n.streamsOpened), td(n.serverConnections ?? '–'), td(n.serverAddress ?? '–', 'text')]));
   $('config-json').textContent = JSON.stringify(s.config, null, 2);

@@ -1,4 +1,4 @@
-import { progressSnapshot, type PlannedFiguresJson, type RunStats } from '../observe/index.js';
+import { progressSnapshot, verdictOf, type PlannedFiguresJson, type RunStats, type TimeSplitMs, type Verdict } from '../observe/index.js';
 
 /** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
 export interface DashboardState {
@@ -39,6 +39,12 @@ export interface DashboardState {
     readonly peakHeapUsed: number;
     readonly heapLimit: number;
     readonly gcMs: number;
+    readonly cpuMs: number;
+    /** Share of one core while it ran (null: too early to say). */
+    readonly cpuShare: number | null;
+    /** Its streams' time waiting on Cassandra, transcoding, waiting on the target, and what bounds it. */
+    readonly timeSplit: TimeSplitMs;
+    readonly verdict: Verdict;
     readonly activeTasks: number;
     readonly tasksDone: number;
     readonly tasksFailed: number;
@@ -120,6 +126,7 @@ export function dashboardState(
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
       executor, worker: e.worker, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
+      cpuMs: e.cpuMs, cpuShare: stats.cpuShare(e) ?? null, timeSplit: { ...e.timeSplit }, verdict: verdictOf(e.timeSplit, stats.cpuShare(e)),
       activeTasks: stats.activeTasks(executor), tasksDone: e.tasksDone, tasksFailed: e.tasksFailed, rows: e.rows,
     })),
     splits: [...stats.splits].sort(([a], [b]) => a - b).map(([id, s]) => ({

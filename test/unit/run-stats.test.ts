@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resumeCommandFor } from '../../src/cli/migrate-command.js';
-import { progressLine, progressSnapshot, RunStats } from '../../src/observe/index.js';
+import { progressLine, progressSnapshot, RunStats, verdictOf } from '../../src/observe/index.js';
 
 describe('RunStats', () => {
   it('shows streamed rows as progress and drops them when their transaction rolls back', () => {
@@ -11,18 +11,40 @@ describe('RunStats', () => {
     stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 10, error: 'boom', node: '127.0.0.1:5433' });
     expect(progressSnapshot(stats, 1000)).toMatchObject({ rows: 0, committed: 0, retries: 1 });
     stats.listener({ type: 'rows-streamed', splitId: 0, rows: 300, executor: 0 });
-    stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, lastToken: '5', executor: 0 });
+    stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20, lastToken: '5', executor: 0 });
     stats.listener({ type: 'split-finished', splitId: 0, rows: 400, executor: 0 });
     const snapshot = progressSnapshot(stats, 1000);
     expect(snapshot).toMatchObject({ rows: 400, committed: 400, splitsDone: 1 });
     expect(progressLine(snapshot)).toContain('400/1,000 rows (400 committed)');
-    expect(stats.executors.get(0)).toMatchObject({ rows: 400, tasksDone: 1, tasksFailed: 1 });
+    expect(stats.executors.get(0)).toMatchObject({ rows: 400, tasksDone: 1, tasksFailed: 1, timeSplit: { sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20 } });
+    expect(stats.timeSplit).toEqual({ sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20 });
   });
 
   it('tracks peak memory per executor', () => {
     const stats = new RunStats([]);
-    for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, baselineRss: 5, baselineHeapUsed: 2 });
+    for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, cpuMs: 0, baselineRss: 5, baselineHeapUsed: 2 });
     expect(stats.executors.get(1)).toMatchObject({ peakRss: 30, peakHeapUsed: 15, rss: 20 });
+  });
+});
+
+describe('time split verdicts', () => {
+  it('names what the streams waited on most, and CPU-bound when the executor is near one busy core', () => {
+    expect(verdictOf({ sourceWaitMs: 900, transcodeMs: 50, targetWaitMs: 50 }, 0.3)).toBe('source-bound');
+    expect(verdictOf({ sourceWaitMs: 100, transcodeMs: 50, targetWaitMs: 850 }, 0.3)).toBe('target-bound');
+    expect(verdictOf({ sourceWaitMs: 100, transcodeMs: 800, targetWaitMs: 100 }, 0.3)).toBe('CPU-bound');
+    // Near a full core, the waits include time queued behind the other streams' transcoding.
+    expect(verdictOf({ sourceWaitMs: 900, transcodeMs: 50, targetWaitMs: 50 }, 0.95)).toBe('CPU-bound');
+    expect(verdictOf({ sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, undefined)).toBe('idle');
+  });
+
+  it('an executor\'s CPU share is counted between its first and latest reports', async () => {
+    const stats = new RunStats([]);
+    const report = (cpuMs: number): void => stats.listener({ type: 'executor-memory', executor: 0, rss: 1, heapUsed: 1, heapTotal: 1, heapLimit: 1, gcMs: 0, cpuMs, baselineRss: 1, baselineHeapUsed: 1 });
+    report(5000);
+    const executor = stats.executors.get(0)!;
+    executor.firstReportAt -= 2000;
+    report(6800);
+    expect(stats.cpuShare(executor)).toBeCloseTo(0.9, 1);
   });
 });
 

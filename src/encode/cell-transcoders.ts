@@ -57,15 +57,7 @@ function floatCell(read: (bytes: Buffer, start: number) => number): CellTranscod
 }
 
 function uuidCell(bytes: Buffer, start: number, _length: number, out: ChunkWriter): void {
-  out.hex(bytes, start, start + 4);
-  out.byte(0x2d);
-  out.hex(bytes, start + 4, start + 6);
-  out.byte(0x2d);
-  out.hex(bytes, start + 6, start + 8);
-  out.byte(0x2d);
-  out.hex(bytes, start + 8, start + 10);
-  out.byte(0x2d);
-  out.hex(bytes, start + 10, start + 16);
+  out.uuid(bytes, start);
 }
 
 function textCell(reference: CellTranscoder, inArray: boolean, asciiOnly: boolean): CellTranscoder {
@@ -82,29 +74,26 @@ function textCell(reference: CellTranscoder, inArray: boolean, asciiOnly: boolea
   };
 }
 
+/** `YYYY-MM-DD ` of a day since the epoch (AD years). */
+function dayBytes(day: number): Uint8Array {
+  const { year, month, day: dayOfMonth } = civilFromDays(day);
+  return Buffer.from(`${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')} `, 'latin1');
+}
+
 /** ms since the epoch in 0001-01-01 … 9999-12-31: `YYYY-MM-DD HH:MM:SS.mmm+00`; the date part is cached per day. */
 function timestampCell(reference: CellTranscoder): CellTranscoder {
   let cachedDay = Number.NaN;
-  let dayText = '';
+  let cachedDayBytes: Uint8Array = new Uint8Array(0);
   return (bytes, start, length, out) => {
     const ms = length === 8 ? int64(bytes, start) : undefined;
     if (ms === undefined || ms < -62_135_596_800_000 || ms > 253_402_300_799_999) return reference(bytes, start, length, out);
     const day = Math.floor(ms / 86_400_000);
     if (day !== cachedDay) {
-      const { year, month, day: dayOfMonth } = civilFromDays(day);
-      dayText = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')} `;
+      cachedDayBytes = dayBytes(day);
       cachedDay = day;
     }
-    out.ascii(dayText);
-    const inDay = ms - day * 86_400_000;
-    out.padded(Math.floor(inDay / 3_600_000), 2);
-    out.byte(0x3a);
-    out.padded(Math.floor(inDay / 60_000) % 60, 2);
-    out.byte(0x3a);
-    out.padded(Math.floor(inDay / 1000) % 60, 2);
-    out.byte(0x2e);
-    out.padded(inDay % 1000, 3);
-    out.ascii('+00');
+    out.bytes(cachedDayBytes);
+    out.timeOfDay((ms - day * 86_400_000) | 0);
   };
 }
 
@@ -118,10 +107,25 @@ function dateCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, n) => 10 ** n);
+
 function decimalCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
     if (length < 4) return reference(bytes, start, length, out);
-    const text = formatDecimal(varintOf(bytes, start + 4, length - 4), bytes.readInt32BE(start));
+    const scale = bytes.readInt32BE(start);
+    // Common decimals (up to 6 bytes of unscaled value, 0 to 15 places) with integer arithmetic, no BigInt or strings.
+    if (length > 4 && length <= 10 && scale >= 0 && scale <= 15) {
+      const unscaled = bytes.readIntBE(start + 4, length - 4);
+      const magnitude = Math.abs(unscaled);
+      if (unscaled < 0) out.byte(0x2d);
+      if (scale === 0) return out.int(magnitude);
+      const power = POWERS_OF_TEN[scale] as number;
+      const whole = Math.floor(magnitude / power);
+      out.int(whole);
+      out.byte(0x2e);
+      return out.padded(magnitude - whole * power, scale);
+    }
+    const text = formatDecimal(varintOf(bytes, start + 4, length - 4), scale);
     if (text === undefined) return reference(bytes, start, length, out);
     out.ascii(text);
   };

@@ -17,6 +17,8 @@ import { consistencyCode, describeTable, estimateTableSize, openCassandra, readR
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
+import { postmasterPid, processTreeCpuSeconds, processesCpuSeconds } from './lib/proc-cpu.js';
+import { cpus } from 'node:os';
 
 const KEYSPACE = 'bench_limits';
 const DATABASE = 'c2y_bench';
@@ -98,6 +100,17 @@ async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; s
   const splits = cutSplits(readRing(client, KEYSPACE), counts.effective).map(splitToJson);
   await client.shutdown();
   return { table, splits };
+}
+
+/** CPU seconds Cassandra's nodes (every JVM of the ring) and the bench's PostgreSQL (its whole process tree) have used. */
+async function serverCpu(): Promise<{ cassandra: () => number; postgres: () => number }> {
+  const pids = (await cassandraStatus(3)).map((node) => node.pid).filter((pid): pid is number => pid !== undefined);
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  const dataDirectory = String((await admin.query('SHOW data_directory')).rows[0]?.['data_directory']);
+  await admin.end();
+  const postmaster = postmasterPid(dataDirectory);
+  return { cassandra: () => processesCpuSeconds(pids), postgres: () => processTreeCpuSeconds(postmaster) };
 }
 
 async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJson[]): Promise<{ rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number }> {
@@ -186,26 +199,35 @@ export async function limitsBench(argv: string[]): Promise<void> {
 
   const config = benchConfig(s);
   const { table, splits } = await plannedSplits(config);
-  const trials: Array<Record<string, number>> = [];
+  const trials: Array<Record<string, number | string>> = [];
   let lastReport: RunReport | undefined;
+  const servers = await serverCpu();
   for (let trial = 0; trial < s.trials; trial++) {
+    const cassandraBefore = servers.cassandra();
     const source = await sourceOnly(config, table, splits);
+    const cassandraMicrosPerRow = ((servers.cassandra() - cassandraBefore) * 1e6) / source.rows;
     const e2e = endToEnd(s);
     lastReport = e2e.report;
     if (trial === 0 || !existsSync(COPY_FILE)) {
       sh('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', DATABASE, '-q', '-c', `\\copy public.events TO '${COPY_FILE}'`]);
     }
+    const postgresBefore = servers.postgres();
     const sink = sinkOnly(s.rows);
+    const postgresMicrosPerRow = ((servers.postgres() - postgresBefore) * 1e6) / s.rows;
+    // The machine's ceiling for any migrator: its cores, spent only on Cassandra's and PostgreSQL's work per row.
+    const boundRowsPerSecond = cpus().length / ((cassandraMicrosPerRow + postgresMicrosPerRow) / 1e6);
     const row = {
       trial, sourceOnlyRowsPerSecond: Math.round(source.rowsPerSecond), sinkOnlyRowsPerSecond: Math.round(sink.rowsPerSecond),
       e2eRowsPerSecond: e2e.report.rowsPerSecond, e2eRows: e2e.report.rows, e2eSeconds: e2e.report.durationSeconds,
       e2eCpuSeconds: e2e.cpuSeconds, e2eCpuMicrosPerRow: (e2e.cpuSeconds * 1e6) / e2e.report.rows,
       sourceOnlyCpuMicrosPerRow: (source.cpuSeconds * 1e6) / source.rows,
       ratio: e2e.report.rowsPerSecond / Math.min(source.rowsPerSecond, sink.rowsPerSecond),
+      cassandraMicrosPerRow, postgresMicrosPerRow, boundRowsPerSecond: Math.round(boundRowsPerSecond), e2eOverBound: e2e.report.rowsPerSecond / boundRowsPerSecond,
+      verdict: e2e.report.timeSplit.verdict,
       peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
     };
     trials.push(row);
-    console.log(`[bench] trial ${trial + 1}/${s.trials}: source-only ${row.sourceOnlyRowsPerSecond} rows/s, sink-only ${row.sinkOnlyRowsPerSecond} rows/s, e2e ${row.e2eRowsPerSecond} rows/s, ratio ${row.ratio.toFixed(2)}, c2y CPU ${row.e2eCpuMicrosPerRow.toFixed(2)} µs/row`);
+    console.log(`[bench] trial ${trial + 1}/${s.trials}: source-only ${row.sourceOnlyRowsPerSecond} rows/s, sink-only ${row.sinkOnlyRowsPerSecond} rows/s, e2e ${row.e2eRowsPerSecond} rows/s, ratio ${row.ratio.toFixed(2)}, c2y CPU ${row.e2eCpuMicrosPerRow.toFixed(2)} µs/row, Cassandra ${cassandraMicrosPerRow.toFixed(2)} µs/row, PostgreSQL ${postgresMicrosPerRow.toFixed(2)} µs/row, bound ${Math.round(boundRowsPerSecond)} rows/s, e2e / bound ${row.e2eOverBound.toFixed(2)} (${row.verdict})`);
   }
   const encode = await encodeOnly(config, table, Math.min(s.rows, 50_000));
   const pick = (key: string): number => median(trials.map((t) => t[key] as number));
@@ -213,12 +235,14 @@ export async function limitsBench(argv: string[]): Promise<void> {
     sourceOnlyRowsPerSecond: pick('sourceOnlyRowsPerSecond'), sinkOnlyRowsPerSecond: pick('sinkOnlyRowsPerSecond'), e2eRowsPerSecond: pick('e2eRowsPerSecond'),
     ratio: pick('ratio'), e2eCpuMicrosPerRow: pick('e2eCpuMicrosPerRow'), sourceOnlyCpuMicrosPerRow: pick('sourceOnlyCpuMicrosPerRow'),
     encodeMicrosPerRow: encode.microsPerRow, encodedBytesPerRow: encode.bytesPerRow, peakExecutorRssBytes: pick('peakExecutorRssBytes'),
+    cassandraMicrosPerRow: pick('cassandraMicrosPerRow'), postgresMicrosPerRow: pick('postgresMicrosPerRow'), boundRowsPerSecond: pick('boundRowsPerSecond'), e2eOverBound: pick('e2eOverBound'),
   };
   const file = writeResults('limits', {
-    parameters: { ...s, cassandraNodes, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
+    parameters: { ...s, cassandraNodes, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
     medians, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);
   const drawn = await chartResults(file);
   console.log(`[bench] results: ${file}, chart: ${drawn.svg}`);
+  console.log(`limits: c2y_us_per_row=${medians.e2eCpuMicrosPerRow.toFixed(2)} e2e_over_bound=${medians.e2eOverBound.toFixed(2)} e2e_over_min=${medians.ratio.toFixed(2)}`);
 }

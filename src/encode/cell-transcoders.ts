@@ -142,6 +142,59 @@ function inetCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
+const NANOS_PER_DAY = 86_400_000_000_000;
+
+/** Nanoseconds since midnight as PostgreSQL time: `HH:MM:SS` and up to 6 fraction digits, trailing zeros dropped first. */
+function timeCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const nanos = length === 8 ? int64(bytes, start) : undefined;
+    if (nanos === undefined || nanos < 0 || nanos >= NANOS_PER_DAY) return reference(bytes, start, length, out);
+    const seconds = Math.floor(nanos / 1e9);
+    const fraction = nanos - seconds * 1e9;
+    out.padded(Math.floor(seconds / 3600), 2);
+    out.byte(0x3a);
+    out.padded(Math.floor(seconds / 60) % 60, 2);
+    out.byte(0x3a);
+    out.padded(seconds % 60, 2);
+    if (fraction === 0) return;
+    // As the driver prints it (nine digits, trailing zeros dropped), then cut to PostgreSQL's microseconds.
+    let digits = String(fraction).padStart(9, '0');
+    let end = digits.length;
+    while (end > 1 && digits.charCodeAt(end - 1) === 0x30) end--;
+    digits = digits.slice(0, Math.min(end, 6));
+    out.byte(0x2e);
+    out.ascii(digits);
+  };
+}
+
+/** One Cassandra vint (unsigned, length in the first byte's leading ones) at `at`; undefined past 2^49 or the cell. */
+function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+  if (at >= end) return undefined;
+  const first = bytes[at] as number;
+  let extra = 0;
+  while (extra < 8 && (first & (0x80 >> extra)) !== 0) extra++;
+  if (extra > 6 || at + 1 + extra > end) return undefined;
+  let value = first & (0xff >> (extra + 1));
+  for (let i = 1; i <= extra; i++) value = value * 256 + (bytes[at + i] as number);
+  // Zig-zag: 0, -1, 1, -2, … as 0, 1, 2, 3, …
+  return { value: value % 2 === 0 ? value / 2 : -(value + 1) / 2, next: at + 1 + extra };
+}
+
+/** months, days and nanoseconds (three zig-zag vints) as an interval; anything unusual goes by reference. */
+function durationCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const end = start + length;
+    const months = readVInt(bytes, start, end);
+    const days = months && readVInt(bytes, months.next, end);
+    const nanos = days && readVInt(bytes, days.next, end);
+    if (!months || !days || !nanos || nanos.next !== end) return reference(bytes, start, length, out);
+    const magnitude = Math.abs(nanos.value);
+    const seconds = Math.floor(magnitude / 1e9);
+    const fraction = String(magnitude - seconds * 1e9).padStart(9, '0').slice(0, 6);
+    out.ascii(`${months.value} mons ${days.value} days ${nanos.value < 0 ? '-' : ''}${seconds}.${fraction} secs`);
+  };
+}
+
 const blobCell: CellTranscoder = (bytes, start, length, out) => {
   out.raw(BLOB_PREFIX);
   out.hex(bytes, start, start + length);
@@ -167,6 +220,8 @@ function scalarCell(name: ScalarName, reference: CellTranscoder, inArray: boolea
     case 'date': return dateCell(reference);
     case 'decimal': return decimalCell(reference);
     case 'inet': return inetCell(reference);
+    case 'time': return timeCell(reference);
+    case 'duration': return inArray ? undefined : durationCell(reference);
     // Inside an array a blob's backslash is escaped once more; rare enough to leave to the reference.
     case 'blob': return inArray ? undefined : blobCell;
     default: return undefined;

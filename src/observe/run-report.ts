@@ -47,6 +47,8 @@ export interface RunReport {
   readonly referenceCells: number;
   /** All streams' time: waiting on Cassandra, transcoding, waiting on the target; and what bounds the run. */
   readonly timeSplit: TimeSplitReport;
+  /** Round trips to the target of the committed work: in all, per commit, per split (set-up included). */
+  readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number };
 }
 
 export interface TimeSplitReport {
@@ -101,7 +103,7 @@ export interface ExecutorReport {
   readonly timeSplit: TimeSplitReport;
 }
 
-export type ReportBase = Omit<RunReport, 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
 
 export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
@@ -129,6 +131,11 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     retries: stats.retries,
     readPath: readPathOf(stats),
     timeSplit: runTimeSplit(stats),
+    roundTrips: {
+      total: stats.roundTrips,
+      perCommit: Math.round((stats.roundTrips / Math.max(1, stats.commits)) * 100) / 100,
+      perSplit: Math.round((stats.roundTrips / Math.max(1, stats.countSplits('done'))) * 100) / 100,
+    },
     referenceCells: stats.referenceCells,
   };
 }
@@ -180,6 +187,7 @@ export function renderReport(report: RunReport): string {
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
+    ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],
     ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),
   ];
   if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);

@@ -56,6 +56,8 @@ export class RunStats {
   staticOnly = 0;
   /** Cells of raw pages written by the reference path (driver decode + encoder): a type with no transcoder yet. */
   referenceCells = 0;
+  /** Round trips to the target by committed work (set-up of splits included). */
+  roundTrips = 0;
   /** How each executor reads pages ('raw pages' or 'driver rows: why'). */
   readonly readPaths = new Map<number, string>();
   /** All streams' time waiting on Cassandra, transcoding, and waiting on the target. */
@@ -123,6 +125,7 @@ export class RunStats {
         this.rejected += event.rejected;
         this.staticOnly += event.staticOnly;
         this.referenceCells += event.referenceCells;
+        this.roundTrips += event.roundTrips;
         this.addTimeSplit(this.executor(event.executor).timeSplit, event);
         this.addTimeSplit(this.timeSplit, event);
         this.bytesCommitted += event.bytes;

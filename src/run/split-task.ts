@@ -46,6 +46,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   const { split, endpoint, signal } = input;
   const { store, runId } = context;
   const client = await openTarget(endpoint, context.config.target, `c2y ${runId} split ${split.id}`);
+  // Round trips to the target, reported with each commit: connecting counts as one (TCP and start-up: at least).
+  let roundTrips = 1;
   let copy: CopyIn | undefined;
   let inTransaction = false;
   try {
@@ -54,6 +56,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     // advances the checkpoint, so exactly-once holds there as on PostgreSQL.
     if (server.dialect === 'yugabyte') await client.query('SET yb_default_copy_from_rows_per_transaction = 0');
     const checkpoint = await store.readCheckpoint(client, runId, split.id);
+    roundTrips += server.dialect === 'yugabyte' ? 3 : 2;
     if (checkpoint.done) {
       context.emit({ type: 'split-finished', splitId: split.id, rows: 0, executor: context.executor });
       return 0;
@@ -71,6 +74,11 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let lastIndex = -1;
     const rows = new PageEncoders(context);
     const timing = new StreamTiming();
+    const takeRoundTrips = (): number => {
+      const taken = roundTrips;
+      roundTrips = 0;
+      return taken;
+    };
     let rowsInTransaction = 0;
     let rowsSinceReport = 0;
     const rejected: RejectedRow[] = [];
@@ -78,16 +86,22 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let bytesInTransaction = 0;
     let total = 0;
 
+    // The previous commit began the next transaction in its own round trip; the COPY's start is one more.
     const begin = (): Promise<void> => timing.target(async () => {
-      await client.query('BEGIN');
-      inTransaction = true;
+      if (!inTransaction) {
+        await client.query('BEGIN');
+        inTransaction = true;
+        roundTrips++;
+      }
       copy = CopyIn.start(client, context.copySql);
+      roundTrips++;
     });
     const commit = (done: boolean, inside = false): Promise<void> => timing.target(() => commitBatch(done, inside));
     const commitBatch = async (done: boolean, inside: boolean): Promise<void> => {
       if (!inTransaction) {
         await client.query('BEGIN');
         inTransaction = true;
+        roundTrips++;
       }
       if (copy) {
         if (writer.length > 0) {
@@ -96,18 +110,23 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         }
         await copy.finish();
         copy = undefined;
+        roundTrips++;
       }
-      await store.recordRejects(client, runId, rejected);
+      if (rejected.length > 0) {
+        await store.recordRejects(client, runId, rejected);
+        roundTrips++;
+      }
       const to: SplitPoint = { token: lastToken, position: inside && codec && lastPage ? codec.positionOf(lastPage.values(lastIndex)) : null };
-      const advanced = await store.advance(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done });
+      // The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three.
+      const advanced = await store.advanceAndCommit(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done }, !done);
+      roundTrips++;
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
       }
-      await client.query('COMMIT');
-      inTransaction = false;
+      inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
       rejected.length = 0;
       from = to;
       rowsInTransaction = 0;
@@ -141,7 +160,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             }
             lastPage = page;
             lastIndex = index;
-            if (!inTransaction) await begin();
+            if (copy === undefined) await begin();
             if (staticOnly(page, index)) {
               // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static
               // cells are recorded in the rejects with its key (whatever onError says) and the split goes on.
@@ -177,6 +196,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             if (writer.length >= CHUNK_BYTES) {
               bytesInTransaction += writer.length;
               const chunk = writer.take();
+              // Streamed, not a round trip: the write waits only when the socket is full.
               await timing.target(() => (copy as CopyIn).write(chunk));
               context.emit({ type: 'rows-streamed', splitId: split.id, rows: rowsSinceReport, executor: context.executor });
               streamedInTransaction += rowsSinceReport;

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
@@ -169,17 +170,45 @@ export class CheckpointStore {
    * started from: if another attempt at the same split moved it on, or a --restart superseded the run (its TRUNCATE
    * waited for this transaction's lock or emptied the table before it), nothing is updated and the caller must roll back.
    */
-  async advance(db: Queryable, update: { runId: string; splitId: number; from: SplitPoint; to: SplitPoint; rows: number; done: boolean }): Promise<boolean> {
-    const json = (position: StoredPosition | null): string | null => (position === null ? null : JSON.stringify(position));
-    const result = await db.query(
-      `UPDATE ${this.checkpoints} SET last_token = $4, last_position = $7::jsonb, rows_done = rows_done + $5, done = $6, commits = commits + 1, updated_at = now()
-       WHERE run_id = $1 AND split_id = $2 AND last_token IS NOT DISTINCT FROM $3 AND last_position IS NOT DISTINCT FROM $8::jsonb AND NOT done
-         AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = $1 AND status <> 'superseded')`,
-      [update.runId, update.splitId, update.from.token?.toString() ?? null, update.to.token?.toString() ?? null, update.rows, update.done, json(update.to.position), json(update.from.position)],
-    );
-    return result.rowCount === 1;
+  /**
+   * Advances the split's checkpoint (fenced: only from where this attempt found it, and only while the run is not
+   * superseded), then COMMIT and, unless the split is done, the next BEGIN, in one round trip: one simple-query message whose
+   * first statement fails (division by zero) when the fence does not hold, so PostgreSQL skips the COMMIT and the
+   * transaction stays open to be rolled back. Values are written as literals: numbers and escaped text only.
+   * Returns false when the fence did not hold.
+   */
+  async advanceAndCommit(db: Queryable, update: CheckpointAdvance, beginNext: boolean): Promise<boolean> {
+    const text = (value: string | null): string => (value === null ? 'NULL' : pg.escapeLiteral(value));
+    const position = (point: SplitPoint): string => `${text(point.position === null ? null : JSON.stringify(point.position))}::jsonb`;
+    const token = (point: SplitPoint): string => (point.token === null ? 'NULL' : `${BigInt(point.token).toString()}::bigint`);
+    const run = text(update.runId);
+    const sql = `WITH advanced AS (UPDATE ${this.checkpoints} SET last_token = ${token(update.to)}, last_position = ${position(update.to)},
+        rows_done = rows_done + ${Math.trunc(update.rows)}, done = ${update.done ? 'true' : 'false'}, commits = commits + 1, updated_at = now()
+      WHERE run_id = ${run} AND split_id = ${Math.trunc(update.splitId)} AND last_token IS NOT DISTINCT FROM ${token(update.from)}
+        AND last_position IS NOT DISTINCT FROM ${position(update.from)} AND NOT done
+        AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = ${run} AND status <> 'superseded') RETURNING 1)
+      SELECT 1 / count(*) AS fenced FROM advanced; COMMIT${beginNext ? '; BEGIN' : ''}`;
+    try {
+      await db.query(sql);
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === DIVISION_BY_ZERO) return false;
+      throw error;
+    }
   }
 }
+
+/** The checkpoint move of one commit: from where the split stood to where this transaction leaves it. */
+export interface CheckpointAdvance {
+  readonly runId: string;
+  readonly splitId: number;
+  readonly from: SplitPoint;
+  readonly to: SplitPoint;
+  readonly rows: number;
+  readonly done: boolean;
+}
+
+const DIVISION_BY_ZERO = '22012';
 
 function toRun(row: Record<string, unknown>): RunRecord {
   return {

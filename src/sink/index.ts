@@ -3,7 +3,7 @@ export type { TargetEndpoint } from './target-endpoints.js';
 export { openTarget, describeServer, discoverYugabyteNodes } from './target-client.js';
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';
 export { CheckpointStore } from './checkpoint-store.js';
-export type { SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RejectedRow } from './checkpoint-store.js';
+export type { SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RejectedRow, CheckpointAdvance } from './checkpoint-store.js';
 export { CopyIn, copyFailed, copyStatement, isDataError } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';

@@ -11,7 +11,7 @@ describe('RunStats', () => {
     stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 10, error: 'boom', node: '127.0.0.1:5433' });
     expect(progressSnapshot(stats, 1000)).toMatchObject({ rows: 0, committed: 0, retries: 1 });
     stats.listener({ type: 'rows-streamed', splitId: 0, rows: 300, executor: 0 });
-    stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20, lastToken: '5', executor: 0 });
+    stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20, roundTrips: 7, lastToken: '5', executor: 0 });
     stats.listener({ type: 'split-finished', splitId: 0, rows: 400, executor: 0 });
     const snapshot = progressSnapshot(stats, 1000);
     expect(snapshot).toMatchObject({ rows: 400, committed: 400, splitsDone: 1 });

@@ -79,7 +79,9 @@ async function strike(fault: Fault, child: ChildProcess, running: Promise<unknow
       // kill -9, then a --restart the memory check refuses: the old run must be left whole for the final --resume.
       killGroup(child);
       await running;
-      const restart = await runC2y([...args, '--restart', '--executor-memory', '8m']);
+      // 1 MiB is below any task's planned need (encode buffer and connection alone take more), whatever the rows:
+      // 8 MiB let the statics table's small rows through, and its executors then ran out of heap.
+      const restart = await runC2y([...args, '--restart', '--executor-memory', '1m']);
       return restart.code === 1 && restart.stderr.includes('MEMORY_PLAN_REFUSED') ? undefined : `restart not refused (exit ${restart.code}): ${restart.stderr.slice(-300)}`;
     }
     case 'second-driver': {

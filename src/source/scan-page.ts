@@ -1,6 +1,6 @@
 import cassandra from 'cassandra-driver';
 import { C2yError } from '../errors/index.js';
-import { cqlTypeText, fromDriverType, UnsupportedTypeError, type SourceTable } from '../schema/index.js';
+import { cqlTypeText, fromDriverType, UnsupportedTypeError, type CqlType, type SourceTable } from '../schema/index.js';
 import type { DriverType, RawPage, RawPageColumn } from './raw-page-hook.js';
 
 /** One row as positional values: [token, ...columns in SourceTable order]. */
@@ -79,15 +79,50 @@ export function checkPageColumns(table: SourceTable, columns: readonly RawPageCo
     throw schemaChanged(table, `pages carry ${columns.length - 1} columns where ${expected - 1} were planned`, undefined);
   }
   table.columns.forEach((column, index) => {
-    const got = typeTextOf((columns[index + 1] as RawPageColumn).type);
-    const planned = cqlTypeText(column.type);
+    const pageType = (columns[index + 1] as RawPageColumn).type;
+    if (customTypeMatches(column.type, pageType)) return;
+    const got = typeTextOf(pageType);
+    // Result metadata does not say whether a collection or UDT is frozen: compare the shapes without it.
+    const planned = cqlTypeText(unfrozen(column.type));
     if (got !== planned) throw schemaChanged(table, `column "${column.name}" is now ${got}, planned as ${planned}`, column.name);
   });
 }
 
+/**
+ * Result metadata names vectors (and durations, on protocol v4) by their server class, e.g.
+ * `org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)`, where the schema
+ * gives `vector<float, 3>`: the class and the dimension must agree.
+ */
+function customTypeMatches(planned: CqlType, page: DriverType): boolean {
+  if (page.code !== 0 || typeof page.info !== 'string') return false;
+  if (planned.kind === 'scalar' && planned.name === 'duration') return page.info.endsWith('DurationType');
+  if (planned.kind !== 'vector') return false;
+  const match = /VectorType\((.*),\s*(\d+)\)$/.exec(page.info);
+  return match !== null && Number(match[2]) === planned.dimension && (match[1] ?? '').trim().endsWith(VECTOR_ELEMENT_CLASS[cqlTypeText(planned.element)] ?? '\u0000');
+}
+
+/** Server classes of the element types a vector can have (CQL name → marshal class). */
+const VECTOR_ELEMENT_CLASS: Readonly<Record<string, string>> = {
+  float: 'FloatType', double: 'DoubleType', int: 'Int32Type', bigint: 'LongType', smallint: 'ShortType', tinyint: 'ByteType',
+  text: 'UTF8Type', ascii: 'AsciiType', boolean: 'BooleanType', uuid: 'UUIDType', timeuuid: 'TimeUUIDType', blob: 'BytesType',
+  decimal: 'DecimalType', varint: 'IntegerType', timestamp: 'TimestampType', date: 'SimpleDateType', time: 'TimeType', inet: 'InetAddressType',
+};
+
+function unfrozen(type: CqlType): CqlType {
+  switch (type.kind) {
+    case 'scalar': return type;
+    case 'list':
+    case 'set': return { ...type, element: unfrozen(type.element), frozen: false };
+    case 'map': return { ...type, key: unfrozen(type.key), value: unfrozen(type.value), frozen: false };
+    case 'tuple': return { ...type, elements: type.elements.map(unfrozen) };
+    case 'udt': return { ...type, fields: type.fields.map((field) => ({ name: field.name, type: unfrozen(field.type) })), frozen: false };
+    case 'vector': return { ...type, element: unfrozen(type.element) };
+  }
+}
+
 function typeTextOf(type: DriverType): string {
   try {
-    return cqlTypeText(fromDriverType(type as Parameters<typeof fromDriverType>[0]));
+    return cqlTypeText(unfrozen(fromDriverType(type as Parameters<typeof fromDriverType>[0])));
   } catch (error) {
     if (error instanceof UnsupportedTypeError) return `an unsupported type (${error.message})`;
     throw error;

@@ -61,5 +61,13 @@ describe('raw page hook', () => {
     expect(retyped).toThrow(C2yError);
     expect(retyped).toThrow(/column "note" is now bigint, planned as text/);
     expect(() => checkPageColumns(table, [token, { name: 'c0', type: { code: 0x0009 } }])).toThrow(/SOURCE_SCHEMA_CHANGED|pages carry 1 columns where 2 were planned/);
+    const vector: SourceTable = { ...table, columns: [table.columns[0]!, { name: 'v', type: { kind: 'vector', element: { kind: 'scalar', name: 'float' }, dimension: 3 }, role: 'regular' }] };
+    const vectorPage = (info: string) => [token, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0, info } }];
+    expect(() => checkPageColumns(vector, vectorPage('org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)'))).not.toThrow();
+    expect(() => checkPageColumns(vector, vectorPage('org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 4)'))).toThrow(/column "v"/);
+    expect(() => checkPageColumns(vector, vectorPage('org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.Int32Type , 3)'))).toThrow(/column "v"/);
+    // Result metadata never says frozen: a frozen collection matches its page's plain one.
+    const frozen: SourceTable = { ...table, columns: [table.columns[0]!, { name: 'tags', type: { kind: 'list', element: { kind: 'scalar', name: 'text' }, frozen: true }, role: 'regular' }] };
+    expect(() => checkPageColumns(frozen, [token, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0x0020, info: { code: 0x000d } } }])).not.toThrow();
   });
 });

@@ -15,10 +15,16 @@ describe('bench --quick', () => {
     // Not spawnSync: minutes of a blocked event loop make vitest's worker miss its own heartbeats.
     const child = spawn('npx', ['tsx', 'bench/run.ts', 'all', '--quick'], { env: { ...process.env, C2Y_BENCH_RESULTS_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-6000)));
+    let limitsLine = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-6000);
+      limitsLine = /limits: c2y_us_per_row=\S+ e2e_over_bound=\S+ e2e_over_min=\S+/.exec(chunk.toString())?.[0] ?? limitsLine;
+    });
     child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-6000)));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(status, output).toBe(0);
+    // The limits scenario's fixed last line, with figures (not NaN or Infinity).
+    expect(limitsLine).toMatch(/^limits: c2y_us_per_row=\d+\.\d+ e2e_over_bound=\d+\.\d+ e2e_over_min=\d+\.\d+$/);
     const files = readdirSync(dir);
     for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'wide', 'kill-resume', 'soak']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));

@@ -52,8 +52,13 @@ describe('live dashboard', () => {
       expect(first).toHaveLength(2);
       expect(second).toHaveLength(2);
       expect(second).not.toEqual(first);
-      // Each row: executor, memory used / total, peak RSS, heap, peak heap, GC, active, completed, failed, rows.
-      for (const row of second) expect(row.split('\t')).toHaveLength(10);
+      // Each row: executor, memory used / total, peak RSS, heap, peak heap, GC, CPU, wait Cassandra / transcode /
+      // wait target, bound by, active, completed, failed, rows.
+      for (const row of second) {
+        const cells = row.split('\t');
+        expect(cells).toHaveLength(13);
+        expect(cells[8]).toMatch(/^(source-bound|target-bound|CPU-bound|idle)$/);
+      }
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-executors.png'), fullPage: true });
 
       await page.click('nav button[data-tab="nodes"]');
@@ -71,6 +76,9 @@ describe('live dashboard', () => {
       expect(metrics).toMatch(/c2y_executor_rss_bytes\{run="[^"]+",table="[^"]+",executor="1"\} \d+/);
       expect(metrics).toMatch(/c2y_streams_opened_total\{run="[^"]+",table="[^"]+",node="127\.0\.0\.\d:5433"\}/);
       expect(metrics).toContain('c2y_driver_process_cpu_user_seconds_total');
+      for (const phase of ['source_wait', 'transcode', 'target_wait', 'cpu']) {
+        expect(metrics).toMatch(new RegExp(`c2y_executor_${phase}_seconds_total\\{run="[^"]+",table="[^"]+",executor="\\d"\\} [\\d.e+-]+`));
+      }
       const state = await (await fetch(`${url}api/state`)).text();
       for (const served of [metrics, state, configText, await page.content()]) expect(served).not.toContain(SECRET);
       await page.close();

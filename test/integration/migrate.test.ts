@@ -48,6 +48,16 @@ describe('c2y migrate', () => {
     expect(await postgresEventsDigest(fx.db, 'exact')).toEqual(fx.sourceDigest);
     // Commits happen at token boundaries every ~300 rows: many per split.
     expect(report.commits).toBeGreaterThan(ROWS / 300);
+    // Raw pages, the time split with a verdict, and the round trips: per commit at most COPY start, COPY end and
+    // checkpoint/COMMIT/BEGIN; per split its set-up (connect, server, checkpoint) and its first BEGIN.
+    expect(report.readPath).toMatchObject({ details: ['raw pages'], driverRowsExecutors: 0 });
+    expect(report.referenceCells).toBe(0);
+    expect(report.timeSplit.verdict).toMatch(/^(source-bound|target-bound|CPU-bound)$/);
+    expect(report.timeSplit.sourceWaitSeconds + report.timeSplit.transcodeSeconds + report.timeSplit.targetWaitSeconds).toBeGreaterThan(0);
+    for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);
+    expect(report.roundTrips.total).toBeGreaterThanOrEqual(2 * report.commits);
+    expect(report.roundTrips.total).toBeLessThanOrEqual(3 * report.commits + 4 * report.splits.done);
+    expect(report.roundTrips.perCommit).toBeLessThan(4);
   });
 
   it('accepts the seed\'s Spark properties and reports Spark-only keys as ignored', async () => {

@@ -1,4 +1,4 @@
-import type { CqlType, ScalarName } from '../schema/index.js';
+import { ownRecord, type CqlType, type ScalarName } from '../schema/index.js';
 import { UnrepresentableValue, dateText, timestampText } from './calendar-text.js';
 import { decimalText, inetText, uuidText } from './fast-text.js';
 
@@ -89,7 +89,7 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
     case 'vector':
       return Array.from((value as { elements: ArrayLike<unknown> }).elements, (item) => jsonValue(type.element, item));
     case 'map': {
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       for (const [key, item] of value as Map<unknown, unknown>) out[jsonMapKey(type.key, key)] = jsonValue(type.value, item);
       return out;
     }
@@ -99,7 +99,7 @@ export function jsonValue(type: CqlType, value: unknown): unknown {
     }
     case 'udt': {
       const record = value as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       for (const field of type.fields) out[field.name] = jsonValue(field.type, record[field.name]);
       return out;
     }

@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import { canonicalValue, rowKeyRecord, type SourceTable } from '../schema/index.js';
+import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import { StreamTiming, type RunEvent } from '../observe/index.js';
@@ -380,7 +380,7 @@ function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder):
 export const STATIC_ONLY_REASON = 'the partition holds only static cells (no clustering row); a PostgreSQL primary key cannot hold a row without its clustering values';
 
 function staticOnlyReject(table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
-  const statics: Record<string, string> = {};
+  const statics = ownRecord<string>();
   table.columns.forEach((column, index) => {
     if (column.role === 'static') statics[column.name] = canonicalValue(row[index + 1]);
   });

@@ -1,4 +1,5 @@
 import { isCqlSet } from './cql-collections.js';
+import { ownRecord } from './own-record.js';
 
 /**
  * An order-independent text form of any value the Cassandra driver returns or accepts: sets and maps are
@@ -37,7 +38,7 @@ export function canonicalValue(value: unknown): string {
 
 /** A row's primary key as column → canonical text (rows are [token, ...columns in table order]), as rejects record it. */
 export function rowKeyRecord(table: { readonly columns: ReadonlyArray<{ readonly name: string; readonly role: string }> }, row: readonly unknown[]): Record<string, string> {
-  const key: Record<string, string> = {};
+  const key = ownRecord<string>();
   table.columns.forEach((column, index) => {
     if (column.role === 'partition' || column.role === 'clustering') key[column.name] = canonicalValue(row[index + 1]);
   });

@@ -8,3 +8,4 @@ export type { SourceTable, SourceColumn, ColumnRole } from './source-table.js';
 export { createTableDdl, qualifiedName } from './target-ddl.js';
 export type { TargetDialect, TargetName } from './target-ddl.js';
 export { CqlSet, CqlMap, isCqlSet } from './cql-collections.js';
+export { ownRecord } from './own-record.js';

@@ -1,6 +1,6 @@
 import { daysFromCivil, localDateDays } from '../encode/calendar-text.js';
 import { integerToBigInt } from '../encode/fast-text.js';
-import { quoteIdent, type CqlType, type ScalarName } from '../schema/index.js';
+import { ownRecord, quoteIdent, type CqlType, type ScalarName } from '../schema/index.js';
 import { jsonMapKey } from '../encode/index.js';
 
 /**
@@ -201,7 +201,7 @@ function cassandraJson(type: CqlType, value: unknown): unknown {
     case 'vector':
       return Array.from((value as { elements: ArrayLike<unknown> }).elements, (item) => cassandraJson(type.element, item));
     case 'map': {
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       // Object keys are text in jsonb: the documented key text of each value (timestamps, blobs, tuples, frozen
       // collections…), compared as written; the values under them are compared canonically.
       for (const [key, item] of value as Map<unknown, unknown>) out[jsonMapKey(type.key, key)] = cassandraJson(type.value, item);
@@ -210,7 +210,7 @@ function cassandraJson(type: CqlType, value: unknown): unknown {
     case 'tuple':
       return type.elements.map((elementType, index) => cassandraJson(elementType, (value as { elements: unknown[] }).elements[index]));
     case 'udt': {
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       for (const field of type.fields) out[field.name] = cassandraJson(field.type, (value as Record<string, unknown>)[field.name]);
       return out;
     }
@@ -240,14 +240,14 @@ function postgresJson(type: CqlType, value: unknown): unknown {
     case 'vector':
       return (value as unknown[]).map((item) => postgresJson(type.element, item));
     case 'map': {
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = postgresJson(type.value, item);
       return out;
     }
     case 'tuple':
       return type.elements.map((elementType, index) => postgresJson(elementType, (value as unknown[])[index]));
     case 'udt': {
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       for (const field of type.fields) out[field.name] = postgresJson(field.type, (value as Record<string, unknown>)[field.name]);
       return out;
     }

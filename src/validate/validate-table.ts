@@ -1,7 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { cutSplits, splitToJson } from '../plan/index.js';
-import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
+import { ownRecord, qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import { ConnectionBalancer, CopyIn, copyStatement, describeServer, parseTargetHosts, type TargetClient } from '../sink/index.js';
 import { readRing, type CassandraClient } from '../source/index.js';
 import type { RunListener } from '../observe/index.js';
@@ -141,7 +141,7 @@ async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readon
 }
 
 function keyRecord(shape: RowShape, values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = ownRecord<string>();
   for (const index of shape.keyIndexes) out[(shape.columns[index] as { name: string }).name] = values[index] as string;
   return out;
 }

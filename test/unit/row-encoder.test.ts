@@ -98,3 +98,16 @@ describe('decoded row size', () => {
     expect(heapBytesOf(big)).toBeGreaterThan(15_000);
   });
 });
+
+describe('user data as object keys', () => {
+  it('a map key or UDT field named __proto__ (or constructor) stays a key of the jsonb, never the object\'s prototype', () => {
+    const t = table([
+      ['id', scalar('int')],
+      ['m', { kind: 'map', key: scalar('text'), value: scalar('int'), frozen: false }],
+      ['n', { kind: 'map', key: scalar('text'), value: { kind: 'map', key: scalar('text'), value: scalar('int'), frozen: true }, frozen: false }],
+      ['u', { kind: 'udt', name: 'a', frozen: true, fields: [{ name: '__proto__', type: scalar('text') }, { name: 'x', type: scalar('int') }] }],
+    ]);
+    const line = encode(t, [1, new Map([['__proto__', 1], ['constructor', 2]]), new Map([['__proto__', new Map([['a', 1]])]]), JSON.parse('{"__proto__":"p","x":3}')]);
+    expect(line).toBe('1\t{"__proto__":1,"constructor":2}\t{"__proto__":{"a":1}}\t{"__proto__":"p","x":3}\n');
+  });
+});

@@ -15,6 +15,9 @@ import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
 const PEER_DIR = join('bench', 'peers', 'spark');
+const DSBULK_DIR = join('bench', 'peers', 'dsbulk');
+/** DSBulk's defaults: 8 ranges per core of the machine, as many concurrent queries, and 4 files written at once. */
+const DSBULK_FILES = 4;
 const DATABASE = 'c2y_bench';
 /** Spark 3.5 on JDK 17 needs these opened (Spark's own launcher adds the same list). */
 const JDK17_OPENS = ['java.lang', 'java.lang.invoke', 'java.lang.reflect', 'java.io', 'java.net', 'java.nio', 'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'sun.nio.ch', 'sun.nio.cs', 'sun.security.action', 'sun.util.calendar']
@@ -62,6 +65,34 @@ function buildSparkPeer(): string | undefined {
   return build.status === 0 ? undefined : `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}`;
 }
 
+function buildDsbulkPeer(): string | undefined {
+  if (existsSync(join(DSBULK_DIR, 'target', 'dsbulk-architecture-peer-1.jar'))) return undefined;
+  console.log("[bench] building the DSBulk-architecture peer with Maven (first use; downloads the DataStax Java driver 4)");
+  const build = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: DSBULK_DIR, encoding: 'utf8' });
+  return build.status === 0 ? undefined : `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}`;
+}
+
+/**
+ * DSBulk's architecture end to end: unload (driver 4, parallel token ranges, async paging, CSV files), then one
+ * psql \copy per file, all at once. Time, CPU and peak RSS are both phases'.
+ */
+async function runDsbulk(parallelism: number): Promise<Measured> {
+  await sql('DROP TABLE IF EXISTS public.events_dsbulk; CREATE TABLE public.events_dsbulk (LIKE public.events_c2y INCLUDING ALL)');
+  const outDir = '/tmp/c2y-bench-dsbulk';
+  spawnSync('rm', ['-rf', outDir]);
+  const classpath = `${join(DSBULK_DIR, 'target', 'dsbulk-architecture-peer-1.jar')}:${join(DSBULK_DIR, 'target', 'lib', '*')}`;
+  const ranges = 8 * Math.max(1, parallelism);
+  const unload = timed('java', ['-Xmx1g', '-cp', classpath, 'c2y.peer.DsbulkArchitecturePeer', '127.0.0.1', 'bench_limits', 'events', outDir, String(ranges), String(parallelism), String(DSBULK_FILES)]);
+  const columns = /columns=(\S+)/.exec(unload.stdout)?.[1];
+  if (unload.status !== 0 || columns === undefined) throw new Error(`DSBulk-architecture unload failed: ${unload.stderr.split('\n').filter((l) => /Exception|Error/.test(l)).slice(0, 5).join(' | ').slice(0, 1500)}`);
+  const copies = Array.from({ length: DSBULK_FILES }, (_, i) => `psql -h 127.0.0.1 -U postgres -d ${DATABASE} -v ON_ERROR_STOP=1 -q -c "\\copy public.events_dsbulk (${columns}) FROM '${outDir}/part-${i}.csv' CSV" &`).join(' ');
+  const load = timed('bash', ['-c', `${copies} wait`]);
+  if (load.status !== 0) throw new Error(`DSBulk-architecture load failed: ${load.stderr.slice(-1000)}`);
+  const rows = await countRows('public.events_dsbulk');
+  const seconds = unload.seconds + load.seconds;
+  return { rows, seconds, rowsPerSecond: rows / seconds, peakRssBytes: Math.max(unload.peakRssBytes, load.peakRssBytes), cpuSeconds: unload.cpuSeconds + load.cpuSeconds };
+}
+
 async function runSpark(parallelism: number, splitSizeMb: number): Promise<Measured> {
   await sql('DROP TABLE IF EXISTS public.events_spark; CREATE TABLE public.events_spark (LIKE public.events_c2y INCLUDING ALL)');
   const classpath = `${join(PEER_DIR, 'target', 'spark-peer-1.jar')}:${join(PEER_DIR, 'target', 'lib', '*')}`;
@@ -87,9 +118,19 @@ export async function peersBench(argv: string[]): Promise<void> {
   const c2y: Measured[] = [];
   const spark: Measured[] = [];
   let sparkError = buildSparkPeer();
+  const dsbulk: Measured[] = [];
+  let dsbulkError = buildDsbulkPeer();
   for (let trial = 0; trial < trials; trial++) {
     c2y.push(runC2y(parallelism, splitSizeMb));
     console.log(`[bench] c2y trial ${trial + 1}: ${Math.round(c2y.at(-1)?.rowsPerSecond ?? 0)} rows/s`);
+    if (!dsbulkError) {
+      try {
+        dsbulk.push(await runDsbulk(parallelism));
+        console.log(`[bench] DSBulk-architecture peer trial ${trial + 1}: ${Math.round(dsbulk.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${dsbulk.at(-1)?.rows} rows`);
+      } catch (error) {
+        dsbulkError = (error as Error).message;
+      }
+    }
     if (sparkError) continue;
     try {
       spark.push(await runSpark(parallelism, splitSizeMb));
@@ -104,13 +145,20 @@ export async function peersBench(argv: string[]): Promise<void> {
   };
   const c2ySummary = summary(c2y);
   const sparkSummary = summary(spark);
+  const dsbulkSummary = summary(dsbulk);
   const file = writeResults('peers', {
     parameters: { rows, trials, parallelism, splitSizeMb, source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: 'machine PostgreSQL 127.0.0.1:5432' },
     c2y: { trials: c2y, median: c2ySummary },
     sparkPeer: sparkError ? { error: sparkError, trials: spark } : { trials: spark, median: sparkSummary },
-    dsbulk: { error: 'com.datastax.oss:dsbulk-distribution:1.11.0 (tar.gz and zip) was not found in Maven Central from this machine on 2026-11-25' },
-    ratios: { c2yOverSparkPeer: c2ySummary && sparkSummary ? Math.round((c2ySummary.rowsPerSecond / sparkSummary.rowsPerSecond) * 100) / 100 : null },
+    dsbulkArchitecturePeer: dsbulkError ? { error: dsbulkError, trials: dsbulk } : {
+      note: "DSBulk's architecture rebuilt on the DataStax Java driver 4 (bench/peers/dsbulk): DSBulk's distribution is not on Maven Central",
+      trials: dsbulk, median: dsbulkSummary,
+    },
+    ratios: {
+      c2yOverSparkPeer: c2ySummary && sparkSummary ? Math.round((c2ySummary.rowsPerSecond / sparkSummary.rowsPerSecond) * 100) / 100 : null,
+      c2yOverDsbulkArchitecture: c2ySummary && dsbulkSummary ? Math.round((c2ySummary.rowsPerSecond / dsbulkSummary.rowsPerSecond) * 100) / 100 : null,
+    },
   });
   const drawn = await chartResults(file);
-  console.log(`[bench] c2y ${c2ySummary?.rowsPerSecond} rows/s, spark peer ${sparkSummary?.rowsPerSecond ?? sparkError} → ${file}, ${drawn.svg}`);
+  console.log(`[bench] c2y ${c2ySummary?.rowsPerSecond} rows/s, spark peer ${sparkSummary?.rowsPerSecond ?? sparkError}, DSBulk-architecture peer ${dsbulkSummary?.rowsPerSecond ?? dsbulkError} → ${file}, ${drawn.svg}`);
 }

@@ -56,11 +56,15 @@ interface PeersResults {
   readonly parameters: { readonly rows: number; readonly trials: number; readonly parallelism: number };
   readonly c2y: { readonly median: PeerFigures | null };
   readonly sparkPeer: { readonly median?: PeerFigures | null; readonly error?: string };
-  readonly dsbulk: { readonly error?: string };
+  /** Older result files carry `dsbulk` with an error only. */
+  readonly dsbulk?: { readonly error?: string };
+  readonly dsbulkArchitecturePeer?: { readonly median?: PeerFigures | null; readonly error?: string };
 }
 
 function peersChart(results: PeersResults): { spec: TopLevelSpec; markdown: string } {
-  const tools: Array<[string, PeerFigures | null | undefined]> = [['c2y', results.c2y.median], ['Spark peer (seed)', results.sparkPeer.median]];
+  const tools: Array<[string, PeerFigures | null | undefined]> = [
+    ['c2y', results.c2y.median], ['Spark peer (seed)', results.sparkPeer.median], ["DSBulk's architecture (driver 4 + psql \\copy)", results.dsbulkArchitecturePeer?.median],
+  ];
   const values = tools.flatMap(([tool, figures]) => (figures ? [
     { tool, measure: 'rows/s (higher is better)', value: figures.rowsPerSecond },
     { tool, measure: 'peak RSS, MiB (lower is better)', value: Math.round(figures.peakRssBytes / 1024 / 1024) },
@@ -77,7 +81,8 @@ function peersChart(results: PeersResults): { spec: TopLevelSpec; markdown: stri
   const line = ([tool, figures]: [string, PeerFigures | null | undefined]): string => (figures
     ? `| ${tool} | ${figures.rowsPerSecond.toLocaleString('en-US')} | ${Math.round(figures.peakRssBytes / 1024 / 1024)} MiB | ${figures.cpuSeconds} |` : `| ${tool} | could not run | | |`);
   const markdown = [`# peers (${results.commit})`, '', '| tool | rows/s | peak RSS | CPU s |', '|---|---|---|---|', ...tools.map(line), '',
-    ...(results.sparkPeer.error ? [`Spark peer: ${results.sparkPeer.error}`] : []), ...(results.dsbulk.error ? [`DSBulk: ${results.dsbulk.error}`] : []), ''].join('\n');
+    ...(results.sparkPeer.error ? [`Spark peer: ${results.sparkPeer.error}`] : []), ...(results.dsbulk?.error ? [`DSBulk: ${results.dsbulk.error}`] : []),
+    ...(results.dsbulkArchitecturePeer?.error ? [`DSBulk's architecture: ${results.dsbulkArchitecturePeer.error}`] : []), ''].join('\n');
   return { spec, markdown };
 }
 

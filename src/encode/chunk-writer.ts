@@ -55,7 +55,16 @@ export class ChunkWriter {
 
   /** Text known to be ASCII (numbers, uuids, dates): one byte per char. */
   ascii(text: string): void {
-    this.ensure(text.length);
+    const length = text.length;
+    this.ensure(length);
+    // Short texts (numbers, dates) by hand: Buffer.write's native call costs more than the copy below ~32 chars.
+    if (length < 32) {
+      const buffer = this.buffer;
+      let at = this.offset;
+      for (let i = 0; i < length; i++) buffer[at++] = text.charCodeAt(i);
+      this.offset = at;
+      return;
+    }
     this.offset += this.buffer.write(text, this.offset, 'latin1');
   }
 

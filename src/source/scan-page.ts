@@ -56,9 +56,26 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
     const length = page.lengths[cell] as number;
     return length < 0 || (length === 0 && nullWhenEmpty[column] === true);
   };
+  // Rows of one partition share a token: its BigInt is made once, while the next row's 8 bytes are the same.
+  let tokenAt = -1;
+  let tokenHigh = 0;
+  let tokenLow = 0;
+  let token = 0n;
+  const tokenOf = (row: number): bigint => {
+    const at = page.starts[row * width] as number;
+    const high = page.buffer.readInt32BE(at);
+    const low = page.buffer.readInt32BE(at + 4);
+    if (tokenAt < 0 || high !== tokenHigh || low !== tokenLow) {
+      token = page.buffer.readBigInt64BE(at);
+      tokenAt = at;
+      tokenHigh = high;
+      tokenLow = low;
+    }
+    return token;
+  };
   return {
     length: page.rowCount,
-    token: (row) => page.buffer.readBigInt64BE(page.starts[row * width] as number),
+    token: tokenOf,
     values: (row) => page.columns.map((column, index) => {
       const cell = row * width + index;
       const start = page.starts[cell] as number;

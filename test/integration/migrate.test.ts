@@ -57,7 +57,7 @@ describe('c2y migrate', () => {
     for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);
     expect(report.roundTrips.total).toBeGreaterThanOrEqual(2 * report.commits);
     expect(report.roundTrips.total).toBeLessThanOrEqual(3 * report.commits + 4 * report.splits.done);
-    expect(report.roundTrips.perCommit).toBeLessThan(4);
+    expect(report.roundTrips.perCommit).toBeCloseTo(report.roundTrips.total / report.commits, 1);
   });
 
   it('accepts the seed\'s Spark properties and reports Spark-only keys as ignored', async () => {

@@ -101,18 +101,9 @@ export class RunStats {
 
   readonly listener = (event: RunEvent): void => {
     switch (event.type) {
-      case 'split-started': {
-        const split = this.split(event.splitId);
-        split.state = 'running';
-        split.attempts = event.attempt;
-        split.node = event.node;
-        split.serverAddress = event.serverAddress;
-        split.executor = event.executor;
-        this.executor(event.executor);
-        this.streamsPerNode.set(event.node, (this.streamsPerNode.get(event.node) ?? 0) + 1);
-        this.streamsPerServerAddress.set(event.serverAddress, (this.streamsPerServerAddress.get(event.serverAddress) ?? 0) + 1);
+      case 'split-started':
+        this.splitStarted(event);
         break;
-      }
       case 'rows-streamed': {
         const split = this.split(event.splitId);
         split.inFlight += event.rows;
@@ -120,18 +111,7 @@ export class RunStats {
         break;
       }
       case 'batch-committed':
-        this.dropInFlight(event.splitId);
-        this.rowsCommitted += event.rows;
-        this.rejected += event.rejected;
-        this.staticOnly += event.staticOnly;
-        this.referenceCells += event.referenceCells;
-        this.roundTrips += event.roundTrips;
-        this.addTimeSplit(this.executor(event.executor).timeSplit, event);
-        this.addTimeSplit(this.timeSplit, event);
-        this.bytesCommitted += event.bytes;
-        this.commits++;
-        this.split(event.splitId).rows += event.rows;
-        this.executor(event.executor).rows += event.rows;
+        this.batchCommitted(event);
         break;
       case 'read-path':
         this.readPaths.set(event.executor, event.detail);
@@ -164,26 +144,9 @@ export class RunStats {
         if (split.executor !== null) this.executor(split.executor).tasksFailed++;
         break;
       }
-      case 'executor-memory': {
-        const executor = this.executor(event.executor);
-        executor.rss = event.rss;
-        executor.heapUsed = event.heapUsed;
-        executor.heapLimit = event.heapLimit;
-        executor.gcMs = event.gcMs;
-        executor.cpuMs = event.cpuMs;
-        executor.lastReportAt = Date.now();
-        if (executor.firstReportAt === 0) {
-          executor.firstReportAt = executor.lastReportAt;
-          executor.firstCpuMs = event.cpuMs;
-        }
-        if (executor.baselineRss === 0) {
-          executor.baselineRss = event.baselineRss;
-          executor.baselineHeapUsed = event.baselineHeapUsed;
-        }
-        executor.peakRss = Math.max(executor.peakRss, event.rss);
-        executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
+      case 'executor-memory':
+        this.executorMemory(event);
         break;
-      }
       case 'executor-started':
         this.executor(event.executor).worker = `${event.worker} on ${event.host}`;
         break;
@@ -191,6 +154,53 @@ export class RunStats {
         break;
     }
   };
+
+  private splitStarted(event: Extract<RunEvent, { type: 'split-started' }>): void {
+    const split = this.split(event.splitId);
+    split.state = 'running';
+    split.attempts = event.attempt;
+    split.node = event.node;
+    split.serverAddress = event.serverAddress;
+    split.executor = event.executor;
+    this.executor(event.executor);
+    this.streamsPerNode.set(event.node, (this.streamsPerNode.get(event.node) ?? 0) + 1);
+    this.streamsPerServerAddress.set(event.serverAddress, (this.streamsPerServerAddress.get(event.serverAddress) ?? 0) + 1);
+  }
+
+  private batchCommitted(event: Extract<RunEvent, { type: 'batch-committed' }>): void {
+    this.dropInFlight(event.splitId);
+    this.rowsCommitted += event.rows;
+    this.rejected += event.rejected;
+    this.staticOnly += event.staticOnly;
+    this.referenceCells += event.referenceCells;
+    this.roundTrips += event.roundTrips;
+    this.addTimeSplit(this.executor(event.executor).timeSplit, event);
+    this.addTimeSplit(this.timeSplit, event);
+    this.bytesCommitted += event.bytes;
+    this.commits++;
+    this.split(event.splitId).rows += event.rows;
+    this.executor(event.executor).rows += event.rows;
+  }
+
+  private executorMemory(event: Extract<RunEvent, { type: 'executor-memory' }>): void {
+    const executor = this.executor(event.executor);
+    executor.rss = event.rss;
+    executor.heapUsed = event.heapUsed;
+    executor.heapLimit = event.heapLimit;
+    executor.gcMs = event.gcMs;
+    executor.cpuMs = event.cpuMs;
+    executor.lastReportAt = Date.now();
+    if (executor.firstReportAt === 0) {
+      executor.firstReportAt = executor.lastReportAt;
+      executor.firstCpuMs = event.cpuMs;
+    }
+    if (executor.baselineRss === 0) {
+      executor.baselineRss = event.baselineRss;
+      executor.baselineHeapUsed = event.baselineHeapUsed;
+    }
+    executor.peakRss = Math.max(executor.peakRss, event.rss);
+    executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
+  }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {
     into.sourceWaitMs += event.sourceWaitMs;

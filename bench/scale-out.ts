@@ -5,6 +5,7 @@
  * `npm run bench -- scale-out [--rows 200000] [--trials 3] [--cores 4] [--workers 1,2,3] [--quick]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -38,8 +39,13 @@ async function ensureBenchTarget(): Promise<number> {
   return port;
 }
 
-function startWorker(namespace: WorkerNamespace, redisUrl: string, cores: number): ChildProcess {
-  const argv = inNamespace(namespace, process.execPath, [C2Y, 'worker', '--redis', redisUrl, '--cores', String(cores), '--name', `bench-w${namespace.index}`, '--json']);
+/** Driver and workers sign and check with one key; a bench run makes its own. */
+process.env['C2Y_RUN_KEY'] ??= randomBytes(32).toString('hex');
+
+function startWorker(namespace: WorkerNamespace, redisUrl: string, cores: number, port: number): ChildProcess {
+  // The bench ring and target: the only nodes a worker may connect to.
+  const allow = ['--allow-source', '127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042', '--allow-target', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(',')];
+  const argv = inNamespace(namespace, process.execPath, [C2Y, 'worker', '--redis', redisUrl, ...allow, '--cores', String(cores), '--name', `bench-w${namespace.index}`, '--json']);
   return spawn(argv.command, argv.args, { stdio: 'ignore', detached: true });
 }
 
@@ -54,7 +60,7 @@ async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
 interface Trial { readonly workers: number; readonly rows: number; readonly seconds: number; readonly rowsPerSecond: number; readonly cpuBusy: number; readonly rowsByWorker: Record<string, number> }
 
 async function runOnce(workerCount: number, namespaces: readonly WorkerNamespace[], redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number }): Promise<Trial> {
-  const workers = namespaces.slice(0, workerCount).map((namespace) => startWorker(namespace, redisUrl, settings.cores));
+  const workers = namespaces.slice(0, workerCount).map((namespace) => startWorker(namespace, redisUrl, settings.cores, port));
   try {
     await sleep(1500);
     const cpuBefore = cpuTimes();

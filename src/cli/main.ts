@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isC2yError } from '../errors/index.js';
+import { EXIT, exitCodeOf, isC2yError } from '../errors/index.js';
 import { demoCommand } from './demo-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { planCommand } from './plan-command.js';
@@ -9,8 +9,6 @@ import { testbedCommand } from './testbed-command.js';
 import { uiCommand } from './ui-command.js';
 import { workerCommand } from './worker-command.js';
 import { statusCommand } from './status-command.js';
-
-const EXIT_INTERRUPTED = 130;
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('c2y')
@@ -26,17 +24,30 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(uiCommand());
   program.addCommand(demoCommand());
   program.addCommand(testbedCommand());
+  // Usage errors of subcommands too: commander applies exitOverride only to the command it is called on.
+  const overrideAll = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
+  const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that finished but not cleanly (e.g. done with rejects) says so through process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.done;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander's own usage errors (unknown option, missing argument) are bad usage too; --help and --version are not errors.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.usage;
     if (isC2yError(error)) {
-      process.stderr.write(`c2y: ${error.describe()}\n`);
-      return error.code === 'INTERRUPTED' ? EXIT_INTERRUPTED : 1;
+      const exitCode = exitCodeOf(error.code);
+      process.stderr.write(json
+        ? JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint ?? null, exitCode, retryable: error.retryable } }) + '\n'
+        : `c2y: ${error.describe()}\n`);
+      return exitCode;
     }
-    process.stderr.write(`c2y: unexpected error: ${error instanceof Error ? (process.env.C2Y_DEBUG ? error.stack : error.message) : String(error)}\n`);
-    return 70;
+    const message = error instanceof Error ? (process.env.C2Y_DEBUG ? error.stack ?? error.message : error.message) : String(error);
+    process.stderr.write(json ? JSON.stringify({ error: { code: 'UNEXPECTED', message, hint: 'this is a bug in c2y: please report it with the run folder', exitCode: EXIT.bug } }) + '\n' : `c2y: unexpected error: ${message}\n`);
+    return EXIT.bug;
   }
 }
 

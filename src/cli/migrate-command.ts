@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { redactUrl } from '../config/index.js';
-import { C2yError } from '../errors/index.js';
+import { RunSigner } from '../distributed/index.js';
+import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { migrate } from '../run/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
@@ -45,6 +46,8 @@ export function migrateCommand(): Command {
       try {
         const { report, runFolder } = await migrate({
           loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
+          // Read before anything connects: without the key, workers could not tell this run from a forged one.
+          ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
           resumeCommand: (runId) => resumeCommandFor(argv, runId), tty: process.stderr.isTTY === true, json: options['json'] === true,
           signal: controller.signal,
         });
@@ -62,6 +65,8 @@ export function migrateCommand(): Command {
         if (report.status === 'failed') {
           throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
         }
+        // Done, but some rows are not in the table (refused values, static-only partitions): rejects.jsonl names them.
+        if (report.rejects + report.staticOnlyPartitions > 0) process.exitCode = EXIT.doneWithRejects;
       } finally {
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onInterrupt);

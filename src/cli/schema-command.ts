@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { createTableDdl, type TargetDialect } from '../schema/index.js';
-import { describeServer, ensureTargetTable, openTarget, parseTargetHosts } from '../sink/index.js';
+import { describeServer, ensureTargetTable, openTarget, parseTargetHosts, targetNameOf } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
@@ -18,7 +18,7 @@ export function schemaCommand(): Command {
       } finally {
         await cassandra.shutdown();
       }
-      const target = { schema: config.target.schema, table: config.target.table ?? config.source.table };
+      const target = targetNameOf(config.target, config.source.table);
       let dialect = options['dialect'] as TargetDialect | undefined;
       const needTarget = dialect === undefined || options['apply'] === true;
       const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { C2yError, messageOf } from '../errors/index.js';
-import { DASHBOARD_FILE, startDashboard, type DashboardState } from '../ui/index.js';
+import { DASHBOARD_FILE, dashboardToken, startDashboard, type DashboardState } from '../ui/index.js';
 
 function readState(folder: string): DashboardState {
   const file = join(folder, DASHBOARD_FILE);
@@ -26,8 +26,10 @@ export function uiCommand(): Command {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new C2yError('CONFIG_INVALID', `--port must be 0–65535, got "${options.port}"`, { hint: 'e.g. --port 4040' });
       const state = readState(resolve(folder));
-      const dashboard = await startDashboard({ host: options.host, port, state: () => state, secrets: [], refreshMs: 60_000 });
-      process.stdout.write(`serving run ${state.runId} (${state.status}) read-only at ${dashboard.url} — Ctrl-C to stop\n`);
+      const access = dashboardToken({ uiHost: options.host, uiToken: process.env['C2Y_UI_TOKEN'] || undefined });
+      const dashboard = await startDashboard({ host: options.host, port, state: () => state, secrets: [], refreshMs: 60_000, token: access.token });
+      const link = access.generated ? `${dashboard.url}?token=${access.token ?? ''}` : dashboard.url;
+      process.stdout.write(`serving run ${state.runId} (${state.status}) read-only at ${link} — Ctrl-C to stop\n`);
       await new Promise<void>((done) => {
         const stop = (): void => void dashboard.close().then(done);
         process.once('SIGINT', stop);

@@ -6,7 +6,7 @@ import { newRunId, RunFolder } from '../run/index.js';
 import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
 import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
-import { CheckpointStore, openTarget, parseTargetHosts, type Queryable } from '../sink/index.js';
+import { CheckpointStore, openTarget, parseTargetHosts, targetNameOf, type Queryable } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { repairRound, validateTable, type RoundFindings, type ValidateResult } from '../validate/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
@@ -42,10 +42,14 @@ export function validateCommand(): Command {
       const { config } = await configWithPasswords(options);
       const buckets = Number(options['buckets']);
       if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
-      const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
       if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
-      const target = await openTarget(endpoint, config.target, 'c2y validate');
+      const cassandra = await openCassandra(sessionOptionsOf(config.source));
+      // An open Cassandra session keeps the process alive: an unreachable target must not leave it open.
+      const target = await openTarget(endpoint, config.target, 'c2y validate').catch(async (error: unknown) => {
+        await cassandra.shutdown().catch(() => undefined);
+        throw error;
+      });
       const validateId = `validate-${newRunId()}`;
       const folder = join(resolve(config.runDir), validateId);
       const controller = new AbortController();
@@ -53,8 +57,8 @@ export function validateCommand(): Command {
       process.once('SIGINT', onInterrupt);
       try {
         const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
-        const targetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
-        const secrets = [config.source.password, config.target.password].filter((v): v is string => typeof v === 'string' && v.length > 0);
+        const targetName = targetNameOf(config.target, config.source.table);
+        const secrets = [config.source.password, config.target.password, config.uiToken].filter((v): v is string => typeof v === 'string' && v.length > 0);
         const tty = process.stderr.isTTY === true && options['json'] !== true;
         const logger = createLogger({ json: !tty, secrets });
         for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
@@ -64,7 +68,7 @@ export function validateCommand(): Command {
         const sourceId = `${config.source.keyspace}.${config.source.table}`;
         const rejected = await recordedRejects(target, config.target.checkpointSchema, sourceId, `${config.target.database}.${targetName.schema}.${targetName.table}`, table);
         const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal, rejected };
-        const files = RunFolder.open(folder);
+        const files = RunFolder.forRun(resolve(config.runDir), validateId);
         let pass = 0;
         // Each executor's peak RSS, every pass: the drill-down must stay within the executors' memory like migrate.
         const peakRss: number[] = [];

@@ -1,14 +1,39 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Command } from 'commander';
-import { configSchema, parseMemorySize, redactUrl, urlPassword } from '../config/index.js';
-import { runWorker } from '../distributed/index.js';
-import { C2yError } from '../errors/index.js';
+import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, parseMemorySize, redactUrl, refusePasswordInFlag, urlPassword } from '../config/index.js';
+import { RunSigner, runWorker, workerPolicy, type WorkerPolicyInput } from '../distributed/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
 import { createLogger } from '../observe/index.js';
+
+interface WorkerFlags {
+  redis: string;
+  cores?: string;
+  executorMemory?: string;
+  name?: string;
+  addressMap?: string;
+  config?: string;
+  allowSource?: string;
+  allowTarget?: string;
+  sourceTls?: string;
+  sourceTlsCa?: string;
+  targetSslMode?: string;
+  targetSslRootCert?: string;
+  runShare: string;
+  json?: boolean;
+}
 
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0 || n > 256) throw new C2yError('CONFIG_INVALID', `${flag} must be a whole number 1–256, got "${value}"`, { hint: `e.g. ${flag} 4` });
+  return n;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 86_400) throw new C2yError('CONFIG_INVALID', `${flag} must be a number of seconds 0–86400, got "${value}"`, { hint: `e.g. ${flag} 30` });
   return n;
 }
 
@@ -20,21 +45,60 @@ function addressMapOf(text: string | undefined): Record<string, string> {
   return parsed.data;
 }
 
+function readWorkerFile(path: string | undefined): WorkerPolicyInput {
+  if (path === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new C2yError('CONFIG_FILE_UNREADABLE', `cannot read the worker settings ${path}: ${messageOf(error)}`, { hint: 'check the path given to --config and its YAML' });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new C2yError('CONFIG_INVALID', `the worker settings ${path} must hold a mapping of keys`, { hint: 'keys: allowSource, allowTarget, source.tls, source.tlsCa, target.sslMode, target.sslRootCert' });
+  return parsed as WorkerPolicyInput;
+}
+
+/** The worker's own settings: its file, with each flag given taking the file's place. */
+function policyOf(flags: WorkerFlags): ReturnType<typeof workerPolicy> {
+  const file = readWorkerFile(flags.config);
+  const fileSource = (file.source ?? {}) as Record<string, unknown>;
+  const fileTarget = (file.target ?? {}) as Record<string, unknown>;
+  return workerPolicy({
+    ...file,
+    allowSource: flags.allowSource ?? file.allowSource,
+    allowTarget: flags.allowTarget ?? file.allowTarget,
+    source: { ...fileSource, ...(flags.sourceTls ? { tls: flags.sourceTls } : {}), ...(flags.sourceTlsCa ? { tlsCa: flags.sourceTlsCa } : {}) } as WorkerPolicyInput['source'],
+    target: { ...fileTarget, ...(flags.targetSslMode ? { sslMode: flags.targetSslMode } : {}), ...(flags.targetSslRootCert ? { sslRootCert: flags.targetSslRootCert } : {}) } as WorkerPolicyInput['target'],
+  });
+}
+
 export function workerCommand(): Command {
   return new Command('worker')
     .description('serve distributed runs from Redis: pull split jobs and run them, as an executor of a local run would')
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://10.0.0.9:6379 (or C2Y_REDIS)', process.env.C2Y_REDIS)
+    .addOption(new Option('--redis <url>', 'Redis URL without a password, e.g. rediss://10.0.0.9:6379 (password: C2Y_REDIS_PASSWORD)').env('C2Y_REDIS').makeOptionMandatory())
+    .option('--allow-source <list>', 'Cassandra nodes this worker may connect to: hosts, IPs or CIDR blocks, each with an optional :port')
+    .option('--allow-target <list>', 'target nodes this worker may connect to, as for --allow-source')
+    .option('--source-tls <mode>', 'TLS to Cassandra: disable, require, verify-ca, verify-full (a run may not ask for more)')
+    .option('--source-tls-ca <file>', 'PEM of the CA that signed the Cassandra nodes\' certificates')
+    .option('--target-ssl-mode <mode>', 'TLS to the target: disable, require, verify-ca, verify-full (a run may not ask for more)')
+    .option('--target-ssl-root-cert <file>', 'PEM of the CA that signed the target\'s certificates')
+    .option('--config <file>', 'this worker\'s settings as YAML: allowSource, allowTarget, source.tls/tlsCa, target.sslMode/sslRootCert')
     .option('--cores <n>', 'concurrent splits on this machine (default: the run\'s cores)')
     .option('--executor-memory <size>', 'heap of this worker\'s executor, e.g. 4g (default: the run\'s executorMemory)')
     .option('--name <name>', 'unique worker name (default: host/pid)')
+    .option('--run-share <seconds>', 'with several runs pending, how long this worker serves one before turning to the next', '30')
     .option('--address-map <list>', 'where this machine dials the run\'s nodes: host:port=host:port,…')
     .option('--json', 'log JSON lines')
-    .action(async (options: { redis: string; cores?: string; executorMemory?: string; name?: string; addressMap?: string; json?: boolean }) => {
+    .action(async (options: WorkerFlags, command: Command) => {
       if (!/^rediss?:\/\//.test(options.redis)) throw new C2yError('CONFIG_INVALID', `--redis must be a redis:// or rediss:// URL, got "${redactUrl(options.redis)}"`, { hint: 'e.g. --redis redis://10.0.0.9:6379' });
+      if (command.getOptionValueSource('redis') === 'cli') refusePasswordInFlag(options.redis, '--redis');
       const executorMemory = options.executorMemory === undefined ? undefined : parseMemorySize(options.executorMemory);
       if (options.executorMemory !== undefined && executorMemory === undefined) throw new C2yError('CONFIG_INVALID', `--executor-memory "${options.executorMemory}" is not a memory size`, { hint: 'e.g. --executor-memory 4g or 4096m' });
+      // Both checked before Redis is touched: a worker without them must not take a single job.
+      const signer = RunSigner.fromEnv(process.env, 'c2y worker');
+      const policy = policyOf(options);
       const secrets = { source: process.env['C2Y_SOURCE_PASSWORD'], target: process.env['C2Y_TARGET_PASSWORD'] };
-      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, secrets: [secrets.source, secrets.target, urlPassword(options.redis)].filter((s): s is string => typeof s === 'string' && s.length > 0) });
+      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, secrets: [secrets.source, secrets.target, urlPassword(options.redis), process.env['C2Y_REDIS_PASSWORD'], process.env['C2Y_RUN_KEY']].filter((s): s is string => typeof s === 'string' && s.length > 0) });
       const stop = new AbortController();
       let signals = 0;
       const onSignal = (): void => {
@@ -48,7 +112,7 @@ export function workerCommand(): Command {
       process.on('SIGINT', onSignal);
       await runWorker({
         redisUrl: options.redis, name: options.name ?? `${hostname()}/${process.pid}`, cores: positive(options.cores, '--cores'), executorMemory,
-        addressMap: addressMapOf(options.addressMap), secrets, logger, signal: stop.signal,
+        addressMap: addressMapOf(options.addressMap), secrets, policy, signer, logger, signal: stop.signal, runShareMs: seconds(options.runShare, '--run-share') * 1000,
       });
     });
 }

@@ -71,6 +71,10 @@ export const sourceSchema = z
     tls: z.enum(TLS_MODES).default('disable'),
     /** PEM file of the CA that signed the nodes' certificates; the system CAs when omitted. */
     tlsCa: z.string().min(1).optional(),
+    /** Client certificate (PEM) for Cassandra nodes that require one (require_client_auth), with tlsKey. */
+    tlsCert: z.string().min(1).optional(),
+    /** The client certificate's private key (PEM, unencrypted). */
+    tlsKey: z.string().min(1).optional(),
     /** LOCAL_QUORUM by default: a read that survives one replica down and never sees a half-written value. */
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
     /** Rows per page of a range scan. */
@@ -105,11 +109,20 @@ export const targetSchema = z
     sslMode: z.enum(TLS_MODES).default('disable'),
     /** PEM file of the CA that signed the server certificates (sslrootcert); the system CAs when omitted. */
     sslRootCert: z.string().min(1).optional(),
+    /** Client certificate (PEM, PostgreSQL's sslcert) for servers that authenticate by certificate, with sslKey. */
+    sslCert: z.string().min(1).optional(),
+    /** The client certificate's private key (PEM, unencrypted; PostgreSQL's sslkey). */
+    sslKey: z.string().min(1).optional(),
     schema: z.string().min(1).default('public'),
     /** Target table; the source table's name when omitted. */
     table: z.string().min(1).optional(),
     /** Spread task connections evenly over all nodes (seed: yugabyte.loadBalanceHosts). */
     loadBalance: booleanLike.default(true),
+    /**
+     * YugabyteDB: `auto` spreads streams over every node yb_servers() lists (by its own address when reachable from
+     * here, else its public one); `off` uses target.hosts only.
+     */
+    discovery: z.enum(['auto', 'off']).default('auto'),
     /** Most c2y connections one target node may hold at once. */
     maxConnectionsPerNode: positiveInt.optional(),
     /** Create the target table from the source schema when it does not exist. */
@@ -151,6 +164,11 @@ export const configSchema = z
     uiPort: z.coerce.number().int().min(0).max(65535).default(4040),
     /** Address the dashboard binds to; loopback unless you mean to share it. */
     uiHost: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Token the dashboard, /api and /metrics require (Authorization: Bearer, or ?token= once in the browser). Needed
+     * when uiHost is not loopback: one is generated and printed once when not set. A secret.
+     */
+    uiToken: z.string().min(16, 'use at least 16 characters').optional(),
     /** Redis of a distributed run (`migrate --distributed`), e.g. redis://10.0.0.9:6379; its password is a secret. */
     redis: z.string().regex(/^rediss?:\/\//, 'give a redis:// or rediss:// URL').optional(),
     /**
@@ -176,4 +194,4 @@ export const CONFIG_KEYS: readonly string[] = [
 ];
 
 /** Keys whose values never leave the process in logs, reports or errors. */
-export const SECRET_KEYS: readonly string[] = ['source.password', 'target.password'];
+export const SECRET_KEYS: readonly string[] = ['source.password', 'target.password', 'uiToken'];

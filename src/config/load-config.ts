@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { nearestKey } from './nearest-key.js';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { C2yError, messageOf } from '../errors/index.js';
 import { CONFIG_KEYS, configSchema, type C2yConfig } from './config-schema.js';
 import { mapProperties, parsePropertiesText } from './spark-properties.js';
+import { clientCertProblems } from './tls-options.js';
 
 export interface ConfigSources {
   /** YAML config file. */
@@ -65,27 +67,51 @@ function readText(path: string, what: string): string {
 }
 
 function unknownKeyError(key: string, where: string): C2yError {
-  const close = CONFIG_KEYS.find((known) => known.toLowerCase() === key.toLowerCase() || known.endsWith(`.${key}`));
+  const close = nearestKey(key, CONFIG_KEYS);
   return new C2yError('CONFIG_INVALID', `unknown config key "${key}" in ${where}`, {
-    hint: close ? `did you mean "${close}"?` : `known keys: ${CONFIG_KEYS.join(', ')}`,
+    hint: close ? `did you mean "${close}"?` : 'see c2y.example.yaml or `c2y migrate --help` for the keys',
     context: { key },
   });
+}
+
+/** What a value must be, in c2y's words rather than the schema library's. */
+function valueRule(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'number' ? 'must be a number' : issue.expected === 'boolean' ? 'must be true or false' : issue.expected === 'array' ? 'must be a list' : `must be ${issue.expected === 'object' ? 'a mapping of keys' : 'text'}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} entry` : issue.origin === 'string' ? `must be at least ${String(issue.minimum)} characters` : `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return issue.message;
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: Tree): string {
   const key = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
-    return `unknown config key ${issue.keys.map((k) => `"${key ? key + '.' : ''}${k}"`).join(', ')}`;
+    return issue.keys.map((k) => {
+      const full = `${key ? key + '.' : ''}${k}`;
+      const close = nearestKey(full, CONFIG_KEYS);
+      return `unknown config key "${full}"${close ? ` (did you mean "${close}"?)` : ''}`;
+    }).join('; ');
   }
   const given = issue.path.reduce<unknown>((node, part) => (node as Tree | undefined)?.[part as string], raw);
   const shown = given === undefined ? 'nothing' : CONFIG_SECRET_PATHS.has(key) ? '(hidden)' : JSON.stringify(given);
-  const message = issue.message.startsWith('Invalid input: expected')
-    ? issue.message.replace('Invalid input: ', '')
-    : issue.message;
-  return `config key "${key}": ${message} (got ${shown})`;
+  return `config key "${key}" ${valueRule(issue)} (got ${shown})`;
 }
 
-const CONFIG_SECRET_PATHS = new Set(['source.password', 'target.password']);
+const CONFIG_SECRET_PATHS = new Set(['source.password', 'target.password', 'uiToken']);
+
+function whereSet(key: string, origin: LoadedConfig['origins'][string], sources: ConfigSources): string {
+  if (origin === 'file') return `the config file ${sources.file ?? ''}`.trim();
+  if (origin === 'properties') return `the properties file ${sources.properties ?? ''}`.trim();
+  if (origin === 'env') return `the environment variable ${envNameOf(key)}`;
+  return 'the command line';
+}
 
 /** Merges defaults < file < properties < env < flags, then validates once. */
 export function loadConfig(sources: ConfigSources): LoadedConfig {
@@ -119,6 +145,12 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     const mapped = mapProperties(parsePropertiesText(readText(sources.properties, 'properties file')), CONFIG_KEYS);
     const first = mapped.unknown[0];
     if (first !== undefined) throw unknownKeyError(first, sources.properties);
+    if (mapped.refused.length > 0) {
+      throw new C2yError('CONFIG_INVALID', `${sources.properties}: ${mapped.refused.map((r) => `"${r.key}"`).join(', ')} cannot be honoured`, {
+        hint: mapped.refused.map((r) => `${r.key}: ${r.why}`).join('; '),
+        context: { key: mapped.refused[0]?.key ?? '' },
+      });
+    }
     for (const [key, value] of mapped.values) {
       setPath(raw, key, value);
       origins[key] = 'properties';
@@ -137,6 +169,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
     if (!CONFIG_KEYS.includes(key)) throw unknownKeyError(key, 'the command line');
+    if (key === 'redis') refusePasswordInFlag(String(value), '--redis');
     setPath(raw, key, value);
     origins[key] = 'flag';
   }
@@ -145,12 +178,15 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(issue, raw));
+    const first = result.error.issues[0]?.path.join('.') ?? '';
     throw new C2yError('CONFIG_INVALID', lines.join('; '), {
-      hint: `set each key in the config file, as a flag, or as ${envNameOf('source.keyspace')}-style environment variables`,
+      hint: first && origins[first] && origins[first] !== 'default' ? `fix ${first} where it was set: ${whereSet(first, origins[first], sources)}` : `set ${first || 'the key'} in the config file, as a flag, or as ${envNameOf(first || 'source.keyspace')}`,
       context: { key: result.error.issues[0]?.path.join('.') ?? '' },
     });
   }
   for (const key of CONFIG_KEYS) origins[key] ??= 'default';
+  const certProblems = clientCertProblems(result.data);
+  if (certProblems.length > 0) throw new C2yError('CONFIG_INVALID', certProblems.join('; '), { hint: 'give both files of the client certificate (PEM) and a TLS mode other than disable, or neither' });
   return { config: result.data, ignoredKeys, origins };
 }
 
@@ -161,6 +197,7 @@ export function redactConfig(config: C2yConfig): C2yConfig {
     source: { ...config.source, password: config.source.password === undefined ? undefined : '***' },
     target: { ...config.target, password: config.target.password === undefined ? undefined : '***' },
     ...(config.redis === undefined ? {} : { redis: redactUrl(config.redis) }),
+    ...(config.uiToken === undefined ? {} : { uiToken: '***' }),
   };
 }
 
@@ -174,6 +211,14 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/\/\/[^@/]*@/, '//***@');
   }
+}
+
+/** A password on the command line shows in `ps` to every user of the machine: refused, as for the other passwords. */
+export function refusePasswordInFlag(url: string, flag: string): void {
+  if (urlPassword(url) === undefined) return;
+  throw new C2yError('CONFIG_INVALID', `${flag} holds a password (${redactUrl(url)}); a password on the command line shows in ps`, {
+    hint: 'give the URL without it and put the password in C2Y_REDIS_PASSWORD (or the whole URL in C2Y_REDIS, or redis: in the config file)',
+  });
 }
 
 /** The password inside a URL, so loggers can mask it wherever it appears. */

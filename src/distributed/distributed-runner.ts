@@ -9,8 +9,9 @@ import type { RunnerTask } from '../run/executor-protocol.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import { lastEventId, readEvents } from './event-stream.js';
 import { openRedis } from './redis-connection.js';
-import { RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
+import { driverKey, DRIVER_SILENT_MS, RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
 import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus } from './run-record.js';
+import type { RunSigner } from './run-signature.js';
 import type { SplitJobData, SplitJobResult } from './split-worker.js';
 
 export interface DistributedRunInput extends LocalRunInput {
@@ -18,6 +19,8 @@ export interface DistributedRunInput extends LocalRunInput {
   readonly source: string;
   readonly target: string;
   readonly endpoints: readonly TargetEndpoint[];
+  /** Signs the run record and each split job (C2Y_RUN_KEY): workers act on nothing else. */
+  readonly signer: RunSigner;
 }
 
 const POLL_MS = 500;
@@ -57,6 +60,9 @@ async function liveWorkers(redis: Redis): Promise<number> {
  */
 export async function runDistributed(input: DistributedRunInput): Promise<LocalRunOutcome> {
   const { config, runId, listener } = input;
+  const { signer } = input;
+  // Ctrl-C while the run was being planned: nothing is enqueued, so no worker writes a row.
+  if (input.signal.aborted) return { completed: [], digests: new Map(), failed: [], retries: 0, interrupted: true, outOfMemory: false };
   const redis = await openRedis(input.redisUrl, 'driver');
   const reader = redis.duplicate();
   reader.on('error', () => undefined);
@@ -67,12 +73,18 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
   let eventsDone: Promise<void> = Promise.resolve();
   const cancel = new AbortController();
   let retries = 0;
+  const driverName = `${hostname()}/${process.pid}`;
+  // Workers serve a run only while its driver beats; a driver that dies leaves an orphan they drop, and that a
+  // `--resume` (this same code) adopts by beating again.
+  const beat = (): Promise<unknown> => redis.set(driverKey(runId), driverName, 'PX', DRIVER_SILENT_MS).catch(() => undefined);
+  const heartbeat = setInterval(() => void beat(), DRIVER_SILENT_MS / 8);
   try {
+    await beat();
     const fromEventId = await lastEventId(redis, runId);
     await saveRunRecord(redis, {
-      runId, source: input.source, target: input.target, config: shareableConfig(config), table: input.table, copySql: input.copySql,
-      endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: `${hostname()}/${process.pid}`, status: 'running',
-    });
+      runId, source: input.source, target: input.target, config: shareableConfig(config), table: input.table,
+      endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: driverName, status: 'running',
+    }, signer);
     eventsDone = readEvents(reader, runId, fromEventId, (event) => {
       if (event.type === 'split-retry') retries++;
       listener(event);
@@ -86,7 +98,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
     // A cancelled earlier attempt left the queue paused.
     await queue.resume();
     await queue.setGlobalConcurrency(Math.max(1, Math.min(config.parallelism, input.tasks.length)));
-    await enqueue(queue, runsQueue, flow, runId, input.tasks, {
+    await enqueue(queue, runsQueue, flow, runId, signer, input.tasks, {
       attempts: config.maxRetries + 1, backoff: { type: 'exponential', delay: config.retryBackoffMs },
       removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
     });
@@ -100,7 +112,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
       if (cancel.signal.aborted && !cancelling) {
         cancelling = true;
         await queue.pause();
-        await setRunStatus(redis, runId, 'cancelling');
+        await setRunStatus(redis, runId, 'cancelling', signer);
       }
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed');
       const left = (counts['waiting'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['paused'] ?? 0);
@@ -131,11 +143,13 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
     }
     const interrupted = cancelling && !failed.some((f) => f.error.code === 'VALUE_UNREPRESENTABLE');
     const status: DistributedRunStatus = failed.length > 0 ? 'failed' : interrupted ? 'interrupted' : 'finished';
-    await setRunStatus(redis, runId, status);
+    await setRunStatus(redis, runId, status, signer);
     stop.stopped = true;
     await eventsDone;
     return { completed, digests: new Map(), failed, retries, interrupted: input.signal.aborted, outOfMemory: failed.some((f) => f.error.code === 'EXECUTOR_OUT_OF_MEMORY') };
   } finally {
+    clearInterval(heartbeat);
+    await redis.del(driverKey(runId)).catch(() => undefined);
     stop.stopped = true;
     await eventsDone.catch(() => undefined);
     await flow.close().catch(() => undefined);
@@ -150,7 +164,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
  * One job per split, id = run + split, so enqueueing again never duplicates: a failed job is retried, a waiting or
  * active one (a resume while workers still hold it) is left alone, a missing one is added under the run's parent.
  */
-async function enqueue(queue: Queue<SplitJobData, SplitJobResult>, runsQueue: Queue, flow: FlowProducer, runId: string, tasks: readonly RunnerTask[], opts: JobsOptions): Promise<void> {
+async function enqueue(queue: Queue<SplitJobData, SplitJobResult>, runsQueue: Queue, flow: FlowProducer, runId: string, signer: RunSigner, tasks: readonly RunnerTask[], opts: JobsOptions): Promise<void> {
   const toAdd: RunnerTask[] = [];
   for (const task of tasks) {
     const job = await queue.getJob(splitJobId(runId, task.id));
@@ -168,7 +182,7 @@ async function enqueue(queue: Queue<SplitJobData, SplitJobResult>, runsQueue: Qu
     }
   }
   if (toAdd.length === 0) return;
-  const child = (task: RunnerTask): { name: string; data: SplitJobData; opts: JobsOptions } => ({ name: `split-${task.id}`, data: { runId, task }, opts: { ...opts, jobId: splitJobId(runId, task.id) } });
+  const child = (task: RunnerTask): { name: string; data: SplitJobData; opts: JobsOptions } => ({ name: `split-${task.id}`, data: { runId, task, mac: signer.sign('split-job', runId, JSON.stringify(task)) }, opts: { ...opts, jobId: splitJobId(runId, task.id) } });
   const parent = await runsQueue.getJob(runId);
   if (!parent) {
     await flow.add({ name: 'run', queueName: RUNS_QUEUE, data: { runId }, opts: { jobId: runId }, children: toAdd.map((task) => ({ ...child(task), queueName: queue.name })) });

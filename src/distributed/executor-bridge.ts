@@ -19,7 +19,6 @@ export interface ExecutorBridgeOptions {
   readonly config: C2yConfig;
   readonly runId: string;
   readonly table: SourceTable;
-  readonly copySql: string;
   readonly onEvent: (event: RunEvent) => void;
 }
 
@@ -92,7 +91,7 @@ export class ExecutorBridge {
           pending.reject(new TaskFailure(error));
         }
       });
-      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, copySql: this.options.copySql });
+      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table });
     });
   }
 
@@ -107,14 +106,21 @@ export class ExecutorBridge {
     if (child?.connected) child.send(message);
   }
 
-  /** Runs one task on the executor: its rows, or a TaskFailure. */
-  async run(task: RunnerTask, attempt: number, endpoint: TargetEndpoint): Promise<number> {
+  /** Runs one task on the executor: its rows, or a TaskFailure. `abort` interrupts this task alone. */
+  async run(task: RunnerTask, attempt: number, endpoint: TargetEndpoint, abort?: AbortSignal): Promise<number> {
     await this.ensureStarted();
     const taskId = this.nextTaskId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(taskId, { resolve, reject });
-      this.send({ type: 'task', taskId, task, attempt, endpoint });
-    });
+    const onAbort = (): void => this.send({ type: 'cancel-task', taskId });
+    abort?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        this.pending.set(taskId, { resolve, reject });
+        this.send({ type: 'task', taskId, task, attempt, endpoint });
+        if (abort?.aborted) onAbort();
+      });
+    } finally {
+      abort?.removeEventListener('abort', onAbort);
+    }
   }
 
   get inFlight(): number {

@@ -6,3 +6,6 @@ export { distributedStatus, renderStatus } from './run-status.js';
 export type { DistributedStatus, RunStatusEntry, WorkerStatusEntry } from './run-status.js';
 export { openRedis } from './redis-connection.js';
 export * as redisKeys from './redis-keys.js';
+export { RunSigner, RUN_KEY_ENV } from './run-signature.js';
+export { workerPolicy, refusalsOf } from './worker-policy.js';
+export type { WorkerPolicy, WorkerPolicyInput } from './worker-policy.js';

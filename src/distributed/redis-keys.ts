@@ -11,6 +11,12 @@ export const RUNS_QUEUE = 'c2y-runs';
 export const runKey = (runId: string): string => `c2y:run:${runId}`;
 /** A run's events from every worker (stream), read by the driver for progress, dashboard and report. */
 export const eventsKey = (runId: string): string => `c2y:run:${runId}:events`;
+/** The driver's heartbeat (string with a TTL): a run whose driver is silent is orphaned, and workers leave it. */
+export const driverKey = (runId: string): string => `c2y:run:${runId}:driver`;
+/** How long a driver may be silent before its run counts as orphaned. */
+export const DRIVER_SILENT_MS = 20_000;
+/** Workers that would not serve the run, and why (hash: worker → RunRefusal JSON). */
+export const refusalsKey = (runId: string): string => `c2y:run:${runId}:refusals`;
 /** Open streams on one target node (sorted set: holder → lease expiry ms). */
 export const leaseKey = (runId: string, node: string): string => `c2y:run:${runId}:lease:${node}`;
 /** Streams opened per target node over the run (hash). */

@@ -2,8 +2,9 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failureOf } from './distributed-runner.js';
 import { openRedis } from './redis-connection.js';
-import { RUNS_QUEUE, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
-import { listRunIds, readRunRecord } from './run-record.js';
+import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
+import { listRunIds, readRefusals, readRunRecord, readUncheckedRecord, type RunRecord, type RunRefusal } from './run-record.js';
+import type { RunSigner } from './run-signature.js';
 import type { SplitJobData, SplitJobProgress, SplitJobResult } from './split-worker.js';
 
 export interface RunStatusEntry {
@@ -20,6 +21,10 @@ export interface RunStatusEntry {
   readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly attempts: number }>;
   /** Rows of completed split jobs by the worker that completed them. */
   readonly rowsByWorker: Readonly<Record<string, number>>;
+  /** Whether the record's signature was checked (C2Y_RUN_KEY set here) and held; null when it could not be checked. */
+  readonly authentic: boolean | null;
+  /** Workers that would not serve the run, and why. */
+  readonly refusals: readonly RunRefusal[];
 }
 
 export interface WorkerStatusEntry {
@@ -55,15 +60,29 @@ async function workerEntries(redis: Redis): Promise<WorkerStatusEntry[]> {
 }
 
 /** Runs (newest first, or one), the state of each split job, and the live workers. */
-export async function distributedStatus(redisUrl: string, options: { readonly runId?: string; readonly limit: number }): Promise<DistributedStatus> {
+/** The record as signed when the key is at hand; else what it claims, marked unchecked. A forged one is shown as such. */
+async function recordFor(redis: Redis, runId: string, signer: RunSigner | undefined): Promise<{ record: RunRecord; authentic: boolean | null } | undefined> {
+  if (!signer) {
+    const record = await readUncheckedRecord(redis, runId);
+    return record && { record, authentic: null };
+  }
+  const read = await readRunRecord(redis, runId, signer);
+  if (read.kind === 'authentic') return { record: read.record, authentic: true };
+  if (read.kind === 'missing') return undefined;
+  const claimed = await readUncheckedRecord(redis, runId);
+  return { record: { runId, source: claimed?.source ?? '?', target: claimed?.target ?? '?', startedAt: Number(claimed?.startedAt) || 0, splits: Number(claimed?.splits) || 0, status: claimed?.status ?? 'running' } as RunRecord, authentic: false };
+}
+
+export async function distributedStatus(redisUrl: string, options: { readonly runId?: string; readonly limit: number; readonly signer?: RunSigner }): Promise<DistributedStatus> {
   const redis = await openRedis(redisUrl, 'status');
   try {
     const runIds = options.runId ? [options.runId] : await listRunIds(redis, options.limit);
     const runs: RunStatusEntry[] = [];
     const runsQueue = new Queue(RUNS_QUEUE, { connection: redis });
     for (const runId of runIds) {
-      const record = await readRunRecord(redis, runId);
-      if (!record) continue;
+      const found = await recordFor(redis, runId, options.signer);
+      if (!found) continue;
+      const { record, authentic } = found;
       const queue = new Queue<SplitJobData, SplitJobResult>(splitQueueName(runId), { connection: redis });
       try {
         const splitStates = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed');
@@ -81,7 +100,9 @@ export async function distributedStatus(redisUrl: string, options: { readonly ru
           rowsByWorker[job.returnvalue.worker] = (rowsByWorker[job.returnvalue.worker] ?? 0) + job.returnvalue.rows;
         }
         const runJob = (await (await runsQueue.getJob(runId))?.getState()) ?? 'none';
-        runs.push({ runId, status: record.status, source: record.source, target: record.target, startedAt: new Date(record.startedAt).toISOString(), splits: record.splits, runJob, splitStates, active, failed, rowsByWorker });
+        // A running run whose driver stopped beating: no worker serves it until `--resume` adopts it.
+        const orphaned = record.status === 'running' && (await redis.exists(driverKey(runId))) === 0;
+        runs.push({ runId, status: orphaned ? 'orphaned' : record.status, source: record.source, target: record.target, startedAt: new Date(record.startedAt).toISOString(), splits: record.splits, runJob, splitStates, active, failed, rowsByWorker, authentic, refusals: await readRefusals(redis, runId) });
       } finally {
         await queue.close();
       }
@@ -99,6 +120,10 @@ export function renderStatus(status: DistributedStatus): string {
   for (const run of status.runs) {
     const states = Object.entries(run.splitStates).filter(([, n]) => n > 0).map(([state, n]) => `${state} ${n}`).join(', ') || 'no jobs';
     lines.push(`  ${run.runId}  ${run.status.padEnd(11)} ${run.source} → ${run.target}  started ${run.startedAt}`);
+    if (run.status === 'orphaned') lines.push('    its driver is silent: workers do not serve it; adopt it with c2y migrate … --distributed --resume ' + run.runId);
+    if (run.authentic === false) lines.push('    NOT SIGNED with this C2Y_RUN_KEY: workers ignore this record (forged, or written with another key)');
+    if (run.authentic === null) lines.push('    signature not checked (set C2Y_RUN_KEY to check it)');
+    for (const r of run.refusals) lines.push(`    REFUSED  by worker ${r.worker}: ${r.reasons.join('; ')}`);
     lines.push(`    splits (${run.splits} enqueued by the last start): ${states}; run job ${run.runJob}`);
     for (const a of run.active) lines.push(`    running  split ${a.splitId} on ${a.worker ?? '?'} → ${a.node ?? '?'}`);
     for (const f of run.failed) lines.push(`    FAILED   split ${f.splitId} after ${f.attempts} attempt(s): ${f.code}: ${f.message}`);

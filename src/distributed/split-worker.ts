@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { C2yConfig } from '../config/index.js';
+import type { TargetEndpoint } from '../sink/index.js';
 import { messageOf } from '../errors/index.js';
 import type { Logger, TaskErrorJson } from '../observe/index.js';
 import { errorToJson, type RunnerTask } from '../run/executor-protocol.js';
@@ -10,13 +11,18 @@ import { EventPublisher } from './event-stream.js';
 import { ExecutorBridge, TaskFailure } from './executor-bridge.js';
 import { NodeLeases } from './node-leases.js';
 import { openRedis } from './redis-connection.js';
-import { RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey } from './redis-keys.js';
-import { listRunIds, readRunRecord, type RunRecord } from './run-record.js';
+import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey } from './redis-keys.js';
+import { readRunRecord, type RunRecord } from './run-record.js';
+import { anotherRunWaiting, nextRun, type SelectionContext, type ServableRun } from './run-selection.js';
+import type { RunSigner } from './run-signature.js';
+import { withWorkerTls, type WorkerPolicy } from './worker-policy.js';
 
 /** What a split job carries: its run and the task (the same a local executor gets). */
 export interface SplitJobData {
   readonly runId: string;
   readonly task: RunnerTask;
+  /** HMAC of the task under C2Y_RUN_KEY: a job anyone else wrote is refused unrun. */
+  readonly mac: string;
 }
 
 export interface SplitJobResult {
@@ -43,7 +49,13 @@ export interface WorkerOptions {
   readonly addressMap: Readonly<Record<string, string>>;
   /** This machine's own credentials: runs in Redis carry none. */
   readonly secrets: { readonly source: string | undefined; readonly target: string | undefined };
+  /** Where this worker may connect and with which TLS: its own settings, never the run's. */
+  readonly policy: WorkerPolicy;
+  /** Checks what the driver signed (C2Y_RUN_KEY): run records and split jobs. */
+  readonly signer: RunSigner;
   readonly logger: Logger;
+  /** With several runs pending, how long this worker serves one before turning to the next (ms). */
+  readonly runShareMs: number;
   /** Stop taking splits, finish those in flight, then return. */
   readonly signal: AbortSignal;
 }
@@ -79,14 +91,17 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runsWorker = new Worker(RUNS_QUEUE, async () => ({ completedAt: Date.now(), by: options.name }), { connection: runsConnection, concurrency: 1 });
   runsWorker.on('error', (error) => log.warn('runs queue', { error: messageOf(error) }));
   log.info('worker started', { worker: options.name, executor: number, host: hostname(), cores: options.cores ?? 'per run', executorMemory: options.executorMemory ?? 'per run' });
+  const selection: SelectionContext = { redis, name: options.name, signer: options.signer, policy: options.policy, addressMap: options.addressMap, logger: log, screened: new Map() };
+  let lastServed: string | undefined;
   try {
     while (!options.signal.aborted) {
-      const record = await nextRun(redis);
-      if (!record) {
+      const next = await nextRun(selection, lastServed);
+      if (!next) {
         await sleep(WATCH_MS, undefined, { signal: options.signal }).catch(() => undefined);
         continue;
       }
-      await serveRun(redis, record, number, state, options);
+      lastServed = next.record.runId;
+      await serveRun(redis, next, number, state, { ...options, selection });
     }
   } finally {
     clearInterval(heartbeat);
@@ -97,14 +112,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     redis.disconnect();
     log.info('worker stopped', { worker: options.name, splits: state.splitsDone, rows: state.rows });
   }
-}
-
-async function nextRun(redis: Redis): Promise<RunRecord | undefined> {
-  for (const runId of (await listRunIds(redis, 50)).reverse()) {
-    const record = await readRunRecord(redis, runId);
-    if (record?.status === 'running') return record;
-  }
-  return undefined;
 }
 
 function workerConfig(record: RunRecord, options: WorkerOptions): C2yConfig {
@@ -118,11 +125,49 @@ function workerConfig(record: RunRecord, options: WorkerOptions): C2yConfig {
   };
 }
 
-async function serveRun(redis: Redis, record: RunRecord, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions): Promise<void> {
+function leaseLostError(node: string): TaskErrorJson {
+  return { code: 'NODE_LEASE_LOST', message: `the stream's lease on ${node} lapsed, so another stream may have taken its slot; the split was stopped (rolled back) to keep the per-node cap`, retryable: true };
+}
+
+/**
+ * Renews a stream's node lease and aborts `lost` when it cannot: Redis says the lease expired (another stream may
+ * hold the slot now), or no renewal has been confirmed for two thirds of the lease, so it may lapse before the next.
+ * Stopping then keeps target.maxConnectionsPerNode true across workers.
+ */
+function watchLease(leases: NodeLeases, endpoint: TargetEndpoint, holder: string, leaseMs: number, onLost: (why: string) => void): { lost: AbortSignal; stop: () => void } {
+  const lost = new AbortController();
+  let confirmedAt = Date.now();
+  const lose = (why: string): void => {
+    if (lost.signal.aborted) return;
+    onLost(why);
+    lost.abort();
+  };
+  const timer = setInterval(() => {
+    void leases.renew(endpoint, holder).then(
+      (held) => (held ? (confirmedAt = Date.now()) : lose('Redis says it expired')),
+      () => undefined,
+    );
+    if (Date.now() - confirmedAt > (leaseMs * 2) / 3) lose(`no renewal confirmed for ${Math.round((Date.now() - confirmedAt) / 1000)} s`);
+  }, Math.max(250, leaseMs / 6));
+  return { lost: lost.signal, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Why a worker should stop taking a running run's splits now: its driver went silent (an orphan), or the record
+ * changed under it (a `--resume` re-planned it: rejoin with the new settings). Splits in flight finish either way.
+ */
+async function reasonToLeave(redis: Redis, joined: ServableRun, read: Awaited<ReturnType<typeof readRunRecord>> | undefined): Promise<string | undefined> {
+  if (read?.kind === 'authentic' && read.mac !== joined.mac) return 'the run was started again (--resume): rejoining it with its new settings';
+  const alive = await redis.exists(driverKey(joined.record.runId)).catch(() => 1);
+  return alive === 1 ? undefined : 'leaving the run: its driver is silent (orphaned; `migrate --distributed --resume` adopts it)';
+}
+
+async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {
+  const { record } = joined;
   const log = options.logger.child({ runId: record.runId });
-  const config = workerConfig(record, options);
+  const config = withWorkerTls(workerConfig(record, options), options.policy);
   const publisher = new EventPublisher(redis, record.runId);
-  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, copySql: record.copySql, onEvent: (event) => publisher.push(event) });
+  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, onEvent: (event) => publisher.push(event) });
   try {
     await bridge.ensureStarted();
   } catch (error) {
@@ -136,9 +181,14 @@ async function serveRun(redis: Redis, record: RunRecord, executor: number, state
   log.info('joined run', { source: record.source, target: record.target, cores: config.cores, executorMemoryMiB: bridge.heapMb });
   const leases = new NodeLeases(redis, record.runId, record.endpoints, { loadBalance: config.target.loadBalance, maxPerNode: config.target.maxConnectionsPerNode, leaseMs: config.workerLeaseMs });
   const run = { cancelled: false };
+  const joinedAt = Date.now();
 
   const processor = async (job: Job<SplitJobData, SplitJobResult>): Promise<SplitJobResult> => {
     const { task } = job.data;
+    if (job.data.runId !== record.runId || !options.signer.verify('split-job', record.runId, JSON.stringify(task), job.data.mac)) {
+      log.error('refused split job: not signed with C2Y_RUN_KEY for this run', { jobId: job.id ?? '?' });
+      throw new UnrecoverableError(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
+    }
     if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
     const holder = `${options.name}#${job.id ?? task.id}`;
     let endpoint = await leases.acquire(holder);
@@ -148,18 +198,19 @@ async function serveRun(redis: Redis, record: RunRecord, executor: number, state
       endpoint = await leases.acquire(holder);
     }
     const leased = endpoint;
-    const renew = setInterval(() => void leases.renew(leased, holder).catch(() => undefined), Math.max(250, config.workerLeaseMs / 3));
+    const lease = watchLease(leases, leased, holder, config.workerLeaseMs, (why) => log.warn('stopping a stream: its node lease is lost', { split: task.id, node: leased.key, why }));
     state.inFlight++;
     const attempt = job.attemptsMade + 1;
     try {
       await job.updateProgress({ worker: options.name, node: leased.key, startedAt: Date.now() } satisfies SplitJobProgress);
-      const rows = await bridge.run(task, attempt, leased);
+      const rows = await bridge.run(task, attempt, leased, lease.lost);
       state.splitsDone++;
       state.rows += rows;
       await publisher.flush();
       return { rows, worker: options.name };
     } catch (error) {
-      const failure = error instanceof TaskFailure ? error.error : errorToJson(error);
+      // A stream stopped for its lease is not the split's fault: another attempt takes a node from the checkpoint.
+      const failure = lease.lost.aborted ? leaseLostError(leased.key) : error instanceof TaskFailure ? error.error : errorToJson(error);
       const maxAttempts = job.opts.attempts ?? 1;
       const willRetry = failure.retryable && attempt < maxAttempts && !run.cancelled;
       if (willRetry) {
@@ -173,7 +224,7 @@ async function serveRun(redis: Redis, record: RunRecord, executor: number, state
       throw new UnrecoverableError(JSON.stringify(failure));
     } finally {
       state.inFlight--;
-      clearInterval(renew);
+      lease.stop();
       await leases.release(leased, holder).catch(() => undefined);
     }
   };
@@ -194,7 +245,17 @@ async function serveRun(redis: Redis, record: RunRecord, executor: number, state
         await worker.close();
         break;
       }
-      const status = (await readRunRecord(redis, record.runId).catch(() => undefined))?.status;
+      const read = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
+      // A record that is gone or no longer authentic: stop taking its splits (those in flight finish).
+      const status = read?.kind === 'authentic' ? read.record.status : read === undefined ? 'running' : 'gone';
+      const leaving = status === 'running'
+        ? (await reasonToLeave(redis, joined, read)) ?? (Date.now() - joinedAt >= options.runShareMs && (await anotherRunWaiting(options.selection, record.runId)) ? 'turning to another run with splits waiting (round robin)' : undefined)
+        : undefined;
+      if (leaving) {
+        log.warn(leaving, { inFlight: state.inFlight });
+        await worker.close();
+        break;
+      }
       if (status === 'cancelling') {
         run.cancelled = true;
         log.warn('run cancelled by its driver; interrupting the splits in flight', { inFlight: state.inFlight });

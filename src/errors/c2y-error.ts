@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'RING_NOT_COVERED'
   | 'SOURCE_PAGE_CORRUPT'
   | 'SOURCE_SCHEMA_CHANGED'
+  | 'RUN_KEY_MISSING'
+  | 'RUN_ID_INVALID'
+  | 'RUN_JOB_FORGED'
+  | 'NODE_LEASE_LOST'
   | 'INTERRUPTED';
 
 export interface C2yErrorDetails {

@@ -1,4 +1,4 @@
-export { createLogger, maskSecrets } from './logger.js';
+export { createLogger, maskSecrets, maskValue } from './logger.js';
 export type { Logger, LogFields, LogLevel, LoggerOptions } from './logger.js';
 export { RunStats } from './run-stats.js';
 export type { ExecutorStats, SplitStats, SplitState } from './run-stats.js';

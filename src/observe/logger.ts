@@ -23,10 +23,28 @@ export interface LoggerOptions {
 
 const ORDER: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** For plain text only: in JSON or Prometheus text a secret holding " or \\ is escaped and would slip past. */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('***');
   return out;
+}
+
+/**
+ * The value with every secret replaced in every string and key, at any depth: mask before serializing, so no escape
+ * rule of the output format can split a secret from its mask.
+ */
+export function maskValue<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.every((secret) => secret.length === 0)) return value;
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return maskSecrets(item, secrets);
+    if (Array.isArray(item)) return item.map(walk);
+    if (item === null || typeof item !== 'object' || item instanceof Date) return item;
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(item)) Object.defineProperty(out, maskSecrets(key, secrets), { value: walk(inner), enumerable: true, writable: true, configurable: true });
+    return out;
+  };
+  return walk(value) as T;
 }
 
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
@@ -35,8 +53,8 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   const secrets = options.secrets ?? [];
   const emit = (level: LogLevel, message: string, fields: LogFields = {}): void => {
     if (ORDER[level] < threshold) return;
-    const merged = { ...bound, ...fields };
-    const json = maskSecrets(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...merged }), secrets);
+    const merged = maskValue({ ...bound, ...fields }, secrets);
+    const json = JSON.stringify({ time: new Date().toISOString(), level, msg: maskSecrets(message, secrets), ...merged });
     for (const sink of options.tee ?? []) sink(json);
     if (options.json) {
       write(json);
@@ -46,7 +64,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${String(value)}`)
       .join(' ');
-    write(maskSecrets(`${level === 'info' ? '' : level.toUpperCase() + ' '}${message}${extras ? '  ' + extras : ''}`, secrets));
+    write(`${level === 'info' ? '' : level.toUpperCase() + ' '}${maskSecrets(message, secrets)}${extras ? '  ' + extras : ''}`);
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

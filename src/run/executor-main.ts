@@ -2,7 +2,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
-import { CheckpointStore } from '../sink/index.js';
+import { CheckpointStore, copyStatement, targetNameOf } from '../sink/index.js';
 import { consistencyCode, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
@@ -19,6 +19,8 @@ const send = (message: ExecutorMessage): void => {
 let context: TaskContext | undefined;
 const cancel = new AbortController();
 const running = new Set<Promise<unknown>>();
+/** Each task's own abort, beside the executor-wide one. */
+const taskAborts = new Map<number, AbortController>();
 
 // Ctrl-C reaches the whole process group; the driver decides, and cancels tasks with CopyFail.
 process.on('SIGINT', () => undefined);
@@ -44,7 +46,7 @@ async function handle(message: DriverMessage): Promise<void> {
         encoder: createRowEncoder(message.table),
         rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
-        copySql: message.copySql,
+        copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table)),
         emit: (event: RunEvent) => send({ type: 'event', event }),
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
@@ -75,21 +77,30 @@ async function handle(message: DriverMessage): Promise<void> {
     await context?.cassandra.shutdown().catch(() => undefined);
     process.exit(0);
   }
+  if (message.type === 'cancel-task') {
+    taskAborts.get(message.taskId)?.abort();
+    return;
+  }
   if (message.type === 'task' && context) {
-    const task = runTask(context, message)
+    const own = new AbortController();
+    taskAborts.set(message.taskId, own);
+    const task = runTask(context, message, AbortSignal.any([cancel.signal, own.signal]))
       .then((done) => send({ type: 'task-done', taskId: message.taskId, ...done }))
       .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
     running.add(task);
-    void task.finally(() => running.delete(task));
+    void task.finally(() => {
+      running.delete(task);
+      taskAborts.delete(message.taskId);
+    });
   }
 }
 
-async function runTask(context: TaskContext, message: Extract<DriverMessage, { type: 'task' }>): Promise<{ rows: number; digest?: DigestResult }> {
+async function runTask(context: TaskContext, message: Extract<DriverMessage, { type: 'task' }>, signal: AbortSignal): Promise<{ rows: number; digest?: DigestResult }> {
   const { spec, id } = message.task;
   if (spec.kind === 'copy') {
-    return { rows: await runSplitTask(context, { split: splitFromJson(spec.split), attempt: message.attempt, endpoint: message.endpoint, signal: cancel.signal }) };
+    return { rows: await runSplitTask(context, { split: splitFromJson(spec.split), attempt: message.attempt, endpoint: message.endpoint, signal }) };
   }
-  const request = { taskId: id, buckets: spec.buckets, collect: spec.collect, signal: cancel.signal };
+  const request = { taskId: id, buckets: spec.buckets, collect: spec.collect, signal };
   const digest = spec.kind === 'digest-source'
     ? await digestSourceSplit(context, splitFromJson(spec.split), request)
     : await digestTargetPart(context, message.endpoint, spec.target, spec.part, request);

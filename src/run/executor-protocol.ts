@@ -20,9 +20,11 @@ export interface RunnerTask {
 
 /** Driver → executor. */
 export type DriverMessage =
-  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly copySql: string }
+  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable }
   | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
-  | { readonly type: 'cancel' };
+  | { readonly type: 'cancel' }
+  /** Interrupts one task (its transaction rolled back), e.g. a distributed stream whose node lease was lost. */
+  | { readonly type: 'cancel-task'; readonly taskId: number };
 
 /** Executor → driver. */
 export type ExecutorMessage =

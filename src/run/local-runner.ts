@@ -11,8 +11,6 @@ export interface LocalRunInput {
   readonly config: C2yConfig;
   readonly runId: string;
   readonly table: SourceTable;
-  /** The COPY statement of copy tasks; empty for a validate run. */
-  readonly copySql: string;
   /** Tasks still to do, in the order to start them. */
   readonly tasks: readonly RunnerTask[];
   readonly balancer: ConnectionBalancer;
@@ -201,7 +199,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         }
         dispatch();
       });
-      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, copySql: input.copySql });
+      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table });
     };
 
     function stopAll(): void {
@@ -212,6 +210,11 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
     }
     input.signal.addEventListener('abort', stopAll, { once: true });
 
+    // Ctrl-C while the run was being planned: the abort fired before anyone listened. Start nothing.
+    if (input.signal.aborted) {
+      resolve({ completed, digests, failed, retries, interrupted: true, outOfMemory: false });
+      return;
+    }
     if (input.tasks.length === 0) {
       resolve({ completed, digests, failed, retries, interrupted: false, outOfMemory: ranOutOfMemory });
       return;

@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type LoadedConfig } from '../config/index.js';
-import { runDistributed } from '../distributed/index.js';
+import { runDistributed, type RunSigner } from '../distributed/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
-import { buildReport, createLogger, RunStats, startProgress, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
+import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
@@ -16,6 +16,8 @@ export interface MigrateOptions {
   readonly restart: boolean;
   /** Run the splits on `c2y worker`s through Redis (config.redis) instead of local executors. */
   readonly distributed?: boolean;
+  /** Signs the run record and split jobs of a distributed run (C2Y_RUN_KEY). */
+  readonly runSigner?: RunSigner;
   /** The command line a user would type to resume, for messages (without secrets). */
   readonly resumeCommand: (runId: string) => string;
   readonly tty: boolean;
@@ -66,7 +68,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (options.distributed && config.redis === undefined) {
     throw new C2yError('CONFIG_INVALID', '--distributed needs the Redis the workers serve', { hint: 'add --redis redis://host:6379 (or redis: in the config file, C2Y_REDIS in the environment)' });
   }
-  const secrets = [config.source.password, config.target.password, urlPassword(config.redis)].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (options.distributed && options.runSigner === undefined) throw new C2yError('RUN_KEY_MISSING', '--distributed needs C2Y_RUN_KEY', { hint: 'set the same secret for the driver and every worker, e.g. export C2Y_RUN_KEY=$(openssl rand -hex 32)' });
+  const secrets = [config.source.password, config.target.password, urlPassword(config.redis), config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const runRoot = resolve(config.runDir);
   RunFolder.open(runRoot);
   const pendingLines: string[] = [];
@@ -89,6 +92,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     } });
   } finally {
     await prepared.lock.release();
+    // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
+    await prepared.admin.end().catch(() => undefined);
   }
 }
 
@@ -104,8 +109,8 @@ interface DriverLog {
 async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
   const { logger, runRoot, secrets, pendingLines } = driver;
-  const runFolder = join(runRoot, prepared.runId);
-  const files = RunFolder.open(runFolder);
+  const files = RunFolder.forRun(runRoot, prepared.runId);
+  const runFolder = files.path;
   files.write('run.log', pendingLines.map((line) => line + '\n').join(''));
   files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
 
@@ -146,7 +151,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
   try {
     const runInput = {
-      config, runId: prepared.runId, table: prepared.table, copySql: prepared.copySql, tasks: copyTasks(prepared.pendingSplits),
+      config, runId: prepared.runId, table: prepared.table, tasks: copyTasks(prepared.pendingSplits),
       balancer: prepared.balancer, signal: runControl.signal,
       listener: (event: RunEvent) => {
         listener(event);
@@ -165,7 +170,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     };
     outcome = redisUrl === undefined
       ? await runLocal(runInput)
-      : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints });
+      : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints, signer: options.runSigner as RunSigner });
   } catch (error) {
     stopProgress();
     await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
@@ -196,7 +201,8 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   }
   await prepared.store.setRunStatus(admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await admin.end().catch(() => undefined);
-  const report = buildReport({
+  // Masked as a value (failure messages may quote what a server said), then written and returned.
+  const report = maskValue(buildReport({
     runId: prepared.runId, status,
     source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
     targetServer: `${prepared.server.dialect} (${prepared.server.version.split(' ').slice(0, 2).join(' ')})`,
@@ -213,7 +219,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     planned: prepared.planned,
     rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
-  }, stats);
+  }, stats), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
   logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 

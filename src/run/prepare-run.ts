@@ -5,8 +5,8 @@ import type { Logger } from '../observe/index.js';
 import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
-  CheckpointStore, ConnectionBalancer, copyStatement, medianMs, describeServer, discoverYugabyteNodes, ensureTargetTable, openTarget, parseTargetHosts,
-  RunLock, type ServerInfo, type TargetClient, type TargetEndpoint,
+  CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
+  RunLock, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { checkPartitioner, consistencyCode, describeTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
@@ -36,7 +36,6 @@ export interface PreparedRun {
   readonly pendingSplits: readonly Split[];
   readonly doneSplitIds: readonly number[];
   readonly rowsBefore: number;
-  readonly copySql: string;
   readonly store: CheckpointStore;
   readonly admin: TargetClient;
   /** This driver's hold on the target table for the whole run; the caller releases it when the run has ended. */
@@ -67,6 +66,22 @@ export async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded:
   throw lastError;
 }
 
+/** YugabyteDB's own node list, each node by an address this machine reaches (target.discovery: auto). */
+async function discoveredEndpoints(admin: TargetClient, configured: TargetEndpoint[], addressMap: Readonly<Record<string, string>>, log: Logger): Promise<TargetEndpoint[]> {
+  const servers = await listYbServers(admin).catch((error: unknown) => {
+    log.warn('yb_servers() could not be read: using the configured target.hosts', { error: messageOf(error) });
+    return [];
+  });
+  if (servers.length === 0) return configured;
+  const reachable = (host: string, port: number): Promise<boolean> => {
+    const dial = /^(.*):(\d+)$/.exec(addressMap[`${host}:${port}`] ?? `${host}:${port}`);
+    return isReachable(dial?.[1] ?? host, Number(dial?.[2] ?? port), 2000);
+  };
+  const outcome = await chooseEndpoints(configured, servers, reachable);
+  for (const note of outcome.notes) log.warn('target discovery', { note });
+  return [...outcome.endpoints];
+}
+
 /** Everything that must hold before the first row moves: a wrong name or an unreachable node fails here. */
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
@@ -75,7 +90,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   try {
     checkPartitioner(await readPartitioner(cassandra));
     const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
-    const target: TargetName = { schema: config.target.schema, table: config.target.table ?? config.source.table };
+    const target = targetNameOf(config.target, config.source.table);
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
     const admin = await connectAdmin(endpoints, options.loaded);
     let lock: RunLock | undefined;
@@ -87,9 +102,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
         targetNodes: endpoints.length, targetRttMs,
       });
-      if (server.dialect === 'yugabyte' && config.target.loadBalance) {
-        const discovered = await discoverYugabyteNodes(admin).catch(() => []);
-        if (discovered.length > 0) endpoints = discovered.map((node) => ({ host: node.host, port: node.port, key: `${node.host}:${node.port}` }));
+      if (server.dialect === 'yugabyte' && config.target.loadBalance && config.target.discovery === 'auto') {
+        endpoints = await discoveredEndpoints(admin, endpoints, config.target.addressMap, log);
       }
       log.info('target', { server: server.dialect, version: server.version.split(' ').slice(0, 2).join(' '), nodes: endpoints.map((e) => e.key).join(',') });
       const store = new CheckpointStore(config.target.checkpointSchema);
@@ -102,7 +116,6 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
       lock = await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
-      const copySql = copyStatement(table, target);
 
       // --resume without an id: continue the newest run; if there is none (a crash before the run was recorded), start one.
       const resumable = options.resume === false ? undefined
@@ -138,7 +151,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, copySql, store, admin, lock, planned, targetTableCreated: tableResult.created,
+          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -178,7 +191,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, copySql, store, admin, lock, planned, targetTableCreated: tableResult.created,
+        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created,
       };
     } catch (error) {
       await lock?.release();

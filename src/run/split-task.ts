@@ -8,6 +8,9 @@ import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type Cassand
 import { StreamTiming, type RunEvent } from '../observe/index.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
+/** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
+const YB_SESSION_SETTINGS = "SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'yb_default_copy_from_rows_per_transaction'";
+
 export interface TaskContext {
   readonly config: C2yConfig;
   readonly runId: string;
@@ -53,8 +56,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   try {
     const server = await describeServer(client);
     // YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also
-    // advances the checkpoint, so exactly-once holds there as on PostgreSQL.
-    if (server.dialect === 'yugabyte') await client.query('SET yb_default_copy_from_rows_per_transaction = 0');
+    // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
+    // without the setting (older releases) is not an error.
+    if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
     const checkpoint = await store.readCheckpoint(client, runId, split.id);
     roundTrips += server.dialect === 'yugabyte' ? 3 : 2;
     if (checkpoint.done) {

@@ -210,9 +210,23 @@ export interface CheckpointAdvance {
 
 const DIVISION_BY_ZERO = '22012';
 
+/**
+ * What a run id may look like (c2y's own are 20261125-144012-3fa9c1). It becomes a folder name, so one read from the
+ * target's table, which anyone with write access there controls, is checked before any path is built from it.
+ */
+export function isRunId(text: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(text);
+}
+
 function toRun(row: Record<string, unknown>): RunRecord {
+  const runId = String(row['run_id']);
+  if (!isRunId(runId)) {
+    throw new C2yError('RUN_ID_INVALID', `the run table holds a run id that is not one c2y writes: ${JSON.stringify(runId.slice(0, 120))}`, {
+      hint: 'someone changed the run table by hand; delete that row (or start a new run with --restart)',
+    });
+  }
   return {
-    runId: String(row['run_id']), source: String(row['source']), target: String(row['target']),
+    runId, source: String(row['source']), target: String(row['target']),
     status: row['status'] as RunRecord['status'], plan: row['plan'], createdAt: row['created_at'] as Date,
   };
 }

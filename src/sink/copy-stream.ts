@@ -6,6 +6,15 @@ import type { TargetClient } from './target-client.js';
 type CopyStream = ReturnType<typeof copyFrom>;
 
 /** COPY into the target with the source's columns, every identifier quoted. */
+/** The target table of a run: target.table, or the source table's own name. */
+export function targetNameOf(target: { readonly schema: string; readonly table?: string | undefined }, sourceTable: string): TargetName {
+  return { schema: target.schema, table: target.table ?? sourceTable };
+}
+
+/**
+ * Built where it runs, from the planned table and the process's own config: no SQL text travels between processes
+ * or machines (a distributed worker would otherwise run whatever a record in Redis says).
+ */
 export function copyStatement(table: SourceTable, target: TargetName): string {
   return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
 }

@@ -1,10 +1,12 @@
 export { parseTargetHosts, ConnectionBalancer } from './target-endpoints.js';
 export type { TargetEndpoint } from './target-endpoints.js';
-export { openTarget, describeServer, discoverYugabyteNodes } from './target-client.js';
+export { openTarget, describeServer } from './target-client.js';
+export { chooseEndpoints, isReachable, listYbServers } from './yb-discovery.js';
+export type { YbServer, DiscoveryOutcome } from './yb-discovery.js';
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';
-export { CheckpointStore } from './checkpoint-store.js';
+export { CheckpointStore, isRunId } from './checkpoint-store.js';
 export type { SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RejectedRow, CheckpointAdvance } from './checkpoint-store.js';
-export { CopyIn, copyFailed, copyStatement, isDataError } from './copy-stream.js';
+export { CopyIn, copyFailed, copyStatement, isDataError, targetNameOf } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';
 export { medianMs } from './round-trip.js';

@@ -13,7 +13,7 @@ export interface Queryable {
 }
 
 function tlsSetting(endpoint: TargetEndpoint, config: TargetConfig): { ssl?: ConnectionOptions } {
-  const options = tlsOptionsFor(config.sslMode, config.sslRootCert, 'target.sslRootCert', endpoint.host);
+  const options = tlsOptionsFor(config.sslMode, config.sslRootCert, 'target.sslRootCert', endpoint.host, { cert: config.sslCert, key: config.sslKey, certKey: 'target.sslCert', keyKey: 'target.sslKey' });
   return options === undefined ? {} : { ssl: options };
 }
 
@@ -65,8 +65,3 @@ export async function describeServer(client: Queryable): Promise<ServerInfo> {
   };
 }
 
-/** YugabyteDB's own node list (yb_servers()), for discovering nodes beyond the configured ones. */
-export async function discoverYugabyteNodes(client: Queryable): Promise<Array<{ host: string; port: number }>> {
-  const result = await client.query<{ host: string; port: number }>('SELECT host, port FROM yb_servers()');
-  return result.rows.map((row) => ({ host: row.host, port: Number(row.port) }));
-}

@@ -10,7 +10,7 @@ export type CassandraClient = cassandra.Client;
 /** Sets and maps that keep -0.0 apart from 0.0 (see CqlSet); 64-bit and varint numbers as bigint. */
 export const EXACT_ENCODING = { map: CqlMap, set: CqlSet, useBigIntAsLong: true, useBigIntAsVarint: true } as const;
 
-function splitHostPort(contactPoint: string, defaultPort: number): string {
+export function splitHostPort(contactPoint: string, defaultPort: number): string {
   return /:\d+$/.test(contactPoint) && !contactPoint.startsWith('[') ? contactPoint : `${contactPoint}:${defaultPort}`;
 }
 
@@ -33,7 +33,7 @@ class MappedAddressTranslator extends AddressTranslatorClass implements cassandr
   }
 }
 
-export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & Partial<Pick<SourceConfig, 'tls' | 'tlsCa' | 'addressMap'>> & {
+export type SessionOptions = Pick<SourceConfig, 'contactPoints' | 'port' | 'localDataCenter' | 'username' | 'password' | 'consistency' | 'fetchSize'> & Partial<Pick<SourceConfig, 'tls' | 'tlsCa' | 'tlsCert' | 'tlsKey' | 'addressMap'>> & {
   readonly keyspace?: string;
 };
 
@@ -46,13 +46,13 @@ export function consistencyCode(name: SourceConfig['consistency']): number {
 
 /** The connection settings of a source config; the keyspace is checked by describeTable, not at connect. */
 export function sessionOptionsOf(source: SourceConfig): SessionOptions {
-  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, addressMap } = source;
-  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, addressMap };
+  const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, tlsCert, tlsKey, addressMap } = source;
+  return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, tlsCert, tlsKey, addressMap };
 }
 
 /** The driver opens each TLS connection to the node's address, so Node checks the certificate against it. */
 function sslSetting(options: SessionOptions): { sslOptions?: ConnectionOptions } {
-  const sslOptions = tlsOptionsFor(options.tls ?? 'disable', options.tlsCa, 'source.tlsCa');
+  const sslOptions = tlsOptionsFor(options.tls ?? 'disable', options.tlsCa, 'source.tlsCa', undefined, { cert: options.tlsCert, key: options.tlsKey, certKey: 'source.tlsCert', keyKey: 'source.tlsKey' });
   return sslOptions === undefined ? {} : { sslOptions };
 }
 

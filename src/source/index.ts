@@ -1,10 +1,10 @@
-export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress, EXACT_ENCODING } from './cassandra-session.js';
+export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress, splitHostPort, EXACT_ENCODING } from './cassandra-session.js';
 export type { CassandraClient, SessionOptions } from './cassandra-session.js';
 export { describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';
 export { estimateTableSize, tokenExpression } from './table-size.js';
 export type { TableSizeEstimate } from './table-size.js';
-export { scanRanges, scanQuery, scanPartitionTail } from './range-scanner.js';
+export { scanRanges, scanQuery, scanPartitionTail, pickReplica } from './range-scanner.js';
 export { KeyCodec, partitionTailQueries } from './partition-position.js';
 export type { PartitionPosition } from './partition-position.js';
 export type { RangeScanOptions } from './range-scanner.js';

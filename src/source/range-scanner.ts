@@ -60,14 +60,26 @@ function isTimeout(error: unknown): boolean {
   return driverError?.name === 'OperationTimedOutError' || driverError?.code === cassandra.types.responseErrorCodes.readTimeout;
 }
 
+/**
+ * The replica a page is pinned to: one that is up and in the local data center. A replica in another DC is never
+ * pinned (the driver's DC-aware policy refuses it, which cost a failed attempt and a backoff, and with 3+ DCs could
+ * fail a split); with no local replica up, the page is left to the load-balancing policy, which stays local.
+ */
+export function pickReplica(hosts: ReadonlyArray<Pick<cassandra.Host, 'isUp' | 'datacenter'> | undefined>, localDc: string | undefined, turn: number): cassandra.Host | undefined {
+  const usable = hosts.filter((host): host is cassandra.Host => host !== undefined && host.isUp() && (localDc === undefined || host.datacenter === localDc));
+  return usable.length === 0 ? undefined : usable[turn % usable.length];
+}
+
 /** Fetches pages of one statement with retries; a page that times out is asked again at half the size. */
 function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pageState: string | undefined) => Promise<Page> {
   const attempts = options.pageAttempts ?? 4;
   let fetchSize = options.fetchSize;
   const rawOption = options.rawPages === undefined ? {} : { [RAW_PAGES_OPTION]: true };
+  // The driver keeps its options (localDataCenter among them) but does not declare them on Client.
+  const localDc = (options.client as unknown as { options?: { localDataCenter?: string } }).options?.localDataCenter;
   const hostFor = (replicas: readonly string[], attempt: number): cassandra.Host | undefined => {
-    const up = replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address))).filter((host): host is cassandra.Host => host?.isUp() === true);
-    return up.length === 0 ? undefined : up[(options.replicaOffset + attempt) % up.length];
+    const hosts = replicas.map((address) => options.client.hosts.get(dialAddress(options.addressMap, address)));
+    return pickReplica(hosts, localDc, options.replicaOffset + attempt);
   };
   return async (statement, pageState) => {
     let lastError: unknown;

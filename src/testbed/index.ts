@@ -3,7 +3,7 @@ export type { NodeStatus, StartResult } from './cassandra-cluster.js';
 export { ensureCassandraJars } from './cassandra-jars.js';
 export { initialTokens } from './cassandra-yaml.js';
 export { startPostgres, stopPostgres, restartPostgres, postgresRunning, testbedPgPort, TESTBED_PG_ADDRESSES, TESTBED_SECURE_USER, TESTBED_SECURE_PASSWORD } from './postgres-instance.js';
-export { ensureTestbedCerts } from './tls-certs.js';
+export { ensureTestbedCerts, TESTBED_CERT_USER } from './tls-certs.js';
 export type { TestbedCerts } from './tls-certs.js';
 export { loadTestData } from './data/load-data.js';
 export type { LoadOptions, LoadResult } from './data/load-data.js';
@@ -17,3 +17,5 @@ export { createWorkerNamespaces, removeWorkerNamespaces, inNamespace } from './w
 export type { WorkerNamespace } from './worker-namespaces.js';
 export { startTestbedRedis } from './redis-instance.js';
 export type { TestbedRedis } from './redis-instance.js';
+export { emulateYugabyte, YB_EMULATION_SCHEMA } from './yugabyte-emulation.js';
+export type { EmulatedYbNode } from './yugabyte-emulation.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { C2yError } from '../errors/index.js';
 import { lastLines } from './process-control.js';
 import { cacheRoot } from './testbed-paths.js';
-import { ensureTestbedCerts } from './tls-certs.js';
+import { ensureTestbedCerts, TESTBED_CERT_USER } from './tls-certs.js';
 
 export const TESTBED_PG_ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 
@@ -113,6 +113,7 @@ export function restartPostgres(): void {
 export const TESTBED_SECURE_USER = 'c2y_secure';
 export const TESTBED_SECURE_PASSWORD = 'c2y-testbed-Secr3t-7Qx';
 const SECURITY_MARKER = '# c2y test bed: TLS and scram';
+const CLIENT_CERT_MARKER = '# c2y test bed: client certificates';
 
 /**
  * TLS (ssl = on, the test bed CA's server certificate) and one role that must use TLS and a scram password; every
@@ -134,16 +135,29 @@ function ensurePostgresSecurity(port: number): void {
     appendFileSync(conf, `\n${SECURITY_MARKER}\nssl = on\nssl_cert_file = 'c2y-server.crt'\nssl_key_file = 'c2y-server.key'\npassword_encryption = 'scram-sha-256'\n`);
     changed = true;
   }
-  const rules = readFileSync(hba, 'utf8');
+  if (!readFileSync(conf, 'utf8').includes(CLIENT_CERT_MARKER)) {
+    // Client certificates are checked against the test bed CA: the role below logs in by certificate alone.
+    const path = join(dataDir(), 'c2y-ca.crt');
+    copyFileSync(certs.caCert, path);
+    if (owner) chownSync(path, owner.uid, owner.gid);
+    appendFileSync(conf, `\n${CLIENT_CERT_MARKER}\nssl_ca_file = 'c2y-ca.crt'\n`);
+    changed = true;
+  }
+  let rules = readFileSync(hba, 'utf8');
   if (!rules.includes(TESTBED_SECURE_USER)) {
-    writeFileSync(hba, `hostssl all ${TESTBED_SECURE_USER} 127.0.0.0/8 scram-sha-256\nhost all ${TESTBED_SECURE_USER} 127.0.0.0/8 reject\n${rules}`);
+    rules = `hostssl all ${TESTBED_SECURE_USER} 127.0.0.0/8 scram-sha-256\nhost all ${TESTBED_SECURE_USER} 127.0.0.0/8 reject\n${rules}`;
+    writeFileSync(hba, rules);
+    changed = true;
+  }
+  if (!rules.includes(TESTBED_CERT_USER)) {
+    writeFileSync(hba, `hostssl all ${TESTBED_CERT_USER} 127.0.0.0/8 cert\nhost all ${TESTBED_CERT_USER} 127.0.0.0/8 reject\n${rules}`);
     changed = true;
   }
   if (changed) {
     const reload = runPg('pg_ctl', ['-D', dataDir(), 'reload']);
     if (reload.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `pg_ctl reload failed: ${reload.output}`, { hint: `see ${logFile()}` });
   }
-  const sql = `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_SECURE_USER}') THEN CREATE ROLE ${TESTBED_SECURE_USER} LOGIN SUPERUSER; END IF; END $$; SET password_encryption = 'scram-sha-256'; ALTER ROLE ${TESTBED_SECURE_USER} PASSWORD '${TESTBED_SECURE_PASSWORD}';`;
+  const sql = `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_SECURE_USER}') THEN CREATE ROLE ${TESTBED_SECURE_USER} LOGIN SUPERUSER; END IF; IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_CERT_USER}') THEN CREATE ROLE ${TESTBED_CERT_USER} LOGIN SUPERUSER; END IF; END $$; SET password_encryption = 'scram-sha-256'; ALTER ROLE ${TESTBED_SECURE_USER} PASSWORD '${TESTBED_SECURE_PASSWORD}';`;
   const role = runPg('psql', ['-h', dataDir(), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
   if (role.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `creating the test bed's TLS role failed: ${role.output}`, { hint: `see ${logFile()}` });
 }

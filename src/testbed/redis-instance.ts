@@ -25,12 +25,24 @@ function freePort(): Promise<number> {
  * run shares keys with the machine's own Redis. Protected mode is off because the worker namespaces connect from
  * their own addresses, routed over loopback.
  */
-export async function startTestbedRedis(): Promise<TestbedRedis> {
+export interface TestbedRedisOptions {
+  /** AUTH: clients must send this password. */
+  readonly password?: string;
+  /** TLS only (no plain port), with the test bed's certificates. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+}
+
+export async function startTestbedRedis(options: TestbedRedisOptions = {}): Promise<TestbedRedis> {
   if (spawnSync('redis-server', ['--version']).status !== 0) {
     throw new C2yError('TESTBED_REDIS_FAILED', 'redis-server is not installed', { hint: 'apt-get install redis-server (.ci/run does it)' });
   }
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const security = [
+    ...(options.password ? ['--requirepass', options.password] : []),
+    ...(options.tls ? ['--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no'] : []),
+  ];
+  const ports = options.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+  const child = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', ...security], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await isPortOpen('127.0.0.1', port))) {
     if (Date.now() > deadline || child.exitCode !== null) {
@@ -40,7 +52,7 @@ export async function startTestbedRedis(): Promise<TestbedRedis> {
     await sleep(100);
   }
   return {
-    port, url: `redis://127.0.0.1:${port}`,
+    port, url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());

@@ -12,6 +12,20 @@ export interface TestbedCerts {
   readonly serverKey: string;
   /** A second CA that signed nothing here: a client trusting only it must refuse the servers. */
   readonly otherCaCert: string;
+  /** A client certificate for the role TESTBED_CERT_USER (its CN), signed by the test bed CA: mutual TLS. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+/** The role that logs in by client certificate alone (pg_hba `cert`): its certificate's CN. */
+export const TESTBED_CERT_USER = 'c2y_cert';
+
+/** Made apart from the rest, so a cache from before client certificates gains one without a new CA. */
+function ensureClientCert(certs: TestbedCerts): void {
+  if (existsSync(certs.clientCert) && existsSync(certs.clientKey)) return;
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${TESTBED_CERT_USER}`], certs.dir);
+  writeFileSync(join(certs.dir, 'client.ext'), 'extendedKeyUsage = clientAuth\n');
+  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '3650', '-extfile', 'client.ext'], certs.dir);
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -29,8 +43,12 @@ export function ensureTestbedCerts(): TestbedCerts {
   const dir = join(cacheRoot(), 'testbed', 'tls');
   const certs: TestbedCerts = {
     dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key'), otherCaCert: join(dir, 'other-ca.crt'),
+    clientCert: join(dir, 'client.crt'), clientKey: join(dir, 'client.key'),
   };
-  if (existsSync(join(dir, '.complete'))) return certs;
+  if (existsSync(join(dir, '.complete'))) {
+    ensureClientCert(certs);
+    return certs;
+  }
   mkdirSync(dir, { recursive: true });
   const days = '3650';
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', days, '-subj', '/CN=c2y test bed CA'], dir);
@@ -38,6 +56,7 @@ export function ensureTestbedCerts(): TestbedCerts {
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=c2y test bed server'], dir);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1, IP:127.0.0.2, IP:127.0.0.3, IP:127.0.0.4, DNS:localhost\nextendedKeyUsage = serverAuth\n');
   openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', days, '-extfile', 'server.ext'], dir);
+  ensureClientCert(certs);
   writeFileSync(join(dir, '.complete'), 'ok');
   return certs;
 }

@@ -1,9 +1,10 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { C2yError, messageOf } from '../errors/index.js';
-import { maskSecrets } from '../observe/index.js';
+import { maskValue } from '../observe/index.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { DashboardState } from './dashboard-state.js';
+import { accessOf, isLoopback, tokenCookie } from './dashboard-access.js';
 import { createRunMetrics } from './run-metrics.js';
 
 export interface DashboardOptions {
@@ -16,6 +17,8 @@ export interface DashboardOptions {
   readonly secrets: readonly string[];
   /** How often live pages and SSE clients get a fresh state. */
   readonly refreshMs?: number;
+  /** Required of every request when set (see dashboard-access.ts); must be set when host is not loopback. */
+  readonly token?: string | undefined;
 }
 
 export interface Dashboard {
@@ -47,14 +50,35 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 
 /** Serves the dashboard pages, /api/state, /events (SSE) and /metrics (Prometheus) for one run. */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  let current = options.state();
+  if (!isLoopback(options.host) && options.token === undefined) {
+    throw new C2yError('UI_UNAVAILABLE', `a dashboard on ${options.host} (beyond this machine) needs a token`, { hint: 'set uiToken (C2Y_UI_TOKEN), or let c2y generate one' });
+  }
+  let port = 0;
+  // Masked once per refresh, before anything serializes it: the page, /api/state, SSE and /metrics all read this.
+  const masked = (): DashboardState => maskValue(options.state(), options.secrets);
+  let current = masked();
   const registry = createRunMetrics(() => current);
   const clients = new Set<ServerResponse>();
-  const body = (state: DashboardState): string => maskSecrets(JSON.stringify(state), options.secrets);
+  const body = (state: DashboardState): string => JSON.stringify(state);
 
   const server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const url = new URL(request.url ?? '/', 'http://dashboard.invalid');
+    const path = url.pathname;
     response.setHeader('Cache-Control', 'no-store');
+    const access = accessOf(request, url, { bindHost: options.host, port: () => port, token: options.token });
+    if (access === 'misdirected') {
+      response.writeHead(421, { 'Content-Type': 'text/plain' }).end(`this dashboard answers to ${isLoopback(options.host) ? `localhost:${port} and 127.0.0.1:${port}` : `port ${port}`} only\n`);
+      return;
+    }
+    if (access === 'unauthorized') {
+      response.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer realm="c2y"' }).end('this dashboard needs its token: open the link c2y printed (…/?token=…), or send Authorization: Bearer <token>\n');
+      return;
+    }
+    if (options.token !== undefined && url.searchParams.has('token') && (path === '/' || path === '/index.html')) {
+      // The page keeps the token in a cookie for its own calls, and the address bar and history lose it.
+      response.writeHead(303, { 'Set-Cookie': tokenCookie(options.token), Location: path }).end();
+      return;
+    }
     // The pages load nothing from elsewhere; the policy makes sure of it.
     response.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
     if (request.method !== 'GET') {
@@ -72,7 +96,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       request.on('close', () => clients.delete(response));
     } else if (path === '/metrics') {
       registry.metrics().then(
-        (text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(maskSecrets(text, options.secrets)),
+        (text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
         (error: unknown) => response.writeHead(500).end(messageOf(error)),
       );
     } else {
@@ -80,7 +104,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   });
 
-  let port = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       port = await listen(server, options.host, options.port === 0 ? 0 : options.port + attempt);
@@ -95,7 +118,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   }
 
   const refresh = (): void => {
-    current = options.state();
+    current = masked();
     const data = `data: ${body(current)}\n\n`;
     for (const client of clients) client.write(data);
   };

@@ -1,6 +1,6 @@
 export { startDashboard } from './dashboard-server.js';
 export type { Dashboard, DashboardOptions } from './dashboard-server.js';
-export { startRunDashboard, DASHBOARD_FILE } from './run-dashboard.js';
+export { startRunDashboard, dashboardToken, DASHBOARD_FILE } from './run-dashboard.js';
 export type { RunDashboard, RunDashboardInput } from './run-dashboard.js';
 export { dashboardState, RateHistory } from './dashboard-state.js';
 export type { DashboardState, DashboardMeta } from './dashboard-state.js';

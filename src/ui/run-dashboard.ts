@@ -1,8 +1,9 @@
 import type { C2yConfig } from '../config/index.js';
 import { messageOf } from '../errors/index.js';
 import type { Logger, RunStats } from '../observe/index.js';
-import { maskSecrets } from '../observe/index.js';
+import { maskValue } from '../observe/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
+import { isLoopback, newUiToken } from './dashboard-access.js';
 import { startDashboard, type Dashboard } from './dashboard-server.js';
 import { dashboardState, RateHistory, type DashboardMeta, type DashboardState } from './dashboard-state.js';
 import { NodeConnectionsPoller } from './node-connections.js';
@@ -23,6 +24,12 @@ export interface RunDashboard {
   finish(status: DashboardState['status'], write: (file: string, text: string) => void): Promise<void>;
 }
 
+/** The token the dashboard requires: the user's, or a new one when it is reachable from other machines; else none. */
+export function dashboardToken(config: Pick<C2yConfig, 'uiHost' | 'uiToken'>): { token: string | undefined; generated: boolean } {
+  if (config.uiToken !== undefined) return { token: config.uiToken, generated: false };
+  return isLoopback(config.uiHost) ? { token: undefined, generated: false } : { token: newUiToken(), generated: true };
+}
+
 /** The file in a run folder that `c2y ui` serves. */
 export const DASHBOARD_FILE = 'dashboard.json';
 
@@ -38,15 +45,14 @@ export async function startRunDashboard(input: RunDashboardInput): Promise<RunDa
   let dashboard: Dashboard | undefined;
   if (config.uiPort !== 0) {
     try {
-      dashboard = await startDashboard({ host: config.uiHost, port: config.uiPort, state, secrets: input.secrets });
+      const access = dashboardToken(config);
+      dashboard = await startDashboard({ host: config.uiHost, port: config.uiPort, state, secrets: input.secrets, token: access.token });
       poller.start();
-      input.logger.info('dashboard', { url: dashboard.url, metrics: `${dashboard.url}metrics` });
+      // A generated token is shown once, in the link; one the user set is theirs already and stays out of the log.
+      input.logger.info('dashboard', { url: access.generated ? `${dashboard.url}?token=${access.token ?? ''}` : dashboard.url, metrics: `${dashboard.url}metrics`, ...(access.token ? { auth: 'token required (Authorization: Bearer for /metrics)' } : {}) });
     } catch (error) {
       // The data matters more than the view of it: the run goes on without a dashboard.
       input.logger.warn('no dashboard for this run', { error: messageOf(error), hint: 'set uiPort to a free port, or 0' });
-    }
-    if (dashboard && config.uiHost !== '127.0.0.1' && config.uiHost !== 'localhost' && config.uiHost !== '::1') {
-      input.logger.warn('the dashboard is reachable from other machines; it has no authentication', { uiHost: config.uiHost });
     }
   }
   return {
@@ -57,7 +63,7 @@ export async function startRunDashboard(input: RunDashboardInput): Promise<RunDa
       await dashboard?.close();
       await poller.stop();
       const final = { ...state(status), live: false };
-      write(DASHBOARD_FILE, maskSecrets(JSON.stringify(final, null, 2), input.secrets));
+      write(DASHBOARD_FILE, JSON.stringify(maskValue(final, input.secrets), null, 2));
     },
   };
 }

@@ -115,7 +115,7 @@ interface PassResult {
 async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readonly number[]): Promise<PassResult> {
   const endpoints = parseTargetHosts(input.config.target.hosts, input.config.target.port);
   const outcome = await runLocal({
-    config: input.config, runId: input.runId ?? 'validate', table: input.table, copySql: '',
+    config: input.config, runId: input.runId ?? 'validate', table: input.table,
     tasks: plan.tasks.map((task) => task.make(collect)),
     balancer: new ConnectionBalancer(endpoints, input.config.target.loadBalance, input.config.target.maxConnectionsPerNode),
     listener: input.listener ?? (() => undefined),

@@ -2,6 +2,7 @@ import { postgresEventsDigest, type TableDigest } from './events-digest.js';
 import type { MigrateFixture } from './migrate-fixture.js';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { killCassandraNode, restartPostgres, startCassandra } from '../../src/testbed/index.js';
+import { EXIT } from '../../src/errors/index.js';
 import { killGroup, runC2y, spawnC2y } from './run-cli.js';
 import { STATICS_TARGET_COLUMNS, postgresStaticsDigest, recordedStaticOnly, type StaticsTable } from './statics-table.js';
 
@@ -82,7 +83,7 @@ async function strike(fault: Fault, child: ChildProcess, running: Promise<unknow
       // 1 MiB is below any task's planned need (encode buffer and connection alone take more), whatever the rows:
       // 8 MiB let the statics table's small rows through, and its executors then ran out of heap.
       const restart = await runC2y([...args, '--restart', '--executor-memory', '1m']);
-      return restart.code === 1 && restart.stderr.includes('MEMORY_PLAN_REFUSED') ? undefined : `restart not refused (exit ${restart.code}): ${restart.stderr.slice(-300)}`;
+      return restart.code === EXIT.usage && restart.stderr.includes('MEMORY_PLAN_REFUSED') ? undefined : `restart not refused (exit ${restart.code}): ${restart.stderr.slice(-300)}`;
     }
     case 'second-driver': {
       // A second driver started by mistake, plain, --resume or --restart: it must refuse while the first one runs.
@@ -91,7 +92,7 @@ async function strike(fault: Fault, child: ChildProcess, running: Promise<unknow
       const extra = [[], ['--resume'], ['--restart']][Math.floor(pick * 3)] as string[];
       const second = await runC2y([...args, ...extra]);
       if (firstEnded) return undefined;
-      return second.code === 1 && second.stderr.includes('RUN_LOCKED') ? undefined : `second driver (${extra.join(' ') || 'plain'}) not locked out (exit ${second.code}): ${second.stderr.slice(-300)}`;
+      return second.code === EXIT.usage && second.stderr.includes('RUN_LOCKED') ? undefined : `second driver (${extra.join(' ') || 'plain'}) not locked out (exit ${second.code}): ${second.stderr.slice(-300)}`;
     }
     case 'kill-executor': {
       const pids = executorPids(child);
@@ -211,12 +212,14 @@ export async function killResumeTrial(fx: MigrateFixture, trial: number, options
     faultProblems.push(`static-only partitions: ${staticOnly.expected} in the source, ${staticOnly.recorded} recorded (${staticOnly.distinct} distinct)`);
   }
   const validated = options.validate === true ? await runC2y(['validate', ...args.slice(1), '--buckets', '64']) : undefined;
-  const completed = final.code === 0 && faultProblems.length === 0;
+  // Static-only partitions are rejects: a clean end there is "done with rejects".
+  const cleanExit = final.code === EXIT.done || (staticOnly !== undefined && staticOnly.expected > 0 && final.code === EXIT.doneWithRejects);
+  const completed = cleanExit && faultProblems.length === 0;
   return {
     trial, table: source.name, fault, kills, killAfterMs, rowsAtKill, resumes, sourceRows: source.rows, targetRows: total,
     lost: source.rows - distinctKeys, duplicated: total - distinctKeys, digestMatches,
     completed, flushEvery, validateClean: validated === undefined ? null : validated.code === 0,
     ...(staticOnly === undefined ? {} : { staticOnly }),
-    ...(completed ? {} : { error: [...faultProblems, final.code === 0 ? '' : final.stderr.slice(-500)].join(' | ') }),
+    ...(completed ? {} : { error: [...faultProblems, cleanExit ? '' : final.stderr.slice(-500)].join(' | ') }),
   };
 }

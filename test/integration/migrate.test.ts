@@ -81,7 +81,7 @@ describe('c2y migrate', () => {
     const first = await runC2y(fx.args('twice', ['--json']));
     expect(first.code).toBe(0);
     const again = await runC2y(fx.args('twice'));
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr).toContain('already holds rows');
     expect(again.stderr).toContain('--restart');
     const resumed = await runC2y(fx.args('twice', ['--resume', '--json']));
@@ -131,34 +131,34 @@ describe('c2y migrate', () => {
 describe('c2y migrate refuses bad input before any row moves', () => {
   it('names an unknown keyspace and the ones that exist', async () => {
     const run = await runC2y(fx.args('bad1').map((arg) => (arg === fx.keyspace ? 'no_such_ks' : arg)));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('SOURCE_TABLE_NOT_FOUND');
     expect(run.stderr).toContain(fx.keyspace);
   });
 
   it('names an unknown table and the ones that exist', async () => {
     const run = await runC2y(fx.args('bad2').map((arg) => (arg === 'events' ? 'no_such_table' : arg)));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/SOURCE_TABLE_NOT_FOUND.*no_such_table[\s\S]*events/);
   });
 
   it('says which target node is unreachable', async () => {
     const run = await runC2y(fx.args('bad3').map((arg) => (arg === fx.db.hosts.join(',') ? '127.0.0.1:1' : arg)));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('TARGET_UNREACHABLE');
     expect(run.stderr).toContain('127.0.0.1:1');
   });
 
   it('says when Cassandra is unreachable', async () => {
     const run = await runC2y(fx.args('bad4').map((arg) => (arg.startsWith('127.0.0.1,127.0.0.2') ? '127.0.0.9:9042' : arg)));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toContain('SOURCE_UNREACHABLE');
   });
 
   it('lists the columns a mismatched target table lacks and writes nothing', async () => {
     await fx.db.query('CREATE TABLE public.narrow (tenant_id int, bucket int, event_time timestamptz, event_id uuid)');
     const run = await runC2y(fx.args('narrow', ['--set', 'target.createTable=false']));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('TARGET_TABLE_MISMATCH');
     expect(run.stderr).toContain('"payload"');
     const count = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.narrow');
@@ -167,11 +167,11 @@ describe('c2y migrate refuses bad input before any row moves', () => {
 
   it('names a bad config value and refuses a password on the command line', async () => {
     const bad = await runC2y(fx.args('bad5', ['--parallelism', 'lots']));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('CONFIG_INVALID');
     expect(bad.stderr).toContain('"parallelism"');
     const password = await runC2y(fx.args('bad6', ['--set', 'target.password=hunter2']));
-    expect(password.code).toBe(1);
+    expect(password.code).toBe(2);
     expect(password.stderr).toContain('C2Y_TARGET_PASSWORD');
     const tables = await fx.db.query(`SELECT table_name FROM information_schema.tables WHERE table_name IN ('bad1','bad2','bad3','bad4','bad5','bad6')`);
     expect(tables.rows).toEqual([]);

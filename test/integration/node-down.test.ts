@@ -48,7 +48,7 @@ describe('a Cassandra node dies mid-run', () => {
     await until('rows committed', async () => (await committedRows(fx.db, 'rf1')) > 0);
     killCassandraNode(1);
     const result = await run.result;
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(5);
     const report = JSON.parse(result.stdout) as RunReport;
     expect(report.status).toBe('failed');
     expect(report.splits.failed.length).toBeGreaterThan(0);

@@ -34,21 +34,21 @@ describe('c2y plan', () => {
     // 1 MiB: the fixed terms alone (encode buffer + connection, × 1.5) put headroom under 0.25, whatever is measured.
     const tight = await runC2y(planArgs(['--executor-memory', '1m', '--cores', '8', '--parallelism', '16', '--split-size-mb', '0.05']));
     expect(tight.stdout).toMatch(/WARNING\s+executor memory headroom 0\.\d+ < 1\.0/);
-    expect(tight.code).toBe(1);
+    expect(tight.code).toBe(2);
     expect(tight.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');
   });
 
   it('migrate with too little executor memory: refused before anything is recorded; run anyway, it stops naming the knobs, not with a V8 trace', async () => {
     const tight = ['--executor-memory', '6m', '--cores', '2', '--executors', '1', '--split-size-mb', '0.05'];
     const refused = await runC2y(fx.args('tight', tight));
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('MEMORY_PLAN_REFUSED');
     expect(refused.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');
     const runs = await fx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM c2y.runs');
     expect(runs.rows[0]?.n).toBe('0');
 
     const anyway = await runC2y(fx.args('tight', [...tight, '--set', 'memoryCheck=warn']));
-    expect(anyway.code).toBe(1);
+    expect(anyway.code).toBe(5);
     expect(anyway.stderr).toContain('executor memory may be too small');
     expect(anyway.stderr).toContain('EXECUTOR_OUT_OF_MEMORY');
     expect(anyway.stderr).toContain('raise executorMemory (spark.executor.memory), lower cores or copyBufferSize');

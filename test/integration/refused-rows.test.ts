@@ -49,7 +49,7 @@ describe('rows of 256 KiB and more', () => {
     // One row a page and a commit a row: PostgreSQL's refusal arrives while the next page is read, before the COPY ends.
     const run = await runC2y(args('big', 'big_rejected', ['--set', 'onError=reject', '--parallelism', '2', '--copy-flush-every', '1', '--copy-buffer-size', '2', '--json']));
     expect(run.stderr).not.toMatch(/EXECUTOR_CRASHED|executor exited|unexpected/);
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: 14, rejects: 2, retries: 0 });
     expect(await ids('big_rejected')).toEqual([...Array(16).keys()].filter((id) => !BAD.includes(id)));
@@ -71,7 +71,7 @@ describe('partitions that hold only static cells', () => {
 
   it('with the default onError: stop, every other row arrives and each static-only partition is recorded with its key and static cells', async () => {
     const run = await runC2y(args('statics', 'statics', ['--parallelism', '3', '--copy-flush-every', '7', '--json']));
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: 20 * 5, rejects: 0, staticOnlyPartitions: 10, targetRowsCounted: 100 });
     const rows = await db.query<{ part: number; owner: string; n: number }>('SELECT part, owner, count(*)::int AS n FROM public.statics GROUP BY part, owner ORDER BY part');
@@ -99,7 +99,7 @@ describe('constraint violations (SQLSTATE class 23) are the row\'s, not the conn
 
   it('with onError: reject, the violating rows are rejected with the constraint named; no retry', async () => {
     const run = await runC2y(args('scores', 'scores_rejected', ['--set', 'onError=reject', '--set', 'target.createTable=false', '--parallelism', '2', '--json']));
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: 58, rejects: 2, retries: 0 });
     const rejects = rejectsOf(report);
@@ -109,7 +109,7 @@ describe('constraint violations (SQLSTATE class 23) are the row\'s, not the conn
 
   it('with onError: stop, the run stops at once naming the row, without retrying a refusal that cannot change', async () => {
     const run = await runC2y(args('scores', 'scores_stopped', ['--set', 'target.createTable=false', '--parallelism', '1']));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/VALUE_UNREPRESENTABLE: row \(part=\d, id=(17|42)\), column "\(constraint scores_stopped_score_check\)": PostgreSQL refused it/);
     expect(run.stderr).not.toContain('split retry');
   });
@@ -147,7 +147,7 @@ describe('a refused row is found again by its key, not its position', () => {
     writing = false;
     await writes;
     await writer.shutdown();
-    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.code, run.stderr.slice(-2000)).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(written.length, 'the writer must have written during the run').toBeGreaterThan(0);
     expect(rejectsOf(report).map((r) => Number(r.key['id']))).toEqual([BAD_ID]);

@@ -47,7 +47,7 @@ describe('values the target cannot hold', () => {
   it('with onError: reject, every other row arrives and rejects.jsonl holds exactly the bad rows, key, column and reason', async () => {
     const run = await runC2y(args('rejected', ['--set', 'onError=reject', '--json']));
     expect(run.stderr).not.toContain('unexpected');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: ROWS - BAD.size, rejects: BAD.size });
     const ids = (await db.query<{ id: number }>('SELECT id FROM public.rejected ORDER BY id')).rows.map((row) => row.id);
@@ -66,14 +66,14 @@ describe('values the target cannot hold', () => {
 
   it('with onError: reject and maxErrors 1, the run stops and says how many were rejected', async () => {
     const run = await runC2y(args('toomany', ['--set', 'onError=reject', '--set', 'maxErrors=1', '--parallelism', '1']));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stderr).toContain('TOO_MANY_REJECTS');
     expect(run.stderr).toContain('maxErrors');
   });
 
   it('with onError: stop (the default), the run stops naming the row\'s key and the column', async () => {
     const run = await runC2y(args('stopped', []));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stdout + run.stderr).toMatch(/VALUE_UNREPRESENTABLE: row \(part=\d+, id=(17|230|391)\), column "(note|day)"/);
     expect(run.stderr).toContain('onError: reject');
   });
@@ -97,7 +97,7 @@ describe('values only PostgreSQL refuses', () => {
 
   it('isolates each refused row from PostgreSQL\'s error, rejects it, and commits every other row once', async () => {
     const run = await runC2y(numsArgs('nums_rejected', ['--set', 'onError=reject', '--parallelism', '1', '--copy-flush-every', '1000', '--json']));
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: 78, rejects: 2 });
     const ids = (await db.query<{ id: number }>('SELECT id FROM public.nums_rejected ORDER BY id')).rows.map((row) => row.id);
@@ -112,7 +112,7 @@ describe('values only PostgreSQL refuses', () => {
 
   it('with onError: stop, names the key and column PostgreSQL refused', async () => {
     const run = await runC2y(numsArgs('nums_stopped', ['--parallelism', '1']));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/VALUE_UNREPRESENTABLE: row \(part=\d, id=(5|61)\), column "v": PostgreSQL refused it/);
   });
 });

@@ -35,7 +35,7 @@ describe('--restart empties the table only once the new run is recorded', () => 
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(ROWS);
     const refused = await runC2y(fx.args('refused_restart', [...slow, '--restart', '--executor-memory', '8m']));
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('MEMORY_PLAN_REFUSED');
     // Refused before the table was touched: every committed row is still there.
     expect(await count('refused_restart')).toBe(atKill);
@@ -56,7 +56,7 @@ describe('--restart empties the table only once the new run is recorded', () => 
     expect(restarted.code).toBe(0);
     await expectExact('superseded');
     const stale = await runC2y(fx.args('superseded', [...slow, '--resume', oldRun]));
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr).toContain(`RUN_SUPERSEDED: run ${oldRun}`);
     await expectExact('superseded');
   });
@@ -66,7 +66,7 @@ describe('--restart empties the table only once the new run is recorded', () => 
     expect(first.code).toBe(0);
     await fx.db.query('DELETE FROM public.changed_by_hand WHERE ctid IN (SELECT ctid FROM public.changed_by_hand LIMIT 7)');
     const again = await runC2y(fx.args('changed_by_hand', [...slow, '--resume']));
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4);
     expect(again.stderr).toMatch(new RegExp(`TARGET_COUNT_MISMATCH: .*checkpoints say ${ROWS} rows .* holds ${ROWS - 7}`));
   });
 });
@@ -81,7 +81,7 @@ describe('one driver per target table', () => {
     const runId = (await fx.db.query<{ run_id: string }>(`SELECT run_id FROM c2y.runs WHERE target LIKE '%.locked'`)).rows[0]?.run_id as string;
     for (const extra of [[], ['--resume'], ['--restart']]) {
       const second = await runC2y(fx.args('locked', [...slow, ...extra]));
-      expect(second.code, `second driver with ${extra.join(' ') || 'no flag'}`).toBe(1);
+      expect(second.code, `second driver with ${extra.join(' ') || 'no flag'}`).toBe(2);
       expect(second.stderr).toMatch(new RegExp(`RUN_LOCKED: another c2y driver is writing .*locked: run ${runId}, driver pid \\d+ on `));
       expect(await count('locked')).toBeGreaterThan(0);
     }
@@ -107,7 +107,7 @@ describe('a run ends finished only when its splits covered the whole ring', () =
     await killMidRun('lost_split', 0.2);
     await fx.db.query(`UPDATE c2y.runs SET plan = jsonb_set(plan, '{splits}', (plan->'splits') - 1) WHERE target LIKE '%.lost_split'`);
     const resumed = await runC2y(fx.args('lost_split', [...slow, '--resume']));
-    expect(resumed.code).toBe(1);
+    expect(resumed.code).toBe(5);
     expect(resumed.stderr).toMatch(/RING_NOT_COVERED: the splits of run \S+ do not cover the token ring exactly once: tokens \]-?\d+, -?\d+\] belong to no split/);
   });
 });

@@ -45,7 +45,7 @@ describe('run folder', () => {
     const notAFolder = join(mkdtempSync(join(tmpdir(), 'c2y-file-')), 'plain-file');
     writeFileSync(notAFolder, 'x');
     const run = await runC2y(fx.args('unwritable', ['--run-dir', join(notAFolder, 'runs')]));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stderr).toContain('RUN_FOLDER_UNWRITABLE');
     expect(run.stderr).toContain('nothing was migrated');
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -62,7 +62,7 @@ describe('run folder', () => {
     const filler = join(mountPoint, 'filler');
     fillDisk(filler);
     const result = await run.result;
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/RUN_FOLDER_UNWRITABLE: writing \S+ failed: .*ENOSPC/);
     expect(result.stderr).toContain('--resume');
     expect(result.stderr).not.toMatch(/\n\s+at /);

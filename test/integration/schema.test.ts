@@ -67,7 +67,7 @@ describe('writetime() and ttl() columns, on request', () => {
 
   it('refuses a primary key column with a message naming the setting', async () => {
     const run = await runC2y(keptArgs(['--target-table', 'kept2', '--set', 'source.writetimeColumns=k']));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CONFIG_INVALID: source.writetimeColumns names "k"/);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCassandra } from '../../src/source/index.js';
 import {
   ensureTestbedCerts, loadTestData, SECURE_CASSANDRA_ADDRESS, SECURE_CASSANDRA_PASSWORD, SECURE_CASSANDRA_USER, startSecureCassandra, stopSecureCassandra,
-  TESTBED_SECURE_PASSWORD, TESTBED_SECURE_USER,
+  TESTBED_CERT_USER, TESTBED_SECURE_PASSWORD, TESTBED_SECURE_USER,
 } from '../../src/testbed/index.js';
 import { cassandraEventsDigest, postgresEventsDigest, type TableDigest } from '../helpers/events-digest.js';
 import { uniqueName } from '../helpers/servers.js';
@@ -81,7 +81,7 @@ describe('authentication and TLS on both sides, and secrets', () => {
     expect(await postgresEventsDigest(fx.db, 'tls_ok')).toEqual(fx.sourceDigest);
 
     const plain = await runC2y([...fx.args('tls_plain', ['--ui-port', '0']), '--config', secureConfig('plain', { sslMode: 'disable' })], env);
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(3);
     expect(plain.stderr).toContain('TARGET_UNREACHABLE');
     expect(plain.stderr).toMatch(/no encryption|rejects connection/);
     expectNoSecret([ok, plain]);
@@ -89,7 +89,7 @@ describe('authentication and TLS on both sides, and secrets', () => {
 
   it('refuses a server whose certificate another CA signed, and says so; require (the opt-out) connects and warns loudly', async () => {
     const wrongCa = await runC2y([...fx.args('tls_wrong_ca', ['--ui-port', '0']), '--config', secureConfig('wrongca', { sslMode: 'verify-full', sslRootCert: certs.otherCaCert })], env);
-    expect(wrongCa.code).toBe(1);
+    expect(wrongCa.code).toBe(3);
     expect(wrongCa.stderr).toContain('TARGET_UNREACHABLE');
     expect(wrongCa.stderr).toMatch(/self[- ]signed|unable to (get|verify)|certificate/i);
     const tables = await fx.db.query(`SELECT 1 FROM pg_tables WHERE tablename = 'tls_wrong_ca'`);
@@ -101,11 +101,28 @@ describe('authentication and TLS on both sides, and secrets', () => {
     expectNoSecret([wrongCa, insecure]);
   }, 120_000);
 
+  it('authenticates to the target by client certificate (mutual TLS): with it exact, without it refused, half of it a config error', async () => {
+    const certConfig = (name: string, target: Record<string, unknown>): string => {
+      const path = join(configDir, `${name}.yaml`);
+      writeFileSync(path, stringify({ target: { user: TESTBED_CERT_USER, sslMode: 'verify-full', sslRootCert: certs.caCert, ...target } }));
+      return path;
+    };
+    const ok = await runC2y([...fx.args('mtls_ok', ['--json', '--ui-port', '0']), '--config', certConfig('mtls-ok', { sslCert: certs.clientCert, sslKey: certs.clientKey })]);
+    expect(ok.code, ok.stderr.slice(-1000)).toBe(0);
+    expect(await postgresEventsDigest(fx.db, 'mtls_ok')).toEqual(fx.sourceDigest);
+    const without = await runC2y([...fx.args('mtls_none', ['--ui-port', '0']), '--config', certConfig('mtls-none', {})]);
+    expect(without.code).toBe(3);
+    expect(without.stderr).toMatch(/TARGET_UNREACHABLE.*(certificate|no pg_hba|authentication)/i);
+    const half = await runC2y([...fx.args('mtls_half', ['--ui-port', '0']), '--config', certConfig('mtls-half', { sslCert: certs.clientCert })]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('target.sslKey is missing: a client certificate needs both target.sslCert and target.sslKey');
+  }, 120_000);
+
   it('a wrong password is a clear error that does not echo either password', async () => {
     const path = join(configDir, 'badpw.yaml');
     writeFileSync(path, stringify({ target: { user: TESTBED_SECURE_USER, password: `${TESTBED_SECURE_PASSWORD}-wrong`, sslMode: 'verify-full', sslRootCert: certs.caCert } }));
     const bad = await runC2y([...fx.args('badpw', ['--ui-port', '0']), '--config', path], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/TARGET_UNREACHABLE.*password authentication failed/);
     expect(bad.stderr).not.toContain(`${TESTBED_SECURE_PASSWORD}-wrong`);
     expectNoSecret([bad]);
@@ -149,14 +166,14 @@ describe('authentication and TLS on both sides, and secrets', () => {
     expect(await postgresEventsDigest(fx.db, 'both_tls')).toEqual(secureDigest);
 
     const wrongCa = await runC2y([...args('both_wrong_ca', ['--contact-points', SECURE_CASSANDRA_ADDRESS, '--set', 'source.tls=verify-full', '--set', `source.tlsCa=${certs.otherCaCert}`]), '--config', config, '--set', 'source.username=c2y_reader'], env);
-    expect(wrongCa.code).toBe(1);
+    expect(wrongCa.code).toBe(3);
     expect(wrongCa.stderr).toMatch(/SOURCE_UNREACHABLE.*(unable to verify|self[- ]signed|certificate)/);
     const wrongPassword = await runC2y([...args('both_wrong_pw', sourceTls), '--config', config, '--set', 'source.username=c2y_reader'], { C2Y_SOURCE_PASSWORD: `${SOURCE_PASSWORD}-nope` });
-    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.code).toBe(3);
     expect(wrongPassword.stderr).toMatch(/SOURCE_UNREACHABLE.*username c2y_reader and\/or password are incorrect/);
     expect(wrongPassword.stderr).not.toContain(`${SOURCE_PASSWORD}-nope`);
     const noTls = await runC2y([...args('both_no_tls', ['--contact-points', SECURE_CASSANDRA_ADDRESS]), '--config', config, '--set', 'source.username=c2y_reader'], env);
-    expect(noTls.code).toBe(1);
+    expect(noTls.code).toBe(3);
     expect(noTls.stderr).toContain('SOURCE_UNREACHABLE');
     expectNoSecret([ok, wrongCa, wrongPassword, noTls]);
   }, 180_000);

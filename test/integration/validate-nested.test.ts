@@ -82,7 +82,7 @@ describe('validate on nested time, duration, edge dates, -0.0 and TTL columns', 
     await db.query(`UPDATE public.nested SET doubles[1] = 0 WHERE id = 2`);
     await db.query(`UPDATE public.nested SET days[1] = days[1] + 1 WHERE id = 3`);
     const result = await validate();
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(4);
     const named = result.diff.map((d) => `${d.kind} ${d.key['id']} ${(d.columns ?? []).map((c) => c.column).join(',')}`).sort();
     expect(named).toEqual(['different 1 m', 'different 2 doubles', 'different 3 days']);
   });

@@ -50,7 +50,7 @@ describe('c2y validate', () => {
     await fx.db.query(`INSERT INTO public.events (tenant_id, bucket, event_time, event_id, kind) VALUES (999999, 7, now(), gen_random_uuid(), 'extra')`);
 
     const found = await runC2y(validateArgs('events'));
-    expect(found.code).toBe(1);
+    expect(found.code).toBe(4);
     expect(found.stderr).toContain('ROWS_DIFFER');
     const summary = JSON.parse(found.stdout) as Summary;
     expect(summary).toMatchObject({ sourceRows: 2000, targetRows: 2000, differences: 3 });

@@ -17,7 +17,14 @@ describe('distributed settings', () => {
   });
 
   it('keeps the Redis password out of reports, resume hints and what workers read', () => {
-    const { config } = loadConfig({ flags: { ...base, redis: 'redis://:s3cret@10.0.0.9:6379/0' }, env: { C2Y_SOURCE_PASSWORD: 'cass-pw', C2Y_TARGET_PASSWORD: 'pg-pw' } });
+    // In the environment (C2Y_REDIS) a password is allowed; on the command line it is refused (it shows in ps).
+    const { config } = loadConfig({ flags: base, env: { C2Y_REDIS: 'redis://:s3cret@10.0.0.9:6379/0', C2Y_SOURCE_PASSWORD: 'cass-pw', C2Y_TARGET_PASSWORD: 'pg-pw' } });
+    expect(() => loadConfig({ flags: { ...base, redis: 'redis://:s3cret@10.0.0.9:6379/0' } })).toThrow(/a password on the command line shows in ps/);
+    try {
+      loadConfig({ flags: { ...base, redis: 'redis://:s3cret@10.0.0.9:6379/0' } });
+    } catch (error) {
+      expect(String(error)).not.toContain('s3cret');
+    }
     expect(urlPassword(config.redis)).toBe('s3cret');
     expect(JSON.stringify(redactConfig(config))).not.toContain('s3cret');
     expect(redactUrl('redis://user:pw@h:1')).toBe('redis://user:***@h:1');

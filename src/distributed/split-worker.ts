@@ -70,7 +70,8 @@ function interruptedError(): TaskErrorJson {
 }
 
 /**
- * `c2y worker`: serves runs from Redis, oldest running run first, one run at a time. Each split job runs on this
+ * `c2y worker`: serves the runs in Redis it may serve (signed, within its own settings, with a live driver), one at
+ * a time, turning to the next with splits waiting after its share (round robin). Each split job runs on this
  * worker's executor with the very task a local run uses; a target-node lease in Redis keeps the per-node cap
  * across workers, and BullMQ's job lock hands a dead worker's splits to the others.
  */

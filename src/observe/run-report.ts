@@ -35,6 +35,8 @@ export interface RunReport {
   readonly executors: ReadonlyArray<ExecutorReport>;
   readonly planned: PlannedFiguresJson;
   readonly retries: number;
+  /** Page reads asked again within their split: 0 on a healthy source. */
+  readonly pageRetries: number;
   /** Rows the target could not hold (onError: reject). */
   readonly rejects: number;
   /** Partitions holding only static cells: recorded in rejects.jsonl with kind static-only, never in the table. */
@@ -103,7 +105,7 @@ export interface ExecutorReport {
   readonly timeSplit: TimeSplitReport;
 }
 
-export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries'>;
 
 export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
@@ -129,6 +131,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
       };
     }),
     retries: stats.retries,
+    pageRetries: stats.pageRetries,
     readPath: readPathOf(stats),
     timeSplit: runTimeSplit(stats),
     roundTrips: {
@@ -187,6 +190,7 @@ export function renderReport(report: RunReport): string {
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
+    ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),
     ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],
     ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),
   ];

@@ -51,6 +51,8 @@ export class RunStats {
   bytesCommitted = 0;
   commits = 0;
   retries = 0;
+  /** Page reads asked again within their split (a timeout, an overloaded or unreachable replica). */
+  pageRetries = 0;
   rejected = 0;
   /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
   staticOnly = 0;
@@ -126,6 +128,9 @@ export class RunStats {
         this.executor(event.executor).tasksDone++;
         break;
       }
+      case 'page-retry':
+        this.pageRetries++;
+        break;
       case 'split-retry': {
         this.retries++;
         this.lastRetry = { splitId: event.splitId, node: event.node, attempt: event.attempt, error: event.error, at: Date.now() };

@@ -160,7 +160,8 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
           eventLog.error('too many rejected rows; stopping the run', { rejected: stats.rejected, maxErrors: config.maxErrors });
           runControl.abort();
         }
-        if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, node: event.node, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
+        if (event.type === 'page-retry') eventLog.warn('page retry', { split: event.splitId, replica: event.replica, attempt: event.attempt, error: event.error });
+        else if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, node: event.node, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
         else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, node: event.node, code: event.code, error: event.error });
         else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
         else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });

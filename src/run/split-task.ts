@@ -253,6 +253,7 @@ async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, a
     ...(context.rawPages === undefined ? {} : { rawPages: context.rawPages }),
     client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
     replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
+    onPageRetry: (retry: { attempt: number; replica: string | null; error: string }) => context.emit({ type: 'page-retry', splitId: split.id, ...retry, executor: context.executor }),
   };
   if (from.position !== null && from.token !== null && codec) {
     const token = from.token;

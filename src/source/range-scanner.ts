@@ -25,6 +25,8 @@ export interface RangeScanOptions {
   readonly readTimeoutMs?: number;
   /** Pages as bytes (the raw page hook must be installed); cells are decoded with this only when asked. */
   readonly rawPages?: CellDecoder;
+  /** Told of each failed page attempt that will be tried again. */
+  readonly onPageRetry?: (retry: { readonly attempt: number; readonly replica: string | null; readonly error: string }) => void;
 }
 
 export function scanQuery(table: SourceTable): string {
@@ -95,6 +97,7 @@ function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pag
       } catch (error) {
         if (error instanceof C2yError && !error.retryable) throw error;
         lastError = error;
+        if (attempt + 1 < attempts) options.onPageRetry?.({ attempt: attempt + 1, replica: host?.address ?? null, error: messageOf(error) });
         if (isTimeout(error) && fetchSize > 1) fetchSize = Math.max(1, Math.floor(fetchSize / 2));
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }

@@ -15,6 +15,8 @@ export interface NodeYamlOptions {
   readonly clusterName?: string;
   /** PasswordAuthenticator and TLS-only client connections with this PKCS12 keystore. */
   readonly secure?: { readonly keystore: string; readonly keystorePassword: string };
+  /** Data centers from cassandra-rackdc.properties (GossipingPropertyFileSnitch) instead of one (SimpleSnitch). */
+  readonly gossipingSnitch?: boolean;
 }
 
 /** A minimal cassandra.yaml; Cassandra rejects unknown keys, so only real 5.0 keys appear. */
@@ -36,7 +38,7 @@ num_tokens: 1
 initial_token: ${options.initialToken}
 allocate_tokens_for_local_replication_factor: 1
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-endpoint_snitch: SimpleSnitch
+endpoint_snitch: ${options.gossipingSnitch ? 'GossipingPropertyFileSnitch' : 'SimpleSnitch'}
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:

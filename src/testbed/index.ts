@@ -19,3 +19,4 @@ export { startTestbedRedis } from './redis-instance.js';
 export type { TestbedRedis } from './redis-instance.js';
 export { emulateYugabyte, YB_EMULATION_SCHEMA } from './yugabyte-emulation.js';
 export type { EmulatedYbNode } from './yugabyte-emulation.js';
+export { MULTI_DC_NODES, startMultiDcCassandra, stopMultiDcCassandra } from './multi-dc-cassandra.js';

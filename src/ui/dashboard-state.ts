@@ -23,6 +23,8 @@ export interface DashboardState {
     readonly splitsFailed: number;
     readonly splitsTotal: number;
     readonly retries: number;
+    /** Absent in dashboards saved before it was counted. */
+    readonly pageRetries?: number;
     readonly rejected: number;
     readonly bytes: number;
     readonly commits: number;
@@ -121,7 +123,7 @@ export function dashboardState(
       rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
       etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null, elapsedSeconds: Math.round(stats.elapsedSeconds()),
       splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, splitsTotal: snapshot.splitsTotal,
-      retries: snapshot.retries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
+      retries: snapshot.retries, pageRetries: stats.pageRetries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
     },
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({

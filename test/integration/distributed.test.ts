@@ -450,7 +450,8 @@ describe('distributed runs that cannot pin workers', () => {
 
   it('a stream whose node lease is lost stops (rolled back) and its split is retried; the run stays exact', async () => {
     const worker = hostWorker('lease-w', ['--cores', '1']);
-    const args = fx.args('events_lease', ['--distributed', '--redis', redis.url, '--parallelism', '4', '--split-size-mb', '0.25', '--copy-flush-every', '100', '--set', 'source.fetchSize=100', '--set', 'workerLeaseMs=3000', '--ui-port', '0', '--json']);
+    // Few, long splits (small commits): a renewal (every 500 ms) must fall inside one.
+    const args = fx.args('events_lease', ['--distributed', '--redis', redis.url, '--parallelism', '2', '--split-size-mb', '4', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'workerLeaseMs=3000', '--ui-port', '0', '--json']);
     const driver = spawnC2y(args);
     const admin = new Redis(redis.url);
     try {

@@ -46,7 +46,7 @@ describe('validate\'s drill-down memory', () => {
     ]);
     expect(run.stderr).not.toMatch(/VALIDATE_FAILED|out of memory|EXECUTOR_CRASHED/i);
     expect(run.code, run.stderr.slice(-1500)).toBe(4);
-    expect(run.stderr).toContain(`ROWS_DIFFER: ${ROWS} row(s) differ`);
+    expect(run.stderr).toMatch(new RegExp(`"code":"ROWS_DIFFER","message":"${ROWS} row\\(s\\) differ`));
     const summary = JSON.parse(run.stdout) as { differences: number; drillDownRounds: number; executorPeakRssBytes: number; diffFile: string };
     expect(summary.differences).toBe(ROWS);
     expect(summary.drillDownRounds).toBeGreaterThan(1);

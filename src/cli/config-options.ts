@@ -25,6 +25,7 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
   ['--ui-port <port>', 'uiPort', 'live dashboard and /metrics port (default 4040, 0 = off)'],
   ['--ui-host <address>', 'uiHost', 'dashboard bind address (default 127.0.0.1)'],
   ['--redis <url>', 'redis', 'Redis of a distributed run (migrate --distributed), redis://host:port'],
+  ['--log-level <level>', 'logLevel', 'terminal lines from this level up: error, warn, info (default), debug (or C2Y_LOG_LEVEL)'],
 ];
 
 const attributeOf = (flag: string): string => (flag.split(' ')[0] as string).replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
@@ -34,7 +35,8 @@ export function addConfigOptions(command: Command): Command {
     .option('--config <file>', 'YAML config file')
     .option('--properties <file>', 'Spark-style .properties file (seed keys accepted)')
     .option('--set <key=value>', 'any config key, repeatable', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--ask-password', 'ask for the passwords on the terminal (never as a flag)');
+    .option('--ask-password', 'ask for the passwords on the terminal (never as a flag)')
+    .option('--quiet', 'no progress display and only warnings and errors on the terminal (the run folder keeps the full log)');
   for (const [flag, , description] of SHORTCUTS) command.option(flag, description);
   return command;
 }
@@ -52,6 +54,8 @@ export function configFromOptions(options: Record<string, unknown>): LoadedConfi
     const value = options[attributeOf(flag)];
     if (typeof value === 'string') flags[key] = value;
   }
+  // --quiet is warn level unless a level was asked for explicitly.
+  if (options['quiet'] === true && flags['logLevel'] === undefined && process.env['C2Y_LOG_LEVEL'] === undefined) flags['logLevel'] = 'warn';
   for (const pair of (options['set'] as string[] | undefined) ?? []) {
     const at = pair.indexOf('=');
     if (at <= 0) throw new C2yError('CONFIG_INVALID', `--set expects key=value, got "${pair}"`, { hint: 'e.g. --set target.maxConnectionsPerNode=20' });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
 import pg from 'pg';
 import { loadConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
@@ -38,7 +39,7 @@ async function existingRows(contactPoints: string[], keyspace: string): Promise<
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start Cassandra from jars (or reuse the running ring), load events, migrate it into the local PostgreSQL')
+    .description(summaryOf('demo'))
     .option('--rows <n>', 'events rows to load', '100000')
     .option('--keyspace <name>', 'demo keyspace', 'c2y_demo')
     .option('--pg-port <port>', 'local PostgreSQL port', '5432')

@@ -1,29 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeOf, isC2yError } from '../errors/index.js';
-import { demoCommand } from './demo-command.js';
-import { migrateCommand } from './migrate-command.js';
-import { planCommand } from './plan-command.js';
-import { schemaCommand } from './schema-command.js';
-import { validateCommand } from './validate-command.js';
-import { testbedCommand } from './testbed-command.js';
-import { uiCommand } from './ui-command.js';
-import { workerCommand } from './worker-command.js';
-import { statusCommand } from './status-command.js';
+import { COMMANDS } from './command-table.js';
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('c2y')
     .description('Migrate Apache Cassandra tables into YugabyteDB YSQL or PostgreSQL, exactly once, with parallel COPY streams')
     .version('0.1.0')
     .exitOverride();
-  program.addCommand(migrateCommand());
-  program.addCommand(planCommand());
-  program.addCommand(schemaCommand());
-  program.addCommand(validateCommand());
-  program.addCommand(workerCommand());
-  program.addCommand(statusCommand());
-  program.addCommand(uiCommand());
-  program.addCommand(demoCommand());
-  program.addCommand(testbedCommand());
+  // Only the command being run is built (and its modules loaded); for help or a misspelt name, summaries suffice.
+  const words = argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  const named = COMMANDS.find((entry) => entry.name === name);
+  if (named) program.addCommand(await named.load());
+  else for (const entry of COMMANDS) program.command(entry.name).description(entry.summary);
   // Usage errors of subcommands too: commander applies exitOverride only to the command it is called on.
   const overrideAll = (command: Command): void => {
     command.exitOverride();

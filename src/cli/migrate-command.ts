@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
 import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../distributed/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
@@ -24,7 +25,7 @@ export function resumeCommandFor(argv: readonly string[], runId: string): string
 }
 
 export function migrateCommand(): Command {
-  const command = new Command('migrate').description('copy one Cassandra table into YSQL/PostgreSQL: token splits → executors × cores → one COPY stream each');
+  const command = new Command('migrate').description(summaryOf('migrate'));
   addConfigOptions(command)
     .option('--resume [runId]', 'continue a run (the newest unfinished one of this table when no id is given)')
     .option('--restart', 'empty the target table and start a new run')

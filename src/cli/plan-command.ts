@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
 import { formatBytes } from '../config/index.js';
 import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
@@ -9,7 +10,7 @@ import { consistencyCode, describeTable, estimateTableSize, openCassandra, sessi
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function planCommand(): Command {
-  const command = new Command('plan').description('measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written');
+  const command = new Command('plan').description(summaryOf('plan'));
   addConfigOptions(command)
     .option('--safety-factor <x>', 'multiplier on the computed memory need', '1.5')
     .option('--refuse-below <x>', 'headroom under which migrate should not start', '0.5')

@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
+import { summaryOf } from './command-table.js';
 import { createTableDdl, type TargetDialect } from '../schema/index.js';
 import { describeServer, ensureTargetTable, openTarget, parseTargetHosts, targetNameOf } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function schemaCommand(): Command {
-  const command = new Command('schema').description('print the target DDL for the source table; --apply creates it');
+  const command = new Command('schema').description(summaryOf('schema'));
   addConfigOptions(command)
     .addOption(new Option('--dialect <dialect>', 'target dialect (default: detected from the target)').choices(['postgres', 'yugabyte']))
     .option('--apply', 'create the table in the target (nothing else is written)')

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import {
   cassandraStatus, killCassandraNode, loadTestData, postgresRunning, startCassandra, startPostgres,
@@ -20,7 +21,7 @@ function positiveInt(name: string) {
 }
 
 export function testbedCommand(): Command {
-  const testbed = new Command('testbed').description('real Cassandra and PostgreSQL on loopback, for tests and the demo');
+  const testbed = new Command('testbed').description(summaryOf('testbed'));
 
   const cassandra = testbed.command('cassandra').description('Apache Cassandra 5.0 from Maven Central jars');
   cassandra.command('start')

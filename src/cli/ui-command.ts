@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { DASHBOARD_FILE, dashboardToken, startDashboard, type DashboardState } from '../ui/index.js';
 
@@ -18,7 +19,7 @@ function readState(folder: string): DashboardState {
 
 export function uiCommand(): Command {
   return new Command('ui')
-    .description('serve a finished run\'s dashboard read-only from its run folder')
+    .description(summaryOf('ui'))
     .argument('<run-folder>', 'a run folder, e.g. c2y-runs/<run id>')
     .option('--port <port>', 'port (the next free one if taken)', '4040')
     .option('--host <address>', 'bind address', '127.0.0.1')

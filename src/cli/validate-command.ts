@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import { createLogger, RunStats, startProgress } from '../observe/index.js';
 import { newRunId, RunFolder } from '../run/index.js';
@@ -33,7 +34,7 @@ async function recordedRejects(target: Queryable, checkpointSchema: string, sour
 }
 
 export function validateCommand(): Command {
-  const command = new Command('validate').description('compare source and target row by row (counts and digests per bucket, then the keys that differ); --repair fixes them');
+  const command = new Command('validate').description(summaryOf('validate'));
   addConfigOptions(command)
     .option('--buckets <n>', 'hash buckets of the primary key compared one by one', '1024')
     .option('--repair', 'write missing and different rows from the source, delete extra rows, then validate again')
@@ -60,7 +61,7 @@ export function validateCommand(): Command {
         const targetName = targetNameOf(config.target, config.source.table);
         const secrets = [config.source.password, config.target.password, config.uiToken].filter((v): v is string => typeof v === 'string' && v.length > 0);
         const tty = process.stderr.isTTY === true && options['json'] !== true;
-        const logger = createLogger({ json: !tty, secrets });
+        const logger = createLogger({ json: !tty, level: config.logLevel, secrets });
         for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
         const estimate = await target.query<{ rows: string }>('SELECT greatest(reltuples, 0)::bigint::text AS rows FROM pg_class WHERE oid = $1::regclass', [qualifiedName(targetName)]);
         // Both sides are read: the bar's total is twice the target's row estimate.
@@ -83,7 +84,7 @@ export function validateCommand(): Command {
               target: `${config.target.database}.${qualifiedName(targetName)}`, estimatedRows, planned: null, config: redactConfig(config),
             },
           });
-          const stop = startProgress({ stats, estimatedRows, tty, logger });
+          const stop = startProgress({ stats, estimatedRows, tty: tty && config.logLevel !== 'warn' && config.logLevel !== 'error', logger });
           let status: 'finished' | 'failed' = 'failed';
           try {
             const found = await validateTable({ ...input, runId: validateId, listener: stats.listener }, onRound);

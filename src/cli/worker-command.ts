@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
+import { summaryOf } from './command-table.js';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, parseMemorySize, redactUrl, refusePasswordInFlag, urlPassword } from '../config/index.js';
 import { RunSigner, runWorker, workerPolicy, type WorkerPolicyInput } from '../distributed/index.js';
@@ -21,6 +22,7 @@ interface WorkerFlags {
   targetSslMode?: string;
   targetSslRootCert?: string;
   runShare: string;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
   json?: boolean;
 }
 
@@ -74,7 +76,7 @@ function policyOf(flags: WorkerFlags): ReturnType<typeof workerPolicy> {
 
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('serve distributed runs from Redis: pull split jobs and run them, as an executor of a local run would')
+    .description(summaryOf('worker'))
     .addOption(new Option('--redis <url>', 'Redis URL without a password, e.g. rediss://10.0.0.9:6379 (password: C2Y_REDIS_PASSWORD)').env('C2Y_REDIS').makeOptionMandatory())
     .option('--allow-source <list>', 'Cassandra nodes this worker may connect to: hosts, IPs or CIDR blocks, each with an optional :port')
     .option('--allow-target <list>', 'target nodes this worker may connect to, as for --allow-source')
@@ -88,6 +90,7 @@ export function workerCommand(): Command {
     .option('--name <name>', 'unique worker name (default: host/pid)')
     .option('--run-share <seconds>', 'with several runs pending, how long this worker serves one before turning to the next', '30')
     .option('--address-map <list>', 'where this machine dials the run\'s nodes: host:port=host:port,…')
+    .addOption(new Option('--log-level <level>', 'log lines from this level up').choices(['error', 'warn', 'info', 'debug']).env('C2Y_LOG_LEVEL').default('info'))
     .option('--json', 'log JSON lines')
     .action(async (options: WorkerFlags, command: Command) => {
       if (!/^rediss?:\/\//.test(options.redis)) throw new C2yError('CONFIG_INVALID', `--redis must be a redis:// or rediss:// URL, got "${redactUrl(options.redis)}"`, { hint: 'e.g. --redis redis://10.0.0.9:6379' });
@@ -98,7 +101,7 @@ export function workerCommand(): Command {
       const signer = RunSigner.fromEnv(process.env, 'c2y worker');
       const policy = policyOf(options);
       const secrets = { source: process.env['C2Y_SOURCE_PASSWORD'], target: process.env['C2Y_TARGET_PASSWORD'] };
-      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, secrets: [secrets.source, secrets.target, urlPassword(options.redis), process.env['C2Y_REDIS_PASSWORD'], process.env['C2Y_RUN_KEY']].filter((s): s is string => typeof s === 'string' && s.length > 0) });
+      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, level: options.logLevel, secrets: [secrets.source, secrets.target, urlPassword(options.redis), process.env['C2Y_REDIS_PASSWORD'], process.env['C2Y_RUN_KEY']].filter((s): s is string => typeof s === 'string' && s.length > 0) });
       const stop = new AbortController();
       let signals = 0;
       const onSignal = (): void => {

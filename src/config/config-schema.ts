@@ -176,6 +176,8 @@ export const configSchema = z
      * A worker that dies loses its splits to another worker after about this long.
      */
     workerLeaseMs: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Lines on the terminal from this level up (error, warn, info, debug); the run folder's log keeps info and up. */
+    logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Folder that holds one sub-folder per run (report, log). */
     runDir: z.string().min(1).default('./c2y-runs'),
   })

@@ -49,13 +49,16 @@ export function maskValue<T>(value: T, secrets: readonly string[]): T {
 
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
   const threshold = ORDER[options.level ?? 'info'];
+  // The run folder's log keeps info lines even when the terminal is told to be quiet.
+  const teeThreshold = Math.min(threshold, ORDER.info);
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const secrets = options.secrets ?? [];
   const emit = (level: LogLevel, message: string, fields: LogFields = {}): void => {
-    if (ORDER[level] < threshold) return;
+    if (ORDER[level] < Math.min(threshold, teeThreshold)) return;
     const merged = maskValue({ ...bound, ...fields }, secrets);
     const json = JSON.stringify({ time: new Date().toISOString(), level, msg: maskSecrets(message, secrets), ...merged });
-    for (const sink of options.tee ?? []) sink(json);
+    if (ORDER[level] >= teeThreshold) for (const sink of options.tee ?? []) sink(json);
+    if (ORDER[level] < threshold) return;
     if (options.json) {
       write(json);
       return;

@@ -63,6 +63,11 @@ async function countIfCheap(admin: Queryable, table: string, expected: number): 
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/** Below info on the terminal: no progress bar either (its lines are info). */
+function quietLevel(level: string): boolean {
+  return level === 'warn' || level === 'error';
+}
+
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
   if (options.distributed && config.redis === undefined) {
@@ -80,7 +85,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (!folder) pendingLines.push(line);
     else if (!folder.failure && !folder.tryAppend('run.log', line + '\n')) onFolderFailure();
   };
-  const logger: Logger = createLogger({ json: !options.tty || options.json, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
+  const logger: Logger = createLogger({ json: !options.tty || options.json, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
@@ -143,7 +148,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       planned: prepared.planned, config: redactConfig(config),
     },
   });
-  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json, logger: eventLog, maxAttempts: config.maxRetries + 1 });
+  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json && !quietLevel(config.logLevel), logger: eventLog, maxAttempts: config.maxRetries + 1 });
   let outcome;
   const redisUrl = options.distributed ? config.redis : undefined;
   // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).

@@ -126,6 +126,22 @@ export class CheckpointStore {
     }
   }
 
+  /** The newest runs (of one source, or one run), each with its splits done and rows committed: `c2y status`. */
+  async listRuns(db: Queryable, filter: { readonly limit: number; readonly runId?: string; readonly source?: string }): Promise<RunSummary[]> {
+    const result = await db.query<{ run_id: string; source: string; target: string; status: string; created_at: Date; finished_at: Date | null; splits: string; done: string; rows: string }>(
+      `SELECT r.run_id, r.source, r.target, r.status, r.created_at, r.finished_at,
+              count(c.split_id)::text AS splits, count(c.split_id) FILTER (WHERE c.done)::text AS done, coalesce(sum(c.rows_done), 0)::text AS rows
+         FROM ${this.runs} r LEFT JOIN ${this.checkpoints} c USING (run_id)
+        WHERE ($1::text IS NULL OR r.run_id = $1) AND ($2::text IS NULL OR r.source = $2)
+        GROUP BY r.run_id ORDER BY r.created_at DESC LIMIT $3`,
+      [filter.runId ?? null, filter.source ?? null, filter.limit],
+    );
+    return result.rows.map((row) => ({
+      runId: row.run_id, source: row.source, target: row.target, status: row.status, startedAt: row.created_at.toISOString(),
+      finishedAt: row.finished_at?.toISOString() ?? null, splits: Number(row.splits), splitsDone: Number(row.done), rowsCommitted: Number(row.rows),
+    }));
+  }
+
   async findRun(db: Queryable, runId: string): Promise<RunRecord | undefined> {
     const result = await db.query(`SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE run_id = $1`, [runId]);
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
@@ -216,6 +232,18 @@ const DIVISION_BY_ZERO = '22012';
  */
 export function isRunId(text: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(text);
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly source: string;
+  readonly target: string;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly splits: number;
+  readonly splitsDone: number;
+  readonly rowsCommitted: number;
 }
 
 function toRun(row: Record<string, unknown>): RunRecord {

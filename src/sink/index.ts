@@ -5,7 +5,7 @@ export { chooseEndpoints, isReachable, listYbServers } from './yb-discovery.js';
 export type { YbServer, DiscoveryOutcome } from './yb-discovery.js';
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';
 export { CheckpointStore, isRunId } from './checkpoint-store.js';
-export type { SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RejectedRow, CheckpointAdvance } from './checkpoint-store.js';
+export type { SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RunSummary, RejectedRow, CheckpointAdvance } from './checkpoint-store.js';
 export { CopyIn, copyFailed, copyStatement, isDataError, targetNameOf } from './copy-stream.js';
 export { ensureTargetTable } from './target-table.js';
 export type { TargetTableResult } from './target-table.js';

@@ -105,10 +105,22 @@ describe('c2y migrate', () => {
     expect(idle.rows[0]?.n).toBe(0);
     const partial = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.interrupt');
     expect(partial.rows[0]!.n).toBeLessThan(ROWS);
+    // `c2y status` reads local runs from the target: the interrupted run, with its committed rows.
+    const runId = /--resume (\d{8}-\d{6}-[0-9a-f]{6})/.exec(run.stderr)?.[1] as string;
+    const statusArgs = ['status', '--target-hosts', fx.db.hosts[0] as string, '--database', fx.db.database, '--run', runId];
+    const interrupted = await runC2y([...statusArgs, '--json']);
+    expect(interrupted.code, interrupted.stderr).toBe(0);
+    const listed = (JSON.parse(interrupted.stdout) as { runs: Array<{ runId: string; status: string; rowsCommitted: number; splits: number; splitsDone: number }> }).runs;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ runId, status: 'interrupted', rowsCommitted: partial.rows[0]!.n });
+    expect(listed[0]!.splitsDone).toBeLessThan(listed[0]!.splits);
     const resume = await runC2y(fx.args('interrupt', ['--resume', '--json']));
     expect(resume.code).toBe(0);
     expect(parseReport(resume.stdout)).toMatchObject({ resumed: true, rowsTotal: ROWS, status: 'finished' });
     expect(await postgresEventsDigest(fx.db, 'interrupt')).toEqual(fx.sourceDigest);
+    const finished = await runC2y(statusArgs);
+    expect(finished.stdout).toMatch(new RegExp(`${runId}\\s+finished`));
+    expect(finished.stdout).toContain(`${ROWS.toLocaleString('en-US')} rows committed`);
   });
 
   it('retries a split whose target connection is killed, from its checkpoint, while the others go on', async () => {

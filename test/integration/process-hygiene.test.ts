@@ -1,4 +1,8 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { EXIT } from '../../src/errors/index.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { killGroup, spawnC2y, type CliResult } from '../helpers/run-cli.js';
@@ -78,4 +82,28 @@ describe('every command exits, with the "cannot connect" code, when an endpoint 
     expect(badValue.code).toBe(EXIT.usage);
     expect((JSON.parse(badValue.stderr.trim().split('\n').pop() ?? '{}') as { error: { code: string } }).error.code).toBe('CONFIG_INVALID');
   }, 60_000);
+});
+
+describe('c2y init', () => {
+  it('checks both ends, then writes a commented config that loads and names them; an unreachable end writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c2y-init-'));
+    const out = join(dir, 'c2y.yaml');
+    const args = argsFor('init', 'init_target', ['--out', out]);
+    const result = await exitsWithin(args, 60);
+    expect(result.code, result.stderr.slice(-800)).toBe(EXIT.done);
+    expect(result.stdout).toMatch(/checked \S+\.events \(\d+ columns\)/);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain('# password: …');
+    const { config } = loadConfig({ file: out });
+    expect(config.source).toMatchObject({ keyspace: fx.keyspace, table: 'events', contactPoints: ['127.0.0.1', '127.0.0.2', '127.0.0.3'] });
+    expect(config.target).toMatchObject({ hosts: fx.db.hosts, database: fx.db.database, table: 'init_target' });
+    const again = await exitsWithin(args, 30);
+    expect(again.code).toBe(EXIT.usage);
+    expect(again.stderr).toContain('--force');
+    const unreachable = join(dir, 'never.yaml');
+    const refused = await exitsWithin([...argsFor('init', 'init_target', ['--out', unreachable]), ...UNREACHABLE_TARGET], 30);
+    expect(refused.code).toBe(EXIT.connect);
+    expect(existsSync(unreachable)).toBe(false);
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import { summaryOf } from './command-table.js';
 import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../distributed/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
-import { renderReport } from '../observe/index.js';
+import { renderReport, terminalFrame } from '../observe/index.js';
 import { migrate } from '../run/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
@@ -51,6 +51,7 @@ export function migrateCommand(): Command {
           ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
           resumeCommand: (runId) => resumeCommandFor(argv, runId), tty: process.stderr.isTTY === true, json: options['json'] === true,
           signal: controller.signal,
+          ...(process.stderr.isTTY === true && options['json'] !== true ? { frame: terminalFrame(process.stderr) } : {}),
         });
         if (options['json'] === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n`);

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
-import { createLogger, RunStats, startProgress } from '../observe/index.js';
+import { createLogger, RunStats, startProgress, terminalFrame } from '../observe/index.js';
 import { newRunId, RunFolder } from '../run/index.js';
 import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
@@ -61,7 +61,8 @@ export function validateCommand(): Command {
         const targetName = targetNameOf(config.target, config.source.table);
         const secrets = [config.source.password, config.target.password, config.uiToken].filter((v): v is string => typeof v === 'string' && v.length > 0);
         const tty = process.stderr.isTTY === true && options['json'] !== true;
-        const logger = createLogger({ json: !tty, level: config.logLevel, secrets });
+        const frame = tty ? terminalFrame(process.stderr) : undefined;
+        const logger = createLogger({ json: !tty, level: config.logLevel, secrets, ...(frame ? { write: (line: string) => frame.print(line) } : {}) });
         for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
         const estimate = await target.query<{ rows: string }>('SELECT greatest(reltuples, 0)::bigint::text AS rows FROM pg_class WHERE oid = $1::regclass', [qualifiedName(targetName)]);
         // Both sides are read: the bar's total is twice the target's row estimate.
@@ -84,7 +85,7 @@ export function validateCommand(): Command {
               target: `${config.target.database}.${qualifiedName(targetName)}`, estimatedRows, planned: null, config: redactConfig(config),
             },
           });
-          const stop = startProgress({ stats, estimatedRows, tty: tty && config.logLevel !== 'warn' && config.logLevel !== 'error', logger });
+          const stop = startProgress({ stats, estimatedRows, tty: tty && config.logLevel !== 'warn' && config.logLevel !== 'error', logger, ...(frame ? { frame } : {}) });
           let status: 'finished' | 'failed' = 'failed';
           try {
             const found = await validateTable({ ...input, runId: validateId, listener: stats.listener }, onRound);

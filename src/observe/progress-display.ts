@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
 import type { RunStats } from './run-stats.js';
+import { fitLines, type TerminalFrame } from './terminal-frame.js';
 
 export interface ProgressOptions {
   readonly stats: RunStats;
@@ -11,6 +12,8 @@ export interface ProgressOptions {
   readonly intervalMs?: number;
   /** maxRetries + 1, for "attempt n of m". */
   readonly maxAttempts?: number;
+  /** On a terminal: where the display is drawn, fitted to its width, with log lines above it. */
+  readonly frame?: TerminalFrame;
 }
 
 const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -62,12 +65,24 @@ export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
   return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}${snapshot.retrying ? `  retrying ${snapshot.retrying}` : ''}`;
 }
 
+/**
+ * The display for a terminal `columns` wide: the bar and figures on one line, and while a retry is recent, what is
+ * being retried on a second; each cut to the width so nothing wraps (the retry's error alone can be 200 characters).
+ */
+export function fittedProgress(snapshot: ProgressSnapshot, columns: number): string {
+  const main = progressLine({ ...snapshot, retrying: null }, columns < 100 ? 12 : 24);
+  return fitLines(snapshot.retrying ? [main, `  retrying ${snapshot.retrying}`] : [main], columns);
+}
+
 /** Starts drawing; returns a function that draws the last frame and stops. */
 export function startProgress(options: ProgressOptions): () => void {
   const write = options.write ?? ((text: string) => process.stderr.write(text));
   const draw = (final: boolean): void => {
     const snapshot = progressSnapshot(options.stats, options.estimatedRows, options.maxAttempts);
-    if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
+    if (options.tty && options.frame) {
+      options.frame.show(fittedProgress(snapshot, options.frame.columns()));
+      if (final) options.frame.done();
+    } else if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
     else {
       options.logger.info('progress', {
         rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type LoadedConfig } from '../config/index.js';
 import { runDistributed, type RunSigner } from '../distributed/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
-import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
+import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport, type TerminalFrame } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
@@ -24,6 +24,8 @@ export interface MigrateOptions {
   readonly json: boolean;
   readonly signal: AbortSignal;
   readonly logLine?: (line: string) => void;
+  /** On a terminal: the progress display, with log lines printed above it (the CLI owns the terminal). */
+  readonly frame?: TerminalFrame;
 }
 
 export interface MigrateResult {
@@ -85,7 +87,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (!folder) pendingLines.push(line);
     else if (!folder.failure && !folder.tryAppend('run.log', line + '\n')) onFolderFailure();
   };
-  const logger: Logger = createLogger({ json: !options.tty || options.json, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
+  const logger: Logger = createLogger({ json: !options.tty || options.json, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : options.frame ? { write: (line: string) => options.frame?.print(line) } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
@@ -148,7 +150,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       planned: prepared.planned, config: redactConfig(config),
     },
   });
-  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json && !quietLevel(config.logLevel), logger: eventLog, maxAttempts: config.maxRetries + 1 });
+  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json && !quietLevel(config.logLevel), ...(options.frame ? { frame: options.frame } : {}), logger: eventLog, maxAttempts: config.maxRetries + 1 });
   let outcome;
   const redisUrl = options.distributed ? config.redis : undefined;
   // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).

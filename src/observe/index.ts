@@ -11,3 +11,5 @@ export type { RunReport, ReportBase, ExecutorReport, PlannedFiguresJson } from '
 export type { RunEvent, RunListener, TaskErrorJson } from './run-events.js';
 export { StreamTiming, verdictOf, verdictAdvice } from './time-split.js';
 export type { TimeSplitMs, Verdict } from './time-split.js';
+export { LatencyHistogram, LATENCY_BOUNDS_MS } from './latency-histogram.js';
+export type { LatencyQuantiles } from './latency-histogram.js';

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { RunStats } from './run-stats.js';
 import { fitLines, type TerminalFrame } from './terminal-frame.js';
+import type { LatencyQuantiles } from './latency-histogram.js';
 
 export interface ProgressOptions {
   readonly stats: RunStats;
@@ -39,6 +40,8 @@ export interface ProgressSnapshot {
   readonly retries: number;
   /** The latest retry if it happened in the last 30 s, as "split 3 on host:port, attempt 2 of 6: error". */
   readonly retrying: string | null;
+  /** Page-read and commit latency so far (ms). */
+  readonly latency?: { readonly pageRead: LatencyQuantiles; readonly commit: LatencyQuantiles };
 }
 
 /** How long the latest retry stays on the progress line. */
@@ -55,14 +58,24 @@ export function progressSnapshot(stats: RunStats, estimatedRows: number, maxAtte
     splitsDone: stats.countSplits('done'), splitsRunning: stats.countSplits('running') + stats.countSplits('retrying'),
     splitsFailed: stats.countSplits('failed'), splitsTotal: stats.splits.size, retries: stats.retries,
     retrying: retry ? `split ${retry.splitId} on ${retry.node}, attempt ${retry.attempt}${maxAttempts ? ` of ${maxAttempts}` : ''}: ${retry.error.slice(0, 120)}` : null,
+    latency: { pageRead: stats.latencies.quantiles('pageRead'), commit: stats.latencies.quantiles('commit') },
   };
+}
+
+/** "  read p50/p99 3/12 ms  commit 5/40 ms", when there is something to say. */
+function latencyPart(snapshot: ProgressSnapshot): string {
+  const read = snapshot.latency?.pageRead;
+  const commit = snapshot.latency?.commit;
+  const pair = (q: LatencyQuantiles | undefined): string | null => (q && q.count > 0 ? `${q.p50}/${q.p99}` : null);
+  const parts = [pair(read) ? `read p50/p99 ${pair(read)} ms` : null, pair(commit) ? `commit ${pair(commit)} ms` : null].filter(Boolean);
+  return parts.length > 0 ? `  ${parts.join('  ')}` : '';
 }
 
 export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
   const fraction = snapshot.estimatedRows > 0 ? Math.min(1, snapshot.rows / snapshot.estimatedRows) : 0;
   const filled = Math.round(fraction * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}${snapshot.retrying ? `  retrying ${snapshot.retrying}` : ''}`;
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(snapshot.rows)}/${formatCount(snapshot.estimatedRows)} rows (${formatCount(snapshot.committed)} committed)  ${formatCount(snapshot.rate)} rows/s  ETA ${formatDuration(snapshot.etaSeconds)}  splits ${snapshot.splitsDone} done/${snapshot.splitsRunning} running/${snapshot.splitsFailed} failed${snapshot.retries ? `  retries ${snapshot.retries}` : ''}${latencyPart(snapshot)}${snapshot.retrying ? `  retrying ${snapshot.retrying}` : ''}`;
 }
 
 /**
@@ -88,6 +101,8 @@ export function startProgress(options: ProgressOptions): () => void {
         rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
         etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null,
         splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries,
+        ...(snapshot.latency && snapshot.latency.pageRead.count > 0 ? { pageReadP50Ms: snapshot.latency.pageRead.p50, pageReadP99Ms: snapshot.latency.pageRead.p99 } : {}),
+        ...(snapshot.latency && snapshot.latency.commit.count > 0 ? { commitP50Ms: snapshot.latency.commit.p50, commitP99Ms: snapshot.latency.commit.p99 } : {}),
         ...(snapshot.retrying ? { retrying: snapshot.retrying } : {}),
       });
     }

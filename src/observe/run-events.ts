@@ -8,6 +8,8 @@ export type RunEvent =
   | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }
   /** A page read that failed and is asked again (same split, same transaction): how close the source is to failing splits. */
   | { readonly type: 'page-retry'; readonly splitId: number; readonly attempt: number; readonly replica: string | null; readonly error: string; readonly executor: number }
+  /** An executor's page-read and commit latencies so far, as LatencyHistogram counts (cumulative for its process). */
+  | { readonly type: 'latency'; readonly executor: number; readonly pageReadMs: readonly number[]; readonly commitMs: readonly number[] }
   | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
   | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }

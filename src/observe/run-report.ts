@@ -1,4 +1,5 @@
 import { formatBytes } from '../config/index.js';
+import type { LatencyQuantiles } from './latency-histogram.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
 import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from './time-split.js';
 
@@ -51,6 +52,8 @@ export interface RunReport {
   readonly timeSplit: TimeSplitReport;
   /** Round trips to the target of the committed work: in all, per commit, per split (set-up included). */
   readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number };
+  /** Every page read's and every commit's latency, in ms (bucket upper bounds: never better than the truth). */
+  readonly latency: { readonly pageReadMs: LatencyQuantiles; readonly commitMs: LatencyQuantiles };
 }
 
 export interface TimeSplitReport {
@@ -105,7 +108,13 @@ export interface ExecutorReport {
   readonly timeSplit: TimeSplitReport;
 }
 
-export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency'>;
+
+/** "p50 3 ms, p99 12 ms, p99.9 40 ms (1,234)", or "none". */
+export function latencyText(q: LatencyQuantiles): string {
+  if (q.count === 0) return 'none';
+  return `p50 ${q.p50 ?? '?'} ms, p99 ${q.p99 ?? '?'} ms, p99.9 ${q.p999 ?? '?'} ms (${q.count.toLocaleString('en-US')})`;
+}
 
 export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: number }, stats: RunStats): RunReport {
   const durationSeconds = stats.elapsedSeconds();
@@ -134,6 +143,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     pageRetries: stats.pageRetries,
     readPath: readPathOf(stats),
     timeSplit: runTimeSplit(stats),
+    latency: { pageReadMs: stats.latencies.quantiles('pageRead'), commitMs: stats.latencies.quantiles('commit') },
     roundTrips: {
       total: stats.roundTrips,
       perCommit: Math.round((stats.roundTrips / Math.max(1, stats.commits)) * 100) / 100,
@@ -187,6 +197,7 @@ export function renderReport(report: RunReport): string {
     ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
+    ['latency', `page reads ${latencyText(report.latency.pageReadMs)}; commits ${latencyText(report.latency.commitMs)}`],
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],

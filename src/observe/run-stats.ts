@@ -1,5 +1,6 @@
 import type { TimeSplitMs } from './time-split.js';
 import type { RunEvent } from './run-events.js';
+import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
 
@@ -53,6 +54,8 @@ export class RunStats {
   retries = 0;
   /** Page reads asked again within their split (a timeout, an overloaded or unreachable replica). */
   pageRetries = 0;
+  /** Page-read and commit latencies over every executor. */
+  readonly latencies = new RunLatencies();
   rejected = 0;
   /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
   staticOnly = 0;
@@ -128,6 +131,9 @@ export class RunStats {
         this.executor(event.executor).tasksDone++;
         break;
       }
+      case 'latency':
+        this.latencies.update(event);
+        break;
       case 'page-retry':
         this.pageRetries++;
         break;

@@ -5,7 +5,7 @@ import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, targetNameOf } from '../sink/index.js';
 import { consistencyCode, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
-import type { RunEvent } from '../observe/index.js';
+import { LatencyHistogram, type RunEvent } from '../observe/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
 
@@ -48,6 +48,7 @@ async function handle(message: DriverMessage): Promise<void> {
         store: new CheckpointStore(config.target.checkpointSchema),
         copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table)),
         emit: (event: RunEvent) => send({ type: 'event', event }),
+        latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
       const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
@@ -58,6 +59,7 @@ async function handle(message: DriverMessage): Promise<void> {
       const reportMemory = (): void => {
         const memory = process.memoryUsage();
         const cpu = process.cpuUsage();
+        sendLatency();
         send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed } });
       };
       reportMemory();
@@ -85,7 +87,11 @@ async function handle(message: DriverMessage): Promise<void> {
     const own = new AbortController();
     taskAborts.set(message.taskId, own);
     const task = runTask(context, message, AbortSignal.any([cancel.signal, own.signal]))
-      .then((done) => send({ type: 'task-done', taskId: message.taskId, ...done }))
+      .then((done) => {
+        // The latencies up to this task's end, ahead of its result: the report's counts then include every commit.
+        sendLatency();
+        send({ type: 'task-done', taskId: message.taskId, ...done });
+      })
       .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
     running.add(task);
     void task.finally(() => {
@@ -93,6 +99,10 @@ async function handle(message: DriverMessage): Promise<void> {
       taskAborts.delete(message.taskId);
     });
   }
+}
+
+function sendLatency(): void {
+  if (context) send({ type: 'event', event: { type: 'latency', executor: context.executor, pageReadMs: context.latency.pageRead.counts, commitMs: context.latency.commit.counts } });
 }
 
 async function runTask(context: TaskContext, message: Extract<DriverMessage, { type: 'task' }>, signal: AbortSignal): Promise<{ rows: number; digest?: DigestResult }> {

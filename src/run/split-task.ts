@@ -5,7 +5,7 @@ import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
-import { StreamTiming, type RunEvent } from '../observe/index.js';
+import { StreamTiming, type LatencyHistogram, type RunEvent } from '../observe/index.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -24,6 +24,8 @@ export interface TaskContext {
   readonly copySql: string;
   readonly executor: number;
   readonly emit: (event: RunEvent) => void;
+  /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
+  readonly latency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
 }
 
 export interface SplitTaskInput {
@@ -122,7 +124,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       }
       const to: SplitPoint = { token: lastToken, position: inside && codec && lastPage ? codec.positionOf(lastPage.values(lastIndex)) : null };
       // The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three.
+      const committing = performance.now();
       const advanced = await store.advanceAndCommit(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done }, !done);
+      context.latency.commit.record(performance.now() - committing);
       roundTrips++;
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
@@ -254,6 +258,7 @@ async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, a
     client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
     replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
     onPageRetry: (retry: { attempt: number; replica: string | null; error: string }) => context.emit({ type: 'page-retry', splitId: split.id, ...retry, executor: context.executor }),
+    onPageRead: (ms: number) => context.latency.pageRead.record(ms),
   };
   if (from.position !== null && from.token !== null && codec) {
     const token = from.token;

@@ -25,6 +25,8 @@ export interface RangeScanOptions {
   readonly readTimeoutMs?: number;
   /** Pages as bytes (the raw page hook must be installed); cells are decoded with this only when asked. */
   readonly rawPages?: CellDecoder;
+  /** Told how long each page took to arrive (the request's round trip and Cassandra's work). */
+  readonly onPageRead?: (ms: number) => void;
   /** Told of each failed page attempt that will be tried again. */
   readonly onPageRetry?: (retry: { readonly attempt: number; readonly replica: string | null; readonly error: string }) => void;
 }
@@ -88,11 +90,13 @@ function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pag
     for (let attempt = 0; attempt < attempts; attempt++) {
       const host = hostFor(statement.replicas, attempt);
       try {
+        const asked = performance.now();
         const result = await options.client.execute(statement.cql, [...statement.params], {
           prepare: true, fetchSize, consistency: options.consistency, isIdempotent: true, ...rawOption,
           ...(options.readTimeoutMs !== undefined ? { readTimeout: options.readTimeoutMs } : {}),
           ...(pageState ? { pageState } : {}), ...(host ? { host } : {}),
         });
+        options.onPageRead?.(performance.now() - asked);
         return { page: pageOf(options, result), pageState: result.pageState ?? undefined };
       } catch (error) {
         if (error instanceof C2yError && !error.retryable) throw error;

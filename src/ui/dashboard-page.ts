@@ -86,11 +86,13 @@ function render(s) {
   $('title').textContent = s.kind + ' ' + s.runId + ': ' + s.source + ' → ' + s.target;
   $('status').textContent = s.live ? s.status : s.status + ' (read-only)'; $('status').className = 'status ' + s.status;
   $('updated').textContent = 'updated ' + new Date(s.updatedAt).toLocaleTimeString();
+  const lat = (q) => (q && q.count > 0 ? q.p50 + ' / ' + q.p99 + ' ms' : '–');
   const p = s.progress;
   $('progress-bar').style.width = (p.estimatedRows ? Math.min(100, 100 * p.rows / p.estimatedRows) : 0) + '%';
   $('cards').innerHTML = [['rows', fmt(p.rows) + ' / ' + fmt(p.estimatedRows)], ['committed', fmt(p.committed)], ['rows/s', fmt(p.rowsPerSecond)],
     ['elapsed', dur(p.elapsedSeconds)], ['ETA', dur(p.etaSeconds)], ['splits', p.splitsDone + ' done · ' + p.splitsRunning + ' running · ' + p.splitsFailed + ' failed of ' + p.splitsTotal],
-    ['retries', fmt(p.retries)], ['rejected', fmt(p.rejected)], ['bytes', bytes(p.bytes)]]
+    ['retries', fmt(p.retries)], ['rejected', fmt(p.rejected)], ['bytes', bytes(p.bytes)],
+    ['page read p50 / p99', lat(s.latency && s.latency.pageRead.quantiles)], ['commit p50 / p99', lat(s.latency && s.latency.commit.quantiles)]]
     .map(([k, v]) => '<div class="card">' + esc(k) + '<b>' + esc(v) + '</b></div>').join('');
   chart(s.history);
   const pl = s.planned;

@@ -1,4 +1,4 @@
-import { progressSnapshot, verdictOf, type PlannedFiguresJson, type RunStats, type TimeSplitMs, type Verdict } from '../observe/index.js';
+import { progressSnapshot, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunStats, type TimeSplitMs, type Verdict } from '../observe/index.js';
 
 /** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
 export interface DashboardState {
@@ -28,6 +28,11 @@ export interface DashboardState {
     readonly rejected: number;
     readonly bytes: number;
     readonly commits: number;
+  };
+  /** Page-read and commit latencies: bucket counts (LATENCY_BOUNDS_MS, then the open bucket) and quantiles in ms. Absent in older saved dashboards. */
+  readonly latency?: {
+    readonly pageRead: { readonly counts: readonly number[]; readonly quantiles: LatencyQuantiles };
+    readonly commit: { readonly counts: readonly number[]; readonly quantiles: LatencyQuantiles };
   };
   /** [seconds since start, rows/s]: one point a second. */
   readonly history: ReadonlyArray<readonly [number, number]>;
@@ -108,6 +113,12 @@ export class RateHistory {
   }
 }
 
+function latencyState(stats: RunStats): NonNullable<DashboardState['latency']> {
+  const pageRead = stats.latencies.histogram('pageRead');
+  const commit = stats.latencies.histogram('commit');
+  return { pageRead: { counts: pageRead.counts, quantiles: pageRead.quantiles() }, commit: { counts: commit.counts, quantiles: commit.quantiles() } };
+}
+
 export function dashboardState(
   meta: DashboardMeta, stats: RunStats, history: RateHistory, nodes: ReadonlyMap<string, NodeReading>, status: DashboardState['status'],
 ): DashboardState {
@@ -125,6 +136,7 @@ export function dashboardState(
       splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, splitsTotal: snapshot.splitsTotal,
       retries: snapshot.retries, pageRetries: stats.pageRetries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
     },
+    latency: latencyState(stats),
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
       executor, worker: e.worker, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,

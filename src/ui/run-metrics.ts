@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { LATENCY_BOUNDS_MS } from '../observe/index.js';
 import type { DashboardState } from './dashboard-state.js';
 
 type Labels = Record<string, string | number>;
@@ -91,5 +92,37 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   perExecutor('c2y_executor_rows_total', 'Rows the executor committed.', (e) => e.rows, true);
   perExecutor('c2y_executor_tasks_done_total', 'Tasks the executor finished.', (e) => e.tasksDone, true);
   perExecutor('c2y_executor_tasks_failed_total', 'Task attempts that failed on the executor.', (e) => e.tasksFailed, true);
+  latencyHistogram(registry, 'c2y_page_read_seconds', 'Time for a page of a range scan to arrive from Cassandra.', () => state().latency?.pageRead.counts, base);
+  latencyHistogram(registry, 'c2y_commit_seconds', 'Time to commit a COPY batch with its checkpoint.', () => state().latency?.commit.counts, base);
   return registry;
+}
+
+/**
+ * A Prometheus histogram from counts the executors already bucketed (LATENCY_BOUNDS_MS): prom-client's Histogram can
+ * only observe values one by one, so this is a metric of its own that the registry formats like one.
+ */
+function latencyHistogram(registry: Registry, name: string, help: string, counts: () => readonly number[] | undefined, base: () => Labels): void {
+  const metric = {
+    name, help, type: 'histogram', aggregator: 'sum',
+    get: async () => {
+      const buckets = counts() ?? [];
+      const labels = base();
+      const values: Array<{ metricName: string; labels: Labels; value: number }> = [];
+      let cumulative = 0;
+      let sum = 0;
+      LATENCY_BOUNDS_MS.forEach((bound, i) => {
+        cumulative += buckets[i] ?? 0;
+        sum += (buckets[i] ?? 0) * bound;
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound / 1000 }, value: cumulative });
+      });
+      const open = buckets[LATENCY_BOUNDS_MS.length] ?? 0;
+      cumulative += open;
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: cumulative });
+      // The sum is estimated from the buckets' bounds (upper: never smaller than the truth).
+      values.push({ metricName: `${name}_sum`, labels, value: (sum + open * (LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1] as number) * 2) / 1000 });
+      values.push({ metricName: `${name}_count`, labels, value: cumulative });
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }

@@ -77,6 +77,11 @@ describe('live dashboard', () => {
       expect(metrics).toMatch(/c2y_executor_rss_bytes\{run="[^"]+",table="[^"]+",executor="1"\} \d+/);
       expect(metrics).toMatch(/c2y_streams_opened_total\{run="[^"]+",table="[^"]+",node="127\.0\.0\.\d:5433"\}/);
       expect(metrics).toContain('c2y_driver_process_cpu_user_seconds_total');
+      // Latencies as Prometheus histograms, and on the overview.
+      expect(metrics).toMatch(/c2y_page_read_seconds_bucket\{run="[^"]+",table="[^"]+",le="\+Inf"\} [1-9]\d*/);
+      expect(metrics).toMatch(/c2y_commit_seconds_count\{run="[^"]+",table="[^"]+"\} [1-9]\d*/);
+      await page.click('nav button[data-tab="overview"]');
+      expect(await page.locator('#cards').innerText()).toMatch(/page read p50 \/ p99\s*[\d.]+ \/ [\d.]+ ms/);
       for (const phase of ['source_wait', 'transcode', 'target_wait', 'cpu']) {
         expect(metrics).toMatch(new RegExp(`c2y_executor_${phase}_seconds_total\\{run="[^"]+",table="[^"]+",executor="\\d"\\} [\\d.e+-]+`));
       }

@@ -52,6 +52,11 @@ describe('c2y migrate', () => {
     // checkpoint/COMMIT/BEGIN; per split its set-up (connect, server, checkpoint) and its first BEGIN.
     expect(report.readPath).toMatchObject({ details: ['raw pages'], driverRowsExecutors: 0 });
     expect(report.referenceCells).toBe(0);
+    // Every commit's latency is in the report (the executors send their counts ahead of each task's end), and pages'.
+    expect(report.latency.commitMs.count).toBe(report.commits);
+    expect(report.latency.commitMs.p50).toBeGreaterThan(0);
+    expect(report.latency.pageReadMs.count).toBeGreaterThan(0);
+    expect(report.latency.pageReadMs.p99).toBeGreaterThanOrEqual(report.latency.pageReadMs.p50 as number);
     expect(report.timeSplit.verdict).toMatch(/^(source-bound|target-bound|CPU-bound)$/);
     expect(report.timeSplit.sourceWaitSeconds + report.timeSplit.transcodeSeconds + report.timeSplit.targetWaitSeconds).toBeGreaterThan(0);
     for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);

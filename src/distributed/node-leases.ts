@@ -65,3 +65,26 @@ export class NodeLeases {
     await this.redis.zrem(leaseKey(this.runId, endpoint.key), holder);
   }
 }
+
+/**
+ * Renews a stream's node lease and aborts `lost` when it cannot: Redis says the lease expired (another stream may
+ * hold the slot now), or no renewal has been confirmed for two thirds of the lease, so it may lapse before the next.
+ * Stopping then keeps target.maxConnectionsPerNode true across workers.
+ */
+export function watchLease(leases: NodeLeases, endpoint: TargetEndpoint, holder: string, leaseMs: number, onLost: (why: string) => void): { lost: AbortSignal; stop: () => void } {
+  const lost = new AbortController();
+  let confirmedAt = Date.now();
+  const lose = (why: string): void => {
+    if (lost.signal.aborted) return;
+    onLost(why);
+    lost.abort();
+  };
+  const timer = setInterval(() => {
+    void leases.renew(endpoint, holder).then(
+      (held) => (held ? (confirmedAt = Date.now()) : lose('Redis says it expired')),
+      () => undefined,
+    );
+    if (Date.now() - confirmedAt > (leaseMs * 2) / 3) lose(`no renewal confirmed for ${Math.round((Date.now() - confirmedAt) / 1000)} s`);
+  }, Math.max(250, leaseMs / 6));
+  return { lost: lost.signal, stop: () => clearInterval(timer) };
+}

@@ -3,13 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { C2yConfig } from '../config/index.js';
-import type { TargetEndpoint } from '../sink/index.js';
 import { messageOf } from '../errors/index.js';
 import type { Logger, TaskErrorJson } from '../observe/index.js';
 import { errorToJson, type RunnerTask } from '../run/executor-protocol.js';
 import { EventPublisher } from './event-stream.js';
 import { ExecutorBridge, TaskFailure } from './executor-bridge.js';
-import { NodeLeases } from './node-leases.js';
+import { NodeLeases, watchLease } from './node-leases.js';
 import { openRedis } from './redis-connection.js';
 import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey } from './redis-keys.js';
 import { readRunRecord, type RunRecord } from './run-record.js';
@@ -128,29 +127,6 @@ function workerConfig(record: RunRecord, options: WorkerOptions): C2yConfig {
 
 function leaseLostError(node: string): TaskErrorJson {
   return { code: 'NODE_LEASE_LOST', message: `the stream's lease on ${node} lapsed, so another stream may have taken its slot; the split was stopped (rolled back) to keep the per-node cap`, retryable: true };
-}
-
-/**
- * Renews a stream's node lease and aborts `lost` when it cannot: Redis says the lease expired (another stream may
- * hold the slot now), or no renewal has been confirmed for two thirds of the lease, so it may lapse before the next.
- * Stopping then keeps target.maxConnectionsPerNode true across workers.
- */
-function watchLease(leases: NodeLeases, endpoint: TargetEndpoint, holder: string, leaseMs: number, onLost: (why: string) => void): { lost: AbortSignal; stop: () => void } {
-  const lost = new AbortController();
-  let confirmedAt = Date.now();
-  const lose = (why: string): void => {
-    if (lost.signal.aborted) return;
-    onLost(why);
-    lost.abort();
-  };
-  const timer = setInterval(() => {
-    void leases.renew(endpoint, holder).then(
-      (held) => (held ? (confirmedAt = Date.now()) : lose('Redis says it expired')),
-      () => undefined,
-    );
-    if (Date.now() - confirmedAt > (leaseMs * 2) / 3) lose(`no renewal confirmed for ${Math.round((Date.now() - confirmedAt) / 1000)} s`);
-  }, Math.max(250, leaseMs / 6));
-  return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
 /**

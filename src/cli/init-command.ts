@@ -34,25 +34,30 @@ function setLine(text: string, section: string | null, key: string, value: strin
 
 const yamlList = (items: readonly string[]): string => `[${items.join(', ')}]`;
 
+/** What init fills in: what it was told, and checked. Passwords never (they stay in the environment or a prompt). */
+const FILLED: ReadonlyArray<readonly [section: 'source' | 'target', key: string, value: (config: C2yConfig) => string | undefined]> = [
+  ['source', 'contactPoints', (c) => yamlList(c.source.contactPoints)],
+  ['source', 'localDataCenter', (c) => c.source.localDataCenter],
+  ['source', 'keyspace', (c) => c.source.keyspace],
+  ['source', 'table', (c) => c.source.table],
+  ['source', 'username', (c) => c.source.username],
+  ['source', 'tls', (c) => c.source.tls],
+  ['source', 'tlsCa', (c) => c.source.tlsCa],
+  ['target', 'hosts', (c) => yamlList(c.target.hosts)],
+  ['target', 'database', (c) => c.target.database],
+  ['target', 'user', (c) => c.target.user],
+  ['target', 'sslMode', (c) => c.target.sslMode],
+  ['target', 'sslRootCert', (c) => c.target.sslRootCert],
+  ['target', 'schema', (c) => c.target.schema],
+  ['target', 'table', (c) => c.target.table],
+];
+
 function filledExample(config: C2yConfig): string {
   let text = exampleText();
-  const set = (section: string | null, key: string, value: string | undefined): void => {
-    if (value !== undefined) text = setLine(text, section, key, value);
-  };
-  set('source', 'contactPoints', yamlList(config.source.contactPoints));
-  set('source', 'localDataCenter', config.source.localDataCenter);
-  set('source', 'keyspace', config.source.keyspace);
-  set('source', 'table', config.source.table);
-  set('source', 'username', config.source.username);
-  set('source', 'tls', config.source.tls);
-  set('source', 'tlsCa', config.source.tlsCa);
-  set('target', 'hosts', yamlList(config.target.hosts));
-  set('target', 'database', config.target.database);
-  set('target', 'user', config.target.user);
-  set('target', 'sslMode', config.target.sslMode);
-  set('target', 'sslRootCert', config.target.sslRootCert);
-  set('target', 'schema', config.target.schema);
-  set('target', 'table', config.target.table);
+  for (const [section, key, value] of FILLED) {
+    const given = value(config);
+    if (given !== undefined) text = setLine(text, section, key, given);
+  }
   return text;
 }
 

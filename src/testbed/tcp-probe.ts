@@ -1,17 +1,8 @@
-import { connect } from 'node:net';
+import { isReachable } from '../sink/index.js';
 
-/** True when something accepts TCP connections at host:port within timeoutMs. */
+/** True when something accepts TCP connections at host:port within timeoutMs (the same probe target discovery uses). */
 export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const socket = connect({ host, port });
-    const done = (open: boolean): void => {
-      socket.destroy();
-      resolvePromise(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return isReachable(host, port, timeoutMs);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -77,6 +77,8 @@ export const sourceSchema = z
     tlsKey: z.string().min(1).optional(),
     /** LOCAL_QUORUM by default: a read that survives one replica down and never sees a half-written value. */
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
+    /** Most rows a second read from Cassandra by the whole run (all executors and workers); none when unset. */
+    readsPerSecond: z.coerce.number().positive('must be greater than 0').optional(),
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),
     /** Time limit per page read, in ms; a page that runs out of it is asked again at half the size before the split fails. */
@@ -123,6 +125,10 @@ export const targetSchema = z
      * here, else its public one); `off` uses target.hosts only.
      */
     discovery: z.enum(['auto', 'off']).default('auto'),
+    /** Most rows a second written to the target by the whole run; none when unset (DSBulk's executor.maxPerSecond). */
+    rowsPerSecond: z.coerce.number().positive('must be greater than 0').optional(),
+    /** Most COPY bytes a second written by the whole run; none when unset. */
+    bytesPerSecond: z.coerce.number().positive('must be greater than 0').optional(),
     /** Most c2y connections one target node may hold at once. */
     maxConnectionsPerNode: positiveInt.optional(),
     /** Create the target table from the source schema when it does not exist. */

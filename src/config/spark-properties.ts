@@ -69,7 +69,7 @@ const REFUSED: ReadonlyArray<readonly [RegExp, string]> = [
   [/^spark\.cassandra\.connection\.ssl\.(trustStore|keyStore)\./, PEM_HINT],
   [/^spark\.cdm\.connect\.(origin|target)\.tls\.(trustStore|keyStore)/, PEM_HINT],
   [/^spark\.cassandra\.connection\.ssl\.clientAuth\./, 'client certificates to Cassandra are not supported yet; remove the key (and use a server that does not require them)'],
-  [/^spark\.cassandra\.input\.readsPerSec$|^spark\.cdm\.perfops\.ratelimit\./, 'c2y has no read throttle yet: remove the key, and lower parallelism to read more gently'],
+  [/^spark\.cassandra\.input\.readsPerSec$|^spark\.cdm\.perfops\.ratelimit\./, 'it counts requests per core (or per executor), not rows for the whole run: remove it and set source.readsPerSecond / target.rowsPerSecond, which c2y keeps for the whole run'],
   [/^spark\.cassandra\.connection\.config\.cloud\.path$|^spark\.cdm\.connect\.(origin|target)\.scb$/, 'Astra secure connect bundles are not supported: give the contact points and TLS settings'],
 ];
 

@@ -19,6 +19,8 @@ export interface ExecutorBridgeOptions {
   readonly config: C2yConfig;
   readonly runId: string;
   readonly table: SourceTable;
+  /** The run's global concurrency: its rate limits are shared over this many streams. */
+  readonly streams: number;
   readonly onEvent: (event: RunEvent) => void;
 }
 
@@ -91,7 +93,7 @@ export class ExecutorBridge {
           pending.reject(new TaskFailure(error));
         }
       });
-      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table });
+      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, streams: this.options.streams });
     });
   }
 

@@ -144,7 +144,7 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
   const log = options.logger.child({ runId: record.runId });
   const config = withWorkerTls(workerConfig(record, options), options.policy);
   const publisher = new EventPublisher(redis, record.runId);
-  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, onEvent: (event) => publisher.push(event) });
+  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, streams: Math.max(1, Math.min(config.parallelism, record.splits)), onEvent: (event) => publisher.push(event) });
   try {
     await bridge.ensureStarted();
   } catch (error) {

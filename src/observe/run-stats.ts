@@ -54,6 +54,8 @@ export class RunStats {
   retries = 0;
   /** Page reads asked again within their split (a timeout, an overloaded or unreachable replica). */
   pageRetries = 0;
+  /** Time streams waited to keep the run's rate limits, summed over streams. */
+  throttledMs = 0;
   /** Page-read and commit latencies over every executor. */
   readonly latencies = new RunLatencies();
   rejected = 0;
@@ -185,6 +187,7 @@ export class RunStats {
     this.staticOnly += event.staticOnly;
     this.referenceCells += event.referenceCells;
     this.roundTrips += event.roundTrips;
+    this.throttledMs += event.throttledMs ?? 0;
     this.addTimeSplit(this.executor(event.executor).timeSplit, event);
     this.addTimeSplit(this.timeSplit, event);
     this.bytesCommitted += event.bytes;

@@ -49,6 +49,7 @@ async function handle(message: DriverMessage): Promise<void> {
         copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table)),
         emit: (event: RunEvent) => send({ type: 'event', event }),
         latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
+        streams: message.streams,
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
       const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();

@@ -20,7 +20,8 @@ export interface RunnerTask {
 
 /** Driver → executor. */
 export type DriverMessage =
-  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable }
+  /** `streams`: the most streams the whole run has at once, over which its rate limits are shared. */
+  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number }
   | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
   | { readonly type: 'cancel' }
   /** Interrupts one task (its transaction rolled back), e.g. a distributed stream whose node lease was lost. */

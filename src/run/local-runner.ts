@@ -199,7 +199,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         }
         dispatch();
       });
-      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table });
+      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, streams: Math.min(executorCount * config.cores, input.tasks.length) });
     };
 
     function stopAll(): void {

@@ -6,6 +6,7 @@ import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../sc
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import { StreamTiming, type LatencyHistogram, type RunEvent } from '../observe/index.js';
+import { StreamThrottle } from './stream-throttle.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -26,6 +27,8 @@ export interface TaskContext {
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
   readonly latency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
+  /** The most streams the run has at once: its rate limits are shared over them. */
+  readonly streams: number;
 }
 
 export interface SplitTaskInput {
@@ -90,7 +93,13 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     const rejected: RejectedRow[] = [];
     const rejectRows = context.config.onError === 'reject';
     let bytesInTransaction = 0;
+    let bytesCommitted = 0;
     let total = 0;
+    // This split's share of the run's rate limits (source.readsPerSecond, target.rowsPerSecond/bytesPerSecond).
+    const throttle = new StreamThrottle({
+      sourceRowsPerSecond: context.config.source.readsPerSecond, targetRowsPerSecond: context.config.target.rowsPerSecond, targetBytesPerSecond: context.config.target.bytesPerSecond,
+    }, context.streams);
+    const bytesProduced = (): number => bytesCommitted + bytesInTransaction + writer.length;
 
     // The previous commit began the next transaction in its own round trip; the COPY's start is one more.
     const begin = (): Promise<void> => timing.target(async () => {
@@ -134,8 +143,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
       rejected.length = 0;
+      bytesCommitted += bytesInTransaction;
       from = to;
       rowsInTransaction = 0;
       rowsSinceReport = 0;
@@ -154,6 +164,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         for await (const page of timedPages(scanFrom(context, split, from, input.attempt, codec), timing)) {
           const pageStarted = performance.now();
           const targetBefore = timing.targetWaitMs;
+          const bytesBefore = bytesProduced();
           if (signal.aborted) throw interrupted(split.id);
           const encodeRow = rows.encoderFor(page);
           for (let index = 0; index < page.length; index++) {
@@ -212,6 +223,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
             }
           }
           timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
+          if (throttle.limited) await throttle.after({ read: page.length, rows: page.length, bytes: bytesProduced() - bytesBefore }, signal);
         }
         if (signal.aborted) throw interrupted(split.id);
         await commit(true);

@@ -32,7 +32,10 @@ describe('c2y migrate', () => {
     const perAddress = Object.values(report.streamsPerServerAddress);
     expect(perAddress).toHaveLength(3);
     expect(perAddress.reduce((a, b) => a + b, 0)).toBe(6);
-    expect(Math.max(...perAddress) - Math.min(...perAddress)).toBeLessThanOrEqual(1);
+    // The balancer evens out streams open at once (connection-balancer.test.ts); over the run, a split that ends
+    // before the second executor is ready frees its node for the next one, so the totals may differ by two.
+    expect(Math.min(...perAddress)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...perAddress) - Math.min(...perAddress)).toBeLessThanOrEqual(2);
     expect(report.streamsPerServerAddress).toEqual(report.streamsPerNode);
     expect(report.executors).toHaveLength(2);
     // Planned beside measured: each executor's peak RSS against its measured baseline plus the planned task need.
@@ -126,6 +129,20 @@ describe('c2y migrate', () => {
     const finished = await runC2y(statusArgs);
     expect(finished.stdout).toMatch(new RegExp(`${runId}\\s+finished`));
     expect(finished.stdout).toContain(`${ROWS.toLocaleString('en-US')} rows committed`);
+  });
+
+  it('keeps target.rowsPerSecond for the whole run, over all executors, and reports the time throttled', async () => {
+    // 6,000 rows at 1,000 rows/s over 4 streams: at least ~5.4 s however the splits fall.
+    const started = Date.now();
+    const run = await runC2y(fx.args('throttled', [...SMALL_SPLITS, '--parallelism', '4', '--executors', '2', '--cores', '2', '--set', 'target.rowsPerSecond=1000', '--json']));
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.code, run.stderr.slice(-1500)).toBe(0);
+    const report = parseReport(run.stdout);
+    expect(report.rowsTotal).toBe(ROWS);
+    expect(report.rowsPerSecond).toBeLessThanOrEqual(1000 * 1.1);
+    expect(seconds).toBeGreaterThan((ROWS / 1000) * 0.9);
+    expect(report.throttledSeconds).toBeGreaterThan(0);
+    expect(await postgresEventsDigest(fx.db, 'throttled')).toEqual(fx.sourceDigest);
   });
 
   it('retries a split whose target connection is killed, from its checkpoint, while the others go on', async () => {

@@ -48,7 +48,7 @@ describe('Spark, Connector and CDM properties', () => {
     ]) }));
     expect(refused.message).toContain('"spark.cassandra.connection.ssl.trustStore.path", "spark.cassandra.input.readsPerSec", "spark.task.maxFailures" cannot be honoured');
     expect(refused.hint).toContain('keytool -exportcert');
-    expect(refused.hint).toContain('no read throttle');
+    expect(refused.hint).toContain('set source.readsPerSecond');
     expect(refused.hint).toContain('spark.task.maxFailures: it has no meaning in c2y yet');
     const { ignoredKeys, config } = loadConfig({ properties: props('harmless.properties', ['cassandra.keyspace=ks', 'cassandra.table=t', 'spark.app.name=move', 'spark.driver.memory=4g', 'spark.ui.enabled=false']) });
     expect(ignoredKeys).toEqual(['spark.app.name', 'spark.driver.memory']);

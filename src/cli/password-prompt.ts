@@ -8,6 +8,8 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
       hint: 'without a terminal, put the password in the config file or in C2Y_SOURCE_PASSWORD / C2Y_TARGET_PASSWORD',
     }));
   }
+  // Echo off before the question shows: a password typed the instant it appears must not reach the screen.
+  input.setRawMode(true);
   output.write(question);
   return new Promise((resolve, reject) => {
     let typed = '';
@@ -27,7 +29,6 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
         else typed += char;
       }
     };
-    input.setRawMode(true);
     input.resume();
     input.on('data', onData);
   });

@@ -167,6 +167,12 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
       throw new UnrecoverableError(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
     }
     if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
+    // A run started again (--resume) may have new settings: no split runs on the old ones; it goes back to the queue
+    // and this worker rejoins (the watch below leaves at once).
+    const current = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
+    if (current?.kind === 'authentic' && current.mac !== joined.mac) {
+      throw new Error(JSON.stringify({ code: 'DISTRIBUTED_RUN_FAILED', message: 'the run was started again with new settings; the split runs once this worker has rejoined', retryable: true } satisfies TaskErrorJson));
+    }
     const holder = `${options.name}#${job.id ?? task.id}`;
     let endpoint = await leases.acquire(holder);
     while (!endpoint) {

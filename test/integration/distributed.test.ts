@@ -392,7 +392,8 @@ describe('distributed runs that cannot pin workers', () => {
 
   it('a worker serving a run that is started again (--resume) rejoins it with its new settings', async () => {
     const worker = hostWorker('reload-w');
-    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '100', '--set', 'source.fetchSize=100', '--ui-port', '0', '--json'];
+    // Slow splits (small commits and pages): some are still waiting when the run is started again.
+    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--ui-port', '0', '--json'];
     const driver = spawnC2y(fx.args('events_reload', [...base, '--cores', '3']));
     try {
       let runId: string | undefined;

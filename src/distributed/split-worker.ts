@@ -139,40 +139,43 @@ async function reasonToLeave(redis: Redis, joined: ServableRun, read: Awaited<Re
   return alive === 1 ? undefined : 'leaving the run: its driver is silent (orphaned; `migrate --distributed --resume` adopts it)';
 }
 
-async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {
-  const { record } = joined;
-  const log = options.logger.child({ runId: record.runId });
-  const config = withWorkerTls(workerConfig(record, options), options.policy);
-  const publisher = new EventPublisher(redis, record.runId);
-  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, streams: Math.max(1, Math.min(config.parallelism, record.splits)), onEvent: (event) => publisher.push(event) });
-  try {
-    await bridge.ensureStarted();
-  } catch (error) {
-    // This machine cannot serve the run (e.g. it cannot reach Cassandra, or lacks the password): say so, try later.
-    log.error('cannot join the run', { error: error instanceof TaskFailure ? `${error.error.code}: ${error.error.message}` : messageOf(error), retryInS: 10 });
-    await sleep(10_000, undefined, { signal: options.signal }).catch(() => undefined);
-    return;
-  }
-  state.runId = record.runId;
-  publisher.push({ type: 'executor-started', executor, worker: options.name, host: hostname(), cores: config.cores });
-  log.info('joined run', { source: record.source, target: record.target, cores: config.cores, executorMemoryMiB: bridge.heapMb });
-  const leases = new NodeLeases(redis, record.runId, record.endpoints, { loadBalance: config.target.loadBalance, maxPerNode: config.target.maxConnectionsPerNode, leaseMs: config.workerLeaseMs });
-  const run = { cancelled: false };
-  const joinedAt = Date.now();
+/** What one run's split jobs need while this worker serves it. */
+interface ServingRun {
+  readonly redis: Redis;
+  readonly joined: ServableRun;
+  readonly options: WorkerOptions;
+  readonly log: Logger;
+  readonly config: C2yConfig;
+  readonly bridge: ExecutorBridge;
+  readonly publisher: EventPublisher;
+  readonly leases: NodeLeases;
+  readonly run: { cancelled: boolean };
+  readonly state: { runId: string | null; inFlight: number; splitsDone: number; rows: number };
+}
 
-  const processor = async (job: Job<SplitJobData, SplitJobResult>): Promise<SplitJobResult> => {
+/**
+ * Before a job runs: it must be signed for this run, the run not cancelled, and the run not started again since this
+ * worker joined (a re-started run may have new settings: the job goes back to the queue and this worker rejoins).
+ */
+async function checkJob({ redis, joined, options, log, run }: ServingRun, job: Job<SplitJobData, SplitJobResult>): Promise<void> {
+  const { record } = joined;
+  if (job.data.runId !== record.runId || !options.signer.verify('split-job', record.runId, JSON.stringify(job.data.task), job.data.mac)) {
+    log.error('refused split job: not signed with C2Y_RUN_KEY for this run', { jobId: job.id ?? '?' });
+    throw new UnrecoverableError(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
+  }
+  if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
+  const current = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
+  if (current?.kind === 'authentic' && current.mac !== joined.mac) {
+    throw new Error(JSON.stringify({ code: 'DISTRIBUTED_RUN_FAILED', message: 'the run was started again with new settings; the split runs once this worker has rejoined', retryable: true } satisfies TaskErrorJson));
+  }
+}
+
+/** Runs one split job on this worker's executor, holding a node lease, and reports its end as a local run would. */
+function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobResult>) => Promise<SplitJobResult> {
+  const { options, log, config, bridge, publisher, leases, run, state } = serving;
+  return async (job) => {
     const { task } = job.data;
-    if (job.data.runId !== record.runId || !options.signer.verify('split-job', record.runId, JSON.stringify(task), job.data.mac)) {
-      log.error('refused split job: not signed with C2Y_RUN_KEY for this run', { jobId: job.id ?? '?' });
-      throw new UnrecoverableError(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
-    }
-    if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
-    // A run started again (--resume) may have new settings: no split runs on the old ones; it goes back to the queue
-    // and this worker rejoins (the watch below leaves at once).
-    const current = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
-    if (current?.kind === 'authentic' && current.mac !== joined.mac) {
-      throw new Error(JSON.stringify({ code: 'DISTRIBUTED_RUN_FAILED', message: 'the run was started again with new settings; the split runs once this worker has rejoined', retryable: true } satisfies TaskErrorJson));
-    }
+    await checkJob(serving, job);
     const holder = `${options.name}#${job.id ?? task.id}`;
     let endpoint = await leases.acquire(holder);
     while (!endpoint) {
@@ -211,6 +214,30 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
       await leases.release(leased, holder).catch(() => undefined);
     }
   };
+}
+
+async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {
+  const { record } = joined;
+  const log = options.logger.child({ runId: record.runId });
+  const config = withWorkerTls(workerConfig(record, options), options.policy);
+  const publisher = new EventPublisher(redis, record.runId);
+  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, streams: Math.max(1, Math.min(config.parallelism, record.splits)), onEvent: (event) => publisher.push(event) });
+  try {
+    await bridge.ensureStarted();
+  } catch (error) {
+    // This machine cannot serve the run (e.g. it cannot reach Cassandra, or lacks the password): say so, try later.
+    log.error('cannot join the run', { error: error instanceof TaskFailure ? `${error.error.code}: ${error.error.message}` : messageOf(error), retryInS: 10 });
+    await sleep(10_000, undefined, { signal: options.signal }).catch(() => undefined);
+    return;
+  }
+  state.runId = record.runId;
+  publisher.push({ type: 'executor-started', executor, worker: options.name, host: hostname(), cores: config.cores });
+  log.info('joined run', { source: record.source, target: record.target, cores: config.cores, executorMemoryMiB: bridge.heapMb });
+  const leases = new NodeLeases(redis, record.runId, record.endpoints, { loadBalance: config.target.loadBalance, maxPerNode: config.target.maxConnectionsPerNode, leaseMs: config.workerLeaseMs });
+  const run = { cancelled: false };
+  const joinedAt = Date.now();
+
+  const processor = splitProcessor({ redis, joined, options, log, config, bridge, publisher, leases, run, state });
 
   const connection = redis.duplicate();
   const worker = new Worker<SplitJobData, SplitJobResult>(splitQueueName(record.runId), processor, {

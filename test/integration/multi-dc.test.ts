@@ -35,6 +35,30 @@ async function coordinated(address: string, dc: string): Promise<number> {
   }
 }
 
+/** Both nodes must know the new table before a write at ALL: a fresh DC2 node that has not seen it yet fails the write (seen in CI). */
+async function untilSchemaAgrees(client: CassandraClient): Promise<void> {
+  // The driver has the method (lib/metadata/index.js) but its typings omit it.
+  const metadata = client.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
+  const deadline = Date.now() + 60_000;
+  while (!(await metadata.checkSchemaAgreement())) {
+    if (Date.now() > deadline) throw new Error('the two data centers did not agree on the schema within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A write at ALL, retried a few times: a replica may still be applying the schema when agreement is first reported. */
+async function insertEverywhere(client: CassandraClient, values: unknown[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.execute(`INSERT INTO ${keyspace}.events (p, c, v) VALUES (?, ?, ?)`, values, { prepare: true, consistency: cassandra.types.consistencies.all });
+      return;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
 beforeAll(async () => {
   await startMultiDcCassandra(() => undefined);
   keyspace = uniqueName('multidc');
@@ -42,9 +66,10 @@ beforeAll(async () => {
   try {
     await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', '${DC1.dc}': 1, '${DC2.dc}': 1}`);
     await client.execute(`CREATE TABLE ${keyspace}.events (p int, c int, v text, PRIMARY KEY ((p), c))`);
+    await untilSchemaAgrees(client);
     const inserts: Array<Promise<unknown>> = [];
     for (let i = 0; i < ROWS; i++) {
-      inserts.push(client.execute(`INSERT INTO ${keyspace}.events (p, c, v) VALUES (?, ?, ?)`, [i % 400, i, `row ${i}`], { prepare: true, consistency: cassandra.types.consistencies.all }));
+      inserts.push(insertEverywhere(client, [i % 400, i, `row ${i}`]));
       if (inserts.length >= 64) await Promise.all(inserts.splice(0));
     }
     await Promise.all(inserts);

@@ -1,7 +1,6 @@
-import { isUtf8 } from 'node:buffer';
 import type { CqlType, ScalarName } from '../schema/index.js';
 import { civilFromDays, PG_MAX_DATE_DAY, PG_MIN_DAY } from './calendar-text.js';
-import { NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
+import { INVALID_UTF8, NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
 import { formatDecimal } from './fast-text.js';
 
 /**
@@ -20,10 +19,12 @@ const NULL_ELEMENT = Buffer.from('NULL');
 const BLOB_PREFIX = Buffer.from('\\\\x');
 const TWO_32 = 4294967296;
 
-/** A bigint, timestamp or counter cell as a number where exact (|v| < 2^53); undefined beyond. */
-function int64(bytes: Buffer, start: number): number | undefined {
-  const value = bytes.readInt32BE(start) * TWO_32 + bytes.readUInt32BE(start + 4);
-  return Number.isSafeInteger(value) ? value : undefined;
+/**
+ * Whether the 64-bit integer whose high 32 bits are `high` is exactly a JS number (|v| < 2^53, a little inside):
+ * the caller then computes `high * 2^32 + low` inline, where a helper returning the double would box it per cell.
+ */
+function fitsInDouble(high: number): boolean {
+  return high > -2097152 && high < 2097152;
 }
 
 /** Two's complement big-endian integer of any length. */
@@ -40,9 +41,9 @@ function integer(read: (bytes: Buffer, start: number) => number): CellTranscoder
 
 function bigintCell(): CellTranscoder {
   return (bytes, start, length, out) => {
-    const value = length === 8 ? int64(bytes, start) : undefined;
-    if (value === undefined) out.ascii(varintOf(bytes, start, length).toString());
-    else out.int(value);
+    const high = length === 8 ? bytes.readInt32BE(start) : TWO_32;
+    if (fitsInDouble(high)) out.int(high * TWO_32 + bytes.readUInt32BE(start + 4));
+    else out.ascii(varintOf(bytes, start, length).toString());
   };
 }
 
@@ -67,7 +68,7 @@ function textCell(reference: CellTranscoder, inArray: boolean, asciiOnly: boolea
     if (status === 0) return;
     // U+0000 (refused with its message) or bytes that are not UTF-8 (the driver's decode replaces them), or an
     // ascii cell with a high byte (the driver decodes those its own way): as today.
-    if (status === NUL_FOUND || asciiOnly || !isUtf8(bytes.subarray(start, start + length))) {
+    if (status === NUL_FOUND || status === INVALID_UTF8 || asciiOnly) {
       out.truncate(rewind);
       reference(bytes, start, length, out);
     }
@@ -80,19 +81,25 @@ function dayBytes(day: number): Uint8Array {
   return Buffer.from(`${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dayOfMonth).padStart(2, '0')} `, 'latin1');
 }
 
-/** ms since the epoch in 0001-01-01 … 9999-12-31: `YYYY-MM-DD HH:MM:SS.mmm+00`; the date part is cached per day. */
+/** Distinct days a timestamp column's date texts are cached for (scans read partitions in token order, not by time). */
+const DAY_CACHE_SIZE = 1024;
+
+/** ms since the epoch in 0001-01-01 … 9999-12-31: `YYYY-MM-DD HH:MM:SS.mmm+00`; date parts cached by day. */
 function timestampCell(reference: CellTranscoder): CellTranscoder {
-  let cachedDay = Number.NaN;
-  let cachedDayBytes: Uint8Array = new Uint8Array(0);
+  const cachedDays = new Float64Array(DAY_CACHE_SIZE).fill(Number.NaN);
+  const cachedDayBytes: Uint8Array[] = new Array<Uint8Array>(DAY_CACHE_SIZE).fill(new Uint8Array(0));
   return (bytes, start, length, out) => {
-    const ms = length === 8 ? int64(bytes, start) : undefined;
-    if (ms === undefined || ms < -62_135_596_800_000 || ms > 253_402_300_799_999) return reference(bytes, start, length, out);
+    const high = length === 8 ? bytes.readInt32BE(start) : TWO_32;
+    if (!fitsInDouble(high)) return reference(bytes, start, length, out);
+    const ms = high * TWO_32 + bytes.readUInt32BE(start + 4);
+    if (ms < -62_135_596_800_000 || ms > 253_402_300_799_999) return reference(bytes, start, length, out);
     const day = Math.floor(ms / 86_400_000);
-    if (day !== cachedDay) {
-      cachedDayBytes = dayBytes(day);
-      cachedDay = day;
+    const slot = day & (DAY_CACHE_SIZE - 1);
+    if (cachedDays[slot] !== day) {
+      cachedDayBytes[slot] = dayBytes(day);
+      cachedDays[slot] = day;
     }
-    out.bytes(cachedDayBytes);
+    out.bytes(cachedDayBytes[slot] as Uint8Array);
     out.timeOfDay((ms - day * 86_400_000) | 0);
   };
 }
@@ -131,14 +138,17 @@ function decimalCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
+/** `0` … `255`, the text of each octet, and the same followed by a dot. */
+const OCTETS = Array.from({ length: 256 }, (_, octet) => Buffer.from(String(octet), 'latin1'));
+const OCTETS_DOT = Array.from({ length: 256 }, (_, octet) => Buffer.from(`${octet}.`, 'latin1'));
+
 function inetCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
     if (length !== 4) return reference(bytes, start, length, out);
-    out.int(bytes[start] as number);
-    for (let i = 1; i < 4; i++) {
-      out.byte(0x2e);
-      out.int(bytes[start + i] as number);
-    }
+    out.bytes(OCTETS_DOT[bytes[start] as number] as Buffer);
+    out.bytes(OCTETS_DOT[bytes[start + 1] as number] as Buffer);
+    out.bytes(OCTETS_DOT[bytes[start + 2] as number] as Buffer);
+    out.bytes(OCTETS[bytes[start + 3] as number] as Buffer);
   };
 }
 
@@ -147,8 +157,9 @@ const NANOS_PER_DAY = 86_400_000_000_000;
 /** Nanoseconds since midnight as PostgreSQL time: `HH:MM:SS` and up to 6 fraction digits, trailing zeros dropped first. */
 function timeCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
-    const nanos = length === 8 ? int64(bytes, start) : undefined;
-    if (nanos === undefined || nanos < 0 || nanos >= NANOS_PER_DAY) return reference(bytes, start, length, out);
+    const high = length === 8 ? bytes.readInt32BE(start) : TWO_32;
+    const nanos = fitsInDouble(high) ? high * TWO_32 + bytes.readUInt32BE(start + 4) : -1;
+    if (nanos < 0 || nanos >= NANOS_PER_DAY) return reference(bytes, start, length, out);
     const seconds = Math.floor(nanos / 1e9);
     const fraction = nanos - seconds * 1e9;
     out.padded(Math.floor(seconds / 3600), 2);
@@ -288,11 +299,19 @@ function sized(name: ScalarName, cell: CellTranscoder, reference: CellTranscoder
   return (bytes, start, length, out) => (length === size ? cell(bytes, start, length, out) : reference(bytes, start, length, out));
 }
 
-/** The column's transcoder, or undefined where only the reference can write it (time, duration, maps, UDTs, …). */
-export function cellTranscoder(type: CqlType, arrayShaped: boolean, reference: CellTranscoder): CellTranscoder | undefined {
+/** The byte size every cell of a fixed-size scalar type has (another size goes to the reference), if it has one. */
+export function fixedCellSize(type: CqlType): number | undefined {
+  return type.kind === 'scalar' ? FIXED_LENGTH[type.name] : undefined;
+}
+
+/**
+ * The column's transcoder, or undefined where only the reference can write it (maps, UDTs, …). With `checksSize`
+ * false the caller checks a fixed-size type's cell size itself (fixedCellSize) and calls the transcoder only with it.
+ */
+export function cellTranscoder(type: CqlType, arrayShaped: boolean, reference: CellTranscoder, checksSize = true): CellTranscoder | undefined {
   if (type.kind === 'scalar') {
     const cell = scalarCell(type.name, reference, false);
-    return cell === undefined ? undefined : sized(type.name, cell, reference);
+    return cell === undefined || !checksSize ? cell : sized(type.name, cell, reference);
   }
   if (arrayShaped && (type.kind === 'list' || type.kind === 'set') && type.element.kind === 'scalar') return arrayCell(type.element.name, reference);
   return undefined;

@@ -1,5 +1,5 @@
 import { pgTypeOf, type SourceTable } from '../schema/index.js';
-import { cellTranscoder, type CellTranscoder } from './cell-transcoders.js';
+import { cellTranscoder, fixedCellSize, type CellTranscoder } from './cell-transcoders.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { columnEncoder } from './row-encoder.js';
 
@@ -37,6 +37,7 @@ const NULL_MARKER = Buffer.from('\\N');
 export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec): RawRowEncoder {
   let referenced = 0;
   const referenceColumns: string[] = [];
+  const references: CellTranscoder[] = [];
   const cells = table.columns.map((column, index): CellTranscoder => {
     const encodeValue = columnEncoder(column.name, column.type);
     const reference: CellTranscoder = (bytes, start, length, out) => {
@@ -45,22 +46,33 @@ export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec): 
       if (value === null || value === undefined) out.raw(NULL_MARKER);
       else encodeValue(value, out);
     };
-    const transcoder = cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference);
+    references.push(reference);
+    const transcoder = cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference, false);
     if (transcoder === undefined) referenceColumns.push(column.name);
     return transcoder ?? reference;
   });
+  // A fixed-size column's size is checked in the row function itself: one call per cell instead of two.
+  const sizes = table.columns.map((column, index) => (cells[index] === references[index] ? undefined : fixedCellSize(column.type)));
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
-  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder(cells, codec.emptyIsNull, keyCount) };
+  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, keyCount) };
 }
 
 type EncodeRow = RawRowEncoder['encode'];
+
+interface RowCells {
+  readonly cells: readonly CellTranscoder[];
+  readonly references: readonly CellTranscoder[];
+  /** Per column, the only cell size its transcoder takes (other sizes go to its reference), if fixed. */
+  readonly sizes: ReadonlyArray<number | undefined>;
+  readonly emptyIsNull: readonly boolean[];
+}
 
 /**
  * The row loop unrolled into one function per table, each column's transcoder called from its own call site: V8
  * can then inline each (a shared loop calls 14 different closures from one site, which it cannot). The generated
  * source holds only column indexes and constants, never a name or value from the table.
  */
-function unrolledRowEncoder(cells: readonly CellTranscoder[], emptyIsNull: readonly boolean[], keyCount: number): EncodeRow {
+function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, keyCount: number): EncodeRow {
   const width = cells.length + 1;
   const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = row * ${width} + 1;`, 'let keyEnd = 0;', 'let length = 0;'];
   cells.forEach((_, index) => {
@@ -68,11 +80,15 @@ function unrolledRowEncoder(cells: readonly CellTranscoder[], emptyIsNull: reado
     if (index > 0) lines.push(`out.byte(${TAB});`);
     lines.push(`length = lengths[base + ${index}];`);
     const isNull = emptyIsNull[index] === true ? 'length <= 0' : 'length < 0';
-    lines.push(`if (${isNull}) out.raw(NULL_MARKER); else cell${index}(buffer, starts[base + ${index}], length, out);`);
+    const size = sizes[index];
+    const write = size === undefined
+      ? `cell${index}(buffer, starts[base + ${index}], length, out);`
+      : `if (length === ${size}) cell${index}(buffer, starts[base + ${index}], length, out); else reference${index}(buffer, starts[base + ${index}], length, out);`;
+    lines.push(`if (${isNull}) out.raw(NULL_MARKER); else ${write}`);
   });
   if (keyCount >= cells.length) lines.push('keyEnd = out.length;');
   lines.push(`out.byte(${NEWLINE});`, 'return keyEnd;');
-  const names = cells.map((_, index) => `cell${index}`);
+  const names = [...cells.map((_, index) => `cell${index}`), ...references.map((_, index) => `reference${index}`)];
   const factory = new Function('NULL_MARKER', ...names, `return function encodeRow(page, row, out) {\n${lines.join('\n')}\n};`) as (nullMarker: Buffer, ...cells: CellTranscoder[]) => EncodeRow;
-  return factory(NULL_MARKER, ...cells);
+  return factory(NULL_MARKER, ...cells, ...references);
 }

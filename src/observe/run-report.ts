@@ -76,6 +76,8 @@ export interface PlannedFiguresJson {
   readonly requiredExecutorBytes: number;
   /** V8's young generation, per executor: short-lived rows live there between scavenges. */
   readonly youngGenerationBytes: number;
+  /** Garbage an executor may hold before V8's first full collection (see OLD_SPACE_FLOOR_MIB). */
+  readonly oldSpaceFloorBytes: number;
   readonly executorMemoryBytes: number;
   readonly headroom: number;
   readonly connectionsPerNode: number;
@@ -134,7 +136,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
     streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
-      const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.requiredExecutorBytes;
+      const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
       return {
         executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
         plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
@@ -197,7 +199,7 @@ export function renderReport(report: RunReport): string {
     ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
     ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
     ...plannedLines(report.planned),
-    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + old-space floor + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ...(report.throttledSeconds > 0 ? [['throttled', `streams waited ${report.throttledSeconds} s in all to keep the rate limits`] as [string, string]] : []),

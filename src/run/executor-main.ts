@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, targetNameOf } from '../sink/index.js';
-import { consistencyCode, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
+import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import { LatencyHistogram, type RunEvent } from '../observe/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
@@ -17,6 +17,8 @@ const send = (message: ExecutorMessage): void => {
 };
 
 let context: TaskContext | undefined;
+/** Sends the executor's memory, CPU and latencies so far (set once initialised). */
+let reportUsage: (() => void) | undefined;
 const cancel = new AbortController();
 const running = new Set<Promise<unknown>>();
 /** Each task's own abort, beside the executor-wide one. */
@@ -39,6 +41,8 @@ async function handle(message: DriverMessage): Promise<void> {
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
       const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
+      // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
+      keepPageBuffers(2 * config.cores);
       send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
       context = {
         config, runId: message.runId, table: message.table, cassandra, executor,
@@ -63,6 +67,7 @@ async function handle(message: DriverMessage): Promise<void> {
         sendLatency();
         send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed } });
       };
+      reportUsage = reportMemory;
       reportMemory();
       setInterval(() => {
         reportMemory();
@@ -89,8 +94,9 @@ async function handle(message: DriverMessage): Promise<void> {
     taskAborts.set(message.taskId, own);
     const task = runTask(context, message, AbortSignal.any([cancel.signal, own.signal]))
       .then((done) => {
-        // The latencies up to this task's end, ahead of its result: the report's counts then include every commit.
-        sendLatency();
+        // Usage and latencies up to this task's end, ahead of its result: the report's CPU and counts then include
+        // every commit (a periodic report alone could miss the last half second of the run).
+        reportUsage?.();
         send({ type: 'task-done', taskId: message.taskId, ...done });
       })
       .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));

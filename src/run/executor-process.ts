@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SEMI_SPACE_MIB } from '../plan/index.js';
+import { oldSpaceFloorMib, SEMI_SPACE_MIB } from '../plan/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
 
 const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.url));
@@ -20,7 +20,7 @@ export interface ExecutorProcess {
 export function forkExecutor(heapMb: number): ExecutorProcess {
   const child = fork(EXECUTOR_SCRIPT, [], {
     // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
-    execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, `--initial-old-space-size=${oldSpaceFloorMib(heapMb)}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let tail = '';

@@ -1,6 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { expectedRowsPerSecond, MEMORY_KNOBS, planResources, YOUNG_GENERATION_BYTES } from '../plan/index.js';
+import { expectedRowsPerSecond, MEMORY_KNOBS, oldSpaceFloorMib, planResources, YOUNG_GENERATION_BYTES } from '../plan/index.js';
+import { heapMbOf } from './executor-process.js';
 import type { Logger, PlannedFiguresJson } from '../observe/index.js';
 import { effectiveFetchSize } from './split-task.js';
 
@@ -33,6 +34,7 @@ export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedF
   return {
     averageRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, memoryPerTask: plan.memoryPerTask,
     concurrentTasksPerExecutor: plan.concurrentTasksPerExecutor, safetyFactor: SAFETY_FACTOR, requiredExecutorBytes: Math.round(plan.requiredExecutorBytes), youngGenerationBytes: YOUNG_GENERATION_BYTES,
+    oldSpaceFloorBytes: oldSpaceFloorMib(heapMbOf(config.executorMemory)) * 1024 * 1024,
     executorMemoryBytes: config.executorMemory, headroom: Math.round(plan.headroom * 100) / 100, connectionsPerNode: plan.connectionsPerNode,
     targetRttMs: Math.round(facts.targetRttMs * 100) / 100, assumedStreamRowsPerSecond: ASSUMED_STREAM_ROWS_PER_SECOND,
     expectedRowsPerSecond: Math.round(expectedRowsPerSecond(plan.totalConnections, facts.targetRttMs, config.copyFlushEvery, ASSUMED_STREAM_ROWS_PER_SECOND)),

@@ -177,7 +177,12 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
                 streamedInTransaction = 0;
               }
             }
-            lastPage = page;
+            if (lastPage !== page) {
+              // The previous page is read for the last time just above (a commit's position, the same-partition
+              // check): from here nothing holds it, and its buffers can take a later page.
+              lastPage?.release();
+              lastPage = page;
+            }
             lastIndex = index;
             if (copy === undefined) await begin();
             if (staticOnly(page, index)) {

@@ -13,5 +13,6 @@ export type { ScannedRow, ScanPage, CellDecoder } from './scan-page.js';
 export { installRawPageHook, locateCells, rawPageOf, CorruptPageError, RAW_PAGES_OPTION, PINNED_DRIVER_VERSION } from './raw-page-hook.js';
 export type { RawPage, RawPageColumn, DriverType, HookState } from './raw-page-hook.js';
 export { readPartitioner, checkPartitioner } from './partitioner.js';
-export { rawReadPath } from './raw-page-self-test.js';
+export { rawReadPath, cannedBody, parseCanned } from './raw-page-self-test.js';
+export { keepPageBuffers, frameBuffers, ReusablePool } from './page-buffer-pool.js';
 export type { ReadPath } from './raw-page-self-test.js';

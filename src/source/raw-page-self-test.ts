@@ -14,7 +14,7 @@ const ROWS_KIND = 2;
 const GLOBAL_TABLES_SPEC = 0x0001;
 
 /** A RESULT Rows body: (t bigint, c0 int, c1 varchar), rows (42, 7, 'a\tb') and (-1, null, ''). */
-function cannedBody(): Buffer {
+export function cannedBody(): Buffer {
   const parts: Buffer[] = [];
   const int = (n: number): void => {
     const b = Buffer.alloc(4);
@@ -63,17 +63,24 @@ function cannedBody(): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Runs the canned frame through a driver Parser with the hook; returns what went wrong, or undefined. */
-function parseCanned(): RawPage | string {
+/**
+ * Runs the canned frame through a driver Parser with the hook: in one chunk, or split in two as a page larger than a
+ * socket read arrives (then gathered into a pooled buffer). Returns the page, or what went wrong.
+ */
+export function parseCanned(split: boolean, body = cannedBody()): RawPage | string {
   const require = createRequire(import.meta.url);
   const { Parser } = require('cassandra-driver/lib/streams.js') as { Parser: new (options: object, encoder: unknown) => { write(item: unknown): void; read(): unknown } };
   const { FrameHeader } = require('cassandra-driver/lib/types/index.js') as { FrameHeader: new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown };
-  const body = cannedBody();
   // Framed the way the driver's Protocol hands bodies on: inside a larger chunk, at an offset.
   const chunk = Buffer.concat([Buffer.alloc(9), body, Buffer.alloc(5)]);
   const parser = new Parser({ objectMode: true }, null);
   tagRawStream(parser, 7);
-  parser.write({ header: new FrameHeader(4, 0, 7, RESULT_OPCODE, body.length), chunk, offset: 9, frameEnded: true });
+  const header = new FrameHeader(4, 0, 7, RESULT_OPCODE, body.length);
+  if (split) {
+    const cut = 9 + Math.floor(body.length / 2);
+    parser.write({ header, chunk: chunk.subarray(0, cut), offset: 9, frameEnded: false });
+    parser.write({ header, chunk: chunk.subarray(cut), offset: 0, frameEnded: true });
+  } else parser.write({ header, chunk, offset: 9, frameEnded: true });
   for (let item = parser.read(); item !== null; item = parser.read()) {
     const { error, result } = item as { error?: unknown; result?: { rows?: unknown } };
     if (error !== undefined) return `the canned frame failed to parse: ${messageOf(error)}`;
@@ -103,8 +110,12 @@ export function rawReadPath(client: unknown): ReadPath {
     const hook = installRawPageHook();
     if (!hook.installed) return { decoder: undefined, detail: `driver rows: ${hook.reason}` };
     const decoder = cellDecoder(client);
-    const page = parseCanned();
-    const problem = typeof page === 'string' ? page : checkCanned(page, decoder);
+    const problem = [false, true].map((split) => {
+      const page = parseCanned(split);
+      const found = typeof page === 'string' ? page : checkCanned(page, decoder);
+      if (typeof page !== 'string') page.release();
+      return found;
+    }).find((found) => found !== undefined);
     return problem === undefined ? { decoder, detail: 'raw pages' } : { decoder: undefined, detail: `driver rows: the raw page self-test failed: ${problem}` };
   } catch (error) {
     return { decoder: undefined, detail: `driver rows: the raw page self-test failed: ${messageOf(error)}` };

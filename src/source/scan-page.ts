@@ -17,6 +17,8 @@ export interface ScanPage {
   /** Whether the row's column (0-based in SourceTable order) is null. */
   isNull(row: number, column: number): boolean;
   readonly raw: RawPage | undefined;
+  /** The consumer is done with the page: a raw page's buffers go back for a later page (see RawPage.release). */
+  release(): void;
 }
 
 export function rowsPage(rows: readonly ScannedRow[]): ScanPage {
@@ -29,6 +31,7 @@ export function rowsPage(rows: readonly ScannedRow[]): ScanPage {
       return value === null || value === undefined;
     },
     raw: undefined,
+    release: () => undefined,
   };
 }
 
@@ -61,10 +64,12 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
   let tokenHigh = 0;
   let tokenLow = 0;
   let token = 0n;
+  const bytes = page.buffer;
+  const int32At = (at: number): number => ((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
   const tokenOf = (row: number): bigint => {
     const at = page.starts[row * width] as number;
-    const high = page.buffer.readInt32BE(at);
-    const low = page.buffer.readInt32BE(at + 4);
+    const high = int32At(at);
+    const low = int32At(at + 4);
     if (tokenAt < 0 || high !== tokenHigh || low !== tokenLow) {
       token = page.buffer.readBigInt64BE(at);
       tokenAt = at;
@@ -83,6 +88,7 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
     }),
     isNull: (row, column) => cellIsNull(row * width + column + 1, column + 1),
     raw: page,
+    release: () => page.release(),
   };
 }
 

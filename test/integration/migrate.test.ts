@@ -45,7 +45,7 @@ describe('c2y migrate', () => {
     for (const executor of report.executors) {
       expect(executor.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(executor.baselineRssBytes).toBeGreaterThan(10 * 1024 * 1024);
-      expect(executor.plannedPeakRssBytes).toBe(executor.baselineRssBytes + executor.baselineHeapUsedBytes + report.planned.youngGenerationBytes + report.planned.requiredExecutorBytes);
+      expect(executor.plannedPeakRssBytes).toBe(executor.baselineRssBytes + executor.baselineHeapUsedBytes + report.planned.youngGenerationBytes + report.planned.oldSpaceFloorBytes + report.planned.requiredExecutorBytes);
       expect(executor.withinPlan).toBe(true);
     }
     expect(await postgresEventsDigest(fx.db, 'exact')).toEqual(fx.sourceDigest);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/schema/index.js';
 import { C2yError } from '../../src/errors/index.js';
-import { CorruptPageError, EXACT_ENCODING, checkPageColumns, locateCells, rawReadPath } from '../../src/source/index.js';
+import { CorruptPageError, EXACT_ENCODING, ReusablePool, cannedBody, checkPageColumns, keepPageBuffers, locateCells, parseCanned, rawReadPath } from '../../src/source/index.js';
 
 const int32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -69,5 +69,41 @@ describe('raw page hook', () => {
     // Result metadata never says frozen: a frozen collection matches its page's plain one.
     const frozen: SourceTable = { ...table, columns: [table.columns[0]!, { name: 'tags', type: { kind: 'list', element: { kind: 'scalar', name: 'text' }, frozen: true }, role: 'regular' }] };
     expect(() => checkPageColumns(frozen, [token, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0x0020, info: { code: 0x000d } } }])).not.toThrow();
+  });
+});
+
+describe('page buffers reused', () => {
+  it('gathers a page split over socket reads into a pooled buffer, and gives it to the next page only once released', () => {
+    keepPageBuffers(4);
+    const first = parseCanned(true);
+    if (typeof first === 'string') throw new Error(first);
+    const firstBytes = Buffer.from(first.buffer);
+    // Not released yet: the next page must not get its buffer.
+    const second = parseCanned(true);
+    if (typeof second === 'string') throw new Error(second);
+    expect(second.buffer.buffer).not.toBe(first.buffer.buffer);
+    first.release();
+    first.release(); // idempotent: one release, one place in the pool
+    const other = cannedBody();
+    other[other.indexOf('a\tb')] = 0x7a; // some other content of the same size: 'z\tb'
+    const third = parseCanned(true, other);
+    if (typeof third === 'string') throw new Error(third);
+    expect(third.buffer.buffer).toBe(first.buffer.buffer);
+    expect(Buffer.compare(third.buffer, other)).toBe(0);
+    const fourth = parseCanned(true);
+    if (typeof fourth === 'string') throw new Error(fourth);
+    expect(fourth.buffer.buffer).not.toBe(third.buffer.buffer);
+    expect(Buffer.compare(fourth.buffer, firstBytes)).toBe(0);
+  });
+
+  it('keeps no more free buffers than its limit, and reuses only one large enough', () => {
+    const pool = new ReusablePool<Uint8Array>((length) => new Uint8Array(length), 2);
+    const [a, b, c] = [pool.acquire(100), pool.acquire(100), pool.acquire(100)];
+    for (const item of [a, b, c]) pool.release(item);
+    expect(pool.freeCount).toBe(2);
+    expect(pool.acquire(1000).length).toBe(1250);
+    expect([a, b]).toContain(pool.acquire(90));
+    pool.setLimit(0);
+    expect(pool.freeCount).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 import cassandra from 'cassandra-driver';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChunkWriter, ValueEncodeError, createRawRowEncoder, createRowEncoder } from '../../src/encode/index.js';
+import { isUtf8 } from 'node:buffer';
+import { ChunkWriter, INVALID_UTF8, ValueEncodeError, copyEscape, createRawRowEncoder, createRowEncoder } from '../../src/encode/index.js';
 import type { CqlType, ScalarName, SourceTable } from '../../src/schema/index.js';
 import { EXACT_ENCODING, cellDecoder, zeroLengthIsNull, type DriverType } from '../../src/source/index.js';
 
@@ -186,5 +187,41 @@ describe('raw cells → COPY text, against the reference path', () => {
     expect(out.take().toString()).toBe('3\t{"1":"a"}\tx\n');
     expect(raw.referenceColumns).toEqual(['c1']);
     expect(raw.referenceCells()).toBe(1);
+  });
+});
+
+describe('UTF-8 checked while copying text', () => {
+  // Bytes around every boundary of Unicode's table 3-7 (lead bytes, E0/ED/F0/F4 second bytes, continuations).
+  const edgy = fc.constantFrom(0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff);
+  const textBytes = fc.array(fc.oneof(edgy, fc.integer({ min: 1, max: 255 })), { maxLength: 10 }).map((bytes) => Buffer.from(bytes));
+
+  it('calls a cell well-formed exactly when isUtf8 does, and copies it unchanged', () => {
+    fc.assert(fc.property(textBytes, (bytes) => {
+      const out = new ChunkWriter();
+      const status = out.escapedText(bytes, 0, bytes.length, false);
+      expect(status === INVALID_UTF8).toBe(!isUtf8(bytes));
+      if (status !== INVALID_UTF8) expect(out.take().toString('utf8')).toBe(copyEscape(bytes.toString('utf8')));
+    }), { numRuns: 20_000 });
+  });
+
+  it('reads a sequence cut by the end of the cell as not UTF-8', () => {
+    const euro = Buffer.from('€', 'utf8');
+    const out = new ChunkWriter();
+    expect(out.escapedText(euro, 0, 2, false)).toBe(INVALID_UTF8);
+    expect(out.escapedText(euro, 0, 3, false)).toBe(2);
+  });
+});
+
+describe('integers written as digits', () => {
+  it('writes every safe integer as String() does: edges, powers of ten and random values', () => {
+    const edges = [0, 1, -1, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 1e8 - 1, 1e8, 1e8 + 1, 2 ** 53 - 1, -(2 ** 53 - 1), 123_456_789_012, 1e15, 1e15 + 7];
+    const check = (n: number): void => {
+      const out = new ChunkWriter();
+      out.int(n);
+      expect(out.take().toString('latin1')).toBe(String(n));
+    };
+    edges.forEach(check);
+    fc.assert(fc.property(fc.maxSafeInteger(), (n) => check(n)), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.integer(), (n) => check(n)), { numRuns: 5_000 });
   });
 });

@@ -1,5 +1,7 @@
 /**
- * The dashboard: one self-contained page (no CDN, no build step), fed by /api/state and then by the /events SSE stream.
+ * The dashboard: one self-contained page (no CDN, no build step), fed by /api/state and then by the /events SSE stream
+ * (the whole state once, then what changed: see state-diff.ts). Only the visible tab is drawn, and on the splits tab
+ * only the rows that changed, so a run of thousands of splits stays responsive.
  * Tabs mirror what Spark users look at on :4040: overview, executors, splits, target nodes, config.
  */
 export const DASHBOARD_HTML = `<!doctype html>
@@ -66,9 +68,18 @@ const dur = (s) => s === null ? '–' : s < 60 ? s + 's' : s < 3600 ? Math.floor
 const esc = (t) => String(t ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const rows = (tbody, list) => { tbody.innerHTML = list.map((cells) => '<tr>' + cells.join('') + '</tr>').join(''); };
 const td = (v, cls) => '<td' + (cls ? ' class="' + cls + '"' : '') + '>' + esc(v) + '</td>';
+let state = null;
+let visible = 'overview';
+/** Rows of the splits table by split id, while that tab shows every split. */
+const splitRows = new Map();
+/** Milliseconds each live update took to apply (merge and render), the last 200: for the page's own tests. */
+window.c2yApplyMs = [];
 document.querySelectorAll('nav button').forEach((b) => b.addEventListener('click', () => {
   document.querySelectorAll('nav button, section').forEach((e) => e.classList.remove('active'));
   b.classList.add('active'); $(b.dataset.tab).classList.add('active');
+  visible = b.dataset.tab;
+  splitRows.clear();
+  if (state) sections[visible](state);
 }));
 function chart(points) {
   const svg = $('chart'); const W = 900, H = 220, L = 60, B = 24;
@@ -82,10 +93,12 @@ function chart(points) {
     '<text x="' + (W - 60) + '" y="' + (H - 6) + '" font-size="11">' + dur(tMax) + '</text>' +
     '<polyline fill="none" stroke="#27c" stroke-width="2" points="' + line + '"/>';
 }
-function render(s) {
+function renderHeader(s) {
   $('title').textContent = s.kind + ' ' + s.runId + ': ' + s.source + ' → ' + s.target;
   $('status').textContent = s.live ? s.status : s.status + ' (read-only)'; $('status').className = 'status ' + s.status;
   $('updated').textContent = 'updated ' + new Date(s.updatedAt).toLocaleTimeString();
+}
+function renderOverview(s) {
   const lat = (q) => (q && q.count > 0 ? q.p50 + ' / ' + q.p99 + ' ms' : '–');
   const p = s.progress;
   $('progress-bar').style.width = (p.estimatedRows ? Math.min(100, 100 * p.rows / p.estimatedRows) : 0) + '%';
@@ -98,18 +111,69 @@ function render(s) {
   const pl = s.planned;
   $('planned').textContent = pl ? 'memory per task ' + bytes(pl.memoryPerTask.total) + '; executor need ' + bytes(pl.requiredExecutorBytes) + ' of ' + bytes(pl.executorMemoryBytes) +
     ' (headroom ' + pl.headroom + '); model ' + fmt(pl.expectedRowsPerSecond) + ' rows/s at RTT ' + pl.targetRttMs + ' ms (assumed ' + fmt(pl.assumedStreamRowsPerSecond) + ' rows/s per stream)' : '–';
+}
+function renderExecutors(s) {
   rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td(e.worker ? e.executor + ' (' + e.worker + ')' : e.executor, 'text'), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
     td(bytes(e.heapUsed)), td(bytes(e.peakHeapUsed)), td((e.gcMs / 1000).toFixed(2) + ' s'),
     td((e.cpuMs / 1000).toFixed(1) + ' s' + (e.cpuShare === null ? '' : ' (' + Math.round(e.cpuShare * 100) + ' %)')),
     td([e.timeSplit.sourceWaitMs, e.timeSplit.transcodeMs, e.timeSplit.targetWaitMs].map((ms) => (ms / 1000).toFixed(1) + ' s').join(' / ')), td(e.verdict, 'text'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));
-  rows(document.querySelector('#splits-table tbody'), s.splits.map((x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'), td(x.lastError ?? '', 'text')]));
+}
+const splitCells = (x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'), td(x.lastError ?? '', 'text')].join('');
+function renderSplits(s) {
+  const tbody = document.querySelector('#splits-table tbody');
+  tbody.innerHTML = s.splits.map((x) => '<tr>' + splitCells(x) + '</tr>').join('');
+  splitRows.clear();
+  s.splits.forEach((x, i) => splitRows.set(x.id, tbody.children[i]));
+}
+/** Only the rows that changed; a split not shown yet redraws the table. */
+function updateSplits(changed) {
+  for (const x of changed) {
+    const row = splitRows.get(x.id);
+    if (!row) return renderSplits(state);
+    row.innerHTML = splitCells(x);
+  }
+}
+function renderNodes(s) {
   rows(document.querySelector('#nodes-table tbody'), s.nodes.map((n) => [td(n.node), td(n.streamsOpen), td(n.streamsOpened), td(n.serverConnections ?? '–'), td(n.serverAddress ?? '–', 'text')]));
-  $('config-json').textContent = JSON.stringify(s.config, null, 2);
-  document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
+}
+function renderConfig(s) { $('config-json').textContent = JSON.stringify(s.config, null, 2); }
+const sections = { overview: renderOverview, executors: renderExecutors, splits: renderSplits, nodes: renderNodes, config: renderConfig };
+function counted() { document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1); }
+/** A whole state: kept, and the header and the visible tab drawn from it. */
+function render(s) {
+  state = s;
+  renderHeader(s);
+  sections[visible](s);
+  counted();
+}
+/** A live update: merged into the state; only the visible tab is drawn, and of the splits only the rows that changed. */
+function applyPatch(patch) {
+  const started = performance.now();
+  Object.assign(state, patch.changed);
+  state.history = patch.historyReset ? patch.history : state.history.concat(patch.history);
+  if (patch.splits.length > 0) {
+    const byId = new Map(state.splits.map((x, i) => [x.id, i]));
+    let added = false;
+    for (const x of patch.splits) {
+      const at = byId.get(x.id);
+      if (at === undefined) { state.splits.push(x); added = true; } else state.splits[at] = x;
+    }
+    if (added) state.splits.sort((a, b) => a.id - b.id);
+  }
+  renderHeader(state);
+  if (visible === 'splits' && splitRows.size > 0) updateSplits(patch.splits);
+  else sections[visible](state);
+  counted();
+  window.c2yApplyMs.push(performance.now() - started);
+  if (window.c2yApplyMs.length > 200) window.c2yApplyMs.shift();
 }
 fetch('api/state').then((r) => r.json()).then((s) => {
   render(s);
-  if (s.live) { const events = new EventSource('events'); events.onmessage = (m) => render(JSON.parse(m.data)); }
+  if (s.live) {
+    const events = new EventSource('events');
+    events.addEventListener('state', (m) => render(JSON.parse(m.data)));
+    events.addEventListener('patch', (m) => applyPatch(JSON.parse(m.data)));
+  }
 });
 </script>
 </body>

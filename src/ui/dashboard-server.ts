@@ -6,6 +6,7 @@ import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { DashboardState } from './dashboard-state.js';
 import { accessOf, isLoopback, tokenCookie } from './dashboard-access.js';
 import { createRunMetrics } from './run-metrics.js';
+import { StateDiffer } from './state-diff.js';
 
 export interface DashboardOptions {
   readonly host: string;
@@ -57,6 +58,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // Masked once per refresh, before anything serializes it: the page, /api/state, SSE and /metrics all read this.
   const masked = (): DashboardState => maskValue(options.state(), options.secrets);
   let current = masked();
+  // Live pages get the whole state once, then what changed each refresh (see state-diff.ts).
+  const differ = new StateDiffer();
+  differ.diff(current);
   const registry = createRunMetrics(() => current);
   const clients = new Set<ServerResponse>();
   const body = (state: DashboardState): string => JSON.stringify(state);
@@ -91,7 +95,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       response.writeHead(200, { 'Content-Type': 'application/json' }).end(body(current));
     } else if (path === '/events') {
       response.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
-      response.write(`data: ${body(current)}\n\n`);
+      response.write(`event: state\ndata: ${body(current)}\n\n`);
       clients.add(response);
       request.on('close', () => clients.delete(response));
     } else if (path === '/metrics') {
@@ -119,7 +123,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const refresh = (): void => {
     current = masked();
-    const data = `data: ${body(current)}\n\n`;
+    const data = `event: patch\ndata: ${JSON.stringify(differ.diff(current))}\n\n`;
     for (const client of clients) client.write(data);
   };
   const timer = setInterval(refresh, options.refreshMs ?? 1000);

@@ -5,3 +5,5 @@ export type { RunDashboard, RunDashboardInput } from './run-dashboard.js';
 export { dashboardState, RateHistory } from './dashboard-state.js';
 export type { DashboardState, DashboardMeta } from './dashboard-state.js';
 export { createRunMetrics } from './run-metrics.js';
+export { StateDiffer } from './state-diff.js';
+export type { StatePatch } from './state-diff.js';

@@ -108,6 +108,9 @@ describe('live dashboard', () => {
       const page = await browser.newPage();
       await page.goto(uiUrl);
       await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'finished (read-only)');
+      // Only the visible tab is drawn.
+      expect(await page.locator('#executors-table tbody tr').count()).toBe(0);
+      await page.click('nav button[data-tab="executors"]');
       expect(await page.locator('#executors-table tbody tr').count()).toBe(2);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-read-only.png'), fullPage: true });
       await page.close();

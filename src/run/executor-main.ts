@@ -8,6 +8,7 @@ import { errorToJson, type DriverMessage, type ExecutorMessage } from './executo
 import { LatencyHistogram, type RunEvent } from '../observe/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
+import { configuredLimits, type ThrottleShares } from './stream-throttle.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -17,6 +18,8 @@ const send = (message: ExecutorMessage): void => {
 };
 
 let context: TaskContext | undefined;
+/** The run's limits and the streams sharing them: from the config at init, then as the driver says. */
+let shares: ThrottleShares = { limits: { sourceRowsPerSecond: undefined, targetRowsPerSecond: undefined, targetBytesPerSecond: undefined }, streams: 1 };
 /** Sends the executor's memory, CPU and latencies so far (set once initialised). */
 let reportUsage: (() => void) | undefined;
 const cancel = new AbortController();
@@ -38,6 +41,7 @@ async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'init') {
     try {
       const { config } = message;
+      shares = { limits: configuredLimits(config), streams: message.streams };
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
       const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
@@ -53,7 +57,7 @@ async function handle(message: DriverMessage): Promise<void> {
         copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table)),
         emit: (event: RunEvent) => send({ type: 'event', event }),
         latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
-        streams: message.streams,
+        shares: () => shares,
       };
       const heapLimit = getHeapStatistics().heap_size_limit;
       const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
@@ -84,6 +88,10 @@ async function handle(message: DriverMessage): Promise<void> {
     await Promise.allSettled([...running]);
     await context?.cassandra.shutdown().catch(() => undefined);
     process.exit(0);
+  }
+  if (message.type === 'limits') {
+    shares = { limits: message.limits, streams: message.streams };
+    return;
   }
   if (message.type === 'cancel-task') {
     taskAborts.get(message.taskId)?.abort();

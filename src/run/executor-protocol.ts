@@ -5,6 +5,7 @@ import type { TargetEndpoint } from '../sink/index.js';
 import type { RunEvent, TaskErrorJson } from '../observe/index.js';
 import type { TargetName } from '../schema/index.js';
 import type { DigestResult, TargetPart } from '../validate/digest-task.js';
+import type { RunLimits } from './stream-throttle.js';
 
 /** What one task does: migrate a split, or digest a split (source) or a part (target) for validate. */
 export type TaskSpec =
@@ -24,6 +25,8 @@ export type DriverMessage =
   | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number }
   | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
   | { readonly type: 'cancel' }
+  /** The run's limits changed (`c2y tune`) or the streams sharing them did: every stream's pace follows from its next page. */
+  | { readonly type: 'limits'; readonly limits: RunLimits; readonly streams: number }
   /** Interrupts one task (its transaction rolled back), e.g. a distributed stream whose node lease was lost. */
   | { readonly type: 'cancel-task'; readonly taskId: number };
 

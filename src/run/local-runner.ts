@@ -6,6 +6,8 @@ import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-prot
 import type { DigestResult } from '../validate/digest-task.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from './executor-process.js';
+import type { LiveLimits } from './run-tuning.js';
+import type { RunLimits } from './stream-throttle.js';
 
 export interface LocalRunInput {
   readonly config: C2yConfig;
@@ -16,6 +18,8 @@ export interface LocalRunInput {
   readonly balancer: ConnectionBalancer;
   readonly listener: RunListener;
   readonly signal: AbortSignal;
+  /** The run's rate limits as they change (`c2y tune`); shared by the streams running at each moment. */
+  readonly limits?: LiveLimits;
 }
 
 export interface SplitFailure {
@@ -78,6 +82,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         const waitExit = setInterval(() => {
           if (executors.every((e) => e.exited)) {
             clearInterval(waitExit);
+            stopSharing?.();
             resolve({ completed, digests, failed, retries, interrupted: input.signal.aborted, outOfMemory: ranOutOfMemory });
           }
         }, 20);
@@ -88,7 +93,21 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       if (!executor.exited && executor.process.child.connected) executor.process.child.send(message);
     };
 
+    // Every executor learns the run's limits and how many streams share them whenever either changes: the streams
+    // of a run's tail, or of a run tuned while it goes on, then keep the run at its limit (not below, not above).
+    let shared: { limits: RunLimits; streams: number } | undefined;
+    const shareLimits = (force = false): void => {
+      const limits = input.limits?.current();
+      if (limits === undefined) return;
+      const streams = Math.max(1, executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0));
+      if (!force && shared?.limits === limits && shared.streams === streams) return;
+      shared = { limits, streams };
+      for (const executor of executors) if (executor.ready) send(executor, { type: 'limits', limits, streams });
+    };
+    const stopSharing = input.limits?.onChange(() => shareLimits());
+
     const dispatch = (): void => {
+      shareLimits();
       if (stopping) {
         finishIfDone();
         return;
@@ -106,6 +125,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         free.inFlight.set(taskId, { ...next, endpoint });
         send(free, { type: 'task', taskId, task: next.task, attempt: next.attempt, endpoint });
       }
+      shareLimits();
       finishIfDone();
     };
 
@@ -140,6 +160,7 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
         switch (message.type) {
           case 'ready':
             state.ready = true;
+            shareLimits(true);
             dispatch();
             break;
           case 'event':

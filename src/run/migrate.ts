@@ -6,7 +6,9 @@ import { buildReport, createLogger, maskValue, RunStats, startProgress, type Log
 import { qualifiedName } from '../schema/index.js';
 import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
-import type { Queryable } from '../sink/index.js';
+import { RunSettingsStore, type Queryable } from '../sink/index.js';
+import { LiveLimits, watchTuning, type TuningWatch } from './run-tuning.js';
+import { configuredLimits } from './stream-throttle.js';
 import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
 
@@ -156,8 +158,16 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).
   const workerCores = new Map<number, number>();
   if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
+  // Local runs follow `c2y tune` (a resumed run starts with what was tuned before); distributed ones do not yet, and
+  // tune, waiting for an acknowledgement that never comes, says so.
+  const limits = new LiveLimits(configuredLimits(config));
+  const tuning: TuningWatch | undefined = redisUrl === undefined
+    ? watchTuning({ db: prepared.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId: prepared.runId, base: configuredLimits(config), limits, log: eventLog })
+    : undefined;
+  await tuning?.poll();
   try {
     const runInput = {
+      limits,
       config, runId: prepared.runId, table: prepared.table, tasks: copyTasks(prepared.pendingSplits),
       balancer: prepared.balancer, signal: runControl.signal,
       listener: (event: RunEvent) => {
@@ -180,10 +190,12 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       ? await runLocal(runInput)
       : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints, signer: options.runSigner as RunSigner });
   } catch (error) {
+    tuning?.stop();
     stopProgress();
     await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
+  tuning?.stop();
   stopProgress();
 
   const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';

@@ -6,7 +6,7 @@ import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../sc
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import { StreamTiming, type LatencyHistogram, type RunEvent } from '../observe/index.js';
-import { StreamThrottle } from './stream-throttle.js';
+import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -27,8 +27,8 @@ export interface TaskContext {
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
   readonly latency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
-  /** The most streams the run has at once: its rate limits are shared over them. */
-  readonly streams: number;
+  /** The run's rate limits now, and the streams now sharing them (changed by `c2y tune` and as streams start and end). */
+  readonly shares: () => ThrottleShares;
 }
 
 export interface SplitTaskInput {
@@ -96,9 +96,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let bytesCommitted = 0;
     let total = 0;
     // This split's share of the run's rate limits (source.readsPerSecond, target.rowsPerSecond/bytesPerSecond).
-    const throttle = new StreamThrottle({
-      sourceRowsPerSecond: context.config.source.readsPerSecond, targetRowsPerSecond: context.config.target.rowsPerSecond, targetBytesPerSecond: context.config.target.bytesPerSecond,
-    }, context.streams);
+    const throttle = new StreamThrottle(context.shares);
     const bytesProduced = (): number => bytesCommitted + bytesInTransaction + writer.length;
 
     // The previous commit began the next transaction in its own round trip; the COPY's start is one more.

@@ -1,59 +1,110 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The run's limits, global: each stream holds an equal share (see streamThrottle). */
+/** The run's limits, global: the streams running share each one equally (see StreamThrottle). */
 export interface RunLimits {
   readonly sourceRowsPerSecond: number | undefined;
   readonly targetRowsPerSecond: number | undefined;
   readonly targetBytesPerSecond: number | undefined;
 }
 
-/** One pace: `rate` units a second since the split's stream started; no credit is carried from split to split. */
-class Pace {
-  private used = 0;
-  constructor(private readonly rate: number, private readonly startedAt: number) {}
+/** The limits a config sets. */
+export function configuredLimits(config: { readonly source: { readonly readsPerSecond?: number | undefined }; readonly target: { readonly rowsPerSecond?: number | undefined; readonly bytesPerSecond?: number | undefined } }): RunLimits {
+  return { sourceRowsPerSecond: config.source.readsPerSecond, targetRowsPerSecond: config.target.rowsPerSecond, targetBytesPerSecond: config.target.bytesPerSecond };
+}
 
-  /** How long to wait (ms) so that `amount` more stays within the pace. */
-  debit(amount: number, now: number): number {
-    this.used += amount;
-    const allowed = this.rate * ((now - this.startedAt) / 1000);
-    return this.used > allowed ? ((this.used - allowed) / this.rate) * 1000 : 0;
+/** The limits now in force and the streams now sharing them (a stream's share is each limit over `streams`). */
+export interface ThrottleShares {
+  readonly limits: RunLimits;
+  readonly streams: number;
+}
+
+/** Credit a stream may bank while it goes slower than its share (waiting on Cassandra, say): one second's worth. */
+const MAX_CREDIT_SECONDS = 1;
+
+/**
+ * One pace at a rate that may change: credit accrues at the rate that was in force since the last accrual (a change
+ * is not applied to time already past) and pages spend it; a debt is waited off.
+ */
+class Pace {
+  private credit = 0;
+  /** The rate since the last accrual; NaN before the first (the first rate then counts from the stream's start). */
+  private rate = Number.NaN;
+  constructor(private last: number) {}
+
+  accrue(rate: number, now: number): void {
+    const accrued = (Number.isNaN(this.rate) ? rate : this.rate) * ((now - this.last) / 1000);
+    this.credit = Math.min(this.credit + accrued, rate * MAX_CREDIT_SECONDS);
+    this.last = now;
+    this.rate = rate;
+  }
+
+  /** A page's worth; nothing while no limit is in force (a limit set later does not bill pages read before it). */
+  spend(amount: number): void {
+    if (this.rate > 0) this.credit -= amount;
+  }
+
+  /** How long (ms) until the debt is paid at the current rate. */
+  owedMs(): number {
+    return this.credit < 0 && this.rate > 0 ? (-this.credit / this.rate) * 1000 : 0;
+  }
+
+  /** No limit for a while: nothing owed, nothing banked. */
+  reset(now: number): void {
+    this.credit = 0;
+    this.rate = Number.NaN;
+    this.last = now;
   }
 }
 
+/** A wait is slept in slices this long, the limits read again after each: a tuned limit ends a long wait at once. */
+const WAIT_SLICE_MS = 250;
+
+type Measure = 'read' | 'rows' | 'bytes';
+const LIMIT_OF: ReadonlyArray<readonly [Measure, keyof RunLimits]> = [['read', 'sourceRowsPerSecond'], ['rows', 'targetRowsPerSecond'], ['bytes', 'targetBytesPerSecond']];
+
 /**
- * A stream's share of the run's limits: each global rate divided by the most streams the run can have at once (the
- * local slots, or a distributed run's global concurrency), so all executors, and all workers of a distributed run,
- * together never exceed it, with no coordination per row. A run whose streams are not all busy (its tail) goes slower
- * than the limit, never faster.
+ * A stream's share of the run's limits: each global rate divided by the streams sharing it. `shares` is read at every
+ * page, so a limit changed while the run goes on (`c2y tune`), or fewer streams left at the run's tail, take effect
+ * at the next page. All executors together (and all workers of a distributed run, whose share is fixed by its global
+ * concurrency) never exceed a limit, with no coordination per row.
  */
 export class StreamThrottle {
   throttledMs = 0;
   private reportedMs = 0;
-  private readonly paces: ReadonlyArray<{ readonly pace: Pace; readonly of: 'read' | 'rows' | 'bytes' }>;
+  private readonly paces: Record<Measure, Pace>;
 
-  constructor(limits: RunLimits, streams: number, now = performance.now()) {
-    const share = Math.max(1, streams);
-    const paces: Array<{ pace: Pace; of: 'read' | 'rows' | 'bytes' }> = [];
-    if (limits.sourceRowsPerSecond) paces.push({ pace: new Pace(limits.sourceRowsPerSecond / share, now), of: 'read' });
-    if (limits.targetRowsPerSecond) paces.push({ pace: new Pace(limits.targetRowsPerSecond / share, now), of: 'rows' });
-    if (limits.targetBytesPerSecond) paces.push({ pace: new Pace(limits.targetBytesPerSecond / share, now), of: 'bytes' });
-    this.paces = paces;
+  constructor(private readonly shares: () => ThrottleShares, now = performance.now()) {
+    this.paces = { read: new Pace(now), rows: new Pace(now), bytes: new Pace(now) };
   }
 
   get limited(): boolean {
-    return this.paces.length > 0;
+    const { limits } = this.shares();
+    return LIMIT_OF.some(([, key]) => (limits[key] ?? 0) > 0);
   }
 
   /** After a page: its rows read, rows written and COPY bytes; waits as long as the strictest pace asks. */
   async after(page: { readonly read: number; readonly rows: number; readonly bytes: number }, signal: AbortSignal): Promise<void> {
-    if (this.paces.length === 0) return;
+    this.accrue();
+    for (const [measure] of LIMIT_OF) this.paces[measure].spend(page[measure]);
+    for (;;) {
+      const waitMs = Math.max(...LIMIT_OF.map(([measure]) => this.paces[measure].owedMs()));
+      if (waitMs <= 0 || signal.aborted) return;
+      const started = performance.now();
+      await sleep(Math.min(waitMs, WAIT_SLICE_MS), undefined, { signal }).catch(() => undefined);
+      this.throttledMs += performance.now() - started;
+      this.accrue();
+    }
+  }
+
+  /** Credit up to now at the limits in force (read afresh), each over the streams now sharing it. */
+  private accrue(): void {
+    const { limits, streams } = this.shares();
     const now = performance.now();
-    let waitMs = 0;
-    for (const { pace, of } of this.paces) waitMs = Math.max(waitMs, pace.debit(page[of], now));
-    if (waitMs <= 0) return;
-    const started = performance.now();
-    await sleep(waitMs, undefined, { signal }).catch(() => undefined);
-    this.throttledMs += performance.now() - started;
+    for (const [measure, key] of LIMIT_OF) {
+      const limit = limits[key] ?? 0;
+      if (limit > 0) this.paces[measure].accrue(limit / Math.max(1, streams), now);
+      else this.paces[measure].reset(now);
+    }
   }
 
   /** Throttled time since the last call, in whole ms (for the batch-committed event). */

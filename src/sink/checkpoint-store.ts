@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
+import { RunSettingsStore } from './run-settings.js';
 import type { Queryable } from './target-client.js';
 
 /** Inside a partition: the key and clustering values (hex of their CQL serialization) of the last committed row. */
@@ -77,6 +78,7 @@ export class CheckpointStore {
       reason text NOT NULL, raw text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
     // Tables made before static-only partitions were recorded.
     await db.query(`ALTER TABLE ${this.rejects} ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'value'`);
+    await new RunSettingsStore(this.schema).ensureTable(db);
   }
 
   /** Inside the batch's transaction, so a rolled-back attempt leaves no reject behind and a retry records it once. */

@@ -12,3 +12,5 @@ export type { TargetTableResult } from './target-table.js';
 export { medianMs } from './round-trip.js';
 export { RunLock } from './run-lock.js';
 export type { LockHolder } from './run-lock.js';
+export { RunSettingsStore, TUNABLE_KEYS } from './run-settings.js';
+export type { TunableKey, TunedSettings, StoredTuning } from './run-settings.js';

@@ -104,7 +104,7 @@ function renderOverview(s) {
   $('progress-bar').style.width = (p.estimatedRows ? Math.min(100, 100 * p.rows / p.estimatedRows) : 0) + '%';
   $('cards').innerHTML = [['rows', fmt(p.rows) + ' / ' + fmt(p.estimatedRows)], ['committed', fmt(p.committed)], ['rows/s', fmt(p.rowsPerSecond)],
     ['elapsed', dur(p.elapsedSeconds)], ['ETA', dur(p.etaSeconds)], ['splits', p.splitsDone + ' done · ' + p.splitsRunning + ' running · ' + p.splitsFailed + ' failed of ' + p.splitsTotal],
-    ['retries', fmt(p.retries)], ['rejected', fmt(p.rejected)], ['bytes', bytes(p.bytes)],
+    ['retries', fmt(p.retries)], ['rejected', fmt(p.rejected)], ['bytes', bytes(p.bytes)], ['throttled', (p.throttledSeconds ?? 0) + ' s'],
     ['page read p50 / p99', lat(s.latency && s.latency.pageRead.quantiles)], ['commit p50 / p99', lat(s.latency && s.latency.commit.quantiles)]]
     .map(([k, v]) => '<div class="card">' + esc(k) + '<b>' + esc(v) + '</b></div>').join('');
   chart(s.history);

@@ -28,6 +28,8 @@ export interface DashboardState {
     readonly rejected: number;
     readonly bytes: number;
     readonly commits: number;
+    /** Seconds streams waited in all to keep the run's rate limits. Absent in older saved dashboards. */
+    readonly throttledSeconds?: number;
   };
   /** Page-read and commit latencies: bucket counts (LATENCY_BOUNDS_MS, then the open bucket) and quantiles in ms. Absent in older saved dashboards. */
   readonly latency?: {
@@ -135,6 +137,7 @@ export function dashboardState(
       etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null, elapsedSeconds: Math.round(stats.elapsedSeconds()),
       splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, splitsTotal: snapshot.splitsTotal,
       retries: snapshot.retries, pageRetries: stats.pageRetries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
+      throttledSeconds: Math.round(stats.throttledMs / 100) / 10,
     },
     latency: latencyState(stats),
     history: [...history.points],

@@ -31,6 +31,7 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   total('c2y_bytes_written_total', 'COPY bytes committed.', (s) => s.progress.bytes);
   total('c2y_commits_total', 'COPY transactions committed with their checkpoint.', (s) => s.progress.commits);
   total('c2y_retries_total', 'Split attempts retried.', (s) => s.progress.retries);
+  total('c2y_throttled_seconds_total', 'Seconds streams waited in all to keep the run\'s rate limits.', (s) => s.progress.throttledSeconds ?? 0);
   total('c2y_page_retries_total', 'Page reads asked again within their split.', (s) => s.progress.pageRetries ?? 0);
 
   new Gauge({

@@ -45,7 +45,7 @@ class FakeRun {
       startedAt: new Date(0).toISOString(), updatedAt: new Date().toISOString(),
       progress: {
         rows: this.splits.reduce((sum, split) => sum + split.rows, 0), committed: 0, estimatedRows: 50_000_000, rowsPerSecond: 70_000, etaSeconds: 600,
-        elapsedSeconds: this.second, splitsDone: count('done'), splitsRunning: count('running'), splitsFailed: 0, splitsTotal: SPLITS, retries: 0, rejected: 0, bytes: 0, commits: 0,
+        elapsedSeconds: this.second, splitsDone: count('done'), splitsRunning: count('running'), splitsFailed: 0, splitsTotal: SPLITS, retries: 0, rejected: 0, bytes: 0, commits: 0, throttledSeconds: 12.5,
       },
       history: Array.from({ length: this.second }, (_, t) => [t, 70_000 + t] as const),
       executors: [], splits: this.splits.map((split) => ({ ...split })), nodes: [], planned: null, config: { parallelism: SPLITS },
@@ -132,6 +132,10 @@ describe('dashboard with 5,000 splits', () => {
     const mismatched = served.filter((split, index) => shown[index]?.[0] !== String(split.id) || shown[index]?.[1] !== split.state || shown[index]?.[2] !== split.rows.toLocaleString('en-US'));
     // At most the splits of an update that landed between the two reads differ.
     expect(mismatched.length).toBeLessThanOrEqual(STREAMS + STREAMS / 10 + 1);
+    // The time streams waited for the run's rate limits, on the overview and in /metrics.
+    await page.click('nav button[data-tab="overview"]');
+    expect(await page.locator('#cards').innerText()).toMatch(/throttled\s*12\.5 s/);
+    expect(await (await fetch(`${dashboard.url}metrics`)).text()).toMatch(/c2y_throttled_seconds_total\{run="[^"]+",table="shop.events"\} 12.5/);
     await page.close();
   }, 60_000);
 });

@@ -171,7 +171,8 @@ describe('distributed: one migration on three "machines" through BullMQ on Redis
   it('Ctrl-C on the driver interrupts the workers\' splits (rolled back, checkpoints kept); --resume finishes exactly', async () => {
     const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
     expect(live.length).toBe(2);
-    const args = fx.args('events_cancel', ['--distributed', '--redis', redis.url, '--parallelism', '8', '--split-size-mb', '0.25', '--copy-flush-every', '250', '--ui-port', '0', '--json']);
+    // A rate limit keeps the run going for seconds whatever the machine's speed: the Ctrl-C lands mid-run.
+    const args = fx.args('events_cancel', ['--distributed', '--redis', redis.url, '--parallelism', '8', '--split-size-mb', '0.25', '--copy-flush-every', '250', '--set', 'target.rowsPerSecond=5000', '--ui-port', '0', '--json']);
     const driver = spawnC2y(args);
     await until('rows committed by the workers', async () => (await committedRows(fx.db, 'events_cancel')) > 3000, 120_000);
     driver.child.kill('SIGINT');
@@ -369,7 +370,8 @@ describe('distributed runs that cannot pin workers', () => {
 
   it('a dead driver\'s run is orphaned: workers leave it, status says so, and --resume adopts it and finishes exactly', async () => {
     const worker = hostWorker('orphan-w', ['--cores', '2']);
-    const args = fx.args('events_orphan', ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '100', '--set', 'source.fetchSize=100', '--ui-port', '0', '--json']);
+    // Paced (target.rowsPerSecond) so the driver dies mid-run however fast the machine.
+    const args = fx.args('events_orphan', ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '100', '--set', 'source.fetchSize=100', '--set', 'target.rowsPerSecond=5000', '--ui-port', '0', '--json']);
     const driver = spawnC2y(args);
     try {
       let runId: string | undefined;
@@ -392,8 +394,9 @@ describe('distributed runs that cannot pin workers', () => {
 
   it('a worker serving a run that is started again (--resume) rejoins it with its new settings', async () => {
     const worker = hostWorker('reload-w');
-    // Slow splits (small commits and pages): some are still waiting when the run is started again.
-    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--ui-port', '0', '--json'];
+    // Slow splits (a rate limit, small commits and pages): some are still waiting when the run is started again. The
+    // limit, not the machine's speed, sets the pace (faster transcoding once let the worker finish every split first).
+    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'target.rowsPerSecond=3000', '--ui-port', '0', '--json'];
     const driver = spawnC2y(fx.args('events_reload', [...base, '--cores', '3']));
     try {
       let runId: string | undefined;
@@ -451,8 +454,8 @@ describe('distributed runs that cannot pin workers', () => {
 
   it('a stream whose node lease is lost stops (rolled back) and its split is retried; the run stays exact', async () => {
     const worker = hostWorker('lease-w', ['--cores', '1']);
-    // Few, long splits (small commits): a renewal (every 500 ms) must fall inside one.
-    const args = fx.args('events_lease', ['--distributed', '--redis', redis.url, '--parallelism', '2', '--split-size-mb', '4', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'workerLeaseMs=3000', '--ui-port', '0', '--json']);
+    // Few, long splits (small commits, paced): a renewal (every 500 ms) must fall inside one.
+    const args = fx.args('events_lease', ['--distributed', '--redis', redis.url, '--parallelism', '2', '--split-size-mb', '4', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'workerLeaseMs=3000', '--set', 'target.rowsPerSecond=4000', '--ui-port', '0', '--json']);
     const driver = spawnC2y(args);
     const admin = new Redis(redis.url);
     try {

@@ -9,6 +9,8 @@ import { spawnC2y } from '../helpers/run-cli.js';
 let fx: MigrateFixture;
 const ROWS = 60_000;
 const SMALL = ['--split-size-mb', '0.2', '--parallelism', '8', '--executors', '2', '--cores', '4', '--ui-port', '0'];
+/** Paced at 15,000 rows/s (≥ 4 s a run): the fault lands mid-run however fast the machine moves rows. */
+const PACED = [...SMALL, '--set', 'target.rowsPerSecond=15000'];
 
 beforeAll(async () => {
   fx = await migrateFixture(ROWS, 'flt');
@@ -33,7 +35,7 @@ function progressLines(stderr: string): Array<Record<string, unknown>> {
 
 describe('faults', () => {
   it('target restarted (pg_ctl restart -m fast) under 8 streams: the run retries from checkpoints and ends exact', async () => {
-    const run = spawnC2y(fx.args('restarted', [...SMALL, '--copy-flush-every', '300', '--json', '--set', 'retryBackoffMs=500']));
+    const run = spawnC2y(fx.args('restarted', [...PACED, '--copy-flush-every', '300', '--json', '--set', 'retryBackoffMs=500']));
     await until('rows committed', async () => (await committedRows(fx.db, 'restarted')) > 0);
     const before = await committedRows(fx.db, 'restarted');
     restartPostgres();
@@ -50,7 +52,7 @@ describe('faults', () => {
   it('target unreachable for 20 s (every connection dropped): retries say node and attempt n of m, then the run ends exact', async () => {
     const front = await proxies();
     try {
-      const run = spawnC2y(fx.args('outage', [...SMALL, '--copy-flush-every', '300', '--json']).map((arg) => (arg === fx.db.hosts.join(',') ? front.map((p) => p.address).join(',') : arg)));
+      const run = spawnC2y(fx.args('outage', [...PACED, '--copy-flush-every', '300', '--json']).map((arg) => (arg === fx.db.hosts.join(',') ? front.map((p) => p.address).join(',') : arg)));
       await until('rows committed', async () => (await committedRows(fx.db, 'outage')) > 0);
       for (const proxy of front) proxy.setDown(true);
       await new Promise((r) => setTimeout(r, 20_000));

@@ -9,7 +9,8 @@ import { RING, cassandraClient, uniqueName } from '../helpers/servers.js';
 
 let fx: MigrateFixture;
 const ROWS = 40_000;
-const RUN = ['--split-size-mb', '0.1', '--parallelism', '12', '--executors', '2', '--cores', '2', '--copy-flush-every', '300', '--ui-port', '0'];
+// Paced at 10,000 rows/s (≥ 4 s a run): the node dies mid-run however fast the machine moves rows.
+const RUN = ['--split-size-mb', '0.1', '--parallelism', '12', '--executors', '2', '--cores', '2', '--copy-flush-every', '300', '--ui-port', '0', '--set', 'target.rowsPerSecond=10000'];
 
 beforeAll(async () => {
   fx = await migrateFixture(ROWS, 'node');

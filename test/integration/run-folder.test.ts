@@ -56,7 +56,8 @@ describe('run folder', () => {
   it('disk full mid-run: a clear stop, checkpoints match the rows committed, and --resume after freeing space is exact', async () => {
     const runDir = join(mountPoint, 'runs');
     mkdirSync(runDir);
-    const args = fx.args('full', ['--run-dir', runDir, '--split-size-mb', '0.2', '--parallelism', '8', '--executors', '2', '--cores', '2', '--copy-flush-every', '200', '--ui-port', '0', '--set', 'source.fetchSize=500']);
+    // Paced, so the disk fills mid-run however fast the machine moves rows.
+    const args = fx.args('full', ['--run-dir', runDir, '--split-size-mb', '0.2', '--parallelism', '8', '--executors', '2', '--cores', '2', '--copy-flush-every', '200', '--ui-port', '0', '--set', 'source.fetchSize=500', '--set', `target.rowsPerSecond=${Math.ceil(ROWS / 4)}`]);
     const run = spawnC2y(args);
     await until('rows committed', async () => (await committedRows(fx.db, 'full')) > 0);
     const filler = join(mountPoint, 'filler');

@@ -1,0 +1,79 @@
+import { messageOf } from '../errors/index.js';
+import type { Logger } from '../observe/index.js';
+import type { Queryable, RunSettingsStore, TunedSettings } from '../sink/index.js';
+import type { RunLimits } from './stream-throttle.js';
+
+/** The run's limits as they are now: the config's, then as `c2y tune` changes them. */
+export class LiveLimits {
+  private readonly listeners = new Set<(limits: RunLimits) => void>();
+
+  constructor(private value: RunLimits) {}
+
+  current(): RunLimits {
+    return this.value;
+  }
+
+  set(next: RunLimits): void {
+    this.value = next;
+    for (const listener of this.listeners) listener(next);
+  }
+
+  onChange(listener: (limits: RunLimits) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The config's limits with the tuned ones over them (null lifts a limit). */
+export function tunedLimits(base: RunLimits, settings: TunedSettings): RunLimits {
+  const pick = (tuned: number | null | undefined, configured: number | undefined): number | undefined => (tuned === undefined ? configured : tuned ?? undefined);
+  return {
+    sourceRowsPerSecond: pick(settings['source.readsPerSecond'], base.sourceRowsPerSecond),
+    targetRowsPerSecond: pick(settings['target.rowsPerSecond'], base.targetRowsPerSecond),
+    targetBytesPerSecond: pick(settings['target.bytesPerSecond'], base.targetBytesPerSecond),
+  };
+}
+
+export function describeLimits(limits: RunLimits): string {
+  const parts = [
+    ['source.readsPerSecond', limits.sourceRowsPerSecond], ['target.rowsPerSecond', limits.targetRowsPerSecond], ['target.bytesPerSecond', limits.targetBytesPerSecond],
+  ].filter(([, value]) => value !== undefined).map(([key, value]) => `${String(key)}=${String(value)}`);
+  return parts.length === 0 ? 'no limits' : parts.join(', ');
+}
+
+export interface TuningWatch {
+  /** Reads and applies a pending change now (the driver does so once before its first task). */
+  poll(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Polls the run's tuned settings (every 2 s) on the driver's own connection, applies a change to `limits`, logs it
+ * and acknowledges it, so `c2y tune` can say it took effect. A failed read is logged once and retried.
+ */
+export function watchTuning(input: {
+  readonly db: Queryable; readonly store: RunSettingsStore; readonly runId: string; readonly base: RunLimits; readonly limits: LiveLimits; readonly log: Logger; readonly intervalMs?: number;
+}): TuningWatch {
+  let lastError: string | undefined;
+  let polling: Promise<void> | undefined;
+  const pollOnce = async (): Promise<void> => {
+    try {
+      const stored = await input.store.read(input.db, input.runId);
+      lastError = undefined;
+      if (!stored || stored.appliedAt === stored.changedAt) return;
+      const before = input.limits.current();
+      const next = tunedLimits(input.base, stored.settings);
+      input.limits.set(next);
+      await input.store.acknowledge(input.db, input.runId, stored.changedAt);
+      input.log.info('tuned', { runId: input.runId, from: describeLimits(before), to: describeLimits(next), changedAt: stored.changedAt });
+    } catch (error) {
+      const message = messageOf(error);
+      if (message !== lastError) input.log.warn('cannot read tuned settings; the run goes on with its current limits', { error: message });
+      lastError = message;
+    }
+  };
+  const poll = (): Promise<void> => (polling ??= pollOnce().finally(() => (polling = undefined)));
+  const timer = setInterval(() => void poll(), input.intervalMs ?? 2000);
+  timer.unref();
+  return { poll, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/observe/index.js';
+import { postgresEventsDigest } from '../helpers/events-digest.js';
+import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
+import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
+
+/** `c2y tune` against a real run: Cassandra's events into the test bed's PostgreSQL. */
+const ROWS = 12_000;
+const SMALL_SPLITS = ['--split-size-mb', '0.05', '--copy-flush-every', '300', '--parallelism', '4', '--executors', '2', '--cores', '2'];
+let fx: MigrateFixture;
+
+beforeAll(async () => {
+  fx = await migrateFixture(ROWS, 'tune');
+});
+afterAll(async () => fx?.close());
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Only the target options: tune finds the run in the target's c2y.runs. */
+function tuneArgs(runId: string, ...sets: string[]): string[] {
+  const args = fx.args('unused');
+  const hosts = args[args.indexOf('--target-hosts') + 1] as string;
+  return ['tune', runId, '--target-hosts', hosts, '--database', fx.db.database, ...sets.flatMap((set) => ['--set', set])];
+}
+
+describe('c2y tune', () => {
+  it('lifts a running run\'s limit within seconds: the run then finishes far sooner than the limit allowed, exactly', async () => {
+    // 12,000 rows at 600 rows/s would take 20 s.
+    const started = Date.now();
+    const run = spawnC2y(fx.args('tuned', [...SMALL_SPLITS, '--set', 'target.rowsPerSecond=600', '--json']));
+    try {
+      const runId = await until('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
+      await until('rows to be committed', () => (/"committed":[1-9]/.test(run.stderrSoFar()) || Date.now() - started > 4000 ? true : undefined));
+      const refused = await runC2y(tuneArgs(runId, 'parallelism=8'));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('parallelism cannot change while a run goes on');
+      const tuned = await runC2y(tuneArgs(runId, 'target.rowsPerSecond=off'));
+      expect(tuned.code, tuned.stderr).toBe(0);
+      expect(tuned.stdout).toContain(`run ${runId}: target.rowsPerSecond=off, applied by its driver`);
+    } catch (error) {
+      killGroup(run.child);
+      throw error;
+    }
+    const result = await run.result;
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.code, result.stderr.slice(-1500)).toBe(0);
+    expect(result.stderr).toMatch(/"msg":"tuned"[^\n]*"from":"target.rowsPerSecond=600"[^\n]*"to":"no limits"/);
+    expect(seconds).toBeLessThan(15);
+    const report = JSON.parse(result.stdout) as RunReport;
+    expect(report.rowsTotal).toBe(ROWS);
+    expect(await postgresEventsDigest(fx.db, 'tuned')).toEqual(fx.sourceDigest);
+
+    // The run is over: tune refuses, and so it does for a run that does not exist or a value that is not a rate.
+    const late = await runC2y(tuneArgs(report.runId, 'target.rowsPerSecond=100'));
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain(`run ${report.runId} is finished`);
+    expect((await runC2y(tuneArgs('20200101-000000-abcdef', 'target.rowsPerSecond=100'))).stderr).toContain('no run 20200101-000000-abcdef');
+    expect((await runC2y(tuneArgs(report.runId, 'target.rowsPerSecond=-5'))).code).toBe(2);
+  }, 120_000);
+
+  it('slows a running run down: a limit tuned in mid-run holds from then on', async () => {
+    const started = Date.now();
+    // 12,000 rows at 3,000 rows/s: 4 s, of which tune and its acknowledgement take at most ~2.5.
+    const run = spawnC2y(fx.args('slowed', [...SMALL_SPLITS, '--set', 'target.rowsPerSecond=3000', '--copy-flush-every', '100', '--set', 'source.fetchSize=100', '--json']));
+    let tunedAt = 0;
+    let committedThen = 0;
+    try {
+      const runId = await until('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
+      const tuned = await runC2y(tuneArgs(runId, 'target.rowsPerSecond=1000'));
+      expect(tuned.code, tuned.stderr).toBe(0);
+      tunedAt = Date.now();
+      committedThen = (await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM slowed').catch(() => ({ rows: [{ n: 0 }] }))).rows[0]?.n ?? 0;
+    } catch (error) {
+      killGroup(run.child);
+      throw error;
+    }
+    const result = await run.result;
+    expect(result.code, result.stderr.slice(-1500)).toBe(0);
+    const afterTune = (Date.now() - tunedAt) / 1000;
+    // Whatever was left when the limit came in went at no more than 1,000 rows/s (20 % slack for timing).
+    const left = ROWS - committedThen;
+    expect(left).toBeGreaterThan(2000);
+    expect(afterTune).toBeGreaterThan((left / 1000) * 0.8);
+    expect(result.stderr).toMatch(/"msg":"tuned"[^\n]*"from":"target.rowsPerSecond=3000"[^\n]*"to":"target.rowsPerSecond=1000"/);
+    expect((Date.now() - started) / 1000).toBeGreaterThan(afterTune);
+    expect(await postgresEventsDigest(fx.db, 'slowed')).toEqual(fx.sourceDigest);
+  }, 120_000);
+});

@@ -1,8 +1,14 @@
+/** One stream's (split attempt's) page-read and commit latencies so far: bucket counts over LATENCY_BOUNDS_MS. */
+export interface StreamLatencyCounts {
+  readonly pageReadMs: readonly number[];
+  readonly commitMs: readonly number[];
+}
+
 /** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
 export type RunEvent =
   | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
   | { readonly type: 'rows-streamed'; readonly splitId: number; readonly rows: number; readonly executor: number }
-  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly referenceCells: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly roundTrips: number; readonly throttledMs?: number; readonly lastToken: string | null; readonly executor: number }
+  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly referenceCells: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly roundTrips: number; readonly throttledMs?: number; readonly lastToken: string | null; readonly executor: number; readonly streamLatency?: StreamLatencyCounts }
   /** Validate: rows read and folded into digests (nothing is written). */
   | { readonly type: 'rows-compared'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }

@@ -1,5 +1,6 @@
 import { formatBytes } from '../config/index.js';
 import type { LatencyQuantiles } from './latency-histogram.js';
+import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
 import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from './time-split.js';
 
@@ -56,6 +57,8 @@ export interface RunReport {
   readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number };
   /** Every page read's and every commit's latency, in ms (bucket upper bounds: never better than the truth). */
   readonly latency: { readonly pageReadMs: LatencyQuantiles; readonly commitMs: LatencyQuantiles };
+  /** The streams (splits) whose page reads were slowest, with their own p50/p99: a hot replica or range shows here. */
+  readonly slowestStreams: readonly StreamLatency[];
 }
 
 export interface TimeSplitReport {
@@ -112,7 +115,7 @@ export interface ExecutorReport {
   readonly timeSplit: TimeSplitReport;
 }
 
-export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'throttledSeconds'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
 
 /** "p50 3 ms, p99 12 ms, p99.9 40 ms (1,234)", or "none". */
 export function latencyText(q: LatencyQuantiles): string {
@@ -149,6 +152,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     readPath: readPathOf(stats),
     timeSplit: runTimeSplit(stats),
     latency: { pageReadMs: stats.latencies.quantiles('pageRead'), commitMs: stats.latencies.quantiles('commit') },
+    slowestStreams: slowestStreams(stats),
     roundTrips: {
       total: stats.roundTrips,
       perCommit: Math.round((stats.roundTrips / Math.max(1, stats.commits)) * 100) / 100,
@@ -204,6 +208,7 @@ export function renderReport(report: RunReport): string {
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ...(report.throttledSeconds > 0 ? [['throttled', `streams waited ${report.throttledSeconds} s in all to keep the rate limits`] as [string, string]] : []),
     ['latency', `page reads ${latencyText(report.latency.pageReadMs)}; commits ${latencyText(report.latency.commitMs)}`],
+    ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],

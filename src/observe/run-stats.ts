@@ -1,5 +1,5 @@
 import type { TimeSplitMs } from './time-split.js';
-import type { RunEvent } from './run-events.js';
+import type { RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
@@ -41,6 +41,8 @@ export interface SplitStats {
   lastError: string | null;
   /** Rows sent in the open transaction: shown as progress, dropped if the transaction rolls back. */
   inFlight: number;
+  /** Its current attempt's page-read and commit latencies (from its last commit); undefined before one. */
+  latency?: StreamLatencyCounts;
 }
 
 /** Folds run events into the figures that progress, report and dashboard show. A listener, not part of the pipeline. */
@@ -193,6 +195,7 @@ export class RunStats {
     this.bytesCommitted += event.bytes;
     this.commits++;
     this.split(event.splitId).rows += event.rows;
+    if (event.streamLatency) this.split(event.splitId).latency = event.streamLatency;
     this.executor(event.executor).rows += event.rows;
   }
 

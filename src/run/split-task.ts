@@ -5,7 +5,7 @@ import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
-import { StreamTiming, type LatencyHistogram, type RunEvent } from '../observe/index.js';
+import { LatencyHistogram, StreamTiming, type RunEvent } from '../observe/index.js';
 import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
@@ -83,6 +83,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let lastIndex = -1;
     const rows = new PageEncoders(context);
     const timing = new StreamTiming();
+    // This stream's own latencies, beside the executor's: the dashboard's Splits tab and the report's slowest streams.
+    const streamLatency = { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() };
     const takeRoundTrips = (): number => {
       const taken = roundTrips;
       roundTrips = 0;
@@ -133,7 +135,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       // The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three.
       const committing = performance.now();
       const advanced = await store.advanceAndCommit(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done }, !done);
-      context.latency.commit.record(performance.now() - committing);
+      const commitMs = performance.now() - committing;
+      context.latency.commit.record(commitMs);
+      streamLatency.commit.record(commitMs);
       roundTrips++;
       if (!advanced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
@@ -141,7 +145,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
       rejected.length = 0;
       bytesCommitted += bytesInTransaction;
       from = to;
@@ -159,7 +163,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     let streamedInTransaction = 0;
     for (;;) {
       try {
-        for await (const page of timedPages(scanFrom(context, split, from, input.attempt, codec), timing)) {
+        for await (const page of timedPages(scanFrom(context, split, from, input.attempt, codec, streamLatency.pageRead), timing)) {
           const pageStarted = performance.now();
           const targetBefore = timing.targetWaitMs;
           const bytesBefore = bytesProduced();
@@ -267,13 +271,16 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
 }
 
 /** The split's rows after a checkpoint: the rest of a part-committed partition first, then the ranges after its token. */
-async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined): AsyncGenerator<ScanPage, void, undefined> {
+async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined, streamPageRead: LatencyHistogram): AsyncGenerator<ScanPage, void, undefined> {
   const options = {
     ...(context.rawPages === undefined ? {} : { rawPages: context.rawPages }),
     client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
     replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
     onPageRetry: (retry: { attempt: number; replica: string | null; error: string }) => context.emit({ type: 'page-retry', splitId: split.id, ...retry, executor: context.executor }),
-    onPageRead: (ms: number) => context.latency.pageRead.record(ms),
+    onPageRead: (ms: number) => {
+      context.latency.pageRead.record(ms);
+      streamPageRead.record(ms);
+    },
   };
   if (from.position !== null && from.token !== null && codec) {
     const token = from.token;

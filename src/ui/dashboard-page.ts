@@ -54,7 +54,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <th>executor</th><th>memory used / total</th><th>peak RSS</th><th>heap used</th><th>peak heap</th><th>GC time</th>
   <th>CPU (of a core)</th><th>wait Cassandra / transcode / wait target</th><th>bound by</th><th>active tasks</th><th>completed</th><th>failed</th><th>rows</th></tr></thead><tbody></tbody></table></section>
 <section id="splits"><table id="splits-table"><thead><tr>
-  <th>split</th><th>state</th><th>rows</th><th>attempts</th><th>node</th><th>executor</th><th>last error</th></tr></thead><tbody></tbody></table></section>
+  <th>split</th><th>state</th><th>rows</th><th>attempts</th><th>node</th><th>executor</th><th>page read p50 / p99</th><th>commit p50 / p99</th><th>last error</th></tr></thead><tbody></tbody></table></section>
 <section id="nodes"><table id="nodes-table"><thead><tr>
   <th>target node</th><th>streams open</th><th>streams opened</th><th>this run's connections (pg_stat_activity)</th><th>server address</th></tr></thead><tbody></tbody></table>
   <p class="note">Connections are read live from each node's own pg_stat_activity. Nodes that are one server (one PostgreSQL listening on several addresses) each list all of them.</p></section>
@@ -118,7 +118,9 @@ function renderExecutors(s) {
     td((e.cpuMs / 1000).toFixed(1) + ' s' + (e.cpuShare === null ? '' : ' (' + Math.round(e.cpuShare * 100) + ' %)')),
     td([e.timeSplit.sourceWaitMs, e.timeSplit.transcodeMs, e.timeSplit.targetWaitMs].map((ms) => (ms / 1000).toFixed(1) + ' s').join(' / ')), td(e.verdict, 'text'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));
 }
-const splitCells = (x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'), td(x.lastError ?? '', 'text')].join('');
+const pair = (q) => (q && q[0] !== null ? q[0] + ' / ' + q[1] + ' ms' : '–');
+const splitCells = (x) => [td(x.id), td(x.state, x.state), td(fmt(x.rows)), td(x.attempts), td(x.node ?? '–', 'text'), td(x.executor ?? '–'),
+  td(pair(x.latency && x.latency.pageRead)), td(pair(x.latency && x.latency.commit)), td(x.lastError ?? '', 'text')].join('');
 function renderSplits(s) {
   const tbody = document.querySelector('#splits-table tbody');
   tbody.innerHTML = s.splits.map((x) => '<tr>' + splitCells(x) + '</tr>').join('');

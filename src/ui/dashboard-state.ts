@@ -1,4 +1,4 @@
-import { progressSnapshot, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunStats, type TimeSplitMs, type Verdict } from '../observe/index.js';
+import { LatencyHistogram, progressSnapshot, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunStats, type StreamLatencyCounts, type TimeSplitMs, type Verdict } from '../observe/index.js';
 
 /** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
 export interface DashboardState {
@@ -67,6 +67,8 @@ export interface DashboardState {
     readonly node: string | null;
     readonly executor: number | null;
     readonly lastError: string | null;
+    /** Its current attempt's page-read and commit p50/p99 in ms (null before its first commit). Absent in older saved dashboards. */
+    readonly latency?: { readonly pageRead: readonly [number | null, number | null]; readonly commit: readonly [number | null, number | null] } | null;
   }>;
   readonly nodes: ReadonlyArray<{
     readonly node: string;
@@ -121,6 +123,13 @@ function latencyState(stats: RunStats): NonNullable<DashboardState['latency']> {
   return { pageRead: { counts: pageRead.counts, quantiles: pageRead.quantiles() }, commit: { counts: commit.counts, quantiles: commit.quantiles() } };
 }
 
+function splitLatency(counts: StreamLatencyCounts | undefined): DashboardState['splits'][number]['latency'] {
+  if (!counts) return null;
+  const pageRead = new LatencyHistogram(counts.pageReadMs).quantiles();
+  const commit = new LatencyHistogram(counts.commitMs).quantiles();
+  return { pageRead: [pageRead.p50, pageRead.p99], commit: [commit.p50, commit.p99] };
+}
+
 export function dashboardState(
   meta: DashboardMeta, stats: RunStats, history: RateHistory, nodes: ReadonlyMap<string, NodeReading>, status: DashboardState['status'],
 ): DashboardState {
@@ -147,7 +156,7 @@ export function dashboardState(
       activeTasks: stats.activeTasks(executor), tasksDone: e.tasksDone, tasksFailed: e.tasksFailed, rows: e.rows,
     })),
     splits: [...stats.splits].sort(([a], [b]) => a - b).map(([id, s]) => ({
-      id, state: s.state, rows: s.rows + s.inFlight, attempts: s.attempts, node: s.node, executor: s.executor, lastError: s.lastError,
+      id, state: s.state, rows: s.rows + s.inFlight, attempts: s.attempts, node: s.node, executor: s.executor, lastError: s.lastError, latency: splitLatency(s.latency),
     })),
     nodes: meta.endpoints.map((node) => ({
       node, streamsOpen: openPerNode.get(node) ?? 0, streamsOpened: stats.streamsPerNode.get(node) ?? 0,

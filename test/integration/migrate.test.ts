@@ -28,6 +28,10 @@ describe('c2y migrate', () => {
     expect(report.status).toBe('finished');
     expect(report.rows).toBe(ROWS);
     expect(report.splits).toMatchObject({ requested: 6, effective: 6, done: 6 });
+    // Each stream's own latencies: the slowest ones are named, with counts from their own page reads.
+    expect(report.slowestStreams.length).toBeGreaterThan(0);
+    expect(report.slowestStreams[0]?.pageReadMs.count).toBeGreaterThan(0);
+    expect(report.slowestStreams[0]?.commitMs.count).toBeGreaterThan(0);
     expect(report.splits.token).toBeGreaterThanOrEqual(6);
     const perAddress = Object.values(report.streamsPerServerAddress);
     expect(perAddress).toHaveLength(3);

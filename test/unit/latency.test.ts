@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BOUNDS_MS, LatencyHistogram, progressLine, progressSnapshot, RunStats } from '../../src/observe/index.js';
+import { LATENCY_BOUNDS_MS, LatencyHistogram, progressLine, progressSnapshot, RunStats, slowestStreams } from '../../src/observe/index.js';
 import { createRunMetrics, dashboardState, RateHistory } from '../../src/ui/index.js';
 
 describe('latency histograms', () => {
@@ -45,5 +45,26 @@ describe('latency histograms', () => {
     expect(text).toContain('c2y_page_read_seconds_bucket{run="r1",table="ks.t",le="+Inf"} 6');
     expect(text).toContain('c2y_page_read_seconds_count{run="r1",table="ks.t"} 6');
     expect(text).toContain('# TYPE c2y_commit_seconds histogram');
+  });
+
+  it('per stream: each split\'s own p50/p99 on the dashboard, and the slowest streams in the report', () => {
+    const stats = new RunStats([1, 2, 3]);
+    const histogram = (ms: number[]): number[] => {
+      const h = new LatencyHistogram();
+      for (const value of ms) h.record(value);
+      return [...h.counts];
+    };
+    const committed = (splitId: number, pageReads: number[]): void => stats.listener({
+      type: 'batch-committed', splitId, rows: 10, bytes: 100, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0,
+      roundTrips: 1, lastToken: null, executor: 0, streamLatency: { pageReadMs: histogram(pageReads), commitMs: histogram([4]) },
+    });
+    committed(1, [2, 3, 4]);
+    committed(2, [40, 900]);
+    committed(3, [40, 40]);
+    const report = slowestStreams(stats);
+    expect(report.map((s) => s.splitId)).toEqual([2, 3, 1]);
+    expect(report[0]?.pageReadMs).toMatchObject({ p99: 1000, count: 2 });
+    const state = dashboardState({ kind: 'migrate', runId: 'r1', source: 'ks.t', target: 'db.t', estimatedRows: 10, planned: null, config: {}, endpoints: [] }, stats, new RateHistory(), new Map(), 'running');
+    expect(state.splits.find((s) => s.id === 2)?.latency).toEqual({ pageRead: [50, 1000], commit: [5, 5] });
   });
 });

@@ -3,5 +3,5 @@ export type { C2yConfig, SourceConfig, TargetConfig, RawConfig, TlsMode } from '
 export { loadConfig, redactConfig, redactUrl, refusePasswordInFlag, urlPassword, envNameOf } from './load-config.js';
 export type { ConfigSources, LoadedConfig } from './load-config.js';
 export { parseMemorySize, formatBytes } from './memory-size.js';
-export { tlsOptionsFor, tlsWarnings } from './tls-options.js';
+export { tlsOptionsFor, tlsWarnings } from '../tls/index.js';
 export { SPARK_KEY_MAP, parsePropertiesText, mapProperties } from './spark-properties.js';

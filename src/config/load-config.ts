@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { C2yError, messageOf } from '../errors/index.js';
 import { CONFIG_KEYS, configSchema, type C2yConfig } from './config-schema.js';
 import { mapProperties, parsePropertiesText } from './spark-properties.js';
-import { clientCertProblems } from './tls-options.js';
+import { clientCertProblems } from '../tls/index.js';
 
 export interface ConfigSources {
   /** YAML config file. */

@@ -1,7 +1,7 @@
 import type { Logger } from './logger.js';
 import type { RunStats } from './run-stats.js';
 import { fitLines, type TerminalFrame } from './terminal-frame.js';
-import type { LatencyQuantiles } from './latency-histogram.js';
+import type { LatencyQuantiles } from '../telemetry/index.js';
 
 export interface ProgressOptions {
   readonly stats: RunStats;

@@ -1,4 +1,4 @@
-import { LatencyHistogram, type LatencyQuantiles } from './latency-histogram.js';
+import { LatencyHistogram, type LatencyQuantiles } from '../telemetry/index.js';
 import type { RunEvent } from './run-events.js';
 
 type Kind = 'pageRead' | 'commit';

@@ -1,8 +1,8 @@
 import { formatBytes } from '../config/index.js';
-import type { LatencyQuantiles } from './latency-histogram.js';
+import type { LatencyQuantiles } from '../telemetry/index.js';
 import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
-import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from './time-split.js';
+import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 
 export interface RunReport {
   readonly runId: string;

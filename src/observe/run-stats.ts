@@ -1,4 +1,4 @@
-import type { TimeSplitMs } from './time-split.js';
+import type { TimeSplitMs } from '../telemetry/index.js';
 import type { RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 

@@ -1,4 +1,4 @@
-import { LatencyHistogram, type LatencyQuantiles } from './latency-histogram.js';
+import { LatencyHistogram, type LatencyQuantiles } from '../telemetry/index.js';
 import type { RunStats } from './run-stats.js';
 
 /** One stream's latencies, in ms: its split and its current attempt's page reads and commits. */

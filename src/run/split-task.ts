@@ -5,7 +5,8 @@ import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
-import { LatencyHistogram, StreamTiming, type RunEvent } from '../observe/index.js';
+import type { RunEvent } from '../observe/index.js';
+import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
-import { tlsOptionsFor, type TargetConfig } from '../config/index.js';
+import type { TargetConfig } from '../config/index.js';
+import { tlsOptionsFor } from '../tls/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { TargetDialect } from '../schema/index.js';
 import type { TargetEndpoint } from './target-endpoints.js';

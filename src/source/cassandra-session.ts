@@ -1,6 +1,7 @@
 import cassandra from 'cassandra-driver';
 import type { ConnectionOptions } from 'node:tls';
-import { tlsOptionsFor, type SourceConfig } from '../config/index.js';
+import type { SourceConfig } from '../config/index.js';
+import { tlsOptionsFor } from '../tls/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { CqlMap, CqlSet } from '../schema/index.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { C2yError, messageOf } from '../errors/index.js';
-import type { C2yConfig, TlsMode } from './config-schema.js';
+import type { C2yConfig, TlsMode } from '../config/index.js';
 
 function readPem(path: string, key: string, what: string): string {
   try {

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/** Every module URL a process resolves while it imports `entry` (a resolve hook that prints each one). */
+function modulesLoadedBy(entry: string): string[] {
+  const hook = "export async function resolve(specifier, context, next) { const found = await next(specifier, context); process.stderr.write('LOADED ' + found.url + '\\n'); return found; }";
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(resolve(entry)).href)}); process.exit(0);`], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stderr.split('\n').filter((line) => line.startsWith('LOADED ')).map((line) => line.slice('LOADED '.length));
+}
+
+describe('an executor starts light', () => {
+  it('loads neither the config loader (yaml, zod) nor the progress display (log-update): ~150 ms less CPU per executor', () => {
+    const loaded = modulesLoadedBy('dist/run/executor-main.js');
+    expect(loaded.some((url) => url.includes('/dist/run/split-task.js'))).toBe(true);
+    for (const heavy of ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/log-update/', '/dist/config/load-config.js', '/dist/observe/progress-display.js', '/dist/observe/run-report.js']) {
+      expect(loaded.filter((url) => url.includes(heavy)), heavy).toEqual([]);
+    }
+  });
+});

@@ -6,8 +6,7 @@ import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-prot
 import type { DigestResult } from '../validate/digest-task.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from './executor-process.js';
-import type { LiveLimits } from './run-tuning.js';
-import type { RunLimits } from './stream-throttle.js';
+import { LimitsSharer, type LiveLimits } from './run-tuning.js';
 
 export interface LocalRunInput {
   readonly config: C2yConfig;
@@ -93,17 +92,10 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       if (!executor.exited && executor.process.child.connected) executor.process.child.send(message);
     };
 
-    // Every executor learns the run's limits and how many streams share them whenever either changes: the streams
-    // of a run's tail, or of a run tuned while it goes on, then keep the run at its limit (not below, not above).
-    let shared: { limits: RunLimits; streams: number } | undefined;
-    const shareLimits = (force = false): void => {
-      const limits = input.limits?.current();
-      if (limits === undefined) return;
-      const streams = Math.max(1, executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0));
-      if (!force && shared?.limits === limits && shared.streams === streams) return;
-      shared = { limits, streams };
+    const sharer = new LimitsSharer(input.limits, (limits, streams) => {
       for (const executor of executors) if (executor.ready) send(executor, { type: 'limits', limits, streams });
-    };
+    });
+    const shareLimits = (force = false): void => sharer.share(executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0), force);
     const stopSharing = input.limits?.onChange(() => shareLimits());
 
     const dispatch = (): void => {

@@ -24,6 +24,26 @@ export class LiveLimits {
   }
 }
 
+/**
+ * Tells every executor the run's limits and how many streams share them whenever either changes: the streams of a
+ * run's tail, or of a run tuned while it goes on, then keep the run at its limit (not below, not above).
+ */
+export class LimitsSharer {
+  private shared: { limits: RunLimits; streams: number } | undefined;
+
+  constructor(private readonly limits: LiveLimits | undefined, private readonly send: (limits: RunLimits, streams: number) => void) {}
+
+  /** `streams` running now; `force` sends even when nothing changed (an executor that just became ready). */
+  share(streams: number, force = false): void {
+    const limits = this.limits?.current();
+    if (limits === undefined) return;
+    const sharing = Math.max(1, streams);
+    if (!force && this.shared?.limits === limits && this.shared.streams === sharing) return;
+    this.shared = { limits, streams: sharing };
+    this.send(limits, sharing);
+  }
+}
+
 /** The config's limits with the tuned ones over them (null lifts a limit). */
 export function tunedLimits(base: RunLimits, settings: TunedSettings): RunLimits {
   const pick = (tuned: number | null | undefined, configured: number | undefined): number | undefined => (tuned === undefined ? configured : tuned ?? undefined);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { killGroup, spawnC2y } from '../helpers/run-cli.js';
+import { untilFound } from '../helpers/wait.js';
 
 let fx: MigrateFixture;
 let browser: Browser;
@@ -25,21 +26,11 @@ afterAll(async () => {
   await fx?.close();
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('live dashboard', () => {
   it('shows one executors row per executor with changing numbers, live node connections and /metrics, during a real migration', async () => {
     const run = spawnC2y(fx.args('dash', ['--executors', '2', '--cores', '1', '--parallelism', '8', '--split-size-mb', '0.5', '--copy-flush-every', '200', '--set', 'source.fetchSize=200', '--ui-port', '4640']), { C2Y_TARGET_PASSWORD: SECRET });
     try {
-      const url = await waitFor('the dashboard URL in the log', () => /"msg":"dashboard"[^}]*"url":"([^"]+)"/.exec(run.stderrSoFar())?.[1]);
+      const url = await untilFound('the dashboard URL in the log', () => /"msg":"dashboard"[^}]*"url":"([^"]+)"/.exec(run.stderrSoFar())?.[1]);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:46\d\d\/$/);
       const page = await browser.newPage();
       await page.goto(url);
@@ -104,7 +95,7 @@ describe('live dashboard', () => {
     expect(saved.executors).toHaveLength(2);
     const ui = spawnC2y(['ui', folder, '--port', '4660']);
     try {
-      const uiUrl = await waitFor('c2y ui to serve', () => /read-only at (http:\S+)/.exec(ui.stdoutSoFar())?.[1]);
+      const uiUrl = await untilFound('c2y ui to serve', () => /read-only at (http:\S+)/.exec(ui.stdoutSoFar())?.[1]);
       const page = await browser.newPage();
       await page.goto(uiUrl);
       await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'finished (read-only)');

@@ -3,6 +3,7 @@ import type { RunReport } from '../../src/observe/index.js';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
+import { untilFound } from '../helpers/wait.js';
 
 /** `c2y tune` against a real run: Cassandra's events into the test bed's PostgreSQL. */
 const ROWS = 12_000;
@@ -13,16 +14,6 @@ beforeAll(async () => {
   fx = await migrateFixture(ROWS, 'tune');
 });
 afterAll(async () => fx?.close());
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Only the target options: tune finds the run in the target's c2y.runs. */
 function tuneArgs(runId: string, ...sets: string[]): string[] {
@@ -37,8 +28,8 @@ describe('c2y tune', () => {
     const started = Date.now();
     const run = spawnC2y(fx.args('tuned', [...SMALL_SPLITS, '--set', 'target.rowsPerSecond=600', '--json']));
     try {
-      const runId = await until('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
-      await until('rows to be committed', () => (/"committed":[1-9]/.test(run.stderrSoFar()) || Date.now() - started > 4000 ? true : undefined));
+      const runId = await untilFound('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
+      await untilFound('rows to be committed', () => (/"committed":[1-9]/.test(run.stderrSoFar()) || Date.now() - started > 4000 ? true : undefined));
       const refused = await runC2y(tuneArgs(runId, 'parallelism=8'));
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('parallelism cannot change while a run goes on');
@@ -73,7 +64,7 @@ describe('c2y tune', () => {
     let tunedAt = 0;
     let committedThen = 0;
     try {
-      const runId = await until('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
+      const runId = await untilFound('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
       const tuned = await runC2y(tuneArgs(runId, 'target.rowsPerSecond=1000'));
       expect(tuned.code, tuned.stderr).toBe(0);
       tunedAt = Date.now();

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { C2yError, messageOf } from '../errors/index.js';
 import { CONFIG_KEYS, configSchema, type C2yConfig } from './config-schema.js';
-import { mapProperties, parsePropertiesText } from './spark-properties.js';
+import { mapProperties, parsePropertiesText, readsPerSecondOf } from './spark-properties.js';
 import { clientCertProblems } from '../tls/index.js';
 
 export interface ConfigSources {
@@ -22,6 +22,8 @@ export interface LoadedConfig {
   readonly config: C2yConfig;
   /** Spark keys that were accepted but mean nothing here. */
   readonly ignoredKeys: readonly string[];
+  /** Settings worked out from Spark keys that need the rest of the config (`key=value → native=value (how)`). */
+  readonly derived: readonly string[];
   /** Where each key's value came from, for the report. */
   readonly origins: Readonly<Record<string, 'default' | 'file' | 'properties' | 'env' | 'flag'>>;
 }
@@ -118,6 +120,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const raw: Tree = {};
   const origins: Record<string, LoadedConfig['origins'][string]> = {};
   let ignoredKeys: readonly string[] = [];
+  let pagesPerCorePerSecond: number | undefined;
 
   if (sources.file) {
     let parsed: unknown;
@@ -156,6 +159,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
       origins[key] = 'properties';
     }
     ignoredKeys = mapped.ignored;
+    pagesPerCorePerSecond = mapped.pagesPerCorePerSecond;
   }
 
   for (const key of CONFIG_KEYS) {
@@ -187,7 +191,23 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   for (const key of CONFIG_KEYS) origins[key] ??= 'default';
   const certProblems = clientCertProblems(result.data);
   if (certProblems.length > 0) throw new C2yError('CONFIG_INVALID', certProblems.join('; '), { hint: 'give both files of the client certificate (PEM) and a TLS mode other than disable, or neither' });
-  return { config: result.data, ignoredKeys, origins };
+  const throttle = pagesPerCorePerSecond === undefined ? undefined : connectorReadThrottle(result.data, pagesPerCorePerSecond, origins);
+  return { config: throttle?.config ?? result.data, ignoredKeys, derived: throttle ? [throttle.note] : [], origins };
+}
+
+/**
+ * The Connector's per-core page throttle as c2y's whole-run row limit, unless source.readsPerSecond itself was
+ * given in the environment, a flag or the properties file (those say exactly what the user wants).
+ */
+function connectorReadThrottle(config: C2yConfig, pages: number, origins: Record<string, LoadedConfig['origins'][string]>): { config: C2yConfig; note: string } | undefined {
+  const origin = origins['source.readsPerSecond'];
+  if (origin === 'env' || origin === 'flag' || origin === 'properties') return undefined;
+  const readsPerSecond = readsPerSecondOf(pages, { fetchSize: config.source.fetchSize, executors: config.executors, cores: config.cores });
+  origins['source.readsPerSecond'] = 'properties';
+  return {
+    config: { ...config, source: { ...config.source, readsPerSecond } },
+    note: `spark.cassandra.input.readsPerSec=${pages} → source.readsPerSecond=${readsPerSecond} (pages a core may read each second × source.fetchSize × executors × cores)`,
+  };
 }
 
 /** The config with secrets replaced, safe for logs, reports and the dashboard. */

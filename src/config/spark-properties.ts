@@ -69,7 +69,7 @@ const REFUSED: ReadonlyArray<readonly [RegExp, string]> = [
   [/^spark\.cassandra\.connection\.ssl\.(trustStore|keyStore)\./, PEM_HINT],
   [/^spark\.cdm\.connect\.(origin|target)\.tls\.(trustStore|keyStore)/, PEM_HINT],
   [/^spark\.cassandra\.connection\.ssl\.clientAuth\./, 'client certificates to Cassandra are not supported yet; remove the key (and use a server that does not require them)'],
-  [/^spark\.cassandra\.input\.readsPerSec$|^spark\.cdm\.perfops\.ratelimit\./, 'it counts requests per core (or per executor), not rows for the whole run: remove it and set source.readsPerSecond / target.rowsPerSecond, which c2y keeps for the whole run'],
+  [/^spark\.cdm\.perfops\.ratelimit\./, 'it counts operations per executor, not rows for the whole run: remove it and set source.readsPerSecond / target.rowsPerSecond, which c2y keeps for the whole run'],
   [/^spark\.cassandra\.connection\.config\.cloud\.path$|^spark\.cdm\.connect\.(origin|target)\.scb$/, 'Astra secure connect bundles are not supported: give the contact points and TLS settings'],
 ];
 
@@ -94,6 +94,18 @@ export interface ParsedProperties {
   readonly refused: readonly RefusedKey[];
   /** Keys that are neither Spark, seed nor native: the caller decides (they are errors). */
   readonly unknown: readonly string[];
+  /**
+   * The Connector's scan throttle (`spark.cassandra.input.readsPerSec`): pages a core may request each second. It
+   * becomes rows for the whole run only once fetch size, executors and cores are known (see readsPerSecondOf).
+   */
+  readonly pagesPerCorePerSecond?: number;
+}
+
+const READS_PER_SEC = 'spark.cassandra.input.readsPerSec';
+
+/** source.readsPerSecond (rows, whole run) that keeps the Connector's promise: so many pages per core per second. */
+export function readsPerSecondOf(pagesPerCorePerSecond: number, sizes: { readonly fetchSize: number; readonly executors: number; readonly cores: number }): number {
+  return pagesPerCorePerSecond * sizes.fetchSize * sizes.executors * sizes.cores;
 }
 
 /** A value's trailing ` # comment` (as the seed's documented block has them); `\#` keeps a literal #. */
@@ -131,7 +143,13 @@ export function mapProperties(entries: ReadonlyMap<string, string>, nativeKeys: 
   const ignored: string[] = [];
   const refused: RefusedKey[] = [];
   const unknown: string[] = [];
+  let pagesPerCorePerSecond: number | undefined;
   for (const [key, value] of entries) {
+    if (key === READS_PER_SEC) {
+      pagesPerCorePerSecond = Number(value);
+      if (!(pagesPerCorePerSecond > 0) || !Number.isFinite(pagesPerCorePerSecond)) refused.push({ key, why: `"${value}" is not a number of pages per second above 0` });
+      continue;
+    }
     const mapped = nativeOf(key, nativeKeys);
     const translate = Object.hasOwn(TRANSLATED, key) ? TRANSLATED[key] : undefined;
     const refusal = REFUSED.find(([pattern]) => pattern.test(key));
@@ -142,5 +160,5 @@ export function mapProperties(entries: ReadonlyMap<string, string>, nativeKeys: 
     else if (key.startsWith('spark.') || key.startsWith('yugabyte.')) refused.push({ key, why: 'it has no meaning in c2y yet, and ignoring it could do less than you asked: remove it' });
     else unknown.push(key);
   }
-  return { values, ignored, refused, unknown };
+  return { values, ignored, refused, unknown, ...(pagesPerCorePerSecond === undefined ? {} : { pagesPerCorePerSecond }) };
 }

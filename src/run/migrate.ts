@@ -91,6 +91,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   };
   const logger: Logger = createLogger({ json: !options.tty || options.json, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : options.frame ? { write: (line: string) => options.frame?.print(line) } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
+  for (const note of options.loaded.derived) logger.info('setting derived from a Spark key', { setting: note });
   for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });

@@ -44,15 +44,29 @@ describe('Spark, Connector and CDM properties', () => {
 
   it('refuses keys c2y cannot honour, naming each with what to do; ignores only the harmless list, with a warning', () => {
     const refused = refusal(() => loadConfig({ properties: props('refused.properties', [
-      'cassandra.keyspace=ks', 'cassandra.table=t', 'spark.cassandra.connection.ssl.trustStore.path=/etc/ts.jks', 'spark.cassandra.input.readsPerSec=100', 'spark.task.maxFailures=8',
+      'cassandra.keyspace=ks', 'cassandra.table=t', 'spark.cassandra.connection.ssl.trustStore.path=/etc/ts.jks', 'spark.cdm.perfops.ratelimit.origin=100', 'spark.task.maxFailures=8',
     ]) }));
-    expect(refused.message).toContain('"spark.cassandra.connection.ssl.trustStore.path", "spark.cassandra.input.readsPerSec", "spark.task.maxFailures" cannot be honoured');
+    expect(refused.message).toContain('"spark.cassandra.connection.ssl.trustStore.path", "spark.cdm.perfops.ratelimit.origin", "spark.task.maxFailures" cannot be honoured');
     expect(refused.hint).toContain('keytool -exportcert');
     expect(refused.hint).toContain('set source.readsPerSecond');
     expect(refused.hint).toContain('spark.task.maxFailures: it has no meaning in c2y yet');
     const { ignoredKeys, config } = loadConfig({ properties: props('harmless.properties', ['cassandra.keyspace=ks', 'cassandra.table=t', 'spark.app.name=move', 'spark.driver.memory=4g', 'spark.ui.enabled=false']) });
     expect(ignoredKeys).toEqual(['spark.app.name', 'spark.driver.memory']);
     expect(config.uiPort).toBe(0);
+  });
+
+  it('keeps the Connector\'s scan throttle (pages per core per second) as the whole run\'s row limit', () => {
+    const base = ['cassandra.keyspace=ks', 'cassandra.table=t', 'spark.executor.instances=3', 'spark.executor.cores=2', 'spark.cassandra.input.fetch.sizeInRows=1000'];
+    const loaded = loadConfig({ properties: props('reads.properties', [...base, 'spark.cassandra.input.readsPerSec=5']) });
+    expect(loaded.config.source.readsPerSecond).toBe(5 * 1000 * 3 * 2);
+    expect(loaded.origins['source.readsPerSecond']).toBe('properties');
+    expect(loaded.derived).toEqual(['spark.cassandra.input.readsPerSec=5 → source.readsPerSecond=30000 (pages a core may read each second × source.fetchSize × executors × cores)']);
+    // Later settings still win: a flag's cores count, and an explicit source.readsPerSecond.
+    expect(loadConfig({ properties: props('reads.properties', [...base, 'spark.cassandra.input.readsPerSec=5']), flags: { cores: 4 } }).config.source.readsPerSecond).toBe(60_000);
+    expect(loadConfig({ properties: props('reads.properties', [...base, 'spark.cassandra.input.readsPerSec=5']), env: { C2Y_SOURCE_READS_PER_SECOND: '700' } }).config.source.readsPerSecond).toBe(700);
+    expect(loadConfig({ properties: props('plain.properties', base) }).derived).toEqual([]);
+    const bad = refusal(() => loadConfig({ properties: props('bad-reads.properties', [...base, 'spark.cassandra.input.readsPerSec=fast']) }));
+    expect(bad.hint).toContain('spark.cassandra.input.readsPerSec: "fast" is not a number of pages per second above 0');
   });
 
   it('loads the seed\'s block as pasted: a trailing # comment is not part of the value; \\# keeps a #', () => {

@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../config/index.js';
+import { redactUrl, urlPassword, type LoadedConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 
 /** Reads one line from the terminal without echoing it. */
@@ -35,12 +35,31 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
 }
 
 /** --ask-password: asks for the target password, and the source's when a source user is set, unless already given. */
-export async function withPromptedPasswords(loaded: LoadedConfig, ask = askHidden): Promise<LoadedConfig> {
+export async function withPromptedPasswords(loaded: LoadedConfig, ask = askHidden, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const { config } = loaded;
   const target = config.target.password ?? (await ask(`password for ${config.target.user} on the target: `));
   const source = config.source.password ?? (config.source.username !== undefined ? await ask(`password for ${config.source.username} on Cassandra: `) : undefined);
+  const redis = config.redis === undefined ? undefined : await withPromptedRedisPassword(config.redis, ask, env);
   return {
     ...loaded,
-    config: { ...config, target: { ...config.target, password: target }, source: { ...config.source, ...(source !== undefined ? { password: source } : {}) } },
+    config: {
+      ...config,
+      target: { ...config.target, password: target },
+      source: { ...config.source, ...(source !== undefined ? { password: source } : {}) },
+      ...(redis === undefined ? {} : { redis }),
+    },
   };
+}
+
+/**
+ * The Redis URL with the password typed at the prompt, unless the URL or C2Y_REDIS_PASSWORD already has one. An
+ * empty answer means a Redis without AUTH. The URL is masked wherever c2y shows it, and never stored in Redis.
+ */
+export async function withPromptedRedisPassword(url: string, ask = askHidden, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (urlPassword(url) !== undefined || (env['C2Y_REDIS_PASSWORD'] ?? '') !== '') return url;
+  const typed = await ask(`password for Redis at ${redactUrl(url)} (empty if it has none): `);
+  if (typed === '') return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(typed);
+  return parsed.toString();
 }

@@ -7,6 +7,7 @@ import { configSchema, parseMemorySize, redactUrl, refusePasswordInFlag, urlPass
 import { RunSigner, runWorker, workerPolicy, type WorkerPolicyInput } from '../distributed/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { createLogger } from '../observe/index.js';
+import { askHidden, withPromptedRedisPassword } from './password-prompt.js';
 
 interface WorkerFlags {
   redis: string;
@@ -24,6 +25,22 @@ interface WorkerFlags {
   runShare: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   json?: boolean;
+  askPassword?: boolean;
+}
+
+interface WorkerSecrets {
+  readonly redisUrl: string;
+  readonly source: string | undefined;
+  readonly target: string | undefined;
+}
+
+/** The worker's own passwords: from its environment, or typed (--ask-password) for what the environment lacks. */
+export async function workerSecrets(redisUrl: string, askPassword: boolean, env: NodeJS.ProcessEnv, ask = askHidden): Promise<WorkerSecrets> {
+  const fromEnv = (name: string): string | undefined => (env[name] ?? '') === '' ? undefined : env[name];
+  if (!askPassword) return { redisUrl, source: fromEnv('C2Y_SOURCE_PASSWORD'), target: fromEnv('C2Y_TARGET_PASSWORD') };
+  const target = fromEnv('C2Y_TARGET_PASSWORD') ?? (await ask('password for the target (every run this worker serves): '));
+  const source = fromEnv('C2Y_SOURCE_PASSWORD') ?? ((await ask('password for Cassandra (empty if it has no authentication): ')) || undefined);
+  return { redisUrl: await withPromptedRedisPassword(redisUrl, ask, env), source, target };
 }
 
 function positive(value: string | undefined, flag: string): number | undefined {
@@ -92,6 +109,7 @@ export function workerCommand(): Command {
     .option('--address-map <list>', 'where this machine dials the run\'s nodes: host:port=host:port,…')
     .addOption(new Option('--log-level <level>', 'log lines from this level up').choices(['error', 'warn', 'info', 'debug']).env('C2Y_LOG_LEVEL').default('info'))
     .option('--json', 'log JSON lines')
+    .option('--ask-password', 'ask on the terminal for the passwords the environment does not give (target, Cassandra, Redis)')
     .action(async (options: WorkerFlags, command: Command) => {
       if (!/^rediss?:\/\//.test(options.redis)) throw new C2yError('CONFIG_INVALID', `--redis must be a redis:// or rediss:// URL, got "${redactUrl(options.redis)}"`, { hint: 'e.g. --redis redis://10.0.0.9:6379' });
       if (command.getOptionValueSource('redis') === 'cli') refusePasswordInFlag(options.redis, '--redis');
@@ -100,8 +118,8 @@ export function workerCommand(): Command {
       // Both checked before Redis is touched: a worker without them must not take a single job.
       const signer = RunSigner.fromEnv(process.env, 'c2y worker');
       const policy = policyOf(options);
-      const secrets = { source: process.env['C2Y_SOURCE_PASSWORD'], target: process.env['C2Y_TARGET_PASSWORD'] };
-      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, level: options.logLevel, secrets: [secrets.source, secrets.target, urlPassword(options.redis), process.env['C2Y_REDIS_PASSWORD'], process.env['C2Y_RUN_KEY']].filter((s): s is string => typeof s === 'string' && s.length > 0) });
+      const { redisUrl, ...secrets } = await workerSecrets(options.redis, options.askPassword === true, process.env);
+      const logger = createLogger({ json: options.json === true || process.stderr.isTTY !== true, level: options.logLevel, secrets: [secrets.source, secrets.target, urlPassword(redisUrl), process.env['C2Y_REDIS_PASSWORD'], process.env['C2Y_RUN_KEY']].filter((s): s is string => typeof s === 'string' && s.length > 0) });
       const stop = new AbortController();
       let signals = 0;
       const onSignal = (): void => {
@@ -114,7 +132,7 @@ export function workerCommand(): Command {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       await runWorker({
-        redisUrl: options.redis, name: options.name ?? `${hostname()}/${process.pid}`, cores: positive(options.cores, '--cores'), executorMemory,
+        redisUrl, name: options.name ?? `${hostname()}/${process.pid}`, cores: positive(options.cores, '--cores'), executorMemory,
         addressMap: addressMapOf(options.addressMap), secrets, policy, signer, logger, signal: stop.signal, runShareMs: seconds(options.runShare, '--run-share') * 1000,
       });
     });

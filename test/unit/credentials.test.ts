@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { withPromptedPasswords } from '../../src/cli/password-prompt.js';
+import { withPromptedPasswords, withPromptedRedisPassword } from '../../src/cli/password-prompt.js';
+import { workerSecrets } from '../../src/cli/worker-command.js';
 import { loadConfig, tlsOptionsFor, tlsWarnings } from '../../src/config/index.js';
 
 const base = { flags: { 'source.keyspace': 'ks', 'source.table': 't' } };
@@ -44,5 +45,35 @@ describe('--ask-password', () => {
     const both = await withPromptedPasswords(loadConfig({ flags: { ...base.flags, 'source.username': 'reader' }, env: { C2Y_TARGET_PASSWORD: 'from-env' } }), ask);
     expect(asked).toEqual(['password for reader on Cassandra: ']);
     expect(both.config).toMatchObject({ target: { password: 'from-env' }, source: { password: 'typed-1' } });
+  });
+
+  it('asks for the Redis password of a distributed run unless the URL or C2Y_REDIS_PASSWORD has one; empty means no AUTH', async () => {
+    const answers = ['target-pw', 'p@ss:/w"d'];
+    const asked: string[] = [];
+    const ask = async (question: string): Promise<string> => {
+      asked.push(question);
+      return answers.shift() ?? '';
+    };
+    const loaded = await withPromptedPasswords(loadConfig({ flags: { ...base.flags, redis: 'rediss://10.0.0.9:6379' }, env: {} }), ask, {});
+    expect(asked).toEqual(['password for postgres on the target: ', 'password for Redis at rediss://10.0.0.9:6379 (empty if it has none): ']);
+    // The typed password travels inside the URL (ioredis decodes it), so every mask that knows the URL hides it.
+    expect(decodeURIComponent(new URL(loaded.config.redis ?? '').password)).toBe('p@ss:/w"d');
+    asked.length = 0;
+    expect(await withPromptedRedisPassword('redis://h:6379', ask, { C2Y_REDIS_PASSWORD: 'env-pw' })).toBe('redis://h:6379');
+    expect(await withPromptedRedisPassword('redis://h:6379', async () => '', {})).toBe('redis://h:6379');
+    expect(asked).toEqual([]);
+  });
+
+  it('a worker asks only for what its environment lacks (--ask-password), and asks nothing without it', async () => {
+    const asked: string[] = [];
+    const ask = async (question: string): Promise<string> => {
+      asked.push(question);
+      return question.includes('Cassandra') ? '' : 'typed';
+    };
+    const plain = await workerSecrets('redis://h:6379', false, { C2Y_TARGET_PASSWORD: 't' }, ask);
+    expect(plain).toEqual({ redisUrl: 'redis://h:6379', source: undefined, target: 't' });
+    const typed = await workerSecrets('redis://h:6379', true, { C2Y_TARGET_PASSWORD: 't' }, ask);
+    expect(asked).toEqual(['password for Cassandra (empty if it has no authentication): ', 'password for Redis at redis://h:6379 (empty if it has none): ']);
+    expect(typed).toEqual({ redisUrl: 'redis://:typed@h:6379', source: undefined, target: 't' });
   });
 });

@@ -257,6 +257,75 @@ export class ChunkWriter {
     return status;
   }
 
+  /** COPY binary's big-endian integers and floats. */
+  int16(v: number): void {
+    this.ensure(2);
+    this.buffer.writeInt16BE(v, this.offset);
+    this.offset += 2;
+  }
+
+  int32(v: number): void {
+    this.ensure(4);
+    const buffer = this.buffer;
+    const at = this.offset;
+    buffer[at] = v >>> 24;
+    buffer[at + 1] = v >>> 16;
+    buffer[at + 2] = v >>> 8;
+    buffer[at + 3] = v;
+    this.offset = at + 4;
+  }
+
+  /** Rewrites 4 bytes already written (a length known only after its field). */
+  patchInt32(at: number, v: number): void {
+    this.buffer.writeInt32BE(v, at);
+  }
+
+  float32(v: number): void {
+    this.ensure(4);
+    this.buffer.writeFloatBE(v, this.offset);
+    this.offset += 4;
+  }
+
+  float64(v: number): void {
+    this.ensure(8);
+    this.buffer.writeDoubleBE(v, this.offset);
+    this.offset += 8;
+  }
+
+  /** source[start, end) as is. */
+  copy(source: Buffer, start: number, end: number): void {
+    const length = end - start;
+    this.ensure(length);
+    if (length < 64) {
+      const buffer = this.buffer;
+      let at = this.offset;
+      for (let i = start; i < end; i++) buffer[at++] = source[i] as number;
+      this.offset = at;
+      return;
+    }
+    source.copy(this.buffer, this.offset, start, end);
+    this.offset += length;
+  }
+
+  /**
+   * Copies UTF-8 bytes unescaped (COPY binary), checking them as escapedText does: NUL_FOUND at a 0 byte,
+   * INVALID_UTF8 at a sequence that is not UTF-8 (the caller rewinds either), NON_ASCII past a high byte, else 0.
+   */
+  checkedUtf8(source: Buffer, start: number, end: number): number {
+    let status = 0;
+    for (let i = start; i < end; i++) {
+      const byte = source[i] as number;
+      if (byte >= 0x80) {
+        const size = utf8SequenceLength(source, i, end);
+        if (size === 0) return INVALID_UTF8;
+        i += size - 1;
+        status = NON_ASCII;
+      } else if (byte === 0) return NUL_FOUND;
+    }
+    this.copy(source, start, end);
+    return status;
+  }
+
   raw(bytes: Buffer): void {
     const length = bytes.length;
     this.ensure(length);

@@ -9,3 +9,6 @@ export { createRawRowEncoder } from './raw-row-encoder.js';
 export type { RawRowEncoder, RawCells, RawColumnCodec } from './raw-row-encoder.js';
 export { cellTranscoder, varintOf } from './cell-transcoders.js';
 export type { CellTranscoder } from './cell-transcoders.js';
+export { chooseCopyFormat } from './copy-format.js';
+export type { ChosenCopyFormat, WantedCopyFormat } from './copy-format.js';
+export type { CopyFormat } from './row-encoder.js';

@@ -1,7 +1,9 @@
 import { pgTypeOf, type SourceTable } from '../schema/index.js';
+import { binaryCellTranscoder } from './binary-cells.js';
+import { binaryColumnEncoder } from './binary-values.js';
 import { cellTranscoder, fixedCellSize, type CellTranscoder } from './cell-transcoders.js';
 import type { ChunkWriter } from './chunk-writer.js';
-import { columnEncoder } from './row-encoder.js';
+import { columnEncoder, type CopyFormat } from './row-encoder.js';
 
 /** A page's cells: cell c of row r (the token first, then the table's columns) at starts/lengths[r * width + c]. */
 export interface RawCells {
@@ -34,27 +36,32 @@ const NULL_MARKER = Buffer.from('\\N');
  * the driver would have built. A column or a value the transcoders do not cover goes through the reference, cell
  * by cell, never the whole table.
  */
-export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec): RawRowEncoder {
+export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec, format: CopyFormat = 'text'): RawRowEncoder {
   let referenced = 0;
   const referenceColumns: string[] = [];
   const references: CellTranscoder[] = [];
+  const binary = format === 'binary';
   const cells = table.columns.map((column, index): CellTranscoder => {
-    const encodeValue = columnEncoder(column.name, column.type);
+    const encodeValue = binary ? binaryColumnEncoder(column.name, column.type) : columnEncoder(column.name, column.type);
     const reference: CellTranscoder = (bytes, start, length, out) => {
       referenced++;
       const value = codec.decode(bytes.subarray(start, start + length), index);
-      if (value === null || value === undefined) out.raw(NULL_MARKER);
-      else encodeValue(value, out);
+      if (value === null || value === undefined) {
+        if (binary) out.int32(-1);
+        else out.raw(NULL_MARKER);
+      } else encodeValue(value, out);
     };
     references.push(reference);
-    const transcoder = cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference, false);
+    const transcoder = binary
+      ? binaryCellTranscoder(column.name, column.type, reference)
+      : cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference, false);
     if (transcoder === undefined) referenceColumns.push(column.name);
     return transcoder ?? reference;
   });
   // A fixed-size column's size is checked in the row function itself: one call per cell instead of two.
   const sizes = table.columns.map((column, index) => (cells[index] === references[index] ? undefined : fixedCellSize(column.type)));
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
-  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, keyCount) };
+  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, keyCount, format) };
 }
 
 type EncodeRow = RawRowEncoder['encode'];
@@ -72,22 +79,27 @@ interface RowCells {
  * can then inline each (a shared loop calls 14 different closures from one site, which it cannot). The generated
  * source holds only column indexes and constants, never a name or value from the table.
  */
-function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, keyCount: number): EncodeRow {
+function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, keyCount: number, format: CopyFormat): EncodeRow {
+  const binary = format === 'binary';
   const width = cells.length + 1;
   const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = row * ${width} + 1;`, 'let keyEnd = 0;', 'let length = 0;'];
+  // COPY binary: a row is its field count, then each field's length and bytes (-1 for null); text: tab-separated.
+  if (binary) lines.push(`out.int16(${cells.length});`);
+  const writeNull = binary ? 'out.int32(-1);' : 'out.raw(NULL_MARKER);';
   cells.forEach((_, index) => {
     if (index === keyCount) lines.push('keyEnd = out.length;');
-    if (index > 0) lines.push(`out.byte(${TAB});`);
+    if (index > 0 && !binary) lines.push(`out.byte(${TAB});`);
     lines.push(`length = lengths[base + ${index}];`);
     const isNull = emptyIsNull[index] === true ? 'length <= 0' : 'length < 0';
     const size = sizes[index];
     const write = size === undefined
       ? `cell${index}(buffer, starts[base + ${index}], length, out);`
       : `if (length === ${size}) cell${index}(buffer, starts[base + ${index}], length, out); else reference${index}(buffer, starts[base + ${index}], length, out);`;
-    lines.push(`if (${isNull}) out.raw(NULL_MARKER); else ${write}`);
+    lines.push(`if (${isNull}) ${writeNull} else ${write}`);
   });
   if (keyCount >= cells.length) lines.push('keyEnd = out.length;');
-  lines.push(`out.byte(${NEWLINE});`, 'return keyEnd;');
+  if (!binary) lines.push(`out.byte(${NEWLINE});`);
+  lines.push('return keyEnd;');
   const names = [...cells.map((_, index) => `cell${index}`), ...references.map((_, index) => `reference${index}`)];
   const factory = new Function('NULL_MARKER', ...names, `return function encodeRow(page, row, out) {\n${lines.join('\n')}\n};`) as (nullMarker: Buffer, ...cells: CellTranscoder[]) => EncodeRow;
   return factory(NULL_MARKER, ...cells, ...references);

@@ -3,6 +3,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { UnrepresentableValue } from './calendar-text.js';
 import { ValueEncodeError } from './encode-error.js';
 import { copyEscape } from './fast-text.js';
+import { binaryColumnEncoder } from './binary-values.js';
 import { SCALAR_TEXT, arrayText, jsonText, jsonValue, type ValueText } from './value-text.js';
 
 export type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
@@ -58,6 +59,9 @@ export function columnEncoder(column: string, type: CqlType): ColumnEncoder {
   return textEncoder(column, (value) => jsonText(jsonValue(type, value)), false);
 }
 
+/** COPY's wire format: text (tab-separated lines) or binary (typed fields, no parsing on the server). */
+export type CopyFormat = 'text' | 'binary';
+
 export interface RowEncoder {
   /**
    * Appends one COPY text line for a scanned row ([token, ...columns]) and returns the writer's offset where the
@@ -68,7 +72,8 @@ export interface RowEncoder {
 }
 
 /** Picks one encoder per column once; the per-row loop only calls them. */
-export function createRowEncoder(table: SourceTable): RowEncoder {
+export function createRowEncoder(table: SourceTable, format: CopyFormat = 'text'): RowEncoder {
+  if (format === 'binary') return createBinaryRowEncoder(table);
   const encoders = table.columns.map((column) => columnEncoder(column.name, column.type));
   const count = encoders.length;
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
@@ -85,6 +90,28 @@ export function createRowEncoder(table: SourceTable): RowEncoder {
       }
       if (keyCount >= count) keyEnd = out.length;
       out.byte(NEWLINE);
+      return keyEnd;
+    },
+  };
+}
+
+/** COPY binary rows from driver values: the field count, then each field (length -1 for null). */
+function createBinaryRowEncoder(table: SourceTable): RowEncoder {
+  const encoders = table.columns.map((column) => binaryColumnEncoder(column.name, column.type));
+  const count = encoders.length;
+  const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
+  return {
+    columnCount: count,
+    encode(row, out) {
+      let keyEnd = 0;
+      out.int16(count);
+      for (let index = 0; index < count; index++) {
+        if (index === keyCount) keyEnd = out.length;
+        const value = row[index + 1];
+        if (value === null || value === undefined) out.int32(-1);
+        else (encoders[index] as (value: unknown, out: ChunkWriter) => void)(value, out);
+      }
+      if (keyCount >= count) keyEnd = out.length;
       return keyEnd;
     },
   };

@@ -46,6 +46,8 @@ export interface RunReport {
   /** Partitions holding only static cells: recorded in rejects.jsonl with kind static-only, never in the table. */
   readonly staticOnlyPartitions: number;
   readonly ignoredKeys: readonly string[];
+  /** COPY text or binary, and why (target.copyFormat and the target's column types). */
+  readonly copyFormat: { readonly format: 'text' | 'binary'; readonly reason: string };
   readonly resumeCommand: string | null;
   /** How pages were read: raw pages transcoded to COPY text, or the driver's rows (with the reason), per executor. */
   readonly readPath: { readonly rawExecutors: number; readonly driverRowsExecutors: number; readonly details: readonly string[] };
@@ -211,6 +213,7 @@ export function renderReport(report: RunReport): string {
     ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
+    ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),
     ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],

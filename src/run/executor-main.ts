@@ -45,6 +45,8 @@ async function handle(message: DriverMessage): Promise<void> {
       shares = { limits: configuredLimits(config), streams: message.streams };
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
+      // The driver resolved 'auto' against the target's column types; a record without a decision stays on text.
+      const copyFormat = config.target.copyFormat === 'binary' ? 'binary' : 'text';
       const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
       // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
       keepPageBuffers(2 * config.cores);
@@ -52,10 +54,11 @@ async function handle(message: DriverMessage): Promise<void> {
       context = {
         config, runId: message.runId, table: message.table, cassandra, executor,
         consistency: consistencyCode(config.source.consistency),
-        encoder: createRowEncoder(message.table),
+        encoder: createRowEncoder(message.table, copyFormat),
         rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
-        copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table)),
+        copyFormat,
+        copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table), copyFormat),
         emit: (event: RunEvent) => send({ type: 'event', event }),
         latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
         shares: () => shares,

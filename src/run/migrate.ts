@@ -117,7 +117,9 @@ interface DriverLog {
 }
 
 async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
-  const { config, ignoredKeys } = options.loaded;
+  const { ignoredKeys } = options.loaded;
+  // Executors and workers write the format decided here ('auto' resolved against the target's column types).
+  const config = { ...options.loaded.config, target: { ...options.loaded.config.target, copyFormat: prepared.copyFormat.format } };
   const { logger, runRoot, secrets, pendingLines } = driver;
   const files = RunFolder.forRun(runRoot, prepared.runId);
   const runFolder = files.path;
@@ -239,6 +241,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },
     planned: prepared.planned,
     rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
+    copyFormat: { format: prepared.copyFormat.format, reason: prepared.copyFormat.reason },
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));

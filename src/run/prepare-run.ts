@@ -1,12 +1,12 @@
 import type { LoadedConfig } from '../config/index.js';
-import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
+import { averageEncodedRowBytes, chooseCopyFormat, decodedRowBytes, type ChosenCopyFormat, type WantedCopyFormat } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
 import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
-  RunLock, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
+  RunLock, targetColumnTypes, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { checkPartitioner, consistencyCode, describeTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
@@ -43,6 +43,8 @@ export interface PreparedRun {
   /** The planner's figures for this run (memory, connections, model throughput), checked before it starts. */
   readonly planned: PlannedFigures;
   readonly targetTableCreated: boolean;
+  /** COPY text or binary for this run, and why (target.copyFormat and the target's column types). */
+  readonly copyFormat: ChosenCopyFormat;
 }
 
 export interface PrepareOptions {
@@ -110,6 +112,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       await store.ensureTables(admin);
       const tableResult = await ensureTargetTable(admin, table, target, server.dialect, config.target.createTable);
       if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
+      const copyFormat = await decideCopyFormat(admin, table, target, config.target.copyFormat);
+      log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
 
       const sourceId = `${config.source.keyspace}.${config.source.table}`;
       const targetId = `${config.target.database}.${target.schema}.${target.table}`;
@@ -151,7 +155,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created,
+          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -191,7 +195,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created,
+        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
       };
     } catch (error) {
       await lock?.release();
@@ -214,4 +218,15 @@ export function assertCoversRing(splits: readonly Split[], runId: string): void 
     hint: 'the run table was changed by hand or is damaged; start over with --restart',
     context: { runId },
   });
+}
+
+/** Binary where the target's column types allow it; an explicit `binary` the table cannot take is refused, naming the columns. */
+async function decideCopyFormat(admin: TargetClient, table: SourceTable, target: TargetName, wanted: WantedCopyFormat): Promise<ChosenCopyFormat> {
+  const chosen = chooseCopyFormat(table, await targetColumnTypes(admin, target), wanted);
+  if (wanted === 'binary' && chosen.format !== 'binary') {
+    throw new C2yError('TARGET_TABLE_MISMATCH', `target.copyFormat is binary, but COPY binary cannot write ${qualifiedName(target)}: ${chosen.mismatches.join('; ')}`, {
+      hint: 'give those columns the types c2y creates (c2y schema prints them), or set target.copyFormat: auto (text for this table) or text',
+    });
+  }
+  return chosen;
 }

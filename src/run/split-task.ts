@@ -1,9 +1,9 @@
 import type { C2yConfig } from '../config/index.js';
-import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
+import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
-import { CheckpointStore, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
+import { CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
@@ -24,6 +24,8 @@ export interface TaskContext {
   readonly rawPages: CellDecoder | undefined;
   readonly store: CheckpointStore;
   readonly copySql: string;
+  /** The COPY's wire format (copySql says the same to the server); binary streams open and close with a marker. */
+  readonly copyFormat: CopyFormat;
   readonly executor: number;
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
@@ -110,6 +112,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         roundTrips++;
       }
       copy = CopyIn.start(client, context.copySql);
+      if (context.copyFormat === 'binary') writer.raw(COPY_BINARY_HEADER);
       roundTrips++;
     });
     const commit = (done: boolean, inside = false): Promise<void> => timing.target(() => commitBatch(done, inside));
@@ -120,6 +123,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         roundTrips++;
       }
       if (copy) {
+        if (context.copyFormat === 'binary') writer.raw(COPY_BINARY_TRAILER);
         if (writer.length > 0) {
           bytesInTransaction += writer.length;
           await copy.write(writer.take());
@@ -389,7 +393,7 @@ class PageEncoders {
     const rawPage = page.raw;
     const decoder = this.context.rawPages;
     if (rawPage === undefined || decoder === undefined) return (index, out) => this.context.encoder.encode(page.values(index), out);
-    const raw = (this.raw ??= rawRowEncoder(this.context.table, rawPage, decoder));
+    const raw = (this.raw ??= rawRowEncoder(this.context.table, rawPage, decoder, this.context.copyFormat));
     return (index, out) => raw.encode(rawPage, index, out);
   }
 
@@ -402,12 +406,12 @@ class PageEncoders {
   }
 }
 
-function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder): RawRowEncoder {
+function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, format: CopyFormat): RawRowEncoder {
   const types = page.columns.slice(1).map((column) => column.type);
   return createRawRowEncoder(table, {
     decode: (bytes, column) => decoder.decode(bytes, types[column] as RawPage['columns'][number]['type']),
     emptyIsNull: types.map(zeroLengthIsNull),
-  });
+  }, format);
 }
 
 export const STATIC_ONLY_REASON = 'the partition holds only static cells (no clustering row); a PostgreSQL primary key cannot hold a row without its clustering values';

@@ -15,9 +15,13 @@ export function targetNameOf(target: { readonly schema: string; readonly table?:
  * Built where it runs, from the planned table and the process's own config: no SQL text travels between processes
  * or machines (a distributed worker would otherwise run whatever a record in Redis says).
  */
-export function copyStatement(table: SourceTable, target: TargetName): string {
-  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+export function copyStatement(table: SourceTable, target: TargetName, format: 'text' | 'binary' = 'text'): string {
+  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
 }
+
+/** COPY binary's stream header (signature, no flags, no extension) and trailer (a field count of -1). */
+export const COPY_BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 
 /**
  * One COPY FROM STDIN on an open connection. write() resolves when the socket can take more (backpressure),

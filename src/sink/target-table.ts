@@ -47,3 +47,21 @@ export async function ensureTargetTable(db: Queryable, source: SourceTable, targ
   }
   return { created: false, ddl };
 }
+
+/**
+ * Each target column's type OID, by name: COPY binary must send exactly the column's binary form, so the format is
+ * chosen from these (a domain or another type than c2y would create keeps the run on text).
+ */
+export async function targetColumnTypes(db: Queryable, target: TargetName): Promise<Map<string, TargetColumnType>> {
+  const result = await db.query<{ attname: string; oid: number; type: string }>(
+    'SELECT attname, atttypid::int AS oid, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped',
+    [qualifiedName(target)],
+  );
+  return new Map(result.rows.map((row) => [row.attname, { oid: Number(row.oid), type: row.type }]));
+}
+
+export interface TargetColumnType {
+  readonly oid: number;
+  /** As PostgreSQL names it (format_type), for messages. */
+  readonly type: string;
+}

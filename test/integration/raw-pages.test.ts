@@ -56,6 +56,13 @@ describe('raw pages against the driver\'s rows', () => {
     it(`${table}: the same rows either way, validate clean, the read path in the report`, async () => {
       const raw = await migrate(table, `${table}_raw`);
       const rows = await migrate(table, `${table}_rows`, ['--set', 'source.rawPages=false']);
+      // COPY text from raw pages: PostgreSQL itself must store what COPY binary stored (the default, auto, on a table c2y creates).
+      const text = await migrate(table, `${table}_text`, ['--set', 'target.copyFormat=text']);
+      expect(raw.copyFormat.format).toBe('binary');
+      expect(rows.copyFormat.format).toBe('binary');
+      expect(text.copyFormat).toEqual({ format: 'text', reason: 'target.copyFormat is text' });
+      expect(text.rowsTotal).toBe(raw.rowsTotal);
+      expect(await rowsDiffer(`${table}_raw`, `${table}_text`)).toBe(0);
       expect(raw.readPath).toMatchObject({ details: ['raw pages'], driverRowsExecutors: 0 });
       expect(raw.readPath.rawExecutors).toBeGreaterThan(0);
       expect(rows.readPath).toMatchObject({ details: ['driver rows: source.rawPages is false'], rawExecutors: 0 });
@@ -65,7 +72,7 @@ describe('raw pages against the driver\'s rows', () => {
       if (table === 'events') expect(raw.referenceCells).toBe(0);
       else expect(raw.referenceCells).toBeGreaterThan(0);
       expect(await rowsDiffer(`${table}_raw`, `${table}_rows`)).toBe(0);
-      for (const target of [`${table}_raw`, `${table}_rows`]) {
+      for (const target of [`${table}_raw`, `${table}_rows`, `${table}_text`]) {
         const validated = await runC2y(args('validate', table, target));
         expect(validated.code, validated.stdout.slice(-1500) + validated.stderr.slice(-1500)).toBe(0);
       }

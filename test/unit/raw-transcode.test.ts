@@ -128,7 +128,7 @@ function outcome(run: (out: ChunkWriter) => number): string {
   }
 }
 
-function compare(types: readonly CqlType[], cells: readonly Cell[]): void {
+function compare(types: readonly CqlType[], cells: readonly Cell[], format: 'text' | 'binary' = 'text'): void {
   const table = tableOf(types);
   const driverTypes = [{ code: dataTypes.bigint }, ...types.map(driverType)];
   const all = [int64(-5n), ...cells];
@@ -148,11 +148,11 @@ function compare(types: readonly CqlType[], cells: readonly Cell[]): void {
   const raw = createRawRowEncoder(table, {
     decode: (bytes, column) => decoder.decode(bytes, driverTypes[column + 1] as DriverType),
     emptyIsNull: types.map((type) => zeroLengthIsNull(driverType(type))),
-  });
+  }, format);
   const fast = outcome((out) => raw.encode({ buffer, starts, lengths }, 0, out));
   const reference = outcome((out) => {
     const values = all.map((cell, index) => (cell === null ? null : decoder.decode(cell, driverTypes[index] as DriverType)));
-    return createRowEncoder(table).encode(values, out);
+    return createRowEncoder(table, format).encode(values, out);
   });
   expect(fast).toBe(reference);
 }
@@ -187,6 +187,30 @@ describe('raw cells → COPY text, against the reference path', () => {
     expect(out.take().toString()).toBe('3\t{"1":"a"}\tx\n');
     expect(raw.referenceColumns).toEqual(['c1']);
     expect(raw.referenceCells()).toBe(1);
+  });
+});
+
+describe('raw cells → COPY binary, against the binary encoder of the driver\'s values', () => {
+  for (const name of SCALARS) {
+    it(`${name}: same bytes or the same refusal`, () => {
+      fc.assert(fc.property(cellOf(scalar('int')), cellOf(scalar(name)), cellOf(scalar('text')), (key, cell, after) => compare([scalar('int'), scalar(name), scalar('text')], [key, cell, after], 'binary')), { numRuns: 1500 });
+    });
+  }
+
+  for (const name of SCALARS) {
+    it(`list<${name}> and set<${name}> as arrays: same bytes or the same refusal`, () => {
+      const list: CqlType = { kind: 'list', element: scalar(name), frozen: false };
+      const set: CqlType = { kind: 'set', element: scalar(name), frozen: true };
+      fc.assert(fc.property(cellOf(list), cellOf(set), (a, b) => compare([scalar('int'), list, set], [int32(1), a, b], 'binary')), { numRuns: 400 });
+    });
+  }
+
+  it('refuses U+0000 in text as the text path does, naming the column', () => {
+    const nul = Buffer.from('a\u0000b', 'utf8');
+    expect(() => compare([scalar('int'), scalar('text')], [int32(1), nul], 'binary')).not.toThrow();
+    const table = tableOf([scalar('int'), scalar('text')]);
+    const out = new ChunkWriter();
+    expect(() => createRowEncoder(table, 'binary').encode([null, 1, 'a\u0000b'], out)).toThrow(ValueEncodeError);
   });
 });
 

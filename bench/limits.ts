@@ -145,11 +145,15 @@ function executorsCpu(report: RunReport): number {
   return report.executors.reduce((sum, executor) => sum + executor.cpuSeconds, 0);
 }
 
-function sinkOnly(rows: number): { seconds: number; rowsPerSecond: number } {
+/** The rows as c2y sent them, in the same COPY format, for the sink-only load (PostgreSQL parses binary for less CPU). */
+const copyFileOf = (format: 'text' | 'binary'): string => `${COPY_FILE}.${format}`;
+const copyOption = (format: 'text' | 'binary'): string => (format === 'binary' ? ' (FORMAT binary)' : '');
+
+function sinkOnly(rows: number, format: 'text' | 'binary'): { seconds: number; rowsPerSecond: number } {
   const psql = ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', DATABASE, '-v', 'ON_ERROR_STOP=1', '-q'];
   sh('psql', [...psql, '-c', 'DROP TABLE IF EXISTS public.events_sink; CREATE TABLE public.events_sink (LIKE public.events INCLUDING ALL)']);
   const started = process.hrtime.bigint();
-  sh('psql', [...psql, '-c', `\\copy public.events_sink FROM '${COPY_FILE}'`]);
+  sh('psql', [...psql, '-c', `\\copy public.events_sink FROM '${copyFileOf(format)}'${copyOption(format)}`]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, rowsPerSecond: rows / seconds };
 }
@@ -213,11 +217,12 @@ export async function limitsBench(argv: string[]): Promise<void> {
     const cassandraMicrosPerRow = ((servers.cassandra() - cassandraBefore) * 1e6) / source.rows;
     const e2e = endToEnd(s);
     lastReport = e2e.report;
-    if (trial === 0 || !existsSync(COPY_FILE)) {
-      sh('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', DATABASE, '-q', '-c', `\\copy public.events TO '${COPY_FILE}'`]);
+    const format = e2e.report.copyFormat.format;
+    if (trial === 0 || !existsSync(copyFileOf(format))) {
+      sh('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', DATABASE, '-q', '-c', `\\copy public.events TO '${copyFileOf(format)}'${copyOption(format)}`]);
     }
     const postgresBefore = servers.postgres();
-    const sink = sinkOnly(s.rows);
+    const sink = sinkOnly(s.rows, format);
     // psql's backend exits as psql does, and its CPU reaches the postmaster's count only once it is reaped: read too
     // soon, a trial once measured 0.17 µs/row for PostgreSQL.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -234,7 +239,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
       sourceOnlyCpuMicrosPerRow: (source.cpuSeconds * 1e6) / source.rows,
       ratio: e2e.report.rowsPerSecond / Math.min(source.rowsPerSecond, sink.rowsPerSecond),
       cassandraMicrosPerRow, postgresMicrosPerRow, boundRowsPerSecond: Math.round(boundRowsPerSecond), e2eOverBound: e2e.report.rowsPerSecond / boundRowsPerSecond,
-      verdict: e2e.report.timeSplit.verdict,
+      verdict: e2e.report.timeSplit.verdict, copyFormat: format,
       peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
     };
     trials.push(row);
@@ -249,7 +254,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
     cassandraMicrosPerRow: pick('cassandraMicrosPerRow'), postgresMicrosPerRow: pick('postgresMicrosPerRow'), boundRowsPerSecond: pick('boundRowsPerSecond'), e2eOverBound: pick('e2eOverBound'),
   };
   const file = writeResults('limits', {
-    parameters: { ...s, cassandraNodes, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFile: COPY_FILE, copyFileBytes: existsSync(COPY_FILE) ? statSync(COPY_FILE).size : 0 },
+    parameters: { ...s, cassandraNodes, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFormat: lastReport?.copyFormat ?? null, copyFile: copyFileOf(lastReport?.copyFormat.format ?? 'text'), copyFileBytes: existsSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')) ? statSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')).size : 0 },
     medians, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row of executors, ${medians.allProcessesCpuMicrosPerRow.toFixed(2)} with the driver process (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);

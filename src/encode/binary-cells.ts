@@ -152,7 +152,7 @@ function scalarCell(column: string, name: ScalarName, reference: CellTranscoder)
     case 'decimal': return decimalCell(column, reference);
     case 'varint': return (bytes, start, length, out) => {
       const value = varintOf(bytes, start, length);
-      writeNumeric(out, column, value < 0n, (value < 0n ? -value : value).toString(), 0);
+      writeNumeric(out, column, value < 0n, (value < 0n ? -value : value).toString(), 0, 'varint');
     };
     case 'inet': return inetCell(reference);
     default: return undefined;

@@ -7,8 +7,10 @@ const MAX_SCALE = 16_383;
 const NUMERIC_NEG = 0x4000;
 
 /** Why unscaled × 10^-scale cannot be a numeric, or undefined when it can (the text path's limits, same words). */
-export function numericLimitProblem(digits: string, scale: number): string | undefined {
+export function numericLimitProblem(digits: string, scale: number, kind: 'decimal' | 'varint' = 'decimal'): string | undefined {
   if (scale <= MAX_SCALE && (digits === '0' || digits.length - scale <= MAX_INTEGER_DIGITS)) return undefined;
+  const shown = digits.length > 20 ? `${digits.slice(0, 20)}… (${digits.length} digits)` : digits;
+  if (kind === 'varint') return `varint ${shown} is outside PostgreSQL numeric's range (${MAX_INTEGER_DIGITS} digits before the point)`;
   return `decimal ${digits.length > 20 ? `${digits.slice(0, 20)}…` : digits}E${-scale} is outside PostgreSQL numeric's range (${MAX_INTEGER_DIGITS} digits before the point, ${MAX_SCALE} after)`;
 }
 
@@ -21,8 +23,8 @@ function group(text: string, at: number): number {
  * numeric's COPY binary field (length, ndigits, weight, sign, dscale, base-10000 digits) of ±digits × 10^-scale;
  * dscale is the scale (0 when negative), as PostgreSQL keeps it for the text the text path would have sent.
  */
-export function writeNumeric(out: ChunkWriter, column: string, negative: boolean, digits: string, scale: number): void {
-  const problem = numericLimitProblem(digits, scale);
+export function writeNumeric(out: ChunkWriter, column: string, negative: boolean, digits: string, scale: number, kind: 'decimal' | 'varint' = 'decimal'): void {
+  const problem = numericLimitProblem(digits, scale, kind);
   if (problem !== undefined) throw new ValueEncodeError(column, problem);
   let whole = digits;
   if (scale < 0) {
@@ -56,7 +58,7 @@ export function writeNumeric(out: ChunkWriter, column: string, negative: boolean
 }
 
 /** A signed integer of any size (varint) or unscaled decimal as numeric. */
-export function writeBigNumeric(out: ChunkWriter, column: string, unscaled: bigint, scale: number): void {
+export function writeBigNumeric(out: ChunkWriter, column: string, unscaled: bigint, scale: number, kind: 'decimal' | 'varint' = 'decimal'): void {
   const negative = unscaled < 0n;
-  writeNumeric(out, column, negative, (negative ? -unscaled : unscaled).toString(), scale);
+  writeNumeric(out, column, negative, (negative ? -unscaled : unscaled).toString(), scale, kind);
 }

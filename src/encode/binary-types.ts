@@ -11,10 +11,11 @@ const OIDS: Readonly<Record<string, readonly [scalar: number, array: number]>> =
 /**
  * Target types with the same binary form and the same meaning as the one c2y creates: varchar takes text's bytes
  * (and checks its length as text input would), timestamp takes timestamptz's (c2y's text says +00, which a
- * timestamp column drops, keeping the same UTC wall time).
+ * timestamp column drops, keeping the same UTC wall time). Not their arrays: an array's bytes name its element
+ * type, which must be the column's exactly.
  */
 const SAME_BINARY: Readonly<Record<number, readonly number[]>> = {
-  25: [1043], 1009: [1015], 1184: [1114], 1185: [1115],
+  25: [1043], 1184: [1114],
 };
 
 /** The OID of a PostgreSQL scalar c2y writes, by its type-map name. */

@@ -78,7 +78,7 @@ const SCALAR_BINARY: Readonly<Record<ScalarName, (column: string, nulMessage: st
   tinyint: () => (value, out) => { out.int32(2); out.int16(value as number); },
   bigint: () => int64Value,
   counter: () => int64Value,
-  varint: (column) => (value, out) => writeBigNumeric(out, column, bigOf(value), 0),
+  varint: (column) => (value, out) => writeBigNumeric(out, column, bigOf(value), 0, 'varint'),
   decimal: (column) => (value, out) => {
     const decimal = value as { _intVal: Parameters<typeof integerToBigInt>[0]; _scale: number };
     writeBigNumeric(out, column, integerToBigInt(decimal._intVal), decimal._scale);

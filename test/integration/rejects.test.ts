@@ -95,8 +95,9 @@ describe('values only PostgreSQL refuses', () => {
 
   const numsArgs = (table: string, extra: string[]): string[] => args(table, extra).map((arg) => (arg === 'notes' ? 'nums' : arg));
 
+  // COPY text: PostgreSQL itself refuses the value (with binary, c2y sees the limit first; see the last test).
   it('isolates each refused row from PostgreSQL\'s error, rejects it, and commits every other row once', async () => {
-    const run = await runC2y(numsArgs('nums_rejected', ['--set', 'onError=reject', '--parallelism', '1', '--copy-flush-every', '1000', '--json']));
+    const run = await runC2y(numsArgs('nums_rejected', ['--set', 'onError=reject', '--set', 'target.copyFormat=text', '--parallelism', '1', '--copy-flush-every', '1000', '--json']));
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as RunReport;
     expect(report).toMatchObject({ status: 'finished', rows: 78, rejects: 2 });
@@ -111,8 +112,18 @@ describe('values only PostgreSQL refuses', () => {
   });
 
   it('with onError: stop, names the key and column PostgreSQL refused', async () => {
-    const run = await runC2y(numsArgs('nums_stopped', ['--parallelism', '1']));
+    const run = await runC2y(numsArgs('nums_stopped', ['--parallelism', '1', '--set', 'target.copyFormat=text']));
     expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/VALUE_UNREPRESENTABLE: row \(part=\d, id=(5|61)\), column "v": PostgreSQL refused it/);
+  });
+
+  it('with COPY binary, c2y refuses the same rows itself (numeric\'s limits are checked while encoding)', async () => {
+    const run = await runC2y(numsArgs('nums_binary', ['--set', 'onError=reject', '--set', 'target.copyFormat=binary', '--parallelism', '1', '--json']));
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as RunReport;
+    expect(report).toMatchObject({ status: 'finished', rows: 78, rejects: 2, copyFormat: { format: 'binary' } });
+    const rejects = readFileSync(join(runDir, report.runId, 'rejects.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { key: Record<string, string>; column: string; reason: string });
+    expect(rejects.map((r) => Number(r.key['id'])).sort((a, b) => a - b)).toEqual(BAD_IDS);
+    for (const reject of rejects) expect(reject.reason).toMatch(/^varint 1000000000\d+… \(140001 digits\) is outside PostgreSQL numeric's range/);
   });
 });

@@ -1,6 +1,6 @@
 import { pgTypeOf, type CqlType, type ScalarName } from '../schema/index.js';
 import { PG_MAX_DATE_DAY, PG_MAX_TIMESTAMP_DAY, PG_MIN_DAY } from './calendar-text.js';
-import { INVALID_UTF8, NON_ASCII, NUL_FOUND } from './chunk-writer.js';
+import { INVALID_UTF8, NON_ASCII, NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
 import type { CellTranscoder } from './cell-transcoders.js';
 import { scalarOid } from './binary-types.js';
 import { PG_EPOCH_DAYS, writeInt64 } from './binary-values.js';
@@ -108,14 +108,63 @@ function timeCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
+/** Scratch for a small decimal's base-10000 digits (integer part at most 4 groups, fraction at most 3). */
+const GROUPS = new Int32Array(8);
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, n) => 10 ** n);
+
+/**
+ * Decimals of up to 6 bytes of unscaled value and 0 to 12 places (nearly all in practice) in integer arithmetic,
+ * exact in doubles (integer part < 2^48, fraction × 10^3 < 10^15); the rest through writeNumeric's digit string.
+ */
 function decimalCell(column: string, reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
     if (length < 4) return reference(bytes, start, length, out);
     const scale = bytes.readInt32BE(start);
-    const unscaled = length - 4 <= 6 ? (length === 4 ? 0 : bytes.readIntBE(start + 4, length - 4)) : varintOf(bytes, start + 4, length - 4);
-    const negative = unscaled < 0;
-    writeNumeric(out, column, negative, String(negative ? -unscaled : unscaled), scale);
+    if (length > 4 && length <= 10 && scale >= 0 && scale <= 12) {
+      const unscaled = bytes.readIntBE(start + 4, length - 4);
+      return smallNumeric(out, unscaled < 0, Math.abs(unscaled), scale);
+    }
+    const unscaled = length === 4 ? 0n : varintOf(bytes, start + 4, length - 4);
+    const negative = unscaled < 0n;
+    writeNumeric(out, column, negative, (negative ? -unscaled : unscaled).toString(), scale);
   };
+}
+
+/** magnitude × 10^-scale as numeric (magnitude < 2^48, scale 0…12): the fields writeNumeric writes for its text. */
+function smallNumeric(out: ChunkWriter, negative: boolean, magnitude: number, scale: number): void {
+  const power = POWERS_OF_TEN[scale] as number;
+  let whole = Math.floor(magnitude / power);
+  const fractionGroups = Math.ceil(scale / 4);
+  // The fraction, padded on the right to whole groups of four digits.
+  let fraction = (magnitude - whole * power) * (POWERS_OF_TEN[fractionGroups * 4 - scale] as number);
+  let integerGroups = 0;
+  while (whole > 0) {
+    const next = Math.floor(whole / 10000);
+    GROUPS[3 - integerGroups] = whole - next * 10000;
+    whole = next;
+    integerGroups++;
+  }
+  for (let index = fractionGroups - 1; index >= 0; index--) {
+    const next = Math.floor(fraction / 10000);
+    GROUPS[4 + index] = fraction - next * 10000;
+    fraction = next;
+  }
+  let first = 4 - integerGroups;
+  let weight = integerGroups - 1;
+  const end = 4 + fractionGroups;
+  while (first < end && GROUPS[first] === 0) {
+    first++;
+    weight--;
+  }
+  let last = end;
+  while (last > first && GROUPS[last - 1] === 0) last--;
+  const count = last - first;
+  out.int32(8 + 2 * count);
+  out.int16(count);
+  out.int16(count === 0 ? 0 : weight);
+  out.int16(negative && count > 0 ? 0x4000 : 0);
+  out.int16(scale);
+  for (let index = first; index < last; index++) out.int16(GROUPS[index] as number);
 }
 
 function inetCell(reference: CellTranscoder): CellTranscoder {

@@ -312,17 +312,25 @@ export class ChunkWriter {
    * INVALID_UTF8 at a sequence that is not UTF-8 (the caller rewinds either), NON_ASCII past a high byte, else 0.
    */
   checkedUtf8(source: Buffer, start: number, end: number): number {
+    // One pass that checks and copies (a check, then Buffer.copy, cost a second pass and a native call per cell).
+    this.ensure(end - start);
+    const buffer = this.buffer;
+    let at = this.offset;
     let status = 0;
     for (let i = start; i < end; i++) {
       const byte = source[i] as number;
       if (byte >= 0x80) {
         const size = utf8SequenceLength(source, i, end);
         if (size === 0) return INVALID_UTF8;
+        for (let k = 0; k < size; k++) buffer[at++] = source[i + k] as number;
         i += size - 1;
         status = NON_ASCII;
-      } else if (byte === 0) return NUL_FOUND;
+        continue;
+      }
+      if (byte === 0) return NUL_FOUND;
+      buffer[at++] = byte;
     }
-    this.copy(source, start, end);
+    this.offset = at;
     return status;
   }
 

@@ -6,7 +6,7 @@ import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
 import { effectiveFetchSize } from '../run/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
-import { consistencyCode, describeTable, estimateTableSize, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { consistencyCode, describeMappedTable, estimateTableSize, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function planCommand(): Command {
@@ -22,7 +22,7 @@ export function planCommand(): Command {
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
       try {
-        const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
+        const table = await describeMappedTable(cassandra, config);
         const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
         const encodedRowBytes = averageEncodedRowBytes(table, size.sampleRows);
         const decoded = decodedRowBytes(size.sampleRows);

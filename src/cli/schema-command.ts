@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { summaryOf } from './command-table.js';
 import { createTableDdl, type TargetDialect } from '../schema/index.js';
 import { describeServer, ensureTargetTable, openTarget, parseTargetHosts, targetNameOf } from '../sink/index.js';
-import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { describeMappedTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function schemaCommand(): Command {
@@ -15,7 +15,7 @@ export function schemaCommand(): Command {
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       let table;
       try {
-        table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
+        table = await describeMappedTable(cassandra, config);
       } finally {
         await cassandra.shutdown();
       }

@@ -8,7 +8,7 @@ import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
 import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, openTarget, parseTargetHosts, targetNameOf, type Queryable } from '../sink/index.js';
-import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
+import { describeMappedTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 import { repairRound, validateTable, type RoundFindings, type ValidateResult } from '../validate/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
@@ -59,7 +59,7 @@ export function validateCommand(): Command {
       const onInterrupt = (): void => controller.abort();
       process.once('SIGINT', onInterrupt);
       try {
-        const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
+        const table = await describeMappedTable(cassandra, config);
         const targetName = targetNameOf(config.target, config.source.table);
         const secrets = [config.source.password, config.target.password, config.uiToken].filter((v): v is string => typeof v === 'string' && v.length > 0);
         const tty = process.stderr.isTTY === true && options['json'] !== true;

@@ -145,9 +145,47 @@ export const targetSchema = z
   })
   .strict();
 
+/**
+ * A mapping of names (YAML), or its JSON text (env, --set): kept as pairs, so a column named `__proto__` or
+ * `constructor` is a key like any other.
+ */
+const namePairs = <T extends z.ZodType>(valueRule: T) => z.preprocess((value) => {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : parsed;
+}, z.array(z.tuple([z.string().min(1), valueRule])));
+
+const columnMapping = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}, z.object({
+  /** Only these source columns move (all when unset); key columns must be among them. */
+  include: nameList.optional(),
+  /** These source columns stay behind (never key columns). */
+  exclude: nameList.optional(),
+  /** Source column → its name in the target. */
+  rename: namePairs(z.string().min(1)).default([]),
+  /** Source column → its target type, where every value fits it (e.g. text → varchar(64), timestamp → timestamp). */
+  types: namePairs(z.string().min(1)).default([]),
+  /** Target column → the text every row gets (e.g. tenant: acme). */
+  constants: namePairs(z.union([z.string(), z.number(), z.boolean()]).transform(String)).default([]),
+}).strict());
+
 export const configSchema = z
   .object({
     source: sourceSchema,
+    /** Which columns move, under which names and types, and constant columns (see README, Column mapping). */
+    columns: columnMapping.default({ rename: [], types: [], constants: [] }),
     target: targetSchema.default(targetSchema.parse({})),
     /** Requested partitions (seed: spark.default.parallelism); effective = min(this, token splits). */
     parallelism: positiveInt.max(10_000).default(16),

@@ -1,6 +1,8 @@
-import { pgTypeOf, type SourceTable } from '../schema/index.js';
+import { pgTypeOf, targetColumnName, type CqlType, type SourceTable } from '../schema/index.js';
 import { binaryFits } from './binary-types.js';
 import type { CopyFormat } from './row-encoder.js';
+
+const TEXT: CqlType = { kind: 'scalar', name: 'text' };
 
 /** What the user asked for: binary where the target's columns take it (auto), or one format always. */
 export type WantedCopyFormat = 'auto' | CopyFormat;
@@ -20,9 +22,16 @@ export interface ChosenCopyFormat {
  */
 export function chooseCopyFormat(table: SourceTable, targetTypes: ReadonlyMap<string, { readonly oid: number; readonly type: string }>, wanted: WantedCopyFormat): ChosenCopyFormat {
   if (wanted === 'text') return { format: 'text', reason: 'target.copyFormat is text', mismatches: [] };
-  const mismatches = table.columns
-    .filter((column) => !binaryFits(column.type, targetTypes.get(column.name)?.oid ?? -1))
-    .map((column) => `"${column.name}" is ${targetTypes.get(column.name)?.type ?? 'missing'}, binary writes ${pgTypeOf(column.type).sql}`);
+  const typeOf = (name: string): string => targetTypes.get(name)?.type ?? 'missing';
+  const mismatches = [
+    ...table.columns
+      .filter((column) => !binaryFits(column.type, targetTypes.get(targetColumnName(column))?.oid ?? -1))
+      .map((column) => `"${targetColumnName(column)}" is ${typeOf(targetColumnName(column))}, binary writes ${pgTypeOf(column.type).sql}`),
+    // A constant is written as text's bytes: its column must take them.
+    ...(table.constants ?? [])
+      .filter((constant) => !binaryFits(TEXT, targetTypes.get(constant.name)?.oid ?? -1))
+      .map((constant) => `"${constant.name}" (a constant) is ${typeOf(constant.name)}, binary writes text`),
+  ];
   if (mismatches.length === 0) return { format: 'binary', reason: wanted === 'binary' ? 'target.copyFormat is binary' : 'every target column takes COPY binary (target.copyFormat: auto)', mismatches };
   return { format: 'text', reason: `COPY text: target columns of another type than c2y creates (${mismatches.join('; ')})`, mismatches };
 }

@@ -4,6 +4,7 @@ import { binaryColumnEncoder } from './binary-values.js';
 import { cellTranscoder, fixedCellSize, type CellTranscoder } from './cell-transcoders.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { columnEncoder, type CopyFormat } from './row-encoder.js';
+import { binaryFieldCount, constantsSuffix } from './constant-cells.js';
 
 /** A page's cells: cell c of row r (the token first, then the table's columns) at starts/lengths[r * width + c]. */
 export interface RawCells {
@@ -61,7 +62,8 @@ export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec, f
   // A fixed-size column's size is checked in the row function itself: one call per cell instead of two.
   const sizes = table.columns.map((column, index) => (cells[index] === references[index] ? undefined : fixedCellSize(column.type)));
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
-  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, keyCount, format) };
+  const shape = { keyCount, format, fields: binaryFieldCount(table), constants: constantsSuffix(table, format) };
+  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, shape) };
 }
 
 type EncodeRow = RawRowEncoder['encode'];
@@ -79,12 +81,21 @@ interface RowCells {
  * can then inline each (a shared loop calls 14 different closures from one site, which it cannot). The generated
  * source holds only column indexes and constants, never a name or value from the table.
  */
-function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, keyCount: number, format: CopyFormat): EncodeRow {
+interface RowShape {
+  readonly keyCount: number;
+  readonly format: CopyFormat;
+  /** Binary: the row's field count (columns and constants). */
+  readonly fields: number;
+  /** The constant columns' bytes every row ends with, if any. */
+  readonly constants: Buffer | undefined;
+}
+
+function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, { keyCount, format, fields, constants }: RowShape): EncodeRow {
   const binary = format === 'binary';
   const width = cells.length + 1;
   const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = row * ${width} + 1;`, 'let keyEnd = 0;', 'let length = 0;'];
   // COPY binary: a row is its field count, then each field's length and bytes (-1 for null); text: tab-separated.
-  if (binary) lines.push(`out.int16(${cells.length});`);
+  if (binary) lines.push(`out.int16(${fields});`);
   const writeNull = binary ? 'out.int32(-1);' : 'out.raw(NULL_MARKER);';
   cells.forEach((_, index) => {
     if (index === keyCount) lines.push('keyEnd = out.length;');
@@ -98,9 +109,10 @@ function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells,
     lines.push(`if (${isNull}) ${writeNull} else ${write}`);
   });
   if (keyCount >= cells.length) lines.push('keyEnd = out.length;');
+  if (constants) lines.push('out.raw(CONSTANTS);');
   if (!binary) lines.push(`out.byte(${NEWLINE});`);
   lines.push('return keyEnd;');
   const names = [...cells.map((_, index) => `cell${index}`), ...references.map((_, index) => `reference${index}`)];
-  const factory = new Function('NULL_MARKER', ...names, `return function encodeRow(page, row, out) {\n${lines.join('\n')}\n};`) as (nullMarker: Buffer, ...cells: CellTranscoder[]) => EncodeRow;
-  return factory(NULL_MARKER, ...cells, ...references);
+  const factory = new Function('NULL_MARKER', 'CONSTANTS', ...names, `return function encodeRow(page, row, out) {\n${lines.join('\n')}\n};`) as (nullMarker: Buffer, constants: Buffer | undefined, ...cells: CellTranscoder[]) => EncodeRow;
+  return factory(NULL_MARKER, constants, ...cells, ...references);
 }

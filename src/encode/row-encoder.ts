@@ -4,6 +4,7 @@ import { UnrepresentableValue } from './calendar-text.js';
 import { ValueEncodeError } from './encode-error.js';
 import { copyEscape } from './fast-text.js';
 import { binaryColumnEncoder } from './binary-values.js';
+import { binaryFieldCount, constantsSuffix } from './constant-cells.js';
 import { SCALAR_TEXT, arrayText, jsonText, jsonValue, type ValueText } from './value-text.js';
 
 export type ColumnEncoder = (value: unknown, out: ChunkWriter) => void;
@@ -77,6 +78,7 @@ export function createRowEncoder(table: SourceTable, format: CopyFormat = 'text'
   const encoders = table.columns.map((column) => columnEncoder(column.name, column.type));
   const count = encoders.length;
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
+  const constants = constantsSuffix(table, 'text');
   return {
     columnCount: count,
     encode(row, out) {
@@ -89,6 +91,7 @@ export function createRowEncoder(table: SourceTable, format: CopyFormat = 'text'
         else (encoders[index] as ColumnEncoder)(value, out);
       }
       if (keyCount >= count) keyEnd = out.length;
+      if (constants) out.raw(constants);
       out.byte(NEWLINE);
       return keyEnd;
     },
@@ -100,11 +103,13 @@ function createBinaryRowEncoder(table: SourceTable): RowEncoder {
   const encoders = table.columns.map((column) => binaryColumnEncoder(column.name, column.type));
   const count = encoders.length;
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
+  const constants = constantsSuffix(table, 'binary');
+  const fields = binaryFieldCount(table);
   return {
     columnCount: count,
     encode(row, out) {
       let keyEnd = 0;
-      out.int16(count);
+      out.int16(fields);
       for (let index = 0; index < count; index++) {
         if (index === keyCount) keyEnd = out.length;
         const value = row[index + 1];
@@ -112,6 +117,7 @@ function createBinaryRowEncoder(table: SourceTable): RowEncoder {
         else (encoders[index] as (value: unknown, out: ChunkWriter) => void)(value, out);
       }
       if (keyCount >= count) keyEnd = out.length;
+      if (constants) out.raw(constants);
       return keyEnd;
     },
   };

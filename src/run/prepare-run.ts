@@ -8,7 +8,7 @@ import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
   RunLock, targetColumnTypes, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { checkPartitioner, consistencyCode, describeTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
+import { checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
 import { newRunId } from './run-id.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
@@ -91,7 +91,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
     checkPartitioner(await readPartitioner(cassandra));
-    const table = await describeTable(cassandra, config.source.keyspace, config.source.table, { writetime: config.source.writetimeColumns, ttl: config.source.ttlColumns });
+    const table = await describeMappedTable(cassandra, config);
     const target = targetNameOf(config.target, config.source.table);
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
     const admin = await connectAdmin(endpoints, options.loaded);

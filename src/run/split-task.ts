@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import { canonicalValue, ownRecord, rowKeyRecord, type SourceTable } from '../schema/index.js';
+import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
@@ -433,7 +433,8 @@ function interrupted(splitId: number): C2yError {
 const rowKey = rowKeyRecord;
 
 function rejectOf(error: ValueEncodeError, table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
-  const index = table.columns.findIndex((column) => column.name === error.column);
+  // The encoder names the source column; PostgreSQL the target's (renamed by columns.rename).
+  const index = table.columns.findIndex((column) => column.name === error.column || targetColumnName(column) === error.column);
   return { splitId, token: token.toString(), key: rowKey(table, row), column: error.column, reason: error.reason, raw: canonicalValue(row[index + 1]).slice(0, 1000), kind: 'value' };
 }
 

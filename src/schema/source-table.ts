@@ -11,6 +11,16 @@ export interface SourceColumn {
   readonly order?: 'ASC' | 'DESC';
   /** The CQL that reads it when it is not the column itself, e.g. WRITETIME("v"). */
   readonly select?: string;
+  /** Its name in the target when `columns.rename` gives another. */
+  readonly targetName?: string;
+  /** Its target SQL type when `columns.types` overrides c2y's own. */
+  readonly targetType?: string;
+}
+
+/** A target column every row gets the same text in (`columns.constants`). */
+export interface ConstantColumn {
+  readonly name: string;
+  readonly value: string;
 }
 
 /** A Cassandra table as c2y needs it: columns in key order first, then the rest. */
@@ -20,6 +30,8 @@ export interface SourceTable {
   readonly columns: readonly SourceColumn[];
   readonly partitionKeys: readonly string[];
   readonly clusteringKeys: readonly string[];
+  /** Target columns written with one value for every row (columns.constants); none by default. */
+  readonly constants?: readonly ConstantColumn[];
 }
 
 /** Double-quoted identifier with embedded quotes doubled: valid in CQL and SQL alike. */

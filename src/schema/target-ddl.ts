@@ -1,4 +1,4 @@
-import { pgTypeOf } from './type-map.js';
+import { targetColumnName, targetSqlType } from './column-mapping.js';
 import { quoteIdent, type SourceTable } from './source-table.js';
 
 export type TargetDialect = 'postgres' | 'yugabyte';
@@ -17,11 +17,19 @@ export function qualifiedName(target: TargetName): string {
  * order (as Cassandra does); PostgreSQL gets an ordinary primary key over the same columns.
  */
 export function createTableDdl(source: SourceTable, target: TargetName, dialect: TargetDialect): string {
-  const columns = source.columns.map((column) => `  ${quoteIdent(column.name)} ${pgTypeOf(column.type).sql}`);
-  const partition = source.partitionKeys.map(quoteIdent).join(', ');
+  // Constant columns are text: the value is given as text, and a column of another type can be made beforehand.
+  const columns = [
+    ...source.columns.map((column) => `  ${quoteIdent(targetColumnName(column))} ${targetSqlType(column)}`),
+    ...(source.constants ?? []).map((constant) => `  ${quoteIdent(constant.name)} text`),
+  ];
+  const keyName = (name: string): string => {
+    const column = source.columns.find((c) => c.name === name);
+    return quoteIdent(column ? targetColumnName(column) : name);
+  };
+  const partition = source.partitionKeys.map(keyName).join(', ');
   const clustering = source.columns.filter((c) => c.role === 'clustering');
   const key = dialect === 'yugabyte'
-    ? `PRIMARY KEY ((${partition}) HASH${clustering.map((c) => `, ${quoteIdent(c.name)} ${c.order ?? 'ASC'}`).join('')})`
-    : `PRIMARY KEY (${[...source.partitionKeys, ...source.clusteringKeys].map(quoteIdent).join(', ')})`;
+    ? `PRIMARY KEY ((${partition}) HASH${clustering.map((c) => `, ${quoteIdent(targetColumnName(c))} ${c.order ?? 'ASC'}`).join('')})`
+    : `PRIMARY KEY (${[...source.partitionKeys, ...source.clusteringKeys].map(keyName).join(', ')})`;
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(target)} (\n${columns.join(',\n')},\n  ${key}\n)`;
 }

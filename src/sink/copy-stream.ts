@@ -1,6 +1,6 @@
 import { from as copyFrom } from 'pg-copy-streams';
 import { C2yError, messageOf } from '../errors/index.js';
-import { qualifiedName, quoteIdent, type SourceTable, type TargetName } from '../schema/index.js';
+import { qualifiedName, quoteIdent, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
 import type { TargetClient } from './target-client.js';
 
 type CopyStream = ReturnType<typeof copyFrom>;
@@ -16,7 +16,8 @@ export function targetNameOf(target: { readonly schema: string; readonly table?:
  * or machines (a distributed worker would otherwise run whatever a record in Redis says).
  */
 export function copyStatement(table: SourceTable, target: TargetName, format: 'text' | 'binary' = 'text'): string {
-  return `COPY ${qualifiedName(target)} (${table.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
+  const names = [...table.columns.map((c) => targetColumnName(c)), ...(table.constants ?? []).map((c) => c.name)];
+  return `COPY ${qualifiedName(target)} (${names.map(quoteIdent).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
 }
 
 /** COPY binary's stream header (signature, no flags, no extension) and trailer (a field count of -1). */

@@ -1,5 +1,5 @@
 import { C2yError } from '../errors/index.js';
-import { createTableDdl, pgTypeOf, qualifiedName, type SourceTable, type TargetDialect, type TargetName } from '../schema/index.js';
+import { createTableDdl, qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetDialect, type TargetName } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
 
 export interface TargetTableResult {
@@ -29,11 +29,11 @@ export async function ensureTargetTable(db: Queryable, source: SourceTable, targ
     return { created: true, ddl };
   }
   const targetColumns = new Map(existing.rows.map((row) => [row.column_name, row]));
-  const sourceNames = new Set(source.columns.map((c) => c.name));
+  const written = [...source.columns.map((c) => ({ name: targetColumnName(c), sql: targetSqlType(c) })), ...(source.constants ?? []).map((c) => ({ name: c.name, sql: 'text' }))];
+  const sourceNames = new Set(written.map((c) => c.name));
   const problems: string[] = [];
-  for (const column of source.columns) {
-    const found = targetColumns.get(column.name);
-    if (!found) problems.push(`column "${column.name}" (${pgTypeOf(column.type).sql}) is missing`);
+  for (const column of written) {
+    if (!targetColumns.has(column.name)) problems.push(`column "${column.name}" (${column.sql}) is missing`);
   }
   for (const row of existing.rows) {
     if (!sourceNames.has(row.column_name) && row.is_nullable === 'NO' && row.column_default === null) {

@@ -1,6 +1,6 @@
 export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress, splitHostPort, EXACT_ENCODING } from './cassandra-session.js';
 export type { CassandraClient, SessionOptions } from './cassandra-session.js';
-export { describeTable } from './table-introspection.js';
+export { describeMappedTable, describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';
 export { estimateTableSize, tokenExpression } from './table-size.js';
 export type { TableSizeEstimate } from './table-size.js';

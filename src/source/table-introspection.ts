@@ -1,5 +1,5 @@
 import { C2yError } from '../errors/index.js';
-import { fromDriverType, quoteIdent, UnsupportedTypeError, type DriverType, type SourceColumn, type SourceTable } from '../schema/index.js';
+import { applyColumnMapping, ColumnMappingError, fromDriverType, quoteIdent, UnsupportedTypeError, type ColumnMapping, type DriverType, type SourceColumn, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
 
 interface DriverColumn { readonly name: string; readonly type: DriverType; readonly isStatic?: boolean }
@@ -74,4 +74,24 @@ export async function describeTable(client: CassandraClient, keyspace: string, t
   }
   columns.push(...metadataColumns(columns, keyspace, table, metadata));
   return { keyspace, name: table, columns, partitionKeys: partition, clusteringKeys: clustering };
+}
+
+/** What describeMappedTable reads of the config. */
+export interface TableSettings {
+  readonly source: { readonly keyspace: string; readonly table: string; readonly writetimeColumns: readonly string[]; readonly ttlColumns: readonly string[] };
+  readonly columns: ColumnMapping;
+}
+
+/**
+ * The table as a run moves it: introspected, then narrowed, renamed and extended by `columns` (every name checked
+ * against the table before any row moves). migrate, validate, plan and schema all start here.
+ */
+export async function describeMappedTable(client: CassandraClient, settings: TableSettings): Promise<SourceTable> {
+  const table = await describeTable(client, settings.source.keyspace, settings.source.table, { writetime: settings.source.writetimeColumns, ttl: settings.source.ttlColumns });
+  try {
+    return applyColumnMapping(table, settings.columns);
+  } catch (error) {
+    if (!(error instanceof ColumnMappingError)) throw error;
+    throw new C2yError('CONFIG_INVALID', error.message, { hint: error.hint, context: { key: error.key } });
+  }
 }

@@ -259,8 +259,7 @@ export function parseExactJson(text: string): unknown {
   return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/g, (match, str: string | undefined) => (str ? str : `{"raw":"${match}"}`)));
 }
 
-export function canonicalColumn(name: string, type: CqlType): CanonicalColumn {
-  const column = quoteIdent(name);
+export function canonicalColumn(name: string, type: CqlType, column = quoteIdent(name)): CanonicalColumn {
   if (type.kind === 'scalar') {
     const scalar = SCALARS[type.name];
     return {

@@ -1,6 +1,6 @@
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import type { Split } from '../plan/index.js';
-import { keyRecordText, qualifiedName, quoteIdent, rowKeyRecord, type SourceTable, type TargetName } from '../schema/index.js';
+import { keyRecordText, qualifiedName, quoteIdent, rowKeyRecord, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
 import { openTarget, type TargetEndpoint } from '../sink/index.js';
 import { scanRanges, type CassandraClient } from '../source/index.js';
 import type { C2yConfig } from '../config/index.js';
@@ -141,7 +141,7 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
     // to 0, and YugabyteDB (PostgreSQL 11, where the default rounds to 15 digits), would print 0.3 for 0.30000000000000004.
     await client.query('SET extra_float_digits = 3');
     context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
-    const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map((column) => column.name);
+    const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map(targetColumnName);
     const where = targetPartPredicate(part, partitionKeys);
     const select = `SELECT ${shape.columns.map((column, index) => `${column.canonical.sql} AS c${index}`).join(', ')} FROM ${qualifiedName(target)} WHERE ${where}`;
     await client.query('BEGIN READ ONLY');

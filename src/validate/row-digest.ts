@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SourceTable } from '../schema/index.js';
+import { pgTypeOf, quoteIdent, targetColumnName, type SourceColumn, type SourceTable } from '../schema/index.js';
 import { canonicalColumn, NULL, type CanonicalColumn } from './canonical-column.js';
-import { quoteIdent } from '../schema/index.js';
 
 const SEP = '\u001f';
 
@@ -11,10 +10,21 @@ export interface RowShape {
   readonly keyIndexes: readonly number[];
 }
 
+/**
+ * The target column as SQL, read as the type c2y would have made it: a column given another type (columns.types)
+ * is cast back, so the canonical text is the same; timestamp without time zone is not (its epoch is already UTC's).
+ */
+function targetColumnSql(column: SourceColumn): string {
+  const name = quoteIdent(targetColumnName(column));
+  if (column.targetType === undefined) return name;
+  const own = pgTypeOf(column.type).sql;
+  return own === 'timestamptz' ? name : `(${name})::${own}`;
+}
+
 export function rowShape(table: SourceTable): RowShape {
   const columns = table.columns.map((column) => ({
     name: column.name,
-    canonical: column.role === 'metadata' && column.select?.startsWith('TTL(') === true ? ttlPresence(column.name) : canonicalColumn(column.name, column.type),
+    canonical: column.role === 'metadata' && column.select?.startsWith('TTL(') === true ? ttlPresence(quoteIdent(targetColumnName(column))) : canonicalColumn(column.name, column.type, targetColumnSql(column)),
     isKey: column.role === 'partition' || column.role === 'clustering',
   }));
   return { columns, keyIndexes: columns.flatMap((column, index) => (column.isKey ? [index] : [])) };
@@ -24,8 +34,7 @@ export function rowShape(table: SourceTable): RowShape {
  * A `<column>_ttl` column (source.ttlColumns) holds the seconds left when the row was copied; Cassandra's count keeps
  * going down while the target's stays. Validate compares whether a TTL is set, not how much of it is left.
  */
-function ttlPresence(name: string): CanonicalColumn {
-  const column = quoteIdent(name);
+function ttlPresence(column: string): CanonicalColumn {
   return {
     sql: `CASE WHEN ${column} IS NULL THEN NULL ELSE 'ttl' END`,
     fromPostgres: (text) => (text === null ? NULL : 'ttl'),

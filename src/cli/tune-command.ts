@@ -14,14 +14,15 @@ export function parseTuning(assignments: readonly string[]): TunedSettings {
   for (const assignment of assignments) {
     const match = /^([^=]+)=(.*)$/.exec(assignment);
     const key = match?.[1]?.trim() ?? assignment;
-    if (key === 'parallelism') {
-      throw new C2yError('CONFIG_INVALID', 'parallelism cannot change while a run goes on: its splits were cut when it started', { hint: `limit the run's pace instead (${KEYS}), or interrupt it and --resume with other executors/cores` });
-    }
     if (!(TUNABLE_KEYS as readonly string[]).includes(key)) throw new C2yError('CONFIG_INVALID', `"${key}" cannot be tuned while a run goes on`, { hint: `tunable: ${KEYS}` });
     const text = (match?.[2] ?? '').trim();
     const value = text === 'off' ? null : Number(text);
     if (value !== null && !(Number.isFinite(value) && value > 0)) {
       throw new C2yError('CONFIG_INVALID', `${key} must be a number greater than 0, or off; got "${text}"`, { hint: `e.g. --set ${key}=5000, or --set ${key}=off to lift the limit` });
+    }
+    // Streams at once: the splits were cut when the run started, so this bounds how many run, not how many there are.
+    if (key === 'parallelism' && value !== null && !Number.isInteger(value)) {
+      throw new C2yError('CONFIG_INVALID', `parallelism (streams at once) must be a whole number, got "${text}"`, { hint: 'e.g. --set parallelism=4, or --set parallelism=off for executors × cores again' });
     }
     settings[key as TunableKey] = value;
   }

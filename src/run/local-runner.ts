@@ -96,7 +96,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       for (const executor of executors) if (executor.ready) send(executor, { type: 'limits', limits, streams });
     });
     const shareLimits = (force = false): void => sharer.share(executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0), force);
-    const stopSharing = input.limits?.onChange(() => shareLimits());
+    // A tuned parallelism may let more splits start at once: dispatch, which also shares the limits.
+    const stopSharing = input.limits?.onChange(() => dispatch());
 
     const dispatch = (): void => {
       shareLimits();
@@ -106,6 +107,8 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
       }
       for (;;) {
         if (queue.length === 0) break;
+        const maxStreams = input.limits?.current().maxStreams;
+        if (maxStreams !== undefined && executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0) >= maxStreams) break;
         const free = executors
           .filter((e) => e.ready && !e.exited && e.inFlight.size < config.cores)
           .sort((a, b) => a.inFlight.size - b.inFlight.size)[0];

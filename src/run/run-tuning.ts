@@ -51,12 +51,14 @@ export function tunedLimits(base: RunLimits, settings: TunedSettings): RunLimits
     sourceRowsPerSecond: pick(settings['source.readsPerSecond'], base.sourceRowsPerSecond),
     targetRowsPerSecond: pick(settings['target.rowsPerSecond'], base.targetRowsPerSecond),
     targetBytesPerSecond: pick(settings['target.bytesPerSecond'], base.targetBytesPerSecond),
+    maxStreams: pick(settings['parallelism'], base.maxStreams),
   };
 }
 
 export function describeLimits(limits: RunLimits): string {
   const parts = [
     ['source.readsPerSecond', limits.sourceRowsPerSecond], ['target.rowsPerSecond', limits.targetRowsPerSecond], ['target.bytesPerSecond', limits.targetBytesPerSecond],
+    ['parallelism', limits.maxStreams],
   ].filter(([, value]) => value !== undefined).map(([key, value]) => `${String(key)}=${String(value)}`);
   return parts.length === 0 ? 'no limits' : parts.join(', ');
 }

@@ -5,6 +5,11 @@ export interface RunLimits {
   readonly sourceRowsPerSecond: number | undefined;
   readonly targetRowsPerSecond: number | undefined;
   readonly targetBytesPerSecond: number | undefined;
+  /**
+   * Most streams at once (`c2y tune … parallelism=N`): splits not yet started wait while this many run; running
+   * ones finish theirs. Unset: executors × cores, as the run started.
+   */
+  readonly maxStreams?: number | undefined;
 }
 
 /** The limits a config sets. */

@@ -1,8 +1,8 @@
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
 
-/** The settings `c2y tune` may change while a run goes on: its rate limits. */
-export const TUNABLE_KEYS = ['source.readsPerSecond', 'target.rowsPerSecond', 'target.bytesPerSecond'] as const;
+/** The settings `c2y tune` may change while a run goes on: its rate limits, and its streams at once (parallelism). */
+export const TUNABLE_KEYS = ['source.readsPerSecond', 'target.rowsPerSecond', 'target.bytesPerSecond', 'parallelism'] as const;
 export type TunableKey = (typeof TUNABLE_KEYS)[number];
 /** A value per key; null lifts the limit. */
 export type TunedSettings = Partial<Record<TunableKey, number | null>>;

@@ -30,9 +30,9 @@ describe('c2y tune', () => {
     try {
       const runId = await untilFound('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
       await untilFound('rows to be committed', () => (/"committed":[1-9]/.test(run.stderrSoFar()) || Date.now() - started > 4000 ? true : undefined));
-      const refused = await runC2y(tuneArgs(runId, 'parallelism=8'));
+      const refused = await runC2y(tuneArgs(runId, 'copyFlushEvery=8'));
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain('parallelism cannot change while a run goes on');
+      expect(refused.stderr).toContain('"copyFlushEvery" cannot be tuned while a run goes on');
       const tuned = await runC2y(tuneArgs(runId, 'target.rowsPerSecond=off'));
       expect(tuned.code, tuned.stderr).toBe(0);
       expect(tuned.stdout).toContain(`run ${runId}: target.rowsPerSecond=off, applied by its driver`);
@@ -83,5 +83,38 @@ describe('c2y tune', () => {
     expect(result.stderr).toMatch(/"msg":"tuned"[^\n]*"from":"target.rowsPerSecond=3000"[^\n]*"to":"target.rowsPerSecond=1000"/);
     expect((Date.now() - started) / 1000).toBeGreaterThan(afterTune);
     expect(await postgresEventsDigest(fx.db, 'slowed')).toEqual(fx.sourceDigest);
+  }, 120_000);
+
+  it('parallelism tuned down: splits not yet started wait, one stream at a time from then on, exactly', async () => {
+    // 12 splits, 4 slots; paced so that the tune lands while most splits are still to start.
+    const run = spawnC2y(fx.args('narrowed', ['--split-size-mb', '0.01', '--parallelism', '12', '--executors', '2', '--cores', '2', '--copy-flush-every', '200',
+      '--set', 'target.rowsPerSecond=2500', '--log-level', 'debug', '--json']));
+    try {
+      const runId = await untilFound('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
+      const tuned = await runC2y(tuneArgs(runId, 'parallelism=1'));
+      expect(tuned.code, tuned.stderr).toBe(0);
+    } catch (error) {
+      killGroup(run.child);
+      throw error;
+    }
+    const result = await run.result;
+    expect(result.code, result.stderr.slice(-1500)).toBe(0);
+    const lines = result.stderr.split('\n');
+    const tunedLine = lines.findIndex((line) => /"msg":"tuned".*"to":"target.rowsPerSecond=2500, parallelism=1"/.test(line));
+    expect(tunedLine, result.stderr.slice(-3000)).toBeGreaterThan(0);
+    // Streams running as the run's own events say; after the tune, a split starts only when none is running.
+    let running = 0;
+    let startsAfterTune = 0;
+    lines.forEach((line, index) => {
+      if (/"msg":"split-finished"/.test(line)) running--;
+      if (!/"msg":"split-started"/.test(line)) return;
+      if (index > tunedLine) {
+        expect(running, `split started with ${running} running after the tune`).toBe(0);
+        startsAfterTune++;
+      }
+      running++;
+    });
+    expect(startsAfterTune).toBeGreaterThan(2);
+    expect(await postgresEventsDigest(fx.db, 'narrowed')).toEqual(fx.sourceDigest);
   }, 120_000);
 });

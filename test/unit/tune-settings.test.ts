@@ -8,8 +8,14 @@ describe('c2y tune settings', () => {
     });
   });
 
+  it('takes parallelism (streams at once) as a whole number, or off', () => {
+    expect(parseTuning(['parallelism=2'])).toEqual({ parallelism: 2 });
+    expect(parseTuning(['parallelism=off'])).toEqual({ parallelism: null });
+    expect(() => parseTuning(['parallelism=1.5'])).toThrow(/must be a whole number/);
+    expect(() => parseTuning(['parallelism=0'])).toThrow(/greater than 0/);
+  });
+
   it('refuses what it cannot change while a run goes on, naming why, and nothing at all', () => {
-    expect(() => parseTuning(['parallelism=8'])).toThrow(/parallelism cannot change while a run goes on/);
     expect(() => parseTuning(['copyFlushEvery=10'])).toThrow(/"copyFlushEvery" cannot be tuned/);
     for (const bad of ['target.rowsPerSecond=0', 'target.rowsPerSecond=-1', 'target.rowsPerSecond=fast', 'target.rowsPerSecond=', 'target.rowsPerSecond']) {
       expect(() => parseTuning([bad]), bad).toThrow();

@@ -3,7 +3,7 @@ import { averageEncodedRowBytes, chooseCopyFormat, decodedRowBytes, type ChosenC
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
-import { qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
+import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
   RunLock, targetColumnTypes, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
@@ -21,6 +21,16 @@ export interface StoredPlan {
   readonly decodedRowBytes?: number;
   readonly sizeDetail: string;
   readonly splits: readonly SplitJson[];
+  /** The columns the run moves, as mappedColumns says (absent in runs recorded before column mapping). */
+  readonly columns?: string;
+}
+
+/** Which source columns go to which target columns and types, and the constants: one line a resume must match. */
+export function mappedColumns(table: SourceTable): string {
+  return JSON.stringify([
+    table.columns.map((column) => [column.name, targetColumnName(column), targetSqlType(column)]),
+    (table.constants ?? []).map((constant) => [constant.name, constant.value]),
+  ]);
 }
 
 export interface PreparedRun {
@@ -138,8 +148,15 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
             hint: 'resume the newest run instead (--resume without an id), or start over with --restart',
           });
         }
-        await lock.record(run.runId);
         const plan = run.plan as StoredPlan;
+        // Rows already committed hold the mapping the run started with: another would mix two shapes in one table.
+        if (plan.columns !== undefined && plan.columns !== mappedColumns(table)) {
+          throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with another column mapping (columns): its committed rows have that shape`, {
+            hint: 'resume with the columns setting that started the run, or start over with --restart',
+            context: { key: 'columns' },
+          });
+        }
+        await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);
         assertCoversRing(allSplits, run.runId);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
@@ -183,7 +200,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
       const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
       assertCoversRing(splits, 'new');
-      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson) };
+      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson), columns: mappedColumns(table) };
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = newRunId();

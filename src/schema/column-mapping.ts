@@ -86,7 +86,7 @@ export function applyColumnMapping(table: SourceTable, mapping: ColumnMapping): 
   const types = new Map<string, string>();
   for (const [name, sql] of mapping.types) {
     const column = byName.get(name);
-    if (!column) throw unknownColumn('columns.types', name, table);
+    if (!column) throw table.columns.some((c) => c.name === name) ? new ColumnMappingError('columns.types', `columns.types names "${name}", which is excluded`, 'give types only to columns that move') : unknownColumn('columns.types', name, table);
     types.set(name, overriddenType(column, sql));
   }
   const columns = kept.map((column): SourceColumn => ({

@@ -104,4 +104,14 @@ describe('column mapping', () => {
     const exists = await db.query(`SELECT 1 FROM information_schema.tables WHERE table_name = 'orders_refused'`);
     expect(exists.rows).toEqual([]);
   }, 120_000);
+
+  it('a resume must keep the mapping its run started with (committed rows have that shape)', async () => {
+    const first = await runC2y([...args('migrate', 'orders_resume'), '--json'], env);
+    expect(first.code, first.stderr.slice(-1500)).toBe(0);
+    const other = await runC2y(args('migrate', 'orders_resume', ['--resume']), { C2Y_COLUMNS: MAPPING.replace('"tenant":"acme"', '"tenant":"globex"') });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('started with another column mapping');
+    const same = await runC2y(args('migrate', 'orders_resume', ['--resume']), env);
+    expect(same.code, same.stderr.slice(-1500)).toBe(0);
+  }, 120_000);
 });

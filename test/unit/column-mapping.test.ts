@@ -49,6 +49,7 @@ describe('columns: include, exclude, rename, types, constants', () => {
     expect(refusal({ types: [['note', 'integer']] }).message).toBe('"note" cannot become integer: not every value of text fits it');
     expect(refusal({ types: [['id', 'smallint']] }).message).toBe('"id" cannot become smallint: not every value of int fits it');
     expect(refusal({ types: [['ghost', 'text']] }).key).toBe('columns.types');
+    expect(refusal({ exclude: ['secret'], types: [['secret', 'text']] }).message).toBe('columns.types names "secret", which is excluded');
   });
 
   it('COPY binary only where the renamed and retyped target columns take its bytes; constants need a text column', () => {

@@ -3,7 +3,7 @@ import { PG_MAX_DATE_DAY, PG_MAX_TIMESTAMP_DAY, PG_MIN_DAY } from './calendar-te
 import { INVALID_UTF8, NON_ASCII, NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
 import type { CellTranscoder } from './cell-transcoders.js';
 import { scalarOid } from './binary-types.js';
-import { PG_EPOCH_DAYS, writeInt64 } from './binary-values.js';
+import { PG_EPOCH_DAYS, startArrayField, writeInt64 } from './binary-values.js';
 import { writeNumeric } from './binary-numeric.js';
 import { varintOf } from './cell-transcoders.js';
 
@@ -228,16 +228,7 @@ function arrayCell(column: string, element: ScalarName, reference: CellTranscode
     const count = length >= 4 ? bytes.readInt32BE(start) : -1;
     if (count < 0) return reference(bytes, start, length, out);
     const end = start + length;
-    const rewind = out.length;
-    out.int32(0);
-    out.int32(count === 0 ? 0 : 1);
-    const flagsAt = out.length;
-    out.int32(0);
-    out.int32(elementOid);
-    if (count > 0) {
-      out.int32(count);
-      out.int32(1);
-    }
+    const { lengthAt: rewind, flagsAt } = startArrayField(out, count, elementOid);
     elementNeedsReference = false;
     let at = start + 4;
     for (let index = 0; index < count; index++) {

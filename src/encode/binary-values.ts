@@ -124,23 +124,32 @@ function itemsOf(value: unknown): ArrayLike<unknown> {
   return (value as { elements: ArrayLike<unknown> }).elements;
 }
 
-/** A one-dimensional array (none for an empty one, as '{}' is), its elements each as their scalar. */
+/**
+ * An array field's start: its length (0 until patched, at the returned lengthAt), one dimension (none when empty,
+ * as '{}' is), the has-null flag (0 until patched, at flagsAt), the element type, the count and lower bound 1.
+ */
+export function startArrayField(out: ChunkWriter, count: number, elementOid: number): { readonly lengthAt: number; readonly flagsAt: number } {
+  const lengthAt = out.length;
+  out.int32(0);
+  out.int32(count === 0 ? 0 : 1);
+  const flagsAt = out.length;
+  out.int32(0);
+  out.int32(elementOid);
+  if (count > 0) {
+    out.int32(count);
+    out.int32(1);
+  }
+  return { lengthAt, flagsAt };
+}
+
+/** A one-dimensional array, its elements each as their scalar. */
 function arrayValue(column: string, element: ScalarName): BinaryEncoder {
   const encodeElement = SCALAR_BINARY[element](column, ELEMENT_NUL);
   const elementOid = scalarOid(pgTypeOf({ kind: 'scalar', name: element }).sql);
   return (value, out) => {
     const items = itemsOf(value);
-    const lengthAt = out.length;
-    out.int32(0);
     const count = items.length;
-    out.int32(count === 0 ? 0 : 1);
-    const flagsAt = out.length;
-    out.int32(0);
-    out.int32(elementOid);
-    if (count > 0) {
-      out.int32(count);
-      out.int32(1);
-    }
+    const { lengthAt, flagsAt } = startArrayField(out, count, elementOid);
     for (let index = 0; index < count; index++) {
       const item = items[index];
       if (item === null || item === undefined) {

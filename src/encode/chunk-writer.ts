@@ -292,7 +292,7 @@ export class ChunkWriter {
     this.offset += 8;
   }
 
-  /** source[start, end) as is. */
+  /** source[start, end) as is. Buffer.copy costs a native call (~0.2 µs): short runs are copied by hand. */
   copy(source: Buffer, start: number, end: number): void {
     const length = end - start;
     this.ensure(length);
@@ -335,19 +335,9 @@ export class ChunkWriter {
   }
 
   raw(bytes: Buffer): void {
-    const length = bytes.length;
-    this.ensure(length);
-    // Buffer.copy costs a native call (~0.2 µs); short markers and prefixes are copied by hand.
-    if (length < 64) {
-      const buffer = this.buffer;
-      let at = this.offset;
-      for (let i = 0; i < length; i++) buffer[at++] = bytes[i] as number;
-      this.offset = at;
-      return;
-    }
-    bytes.copy(this.buffer, this.offset);
-    this.offset += length;
+    this.copy(bytes, 0, bytes.length);
   }
+
 
   /**
    * A 53-bit hash (cyrb53) of bytes [start, end) written since the last take(): identifies a line by its key text

@@ -30,13 +30,13 @@ export async function ensureTargetTable(db: Queryable, source: SourceTable, targ
   }
   const targetColumns = new Map(existing.rows.map((row) => [row.column_name, row]));
   const written = [...source.columns.map((c) => ({ name: targetColumnName(c), sql: targetSqlType(c) })), ...(source.constants ?? []).map((c) => ({ name: c.name, sql: 'text' }))];
-  const sourceNames = new Set(written.map((c) => c.name));
+  const writtenNames = new Set(written.map((c) => c.name));
   const problems: string[] = [];
   for (const column of written) {
     if (!targetColumns.has(column.name)) problems.push(`column "${column.name}" (${column.sql}) is missing`);
   }
   for (const row of existing.rows) {
-    if (!sourceNames.has(row.column_name) && row.is_nullable === 'NO' && row.column_default === null) {
+    if (!writtenNames.has(row.column_name) && row.is_nullable === 'NO' && row.column_default === null) {
       problems.push(`column "${row.column_name}" is NOT NULL without a default and has no source column`);
     }
   }

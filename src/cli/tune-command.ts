@@ -62,7 +62,7 @@ export function tuneCommand(): Command {
           }
         }
         throw new C2yError('TUNE_NOT_APPLIED', `run ${runId}: ${set} is stored, but no driver applied it within ${waitMs / 1000} s`, {
-          hint: 'its driver is not running (a resumed run starts with it), or the run is distributed: tune applies to local runs only, so far',
+          hint: 'its driver is not running (a resumed run starts with it); c2y status shows whether it is',
         });
       } finally {
         await target.end();

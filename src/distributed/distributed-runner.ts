@@ -12,7 +12,10 @@ import { openRedis } from './redis-connection.js';
 import { driverKey, DRIVER_SILENT_MS, RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
 import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus } from './run-record.js';
 import type { RunSigner } from './run-signature.js';
+import { publishLimits } from './shared-limits.js';
 import type { SplitJobData, SplitJobResult } from './split-worker.js';
+import type { LiveLimits } from '../run/run-tuning.js';
+import { configuredLimits, type RunLimits } from '../run/stream-throttle.js';
 
 export interface DistributedRunInput extends LocalRunInput {
   readonly redisUrl: string;
@@ -73,6 +76,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
   let eventsDone: Promise<void> = Promise.resolve();
   const cancel = new AbortController();
   let retries = 0;
+  let stopFollowing = (): void => undefined;
   const driverName = `${hostname()}/${process.pid}`;
   // Workers serve a run only while its driver beats; a driver that dies leaves an orphan they drop, and that a
   // `--resume` (this same code) adopts by beating again.
@@ -97,7 +101,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
 
     // A cancelled earlier attempt left the queue paused.
     await queue.resume();
-    await queue.setGlobalConcurrency(Math.max(1, Math.min(config.parallelism, input.tasks.length)));
+    stopFollowing = await followLimits(redis, queue, input);
     await enqueue(queue, runsQueue, flow, runId, signer, input.tasks, {
       attempts: config.maxRetries + 1, backoff: { type: 'exponential', delay: config.retryBackoffMs },
       removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
@@ -148,6 +152,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
     await eventsDone;
     return { completed, digests: new Map(), failed, retries, interrupted: input.signal.aborted, outOfMemory: failed.some((f) => f.error.code === 'EXECUTOR_OUT_OF_MEMORY') };
   } finally {
+    stopFollowing();
     clearInterval(heartbeat);
     await redis.del(driverKey(runId)).catch(() => undefined);
     stop.stopped = true;
@@ -158,6 +163,33 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
     reader.disconnect();
     redis.disconnect();
   }
+}
+
+/**
+ * Publishes the run's limits (signed) for the workers, now and on every `c2y tune`, and keeps the queue's global
+ * concurrency at the run's parallelism (or the tuned one): splits not yet started wait, running ones finish.
+ */
+async function followLimits(redis: Redis, queue: Queue, input: DistributedRunInput): Promise<() => void> {
+  const { config, runId, signer } = input;
+  let version = 0;
+  let concurrency = 0;
+  const apply = async (limits: RunLimits): Promise<void> => {
+    // Above any earlier driver's (a resume): workers ignore a version lower than one they have seen.
+    version = Math.max(version + 1, Date.now());
+    await publishLimits(redis, runId, { limits, version }, signer);
+    const next = Math.max(1, Math.min(limits.maxStreams ?? config.parallelism, input.tasks.length));
+    if (next !== concurrency) await queue.setGlobalConcurrency(next);
+    concurrency = next;
+  };
+  const live: LiveLimits | undefined = input.limits;
+  await apply(live?.current() ?? configuredLimits(config));
+  let applying = Promise.resolve();
+  const stop = live?.onChange((limits) => {
+    applying = applying.then(() => apply(limits)).catch((error: unknown) => {
+      process.stderr.write(`c2y: publishing the tuned limits to Redis failed: ${messageOf(error)}\n`);
+    });
+  });
+  return () => void stop?.();
 }
 
 /**

@@ -5,6 +5,7 @@ import type { TargetEndpoint } from '../sink/index.js';
 // Not run/index.js: migrate (there) starts distributed runs, so the door would make a cycle.
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../run/executor-process.js';
 import type { DriverMessage, ExecutorMessage, RunnerTask } from '../run/executor-protocol.js';
+import type { PageAmounts, RunLimits } from '../run/stream-throttle.js';
 
 /** A task's failure as the executor reported it: typed, with whether a retry may help. */
 export class TaskFailure extends Error {
@@ -22,6 +23,8 @@ export interface ExecutorBridgeOptions {
   /** The run's global concurrency: its rate limits are shared over this many streams. */
   readonly streams: number;
   readonly onEvent: (event: RunEvent) => void;
+  /** Takes a stream's page from the run's buckets: how long (ms) it waits before its next page. */
+  readonly pace: (page: PageAmounts) => Promise<number>;
 }
 
 interface Pending {
@@ -38,6 +41,8 @@ export class ExecutorBridge {
   private starting: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextTaskId = 1;
+  /** The limits last published by the run's driver, once they differ from its config's. */
+  private limits: RunLimits | undefined;
   private exited = Promise.resolve();
   readonly heapMb: number;
 
@@ -65,6 +70,8 @@ export class ExecutorBridge {
         switch (message.type) {
           case 'ready':
             ready = true;
+            // An executor started again (after a crash) begins with the config's limits: it gets the tuned ones.
+            if (this.limits) this.setLimits(this.limits);
             resolve();
             break;
           case 'event':
@@ -78,6 +85,9 @@ export class ExecutorBridge {
             break;
           case 'fatal':
             if (!ready) reject(new TaskFailure(message.error));
+            break;
+          case 'pace':
+            void this.options.pace(message.page).then((waitMs) => this.send({ type: 'paced', requestId: message.requestId, waitMs }));
             break;
         }
       });
@@ -93,7 +103,7 @@ export class ExecutorBridge {
           pending.reject(new TaskFailure(error));
         }
       });
-      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, streams: this.options.streams });
+      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, streams: this.options.streams, sharedPace: true });
     });
   }
 
@@ -123,6 +133,12 @@ export class ExecutorBridge {
     } finally {
       abort?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The run's limits changed (its driver published a `c2y tune`): every stream follows from its next page. */
+  setLimits(limits: RunLimits): void {
+    this.limits = limits;
+    this.send({ type: 'limits', limits, streams: this.options.streams });
   }
 
   get inFlight(): number {

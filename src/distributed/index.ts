@@ -9,3 +9,5 @@ export * as redisKeys from './redis-keys.js';
 export { RunSigner, RUN_KEY_ENV } from './run-signature.js';
 export { workerPolicy, refusalsOf } from './worker-policy.js';
 export type { WorkerPolicy, WorkerPolicyInput } from './worker-policy.js';
+export { publishLimits, readSharedLimits, takeFromBuckets } from './shared-limits.js';
+export type { SharedLimits } from './shared-limits.js';

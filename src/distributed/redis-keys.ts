@@ -21,6 +21,10 @@ export const refusalsKey = (runId: string): string => `c2y:run:${runId}:refusals
 export const leaseKey = (runId: string, node: string): string => `c2y:run:${runId}:lease:${node}`;
 /** Streams opened per target node over the run (hash). */
 export const openedKey = (runId: string): string => `c2y:run:${runId}:opened`;
+/** The run's rate limits as its driver last set them (signed JSON): `c2y tune` changes them while the run goes on. */
+export const limitsKey = (runId: string): string => `c2y:run:${runId}:limits`;
+/** One token bucket of a run's rate limit (hash: credit, at, rate), shared by every stream of every worker. */
+export const bucketKey = (runId: string, measure: string): string => `c2y:run:${runId}:bucket:${measure}`;
 /** A live worker's heartbeat (string with a TTL). */
 export const workerKey = (name: string): string => `c2y:worker:${name}`;
 export const WORKER_KEY_PATTERN = 'c2y:worker:*';

@@ -9,7 +9,7 @@ import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
-import { configuredLimits, type ThrottleShares } from './stream-throttle.js';
+import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -21,6 +21,20 @@ const send = (message: ExecutorMessage): void => {
 let context: TaskContext | undefined;
 /** The run's limits and the streams sharing them: from the config at init, then as the driver says. */
 let shares: ThrottleShares = { limits: { sourceRowsPerSecond: undefined, targetRowsPerSecond: undefined, targetBytesPerSecond: undefined }, streams: 1 };
+/** A distributed run's pace requests awaiting the worker's answer (the wait from the run's buckets). */
+const paceRequests = new Map<number, (waitMs: number) => void>();
+let nextPaceRequest = 1;
+/** Set for a distributed run: the stream asks its worker, which takes the page from the run's buckets in Redis. */
+let sharedTake: ((page: PageAmounts) => Promise<number>) | undefined;
+
+function askPace(page: PageAmounts): Promise<number> {
+  const requestId = nextPaceRequest++;
+  return new Promise((resolve) => {
+    paceRequests.set(requestId, resolve);
+    send({ type: 'pace', requestId, page });
+  });
+}
+
 /** Sends the executor's memory, CPU and latencies so far (set once initialised). */
 let reportUsage: (() => void) | undefined;
 const cancel = new AbortController();
@@ -42,7 +56,8 @@ async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'init') {
     try {
       const { config } = message;
-      shares = { limits: configuredLimits(config), streams: message.streams };
+      sharedTake = message.sharedPace === true ? askPace : undefined;
+      shares = { limits: configuredLimits(config), streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
       // The driver resolved 'auto' against the target's column types; a record without a decision stays on text.
@@ -94,7 +109,12 @@ async function handle(message: DriverMessage): Promise<void> {
     process.exit(0);
   }
   if (message.type === 'limits') {
-    shares = { limits: message.limits, streams: message.streams };
+    shares = { limits: message.limits, streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
+    return;
+  }
+  if (message.type === 'paced') {
+    paceRequests.get(message.requestId)?.(message.waitMs);
+    paceRequests.delete(message.requestId);
     return;
   }
   if (message.type === 'cancel-task') {

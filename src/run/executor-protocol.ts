@@ -5,7 +5,7 @@ import type { TargetEndpoint } from '../sink/index.js';
 import type { RunEvent, TaskErrorJson } from '../observe/index.js';
 import type { TargetName } from '../schema/index.js';
 import type { DigestResult, TargetPart } from '../validate/digest-task.js';
-import type { RunLimits } from './stream-throttle.js';
+import type { PageAmounts, RunLimits } from './stream-throttle.js';
 
 /** What one task does: migrate a split, or digest a split (source) or a part (target) for validate. */
 export type TaskSpec =
@@ -22,13 +22,16 @@ export interface RunnerTask {
 /** Driver → executor. */
 export type DriverMessage =
   /** `streams`: the most streams the whole run has at once, over which its rate limits are shared. */
-  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number }
+  /** `sharedPace`: a distributed run's streams take each page from the run's buckets, asking with `pace` messages. */
+  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number; readonly sharedPace?: boolean }
   | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
   | { readonly type: 'cancel' }
   /** The run's limits changed (`c2y tune`) or the streams sharing them did: every stream's pace follows from its next page. */
   | { readonly type: 'limits'; readonly limits: RunLimits; readonly streams: number }
   /** Interrupts one task (its transaction rolled back), e.g. a distributed stream whose node lease was lost. */
-  | { readonly type: 'cancel-task'; readonly taskId: number };
+  | { readonly type: 'cancel-task'; readonly taskId: number }
+  /** The answer to a `pace`: how long the stream waits before its next page. */
+  | { readonly type: 'paced'; readonly requestId: number; readonly waitMs: number };
 
 /** Executor → driver. */
 export type ExecutorMessage =
@@ -36,7 +39,9 @@ export type ExecutorMessage =
   | { readonly type: 'event'; readonly event: RunEvent }
   | { readonly type: 'task-done'; readonly taskId: number; readonly rows: number; readonly digest?: DigestResult }
   | { readonly type: 'task-failed'; readonly taskId: number; readonly error: TaskErrorJson }
-  | { readonly type: 'fatal'; readonly error: TaskErrorJson };
+  | { readonly type: 'fatal'; readonly error: TaskErrorJson }
+  /** A stream of a distributed run read and wrote a page: its amounts, to be taken from the run's buckets. */
+  | { readonly type: 'pace'; readonly requestId: number; readonly page: PageAmounts };
 
 /** bigint does not cross IPC's JSON: SourceTable is plain, but configs carry numbers only; splits travel as SplitJson. */
 export function errorToJson(error: unknown): TaskErrorJson {

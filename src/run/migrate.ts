@@ -161,13 +161,11 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).
   const workerCores = new Map<number, number>();
   if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
-  // Local runs follow `c2y tune` (a resumed run starts with what was tuned before); distributed ones do not yet, and
-  // tune, waiting for an acknowledgement that never comes, says so.
+  // Both runners follow `c2y tune` (a resumed run starts with what was tuned before): a local run tells its
+  // executors, a distributed one publishes the limits, signed, to its workers and sets its queue's concurrency.
   const limits = new LiveLimits(configuredLimits(config));
-  const tuning: TuningWatch | undefined = redisUrl === undefined
-    ? watchTuning({ db: prepared.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId: prepared.runId, base: configuredLimits(config), limits, log: eventLog })
-    : undefined;
-  await tuning?.poll();
+  const tuning: TuningWatch = watchTuning({ db: prepared.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId: prepared.runId, base: configuredLimits(config), limits, log: eventLog });
+  await tuning.poll();
   try {
     const runInput = {
       limits,
@@ -193,12 +191,12 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       ? await runLocal(runInput)
       : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints, signer: options.runSigner as RunSigner });
   } catch (error) {
-    tuning?.stop();
+    tuning.stop();
     stopProgress();
     await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
-  tuning?.stop();
+  tuning.stop();
   stopProgress();
 
   const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';

@@ -17,10 +17,22 @@ export function configuredLimits(config: { readonly source: { readonly readsPerS
   return { sourceRowsPerSecond: config.source.readsPerSecond, targetRowsPerSecond: config.target.rowsPerSecond, targetBytesPerSecond: config.target.bytesPerSecond };
 }
 
+/** What a page counts against the limits: rows read, rows written, COPY bytes. */
+export interface PageAmounts {
+  readonly read: number;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
 /** The limits now in force and the streams now sharing them (a stream's share is each limit over `streams`). */
 export interface ThrottleShares {
   readonly limits: RunLimits;
   readonly streams: number;
+  /**
+   * A distributed run's pace: the page is taken from the run's buckets (in Redis, through the worker), and the
+   * answer is how long (ms) to wait. Unset: each stream paces its own equal share here.
+   */
+  readonly take?: (page: PageAmounts) => Promise<number>;
 }
 
 /** Credit a stream may bank while it goes slower than its share (waiting on Cassandra, say): one second's worth. */
@@ -88,17 +100,37 @@ export class StreamThrottle {
   }
 
   /** After a page: its rows read, rows written and COPY bytes; waits as long as the strictest pace asks. */
-  async after(page: { readonly read: number; readonly rows: number; readonly bytes: number }, signal: AbortSignal): Promise<void> {
+  async after(page: PageAmounts, signal: AbortSignal): Promise<void> {
+    const { take } = this.shares();
+    if (take) return this.waitShared(await take(page), signal);
     this.accrue();
     for (const [measure] of LIMIT_OF) this.paces[measure].spend(page[measure]);
     for (;;) {
       const waitMs = Math.max(...LIMIT_OF.map(([measure]) => this.paces[measure].owedMs()));
       if (waitMs <= 0 || signal.aborted) return;
-      const started = performance.now();
-      await sleep(Math.min(waitMs, WAIT_SLICE_MS), undefined, { signal }).catch(() => undefined);
-      this.throttledMs += performance.now() - started;
+      await this.sleep(Math.min(waitMs, WAIT_SLICE_MS), signal);
       this.accrue();
     }
+  }
+
+  /**
+   * The wait the run's buckets asked for, in slices: a limit tuned meanwhile ends it (the buckets keep any debt, so
+   * the next page pays it at the new rate), as does a cancel.
+   */
+  private async waitShared(waitMs: number, signal: AbortSignal): Promise<void> {
+    const limits = this.shares().limits;
+    for (let left = waitMs; left > 0 && !signal.aborted && this.shares().limits === limits;) {
+      left -= await this.sleep(Math.min(left, WAIT_SLICE_MS), signal);
+    }
+  }
+
+  /** Sleeps, counts it as throttled time, and says how long it was (ms). */
+  private async sleep(ms: number, signal: AbortSignal): Promise<number> {
+    const started = performance.now();
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
+    const slept = performance.now() - started;
+    this.throttledMs += slept;
+    return slept;
   }
 
   /** Credit up to now at the limits in force (read afresh), each over the streams now sharing it. */

@@ -17,7 +17,7 @@ import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { C2Y_BIN, killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { cassandraClient, RING } from '../helpers/servers.js';
-import { committedRows, until } from '../helpers/wait.js';
+import { committedRows, until, untilFound } from '../helpers/wait.js';
 
 /** A worker on its own "machine": a process group inside a network namespace. */
 interface WorkerProcess {
@@ -448,6 +448,37 @@ describe('distributed runs that cannot pin workers', () => {
       expect(Math.max(Math.min(...doneA), Math.min(...doneB))).toBeLessThan(Math.min(Math.max(...doneA), Math.max(...doneB)));
       expect(worker.log()).toContain('turning to another run with splits waiting (round robin)');
     } finally {
+      await stop(worker);
+    }
+  }, 300_000);
+
+  it('a distributed run keeps its limit over all streams, and c2y tune changes it on the workers within seconds', async () => {
+    const worker = hostWorker('tune-w', ['--cores', '2']);
+    // 30,000 rows at 1,500 rows/s would take 20 s.
+    const args = fx.args('events_dtune', ['--distributed', '--redis', redis.url, '--parallelism', '4', '--split-size-mb', '0.25', '--copy-flush-every', '200', '--set', 'source.fetchSize=100', '--set', 'target.rowsPerSecond=1500', '--ui-port', '0', '--json']);
+    const driver = spawnC2y(args);
+    try {
+      const runId = await untilFound('the run id', () => /"runId":"([^"]+)"/.exec(driver.stderrSoFar())?.[1]);
+      await until('rows committed by the worker', async () => (await committedRows(fx.db, 'events_dtune')) > 1500, 120_000);
+      const before = { rows: await committedRows(fx.db, 'events_dtune'), at: Date.now() };
+      await sleep(3000);
+      const rate = ((await committedRows(fx.db, 'events_dtune')) - before.rows) / ((Date.now() - before.at) / 1000);
+      // Commits land every 200 rows per stream: up to 4 × 200 rows of slack over the window.
+      expect(rate).toBeLessThan(1500 * 1.1 + 800 / 3);
+      expect(rate).toBeGreaterThan(1500 * 0.6);
+      const hosts = fx.db.hosts.join(',');
+      const tuned = await runC2y(['tune', runId, '--target-hosts', hosts, '--database', fx.db.database, '--set', 'target.rowsPerSecond=off']);
+      expect(tuned.code, tuned.stderr).toBe(0);
+      expect(tuned.stdout).toContain(`run ${runId}: target.rowsPerSecond=off, applied by its driver`);
+      const tunedAt = Date.now();
+      const result = await driver.result;
+      expect(result.code, result.stderr.slice(-1500)).toBe(0);
+      // The rest (most of the 30,000 rows) went unlimited: far sooner than 1,500 rows/s allowed.
+      expect((Date.now() - tunedAt) / 1000).toBeLessThan((fx.rows - before.rows) / 1500 / 2);
+      await until('the worker to log the change', () => Promise.resolve(/"msg":"rate limits changed by the run's driver"[^\n]*"limits":"no limits"/.test(worker.log())), 10_000);
+      expect(await postgresEventsDigest(fx.db, 'events_dtune')).toEqual(fx.sourceDigest);
+    } finally {
+      killGroup(driver.child);
       await stop(worker);
     }
   }, 300_000);

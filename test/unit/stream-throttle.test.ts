@@ -86,3 +86,22 @@ describe('tuned limits', () => {
     expect(seen).toEqual([{ ...base, targetBytesPerSecond: 1e6 }]);
   });
 });
+
+describe('a distributed run\'s stream, paced by the run\'s buckets', () => {
+  it('waits what the buckets answer, counts it as throttled, and stops early when the limits are tuned', async () => {
+    const asked: number[] = [];
+    let shares: ThrottleShares = { limits: { ...NONE, targetRowsPerSecond: 100 }, streams: 4, take: (page) => Promise.resolve(asked.push(page.rows) && 400) };
+    const throttle = new StreamThrottle(() => shares);
+    const waited = await timed(() => throttle.after({ read: 50, rows: 50, bytes: 10 }, never));
+    // The answer decides, not this stream's equal share (50 rows at 25 rows/s would be 2 s).
+    expect(waited).toBeGreaterThan(350);
+    expect(waited).toBeLessThan(1000);
+    expect(asked).toEqual([50]);
+    expect(throttle.take()).toBeGreaterThan(350);
+
+    const long = { ...shares, take: () => Promise.resolve(10_000) };
+    shares = long;
+    setTimeout(() => (shares = { ...long, limits: { ...NONE } }), 300);
+    expect(await timed(() => throttle.after({ read: 1, rows: 1, bytes: 1 }, never))).toBeLessThan(1500);
+  });
+});

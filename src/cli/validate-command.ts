@@ -43,6 +43,7 @@ export function validateCommand(): Command {
       const { config } = await configWithPasswords(options);
       // Validate reads both sides in full; it does not pace its reads yet, and a limit it cannot keep is refused.
       if (config.source.readsPerSecond !== undefined) throw new C2yError('CONFIG_INVALID', 'validate does not keep source.readsPerSecond yet', { hint: 'unset source.readsPerSecond for validate (C2Y_SOURCE_READS_PER_SECOND, --set), or run it when Cassandra can take a full read' });
+      if (config.source.adaptive) throw new C2yError('CONFIG_INVALID', 'validate does not adapt its reads (source.adaptive) yet', { hint: 'set source.adaptive=false for validate (--set source.adaptive=false), or run it when Cassandra can take a full read' });
       const buckets = Number(options['buckets']);
       if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
       const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];

@@ -79,6 +79,11 @@ export const sourceSchema = z
     consistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('LOCAL_QUORUM'),
     /** Most rows a second read from Cassandra by the whole run (all executors and workers); none when unset. */
     readsPerSecond: z.coerce.number().positive('must be greater than 0').optional(),
+    /**
+     * Back the run's reads off while Cassandra struggles (page reads retried, or the median page read twice its best
+     * and 50 ms above it), and come back slowly once it does not; under readsPerSecond when both are set.
+     */
+    adaptive: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),
     /** Time limit per page read, in ms; a page that runs out of it is asked again at half the size before the split fails. */

@@ -41,6 +41,8 @@ export interface RunReport {
   readonly pageRetries: number;
   /** Time streams waited to keep source.readsPerSecond / target.rowsPerSecond / target.bytesPerSecond, summed over streams. */
   readonly throttledSeconds: number;
+  /** source.adaptive: how often the reads were backed off, the lowest cap, and how long a cap held; null when off. */
+  readonly adaptive: { readonly backoffs: number; readonly lowestRowsPerSecond: number | null; readonly cappedSeconds: number } | null;
   /** Rows the target could not hold (onError: reject). */
   readonly rejects: number;
   /** Partitions holding only static cells: recorded in rejects.jsonl with kind static-only, never in the table. */
@@ -209,6 +211,7 @@ export function renderReport(report: RunReport): string {
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ...(report.throttledSeconds > 0 ? [['throttled', `streams waited ${report.throttledSeconds} s in all to keep the rate limits`] as [string, string]] : []),
+    ...(report.adaptive ? [['adaptive reads', report.adaptive.backoffs === 0 ? 'on; Cassandra never asked for a back-off' : `backed off ${report.adaptive.backoffs} time(s), to ${report.adaptive.lowestRowsPerSecond?.toLocaleString('en-US') ?? '?'} rows/s at the lowest; capped for ${report.adaptive.cappedSeconds} s`] as [string, string]] : []),
     ['latency', `page reads ${latencyText(report.latency.pageReadMs)}; commits ${latencyText(report.latency.commitMs)}`],
     ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],

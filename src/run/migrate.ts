@@ -8,6 +8,7 @@ import { copyTasks, runLocal } from './local-runner.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { RunSettingsStore, type Queryable } from '../sink/index.js';
 import { LiveLimits, watchTuning, type TuningWatch } from './run-tuning.js';
+import { watchAdaptive } from './adaptive-reads.js';
 import { configuredLimits } from './stream-throttle.js';
 import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
@@ -166,6 +167,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   const limits = new LiveLimits(configuredLimits(config));
   const tuning: TuningWatch = watchTuning({ db: prepared.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId: prepared.runId, base: configuredLimits(config), limits, log: eventLog });
   await tuning.poll();
+  const adaptive = config.source.adaptive ? watchAdaptive({ limits, rowsRead: () => stats.rowsCommitted + stats.rowsInFlight, log: eventLog }) : undefined;
   try {
     const runInput = {
       limits,
@@ -173,6 +175,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       balancer: prepared.balancer, signal: runControl.signal,
       listener: (event: RunEvent) => {
         listener(event);
+        adaptive?.observe(event);
         if (event.type === 'batch-committed' && event.rejected > 0 && config.onError === 'reject' && stats.rejected > config.maxErrors && !tooManyRejects) {
           tooManyRejects = true;
           eventLog.error('too many rejected rows; stopping the run', { rejected: stats.rejected, maxErrors: config.maxErrors });
@@ -192,11 +195,13 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints, signer: options.runSigner as RunSigner });
   } catch (error) {
     tuning.stop();
+    adaptive?.stop();
     stopProgress();
     await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
   tuning.stop();
+  const adaptiveSummary = adaptive?.stop();
   stopProgress();
 
   const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
@@ -240,6 +245,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     planned: prepared.planned,
     rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
     copyFormat: { format: prepared.copyFormat.format, reason: prepared.copyFormat.reason },
+    adaptive: adaptiveSummary ?? null,
     resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
   }, stats), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));

@@ -3,24 +3,50 @@ import type { Logger } from '../observe/index.js';
 import type { Queryable, RunSettingsStore, TunedSettings } from '../sink/index.js';
 import type { RunLimits } from './stream-throttle.js';
 
-/** The run's limits as they are now: the config's, then as `c2y tune` changes them. */
+/**
+ * The run's limits as they are now: the config's, then as `c2y tune` changes them, with `source.adaptive`'s cap on
+ * reads over them (the stricter of the two). `current()` keeps its identity until something changes.
+ */
 export class LiveLimits {
   private readonly listeners = new Set<(limits: RunLimits) => void>();
+  private readCap: number | undefined;
+  private combined: RunLimits;
 
-  constructor(private value: RunLimits) {}
+  constructor(private value: RunLimits) {
+    this.combined = value;
+  }
 
   current(): RunLimits {
+    return this.combined;
+  }
+
+  /** The limits as configured and tuned, without the adaptive cap. */
+  tuned(): RunLimits {
     return this.value;
   }
 
   set(next: RunLimits): void {
     this.value = next;
-    for (const listener of this.listeners) listener(next);
+    this.changed();
+  }
+
+  /** `source.adaptive`'s cap on the run's reads (rows a second), or undefined to lift it. */
+  capReads(rowsPerSecond: number | undefined): void {
+    if (rowsPerSecond === this.readCap) return;
+    this.readCap = rowsPerSecond;
+    this.changed();
   }
 
   onChange(listener: (limits: RunLimits) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    const reads = this.value.sourceRowsPerSecond;
+    const cap = this.readCap;
+    this.combined = cap === undefined || (reads !== undefined && reads <= cap) ? this.value : { ...this.value, sourceRowsPerSecond: cap };
+    for (const listener of this.listeners) listener(this.combined);
   }
 }
 
@@ -83,7 +109,7 @@ export function watchTuning(input: {
       const stored = await input.store.read(input.db, input.runId);
       lastError = undefined;
       if (!stored || stored.appliedAt === stored.changedAt) return;
-      const before = input.limits.current();
+      const before = input.limits.tuned();
       const next = tunedLimits(input.base, stored.settings);
       input.limits.set(next);
       await input.store.acknowledge(input.db, input.runId, stored.changedAt);

@@ -4,6 +4,9 @@ import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { untilFound } from '../helpers/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TcpProxy } from '../../src/testbed/index.js';
+import { RING } from '../helpers/servers.js';
 
 /** `c2y tune` against a real run: Cassandra's events into the test bed's PostgreSQL. */
 const ROWS = 12_000;
@@ -116,5 +119,42 @@ describe('c2y tune', () => {
     });
     expect(startsAfterTune).toBeGreaterThan(2);
     expect(await postgresEventsDigest(fx.db, 'narrowed')).toEqual(fx.sourceDigest);
+  }, 120_000);
+});
+
+describe('source.adaptive', () => {
+  it('backs the reads off when Cassandra\'s page reads slow down mid-run, and says so in the log and the report', async () => {
+    // Every node behind a proxy on this side: its delay stands for a Cassandra that has started to struggle.
+    const proxies = RING.map((host) => new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: host, targetPort: 9042 }));
+    for (const proxy of proxies) await proxy.start();
+    const addressMap = RING.map((host, i) => `${host}:9042=${proxies[i]?.address ?? ''}`).join(',');
+    try {
+      // 12,000 rows at 1,000 rows/s: ~12 s, small pages so that every 2 s window has many page reads.
+      const run = spawnC2y(fx.args('adaptive', [...SMALL_SPLITS, '--set', 'target.rowsPerSecond=1000', '--set', 'source.fetchSize=100', '--set', 'source.adaptive=true',
+        '--set', `source.addressMap=${addressMap}`, '--json']));
+      try {
+        await untilFound('the run to start', () => (run.stderrSoFar().includes('"msg":"planned"') ? true : undefined));
+        // A few windows at the normal latency, then 60 ms each way, then normal again.
+        await sleep(4000);
+        for (const proxy of proxies) proxy.oneWayDelayMs = 60;
+        await untilFound('the back-off', () => (run.stderrSoFar().includes('adaptive: backing off the reads') ? true : undefined), 20_000);
+        for (const proxy of proxies) proxy.oneWayDelayMs = 0;
+      } catch (error) {
+        killGroup(run.child);
+        throw new Error(`${String(error)}; the run's log: ${run.stderrSoFar().slice(-3000)}`);
+      }
+      const result = await run.result;
+      expect(result.code, result.stderr.slice(-1500)).toBe(0);
+      expect(result.stderr).toMatch(/"msg":"adaptive: backing off the reads"[^\n]*"capRowsPerSecond":\d+[^\n]*"reason":"median page read \d+ ms, against \d+(\.\d+)? ms at best"/);
+      const report = JSON.parse(result.stdout) as RunReport;
+      console.log(`adaptive: ${JSON.stringify(report.adaptive)}; ${result.stderr.split('\n').filter((line) => line.includes('adaptive:')).join(' | ')}`);
+      expect(report.adaptive?.backoffs).toBeGreaterThan(0);
+      expect(report.adaptive?.lowestRowsPerSecond).toBeLessThan(1000);
+      expect(report.adaptive?.cappedSeconds).toBeGreaterThan(0);
+      expect(report.rowsTotal).toBe(ROWS);
+      expect(await postgresEventsDigest(fx.db, 'adaptive')).toEqual(fx.sourceDigest);
+    } finally {
+      for (const proxy of proxies) await proxy.close();
+    }
   }, 120_000);
 });

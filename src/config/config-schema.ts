@@ -1,9 +1,28 @@
+import { parseTokenRange } from '../plan/token-selection.js';
 import { z } from 'zod';
 import { parseMemorySize } from './memory-size.js';
 
 const hostList = z.preprocess(
   (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
   z.array(z.string().min(1)).min(1, 'give at least one host'),
+);
+
+/**
+ * Token ranges as `start:end` (Cassandra's ]start, end]), a list or one comma-separated string; a [start, end] pair
+ * is taken too, its tokens as strings or whole numbers JavaScript holds exactly (YAML turns larger ones into floats).
+ */
+const tokenRangeList = z.preprocess(
+  (value) => {
+    if (typeof value === 'string') return value.split(',').map((part) => part.trim()).filter(Boolean);
+    if (!Array.isArray(value)) return value;
+    // A token YAML read as a float beyond 2^53 is already rounded: named as such, so it fails, never reads other tokens.
+    const token = (t: unknown): string => (typeof t === 'number' && !Number.isSafeInteger(t) ? `(${String(t)}, rounded: quote it)` : String(t));
+    return value.map((entry: unknown) => (Array.isArray(entry) && entry.length === 2 ? `${token(entry[0])}:${token(entry[1])}` : entry));
+  },
+  z.array(z.string().superRefine((text, context) => {
+    const parsed = parseTokenRange(text);
+    if (typeof parsed === 'string') context.addIssue({ code: z.ZodIssueCode.custom, message: `${parsed}; write each range as "start:end", tokens as strings in YAML` });
+  })),
 );
 
 const nameList = z.preprocess(
@@ -83,6 +102,15 @@ export const sourceSchema = z
      * Back the run's reads off while Cassandra struggles (page reads retried, or the median page read twice its best
      * and 50 ms above it), and come back slowly once it does not; under readsPerSecond when both are set.
      */
+    /** Only these token ranges are read (`start:end`, i.e. ]start, end]); every token when unset. */
+    tokenRanges: tokenRangeList.default([]),
+    /** Token ranges left out (the Scylla Migrator's skipTokenRanges), from tokenRanges or the whole ring. */
+    skipTokenRanges: tokenRangeList.default([]),
+    /**
+     * Rows of these partitions only: `col = literal` or `col IN (literal, …)` on partition-key columns, joined by
+     * AND (DSBulk's -query and the Scylla Migrator's where are the models). Checked against the table before any row moves.
+     */
+    where: z.string().trim().min(1).optional(),
     adaptive: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
     /** Rows per page of a range scan. */
     fetchSize: positiveInt.max(100_000).default(5000),

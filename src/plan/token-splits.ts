@@ -1,4 +1,5 @@
 import { MAX_TOKEN, MIN_TOKEN, type ReplicatedRange, type RingRange, unwrapRing } from './token-range.js';
+import { clipToSelection, selectedWidth, tokenAtSelectedWidth, WHOLE_RING, type TokenSelection } from './token-selection.js';
 
 /** One unit of work: a contiguous token interval, scanned range by range on each range's own replicas. */
 export interface Split {
@@ -10,24 +11,27 @@ export interface Split {
 }
 
 /**
- * Cuts ]MIN_TOKEN, MAX_TOKEN] into `count` intervals of equal width and clips the ring's ranges into each,
- * so every token is in exactly one split and every sub-range knows its replicas.
+ * Cuts ]MIN_TOKEN, MAX_TOKEN] into `count` intervals that each hold an equal share of the selected tokens (of the
+ * whole ring by default) and clips the ring's ranges, within the selection, into each: every selected token is in
+ * exactly one split, and every sub-range knows its replicas. A selection of fewer tokens than `count` gets fewer splits.
  */
-export function cutSplits(ring: readonly RingRange[], count: number): Split[] {
+export function cutSplits(ring: readonly RingRange[], count: number, selection: TokenSelection = WHOLE_RING): Split[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`split count must be a positive integer, got ${count}`);
   const ranges = unwrapRing(ring.length > 0 ? ring : [{ start: MIN_TOKEN, end: MIN_TOKEN, replicas: [] }]);
-  const span = MAX_TOKEN - MIN_TOKEN;
+  const width = selectedWidth(selection);
+  const splitCount = BigInt(count) < width ? BigInt(count) : width > 0n ? width : 1n;
+  const boundary = (index: bigint): bigint => (index === 0n ? MIN_TOKEN : index === splitCount ? MAX_TOKEN : tokenAtSelectedWidth(selection, (width * index) / splitCount));
   const splits: Split[] = [];
-  for (let index = 0; index < count; index++) {
-    const start = MIN_TOKEN + (span * BigInt(index)) / BigInt(count);
-    const end = index === count - 1 ? MAX_TOKEN : MIN_TOKEN + (span * BigInt(index + 1)) / BigInt(count);
+  for (let index = 0n; index < splitCount; index++) {
+    const start = boundary(index);
+    const end = boundary(index + 1n);
     const clipped: ReplicatedRange[] = [];
     for (const range of ranges) {
       const s = range.start > start ? range.start : start;
       const e = range.end < end ? range.end : end;
-      if (s < e) clipped.push({ start: s, end: e, replicas: range.replicas });
+      if (s < e) clipped.push(...clipToSelection({ start: s, end: e, replicas: range.replicas }, selection));
     }
-    splits.push(Object.freeze({ id: index, start, end, ranges: Object.freeze(clipped) }));
+    splits.push(Object.freeze({ id: Number(index), start, end, ranges: Object.freeze(clipped) }));
   }
   return splits;
 }

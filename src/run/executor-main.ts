@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, targetNameOf } from '../sink/index.js';
-import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf } from '../source/index.js';
+import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
@@ -67,7 +67,7 @@ async function handle(message: DriverMessage): Promise<void> {
       keepPageBuffers(2 * config.cores);
       send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
       context = {
-        config, runId: message.runId, table: message.table, cassandra, executor,
+        config, runId: message.runId, table: message.table, cassandra, executor, selection: sourceSelection(config, message.table),
         consistency: consistencyCode(config.source.consistency),
         encoder: createRowEncoder(message.table, copyFormat),
         rawPages: readPath.decoder,

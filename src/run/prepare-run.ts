@@ -2,13 +2,13 @@ import type { LoadedConfig } from '../config/index.js';
 import { averageEncodedRowBytes, chooseCopyFormat, decodedRowBytes, type ChosenCopyFormat, type WantedCopyFormat } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
-import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson } from '../plan/index.js';
+import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson, type TokenSelection } from '../plan/index.js';
 import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
   RunLock, targetColumnTypes, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, sessionOptionsOf } from '../source/index.js';
+import { checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, selectedShare, selectionRecord, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { newRunId } from './run-id.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
@@ -23,6 +23,8 @@ export interface StoredPlan {
   readonly splits: readonly SplitJson[];
   /** The columns the run moves, as mappedColumns says (absent in runs recorded before column mapping). */
   readonly columns?: string;
+  /** source.tokenRanges/skipTokenRanges/where as selectionRecord says; absent: the whole table. */
+  readonly selection?: string;
 }
 
 /** Which source columns go to which target columns and types, and the constants: one line a resume must match. */
@@ -102,6 +104,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   try {
     checkPartitioner(await readPartitioner(cassandra));
     const table = await describeMappedTable(cassandra, config);
+    // What of the table is read: refused here, before the target is touched, when it names what is not there.
+    const selection = sourceSelection(config, table);
     const target = targetNameOf(config.target, config.source.table);
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
     const admin = await connectAdmin(endpoints, options.loaded);
@@ -156,9 +160,16 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
             context: { key: 'columns' },
           });
         }
+        // Its splits were cut, and its rows read, for one selection: another would leave rows out or add some.
+        if (plan.selection !== selectionRecord(selection)) {
+          throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with ${plan.selection === undefined ? 'the whole table' : `another selection (${plan.selection})`}, not ${selectionRecord(selection) ?? 'the whole table'}`, {
+            hint: 'resume with the source.tokenRanges, source.skipTokenRanges and source.where that started the run, or start over with --restart',
+            context: { key: 'source.where' },
+          });
+        }
         await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);
-        assertCoversRing(allSplits, run.runId);
+        assertCoversRing(allSplits, run.runId, selection.tokens);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
         const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
         const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
@@ -196,11 +207,19 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const consistency = consistencyCode(config.source.consistency);
       const size = await estimateTableSize(cassandra, table, consistency);
       const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
-      const estimatedBytes = size.estimatesBytes ?? size.rows * averageRowBytes;
+      // Token ranges select their share of the table; a where's share is not known before reading.
+      const share = selectedShare(selection);
+      const estimatedBytes = (size.estimatesBytes ?? size.rows * averageRowBytes) * share;
+      const estimatedRows = Math.round(size.rows * share);
       const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
-      const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective);
-      assertCoversRing(splits, 'new');
-      const plan: StoredPlan = { counts, estimatedRows: size.rows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson), columns: mappedColumns(table) };
+      const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective, selection.tokens);
+      assertCoversRing(splits, 'new', selection.tokens);
+      const recorded = selectionRecord(selection);
+      if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(share * 100).toPrecision(3)} % of the tokens` });
+      const plan: StoredPlan = {
+        counts, estimatedRows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson), columns: mappedColumns(table),
+        ...(recorded === undefined ? {} : { selection: recorded }),
+      };
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = newRunId();
@@ -209,7 +228,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
       });
       if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
-      log.info('planned', { runId, rows: size.rows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
+      log.info('planned', { runId, rows: estimatedRows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
         rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
@@ -228,8 +247,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
 }
 
 /** A plan whose splits miss or repeat tokens would end `finished` with part of the ring unread, or read twice. */
-export function assertCoversRing(splits: readonly Split[], runId: string): void {
-  const problem = ringCoverageProblem(splits);
+export function assertCoversRing(splits: readonly Split[], runId: string, selection?: TokenSelection): void {
+  const problem = ringCoverageProblem(splits, selection);
   if (problem === undefined) return;
   throw new C2yError('RING_NOT_COVERED', `the splits of run ${runId} do not cover the token ring exactly once: ${problem}`, {
     hint: 'the run table was changed by hand or is damaged; start over with --restart',

@@ -4,7 +4,7 @@ import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
-import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow } from '../source/index.js';
+import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow, type SourceSelection } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
@@ -30,6 +30,8 @@ export interface TaskContext {
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
   readonly latency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
+  /** What of the table the run reads: source.where reaches every token-range read (its ranges are in the splits). */
+  readonly selection: SourceSelection;
   /** The run's rate limits now, and the streams now sharing them (changed by `c2y tune` and as streams start and end). */
   readonly shares: () => ThrottleShares;
 }
@@ -280,7 +282,7 @@ async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, a
   const options = {
     ...(context.rawPages === undefined ? {} : { rawPages: context.rawPages }),
     client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
-    replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs,
+    replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs, filterCql: context.selection.filter?.cql,
     onPageRetry: (retry: { attempt: number; replica: string | null; error: string }) => context.emit({ type: 'page-retry', splitId: split.id, ...retry, executor: context.executor }),
     onPageRead: (ms: number) => {
       context.latency.pageRead.record(ms);

@@ -16,3 +16,7 @@ export { readPartitioner, checkPartitioner } from './partitioner.js';
 export { rawReadPath, cannedBody, parseCanned } from './raw-page-self-test.js';
 export { keepPageBuffers, frameBuffers, ReusablePool } from './page-buffer-pool.js';
 export type { ReadPath } from './raw-page-self-test.js';
+export { parseSourceFilter } from './source-filter.js';
+export type { SourceFilter } from './source-filter.js';
+export { sourceSelection, selectionRecord, selectedShare } from './source-selection.js';
+export type { SourceSelection } from './source-selection.js';

@@ -25,15 +25,19 @@ export interface RangeScanOptions {
   readonly readTimeoutMs?: number;
   /** Pages as bytes (the raw page hook must be installed); cells are decoded with this only when asked. */
   readonly rawPages?: CellDecoder;
+  /** source.where in CQL (SourceFilter.cql): only partitions that match are read. */
+  readonly filterCql?: string | undefined;
   /** Told how long each page took to arrive (the request's round trip and Cassandra's work). */
   readonly onPageRead?: (ms: number) => void;
   /** Told of each failed page attempt that will be tried again. */
   readonly onPageRetry?: (retry: { readonly attempt: number; readonly replica: string | null; readonly error: string }) => void;
 }
 
-export function scanQuery(table: SourceTable): string {
+/** A token-range read; with source.where's condition, Cassandra skips the other partitions by their keys. */
+export function scanQuery(table: SourceTable, filterCql?: string): string {
   const token = tokenExpression(table);
-  return `SELECT ${scanSelectList(table)} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${token} > ? AND ${token} <= ?`;
+  const read = `SELECT ${scanSelectList(table)} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE ${token} > ? AND ${token} <= ?`;
+  return filterCql === undefined ? read : `${read} AND ${filterCql} ALLOW FILTERING`;
 }
 
 type Page = { readonly page: ScanPage; readonly pageState: string | undefined };
@@ -143,7 +147,7 @@ async function* pageThrough(options: RangeScanOptions, statements: readonly Page
 
 /** Pages through the ranges in token order, each from its own replicas. */
 export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScanPage, void, undefined> {
-  const cql = scanQuery(options.table);
+  const cql = scanQuery(options.table, options.filterCql);
   return pageThrough(options, options.ranges.map((range) => ({
     cql, params: [range.start, range.end], replicas: range.replicas, describe: `tokens ]${range.start}, ${range.end}]`,
     context: { rangeStart: range.start.toString(), rangeEnd: range.end.toString() },

@@ -1,11 +1,12 @@
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
-import type { Split } from '../plan/index.js';
+import { isWholeRing, selects, type Split } from '../plan/index.js';
 import { keyRecordText, qualifiedName, quoteIdent, rowKeyRecord, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
 import { openTarget, type TargetEndpoint } from '../sink/index.js';
-import { scanRanges, type CassandraClient } from '../source/index.js';
+import { scanRanges, type CassandraClient, type SourceSelection } from '../source/index.js';
 import type { C2yConfig } from '../config/index.js';
 import type { RunEvent } from '../observe/index.js';
-import { BucketDigests, keyOf, rowShape } from './row-digest.js';
+import { keyTokenFunction } from './key-token.js';
+import { BucketDigests, keyOf, rowShape, type RowShape } from './row-digest.js';
 
 /**
  * A slice of the target table that one task reads. PostgreSQL: a range of heap blocks (a TID range scan reads
@@ -47,6 +48,8 @@ export interface DigestContext {
   readonly encoder: RowEncoder;
   readonly executor: number;
   readonly emit: (event: RunEvent) => void;
+  /** What of the table the run reads (source.tokenRanges, skipTokenRanges, where): validate compares only that. */
+  readonly selection: SourceSelection;
 }
 
 export interface DigestRequest {
@@ -87,7 +90,7 @@ export async function digestSourceSplit(context: DigestContext, split: Split, re
   context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: 'cassandra', serverAddress: 'cassandra', resumedFrom: null });
   for await (const page of scanRanges({
     client: context.cassandra, table: context.table, ranges: split.ranges, fetchSize: context.config.source.fetchSize,
-    consistency: context.consistency, replicaOffset: split.id, addressMap: context.config.source.addressMap,
+    consistency: context.consistency, replicaOffset: split.id, addressMap: context.config.source.addressMap, filterCql: context.selection.filter?.cql,
   })) {
     if (request.signal.aborted) throw interruptedError(request.taskId);
     for (let rowIndex = 0; rowIndex < page.length; rowIndex++) {
@@ -129,6 +132,19 @@ export function targetPartPredicate(part: TargetPart, partitionKeys: readonly st
   return `yb_hash_code(${partitionKeys.map(quoteIdent).join(', ')}) BETWEEN ${part.from} AND ${part.to}`;
 }
 
+/**
+ * Whether a target row is in the run's token ranges, by its partition key's token (computed as Cassandra does);
+ * every row when the run reads the whole ring. validate-table refused the run up front if the key's type has no token here.
+ */
+function selectedByToken(context: DigestContext, shape: RowShape): (values: readonly string[]) => boolean {
+  const { tokens } = context.selection;
+  if (isWholeRing(tokens)) return () => true;
+  const token = keyTokenFunction(context.table);
+  if (typeof token === 'string') throw new Error(token);
+  const keyIndexes = context.table.partitionKeys.map((name) => shape.columns.findIndex((column) => column.name === name));
+  return (values) => selects(tokens, token(keyIndexes.map((index) => values[index] ?? '')));
+}
+
 /** Target side of one part, read through a cursor so memory stays flat whatever the part's size. */
 export async function digestTargetPart(context: DigestContext, endpoint: TargetEndpoint, target: TargetName, part: TargetPart, request: DigestRequest): Promise<DigestResult> {
   const shape = rowShape(context.table);
@@ -142,7 +158,9 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
     await client.query('SET extra_float_digits = 3');
     context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
     const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map(targetColumnName);
-    const where = targetPartPredicate(part, partitionKeys);
+    const filter = context.selection.filter;
+    const where = `${targetPartPredicate(part, partitionKeys)}${filter === undefined ? '' : ` AND (${filter.sql})`}`;
+    const selected = selectedByToken(context, shape);
     const select = `SELECT ${shape.columns.map((column, index) => `${column.canonical.sql} AS c${index}`).join(', ')} FROM ${qualifiedName(target)} WHERE ${where}`;
     await client.query('BEGIN READ ONLY');
     await client.query(`DECLARE c2y_validate NO SCROLL CURSOR FOR ${select}`);
@@ -152,6 +170,7 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
       for (const record of batch.rows) {
         const texts = shape.columns.map((_, index) => record[`c${index}`] ?? null);
         const values = shape.columns.map((column, index) => column.canonical.fromPostgres(texts[index] ?? null));
+        if (!selected(values)) continue;
         const row = { key: keyOf(shape, values), values };
         if (collect.has(digests.add(row))) collected.push({ ...row, targetKey: shape.keyIndexes.map((index) => texts[index] ?? null) });
       }

@@ -1,9 +1,10 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { cutSplits, splitToJson } from '../plan/index.js';
+import { cutSplits, isWholeRing, splitToJson } from '../plan/index.js';
 import { ownRecord, qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import { ConnectionBalancer, CopyIn, copyStatement, describeServer, parseTargetHosts, type TargetClient } from '../sink/index.js';
-import { readRing, type CassandraClient } from '../source/index.js';
+import { readRing, sourceSelection, type CassandraClient } from '../source/index.js';
+import { keyTokenFunction } from './key-token.js';
 import type { RunListener } from '../observe/index.js';
 import { runLocal } from '../run/local-runner.js';
 import type { RunnerTask } from '../run/executor-protocol.js';
@@ -85,7 +86,14 @@ export async function targetParts(admin: TargetClient, target: TargetName, count
 }
 
 async function planValidate(input: ValidateInput): Promise<ValidatePlan> {
-  const splits = cutSplits(readRing(input.cassandra, input.table.keyspace), Math.max(1, input.config.parallelism));
+  // The run's selection on both sides: the source reads only it, the target keeps only it (source.where in SQL,
+  // token ranges by each row's key token), so rows left out on purpose are neither missing nor extra.
+  const selection = sourceSelection(input.config, input.table);
+  if (!isWholeRing(selection.tokens)) {
+    const token = keyTokenFunction(input.table);
+    if (typeof token === 'string') throw new C2yError('CONFIG_INVALID', `validate cannot keep source.tokenRanges for ${input.table.name}: ${token}`, { hint: 'validate without source.tokenRanges/skipTokenRanges (every row of the target is then compared with the whole source table)' });
+  }
+  const splits = cutSplits(readRing(input.cassandra, input.table.keyspace), Math.max(1, input.config.parallelism), selection.tokens);
   const parts = await targetParts(input.target, input.targetName, Math.max(1, input.config.parallelism));
   const { buckets, targetName } = input;
   const source = splits.map((split) => ({

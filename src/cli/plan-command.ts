@@ -4,7 +4,7 @@ import { formatBytes } from '../config/index.js';
 import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
-import { effectiveFetchSize } from '../run/index.js';
+import { memorySettings } from '../run/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
 import { consistencyCode, describeMappedTable, estimateTableSize, openCassandra, selectedShare, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
@@ -46,7 +46,7 @@ export function planCommand(): Command {
         }
         const settings = {
           effectivePartitions: counts.effective, executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
-          copyBufferSize: config.copyBufferSize, fetchSize: effectiveFetchSize(config), safetyFactor: Number(options['safetyFactor']), refuseBelow: Number(options['refuseBelow']),
+          ...memorySettings(config), safetyFactor: Number(options['safetyFactor']), refuseBelow: Number(options['refuseBelow']),
         };
         const plan = planResources(settings, { encodedRowBytes, decodedRowBytes: decoded, targetNodes: endpoints.length, ...(maxConnections ? { targetMaxConnections: maxConnections } : {}) });
         const rtt = Math.max(...Object.values(targetRtt), 0);
@@ -66,7 +66,7 @@ export function planCommand(): Command {
             ['table', `${result.table}: ${result.size}; ${result.sampledRows} rows sampled: ${encodedRowBytes} B encoded, ~${decoded} B decoded per row`],
             ['partitions', `requested ${counts.requested}, token splits ${counts.tokenSplits}, effective ${counts.effective} (${counts.reason})`],
             ['per executor', `${plan.partitionsPerExecutor} partitions, ${plan.concurrentTasksPerExecutor} concurrent tasks (min(cores ${config.cores}, partitions))`],
-            ['memory per task', `${formatBytes(t.total)} = copyBuffer ${formatBytes(t.copyBufferBytes)} + encode ${formatBytes(t.encodeBufferBytes)} + pages ${formatBytes(t.pageBytes)} + connection ${formatBytes(t.connectionBytes)}`],
+            ['memory per task', `${formatBytes(t.total)} = pages ${formatBytes(t.pageBytes)} (2 × ${t.pageRows} rows, within copyBufferBytes ${formatBytes(settings.copyBufferBytes)}) + encode ${formatBytes(t.encodeBufferBytes)} + connection ${formatBytes(t.connectionBytes)}`],
             ['executor memory', `required ${formatBytes(plan.requiredExecutorBytes)} (tasks × per task × ${settings.safetyFactor}), configured ${formatBytes(config.executorMemory)}, headroom ${plan.headroom.toFixed(2)}`],
             ['totals', `${formatBytes(plan.totalMemoryBytes)} over ${config.executors} executors; ${plan.totalConnections} connections, ${plan.connectionsPerNode} per target node (max_connections ${maxConnections ?? '?'})`],
             ['round trips', `target ${Object.entries(targetRtt).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}; cassandra ${Object.entries(sourceRtt).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`],
@@ -79,7 +79,7 @@ export function planCommand(): Command {
         }
         if (plan.refuse) {
           throw new C2yError('CONFIG_INVALID', `executor memory headroom ${plan.headroom.toFixed(2)} is under ${settings.refuseBelow}: executors would run out of memory`, {
-            hint: 'use fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory',
+            hint: 'use fewer cores per executor, more executors, a smaller copyBufferBytes, or more executorMemory',
           });
         }
       } finally {

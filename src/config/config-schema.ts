@@ -230,6 +230,11 @@ export const configSchema = z
     executorMemory: memorySize.default(1024 ** 3),
     /** Rows held between reader and writer of one task: the memory bound (seed: yugabyte.copyBufferSize). */
     copyBufferSize: positiveInt.default(10_000),
+    /**
+     * Bytes of rows one task holds between reader and writer (its current and prefetched page): pages get fewer rows
+     * when rows are large. Default: a quarter of each task's share of executorMemory (executorMemory / cores / 4).
+     */
+    copyBufferBytes: memorySize.optional(),
     /** Rows per COPY transaction, committed with the checkpoint (seed: yugabyte.copyFlushEvery). */
     copyFlushEvery: positiveInt.default(50_000),
     /** A value the target cannot hold: `stop` the run naming its key and column, or `reject` the row to rejects.jsonl. */

@@ -77,7 +77,7 @@ export interface TimeSplitReport {
 export interface PlannedFiguresJson {
   readonly averageRowBytes: number;
   readonly decodedRowBytes: number;
-  readonly memoryPerTask: { readonly copyBufferBytes: number; readonly encodeBufferBytes: number; readonly pageBytes: number; readonly connectionBytes: number; readonly total: number };
+  readonly memoryPerTask: { readonly pageRows: number; readonly encodeBufferBytes: number; readonly pageBytes: number; readonly connectionBytes: number; readonly total: number };
   readonly concurrentTasksPerExecutor: number;
   readonly safetyFactor: number;
   readonly requiredExecutorBytes: number;
@@ -233,7 +233,7 @@ function plannedLines(planned: PlannedFiguresJson): Array<[string, string]> {
   const task = planned.memoryPerTask;
   return [
     ['row size', `${planned.averageRowBytes} B encoded, ~${planned.decodedRowBytes} B decoded (sampled)`],
-    ['memory per task', `copy buffer ${formatBytes(task.copyBufferBytes)} + encode ${formatBytes(task.encodeBufferBytes)} + pages ${formatBytes(task.pageBytes)} + connection ${formatBytes(task.connectionBytes)} = ${formatBytes(task.total)} (planned)`],
+    ['memory per task', `pages ${formatBytes(task.pageBytes)} (2 × ${task.pageRows} rows) + encode ${formatBytes(task.encodeBufferBytes)} + connection ${formatBytes(task.connectionBytes)} = ${formatBytes(task.total)} (planned)`],
     ['executor need', `${planned.concurrentTasksPerExecutor} tasks × ${formatBytes(task.total)} × ${planned.safetyFactor} = ${formatBytes(planned.requiredExecutorBytes)} of executorMemory ${formatBytes(planned.executorMemoryBytes)} (headroom ${planned.headroom})`],
   ];
 }

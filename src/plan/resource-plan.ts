@@ -6,7 +6,11 @@ export interface PlanSettings {
   readonly cores: number;
   readonly executorMemoryBytes: number;
   readonly copyBufferSize: number;
+  /** Bytes of rows one task holds between reader and writer (its two pages); see copyBufferBytesOf. */
+  readonly copyBufferBytes: number;
   readonly fetchSize: number;
+  /** Pages are transcoded as bytes (source.rawPages): no decoded row objects are held beside the frames. */
+  readonly rawPages: boolean;
   /** Multiplier on the computed need; 1.5 as in the seed. */
   readonly safetyFactor: number;
   /** Below this headroom c2y refuses to start. */
@@ -48,7 +52,8 @@ export const YOUNG_GENERATION_BYTES = 2 * SEMI_SPACE_MIB * 1024 * 1024;
 export const TOTAL_CONNECTIONS_WARNING = 150;
 
 export interface MemoryTerms {
-  readonly copyBufferBytes: number;
+  /** Rows per page: fetchSize, at most half of copyBufferSize, and two pages within copyBufferBytes. */
+  readonly pageRows: number;
   readonly encodeBufferBytes: number;
   readonly pageBytes: number;
   readonly connectionBytes: number;
@@ -68,16 +73,33 @@ export interface ResourcePlan {
   readonly refuse: boolean;
 }
 
+/** Bytes one row takes in a page a task holds: its frame (about its COPY size), plus the driver's row when not raw. */
+export function heldRowBytes(settings: Pick<PlanSettings, 'rawPages'>, facts: Pick<MeasuredFacts, 'encodedRowBytes' | 'decodedRowBytes'>): number {
+  return Math.max(1, facts.encodedRowBytes + (settings.rawPages ? 0 : facts.decodedRowBytes));
+}
+
+/**
+ * Rows per page, so that the two pages a task holds (the one being transcoded and the one prefetched) stay within
+ * copyBufferSize rows and copyBufferBytes bytes: a table of 1 MB rows reads a few dozen rows a page, not thousands.
+ */
+export function pageRowsOf(settings: Pick<PlanSettings, 'fetchSize' | 'copyBufferSize' | 'copyBufferBytes' | 'rawPages'>, facts: Pick<MeasuredFacts, 'encodedRowBytes' | 'decodedRowBytes'>): number {
+  const byBytes = Math.floor(settings.copyBufferBytes / (2 * heldRowBytes(settings, facts)));
+  return Math.max(1, Math.min(settings.fetchSize, Math.floor(settings.copyBufferSize / 2), byBytes));
+}
+
+/**
+ * What one task holds: its two pages, the encoder's chunk, its connection. Nothing else: rows go from a page
+ * straight into the COPY chunk, so no term counts copyBufferSize rows beside the pages.
+ */
 export function memoryPerTask(settings: PlanSettings, facts: MeasuredFacts): MemoryTerms {
-  const copyBufferBytes = settings.copyBufferSize * facts.encodedRowBytes;
-  // Two pages are held: the one being encoded and the one prefetched; each as decoded rows and as the raw frame.
-  const pageBytes = 2 * Math.min(settings.fetchSize, Math.floor(settings.copyBufferSize / 2)) * (facts.decodedRowBytes + facts.encodedRowBytes);
-  const total = copyBufferBytes + ENCODE_BUFFER_BYTES + pageBytes + CONNECTION_OVERHEAD_BYTES;
-  return { copyBufferBytes, encodeBufferBytes: ENCODE_BUFFER_BYTES, pageBytes, connectionBytes: CONNECTION_OVERHEAD_BYTES, total };
+  const pageRows = pageRowsOf(settings, facts);
+  const pageBytes = 2 * pageRows * heldRowBytes(settings, facts);
+  const total = ENCODE_BUFFER_BYTES + pageBytes + CONNECTION_OVERHEAD_BYTES;
+  return { pageRows, encodeBufferBytes: ENCODE_BUFFER_BYTES, pageBytes, connectionBytes: CONNECTION_OVERHEAD_BYTES, total };
 }
 
 /** The knobs the seed's troubleshooting list names, in the order a user should try them. */
-export const MEMORY_KNOBS = 'fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory';
+export const MEMORY_KNOBS = 'fewer cores per executor, more executors, a smaller copyBufferBytes, or more executorMemory';
 
 export function planResources(settings: PlanSettings, facts: MeasuredFacts, perTaskBytes = memoryPerTask(settings, facts).total): ResourcePlan {
   const partitionsPerExecutor = Math.ceil(settings.effectivePartitions / settings.executors);

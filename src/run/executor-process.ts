@@ -40,5 +40,5 @@ export function heapMbOf(executorMemoryBytes: number): number {
 }
 
 export function outOfMemoryError(who: string, heapMb: number): TaskErrorJson {
-  return { code: 'EXECUTOR_OUT_OF_MEMORY', message: `${who} ran out of the ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferSize', retryable: false };
+  return { code: 'EXECUTOR_OUT_OF_MEMORY', message: `${who} ran out of the ${heapMb} MiB heap`, hint: 'raise executorMemory (spark.executor.memory), lower cores, or lower copyBufferBytes', retryable: false };
 }

@@ -7,4 +7,5 @@ export type { TaskContext, SplitTaskInput } from './split-task.js';
 export { runLocal, copyTasks } from './local-runner.js';
 export type { RunnerTask, TaskSpec } from './executor-protocol.js';
 export { newRunId } from './run-id.js';
+export { memorySettings, copyBufferBytesOf } from './run-plan.js';
 export { RunFolder } from './run-folder.js';

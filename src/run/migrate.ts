@@ -9,6 +9,7 @@ import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { RunSettingsStore, type Queryable } from '../sink/index.js';
 import { LiveLimits, watchTuning, type TuningWatch } from './run-tuning.js';
 import { watchAdaptive } from './adaptive-reads.js';
+import { copyBufferBytesOf } from './run-plan.js';
 import { configuredLimits } from './stream-throttle.js';
 import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
@@ -119,8 +120,14 @@ interface DriverLog {
 
 async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
   const { ignoredKeys } = options.loaded;
-  // Executors and workers write the format decided here ('auto' resolved against the target's column types).
-  const config = { ...options.loaded.config, target: { ...options.loaded.config.target, copyFormat: prepared.copyFormat.format } };
+  // What executors (and workers) run with: the copy format decided against the target's columns, and pages of the rows the plan
+  // allows (copyBufferSize and copyBufferBytes over the sampled row size: large rows, few to a page).
+  const loaded = options.loaded.config;
+  const config = {
+    ...loaded,
+    source: { ...loaded.source, fetchSize: prepared.planned.memoryPerTask.pageRows },
+    target: { ...loaded.target, copyFormat: prepared.copyFormat.format },
+  };
   const { logger, runRoot, secrets, pendingLines } = driver;
   const files = RunFolder.forRun(runRoot, prepared.runId);
   const runFolder = files.path;
@@ -131,6 +138,9 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   stats.rowsBefore = prepared.rowsBefore;
   const listener = stats.listener;
   const eventLog = logger.child({ runId: prepared.runId });
+  if (config.source.fetchSize < loaded.source.fetchSize) {
+    eventLog.info('pages hold fewer rows than source.fetchSize', { rowsPerPage: config.source.fetchSize, fetchSize: loaded.source.fetchSize, why: `two pages of ~${prepared.planned.averageRowBytes} B rows within copyBufferSize ${loaded.copyBufferSize} rows and copyBufferBytes ${copyBufferBytesOf(loaded)} B` });
+  }
   // The run's own stop switch: the user's Ctrl-C, or too many rejects.
   const runControl = new AbortController();
   let folderFailed = false;
@@ -276,7 +286,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   }
   if (outcome.outOfMemory) {
     throw new C2yError('EXECUTOR_OUT_OF_MEMORY', `an executor ran out of its ${Math.round(config.executorMemory / 1024 / 1024)} MiB heap; committed work is kept (run ${prepared.runId})`, {
-      hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferSize, then: ${options.resumeCommand(prepared.runId)}`,
+      hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferBytes, then: ${options.resumeCommand(prepared.runId)}`,
     });
   }
   return { report, runFolder };

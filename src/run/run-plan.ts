@@ -1,6 +1,6 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { expectedRowsPerSecond, MEMORY_KNOBS, oldSpaceFloorMib, planResources, YOUNG_GENERATION_BYTES } from '../plan/index.js';
+import { expectedRowsPerSecond, MEMORY_KNOBS, oldSpaceFloorMib, planResources, YOUNG_GENERATION_BYTES, type PlanSettings } from '../plan/index.js';
 import { heapMbOf } from './executor-process.js';
 import type { Logger, PlannedFiguresJson } from '../observe/index.js';
 import { effectiveFetchSize } from './split-task.js';
@@ -23,11 +23,21 @@ export interface RunPlanFacts {
   readonly targetRttMs: number;
 }
 
+/** copyBufferBytes as set, or a quarter of each task's share of executorMemory. */
+export function copyBufferBytesOf(config: Pick<C2yConfig, 'copyBufferBytes' | 'executorMemory' | 'cores'>): number {
+  return config.copyBufferBytes ?? Math.floor(config.executorMemory / config.cores / 4);
+}
+
+/** The settings that decide a task's pages and memory: one place for migrate, `c2y plan` and the bench. */
+export function memorySettings(config: C2yConfig): Pick<PlanSettings, 'copyBufferSize' | 'copyBufferBytes' | 'fetchSize' | 'rawPages'> {
+  return { copyBufferSize: config.copyBufferSize, copyBufferBytes: copyBufferBytesOf(config), fetchSize: effectiveFetchSize(config), rawPages: config.source.rawPages };
+}
+
 export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedFigures {
   const plan = planResources(
     {
       effectivePartitions: Math.max(1, facts.splits), executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
-      copyBufferSize: config.copyBufferSize, fetchSize: effectiveFetchSize(config), safetyFactor: SAFETY_FACTOR, refuseBelow: 0,
+      ...memorySettings(config), safetyFactor: SAFETY_FACTOR, refuseBelow: 0,
     },
     { encodedRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, targetNodes: facts.targetNodes },
   );

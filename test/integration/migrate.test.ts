@@ -43,7 +43,7 @@ describe('c2y migrate', () => {
     expect(report.streamsPerServerAddress).toEqual(report.streamsPerNode);
     expect(report.executors).toHaveLength(2);
     // Planned beside measured: each executor's peak RSS against its measured baseline plus the planned task need.
-    expect(report.planned.memoryPerTask.total).toBe(report.planned.memoryPerTask.copyBufferBytes + report.planned.memoryPerTask.encodeBufferBytes + report.planned.memoryPerTask.pageBytes + report.planned.memoryPerTask.connectionBytes);
+    expect(report.planned.memoryPerTask.total).toBe(report.planned.memoryPerTask.encodeBufferBytes + report.planned.memoryPerTask.pageBytes + report.planned.memoryPerTask.connectionBytes);
     expect(report.planned.decodedRowBytes).toBeGreaterThan(0);
     expect(report.planned.targetRttMs).toBeGreaterThan(0);
     for (const executor of report.executors) {

@@ -22,7 +22,7 @@ describe('c2y plan', () => {
     expect(plan['partitions']).toMatchObject({ requested: 16 });
     expect(plan['partitionsPerExecutor']).toBe(Math.ceil(plan['partitions'].effective / 4));
     const terms = plan['memoryPerTask'];
-    expect(terms.total).toBe(terms.copyBufferBytes + terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
+    expect(terms.total).toBe(terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
     expect(plan['requiredExecutorBytes']).toBeCloseTo(plan['concurrentTasksPerExecutor'] * terms.total * 1.5, 0);
     expect(Object.keys(plan['targetRttMs'])).toHaveLength(3);
     expect(Object.keys(plan['sourceRttMs'])).toHaveLength(3);
@@ -35,15 +35,16 @@ describe('c2y plan', () => {
     const tight = await runC2y(planArgs(['--executor-memory', '1m', '--cores', '8', '--parallelism', '16', '--split-size-mb', '0.05']));
     expect(tight.stdout).toMatch(/WARNING\s+executor memory headroom 0\.\d+ < 1\.0/);
     expect(tight.code).toBe(2);
-    expect(tight.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');
+    expect(tight.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferBytes, or more executorMemory');
   });
 
   it('migrate with too little executor memory: refused before anything is recorded; run anyway, it stops naming the knobs, not with a V8 trace', async () => {
-    const tight = ['--executor-memory', '6m', '--cores', '2', '--executors', '1', '--split-size-mb', '0.05'];
+    // Pages shrink with the memory (copyBufferBytes), but the encode buffer and connection alone put 3 MiB under 0.5.
+    const tight = ['--executor-memory', '3m', '--cores', '2', '--executors', '1', '--split-size-mb', '0.05'];
     const refused = await runC2y(fx.args('tight', tight));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('MEMORY_PLAN_REFUSED');
-    expect(refused.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferSize, or more executorMemory');
+    expect(refused.stderr).toContain('fewer cores per executor, more executors, a smaller copyBufferBytes, or more executorMemory');
     const runs = await fx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM c2y.runs');
     expect(runs.rows[0]?.n).toBe('0');
 
@@ -51,7 +52,7 @@ describe('c2y plan', () => {
     expect(anyway.code).toBe(5);
     expect(anyway.stderr).toContain('executor memory may be too small');
     expect(anyway.stderr).toContain('EXECUTOR_OUT_OF_MEMORY');
-    expect(anyway.stderr).toContain('raise executorMemory (spark.executor.memory), lower cores or copyBufferSize');
+    expect(anyway.stderr).toContain('raise executorMemory (spark.executor.memory), lower cores or copyBufferBytes');
     expect(anyway.stderr).not.toMatch(/FATAL ERROR|JavaScript heap out of memory|<--- Last few GCs --->/);
     expect(anyway.stderr).toContain('--resume');
   });

@@ -6,7 +6,7 @@ const GB = 1000 * MB;
 const facts = { encodedRowBytes: 300, decodedRowBytes: 1200, targetNodes: 3 };
 
 function seed(partitions: number, executors: number, cores: number): PlanSettings {
-  return { effectivePartitions: partitions, executors, cores, executorMemoryBytes: 4 * GB, copyBufferSize: 10_000, fetchSize: 5000, safetyFactor: 1.5, refuseBelow: 0.5 };
+  return { effectivePartitions: partitions, executors, cores, executorMemoryBytes: 4 * GB, copyBufferSize: 10_000, copyBufferBytes: 64 * MB, fetchSize: 5000, rawPages: false, safetyFactor: 1.5, refuseBelow: 0.5 };
 }
 
 describe('the seed\'s memory arithmetic', () => {
@@ -33,13 +33,26 @@ describe('the seed\'s memory arithmetic', () => {
     expect(planResources({ ...seed(64, 8, 8), executorMemoryBytes: 1 * GB }, facts, 200 * MB).refuse).toBe(true);
   });
 
-  it('adds up memory per task from its terms', () => {
+  it('adds up memory per task from what a task holds: two pages, the encoder\'s chunk, its connection', () => {
     const plan = planResources(seed(16, 4, 4), facts);
     const terms = plan.memoryPerTask;
-    expect(terms.copyBufferBytes).toBe(10_000 * 300);
-    // Two pages, each as decoded rows (1200 B) and as the raw frame (~the encoded 300 B).
+    // Two pages, each as decoded rows (1200 B) and as the raw frame (~the encoded 300 B); no copyBufferSize × row term.
+    expect(terms.pageRows).toBe(5000);
     expect(terms.pageBytes).toBe(2 * 5000 * (1200 + 300));
-    expect(terms.total).toBe(terms.copyBufferBytes + terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
+    expect(terms.total).toBe(terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
+    // Raw pages hold the frames only.
+    expect(planResources({ ...seed(16, 4, 4), rawPages: true }, facts).memoryPerTask.pageBytes).toBe(2 * 5000 * 300);
+  });
+
+  it('gives large rows few to a page: 1 MB rows run with the default settings, within the executor\'s memory', () => {
+    // Defaults: 1 GiB executors, 4 cores, copyBufferSize 10,000, fetchSize 5,000; copyBufferBytes = 1 GiB / 4 / 4.
+    const settings = { ...seed(8, 2, 4), executorMemoryBytes: 1024 ** 3, copyBufferBytes: 1024 ** 3 / 16, rawPages: true };
+    const plan = planResources(settings, { encodedRowBytes: 1024 * 1024, decodedRowBytes: 1.2 * 1024 * 1024, targetNodes: 1 });
+    expect(plan.memoryPerTask.pageRows).toBe(32);
+    expect(plan.headroom).toBeGreaterThan(1);
+    expect(plan.refuse).toBe(false);
+    // A row larger than copyBufferBytes still gets a page of one row.
+    expect(planResources({ ...settings, copyBufferBytes: 1000 }, { encodedRowBytes: 5000, decodedRowBytes: 5000, targetNodes: 1 }).memoryPerTask.pageRows).toBe(1);
   });
 });
 

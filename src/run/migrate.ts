@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { redactConfig, redactUrl, tlsWarnings, urlPassword, type LoadedConfig } from '../config/index.js';
+import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
 import { runDistributed, type RunSigner } from '../distributed/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport, type TerminalFrame } from '../observe/index.js';
@@ -118,16 +118,22 @@ interface DriverLog {
   readonly tee: (folder: RunFolder, onFailure: () => void) => void;
 }
 
-async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
-  const { ignoredKeys } = options.loaded;
-  // What executors (and workers) run with: the copy format decided against the target's columns, and pages of the rows the plan
-  // allows (copyBufferSize and copyBufferBytes over the sampled row size: large rows, few to a page).
-  const loaded = options.loaded.config;
-  const config = {
+/**
+ * What executors (and workers) run with: the copy format decided against the target's columns, and pages of the
+ * rows the plan allows (copyBufferSize and copyBufferBytes over the sampled row size: large rows, few to a page).
+ */
+function executorConfig(loaded: C2yConfig, prepared: PreparedRun): C2yConfig {
+  return {
     ...loaded,
     source: { ...loaded.source, fetchSize: prepared.planned.memoryPerTask.pageRows },
     target: { ...loaded.target, copyFormat: prepared.copyFormat.format },
   };
+}
+
+async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
+  const { ignoredKeys } = options.loaded;
+  const loaded = options.loaded.config;
+  const config = executorConfig(loaded, prepared);
   const { logger, runRoot, secrets, pendingLines } = driver;
   const files = RunFolder.forRun(runRoot, prepared.runId);
   const runFolder = files.path;

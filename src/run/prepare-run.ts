@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '../config/index.js';
+import type { C2yConfig, LoadedConfig } from '../config/index.js';
 import { averageEncodedRowBytes, chooseCopyFormat, decodedRowBytes, type ChosenCopyFormat, type WantedCopyFormat } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
@@ -6,9 +6,12 @@ import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitTo
 import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
-  RunLock, targetColumnTypes, targetNameOf, type ServerInfo, type TargetClient, type TargetEndpoint,
+  RunLock, targetColumnTypes, targetNameOf, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, selectedShare, selectionRecord, sessionOptionsOf, sourceSelection } from '../source/index.js';
+import {
+  checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, selectedShare, selectionRecord, sessionOptionsOf, sourceSelection,
+  type CassandraClient, type SourceSelection, type TableSizeEstimate,
+} from '../source/index.js';
 import { newRunId } from './run-id.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
@@ -144,29 +147,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       }
       if (resumable) {
         const run = resumable;
-        if (run.source !== sourceId || run.target !== targetId) {
-          throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
-        }
-        if (run.status === 'superseded') {
-          throw new C2yError('RUN_SUPERSEDED', `run ${run.runId} was superseded by a --restart that emptied ${qualifiedName(target)}; its checkpoints no longer describe the table`, {
-            hint: 'resume the newest run instead (--resume without an id), or start over with --restart',
-          });
-        }
-        const plan = run.plan as StoredPlan;
-        // Rows already committed hold the mapping the run started with: another would mix two shapes in one table.
-        if (plan.columns !== undefined && plan.columns !== mappedColumns(table)) {
-          throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with another column mapping (columns): its committed rows have that shape`, {
-            hint: 'resume with the columns setting that started the run, or start over with --restart',
-            context: { key: 'columns' },
-          });
-        }
-        // Its splits were cut, and its rows read, for one selection: another would leave rows out or add some.
-        if (plan.selection !== selectionRecord(selection)) {
-          throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with ${plan.selection === undefined ? 'the whole table' : `another selection (${plan.selection})`}, not ${selectionRecord(selection) ?? 'the whole table'}`, {
-            hint: 'resume with the source.tokenRanges, source.skipTokenRanges and source.where that started the run, or start over with --restart',
-            context: { key: 'source.where' },
-          });
-        }
+        const plan = checkResumable(run, { sourceId, targetId, target, table, selection });
         await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);
         assertCoversRing(allSplits, run.runId, selection.tokens);
@@ -204,22 +185,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         }
       }
 
-      const consistency = consistencyCode(config.source.consistency);
-      const size = await estimateTableSize(cassandra, table, consistency);
-      const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
-      // Token ranges select their share of the table; a where's share is not known before reading.
-      const share = selectedShare(selection);
-      const estimatedBytes = (size.estimatesBytes ?? size.rows * averageRowBytes) * share;
-      const estimatedRows = Math.round(size.rows * share);
-      const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
-      const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective, selection.tokens);
-      assertCoversRing(splits, 'new', selection.tokens);
-      const recorded = selectionRecord(selection);
-      if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(share * 100).toPrecision(3)} % of the tokens` });
-      const plan: StoredPlan = {
-        counts, estimatedRows, averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail, splits: splits.map(splitToJson), columns: mappedColumns(table),
-        ...(recorded === undefined ? {} : { selection: recorded }),
-      };
+      const { plan, splits, size } = await planNewRun(cassandra, config, table, selection, log);
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = newRunId();
@@ -228,7 +194,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
       });
       if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
-      log.info('planned', { runId, rows: estimatedRows, size: size.detail, requested: counts.requested, tokenSplits: counts.tokenSplits, effective: counts.effective, why: counts.reason });
+      log.info('planned', { runId, rows: plan.estimatedRows, size: size.detail, requested: plan.counts.requested, tokenSplits: plan.counts.tokenSplits, effective: plan.counts.effective, why: plan.counts.reason });
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
         rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
@@ -244,6 +210,54 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }
+}
+
+/** Why `run` cannot be resumed with this config (another table, superseded, another mapping or selection); its plan if it can. */
+function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: string; target: TargetName; table: SourceTable; selection: SourceSelection }): StoredPlan {
+  const { sourceId, targetId, target, table, selection } = wanted;
+  if (run.source !== sourceId || run.target !== targetId) {
+    throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
+  }
+  if (run.status === 'superseded') {
+    throw new C2yError('RUN_SUPERSEDED', `run ${run.runId} was superseded by a --restart that emptied ${qualifiedName(target)}; its checkpoints no longer describe the table`, {
+      hint: 'resume the newest run instead (--resume without an id), or start over with --restart',
+    });
+  }
+  const plan = run.plan as StoredPlan;
+  // Rows already committed hold the mapping the run started with: another would mix two shapes in one table.
+  if (plan.columns !== undefined && plan.columns !== mappedColumns(table)) {
+    throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with another column mapping (columns): its committed rows have that shape`, {
+      hint: 'resume with the columns setting that started the run, or start over with --restart',
+      context: { key: 'columns' },
+    });
+  }
+  // Its splits were cut, and its rows read, for one selection: another would leave rows out or add some.
+  if (plan.selection !== selectionRecord(selection)) {
+    throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with ${plan.selection === undefined ? 'the whole table' : `another selection (${plan.selection})`}, not ${selectionRecord(selection) ?? 'the whole table'}`, {
+      hint: 'resume with the source.tokenRanges, source.skipTokenRanges and source.where that started the run, or start over with --restart',
+      context: { key: 'source.where' },
+    });
+  }
+  return plan;
+}
+
+/** A new run's plan: the table measured, its selected share, the splits cut over the selection and checked. */
+async function planNewRun(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, log: Logger): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
+  const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
+  const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
+  // Token ranges select their share of the table; a where's share is not known before reading.
+  const share = selectedShare(selection);
+  const estimatedBytes = (size.estimatesBytes ?? size.rows * averageRowBytes) * share;
+  const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
+  const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective, selection.tokens);
+  assertCoversRing(splits, 'new', selection.tokens);
+  const recorded = selectionRecord(selection);
+  if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(share * 100).toPrecision(3)} % of the tokens` });
+  const plan: StoredPlan = {
+    counts, estimatedRows: Math.round(size.rows * share), averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail,
+    splits: splits.map(splitToJson), columns: mappedColumns(table), ...(recorded === undefined ? {} : { selection: recorded }),
+  };
+  return { plan, splits, size };
 }
 
 /** A plan whose splits miss or repeat tokens would end `finished` with part of the ring unread, or read twice. */

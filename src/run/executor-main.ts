@@ -2,7 +2,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
-import { CheckpointStore, copyStatement, targetNameOf } from '../sink/index.js';
+import { CheckpointStore, copyStatement, IdleConnections, targetNameOf } from '../sink/index.js';
 import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
@@ -72,6 +72,7 @@ async function handle(message: DriverMessage): Promise<void> {
         encoder: createRowEncoder(message.table, copyFormat),
         rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
+        connections: new IdleConnections(config.cores),
         copyFormat,
         copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table), copyFormat),
         emit: (event: RunEvent) => send({ type: 'event', event }),
@@ -105,6 +106,7 @@ async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'cancel') {
     cancel.abort();
     await Promise.allSettled([...running]);
+    await context?.connections?.closeAll();
     await context?.cassandra.shutdown().catch(() => undefined);
     process.exit(0);
   }

@@ -3,7 +3,10 @@ import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, ty
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, type SourceTable } from '../schema/index.js';
-import { CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget, type RejectedRow, type SplitPoint, type TargetEndpoint } from '../sink/index.js';
+import {
+  CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget,
+  type IdleConnections, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
+} from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow, type SourceSelection } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
@@ -30,6 +33,8 @@ export interface TaskContext {
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */
   readonly latency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
+  /** Target connections kept between this executor's splits (none: every split connects anew). */
+  readonly connections?: IdleConnections;
   /** What of the table the run reads: source.where reaches every token-range read (its ranges are in the splits). */
   readonly selection: SourceSelection;
   /** The run's rate limits now, and the streams now sharing them (changed by `c2y tune` and as streams start and end). */
@@ -58,21 +63,21 @@ export function effectiveFetchSize(config: C2yConfig): number {
 export async function runSplitTask(context: TaskContext, input: SplitTaskInput): Promise<number> {
   const { split, endpoint, signal } = input;
   const { store, runId } = context;
-  const client = await openTarget(endpoint, context.config.target, `c2y ${runId} split ${split.id}`);
+  const opened = await openForSplit(context, endpoint, split.id).catch((error: unknown) => {
+    throw error instanceof C2yError ? error : copyFailed(error, { split: split.id, node: endpoint.key });
+  });
+  const { client, server } = opened;
   // Round trips to the target, reported with each commit: connecting counts as one (TCP and start-up: at least).
-  let roundTrips = 1;
+  let roundTrips = opened.roundTrips;
   let copy: CopyIn | undefined;
   let inTransaction = false;
+  // Set once the split ended with its last commit: only then may the next split take its connection.
+  let clean = false;
   try {
-    const server = await describeServer(client);
-    // YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also
-    // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
-    // without the setting (older releases) is not an error.
-    if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
-    const checkpoint = await store.readCheckpoint(client, runId, split.id);
-    roundTrips += server.dialect === 'yugabyte' ? 3 : 2;
+    const { checkpoint } = opened;
     if (checkpoint.done) {
       context.emit({ type: 'split-finished', splitId: split.id, rows: 0, executor: context.executor });
+      clean = true;
       return 0;
     }
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
@@ -266,6 +271,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       }
     }
     context.emit({ type: 'split-finished', splitId: split.id, rows: total, executor: context.executor });
+    clean = !inTransaction && copy === undefined;
     return total;
   } catch (error) {
     if (copy) await (copy as CopyIn).abort(signal.aborted ? 'c2y: interrupted' : `c2y: ${messageOf(error)}`);
@@ -273,7 +279,37 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     if (error instanceof C2yError) throw error;
     throw copyFailed(error, { split: split.id, node: endpoint.key });
   } finally {
+    if (clean && context.connections) context.connections.give(endpoint.key, { client, server });
+    else await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The split's connection and checkpoint: on a connection an earlier split of this executor left on the node when
+ * there is one (no connect, no server probe: only the checkpoint's round trip), else on a new one. A kept connection
+ * that fails its first query (the server restarted, or ended it, while it waited) is dropped for a new one at once.
+ */
+async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, splitId: number): Promise<{ client: TargetClient; server: ServerInfo; checkpoint: SplitCheckpoint; roundTrips: number }> {
+  const kept = context.connections?.take(endpoint.key);
+  if (kept) {
+    try {
+      return { ...kept, checkpoint: await context.store.readCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 };
+    } catch {
+      await kept.client.end().catch(() => undefined);
+    }
+  }
+  const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} split ${splitId}`);
+  try {
+    const server = await describeServer(client);
+    // YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also
+    // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
+    // without the setting (older releases) is not an error. The session keeps it for the splits that reuse it.
+    if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
+    const checkpoint = await context.store.readCheckpoint(client, context.runId, splitId);
+    return { client, server, checkpoint, roundTrips: server.dialect === 'yugabyte' ? 4 : 3 };
+  } catch (error) {
     await client.end().catch(() => undefined);
+    throw error;
   }
 }
 

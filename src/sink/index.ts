@@ -14,3 +14,5 @@ export { RunLock } from './run-lock.js';
 export type { LockHolder } from './run-lock.js';
 export { RunSettingsStore, TUNABLE_KEYS } from './run-settings.js';
 export type { TunableKey, TunedSettings, StoredTuning } from './run-settings.js';
+export { IdleConnections } from './idle-connections.js';
+export type { KeptConnection } from './idle-connections.js';

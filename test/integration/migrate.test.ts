@@ -72,6 +72,23 @@ describe('c2y migrate', () => {
     expect(report.roundTrips.perCommit).toBeCloseTo(report.roundTrips.total / report.commits, 1);
   });
 
+  it('keeps a task\'s target connection for its next split on the same node: many splits, few connections, exact', async () => {
+    // Sessions PostgreSQL counts for this database (PostgreSQL 14+), once each has ended.
+    const sessions = async (): Promise<number> => Number((await fx.db.query<{ n: string }>('SELECT sessions::text AS n FROM pg_stat_database WHERE datname = $1', [fx.db.database])).rows[0]?.n);
+    const before = await sessions();
+    const oneNode = fx.args('reused', ['--split-size-mb', '0.01', '--copy-flush-every', '300', '--parallelism', '20', '--executors', '1', '--cores', '2', '--json']);
+    oneNode[oneNode.indexOf('--target-hosts') + 1] = fx.db.hosts[0] as string;
+    const run = await runC2y(oneNode);
+    expect(run.code, run.stderr.slice(-1500)).toBe(0);
+    const report = parseReport(run.stdout);
+    expect(report.splits.effective).toBe(20);
+    // Two streams' connections, the driver's own few (checks, lock, the report), and none per split.
+    const opened = (await sessions()) - before;
+    console.log(`20 splits on 2 streams: ${opened} sessions opened; round trips per split ${report.roundTrips.perSplit}`);
+    expect(opened).toBeLessThan(12);
+    expect(await postgresEventsDigest(fx.db, 'reused')).toEqual(fx.sourceDigest);
+  });
+
   it('accepts the seed\'s Spark properties and reports Spark-only keys as ignored', async () => {
     const properties = join(fx.runDir, 'seed.properties');
     writeFileSync(properties, [

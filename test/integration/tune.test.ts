@@ -89,9 +89,9 @@ describe('c2y tune', () => {
   }, 120_000);
 
   it('parallelism tuned down: splits not yet started wait, one stream at a time from then on, exactly', async () => {
-    // 12 splits, 4 slots; paced so that the tune lands while most splits are still to start.
+    // 12 splits, 4 slots; paced (a split ~3 s at 1,200 rows/s over 4 streams) so that the tune, applied within ~3.5 s, lands while most splits are still to start.
     const run = spawnC2y(fx.args('narrowed', ['--split-size-mb', '0.01', '--parallelism', '12', '--executors', '2', '--cores', '2', '--copy-flush-every', '200',
-      '--set', 'target.rowsPerSecond=2500', '--log-level', 'debug', '--json']));
+      '--set', 'target.rowsPerSecond=1200', '--log-level', 'debug', '--json']));
     try {
       const runId = await untilFound('the run id', () => /"runId":"(\d{8}-\d{6}-[0-9a-f]+)"/.exec(run.stderrSoFar())?.[1]);
       const tuned = await runC2y(tuneArgs(runId, 'parallelism=1'));
@@ -103,7 +103,7 @@ describe('c2y tune', () => {
     const result = await run.result;
     expect(result.code, result.stderr.slice(-1500)).toBe(0);
     const lines = result.stderr.split('\n');
-    const tunedLine = lines.findIndex((line) => /"msg":"tuned".*"to":"target.rowsPerSecond=2500, parallelism=1"/.test(line));
+    const tunedLine = lines.findIndex((line) => /"msg":"tuned".*"to":"target.rowsPerSecond=1200, parallelism=1"/.test(line));
     expect(tunedLine, result.stderr.slice(-3000)).toBeGreaterThan(0);
     // Streams running as the run's own events say; after the tune, a split starts only when none is running.
     let running = 0;

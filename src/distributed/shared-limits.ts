@@ -1,4 +1,7 @@
 import type { Redis } from 'ioredis';
+import { messageOf } from '../errors/index.js';
+import type { Logger } from '../observe/index.js';
+import { describeLimits } from '../run/run-tuning.js';
 import type { PageAmounts, RunLimits } from '../run/stream-throttle.js';
 import { bucketKey, limitsKey } from './redis-keys.js';
 import type { RunSigner } from './run-signature.js';
@@ -96,4 +99,41 @@ export function shareWaitMs(limits: RunLimits, streams: number, page: PageAmount
     const rate = limits[key] ?? 0;
     return rate > 0 ? (page[measure] / (rate / Math.max(1, streams))) * 1000 : 0;
   }));
+}
+
+/**
+ * The run's limits as this worker follows them: the run's config, then whatever its driver publishes (signed, newer
+ * than the last); each page of its streams is taken from the run's buckets in Redis under them.
+ */
+export class WorkerLimits {
+  private warned = new Set<string>();
+
+  constructor(private readonly redis: Redis, private readonly runId: string, private readonly signer: RunSigner, private readonly log: Logger, public current: SharedLimits, private readonly streams: number) {}
+
+  /** Reads the driver's latest limits; true when they changed. */
+  async refresh(): Promise<boolean> {
+    const read = await readSharedLimits(this.redis, this.runId, this.signer).catch(() => 'missing' as const);
+    if (read === 'forged') this.warnOnce('forged', 'ignoring rate limits in Redis not signed with C2Y_RUN_KEY for this run; keeping the last signed ones');
+    if (typeof read === 'string' || read.version <= this.current.version) return false;
+    this.log.info('rate limits changed by the run\'s driver', { version: read.version, limits: describeLimits(read.limits) });
+    this.current = read;
+    return true;
+  }
+
+  /** A page's wait from the run's buckets; if Redis fails, the stream's equal share of each limit decides it. */
+  async take(page: PageAmounts): Promise<number> {
+    const shares = { limits: this.current.limits, streams: this.streams };
+    try {
+      return await takeFromBuckets(this.redis, this.runId, shares, page);
+    } catch (error) {
+      this.warnOnce('take', 'the run\'s rate buckets in Redis cannot be read; pacing each stream at its equal share', { error: messageOf(error) });
+      return shareWaitMs(shares.limits, shares.streams, page);
+    }
+  }
+
+  private warnOnce(kind: string, message: string, fields: Readonly<Record<string, string>> = {}): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.log.warn(message, fields);
+  }
 }

@@ -6,8 +6,7 @@ import type { C2yConfig } from '../config/index.js';
 import { messageOf } from '../errors/index.js';
 import type { Logger, TaskErrorJson } from '../observe/index.js';
 import { errorToJson, type RunnerTask } from '../run/executor-protocol.js';
-import { configuredLimits, type PageAmounts } from '../run/stream-throttle.js';
-import { describeLimits } from '../run/run-tuning.js';
+import { configuredLimits } from '../run/stream-throttle.js';
 import { EventPublisher } from './event-stream.js';
 import { ExecutorBridge, TaskFailure } from './executor-bridge.js';
 import { NodeLeases, watchLease } from './node-leases.js';
@@ -16,7 +15,7 @@ import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey }
 import { readRunRecord, type RunRecord } from './run-record.js';
 import { anotherRunWaiting, nextRun, type SelectionContext, type ServableRun } from './run-selection.js';
 import type { RunSigner } from './run-signature.js';
-import { readSharedLimits, shareWaitMs, takeFromBuckets, type SharedLimits } from './shared-limits.js';
+import { WorkerLimits } from './shared-limits.js';
 import { withWorkerTls, type WorkerPolicy } from './worker-policy.js';
 
 /** What a split job carries: its run and the task (the same a local executor gets). */
@@ -217,43 +216,6 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
       await leases.release(leased, holder).catch(() => undefined);
     }
   };
-}
-
-/**
- * The run's limits as this worker follows them: the run's config, then whatever its driver publishes (signed, newer
- * than the last); each page of its streams is taken from the run's buckets in Redis under them.
- */
-class WorkerLimits {
-  private warned = new Set<string>();
-
-  constructor(private readonly redis: Redis, private readonly runId: string, private readonly signer: RunSigner, private readonly log: Logger, public current: SharedLimits, private readonly streams: number) {}
-
-  /** Reads the driver's latest limits; true when they changed. */
-  async refresh(): Promise<boolean> {
-    const read = await readSharedLimits(this.redis, this.runId, this.signer).catch(() => 'missing' as const);
-    if (read === 'forged') this.warnOnce('forged', 'ignoring rate limits in Redis not signed with C2Y_RUN_KEY for this run; keeping the last signed ones');
-    if (typeof read === 'string' || read.version <= this.current.version) return false;
-    this.log.info('rate limits changed by the run\'s driver', { version: read.version, limits: describeLimits(read.limits) });
-    this.current = read;
-    return true;
-  }
-
-  /** A page's wait from the run's buckets; if Redis fails, the stream's equal share of each limit decides it. */
-  async take(page: PageAmounts): Promise<number> {
-    const shares = { limits: this.current.limits, streams: this.streams };
-    try {
-      return await takeFromBuckets(this.redis, this.runId, shares, page);
-    } catch (error) {
-      this.warnOnce('take', 'the run\'s rate buckets in Redis cannot be read; pacing each stream at its equal share', { error: messageOf(error) });
-      return shareWaitMs(shares.limits, shares.streams, page);
-    }
-  }
-
-  private warnOnce(kind: string, message: string, fields: Readonly<Record<string, string>> = {}): void {
-    if (this.warned.has(kind)) return;
-    this.warned.add(kind);
-    this.log.warn(message, fields);
-  }
 }
 
 async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {

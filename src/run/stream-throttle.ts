@@ -73,6 +73,19 @@ class Pace {
   }
 }
 
+/** `answer`, or 0 as soon as `signal` aborts. */
+function untilAborted(answer: Promise<number>, signal: AbortSignal): Promise<number> {
+  if (signal.aborted) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(0);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void answer.then((waitMs) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(waitMs);
+    }, () => resolve(0));
+  });
+}
+
 /** A wait is slept in slices this long, the limits read again after each: a tuned limit ends a long wait at once. */
 const WAIT_SLICE_MS = 250;
 
@@ -102,7 +115,8 @@ export class StreamThrottle {
   /** After a page: its rows read, rows written and COPY bytes; waits as long as the strictest pace asks. */
   async after(page: PageAmounts, signal: AbortSignal): Promise<void> {
     const { take } = this.shares();
-    if (take) return this.waitShared(await take(page), signal);
+    // The answer comes through the worker from Redis: a cancel (a lost node lease, Ctrl-C) must not wait for it.
+    if (take) return this.waitShared(await untilAborted(take(page), signal), signal);
     this.accrue();
     for (const [measure] of LIMIT_OF) this.paces[measure].spend(page[measure]);
     for (;;) {

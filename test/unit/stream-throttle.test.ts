@@ -105,3 +105,12 @@ describe('a distributed run\'s stream, paced by the run\'s buckets', () => {
     expect(await timed(() => throttle.after({ read: 1, rows: 1, bytes: 1 }, never))).toBeLessThan(1500);
   });
 });
+
+describe('a distributed stream whose pace answer never comes', () => {
+  it('stops waiting for it when the split is interrupted', async () => {
+    const throttle = new StreamThrottle(() => ({ limits: { ...NONE, targetRowsPerSecond: 100 }, streams: 1, take: () => new Promise<number>(() => undefined) }));
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    expect(await timed(() => throttle.after({ read: 1, rows: 1, bytes: 1 }, abort.signal))).toBeLessThan(1000);
+  });
+});

@@ -72,7 +72,9 @@ async function handle(message: DriverMessage): Promise<void> {
         encoder: createRowEncoder(message.table, copyFormat),
         rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
-        connections: new IdleConnections(config.cores),
+        // A kept connection holds a session on its node while another stream may take that node's only slot:
+        // under target.maxConnectionsPerNode every split connects anew, so the cap counts every session.
+        ...(config.target.maxConnectionsPerNode === undefined ? { connections: new IdleConnections(config.cores) } : {}),
         copyFormat,
         copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table), copyFormat),
         emit: (event: RunEvent) => send({ type: 'event', event }),

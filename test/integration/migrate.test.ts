@@ -89,6 +89,33 @@ describe('c2y migrate', () => {
     expect(await postgresEventsDigest(fx.db, 'reused')).toEqual(fx.sourceDigest);
   });
 
+  it('keeps no connection between splits when target.maxConnectionsPerNode caps them: the cap holds for every session', async () => {
+    // A kept connection waits on its node while another executor's stream may take that node's only slot.
+    const run = spawnC2y(fx.args('capped', [...SMALL_SPLITS, '--parallelism', '12', '--executors', '2', '--cores', '2',
+      '--set', 'target.maxConnectionsPerNode=1', '--set', 'target.rowsPerSecond=3000', '--json']));
+    let mostSessions = 0;
+    let samples = 0;
+    const finished = run.result.finally(() => undefined);
+    let done = false;
+    void finished.then(() => { done = true; });
+    while (!done) {
+      const runId = /"runId":"([^"]+)"/.exec(run.stderrSoFar())?.[1];
+      if (runId) {
+        const open = await fx.db.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE $1', [`c2y ${runId} split %`]);
+        mostSessions = Math.max(mostSessions, Number(open.rows[0]?.n));
+        samples++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const result = await finished;
+    expect(result.code, result.stderr.slice(-1500)).toBe(0);
+    console.log(`capped at 1 per node on ${fx.db.hosts.length} nodes: at most ${mostSessions} split sessions at once over ${samples} samples`);
+    expect(samples).toBeGreaterThan(20);
+    expect(mostSessions).toBeGreaterThan(0);
+    expect(mostSessions).toBeLessThanOrEqual(fx.db.hosts.length);
+    expect(await postgresEventsDigest(fx.db, 'capped')).toEqual(fx.sourceDigest);
+  });
+
   it('accepts the seed\'s Spark properties and reports Spark-only keys as ignored', async () => {
     const properties = join(fx.runDir, 'seed.properties');
     writeFileSync(properties, [

@@ -14,7 +14,7 @@ import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus
 import type { RunSigner } from './run-signature.js';
 import { publishLimits } from './shared-limits.js';
 import type { SplitJobData, SplitJobResult } from './split-worker.js';
-import type { LiveLimits } from '../run/run-tuning.js';
+import type { LiveLimits } from '../run/live-limits.js';
 import { configuredLimits, type RunLimits } from '../run/stream-throttle.js';
 
 export interface DistributedRunInput extends LocalRunInput {

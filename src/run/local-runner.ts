@@ -6,7 +6,7 @@ import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-prot
 import type { DigestResult } from '../validate/digest-task.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from './executor-process.js';
-import { LimitsSharer, type LiveLimits } from './run-tuning.js';
+import { LimitsSharer, type LiveLimits } from './live-limits.js';
 
 export interface LocalRunInput {
   readonly config: C2yConfig;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveLimits, tunedLimits } from '../../src/run/run-tuning.js';
+import { LiveLimits, tunedLimits } from '../../src/run/live-limits.js';
 import { StreamThrottle, type RunLimits, type ThrottleShares } from '../../src/run/stream-throttle.js';
 
 const never = new AbortController().signal;

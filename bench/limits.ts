@@ -11,7 +11,7 @@ import { loadConfig, type C2yConfig } from '../src/config/index.js';
 import { ChunkWriter, createRowEncoder } from '../src/encode/index.js';
 import type { RunReport } from '../src/observe/index.js';
 import { cutSplits, partitionCounts, splitToJson, type SplitJson } from '../src/plan/index.js';
-import { effectiveFetchSize } from '../src/run/index.js';
+import { effectiveFetchSize } from '../src/task/index.js';
 import type { SourceTable } from '../src/schema/index.js';
 import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, scanRanges, sessionOptionsOf } from '../src/source/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';

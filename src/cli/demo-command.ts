@@ -4,7 +4,7 @@ import pg from 'pg';
 import { loadConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
-import { migrate } from '../run/index.js';
+import { migrate } from '../workflow/index.js';
 import { openCassandra } from '../source/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../testbed/index.js';
 

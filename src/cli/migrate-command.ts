@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { redactUrl } from '../config/index.js';
-import { RunSigner } from '../distributed/index.js';
+import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame } from '../observe/index.js';
-import { migrate } from '../run/index.js';
+import { migrate } from '../workflow/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 /** The resume command a user can copy: their own arguments, without --restart, plus --resume <run>. */

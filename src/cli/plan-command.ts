@@ -4,7 +4,7 @@ import { formatBytes } from '../config/index.js';
 import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
-import { memorySettings } from '../run/index.js';
+import { memorySettings } from '../workflow/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
 import { consistencyCode, describeMappedTable, estimateTableSize, openCassandra, selectedShare, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';

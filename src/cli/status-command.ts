@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 import { C2yError } from '../errors/index.js';
-import { distributedStatus, renderStatus, RUN_KEY_ENV, RunSigner } from '../distributed/index.js';
+import { distributedStatus, renderStatus, RUN_KEY_ENV, RunSigner } from '../runner/index.js';
 import { CheckpointStore, openTarget, parseTargetHosts, type RunSummary } from '../sink/index.js';
 
 function renderLocalRuns(runs: readonly RunSummary[], where: string): string {

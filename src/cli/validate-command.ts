@@ -3,13 +3,13 @@ import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import { createLogger, RunStats, startProgress, terminalFrame } from '../observe/index.js';
-import { newRunId, RunFolder } from '../run/index.js';
+import { newRunId, RunFolder } from '../workflow/index.js';
 import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
 import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, openTarget, parseTargetHosts, targetNameOf, type Queryable } from '../sink/index.js';
 import { describeMappedTable, openCassandra, sessionOptionsOf } from '../source/index.js';
-import { repairRound, validateTable, type RoundFindings, type ValidateResult } from '../validate/index.js';
+import { repairRound, validateTable, type RoundFindings, type ValidateResult } from '../workflow/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 function summaryLine(result: ValidateResult): string {

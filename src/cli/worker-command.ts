@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { summaryOf } from './command-table.js';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, parseMemorySize, redactUrl, refusePasswordInFlag, urlPassword } from '../config/index.js';
-import { RunSigner, runWorker, workerPolicy, type WorkerPolicyInput } from '../distributed/index.js';
+import { RunSigner, runWorker, workerPolicy, type WorkerPolicyInput } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { createLogger } from '../observe/index.js';
 import { askHidden, withPromptedRedisPassword } from './password-prompt.js';

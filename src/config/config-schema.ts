@@ -1,4 +1,4 @@
-import { parseTokenRange } from '../plan/token-selection.js';
+import { parseTokenRange } from '../plan/index.js';
 import { z } from 'zod';
 import { parseMemorySize } from './memory-size.js';
 

@@ -12,3 +12,5 @@ export type { CellTranscoder } from './cell-transcoders.js';
 export { chooseCopyFormat } from './copy-format.js';
 export type { ChosenCopyFormat, WantedCopyFormat } from './copy-format.js';
 export type { CopyFormat } from './row-encoder.js';
+export { daysFromCivil, localDateDays } from './calendar-text.js';
+export { integerToBigInt } from './fast-text.js';

@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkWriter, createRowEncoder, ValueEncodeError } from '../../src/encode/index.js';
 import type { CqlType, SourceTable } from '../../src/schema/index.js';
-import { canonicalColumn } from '../../src/validate/index.js';
+import { canonicalColumn } from '../../src/digest/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/servers.js';
 
 const { types } = cassandra;

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishLimits, readSharedLimits, redisKeys, RunSigner, takeFromBuckets } from '../../src/distributed/index.js';
-import type { RunLimits } from '../../src/run/stream-throttle.js';
+import { publishLimits, readSharedLimits, redisKeys, RunSigner, takeFromBuckets } from '../../src/runner/index.js';
+import type { RunLimits } from '../../src/task/stream-throttle.js';
 import { startTestbedRedis, type TestbedRedis } from '../../src/testbed/index.js';
 
 /** A distributed run's rate limits: token buckets in a real Redis, taken by streams of several "workers". */

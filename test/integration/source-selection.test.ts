@@ -6,8 +6,8 @@ import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/index.js';
 import { describeTable } from '../../src/source/index.js';
-import { keyTokenFunction } from '../../src/validate/key-token.js';
-import { rowShape } from '../../src/validate/row-digest.js';
+import { keyTokenFunction } from '../../src/digest/key-token.js';
+import { rowShape } from '../../src/digest/row-digest.js';
 import { runC2y } from '../helpers/run-cli.js';
 import { RING, cassandraClient, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/index.js';
 import { describeTable, type CassandraClient } from '../../src/source/index.js';
 import { loadTestData } from '../../src/testbed/index.js';
-import { canonicalColumn } from '../../src/validate/index.js';
+import { canonicalColumn } from '../../src/digest/index.js';
 import { runC2y } from '../helpers/run-cli.js';
 import { RING, cassandraClient, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveReads } from '../../src/run/adaptive-reads.js';
-import { LiveLimits } from '../../src/run/live-limits.js';
+import { AdaptiveReads } from '../../src/workflow/adaptive-reads.js';
+import { LiveLimits } from '../../src/runner/live-limits.js';
 import { LATENCY_BOUNDS_MS } from '../../src/telemetry/index.js';
 
 /** An executor's cumulative page-read counts with `pages` more reads of `ms` each. */

@@ -1,6 +1,6 @@
 import cassandra from 'cassandra-driver';
 import { describe, expect, it } from 'vitest';
-import { canonicalColumn, normalInet, parseExactJson } from '../../src/validate/index.js';
+import { canonicalColumn, normalInet, parseExactJson } from '../../src/digest/index.js';
 
 const { types } = cassandra;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeDigest, targetPartPredicate, type DigestResult } from '../../src/validate/digest-task.js';
-import { BucketDigests } from '../../src/validate/row-digest.js';
-import { drillDownRounds } from '../../src/validate/index.js';
+import { mergeDigest, targetPartPredicate, type DigestResult } from '../../src/task/digest-task.js';
+import { BucketDigests } from '../../src/digest/row-digest.js';
+import { drillDownRounds } from '../../src/workflow/index.js';
 
 describe('validate task pieces', () => {
   it('merging per-task digests equals digesting all rows in one place, in any order', () => {

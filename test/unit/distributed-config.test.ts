@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, redactConfig, redactUrl, urlPassword } from '../../src/config/index.js';
-import { failureOf } from '../../src/distributed/index.js';
-import { shareableConfig } from '../../src/distributed/run-record.js';
+import { failureOf } from '../../src/runner/index.js';
+import { shareableConfig } from '../../src/runner/run-record.js';
 import { dialAddress } from '../../src/source/index.js';
 import { resumeCommandFor } from '../../src/cli/migrate-command.js';
 

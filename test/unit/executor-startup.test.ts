@@ -14,8 +14,8 @@ function modulesLoadedBy(entry: string): string[] {
 
 describe('an executor starts light', () => {
   it('loads neither the config loader (yaml, zod) nor the progress display (log-update): ~150 ms less CPU per executor', () => {
-    const loaded = modulesLoadedBy('dist/run/executor-main.js');
-    expect(loaded.some((url) => url.includes('/dist/run/split-task.js'))).toBe(true);
+    const loaded = modulesLoadedBy('dist/task/executor-main.js');
+    expect(loaded.some((url) => url.includes('/dist/task/split-task.js'))).toBe(true);
     for (const heavy of ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/log-update/', '/dist/config/load-config.js', '/dist/observe/progress-display.js', '/dist/observe/run-report.js']) {
       expect(loaded.filter((url) => url.includes(heavy)), heavy).toEqual([]);
     }

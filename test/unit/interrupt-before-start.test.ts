@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { RunEvent } from '../../src/observe/index.js';
-import { runLocal } from '../../src/run/index.js';
+import { runLocal } from '../../src/runner/index.js';
 import type { SourceTable } from '../../src/schema/index.js';
 import { ConnectionBalancer } from '../../src/sink/index.js';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, statSync, writeFileSync, chmodSync, mkdirSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunFolder } from '../../src/run/index.js';
+import { RunFolder } from '../../src/workflow/index.js';
 import { isRunId } from '../../src/sink/index.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;

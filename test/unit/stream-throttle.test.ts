@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LiveLimits, tunedLimits } from '../../src/run/live-limits.js';
-import { StreamThrottle, type RunLimits, type ThrottleShares } from '../../src/run/stream-throttle.js';
+import { LiveLimits, tunedLimits } from '../../src/runner/live-limits.js';
+import { StreamThrottle, type RunLimits, type ThrottleShares } from '../../src/task/stream-throttle.js';
 
 const never = new AbortController().signal;
 const NONE: RunLimits = { sourceRowsPerSecond: undefined, targetRowsPerSecond: undefined, targetBytesPerSecond: undefined };

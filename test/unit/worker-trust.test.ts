@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { refusalsOf, RunSigner, workerPolicy } from '../../src/distributed/index.js';
-import { redisSecurityOf } from '../../src/distributed/redis-connection.js';
-import { openEnvelope, shareableConfig, type RunRecord } from '../../src/distributed/run-record.js';
-import { withWorkerTls } from '../../src/distributed/worker-policy.js';
+import { refusalsOf, RunSigner, workerPolicy } from '../../src/runner/index.js';
+import { redisSecurityOf } from '../../src/runner/redis-connection.js';
+import { openEnvelope, shareableConfig, type RunRecord } from '../../src/runner/run-record.js';
+import { withWorkerTls } from '../../src/runner/worker-policy.js';
 import type { SourceTable } from '../../src/schema/index.js';
 
 const KEY = 'unit-test-run-key-0123456789abcdef';

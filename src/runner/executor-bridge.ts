@@ -3,9 +3,9 @@ import type { RunEvent, TaskErrorJson } from '../observe/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 // Not run/index.js: migrate (there) starts distributed runs, so the door would make a cycle.
-import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../run/executor-process.js';
-import type { DriverMessage, ExecutorMessage, RunnerTask } from '../run/executor-protocol.js';
-import type { PageAmounts, RunLimits } from '../run/stream-throttle.js';
+import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../task/index.js';
+import type { DriverMessage, ExecutorMessage, RunnerTask } from '../task/index.js';
+import type { PageAmounts, RunLimits } from '../task/index.js';
 
 /** A task's failure as the executor reported it: typed, with whether a retry may help. */
 export class TaskFailure extends Error {

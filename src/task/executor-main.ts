@@ -7,7 +7,7 @@ import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOp
 import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
-import { digestSourceSplit, digestTargetPart, type DigestResult } from '../validate/digest-task.js';
+import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 

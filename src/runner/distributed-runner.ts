@@ -4,8 +4,8 @@ import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { messageOf } from '../errors/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
-import type { LocalRunInput, LocalRunOutcome, SplitFailure } from '../run/local-runner.js';
-import type { RunnerTask } from '../run/executor-protocol.js';
+import type { LocalRunInput, LocalRunOutcome, SplitFailure } from './local-runner.js';
+import type { RunnerTask } from '../task/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import { lastEventId, readEvents } from './event-stream.js';
 import { openRedis } from './redis-connection.js';
@@ -14,8 +14,8 @@ import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus
 import type { RunSigner } from './run-signature.js';
 import { publishLimits } from './shared-limits.js';
 import type { SplitJobData, SplitJobResult } from './split-worker.js';
-import type { LiveLimits } from '../run/live-limits.js';
-import { configuredLimits, type RunLimits } from '../run/stream-throttle.js';
+import type { LiveLimits } from './live-limits.js';
+import { configuredLimits, type RunLimits } from '../task/index.js';
 
 export interface DistributedRunInput extends LocalRunInput {
   readonly redisUrl: string;

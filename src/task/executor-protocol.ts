@@ -4,7 +4,7 @@ import type { SourceTable } from '../schema/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import type { RunEvent, TaskErrorJson } from '../observe/index.js';
 import type { TargetName } from '../schema/index.js';
-import type { DigestResult, TargetPart } from '../validate/digest-task.js';
+import type { DigestResult, TargetPart } from './digest-task.js';
 import type { PageAmounts, RunLimits } from './stream-throttle.js';
 
 /** What one task does: migrate a split, or digest a split (source) or a part (target) for validate. */

@@ -4,13 +4,13 @@ import { cutSplits, isWholeRing, splitToJson } from '../plan/index.js';
 import { ownRecord, qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import { ConnectionBalancer, CopyIn, copyStatement, describeServer, parseTargetHosts, type TargetClient } from '../sink/index.js';
 import { readRing, sourceSelection, type CassandraClient } from '../source/index.js';
-import { keyTokenFunction } from './key-token.js';
+import { keyTokenFunction } from '../digest/index.js';
 import type { RunListener } from '../observe/index.js';
-import { runLocal } from '../run/local-runner.js';
-import type { RunnerTask } from '../run/executor-protocol.js';
-import { mergeDigest, type CollectedRow, type TargetPart } from './digest-task.js';
-import { BucketDigests, rowShape, type RowShape } from './row-digest.js';
-import { NULL } from './canonical-column.js';
+import { runLocal } from '../runner/index.js';
+import type { RunnerTask } from '../task/index.js';
+import { mergeDigest, type CollectedRow, type TargetPart } from '../task/index.js';
+import { BucketDigests, rowShape, type RowShape } from '../digest/index.js';
+import { NULL } from '../digest/index.js';
 export interface RowDifference {
   /**
    * missing / extra / different; duplicate: the target holds the key more than once; rejected: missing, but the run

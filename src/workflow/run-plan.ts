@@ -1,9 +1,9 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, MEMORY_KNOBS, oldSpaceFloorMib, planResources, YOUNG_GENERATION_BYTES, type PlanSettings } from '../plan/index.js';
-import { heapMbOf } from './executor-process.js';
+import { heapMbOf } from '../task/index.js';
 import type { Logger, PlannedFiguresJson } from '../observe/index.js';
-import { effectiveFetchSize } from './split-task.js';
+import { effectiveFetchSize } from '../task/index.js';
 
 /** Multiplier on the computed need, as in the seed (and `c2y plan`'s default). */
 export const SAFETY_FACTOR = 1.5;

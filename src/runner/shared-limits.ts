@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
-import { describeLimits } from '../run/live-limits.js';
-import type { PageAmounts, RunLimits } from '../run/stream-throttle.js';
+import { describeLimits } from './live-limits.js';
+import type { PageAmounts, RunLimits } from '../task/index.js';
 import { bucketKey, limitsKey } from './redis-keys.js';
 import type { RunSigner } from './run-signature.js';
 

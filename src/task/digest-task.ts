@@ -5,8 +5,8 @@ import { openTarget, type TargetEndpoint } from '../sink/index.js';
 import { scanRanges, type CassandraClient, type SourceSelection } from '../source/index.js';
 import type { C2yConfig } from '../config/index.js';
 import type { RunEvent } from '../observe/index.js';
-import { keyTokenFunction } from './key-token.js';
-import { BucketDigests, keyOf, rowShape, type RowShape } from './row-digest.js';
+import { keyTokenFunction } from '../digest/index.js';
+import { BucketDigests, keyOf, rowShape, type RowShape } from '../digest/index.js';
 
 /**
  * A slice of the target table that one task reads. PostgreSQL: a range of heap blocks (a TID range scan reads

@@ -2,10 +2,10 @@ import type { C2yConfig } from '../config/index.js';
 import { splitToJson, type Split } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
-import type { DriverMessage, ExecutorMessage, RunnerTask } from './executor-protocol.js';
-import type { DigestResult } from '../validate/digest-task.js';
+import type { DriverMessage, ExecutorMessage, RunnerTask } from '../task/index.js';
+import type { DigestResult } from '../task/index.js';
 import type { RunListener, TaskErrorJson } from '../observe/index.js';
-import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from './executor-process.js';
+import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../task/index.js';
 import { LimitsSharer, type LiveLimits } from './live-limits.js';
 
 export interface LocalRunInput {

@@ -1,5 +1,5 @@
-import { daysFromCivil, localDateDays } from '../encode/calendar-text.js';
-import { integerToBigInt } from '../encode/fast-text.js';
+import { daysFromCivil, localDateDays } from '../encode/index.js';
+import { integerToBigInt } from '../encode/index.js';
 import { ownRecord, quoteIdent, type CqlType, type ScalarName } from '../schema/index.js';
 import { jsonMapKey } from '../encode/index.js';
 

@@ -1,8 +1,8 @@
 import { messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import type { Queryable, RunSettingsStore } from '../sink/index.js';
-import type { RunLimits } from './stream-throttle.js';
-import { describeLimits, tunedLimits, type LiveLimits } from './live-limits.js';
+import type { RunLimits } from '../task/index.js';
+import { describeLimits, tunedLimits, type LiveLimits } from '../runner/index.js';
 
 export interface TuningWatch {
   /** Reads and applies a pending change now (the driver does so once before its first task). */

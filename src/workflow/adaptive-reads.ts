@@ -1,6 +1,6 @@
 import type { Logger, RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
-import type { LiveLimits } from './live-limits.js';
+import type { LiveLimits } from '../runner/index.js';
 
 /**
  * `source.adaptive`: a cap on the run's source read rate that backs off while Cassandra struggles and comes back

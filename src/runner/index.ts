@@ -11,3 +11,5 @@ export { workerPolicy, refusalsOf } from './worker-policy.js';
 export type { WorkerPolicy, WorkerPolicyInput } from './worker-policy.js';
 export { publishLimits, readSharedLimits, takeFromBuckets } from './shared-limits.js';
 export type { SharedLimits } from './shared-limits.js';
+export { runLocal, copyTasks } from './local-runner.js';
+export { describeLimits, LiveLimits, tunedLimits } from './live-limits.js';

@@ -1,17 +1,17 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
-import { runDistributed, type RunSigner } from '../distributed/index.js';
+import { runDistributed, type RunSigner } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport, type TerminalFrame } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { copyTasks, runLocal } from './local-runner.js';
+import { copyTasks, runLocal } from '../runner/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { RunSettingsStore, type Queryable } from '../sink/index.js';
-import { LiveLimits } from './live-limits.js';
+import { LiveLimits } from '../runner/index.js';
 import { watchTuning, type TuningWatch } from './tuning-watch.js';
 import { watchAdaptive } from './adaptive-reads.js';
 import { copyBufferBytesOf } from './run-plan.js';
-import { configuredLimits } from './stream-throttle.js';
+import { configuredLimits } from '../task/index.js';
 import { RunFolder } from './run-folder.js';
 import { startRunDashboard } from '../ui/index.js';
 

@@ -1,5 +1,5 @@
 import type { TunedSettings } from '../sink/index.js';
-import type { RunLimits } from './stream-throttle.js';
+import type { RunLimits } from '../task/index.js';
 
 /**
  * The run's limits as they are now: the config's, then as `c2y tune` changes them, with `source.adaptive`'s cap on

@@ -1,0 +1,11 @@
+export type { TargetPart, DigestResult, CollectedRow } from './digest-task.js';
+export { runSplitTask, remainingRanges, effectiveFetchSize } from './split-task.js';
+export type { TaskContext, SplitTaskInput } from './split-task.js';
+export type { RunnerTask, TaskSpec } from './executor-protocol.js';
+export { mergeDigest } from './digest-task.js';
+export { forkExecutor, heapMbOf, outOfMemoryError } from './executor-process.js';
+export type { ExecutorProcess } from './executor-process.js';
+export { errorToJson } from './executor-protocol.js';
+export type { DriverMessage, ExecutorMessage } from './executor-protocol.js';
+export { configuredLimits } from './stream-throttle.js';
+export type { PageAmounts, RunLimits } from './stream-throttle.js';

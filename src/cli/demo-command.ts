@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
+import { runViews } from './run-views.js';
 import pg from 'pg';
 import { loadConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
@@ -74,7 +75,7 @@ export function demoCommand(): Command {
       say(`migrating ${options.keyspace}.events → ${options.database}.public.events (127.0.0.1:${options.pgPort})`);
       const { report, runFolder } = await migrate({
         loaded: loadedConfig, resume: false, restart: true, resumeCommand: (runId) => `c2y migrate … --resume ${runId}`,
-        tty: process.stderr.isTTY === true, json: false, signal: new AbortController().signal,
+        jsonLog: process.stderr.isTTY !== true, signal: new AbortController().signal, watch: runViews({ tty: process.stderr.isTTY === true }),
       });
       process.stdout.write(`\n${renderReport(report)}\nreport       ${runFolder}/report.json\n`);
       const check = new pg.Client({ host: '127.0.0.1', port: Number(options.pgPort), user: 'postgres', database: options.database });

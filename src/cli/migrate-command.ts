@@ -6,6 +6,7 @@ import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame } from '../observe/index.js';
 import { migrate } from '../workflow/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
+import { runViews } from './run-views.js';
 
 /** The resume command a user can copy: their own arguments, without --restart, plus --resume <run>. */
 export function resumeCommandFor(argv: readonly string[], runId: string): string {
@@ -44,14 +45,16 @@ export function migrateCommand(): Command {
       process.on('SIGINT', onInterrupt);
       process.on('SIGTERM', onInterrupt);
       const argv = process.argv.slice(2);
+      const tty = process.stderr.isTTY === true && options['json'] !== true;
+      const frame = tty ? terminalFrame(process.stderr) : undefined;
       try {
         const { report, runFolder } = await migrate({
           loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
           // Read before anything connects: without the key, workers could not tell this run from a forged one.
           ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
-          resumeCommand: (runId) => resumeCommandFor(argv, runId), tty: process.stderr.isTTY === true, json: options['json'] === true,
-          signal: controller.signal,
-          ...(process.stderr.isTTY === true && options['json'] !== true ? { frame: terminalFrame(process.stderr) } : {}),
+          resumeCommand: (runId) => resumeCommandFor(argv, runId), signal: controller.signal,
+          // On a terminal (and without --json) the log is for a person, above the progress display; else JSON lines.
+          jsonLog: !tty, ...(frame ? { logLine: (line: string) => frame.print(line) } : {}), watch: runViews({ tty, ...(frame ? { frame } : {}) }),
         });
         if (options['json'] === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n`);

@@ -2,9 +2,9 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
-import { createLogger, RunStats, startProgress, terminalFrame } from '../observe/index.js';
+import { createLogger, RunStats, terminalFrame } from '../observe/index.js';
+import { runViews } from './run-views.js';
 import { newRunId, RunFolder } from '../workflow/index.js';
-import { startRunDashboard } from '../ui/index.js';
 import { redactConfig, tlsWarnings } from '../config/index.js';
 import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
 import { CheckpointStore, openTarget, parseTargetHosts, targetNameOf, type Queryable } from '../sink/index.js';
@@ -74,6 +74,7 @@ export function validateCommand(): Command {
         const rejected = await recordedRejects(target, config.target.checkpointSchema, sourceId, `${config.target.database}.${targetName.schema}.${targetName.table}`, table);
         const input = { config, cassandra, target, table, targetName, buckets, signal: controller.signal, rejected };
         const files = RunFolder.forRun(resolve(config.runDir), validateId);
+        const views = runViews({ tty, ...(frame ? { frame } : {}) });
         let pass = 0;
         // Each executor's peak RSS, every pass: the drill-down must stay within the executors' memory like migrate.
         const peakRss: number[] = [];
@@ -81,23 +82,21 @@ export function validateCommand(): Command {
         const validateOnce = async (onRound: (round: RoundFindings) => Promise<void>): Promise<ValidateResult> => {
           const stats = new RunStats([]);
           pass++;
-          const dashboard = await startRunDashboard({
+          const watch = await views({
             config, stats, endpoints: parseTargetHosts(config.target.hosts, config.target.port), secrets, logger,
             meta: {
               kind: 'validate', runId: pass === 1 ? validateId : `${validateId}-after-repair`, source: `${config.source.keyspace}.${config.source.table}`,
               target: `${config.target.database}.${qualifiedName(targetName)}`, estimatedRows, planned: null, config: redactConfig(config),
             },
           });
-          const stop = startProgress({ stats, estimatedRows, tty: tty && config.logLevel !== 'warn' && config.logLevel !== 'error', logger, ...(frame ? { frame } : {}) });
           let status: 'finished' | 'failed' = 'failed';
           try {
-            const found = await validateTable({ ...input, runId: validateId, listener: stats.listener }, onRound);
+            const found = await validateTable({ ...input, runId: validateId, listener: stats.listener, log: logger }, onRound);
             status = 'finished';
             peakRss.push(...[...stats.executors.values()].map((executor) => executor.peakRss));
             return found;
           } finally {
-            stop();
-            await dashboard.finish(status, (name, text) => files.write(name, text));
+            await watch.finish(status, (name, text) => files.write(name, text));
           }
         };
         const repair = options['repair'] === true;

@@ -4,7 +4,7 @@ import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { messageOf } from '../errors/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
-import type { LocalRunInput, LocalRunOutcome, SplitFailure } from './local-runner.js';
+import type { Runner, RunnerInput, RunnerOutcome, SplitFailure } from './runner.js';
 import type { RunnerTask } from '../task/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import { lastEventId, readEvents } from './event-stream.js';
@@ -17,13 +17,21 @@ import type { SplitJobData, SplitJobResult } from './split-worker.js';
 import type { LiveLimits } from './live-limits.js';
 import { configuredLimits, type RunLimits } from '../task/index.js';
 
-export interface DistributedRunInput extends LocalRunInput {
+/** Where a distributed run's workers find it, and what they are told of it. */
+export interface DistributedOptions {
   readonly redisUrl: string;
   readonly source: string;
   readonly target: string;
   readonly endpoints: readonly TargetEndpoint[];
   /** Signs the run record and each split job (C2Y_RUN_KEY): workers act on nothing else. */
   readonly signer: RunSigner;
+}
+
+type DistributedRunInput = RunnerInput & DistributedOptions;
+
+/** `c2y worker`s on other machines, through BullMQ on Redis. */
+export function distributedRunner(options: DistributedOptions): Runner {
+  return { kind: 'distributed', run: (input) => runDistributed({ ...input, ...options }) };
 }
 
 const POLL_MS = 500;
@@ -61,7 +69,7 @@ async function liveWorkers(redis: Redis): Promise<number> {
  * parent job for the run, and turns the workers' events into the same listener calls a local run makes.
  * Same input and outcome as runLocal, so migrate's report, progress and dashboard do not know the difference.
  */
-export async function runDistributed(input: DistributedRunInput): Promise<LocalRunOutcome> {
+async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome> {
   const { config, runId, listener } = input;
   const { signer } = input;
   // Ctrl-C while the run was being planned: nothing is enqueued, so no worker writes a row.
@@ -96,7 +104,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
       if (event.type === 'split-failed' && event.code === 'VALUE_UNREPRESENTABLE') cancel.abort();
     }, stop).catch((error: unknown) => {
       // Without events the figures stall, but the splits go on and the end is read from the jobs and checkpoints.
-      process.stderr.write(`c2y: reading the workers' events from Redis failed: ${messageOf(error)}\n`);
+      input.log.warn('reading the workers\' events from Redis failed; figures may stall, the splits go on', { error: messageOf(error) });
     });
 
     // A cancelled earlier attempt left the queue paused.
@@ -128,7 +136,7 @@ export async function runDistributed(input: DistributedRunInput): Promise<LocalR
       } else if (Date.now() - lastProgressAt > NO_WORKER_WARNING_MS) {
         lastProgressAt = Date.now();
         if ((await liveWorkers(redis)) === 0) {
-          process.stderr.write(`c2y: no live worker serves run ${runId} (${left + active} splits waiting); start one on each machine: c2y worker --redis <url>\n`);
+          input.log.warn('no live worker serves this run', { runId, splitsWaiting: left + active, hint: 'start one on each machine: c2y worker --redis <url>' });
         }
       }
       await sleep(POLL_MS);
@@ -186,7 +194,7 @@ async function followLimits(redis: Redis, queue: Queue, input: DistributedRunInp
   let applying = Promise.resolve();
   const stop = live?.onChange((limits) => {
     applying = applying.then(() => apply(limits)).catch((error: unknown) => {
-      process.stderr.write(`c2y: publishing the tuned limits to Redis failed: ${messageOf(error)}\n`);
+      input.log.warn('publishing the tuned limits to Redis failed', { error: messageOf(error) });
     });
   });
   return () => void stop?.();

@@ -1,5 +1,6 @@
-export { runDistributed, failureOf } from './distributed-runner.js';
-export type { DistributedRunInput } from './distributed-runner.js';
+export { distributedRunner, failureOf } from './distributed-runner.js';
+export type { DistributedOptions } from './distributed-runner.js';
+export type { Runner, RunnerInput, RunnerOutcome, SplitFailure } from './runner.js';
 export { runWorker } from './split-worker.js';
 export type { WorkerOptions, SplitJobData, SplitJobResult, SplitJobProgress } from './split-worker.js';
 export { distributedStatus, renderStatus } from './run-status.js';
@@ -11,5 +12,5 @@ export { workerPolicy, refusalsOf } from './worker-policy.js';
 export type { WorkerPolicy, WorkerPolicyInput } from './worker-policy.js';
 export { publishLimits, readSharedLimits, takeFromBuckets } from './shared-limits.js';
 export type { SharedLimits } from './shared-limits.js';
-export { runLocal, copyTasks } from './local-runner.js';
+export { localRunner, copyTasks } from './local-runner.js';
 export { describeLimits, LiveLimits, tunedLimits } from './live-limits.js';

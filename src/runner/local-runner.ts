@@ -1,42 +1,11 @@
-import type { C2yConfig } from '../config/index.js';
 import { splitToJson, type Split } from '../plan/index.js';
-import type { SourceTable } from '../schema/index.js';
-import type { ConnectionBalancer, TargetEndpoint } from '../sink/index.js';
+import type { TargetEndpoint } from '../sink/index.js';
 import type { DriverMessage, ExecutorMessage, RunnerTask } from '../task/index.js';
 import type { DigestResult } from '../task/index.js';
-import type { RunListener, TaskErrorJson } from '../observe/index.js';
+import type { TaskErrorJson } from '../observe/index.js';
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../task/index.js';
-import { LimitsSharer, type LiveLimits } from './live-limits.js';
-
-export interface LocalRunInput {
-  readonly config: C2yConfig;
-  readonly runId: string;
-  readonly table: SourceTable;
-  /** Tasks still to do, in the order to start them. */
-  readonly tasks: readonly RunnerTask[];
-  readonly balancer: ConnectionBalancer;
-  readonly listener: RunListener;
-  readonly signal: AbortSignal;
-  /** The run's rate limits as they change (`c2y tune`); shared by the streams running at each moment. */
-  readonly limits?: LiveLimits;
-}
-
-export interface SplitFailure {
-  readonly splitId: number;
-  readonly error: TaskErrorJson;
-  readonly attempts: number;
-}
-
-export interface LocalRunOutcome {
-  readonly completed: number[];
-  /** Digests returned by validate tasks, by task id. */
-  readonly digests: Map<number, DigestResult>;
-  readonly failed: SplitFailure[];
-  readonly retries: number;
-  readonly interrupted: boolean;
-  /** Set when an executor ran out of heap: retrying with the same settings cannot help. */
-  readonly outOfMemory: boolean;
-}
+import { LimitsSharer } from './live-limits.js';
+import type { Runner, RunnerInput, RunnerOutcome, SplitFailure } from './runner.js';
 
 interface ExecutorState {
   readonly index: number;
@@ -53,7 +22,7 @@ const MAX_RESPAWNS = 10;
  * The driver side of a local run: `executors` child processes with `--max-old-space-size = executorMemory`,
  * each running up to `cores` splits at once, fed one split at a time as slots free up.
  */
-export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
+export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
   const { config, listener, balancer } = input;
   const queue: Array<{ task: RunnerTask; attempt: number }> = input.tasks.map((task) => ({ task, attempt: 1 }));
   const completed: number[] = [];
@@ -240,6 +209,9 @@ export function runLocal(input: LocalRunInput): Promise<LocalRunOutcome> {
 }
 
 /** Migrate's tasks: one copy task per split, named by the split's id. */
+/** This machine's executor processes. */
+export const localRunner: Runner = { kind: 'local', run: runLocal };
+
 export function copyTasks(splits: readonly Split[]): RunnerTask[] {
   return splits.map((split) => ({ id: split.id, spec: { kind: 'copy', split: splitToJson(split) } }));
 }

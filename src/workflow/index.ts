@@ -7,3 +7,5 @@ export type { PreparedRun, StoredPlan } from './prepare-run.js';
 export { newRunId } from './run-id.js';
 export { memorySettings, copyBufferBytesOf } from './run-plan.js';
 export { RunFolder } from './run-folder.js';
+export { noWatch } from './run-watch.js';
+export type { RunMeta, RunView, RunWatch, RunWatcher } from './run-watch.js';

@@ -1,19 +1,17 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
-import { runDistributed, type RunSigner } from '../runner/index.js';
+import { copyTasks, distributedRunner, localRunner, LiveLimits, type Runner, type RunSigner } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
-import { buildReport, createLogger, maskValue, RunStats, startProgress, type Logger, type RunEvent, type RunReport, type TerminalFrame } from '../observe/index.js';
+import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { copyTasks, runLocal } from '../runner/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { RunSettingsStore, type Queryable } from '../sink/index.js';
-import { LiveLimits } from '../runner/index.js';
 import { watchTuning, type TuningWatch } from './tuning-watch.js';
 import { watchAdaptive } from './adaptive-reads.js';
 import { copyBufferBytesOf } from './run-plan.js';
 import { configuredLimits } from '../task/index.js';
 import { RunFolder } from './run-folder.js';
-import { startRunDashboard } from '../ui/index.js';
+import { noWatch, type RunWatcher } from './run-watch.js';
 
 export interface MigrateOptions {
   readonly loaded: LoadedConfig;
@@ -25,12 +23,13 @@ export interface MigrateOptions {
   readonly runSigner?: RunSigner;
   /** The command line a user would type to resume, for messages (without secrets). */
   readonly resumeCommand: (runId: string) => string;
-  readonly tty: boolean;
-  readonly json: boolean;
+  /** Log lines as JSON (else text for a person). */
+  readonly jsonLog: boolean;
   readonly signal: AbortSignal;
+  /** Where log lines go (default: stderr); on a terminal the CLI prints them above its progress display. */
   readonly logLine?: (line: string) => void;
-  /** On a terminal: the progress display, with log lines printed above it (the CLI owns the terminal). */
-  readonly frame?: TerminalFrame;
+  /** What the CLI attaches to the run once it is planned: progress, dashboard, metrics. */
+  readonly watch?: RunWatcher;
 }
 
 export interface MigrateResult {
@@ -70,11 +69,6 @@ async function countIfCheap(admin: Queryable, table: string, expected: number): 
   return Number(result.rows[0]?.n ?? 0);
 }
 
-/** Below info on the terminal: no progress bar either (its lines are info). */
-function quietLevel(level: string): boolean {
-  return level === 'warn' || level === 'error';
-}
-
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { config, ignoredKeys } = options.loaded;
   if (options.distributed && config.redis === undefined) {
@@ -92,7 +86,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (!folder) pendingLines.push(line);
     else if (!folder.failure && !folder.tryAppend('run.log', line + '\n')) onFolderFailure();
   };
-  const logger: Logger = createLogger({ json: !options.tty || options.json, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : options.frame ? { write: (line: string) => options.frame?.print(line) } : {}) });
+  const logger: Logger = createLogger({ json: options.jsonLog, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const note of options.loaded.derived) logger.info('setting derived from a Spark key', { setting: note });
   for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
@@ -154,7 +148,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   driver.tee(files, () => {
     if (folderFailed) return;
     folderFailed = true;
-    process.stderr.write(`c2y: ${files.failure?.message ?? 'the run folder cannot be written'}; stopping the run\n`);
+    eventLog.error('the run folder cannot be written; stopping the run', { error: files.failure?.message ?? 'unknown' });
     runControl.abort();
   });
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
@@ -165,7 +159,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     runControl.abort();
   });
   let tooManyRejects = false;
-  const dashboard = await startRunDashboard({
+  const watch = await (options.watch ?? noWatch)({
     config, stats, endpoints: prepared.endpoints, secrets, logger: eventLog,
     meta: {
       kind: 'migrate', runId: prepared.runId, source: `${config.source.keyspace}.${config.source.table}`,
@@ -173,11 +167,14 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       planned: prepared.planned, config: redactConfig(config),
     },
   });
-  const stopProgress = startProgress({ stats, estimatedRows: prepared.plan.estimatedRows, tty: options.tty && !options.json && !quietLevel(config.logLevel), ...(options.frame ? { frame: options.frame } : {}), logger: eventLog, maxAttempts: config.maxRetries + 1 });
   let outcome;
   const redisUrl = options.distributed ? config.redis : undefined;
   // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).
   const workerCores = new Map<number, number>();
+  const runner: Runner = redisUrl === undefined ? localRunner : distributedRunner({
+    redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
+    endpoints: prepared.endpoints, signer: options.runSigner as RunSigner,
+  });
   if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
   // Both runners follow `c2y tune` (a resumed run starts with what was tuned before): a local run tells its
   // executors, a distributed one publishes the limits, signed, to its workers and sets its queue's concurrency.
@@ -189,7 +186,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
     const runInput = {
       limits,
       config, runId: prepared.runId, table: prepared.table, tasks: copyTasks(prepared.pendingSplits),
-      balancer: prepared.balancer, signal: runControl.signal,
+      balancer: prepared.balancer, signal: runControl.signal, log: eventLog,
       listener: (event: RunEvent) => {
         listener(event);
         adaptive?.observe(event);
@@ -207,19 +204,15 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
         if (event.type === 'executor-started') eventLog.info('worker joined', { executor: event.executor, worker: event.worker, host: event.host, cores: event.cores });
       },
     };
-    outcome = redisUrl === undefined
-      ? await runLocal(runInput)
-      : await runDistributed({ ...runInput, redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`, endpoints: prepared.endpoints, signer: options.runSigner as RunSigner });
+    outcome = await runner.run(runInput);
   } catch (error) {
     tuning.stop();
     adaptive?.stop();
-    stopProgress();
-    await dashboard.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
+    await watch.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
   tuning.stop();
   const adaptiveSummary = adaptive?.stop();
-  stopProgress();
 
   const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
@@ -237,7 +230,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));
   const unscanned = ended === 'finished' ? prepared.allSplits.filter((split) => !doneIds.has(split.id)).map((split) => split.id) : [];
   const status: RunReport['status'] = countMismatch || unscanned.length > 0 ? 'failed' : ended;
-  await dashboard.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
+  await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
   if (rejects.length > 0 || config.onError === 'reject') {
     // Static-only partitions are written here whatever onError says: they are data the table could not take.
     writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
@@ -255,7 +248,7 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
       reason: prepared.plan.counts.reason, done: prepared.doneSplitIds.length + outcome.completed.length,
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
-    concurrency: redisUrl === undefined
+    concurrency: runner.kind === 'local'
       ? { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) }
       // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
       : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },

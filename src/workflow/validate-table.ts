@@ -5,8 +5,8 @@ import { ownRecord, qualifiedName, type SourceTable, type TargetName } from '../
 import { ConnectionBalancer, CopyIn, copyStatement, describeServer, parseTargetHosts, type TargetClient } from '../sink/index.js';
 import { readRing, sourceSelection, type CassandraClient } from '../source/index.js';
 import { keyTokenFunction } from '../digest/index.js';
-import type { RunListener } from '../observe/index.js';
-import { runLocal } from '../runner/index.js';
+import { createLogger, type Logger, type RunListener } from '../observe/index.js';
+import { localRunner } from '../runner/index.js';
 import type { RunnerTask } from '../task/index.js';
 import { mergeDigest, type CollectedRow, type TargetPart } from '../task/index.js';
 import { BucketDigests, rowShape, type RowShape } from '../digest/index.js';
@@ -58,6 +58,8 @@ export interface ValidateInput {
   /** Names this validation in connection names (`c2y <runId> …`), so the dashboard can count them. */
   readonly runId?: string;
   readonly listener?: RunListener;
+  /** Where the runner's warnings go (default: dropped; validate's own findings are in its result). */
+  readonly log?: Logger;
   readonly signal?: AbortSignal;
   /** The latest migrate run's rejects of this table: reject key (keyRecordText) → reason. */
   readonly rejected?: ReadonlyMap<string, string>;
@@ -122,11 +124,12 @@ interface PassResult {
 
 async function runPass(input: ValidateInput, plan: ValidatePlan, collect: readonly number[]): Promise<PassResult> {
   const endpoints = parseTargetHosts(input.config.target.hosts, input.config.target.port);
-  const outcome = await runLocal({
+  const outcome = await localRunner.run({
     config: input.config, runId: input.runId ?? 'validate', table: input.table,
     tasks: plan.tasks.map((task) => task.make(collect)),
     balancer: new ConnectionBalancer(endpoints, input.config.target.loadBalance, input.config.target.maxConnectionsPerNode),
     listener: input.listener ?? (() => undefined),
+    log: input.log ?? createLogger({ json: true, level: 'error', write: () => undefined }),
     signal: input.signal ?? new AbortController().signal,
   });
   const failure = outcome.failed[0];

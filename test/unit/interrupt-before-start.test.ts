@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { RunEvent } from '../../src/observe/index.js';
-import { runLocal } from '../../src/runner/index.js';
+import { localRunner } from '../../src/runner/index.js';
+import { createLogger } from '../../src/observe/index.js';
 import type { SourceTable } from '../../src/schema/index.js';
 import { ConnectionBalancer } from '../../src/sink/index.js';
 
@@ -11,11 +12,11 @@ describe('Ctrl-C while a run is being planned', () => {
     const controller = new AbortController();
     controller.abort();
     const events: RunEvent[] = [];
-    const outcome = await runLocal({
+    const outcome = await localRunner.run({
       config, runId: 'r1', table: { keyspace: 'ks', name: 't', columns: [] } as unknown as SourceTable,
       tasks: [{ id: 1, spec: { kind: 'copy', split: { id: 1 } } } as never],
       balancer: new ConnectionBalancer([{ host: '127.0.0.1', port: 1, key: '127.0.0.1:1' }], true, undefined),
-      signal: controller.signal, listener: (event) => events.push(event),
+      signal: controller.signal, listener: (event) => events.push(event), log: createLogger({ json: true, level: 'error', write: () => undefined }),
     });
     expect(outcome).toMatchObject({ completed: [], failed: [], interrupted: true });
     expect(events).toEqual([]);

@@ -10,10 +10,11 @@ import pg from 'pg';
 import { loadConfig, type C2yConfig } from '../src/config/index.js';
 import { ChunkWriter, createRowEncoder } from '../src/encode/index.js';
 import type { RunReport } from '../src/observe/index.js';
-import { cutSplits, partitionCounts, splitToJson, type SplitJson } from '../src/plan/index.js';
+import { splitToJson, type SplitJson } from '../src/plan/index.js';
 import { effectiveFetchSize } from '../src/task/index.js';
 import type { SourceTable } from '../src/schema/index.js';
-import { consistencyCode, describeTable, estimateTableSize, openCassandra, readRing, scanRanges, sessionOptionsOf } from '../src/source/index.js';
+import { consistencyCode, describeTable, openCassandra, scanRanges, sessionOptionsOf, sourceSelection } from '../src/source/index.js';
+import { measureTable, splitsOf } from '../src/workflow/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
@@ -95,9 +96,9 @@ function benchConfig(s: Settings): C2yConfig {
 async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; splits: SplitJson[] }> {
   const client = await openCassandra(sessionOptionsOf(config.source));
   const table = await describeTable(client, KEYSPACE, 'events');
-  const size = await estimateTableSize(client, table, consistencyCode('ONE'));
-  const counts = partitionCounts(config.parallelism, size.estimatesBytes ?? size.rows * 300, config.source.splitSizeMb);
-  const splits = cutSplits(readRing(client, KEYSPACE), counts.effective).map(splitToJson);
+  // Measured and cut as migrate does it (the whole table: the bench selects no token ranges).
+  const selection = sourceSelection(config, table);
+  const splits = splitsOf(client, table, await measureTable(client, config, table, selection), selection).map(splitToJson);
   await client.shutdown();
   return { table, splits };
 }

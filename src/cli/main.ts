@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT, exitCodeOf, isC2yError } from '../errors/index.js';
+import { CodedError, EXIT } from '../errors/index.js';
 import { COMMANDS } from './command-table.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -27,8 +27,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander's own usage errors (unknown option, missing argument) are bad usage too; --help and --version are not errors.
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.usage;
-    if (isC2yError(error)) {
-      const exitCode = exitCodeOf(error.code);
+    if (error instanceof CodedError) {
+      const { exitCode } = error;
       process.stderr.write(json
         ? JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint ?? null, exitCode, retryable: error.retryable } }) + '\n'
         : `c2y: ${error.describe()}\n`);

@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { formatBytes } from '../config/index.js';
-import { averageEncodedRowBytes, decodedRowBytes } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
-import { expectedRowsPerSecond, partitionCounts, planResources, streamsForRate } from '../plan/index.js';
-import { memorySettings } from '../workflow/index.js';
+import { expectedRowsPerSecond, planResources, streamsForRate } from '../plan/index.js';
+import { measureTable, memorySettings } from '../workflow/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
-import { consistencyCode, describeMappedTable, estimateTableSize, openCassandra, selectedShare, sessionOptionsOf, sourceSelection } from '../source/index.js';
+import { describeMappedTable, openCassandra, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 
 export function planCommand(): Command {
@@ -23,12 +22,9 @@ export function planCommand(): Command {
       const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
       try {
         const table = await describeMappedTable(cassandra, config);
-        const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
-        const encodedRowBytes = averageEncodedRowBytes(table, size.sampleRows);
-        const decoded = decodedRowBytes(size.sampleRows);
         // As migrate plans it: the share of the tokens selected (source.tokenRanges), refused as migrate refuses it.
-        const share = selectedShare(sourceSelection(config, table));
-        const counts = partitionCounts(config.parallelism, (size.estimatesBytes ?? size.rows * encodedRowBytes) * share, config.source.splitSizeMb);
+        const measure = await measureTable(cassandra, config, table, sourceSelection(config, table));
+        const { size, share, counts, averageRowBytes: encodedRowBytes, decodedRowBytes: decoded } = measure;
         const targetRtt: Record<string, number> = {};
         let maxConnections: number | undefined;
         for (const endpoint of endpoints) {
@@ -55,7 +51,7 @@ export function planCommand(): Command {
         const targetRate = options['targetRate'] === undefined ? undefined : Number(options['targetRate']);
         const needed = targetRate === undefined ? undefined : streamsForRate(targetRate, rtt, config.copyFlushEvery, streamRate);
         const result = {
-          table: `${table.keyspace}.${table.name}`, rows: Math.round(size.rows * share), size: share < 1 ? `${size.detail}; ${(share * 100).toPrecision(3)} % of its tokens selected` : size.detail, sampledRows: size.sampleRows.length, encodedRowBytes, decodedRowBytes: decoded,
+          table: `${table.keyspace}.${table.name}`, rows: measure.estimatedRows, size: share < 1 ? `${size.detail}; ${(share * 100).toPrecision(3)} % of its tokens selected` : size.detail, sampledRows: size.sampleRows.length, encodedRowBytes, decodedRowBytes: decoded,
           partitions: counts, ...plan, settings, targetRttMs: targetRtt, sourceRttMs: sourceRtt, targetMaxConnections: maxConnections ?? null,
           expectedRowsPerSecond: Math.round(expected), streamRateAssumed: streamRate, targetRate: targetRate ?? null, streamsForTargetRate: needed ?? null,
         };

@@ -1,16 +1,10 @@
+import { CodedError, type C2yErrorDetails } from './coded-error.js';
+import { exitCodeOf } from './exit-codes.js';
+
 /** Every error a user can meet: a stable code, what happened, and what to do next. */
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_FILE_UNREADABLE'
-  | 'JAVA_MISSING'
-  | 'MAVEN_MISSING'
-  | 'MAVEN_FAILED'
-  | 'CACHE_INCOMPLETE'
-  | 'PORT_IN_USE'
-  | 'NODE_START_TIMEOUT'
-  | 'NODE_EXITED'
-  | 'NODE_NOT_RUNNING'
-  | 'POSTGRES_START_FAILED'
   | 'SOURCE_UNREACHABLE'
   | 'SOURCE_TABLE_NOT_FOUND'
   | 'SOURCE_READ_FAILED'
@@ -31,9 +25,6 @@ export type ErrorCode =
   | 'MEMORY_PLAN_REFUSED'
   | 'UI_UNAVAILABLE'
   | 'RUN_FOLDER_INVALID'
-  | 'TESTBED_TLS_FAILED'
-  | 'TESTBED_NETNS_FAILED'
-  | 'TESTBED_REDIS_FAILED'
   | 'EXECUTOR_OUT_OF_MEMORY'
   | 'EXECUTOR_CRASHED'
   | 'REDIS_UNREACHABLE'
@@ -52,34 +43,18 @@ export type ErrorCode =
   | 'NODE_LEASE_LOST'
   | 'INTERRUPTED';
 
-export interface C2yErrorDetails {
-  /** One sentence a user can act on: the flag, key or command that fixes it. */
-  readonly hint?: string;
-  /** Whether running the same step again can succeed without the user changing anything. */
-  readonly retryable?: boolean;
-  readonly cause?: unknown;
-  /** Structured context (table, split, token, host); never secrets. */
-  readonly context?: Readonly<Record<string, string | number | boolean | null>>;
-}
+export type { C2yErrorDetails } from './coded-error.js';
 
-export class C2yError extends Error {
-  readonly code: ErrorCode;
-  readonly hint: string | undefined;
-  readonly retryable: boolean;
-  readonly context: Readonly<Record<string, string | number | boolean | null>>;
+/**
+ * The product's errors: a code from ErrorCode, whose exit code is its class (exit-codes.ts). The test bed has its
+ * own codes (testbed/testbed-error.ts) on the same base, so the CLI prints and exits the same way for both.
+ */
+export class C2yError extends CodedError {
+  declare readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, details: C2yErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, exitCodeOf(code), message, details);
     this.name = 'C2yError';
-    this.code = code;
-    this.hint = details.hint;
-    this.retryable = details.retryable ?? false;
-    this.context = details.context ?? {};
-  }
-
-  /** The one or two lines the CLI prints. */
-  describe(): string {
-    return this.hint ? `${this.code}: ${this.message}\n  fix: ${this.hint}` : `${this.code}: ${this.message}`;
   }
 }
 

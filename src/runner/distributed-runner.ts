@@ -9,7 +9,7 @@ import type { RunnerTask } from '../task/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import { lastEventId, readEvents } from './event-stream.js';
 import { openRedis } from './redis-connection.js';
-import { driverKey, DRIVER_SILENT_MS, RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
+import { driverKey, DRIVER_SILENT_MS, RUN_RETRY_BACKOFF, RUNS_QUEUE, splitJobId, splitQueueName, WORKER_KEY_PATTERN } from './redis-keys.js';
 import { saveRunRecord, setRunStatus, shareableConfig, type DistributedRunStatus } from './run-record.js';
 import type { RunSigner } from './run-signature.js';
 import { publishLimits } from './shared-limits.js';
@@ -111,7 +111,8 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
     await queue.resume();
     stopFollowing = await followLimits(redis, queue, input);
     await enqueue(queue, runsQueue, flow, runId, signer, input.tasks, {
-      attempts: config.maxRetries + 1, backoff: { type: 'exponential', delay: config.retryBackoffMs },
+      attempts: config.maxRetries + 1, // The workers' own strategy: the run's retry policy (errors/retry-policy.ts), jittered.
+      backoff: { type: RUN_RETRY_BACKOFF },
       removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
     });
 

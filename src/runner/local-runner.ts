@@ -1,3 +1,4 @@
+import { retryDelayMs, runRetryPolicy } from '../errors/index.js';
 import { splitToJson, type Split } from '../plan/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import type { DriverMessage, ExecutorMessage, RunnerTask } from '../task/index.js';
@@ -96,7 +97,7 @@ export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
     const failTask = (task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void => {
       const retryable = error.retryable && !stopping && !ranOutOfMemory;
       if (retryable && attempt <= config.maxRetries) {
-        const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (attempt - 1));
+        const delayMs = retryDelayMs(runRetryPolicy(config), attempt);
         retries++;
         pendingRetries++;
         listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message, node });

@@ -33,3 +33,6 @@ export const WORKER_KEY_PATTERN = 'c2y:worker:*';
 export const splitQueueName = (runId: string): string => `c2y-splits-${runId}`;
 /** Job ids are the run and the split: enqueueing the same split twice yields the same job. */
 export const splitJobId = (runId: string, splitId: number): string => `${runId}-split-${splitId}`;
+
+/** The backoff type split jobs carry: workers compute it with the run's retry policy (BullMQ's custom strategy). */
+export const RUN_RETRY_BACKOFF = 'c2y-run-policy';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { C2yConfig } from '../config/index.js';
-import { messageOf } from '../errors/index.js';
+import { messageOf, retryDelayMs, runRetryPolicy } from '../errors/index.js';
 import type { Logger, TaskErrorJson } from '../observe/index.js';
 import { errorToJson, type RunnerTask } from '../task/index.js';
 import { configuredLimits } from '../task/index.js';
@@ -153,6 +153,8 @@ interface ServingRun {
   readonly leases: NodeLeases;
   readonly run: { cancelled: boolean };
   readonly state: { runId: string | null; inFlight: number; splitsDone: number; rows: number };
+  /** The wait each failed job's retry was announced with (split-retry's delayMs), for BullMQ's backoff to keep. */
+  readonly retryDelays: Map<string, number>;
 }
 
 /**
@@ -173,8 +175,14 @@ async function checkJob({ redis, joined, options, log, run }: ServingRun, job: J
 }
 
 /** Runs one split job on this worker's executor, holding a node lease, and reports its end as a local run would. */
+function takeRetryDelay(delays: Map<string, number>, jobId: string | undefined, otherwise: () => number): number {
+  const announced = jobId === undefined ? undefined : delays.get(jobId);
+  if (jobId !== undefined) delays.delete(jobId);
+  return announced ?? otherwise();
+}
+
 function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobResult>) => Promise<SplitJobResult> {
-  const { options, log, config, bridge, publisher, leases, run, state } = serving;
+  const { options, log, config, bridge, publisher, leases, run, state, retryDelays } = serving;
   return async (job) => {
     const { task } = job.data;
     await checkJob(serving, job);
@@ -202,7 +210,9 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
       const maxAttempts = job.opts.attempts ?? 1;
       const willRetry = failure.retryable && attempt < maxAttempts && !run.cancelled;
       if (willRetry) {
-        publisher.push({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs: config.retryBackoffMs * 2 ** (attempt - 1), error: failure.message, node: leased.key });
+        const delayMs = retryDelayMs(runRetryPolicy(config), attempt);
+        if (job.id !== undefined) retryDelays.set(job.id, delayMs);
+        publisher.push({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: failure.message, node: leased.key });
       } else if (!(run.cancelled && failure.code === 'INTERRUPTED')) {
         publisher.push({ type: 'split-failed', splitId: task.id, error: failure.message, code: failure.code, node: leased.key });
       }
@@ -241,7 +251,8 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
   const run = { cancelled: false };
   const joinedAt = Date.now();
 
-  const processor = splitProcessor({ redis, joined, options, log, config, bridge, publisher, leases, run, state });
+  const retryDelays = new Map<string, number>();
+  const processor = splitProcessor({ redis, joined, options, log, config, bridge, publisher, leases, run, state, retryDelays });
 
   const connection = redis.duplicate();
   const worker = new Worker<SplitJobData, SplitJobResult>(splitQueueName(record.runId), processor, {
@@ -249,6 +260,8 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
     lockDuration: config.workerLeaseMs, stalledInterval: config.workerLeaseMs,
     // A job whose worker died is handed to another this many times before it fails (and waits for --resume).
     maxStalledCount: Math.max(1, config.maxRetries), drainDelay: 1,
+    // The run's retry policy, with the very wait its split-retry event announced.
+    settings: { backoffStrategy: (attemptsMade, _type, _error, job) => takeRetryDelay(retryDelays, job?.id, () => retryDelayMs(runRetryPolicy(config), attemptsMade)) },
   });
   worker.on('error', (error) => log.warn('split queue', { error: messageOf(error) }));
   try {

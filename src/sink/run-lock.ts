@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { C2yError, messageOf } from '../errors/index.js';
+import { C2yError, LOCK_RETRY, messageOf, retryDelayMs } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable, TargetClient } from './target-client.js';
 
@@ -76,7 +76,7 @@ export class RunLock {
   private async retake(): Promise<void> {
     let lastError: unknown;
     for (let attempt = 0; attempt < RETAKE_ATTEMPTS && !this.released; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** attempt)));
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(LOCK_RETRY, attempt + 1)));
       let client: TargetClient | undefined;
       try {
         client = await this.connect();

@@ -1,5 +1,5 @@
 import cassandra from 'cassandra-driver';
-import { C2yError, messageOf } from '../errors/index.js';
+import { C2yError, messageOf, PAGE_RETRY, retryDelayMs } from '../errors/index.js';
 import type { ReplicatedRange } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import { dialAddress, type CassandraClient } from './cassandra-session.js';
@@ -107,7 +107,7 @@ function pageFetcher(options: RangeScanOptions): (statement: PagedStatement, pag
         lastError = error;
         if (attempt + 1 < attempts) options.onPageRetry?.({ attempt: attempt + 1, replica: host?.address ?? null, error: messageOf(error) });
         if (isTimeout(error) && fetchSize > 1) fetchSize = Math.max(1, Math.floor(fetchSize / 2));
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(PAGE_RETRY, attempt + 1)));
       }
     }
     throw new C2yError('SOURCE_READ_FAILED', `reading ${statement.describe} from replicas ${statement.replicas.join(', ') || '(unknown)'} failed ${attempts} times (last page size ${fetchSize}): ${messageOf(lastError)}`, {

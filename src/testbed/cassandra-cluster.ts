@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { ensureCassandraJars } from './cassandra-jars.js';
 import { JDK17_FLAGS, LOGBACK_XML, initialTokens, renderCassandraYaml } from './cassandra-yaml.js';
 import { isAlive, lastLines, livePid, stopProcess } from './process-control.js';
@@ -80,7 +80,7 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
   if (previous !== undefined && previous !== options.nodes && !grows) {
     const running = (await cassandraStatus(3)).filter((s) => s.pid !== undefined);
     if (running.length > 0) {
-      throw new C2yError('PORT_IN_USE', `a ${previous}-node test ring is running; cannot start a ${options.nodes}-node ring beside it`, {
+      throw new TestbedError('PORT_IN_USE', `a ${previous}-node test ring is running; cannot start a ${options.nodes}-node ring beside it`, {
         hint: 'run `c2y testbed cassandra stop` first (add --wipe to start the new ring empty)',
       });
     }
@@ -106,7 +106,7 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
     const address = nodeAddress(node);
     for (const port of [CQL_PORT, STORAGE_PORT]) {
       if (await isPortOpen(address, port, 300)) {
-        throw new C2yError('PORT_IN_USE', `${address}:${port} is already taken by a process c2y did not start`, {
+        throw new TestbedError('PORT_IN_USE', `${address}:${port} is already taken by a process c2y did not start`, {
           hint: `stop whatever listens there (ss -ltnp 'sport = :${port}') or use that Cassandra directly`,
           context: { address, port },
         });
@@ -130,7 +130,7 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
         break;
       } catch (error) {
         // A joining node can miss the seed's gossip on a busy machine ("Unable to contact any seeds"): try again.
-        if (!(error instanceof C2yError) || error.code !== 'NODE_EXITED' || attempt >= MAX_START_ATTEMPTS) throw error;
+        if (!(error instanceof TestbedError) || error.code !== 'NODE_EXITED' || attempt >= MAX_START_ATTEMPTS) throw error;
         const cause = /Exception.*$/m.exec(readFileSync(files.logFile, 'utf8'))?.[0] ?? 'see the log';
         options.log(`node ${node} exited during start (attempt ${attempt} of ${MAX_START_ATTEMPTS}: ${cause}); starting it again`);
         if (fresh) for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) rmSync(join(files.dir, sub), { recursive: true, force: true });
@@ -165,7 +165,7 @@ export function launchNode(files: NodeFiles, libDir: string, heap: string, extra
   ];
   const child = spawn('java', args, { detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
-  if (child.pid === undefined) throw new C2yError('JAVA_MISSING', 'could not start java', { hint: 'install a JDK 17 and put java on PATH' });
+  if (child.pid === undefined) throw new TestbedError('JAVA_MISSING', 'could not start java', { hint: 'install a JDK 17 and put java on PATH' });
   child.unref();
   writeFileSync(files.pidFile, String(child.pid));
   return child.pid;
@@ -173,7 +173,7 @@ export function launchNode(files: NodeFiles, libDir: string, heap: string, extra
 
 function findJamm(libDir: string): string {
   const jamm = readdirSync(libDir).find((name) => /^jamm-.*\.jar$/.test(name));
-  if (!jamm) throw new C2yError('CACHE_INCOMPLETE', `no jamm jar in ${libDir}`, { hint: `delete ${libDir} and start again to re-download` });
+  if (!jamm) throw new TestbedError('CACHE_INCOMPLETE', `no jamm jar in ${libDir}`, { hint: `delete ${libDir} and start again to re-download` });
   return jamm;
 }
 
@@ -182,14 +182,14 @@ export async function waitForCql(node: number | string, pid: number, timeoutMs: 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
-      throw new C2yError('NODE_EXITED', `Cassandra node ${node} exited during startup. Last log lines:\n${lastLines(logFile, 15)}`, {
+      throw new TestbedError('NODE_EXITED', `Cassandra node ${node} exited during startup. Last log lines:\n${lastLines(logFile, 15)}`, {
         hint: `read ${logFile}; a wrong yaml key or a port in use are the usual causes`,
       });
     }
     if (await isPortOpen(address, CQL_PORT)) return;
     await sleep(500);
   }
-  throw new C2yError('NODE_START_TIMEOUT', `Cassandra node ${node} did not answer CQL within ${timeoutMs / 1000} s. Last log lines:\n${lastLines(logFile, 15)}`, {
+  throw new TestbedError('NODE_START_TIMEOUT', `Cassandra node ${node} did not answer CQL within ${timeoutMs / 1000} s. Last log lines:\n${lastLines(logFile, 15)}`, {
     hint: 'the node is left running; check the log, then `c2y testbed cassandra stop` and start again',
     retryable: true,
   });
@@ -207,7 +207,7 @@ export async function stopCassandra(log: (line: string) => void, graceMs = 15_00
 /** kill -9 of one node: the fault tests' way of losing a replica. */
 export function killCassandraNode(node: number): number {
   const pid = livePid(nodeFiles(node).pidFile);
-  if (pid === undefined) throw new C2yError('NODE_NOT_RUNNING', `Cassandra node ${node} is not running`, { hint: '`c2y testbed cassandra status` lists the nodes' });
+  if (pid === undefined) throw new TestbedError('NODE_NOT_RUNNING', `Cassandra node ${node} is not running`, { hint: '`c2y testbed cassandra status` lists the nodes' });
   process.kill(pid, 'SIGKILL');
   // Wait until the process is gone (its ports released), so a restart right after cannot find them taken.
   const deadline = Date.now() + 10_000;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { requireCommand } from './process-control.js';
 import { CASSANDRA_VERSION, cassandraLibDir, cassandraLibMarker, packageRoot } from './testbed-paths.js';
 
@@ -34,7 +34,7 @@ export async function ensureCassandraJars(log: (line: string) => void): Promise<
   const jarCount = countJars(libDir);
   if (!existsSync(join(libDir, `cassandra-all-${CASSANDRA_VERSION}.jar`))) {
     rmSync(libDir, { recursive: true, force: true });
-    throw new C2yError('MAVEN_FAILED', `Maven did not produce cassandra-all-${CASSANDRA_VERSION}.jar:\n${output.slice(-2000)}`, {
+    throw new TestbedError('MAVEN_FAILED', `Maven did not produce cassandra-all-${CASSANDRA_VERSION}.jar:\n${output.slice(-2000)}`, {
       hint: 'check that Maven Central is reachable (mvn dependency:get -Dartifact=org.apache.cassandra:cassandra-all:' + CASSANDRA_VERSION + ') and run the command again',
       retryable: true,
     });
@@ -54,7 +54,7 @@ function runMaven(args: string[]): Promise<string> {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => reject(new C2yError('MAVEN_MISSING', `cannot run mvn: ${error.message}`, { hint: 'install Maven' })));
+    child.on('error', (error) => reject(new TestbedError('MAVEN_MISSING', `cannot run mvn: ${error.message}`, { hint: 'install Maven' })));
     // Maven may print an ERROR about system-scoped JMC entries and still succeed: the jar check decides.
     child.on('close', () => resolvePromise(output));
   });

@@ -20,3 +20,5 @@ export type { TestbedRedis } from './redis-instance.js';
 export { emulateYugabyte, YB_EMULATION_SCHEMA } from './yugabyte-emulation.js';
 export type { EmulatedYbNode } from './yugabyte-emulation.js';
 export { MULTI_DC_NODES, startMultiDcCassandra, stopMultiDcCassandra } from './multi-dc-cassandra.js';
+export { TestbedError } from './testbed-error.js';
+export type { TestbedErrorCode } from './testbed-error.js';

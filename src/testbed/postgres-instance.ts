@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { lastLines } from './process-control.js';
 import { cacheRoot } from './testbed-paths.js';
 import { ensureTestbedCerts, TESTBED_CERT_USER } from './tls-certs.js';
@@ -26,7 +26,7 @@ function pgBinDir(): string {
   const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
   const version = versions[0];
   if (version === undefined) {
-    throw new C2yError('POSTGRES_START_FAILED', 'no PostgreSQL server binaries under /usr/lib/postgresql', { hint: 'apt-get install postgresql' });
+    throw new TestbedError('POSTGRES_START_FAILED', 'no PostgreSQL server binaries under /usr/lib/postgresql', { hint: 'apt-get install postgresql' });
   }
   return join(base, version, 'bin');
 }
@@ -69,7 +69,7 @@ export function startPostgres(log: (line: string) => void): { port: number; addr
   if (!existsSync(join(dataDir(), 'PG_VERSION'))) {
     log(`initdb ${dataDir()}`);
     const init = runPg('initdb', ['-D', dataDir(), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    if (init.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `initdb failed:\n${init.output.slice(-1500)}`, { hint: `remove ${dir} and try again` });
+    if (init.status !== 0) throw new TestbedError('POSTGRES_START_FAILED', `initdb failed:\n${init.output.slice(-1500)}`, { hint: `remove ${dir} and try again` });
     appendFileSync(join(dataDir(), 'postgresql.conf'), [
       '',
       '# c2y test bed: one server reached through three addresses stands in for a 3-node cluster',
@@ -88,7 +88,7 @@ export function startPostgres(log: (line: string) => void): { port: number; addr
   }
   const start = runPg('pg_ctl', ['-D', dataDir(), '-l', logFile(), '-w', '-t', '60', 'start']);
   if (start.status !== 0) {
-    throw new C2yError('POSTGRES_START_FAILED', `the test bed PostgreSQL did not start on port ${port}:\n${start.output.slice(-800)}\n${lastLines(logFile(), 10)}`, {
+    throw new TestbedError('POSTGRES_START_FAILED', `the test bed PostgreSQL did not start on port ${port}:\n${start.output.slice(-800)}\n${lastLines(logFile(), 10)}`, {
       hint: `if port ${port} is taken, set C2Y_TESTBED_PG_PORT to a free port`,
     });
   }
@@ -106,7 +106,7 @@ export function stopPostgres(log: (line: string) => void): void {
 /** `pg_ctl restart -m fast`: the fault tests' way of restarting the target under load. */
 export function restartPostgres(): void {
   const restart = runPg('pg_ctl', ['-D', dataDir(), '-l', logFile(), '-m', 'fast', '-w', 'restart']);
-  if (restart.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `restart failed: ${restart.output}`, { hint: `see ${logFile()}` });
+  if (restart.status !== 0) throw new TestbedError('POSTGRES_START_FAILED', `restart failed: ${restart.output}`, { hint: `see ${logFile()}` });
 }
 
 /** The role that may only log in over TLS with a scram password: what the security tests use. */
@@ -155,11 +155,11 @@ function ensurePostgresSecurity(port: number): void {
   }
   if (changed) {
     const reload = runPg('pg_ctl', ['-D', dataDir(), 'reload']);
-    if (reload.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `pg_ctl reload failed: ${reload.output}`, { hint: `see ${logFile()}` });
+    if (reload.status !== 0) throw new TestbedError('POSTGRES_START_FAILED', `pg_ctl reload failed: ${reload.output}`, { hint: `see ${logFile()}` });
   }
   const sql = `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_SECURE_USER}') THEN CREATE ROLE ${TESTBED_SECURE_USER} LOGIN SUPERUSER; END IF; IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TESTBED_CERT_USER}') THEN CREATE ROLE ${TESTBED_CERT_USER} LOGIN SUPERUSER; END IF; END $$; SET password_encryption = 'scram-sha-256'; ALTER ROLE ${TESTBED_SECURE_USER} PASSWORD '${TESTBED_SECURE_PASSWORD}';`;
   const role = runPg('psql', ['-h', dataDir(), '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  if (role.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `creating the test bed's TLS role failed: ${role.output}`, { hint: `see ${logFile()}` });
+  if (role.status !== 0) throw new TestbedError('POSTGRES_START_FAILED', `creating the test bed's TLS role failed: ${role.output}`, { hint: `see ${logFile()}` });
 }
 
 /** Addresses of the worker namespaces (see worker-namespaces.ts): "other machines" of the distributed tests. */
@@ -174,5 +174,5 @@ export function allowWorkerSubnet(): void {
   if (rules.includes(WORKER_SUBNET_MARKER)) return;
   appendFileSync(hba, `\n${WORKER_SUBNET_MARKER}\nhost all all ${TESTBED_WORKER_SUBNET} trust\n`);
   const reload = runPg('pg_ctl', ['-D', dataDir(), 'reload']);
-  if (reload.status !== 0) throw new C2yError('POSTGRES_START_FAILED', `reloading pg_hba.conf failed: ${reload.output}`, { hint: `see ${logFile()}` });
+  if (reload.status !== 0) throw new TestbedError('POSTGRES_START_FAILED', `reloading pg_hba.conf failed: ${reload.output}`, { hint: `see ${logFile()}` });
 }

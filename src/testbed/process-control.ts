@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { sleep } from './tcp-probe.js';
 
 export function isAlive(pid: number): boolean {
@@ -57,6 +57,6 @@ export function lastLines(path: string, count: number): string {
 export function requireCommand(command: string, versionArgs: string[], code: 'JAVA_MISSING' | 'MAVEN_MISSING', fix: string): void {
   const probe = spawnSync(command, versionArgs, { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new C2yError(code, `${command} is not available (${probe.error?.message ?? `exit ${probe.status}`})`, { hint: fix });
+    throw new TestbedError(code, `${command} is not available (${probe.error?.message ?? `exit ${probe.status}`})`, { hint: fix });
   }
 }

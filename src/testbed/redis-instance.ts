@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { isPortOpen, sleep } from './tcp-probe.js';
 
 export interface TestbedRedis {
@@ -34,7 +34,7 @@ export interface TestbedRedisOptions {
 
 export async function startTestbedRedis(options: TestbedRedisOptions = {}): Promise<TestbedRedis> {
   if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new C2yError('TESTBED_REDIS_FAILED', 'redis-server is not installed', { hint: 'apt-get install redis-server (.ci/run does it)' });
+    throw new TestbedError('TESTBED_REDIS_FAILED', 'redis-server is not installed', { hint: 'apt-get install redis-server (.ci/run does it)' });
   }
   const port = await freePort();
   const security = [
@@ -47,7 +47,7 @@ export async function startTestbedRedis(options: TestbedRedisOptions = {}): Prom
   while (!(await isPortOpen('127.0.0.1', port))) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
-      throw new C2yError('TESTBED_REDIS_FAILED', `redis-server did not listen on 127.0.0.1:${port}`, { hint: 'run redis-server by hand to see why' });
+      throw new TestbedError('TESTBED_REDIS_FAILED', `redis-server did not listen on 127.0.0.1:${port}`, { hint: 'run redis-server by hand to see why' });
     }
     await sleep(100);
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { CQL_PORT, filesIn, launchNode, STORAGE_PORT, waitForCql } from './cassandra-cluster.js';
 import { ensureCassandraJars } from './cassandra-jars.js';
 import { LOGBACK_XML, renderCassandraYaml } from './cassandra-yaml.js';
@@ -26,7 +26,7 @@ function ensureKeystore(dir: string): string {
   const keystore = join(dir, 'server.p12');
   if (existsSync(keystore)) return keystore;
   const run = spawnSync('openssl', ['pkcs12', '-export', '-in', certs.serverCert, '-inkey', certs.serverKey, '-name', 'server', '-out', keystore, '-passout', `pass:${KEYSTORE_PASSWORD}`], { encoding: 'utf8' });
-  if (run.status !== 0) throw new C2yError('TESTBED_TLS_FAILED', `openssl pkcs12 failed: ${run.stderr.slice(-400)}`, { hint: 'install openssl' });
+  if (run.status !== 0) throw new TestbedError('TESTBED_TLS_FAILED', `openssl pkcs12 failed: ${run.stderr.slice(-400)}`, { hint: 'install openssl' });
   return keystore;
 }
 

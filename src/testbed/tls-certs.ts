@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { cacheRoot } from './testbed-paths.js';
 
 export interface TestbedCerts {
@@ -31,7 +31,7 @@ function ensureClientCert(certs: TestbedCerts): void {
 function openssl(args: string[], cwd: string): void {
   const run = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
   if (run.status !== 0) {
-    throw new C2yError('TESTBED_TLS_FAILED', `openssl ${args[0]} failed: ${(run.stderr || run.error?.message || '').slice(-500)}`, { hint: 'install openssl (apt-get install openssl)' });
+    throw new TestbedError('TESTBED_TLS_FAILED', `openssl ${args[0]} failed: ${(run.stderr || run.error?.message || '').slice(-500)}`, { hint: 'install openssl (apt-get install openssl)' });
   }
 }
 

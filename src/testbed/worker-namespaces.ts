@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { C2yError } from '../errors/index.js';
+import { TestbedError } from './testbed-error.js';
 import { allowWorkerSubnet } from './postgres-instance.js';
 
 /**
@@ -21,7 +21,7 @@ const NAME_PREFIX = 'c2yw';
 function ip(args: readonly string[], allowFailure = false): string {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
   if (result.status !== 0 && !allowFailure) {
-    throw new C2yError('TESTBED_NETNS_FAILED', `ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`, {
+    throw new TestbedError('TESTBED_NETNS_FAILED', `ip ${args.join(' ')} failed: ${(result.stderr || result.error?.message || '').trim()}`, {
       hint: 'network namespaces need root (CAP_NET_ADMIN) and the iproute2 package',
     });
   }
@@ -33,7 +33,7 @@ function sysctl(namespace: string | undefined, key: string, value: string): void
   const result = namespace === undefined
     ? spawnSync('sysctl', args, { encoding: 'utf8' })
     : spawnSync('ip', ['netns', 'exec', namespace, 'sysctl', '-w', `${key}=${value}`], { encoding: 'utf8' });
-  if (result.status !== 0) throw new C2yError('TESTBED_NETNS_FAILED', `sysctl ${key}=${value}${namespace ? ` in ${namespace}` : ''} failed: ${result.stderr.trim()}`, { hint: 'run as root' });
+  if (result.status !== 0) throw new TestbedError('TESTBED_NETNS_FAILED', `sysctl ${key}=${value}${namespace ? ` in ${namespace}` : ''} failed: ${result.stderr.trim()}`, { hint: 'run as root' });
 }
 
 /** Namespaces left by an earlier run that was killed. */

@@ -9,3 +9,5 @@ export { memorySettings, copyBufferBytesOf } from './run-plan.js';
 export { RunFolder } from './run-folder.js';
 export { noWatch } from './run-watch.js';
 export type { RunMeta, RunView, RunWatch, RunWatcher } from './run-watch.js';
+export { measureTable, splitsOf } from './measure-table.js';
+export type { TableMeasure } from './measure-table.js';

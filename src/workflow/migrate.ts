@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
 import { copyTasks, distributedRunner, localRunner, LiveLimits, type Runner, type RunSigner } from '../runner/index.js';
-import { C2yError, messageOf } from '../errors/index.js';
+import { C2yError, messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
@@ -47,17 +47,10 @@ function writeQuietly(folder: RunFolder, file: string, text: string): void {
 }
 
 /** Bookkeeping after the run: retried with the run's own backoff, since the rows are safe and only the record is missing. */
-async function withRetries<T>(config: LoadedConfig['config'], logger: Logger, what: string, attempt: () => Promise<T>): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (n > config.maxRetries) throw error;
-      const delayMs = Math.min(60_000, config.retryBackoffMs * 2 ** (n - 1));
-      logger.warn('retrying', { what, attempt: n + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
+function withRunRetries<T>(config: LoadedConfig['config'], logger: Logger, what: string, attempt: () => Promise<T>): Promise<T> {
+  return withRetries(runRetryPolicy(config), config.maxRetries + 1, attempt, ({ retry, delayMs, error }) => {
+    logger.warn('retrying', { what, attempt: retry + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) });
+  });
 }
 
 /** Up to here an exact count takes about a second on PostgreSQL; past it the count is skipped (null). */
@@ -217,14 +210,14 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
   await prepared.admin.end().catch(() => undefined);
-  const admin = await withRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
-  const rejects = await withRetries(config, logger, 'reading rejects', () => prepared.store.readRejects(admin, prepared.runId));
+  const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
+  const rejects = await withRunRetries(config, logger, 'reading rejects', () => prepared.store.readRejects(admin, prepared.runId));
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
-  const checkpoints = await withRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
+  const checkpoints = await withRunRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
   const valueRejects = rejects.filter((row) => row.kind === 'value').length;
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   // A finished run's checkpoints must describe the table: count it where that is cheap, and refuse to call it finished if not.
-  const targetRows = ended === 'finished' ? await withRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
+  const targetRows = ended === 'finished' ? await withRunRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
   const countMismatch = targetRows !== null && targetRows !== rowsCommittedTotal;
   // Every split of the plan (which covers the ring exactly once, checked when planned and resumed) must be done.
   const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));

@@ -1,18 +1,19 @@
 import type { C2yConfig, LoadedConfig } from '../config/index.js';
-import { averageEncodedRowBytes, chooseCopyFormat, decodedRowBytes, type ChosenCopyFormat, type WantedCopyFormat } from '../encode/index.js';
+import { chooseCopyFormat, type ChosenCopyFormat, type WantedCopyFormat } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
-import { cutSplits, partitionCounts, ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson, type TokenSelection } from '../plan/index.js';
+import { ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson, type TokenSelection } from '../plan/index.js';
 import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
   RunLock, targetColumnTypes, targetNameOf, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import {
-  checkPartitioner, consistencyCode, describeMappedTable, estimateTableSize, openCassandra, readPartitioner, readRing, selectedShare, selectionRecord, sessionOptionsOf, sourceSelection,
+  checkPartitioner, describeMappedTable, openCassandra, readPartitioner, selectionRecord, sessionOptionsOf, sourceSelection,
   type CassandraClient, type SourceSelection, type TableSizeEstimate,
 } from '../source/index.js';
 import { newRunId } from './run-id.js';
+import { measureTable, splitsOf } from './measure-table.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
 /** What a run records in the target when it starts, so a resume uses the same splits. */
@@ -243,21 +244,16 @@ function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: st
 
 /** A new run's plan: the table measured, its selected share, the splits cut over the selection and checked. */
 async function planNewRun(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, log: Logger): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
-  const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
-  const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
-  // Token ranges select their share of the table; a where's share is not known before reading.
-  const share = selectedShare(selection);
-  const estimatedBytes = (size.estimatesBytes ?? size.rows * averageRowBytes) * share;
-  const counts = partitionCounts(config.parallelism, estimatedBytes, config.source.splitSizeMb);
-  const splits = cutSplits(readRing(cassandra, table.keyspace), counts.effective, selection.tokens);
+  const measure = await measureTable(cassandra, config, table, selection);
+  const splits = splitsOf(cassandra, table, measure, selection);
   assertCoversRing(splits, 'new', selection.tokens);
   const recorded = selectionRecord(selection);
-  if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(share * 100).toPrecision(3)} % of the tokens` });
+  if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(measure.share * 100).toPrecision(3)} % of the tokens` });
   const plan: StoredPlan = {
-    counts, estimatedRows: Math.round(size.rows * share), averageRowBytes, decodedRowBytes: decodedRowBytes(size.sampleRows), sizeDetail: size.detail,
+    counts: measure.counts, estimatedRows: measure.estimatedRows, averageRowBytes: measure.averageRowBytes, decodedRowBytes: measure.decodedRowBytes, sizeDetail: measure.size.detail,
     splits: splits.map(splitToJson), columns: mappedColumns(table), ...(recorded === undefined ? {} : { selection: recorded }),
   };
-  return { plan, splits, size };
+  return { plan, splits, size: measure.size };
 }
 
 /** A plan whose splits miss or repeat tokens would end `finished` with part of the ring unread, or read twice. */

@@ -1,8 +1,10 @@
 /**
- * scale-out: one distributed migration served by 1, 2 and 3 `c2y worker`s, each in its own network namespace (its
- * own "machine"), every worker with the same cores; rows/s per worker count, with how busy the machine's CPUs were,
- * since on this 2-core machine the workers, Cassandra, PostgreSQL and Redis all share two cores.
- * `npm run bench -- scale-out [--rows 200000] [--trials 3] [--cores 4] [--workers 1,2,3] [--quick]`
+ * scale-out: one distributed migration served by 1, 2 and 3 `c2y worker`s, each a simulated machine: its own network
+ * namespace, and its own CPU cgroup with a quota (`--quota`, 0.2 of a core by default) that the worker and the
+ * executors it forks share. The quota, not the two cores the workers share with Cassandra, PostgreSQL and Redis, is
+ * then what limits a worker, as a machine's own cores would: rows/s per worker count, the workers' CPU seconds
+ * (their cgroups') and how busy the whole machine was, beside it. This simulates machines; it is not a cluster.
+ * `npm run bench -- scale-out [--rows 200000] [--trials 3] [--cores 2] [--quota 0.2] [--workers 1,2,3] [--quick]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import {
 import { ensureBenchCassandra, ensureData } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
+import { createCpuQuota, type CpuQuota } from './lib/cpu-quota.js';
 
 const DATABASE = 'c2y_bench';
 const C2Y = 'bin/c2y.js';
@@ -42,11 +45,14 @@ async function ensureBenchTarget(): Promise<number> {
 /** Driver and workers sign and check with one key; a bench run makes its own. */
 process.env['C2Y_RUN_KEY'] ??= randomBytes(32).toString('hex');
 
-function startWorker(namespace: WorkerNamespace, redisUrl: string, cores: number, port: number): ChildProcess {
+function startWorker(namespace: WorkerNamespace, quota: CpuQuota, redisUrl: string, cores: number, port: number): ChildProcess {
   // The bench ring and target: the only nodes a worker may connect to.
   const allow = ['--allow-source', '127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042', '--allow-target', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(',')];
   const argv = inNamespace(namespace, process.execPath, [C2Y, 'worker', '--redis', redisUrl, ...allow, '--cores', String(cores), '--name', `bench-w${namespace.index}`, '--json']);
-  return spawn(argv.command, argv.args, { stdio: 'ignore', detached: true });
+  const child = spawn(argv.command, argv.args, { stdio: 'ignore', detached: true });
+  // At once, before it joins a run and forks its executor: the executor is born in the worker's cgroup.
+  if (child.pid !== undefined) quota.add(child.pid);
+  return child;
 }
 
 async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
@@ -57,13 +63,21 @@ async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
   })));
 }
 
-interface Trial { readonly workers: number; readonly rows: number; readonly seconds: number; readonly rowsPerSecond: number; readonly cpuBusy: number; readonly rowsByWorker: Record<string, number> }
+interface Trial {
+  readonly workers: number; readonly rows: number; readonly seconds: number; readonly rowsPerSecond: number; readonly cpuBusy: number;
+  readonly rowsByWorker: Record<string, number>;
+  /** CPU seconds each worker's cgroup used in the run, and that over the run's seconds (at most its quota). */
+  readonly workerCpuSeconds: number[];
+  readonly workerCoresUsed: number[];
+}
 
-async function runOnce(workerCount: number, namespaces: readonly WorkerNamespace[], redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number }): Promise<Trial> {
-  const workers = namespaces.slice(0, workerCount).map((namespace) => startWorker(namespace, redisUrl, settings.cores, port));
+async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number }): Promise<Trial> {
+  const serving = machines.slice(0, workerCount);
+  const workers = serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, settings.cores, port));
   try {
     await sleep(1500);
     const cpuBefore = cpuTimes();
+    const quotaBefore = serving.map((machine) => machine.quota.cpuSeconds());
     const driver = spawn(process.execPath, [C2Y, 'migrate', '--distributed', '--redis', redisUrl, '--keyspace', 'bench_limits', '--table', 'events', '--consistency', 'ONE',
       '--split-size-mb', String(settings.splitSizeMb), '--target-hosts', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(','), '--database', DATABASE,
       '--target-table', 'events_scale', '--parallelism', String(settings.parallelism), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,12 +87,14 @@ async function runOnce(workerCount: number, namespaces: readonly WorkerNamespace
     driver.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => driver.on('close', resolve));
     const cpuAfter = cpuTimes();
+    const workerCpuSeconds = serving.map((machine, i) => Math.round((machine.quota.cpuSeconds() - (quotaBefore[i] ?? 0)) * 100) / 100);
     if (code !== 0) throw new Error(`c2y migrate --distributed failed: ${stderr.slice(-1500)}`);
     const report = JSON.parse(stdout) as RunReport;
     const rowsByWorker = Object.fromEntries(report.executors.map((e) => [e.worker ?? String(e.executor), e.rows]));
     return {
       workers: workerCount, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond,
       cpuBusy: Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total)) * 1000) / 1000, rowsByWorker,
+      workerCpuSeconds, workerCoresUsed: workerCpuSeconds.map((seconds) => Math.round((seconds / Math.max(0.001, report.durationSeconds)) * 1000) / 1000),
     };
   } finally {
     await stopWorkers(workers);
@@ -87,7 +103,7 @@ async function runOnce(workerCount: number, namespaces: readonly WorkerNamespace
 
 export async function scaleOutBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, cores: { type: 'string', default: '4' },
+    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, cores: { type: 'string', default: '2' }, quota: { type: 'string', default: '0.2' },
     workers: { type: 'string', default: '1,2,3' }, quick: { type: 'boolean', default: false },
   } });
   const rows = values.quick ? 10_000 : Number(values.rows);
@@ -102,35 +118,48 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
   await ensureData(rows);
   const port = await ensureBenchTarget();
   const redis = await startTestbedRedis();
+  const quotaCores = Number(values.quota);
   const namespaces = createWorkerNamespaces(most);
+  const machines: Array<{ namespace: WorkerNamespace; quota: CpuQuota }> = [];
   const results: Trial[] = [];
   try {
+    for (const namespace of namespaces) machines.push({ namespace, quota: createCpuQuota(`c2y-bench-w${namespace.index}`, quotaCores) });
     for (let trial = 0; trial < trials; trial++) {
       for (const count of workerCounts) {
-        const result = await runOnce(count, namespaces, redis.url, port, { cores, parallelism, splitSizeMb });
+        const result = await runOnce(count, machines, redis.url, port, { cores, parallelism, splitSizeMb });
         results.push(result);
-        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, rows by worker ${JSON.stringify(result.rowsByWorker)}`);
+        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, rows by worker ${JSON.stringify(result.rowsByWorker)}`);
       }
     }
   } finally {
     await redis.stop();
+    for (const machine of machines) await machine.quota.remove().catch((error: unknown) => console.log(`[bench] could not remove ${machine.quota.path}: ${String(error)}`));
     removeWorkerNamespaces();
   }
   const byCount = workerCounts.map((workers) => {
     const runs = results.filter((r) => r.workers === workers);
-    return { workers, rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), cpuBusy: median(runs.map((r) => r.cpuBusy)), trials: runs.map((r) => r.rowsPerSecond) };
+    return {
+      workers, rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), cpuBusy: median(runs.map((r) => r.cpuBusy)), trials: runs.map((r) => r.rowsPerSecond),
+      workerCoresUsed: median(runs.map((r) => r.workerCoresUsed.reduce((a, b) => a + b, 0) / r.workerCoresUsed.length)),
+    };
   });
   const one = byCount.find((b) => b.workers === 1)?.rowsPerSecond ?? Number.NaN;
+  const ratioOf = (workers: number): number | null => {
+    const rate = byCount.find((b) => b.workers === workers)?.rowsPerSecond;
+    return rate === undefined ? null : Math.round((rate / one) * 100) / 100;
+  };
   const file = writeResults('scale-out', {
     parameters: {
-      rows, trials, coresPerWorker: cores, parallelism, splitSizeMb, workerCounts, cassandraNodes,
+      rows, trials, coresPerWorker: cores, cpuQuotaPerWorker: quotaCores, cgroup: machines[0]?.quota.version === 2 ? 'v2 cpu.max' : 'v1 cpu.cfs_quota_us', parallelism, splitSizeMb, workerCounts, cassandraNodes,
       source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: `test bed PostgreSQL through 3 addresses, port ${port}`,
-      workersRunIn: 'one network namespace each (veth pair, loopback routed), the same 2-core machine',
+      workersRunIn: `simulated machines: one network namespace (veth pair) and one CPU cgroup with a ${quotaCores}-core quota each, on the same 2-core machine`,
     },
     byWorkerCount: byCount.map((b) => ({ ...b, overOneWorker: Math.round((b.rowsPerSecond / one) * 100) / 100 })),
     results,
-    note: 'Every worker, Cassandra, PostgreSQL and Redis share this machine\'s cores: once CPU busy nears 100 %, more workers cannot add rows/s here; on separate machines each worker brings its own cores.',
+    bars: { twoWorkers: { required: 1.8, measured: ratioOf(2) }, threeWorkers: { required: 2.5, measured: ratioOf(3) } },
+    note: 'Each worker is held to its quota, as a machine is to its cores; Cassandra, PostgreSQL and Redis still share the real cores, so once the machine is busy near 100 % more workers cannot add rows/s even here.',
   });
   const drawn = await chartResults(file);
-  console.log(`[bench] ${byCount.map((b) => `${b.workers} worker(s) ${b.rowsPerSecond} rows/s (CPU ${(b.cpuBusy * 100).toFixed(0)} %)`).join(', ')} → ${file}, ${drawn.svg}`);
+  console.log(`[bench] ${byCount.map((b) => `${b.workers} worker(s) ${b.rowsPerSecond} rows/s (each worker ${b.workerCoresUsed} cores of ${quotaCores}; machine CPU ${(b.cpuBusy * 100).toFixed(0)} %)`).join(', ')} → ${file}, ${drawn.svg}`);
+  console.log(`scale-out: quota_cores=${quotaCores} ${byCount.map((b) => `w${b.workers}=${b.rowsPerSecond}`).join(' ')} ratio2=${ratioOf(2) ?? 'NaN'} ratio3=${ratioOf(3) ?? 'NaN'}`);
 }

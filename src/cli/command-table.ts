@@ -12,8 +12,8 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'migrate', summary: 'copy one Cassandra table into YSQL/PostgreSQL: token splits → executors × cores → one COPY stream each', load: async () => (await import('./migrate-command.js')).migrateCommand() },
-  { name: 'plan', summary: 'measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written', load: async () => (await import('./plan-command.js')).planCommand() },
-  { name: 'schema', summary: 'print the target DDL for the source table; --apply creates it', load: async () => (await import('./schema-command.js')).schemaCommand() },
+  { name: 'plan', summary: 'measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written (without --table: every table of the keyspace)', load: async () => (await import('./plan-command.js')).planCommand() },
+  { name: 'schema', summary: 'print the target DDL for the source table (or, without --table, every table of the keyspace); --apply creates it', load: async () => (await import('./schema-command.js')).schemaCommand() },
   { name: 'validate', summary: 'compare source and target row by row (counts and digests per bucket, then the keys that differ); --repair fixes them', load: async () => (await import('./validate-command.js')).validateCommand() },
   { name: 'worker', summary: 'serve distributed runs from Redis: pull split jobs and run them, as an executor of a local run would', load: async () => (await import('./worker-command.js')).workerCommand() },
   { name: 'status', summary: 'runs and their splits: local ones from the target\'s c2y.runs, distributed ones (--redis) from Redis with their workers', load: async () => (await import('./status-command.js')).statusCommand() },

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { loadConfig, loadKeyspaceConfig, type ConfigSources, type KeyspaceConfig, type LoadedConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { withPromptedPasswords } from './password-prompt.js';
 
@@ -8,6 +8,8 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
   ['--contact-points <list>', 'source.contactPoints', 'Cassandra nodes, host[:port],…'],
   ['--keyspace <name>', 'source.keyspace', 'source keyspace'],
   ['--table <name>', 'source.table', 'source table'],
+  ['--tables <list>', 'source.tables', 'without --table (schema, plan, validate): tables to take, names or patterns (* ?), comma-separated'],
+  ['--exclude-tables <list>', 'source.excludeTables', 'without --table: tables to leave out'],
   ['--consistency <level>', 'source.consistency', 'read consistency (default LOCAL_QUORUM)'],
   ['--split-size-mb <n>', 'source.splitSizeMb', 'target bytes per token split'],
   ['--target-hosts <list>', 'target.hosts', 'YSQL/PostgreSQL nodes, host[:port],…'],
@@ -49,6 +51,10 @@ export async function configWithPasswords(options: Record<string, unknown>): Pro
 
 /** Flags > env (C2Y_*) > properties > YAML file > defaults. Passwords come from file, env or a prompt, never a flag. */
 export function configFromOptions(options: Record<string, unknown>): LoadedConfig {
+  return loadConfig(sourcesOf(options, flagsOf(options)));
+}
+
+function flagsOf(options: Record<string, unknown>): Record<string, string> {
   const flags: Record<string, string> = {};
   for (const [flag, key] of SHORTCUTS) {
     const value = options[attributeOf(flag)];
@@ -65,10 +71,21 @@ export function configFromOptions(options: Record<string, unknown>): LoadedConfi
     }
     flags[key] = pair.slice(at + 1);
   }
-  return loadConfig({
-    file: options['config'] as string | undefined,
-    properties: options['properties'] as string | undefined,
-    env: process.env,
-    flags,
-  });
+  return flags;
+}
+
+function sourcesOf(options: Record<string, unknown>, flags: Record<string, string>): ConfigSources {
+  return { file: options['config'] as string | undefined, properties: options['properties'] as string | undefined, env: process.env, flags };
+}
+
+/**
+ * For a command that takes one table or a whole keyspace (`c2y schema`): the one-table config when source.table is
+ * set, else the keyspace's (source.tables and source.excludeTables choose its tables).
+ */
+export async function tableOrKeyspaceConfig(options: Record<string, unknown>): Promise<{ readonly table: LoadedConfig } | { readonly keyspace: KeyspaceConfig }> {
+  const flags = flagsOf(options);
+  const keyspace = loadKeyspaceConfig(sourcesOf(options, flags)).config;
+  if (keyspace.source.table !== undefined) return { table: await configWithPasswords(options) };
+  const asked = options['askPassword'] === true ? await withPromptedPasswords({ config: keyspace }) : { config: keyspace };
+  return { keyspace: asked.config };
 }

@@ -5,7 +5,7 @@ import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame } from '../observe/index.js';
 import { migrate } from '../workflow/index.js';
-import { addConfigOptions, configWithPasswords } from './config-options.js';
+import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
 
 /** The resume command a user can copy: their own arguments, without --restart, plus --resume <run>. */
@@ -33,7 +33,14 @@ export function migrateCommand(): Command {
     .option('--distributed', 'run the splits on `c2y worker`s through BullMQ on Redis (--redis) instead of local executors')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (options: Record<string, unknown>) => {
-      const loaded = await configWithPasswords(options);
+      const chosen = await tableOrKeyspaceConfig(options);
+      if ('keyspace' in chosen) {
+        // Refused with what to do instead: a whole keyspace in one run is not built yet.
+        throw new C2yError('CONFIG_INVALID', `migrate moves one table per run: name it with --table (source.table); keyspace ${chosen.keyspace.source.keyspace} as a whole cannot be migrated in one run yet`, {
+          hint: `c2y plan --keyspace ${chosen.keyspace.source.keyspace} lists its tables, c2y schema --keyspace ${chosen.keyspace.source.keyspace} --apply creates them all; then migrate each with --table, and c2y validate --keyspace ${chosen.keyspace.source.keyspace} checks them all`,
+        });
+      }
+      const loaded = chosen.table;
       const controller = new AbortController();
       let interrupts = 0;
       const onInterrupt = (): void => {

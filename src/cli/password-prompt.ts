@@ -1,4 +1,4 @@
-import { redactUrl, urlPassword, type LoadedConfig } from '../config/index.js';
+import { redactUrl, urlPassword } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 
 /** Reads one line from the terminal without echoing it. */
@@ -35,7 +35,16 @@ export function askHidden(question: string, input: NodeJS.ReadStream = process.s
 }
 
 /** --ask-password: asks for the target password, and the source's when a source user is set, unless already given. */
-export async function withPromptedPasswords(loaded: LoadedConfig, ask = askHidden, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+/** The settings a password prompt reads and fills: a one-table config or a keyspace-wide one. */
+interface WithPasswords {
+  readonly config: {
+    readonly redis?: string | undefined;
+    readonly target: { readonly user: string; readonly password?: string | undefined };
+    readonly source: { readonly username?: string | undefined; readonly password?: string | undefined };
+  };
+}
+
+export async function withPromptedPasswords<L extends WithPasswords>(loaded: L, ask = askHidden, env: NodeJS.ProcessEnv = process.env): Promise<L> {
   const { config } = loaded;
   const target = config.target.password ?? (await ask(`password for ${config.target.user} on the target: `));
   const source = config.source.password ?? (config.source.username !== undefined ? await ask(`password for ${config.source.username} on Cassandra: `) : undefined);

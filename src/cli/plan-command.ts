@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
-import { formatBytes } from '../config/index.js';
+import { formatBytes, type KeyspaceConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { expectedRowsPerSecond, planResources, streamsForRate } from '../plan/index.js';
-import { measureTable, memorySettings } from '../workflow/index.js';
+import { measureTable, memorySettings, planKeyspace } from '../workflow/index.js';
 import { medianMs, openTarget, parseTargetHosts } from '../sink/index.js';
 import { describeMappedTable, openCassandra, sessionOptionsOf, sourceSelection } from '../source/index.js';
-import { addConfigOptions, configWithPasswords } from './config-options.js';
+import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 
 export function planCommand(): Command {
   const command = new Command('plan').description(summaryOf('plan'));
@@ -17,7 +17,12 @@ export function planCommand(): Command {
     .option('--stream-rate <rows/s>', 'rows/s one stream moves with no network delay (assumed; measure with the bench)', '5000')
     .option('--json', 'print the plan as JSON')
     .action(async (options: Record<string, unknown>) => {
-      const { config } = await configWithPasswords(options);
+      const chosen = await tableOrKeyspaceConfig(options);
+      if ('keyspace' in chosen) {
+        await keyspacePlanAction(chosen.keyspace, options['json'] === true);
+        return;
+      }
+      const { config } = chosen.table;
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const endpoints = parseTargetHosts(config.target.hosts, config.target.port);
       try {
@@ -83,4 +88,30 @@ export function planCommand(): Command {
       }
     });
   return command;
+}
+
+/** `c2y plan` without a table: every chosen table measured as migrate would, largest first, with the totals. */
+async function keyspacePlanAction(config: KeyspaceConfig, json: boolean): Promise<void> {
+  const cassandra = await openCassandra(sessionOptionsOf(config.source));
+  try {
+    const plan = await planKeyspace(cassandra, config);
+    if (json) process.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+    else {
+      const lines = [`keyspace ${plan.keyspace}: ${plan.totals.tables} table(s), ~${plan.totals.rows.toLocaleString('en-US')} rows, ~${formatBytes(plan.totals.bytes)}, ${plan.totals.splits} splits; largest rows ~${plan.totals.largestRowBytes} B`];
+      for (const t of plan.tables) {
+        lines.push(t.refusal ? `  ${t.name.padEnd(32)} refused: ${t.refusal.code}: ${t.refusal.message}` : `  ${t.name.padEnd(32)} ~${t.rows.toLocaleString('en-US')} rows, ~${formatBytes(t.bytes)}, ${t.splits} splits, ${t.encodedRowBytes} B/row (${t.sizeDetail})`);
+      }
+      for (const view of plan.views) lines.push(`  ${view.name.padEnd(32)} skipped: view of ${view.baseTable}`);
+      if (plan.excluded.length > 0) lines.push(`  left out: ${plan.excluded.join(', ')}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    const refused = plan.tables.filter((t) => t.refusal !== null);
+    if (refused.length > 0) {
+      throw new C2yError('CONFIG_INVALID', `${refused.length} table(s) of ${plan.keyspace} cannot be moved as they are: ${refused.map((t) => `${t.name} (${t.refusal?.message ?? ''})`).join('; ')}`, {
+        hint: 'fix each one as its line says, or leave it out with --exclude-tables',
+      });
+    }
+  } finally {
+    await cassandra.shutdown();
+  }
 }

@@ -3,15 +3,22 @@ import { summaryOf } from './command-table.js';
 import { createTableDdl, type TargetDialect } from '../schema/index.js';
 import { describeServer, ensureTargetTable, openTarget, parseTargetHosts, targetNameOf } from '../sink/index.js';
 import { describeMappedTable, openCassandra, sessionOptionsOf } from '../source/index.js';
-import { addConfigOptions, configWithPasswords } from './config-options.js';
+import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
+import { keyspaceSchemaAction } from './keyspace-schema-action.js';
 
 export function schemaCommand(): Command {
   const command = new Command('schema').description(summaryOf('schema'));
   addConfigOptions(command)
     .addOption(new Option('--dialect <dialect>', 'target dialect (default: detected from the target)').choices(['postgres', 'yugabyte']))
-    .option('--apply', 'create the table in the target (nothing else is written)')
+    .option('--apply', 'create the table (without --table: every table of the keyspace) in the target; nothing else is written')
+    .option('--json', 'keyspace-wide: print the tables, their DDL and refusals as JSON')
     .action(async (options: Record<string, unknown>) => {
-      const { config } = await configWithPasswords(options);
+      const chosen = await tableOrKeyspaceConfig(options);
+      if ('keyspace' in chosen) {
+        await keyspaceSchemaAction(chosen.keyspace, options);
+        return;
+      }
+      const { config } = chosen.table;
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       let table;
       try {

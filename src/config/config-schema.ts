@@ -84,6 +84,13 @@ export const sourceSchema = z
     localDataCenter: z.string().min(1).default('datacenter1'),
     keyspace: z.string().min(1, 'name the Cassandra keyspace to read'),
     table: z.string().min(1, 'name the Cassandra table to read'),
+    /**
+     * Keyspace-wide commands (`c2y schema`, `plan`, `validate` without a table): the tables to take, by name or pattern (`*`, `?`); all
+     * when unset. A one-table command refuses it.
+     */
+    tables: nameList.optional(),
+    /** Keyspace-wide commands: tables left out, by name or pattern. A one-table command refuses it. */
+    excludeTables: nameList.optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     /** TLS to Cassandra (client_encryption_options): see TLS_MODES. */
@@ -271,6 +278,10 @@ export const configSchema = z
   .strict();
 
 export type C2yConfig = z.infer<typeof configSchema>;
+
+/** The same settings for a keyspace-wide command: the table is optional (source.tables chooses them instead). */
+export const keyspaceConfigSchema = configSchema.extend({ source: sourceSchema.extend({ table: z.string().min(1).optional() }).strict() });
+export type KeyspaceConfig = z.infer<typeof keyspaceConfigSchema>;
 export type SourceConfig = C2yConfig['source'];
 export type TargetConfig = C2yConfig['target'];
 export type RawConfig = z.input<typeof configSchema>;

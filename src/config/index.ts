@@ -1,6 +1,6 @@
 export { configSchema, CONFIG_KEYS, SECRET_KEYS, CONSISTENCY_LEVELS, TLS_MODES } from './config-schema.js';
-export type { C2yConfig, SourceConfig, TargetConfig, RawConfig, TlsMode } from './config-schema.js';
-export { loadConfig, redactConfig, redactUrl, refusePasswordInFlag, urlPassword, envNameOf } from './load-config.js';
+export type { C2yConfig, KeyspaceConfig, SourceConfig, TargetConfig, RawConfig, TlsMode } from './config-schema.js';
+export { loadConfig, loadKeyspaceConfig, redactConfig, redactUrl, refusePasswordInFlag, urlPassword, envNameOf } from './load-config.js';
 export type { ConfigSources, LoadedConfig } from './load-config.js';
 export { parseMemorySize, formatBytes } from './memory-size.js';
 export { tlsOptionsFor, tlsWarnings } from '../tls/index.js';

@@ -3,7 +3,7 @@ import { nearestKey } from './nearest-key.js';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { C2yError, messageOf } from '../errors/index.js';
-import { CONFIG_KEYS, configSchema, type C2yConfig } from './config-schema.js';
+import { CONFIG_KEYS, configSchema, keyspaceConfigSchema, type C2yConfig, type KeyspaceConfig } from './config-schema.js';
 import { mapProperties, parsePropertiesText, readsPerSecondOf } from './spark-properties.js';
 import { clientCertProblems } from '../tls/index.js';
 
@@ -116,7 +116,38 @@ function whereSet(key: string, origin: LoadedConfig['origins'][string], sources:
 }
 
 /** Merges defaults < file < properties < env < flags, then validates once. */
+interface CollectedConfig {
+  readonly raw: Tree;
+  readonly origins: Record<string, LoadedConfig['origins'][string]>;
+  readonly ignoredKeys: readonly string[];
+  readonly pagesPerCorePerSecond: number | undefined;
+}
+
+/** Flags > env (C2Y_*) > properties > YAML file > defaults, for a command that moves one table. */
 export function loadConfig(sources: ConfigSources): LoadedConfig {
+  const { raw, origins, ignoredKeys, pagesPerCorePerSecond } = collectConfig(sources);
+  const config = parseCollected(configSchema, raw, origins, sources);
+  if (config.source.tables !== undefined || config.source.excludeTables !== undefined) {
+    const key = config.source.tables !== undefined ? 'source.tables' : 'source.excludeTables';
+    throw new C2yError('CONFIG_INVALID', `${key} chooses tables for a keyspace-wide command, but this command moves one table (source.table ${config.source.table})`, {
+      hint: `remove ${key} (set ${whereSet(key, origins[key] ?? 'default', sources)}), or leave out source.table: c2y schema, plan and validate then take the whole keyspace`,
+      context: { key },
+    });
+  }
+  for (const key of CONFIG_KEYS) origins[key] ??= 'default';
+  const certProblems = clientCertProblems(config);
+  if (certProblems.length > 0) throw new C2yError('CONFIG_INVALID', certProblems.join('; '), { hint: 'give both files of the client certificate (PEM) and a TLS mode other than disable, or neither' });
+  const throttle = pagesPerCorePerSecond === undefined ? undefined : connectorReadThrottle(config, pagesPerCorePerSecond, origins);
+  return { config: throttle?.config ?? config, ignoredKeys, derived: throttle ? [throttle.note] : [], origins };
+}
+
+/** The same sources for a keyspace-wide command: source.table is optional, source.tables and excludeTables choose. */
+export function loadKeyspaceConfig(sources: ConfigSources): { readonly config: KeyspaceConfig; readonly ignoredKeys: readonly string[] } {
+  const { raw, origins, ignoredKeys } = collectConfig(sources);
+  return { config: parseCollected(keyspaceConfigSchema, raw, origins, sources), ignoredKeys };
+}
+
+function collectConfig(sources: ConfigSources): CollectedConfig {
   const raw: Tree = {};
   const origins: Record<string, LoadedConfig['origins'][string]> = {};
   let ignoredKeys: readonly string[] = [];
@@ -179,7 +210,12 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   }
 
   if (raw.source === undefined) raw.source = {};
-  const result = configSchema.safeParse(raw);
+  return { raw, origins, ignoredKeys, pagesPerCorePerSecond };
+}
+
+/** The collected keys checked against `schema`; every problem is named, with where its key was set. */
+function parseCollected<S extends z.ZodType>(schema: S, raw: Tree, origins: CollectedConfig['origins'], sources: ConfigSources): z.infer<S> {
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(issue, raw));
     const first = result.error.issues[0]?.path.join('.') ?? '';
@@ -188,11 +224,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
       context: { key: result.error.issues[0]?.path.join('.') ?? '' },
     });
   }
-  for (const key of CONFIG_KEYS) origins[key] ??= 'default';
-  const certProblems = clientCertProblems(result.data);
-  if (certProblems.length > 0) throw new C2yError('CONFIG_INVALID', certProblems.join('; '), { hint: 'give both files of the client certificate (PEM) and a TLS mode other than disable, or neither' });
-  const throttle = pagesPerCorePerSecond === undefined ? undefined : connectorReadThrottle(result.data, pagesPerCorePerSecond, origins);
-  return { config: throttle?.config ?? result.data, ignoredKeys, derived: throttle ? [throttle.note] : [], origins };
+  return result.data;
 }
 
 /**

@@ -46,7 +46,7 @@ export function consistencyCode(name: SourceConfig['consistency']): number {
 }
 
 /** The connection settings of a source config; the keyspace is checked by describeTable, not at connect. */
-export function sessionOptionsOf(source: SourceConfig): SessionOptions {
+export function sessionOptionsOf(source: Omit<SourceConfig, 'table'>): SessionOptions {
   const { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, tlsCert, tlsKey, addressMap } = source;
   return { contactPoints, port, localDataCenter, username, password, consistency, fetchSize, tls, tlsCa, tlsCert, tlsKey, addressMap };
 }

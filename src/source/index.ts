@@ -20,3 +20,5 @@ export { parseSourceFilter } from './source-filter.js';
 export type { SourceFilter } from './source-filter.js';
 export { sourceSelection, selectionRecord, selectedShare } from './source-selection.js';
 export type { SourceSelection } from './source-selection.js';
+export { keyspaceTables, nameMatcher } from './keyspace-tables.js';
+export type { KeyspaceTables, SourceIndex, TableChoice } from './keyspace-tables.js';

@@ -60,6 +60,8 @@ ${auth}
 auto_snapshot: false
 snapshot_before_compaction: false
 storage_compatibility_mode: NONE
+# Off by default in 5.0; on here so keyspace-wide commands can be shown a view to skip.
+materialized_views_enabled: true
 concurrent_compactors: 1
 compaction_throughput: 0MiB/s
 read_request_timeout: 20000ms

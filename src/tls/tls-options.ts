@@ -60,7 +60,7 @@ export function tlsOptionsFor(mode: TlsMode, caFile: string | undefined, caKey: 
 }
 
 /** Warnings a run logs at its start: a TLS connection that checks nothing is an explicit, visible choice. */
-export function tlsWarnings(config: C2yConfig): string[] {
+export function tlsWarnings(config: { readonly source: Pick<C2yConfig['source'], 'tls'>; readonly target: Pick<C2yConfig['target'], 'sslMode'> }): string[] {
   const out: string[] = [];
   if (config.source.tls === 'require') out.push('source.tls is "require": TLS to Cassandra WITHOUT certificate checks; anyone on the path can read and change the data. Use verify-full with source.tlsCa.');
   if (config.target.sslMode === 'require') out.push('target.sslMode is "require": TLS to the target WITHOUT certificate checks; anyone on the path can read and change the data. Use verify-full with target.sslRootCert.');

@@ -254,33 +254,60 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
   logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 
-  if (files.failure) {
-    throw new C2yError('RUN_FOLDER_UNWRITABLE', `${files.failure.message}; the run stopped, committed rows and their checkpoints are kept (run ${prepared.runId})`, {
-      hint: `free space in (or fix) ${runFolder}, then: ${options.resumeCommand(prepared.runId)}`,
-    });
-  }
-  if (lockLost) throw lockLost;
-  if (unscanned.length > 0) {
-    throw new C2yError('RING_NOT_COVERED', `run ${prepared.runId} ended with split(s) ${unscanned.join(', ')} not done; part of the token ring was not read`, {
-      hint: options.resumeCommand(prepared.runId),
-      context: { runId: prepared.runId, splits: unscanned.join(',') },
-    });
-  }
-  if (countMismatch) {
-    throw new C2yError('TARGET_COUNT_MISMATCH', `run ${prepared.runId}: the checkpoints say ${rowsCommittedTotal} rows were committed, but ${qualifiedName(prepared.target)} holds ${targetRows}; the table was changed outside this run`, {
-      hint: `nothing was deleted by c2y; c2y validate names the differences, or start over with --restart (it empties the table)`,
-      context: { runId: prepared.runId, checkpointRows: rowsCommittedTotal, targetRows },
-    });
-  }
-  if (tooManyRejects) {
-    throw new C2yError('TOO_MANY_REJECTS', `${valueRejects} rows were rejected, more than maxErrors (${config.maxErrors}); see ${join(runFolder, 'rejects.jsonl')}`, {
-      hint: `fix the values or raise maxErrors, then: ${options.resumeCommand(prepared.runId)}`,
-    });
-  }
-  if (outcome.outOfMemory) {
-    throw new C2yError('EXECUTOR_OUT_OF_MEMORY', `an executor ran out of its ${Math.round(config.executorMemory / 1024 / 1024)} MiB heap; committed work is kept (run ${prepared.runId})`, {
-      hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferBytes, then: ${options.resumeCommand(prepared.runId)}`,
-    });
-  }
+  const failure = runEndFailure({
+    runId: prepared.runId, runFolder, folderFailure: files.failure, lockLost, unscanned, tooManyRejects, valueRejects, outOfMemory: outcome.outOfMemory,
+    count: countMismatch ? { checkpointRows: rowsCommittedTotal, targetRows: targetRows ?? 0, table: qualifiedName(prepared.target) } : undefined,
+    config, resumeCommand: options.resumeCommand(prepared.runId),
+  });
+  if (failure) throw failure;
   return { report, runFolder };
+}
+
+interface RunEnd {
+  readonly runId: string;
+  readonly runFolder: string;
+  readonly folderFailure: Error | undefined;
+  readonly lockLost: C2yError | undefined;
+  /** Splits of the plan a finished run did not mark done. */
+  readonly unscanned: readonly number[];
+  readonly tooManyRejects: boolean;
+  readonly valueRejects: number;
+  readonly outOfMemory: boolean;
+  /** Set when the target's count disagrees with the checkpoints. */
+  readonly count: { readonly checkpointRows: number; readonly targetRows: number; readonly table: string } | undefined;
+  readonly config: C2yConfig;
+  readonly resumeCommand: string;
+}
+
+/** Why a run that has written its report must still end in an error, the gravest first; none when it ended well. */
+function runEndFailure(end: RunEnd): C2yError | undefined {
+  const { runId, resumeCommand } = end;
+  if (end.folderFailure) {
+    return new C2yError('RUN_FOLDER_UNWRITABLE', `${end.folderFailure.message}; the run stopped, committed rows and their checkpoints are kept (run ${runId})`, {
+      hint: `free space in (or fix) ${end.runFolder}, then: ${resumeCommand}`,
+    });
+  }
+  if (end.lockLost) return end.lockLost;
+  if (end.unscanned.length > 0) {
+    return new C2yError('RING_NOT_COVERED', `run ${runId} ended with split(s) ${end.unscanned.join(', ')} not done; part of the token ring was not read`, {
+      hint: resumeCommand, context: { runId, splits: end.unscanned.join(',') },
+    });
+  }
+  if (end.count) {
+    return new C2yError('TARGET_COUNT_MISMATCH', `run ${runId}: the checkpoints say ${end.count.checkpointRows} rows were committed, but ${end.count.table} holds ${end.count.targetRows}; the table was changed outside this run`, {
+      hint: `nothing was deleted by c2y; c2y validate names the differences, or start over with --restart (it empties the table)`,
+      context: { runId, checkpointRows: end.count.checkpointRows, targetRows: end.count.targetRows },
+    });
+  }
+  if (end.tooManyRejects) {
+    return new C2yError('TOO_MANY_REJECTS', `${end.valueRejects} rows were rejected, more than maxErrors (${end.config.maxErrors}); see ${join(end.runFolder, 'rejects.jsonl')}`, {
+      hint: `fix the values or raise maxErrors, then: ${resumeCommand}`,
+    });
+  }
+  if (end.outOfMemory) {
+    return new C2yError('EXECUTOR_OUT_OF_MEMORY', `an executor ran out of its ${Math.round(end.config.executorMemory / 1024 / 1024)} MiB heap; committed work is kept (run ${runId})`, {
+      hint: `raise executorMemory (spark.executor.memory), lower cores or copyBufferBytes, then: ${resumeCommand}`,
+    });
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-/** How long to wait before retry n: doubling from `baseMs`, never above `capMs`. */
+/** How long to wait before retry n: doubling from `baseMs` up to a step of `capMs`, plus jitter (retryDelayMs). */
 export interface RetryPolicy {
   readonly baseMs: number;
   readonly capMs: number;
@@ -16,13 +16,14 @@ export const PAGE_RETRY: RetryPolicy = { baseMs: 250, capMs: 8_000 };
 export const LOCK_RETRY: RetryPolicy = { baseMs: 250, capMs: 10_000 };
 
 /**
- * The wait before retry `retry` (1 = the first retry). Half of the doubled step is fixed and half is random
- * ("equal jitter"): streams that failed together (a node restarting under all of them) come back spread over the
- * step instead of all at once, and none comes back sooner than half the step.
+ * The wait before retry `retry` (1 = the first retry): the doubled step (at most `capMs`) plus up to half a step
+ * more at random. The jitter spreads streams that failed together (a node restarting under all of them) instead of
+ * bringing them back at one instant; it only ever adds, so the time retries ride out (an outage of the target, say)
+ * is never shorter than the plain doubling's: 1, 2, 4, 8, 16 s from retryBackoffMs 1000 still cover 31 s at least.
  */
 export function retryDelayMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
   const step = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(step / 2 + (random() * step) / 2);
+  return Math.round(step + (random() * step) / 2);
 }
 
 /**

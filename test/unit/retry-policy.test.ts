@@ -4,22 +4,29 @@ import { retryDelayMs, runRetryPolicy, withRetries, type RetryPolicy } from '../
 const POLICY: RetryPolicy = { baseMs: 100, capMs: 1000 };
 
 describe('the one retry policy: exponential, jittered, capped', () => {
-  it('doubles per retry, stays within half and all of its step, and never passes the cap', () => {
-    expect(retryDelayMs(POLICY, 1, () => 0)).toBe(50);
-    expect(retryDelayMs(POLICY, 1, () => 1)).toBe(100);
-    expect(retryDelayMs(POLICY, 3, () => 0)).toBe(200);
-    expect(retryDelayMs(POLICY, 3, () => 1)).toBe(400);
+  it('doubles per retry, adds at most half a step, and stops doubling at the cap', () => {
+    expect(retryDelayMs(POLICY, 1, () => 0)).toBe(100);
+    expect(retryDelayMs(POLICY, 1, () => 1)).toBe(150);
+    expect(retryDelayMs(POLICY, 3, () => 0)).toBe(400);
+    expect(retryDelayMs(POLICY, 3, () => 1)).toBe(600);
     // 100 × 2^9 is far past the cap: the step is the cap.
-    expect(retryDelayMs(POLICY, 10, () => 1)).toBe(1000);
-    expect(retryDelayMs(POLICY, 60, () => 0.5)).toBe(750);
+    expect(retryDelayMs(POLICY, 10, () => 0)).toBe(1000);
+    expect(retryDelayMs(POLICY, 60, () => 1)).toBe(1500);
     expect(runRetryPolicy({ retryBackoffMs: 1000 })).toEqual({ baseMs: 1000, capMs: 60_000 });
   });
 
-  it('spreads streams that failed together over the step instead of retrying them at one instant', () => {
+  it('spreads streams that failed together instead of retrying them at one instant', () => {
     const delays = Array.from({ length: 200 }, () => retryDelayMs(POLICY, 2));
-    expect(Math.min(...delays)).toBeGreaterThanOrEqual(100);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(200);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(200);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(300);
     expect(new Set(delays).size).toBeGreaterThan(20);
+  });
+
+  it('never shortens the time retries ride out: 5 retries from 1 s wait at least 1+2+4+8+16 = 31 s, whatever the jitter', () => {
+    // A 20 s target outage ended runs as failed when the jitter could halve each wait (15.5 s in all).
+    const policy = runRetryPolicy({ retryBackoffMs: 1000 });
+    const least = [1, 2, 3, 4, 5].reduce((sum, retry) => sum + retryDelayMs(policy, retry, () => 0), 0);
+    expect(least).toBe(31_000);
   });
 
   it('tries up to the attempts given, tells each retry, and throws the last failure as it was', async () => {

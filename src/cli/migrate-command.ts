@@ -4,7 +4,7 @@ import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame } from '../observe/index.js';
-import { migrate } from '../workflow/index.js';
+import { migrate, migrateKeyspace } from '../workflow/index.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
 
@@ -28,19 +28,16 @@ export function resumeCommandFor(argv: readonly string[], runId: string): string
 export function migrateCommand(): Command {
   const command = new Command('migrate').description(summaryOf('migrate'));
   addConfigOptions(command)
-    .option('--resume [runId]', 'continue a run (the newest unfinished one of this table when no id is given)')
-    .option('--restart', 'empty the target table and start a new run')
+    .option('--resume [runId]', 'continue a run (the newest of this table, or of this keyspace, when no id is given)')
+    .option('--restart', 'empty the target table (every chosen table, for a keyspace) and start a new run')
+    .option('--skip-unsupported', 'keyspace runs: move the tables that can be moved and list the others as skipped (exit 1), instead of refusing the run')
     .option('--distributed', 'run the splits on `c2y worker`s through BullMQ on Redis (--redis) instead of local executors')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
-      if ('keyspace' in chosen) {
-        // Refused with what to do instead: a whole keyspace in one run is not built yet.
-        throw new C2yError('CONFIG_INVALID', `migrate moves one table per run: name it with --table (source.table); keyspace ${chosen.keyspace.source.keyspace} as a whole cannot be migrated in one run yet`, {
-          hint: `c2y plan --keyspace ${chosen.keyspace.source.keyspace} lists its tables, c2y schema --keyspace ${chosen.keyspace.source.keyspace} --apply creates them all; then migrate each with --table, and c2y validate --keyspace ${chosen.keyspace.source.keyspace} checks them all`,
-        });
+      if ('table' in chosen && options['skipUnsupported'] === true) {
+        throw new C2yError('CONFIG_INVALID', '--skip-unsupported is for a whole keyspace: one table is either moved or refused', { hint: 'drop --skip-unsupported, or drop --table to move the keyspace' });
       }
-      const loaded = chosen.table;
       const controller = new AbortController();
       let interrupts = 0;
       const onInterrupt = (): void => {
@@ -55,14 +52,17 @@ export function migrateCommand(): Command {
       const tty = process.stderr.isTTY === true && options['json'] !== true;
       const frame = tty ? terminalFrame(process.stderr) : undefined;
       try {
-        const { report, runFolder } = await migrate({
-          loaded, resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
+        const common = {
+          resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
           // Read before anything connects: without the key, workers could not tell this run from a forged one.
           ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
-          resumeCommand: (runId) => resumeCommandFor(argv, runId), signal: controller.signal,
+          resumeCommand: (runId: string) => resumeCommandFor(argv, runId), signal: controller.signal,
           // On a terminal (and without --json) the log is for a person, above the progress display; else JSON lines.
           jsonLog: !tty, ...(frame ? { logLine: (line: string) => frame.print(line) } : {}), watch: runViews({ tty, ...(frame ? { frame } : {}) }),
-        });
+        };
+        const { report, runFolder } = 'keyspace' in chosen
+          ? await migrateKeyspace({ ...common, keyspace: chosen.keyspace, skipUnsupported: options['skipUnsupported'] === true })
+          : await migrate({ ...common, loaded: chosen.table });
         if (options['json'] === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n`);
         if (report.status === 'interrupted') {
@@ -79,6 +79,8 @@ export function migrateCommand(): Command {
         }
         // Done, but some rows are not in the table (refused values, static-only partitions): rejects.jsonl names them.
         if (report.rejects + report.staticOnlyPartitions > 0) process.exitCode = EXIT.doneWithRejects;
+        // A keyspace run that left tables out (--skip-unsupported) is done, but not with every table.
+        if ((report.skippedTables ?? []).some((t) => !t.reason.startsWith('view of '))) process.exitCode = EXIT.doneWithRejects;
       } finally {
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onInterrupt);

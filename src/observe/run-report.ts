@@ -4,6 +4,37 @@ import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
 import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 
+/** A keyspace run's table as its report shows it (the keyspace report lists one per table) in the keyspace report: its own rows, time, rate, rejects and memory. */
+export interface TableReport {
+  readonly table: string;
+  readonly target: string;
+  /** The table's own run id (its checkpoints); the keyspace run's id names the whole run. */
+  readonly runId: string;
+  readonly status: 'finished' | 'failed' | 'interrupted';
+  readonly resumed: boolean;
+  readonly rows: number;
+  readonly rowsTotal: number;
+  readonly targetRowsCounted: number | null;
+  readonly estimatedRows: number;
+  readonly splits: { readonly total: number; readonly done: number; readonly failed: number };
+  /** From its first split's start to its last split's end in this run (0: nothing ran). */
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  readonly rejects: number;
+  readonly staticOnlyPartitions: number;
+  readonly copyFormat: 'text' | 'binary';
+  /** The planner's memory for one of its tasks (pages of its rows, encode buffer, connection). */
+  readonly plannedTaskBytes: number;
+  /** Its secondary indexes made on the target after its rows were in, and those with no equivalent. */
+  readonly indexes: { readonly created: readonly string[]; readonly notCreated: ReadonlyArray<{ readonly name: string; readonly reason: string }> };
+}
+
+/** A table a keyspace run left out, and why (--skip-unsupported, or a materialized view). */
+export interface SkippedTable {
+  readonly table: string;
+  readonly reason: string;
+}
+
 export interface RunReport {
   readonly runId: string;
   readonly status: 'finished' | 'failed' | 'interrupted';
@@ -51,6 +82,9 @@ export interface RunReport {
   /** COPY text or binary, and why (target.copyFormat and the target's column types). */
   readonly copyFormat: { readonly format: 'text' | 'binary'; readonly reason: string };
   readonly resumeCommand: string | null;
+  /** A keyspace run: each table's own figures, largest first, and the tables it left out. */
+  readonly tables?: readonly TableReport[];
+  readonly skippedTables?: readonly SkippedTable[];
   /** How pages were read: raw pages transcoded to COPY text, or the driver's rows (with the reason), per executor. */
   readonly readPath: { readonly rawExecutors: number; readonly driverRowsExecutors: number; readonly details: readonly string[] };
   /** Cells of raw pages written by the reference path (driver decode + encoder): types with no transcoder yet. */
@@ -224,9 +258,22 @@ export function renderReport(report: RunReport): string {
   ];
   if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);
   for (const failure of report.splits.failed) rows.push([`split ${failure.splitId} failed`, `${failure.code}: ${failure.message} (attempts ${failure.attempts})`]);
+  for (const table of report.tables ?? []) rows.push([`table ${table.table}`, tableLine(table)]);
+  for (const skipped of report.skippedTables ?? []) rows.push([`skipped ${skipped.table}`, skipped.reason]);
   if (report.resumeCommand) rows.push(['resume with', report.resumeCommand]);
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** One table of a keyspace run: status, rows, time, rate, splits, rejects, memory and indexes. */
+function tableLine(table: TableReport): string {
+  const rejects = table.rejects + table.staticOnlyPartitions > 0 ? `, ${table.rejects} rejected, ${table.staticOnlyPartitions} static-only` : '';
+  const indexes = table.indexes.created.length + table.indexes.notCreated.length > 0
+    ? `; indexes: ${table.indexes.created.length} created${table.indexes.notCreated.length > 0 ? `, not created: ${table.indexes.notCreated.map((i) => `${i.name} (${i.reason})`).join(', ')}` : ''}`
+    : '';
+  return `${table.status}${table.resumed ? ' (resumed)' : ''}: ${table.rows.toLocaleString('en-US')} rows this run, ${table.rowsTotal.toLocaleString('en-US')} in total → ${table.target}; `
+    + `${table.seconds.toFixed(1)} s, ${table.rowsPerSecond.toLocaleString('en-US')} rows/s; splits ${table.splits.done}/${table.splits.total} done${table.splits.failed > 0 ? `, ${table.splits.failed} failed` : ''}; `
+    + `${table.copyFormat}, ${formatBytes(table.plannedTaskBytes)} per task${rejects}${indexes} (run ${table.runId})`;
 }
 
 function plannedLines(planned: PlannedFiguresJson): Array<[string, string]> {

@@ -95,6 +95,7 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
     const fromEventId = await lastEventId(redis, runId);
     await saveRunRecord(redis, {
       runId, source: input.source, target: input.target, config: shareableConfig(config), table: input.table,
+      ...(input.tables ? { tables: input.tables.map((job) => ({ ...job, config: shareableConfig(job.config) })) } : {}),
       endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: driverName, status: 'running',
     }, signer);
     eventsDone = readEvents(reader, runId, fromEventId, (event) => {

@@ -4,7 +4,7 @@ import type { SourceTable } from '../schema/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 // Not run/index.js: migrate (there) starts distributed runs, so the door would make a cycle.
 import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '../task/index.js';
-import type { DriverMessage, ExecutorMessage, RunnerTask } from '../task/index.js';
+import type { DriverMessage, ExecutorMessage, RunnerTask, TableJob } from '../task/index.js';
 import type { PageAmounts, RunLimits } from '../task/index.js';
 
 /** A task's failure as the executor reported it: typed, with whether a retry may help. */
@@ -20,6 +20,8 @@ export interface ExecutorBridgeOptions {
   readonly config: C2yConfig;
   readonly runId: string;
   readonly table: SourceTable;
+  /** A keyspace run's other tables. */
+  readonly tables?: readonly TableJob[];
   /** The run's global concurrency: its rate limits are shared over this many streams. */
   readonly streams: number;
   readonly onEvent: (event: RunEvent) => void;
@@ -103,7 +105,7 @@ export class ExecutorBridge {
           pending.reject(new TaskFailure(error));
         }
       });
-      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, streams: this.options.streams, sharedPace: true });
+      this.send({ type: 'init', executor: this.options.executor, config: this.options.config, runId: this.options.runId, table: this.options.table, streams: this.options.streams, sharedPace: true, ...(this.options.tables ? { tables: this.options.tables } : {}) });
     });
   }
 

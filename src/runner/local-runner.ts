@@ -185,7 +185,7 @@ export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
         }
         dispatch();
       });
-      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, streams: Math.min(executorCount * config.cores, input.tasks.length) });
+      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, streams: Math.min(executorCount * config.cores, input.tasks.length), ...(input.tables ? { tables: input.tables } : {}) });
     };
 
     function stopAll(): void {

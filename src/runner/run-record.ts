@@ -1,5 +1,6 @@
 import type { C2yConfig } from '../config/index.js';
 import type { SourceTable } from '../schema/index.js';
+import type { TableJob } from '../task/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
 import type { Redis } from 'ioredis';
 import { refusalsKey, RUNS_KEY, runKey } from './redis-keys.js';
@@ -17,6 +18,8 @@ export interface RunRecord {
   readonly target: string;
   readonly config: C2yConfig;
   readonly table: SourceTable;
+  /** A keyspace run's other tables (each config shareable, as `config`); their split jobs name them by run id. */
+  readonly tables?: readonly TableJob[];
   readonly endpoints: readonly TargetEndpoint[];
   readonly splits: number;
   readonly startedAt: number;

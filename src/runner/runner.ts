@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import type { Logger, RunListener, TaskErrorJson } from '../observe/index.js';
 import type { SourceTable } from '../schema/index.js';
 import type { ConnectionBalancer } from '../sink/index.js';
-import type { DigestResult, RunnerTask } from '../task/index.js';
+import type { DigestResult, RunnerTask, TableJob } from '../task/index.js';
 import type { LiveLimits } from './live-limits.js';
 
 /** What a runner is given: tasks to run once each (retried on failure), and where to say what happens. */
@@ -12,6 +12,8 @@ export interface RunnerInput {
   readonly table: SourceTable;
   /** Tasks still to do, in the order to start them. */
   readonly tasks: readonly RunnerTask[];
+  /** A keyspace run's tables besides `table`: tasks naming one (RunnerTask.tableRun) run in its context. */
+  readonly tables?: readonly TableJob[];
   readonly balancer: ConnectionBalancer;
   /** Every event of every task (started, committed, retried, finished, failed), as it happens. */
   readonly listener: RunListener;

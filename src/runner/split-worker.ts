@@ -12,7 +12,7 @@ import { ExecutorBridge, TaskFailure } from './executor-bridge.js';
 import { NodeLeases, watchLease } from './node-leases.js';
 import { openRedis } from './redis-connection.js';
 import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey } from './redis-keys.js';
-import { readRunRecord, type RunRecord } from './run-record.js';
+import { readRunRecord } from './run-record.js';
 import { anotherRunWaiting, nextRun, type SelectionContext, type ServableRun } from './run-selection.js';
 import type { RunSigner } from './run-signature.js';
 import { WorkerLimits } from './shared-limits.js';
@@ -116,8 +116,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
 }
 
-function workerConfig(record: RunRecord, options: WorkerOptions): C2yConfig {
-  const { config } = record;
+/** A run's (or one of its tables') config as this worker runs it: its own secrets, address map, cores and memory. */
+function workerConfig(config: C2yConfig, options: WorkerOptions): C2yConfig {
   return {
     ...config,
     cores: options.cores ?? config.cores,
@@ -231,11 +231,12 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
 async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {
   const { record } = joined;
   const log = options.logger.child({ runId: record.runId });
-  const config = withWorkerTls(workerConfig(record, options), options.policy);
+  const config = withWorkerTls(workerConfig(record.config, options), options.policy);
+  const tables = record.tables?.map((job) => ({ ...job, config: withWorkerTls(workerConfig(job.config, options), options.policy) }));
   const publisher = new EventPublisher(redis, record.runId);
   const streams = Math.max(1, Math.min(config.parallelism, record.splits));
   const limits = new WorkerLimits(redis, record.runId, options.signer, log, { limits: configuredLimits(config), version: 0 }, streams);
-  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, streams, onEvent: (event) => publisher.push(event), pace: (page) => limits.take(page) });
+  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, ...(tables ? { tables } : {}), streams, onEvent: (event) => publisher.push(event), pace: (page) => limits.take(page) });
   try {
     await bridge.ensureStarted();
   } catch (error) {

@@ -106,12 +106,13 @@ export class CheckpointStore {
    * every earlier run of this source → target superseded, so a refusal or crash before this commits leaves the old
    * run and its rows untouched, and after it no old checkpoint can describe the emptied table.
    */
-  async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[]; restart?: { table: string } }): Promise<string[]> {
+  async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[]; restart?: { table?: string } }): Promise<string[]> {
     await db.query('BEGIN');
     try {
       let superseded: string[] = [];
       if (run.restart) {
-        await db.query(`TRUNCATE ${run.restart.table}`);
+        // A keyspace run's own record supersedes its earlier records only: each table's run empties its table.
+        if (run.restart.table !== undefined) await db.query(`TRUNCATE ${run.restart.table}`);
         const marked = await db.query(
           `UPDATE ${this.runs} SET status = 'superseded', finished_at = coalesce(finished_at, now()) WHERE source = $1 AND target = $2 AND status <> 'superseded' RETURNING run_id`,
           [run.source, run.target],

@@ -23,29 +23,33 @@ export class RunLock {
   private lost: ((error: C2yError) => void) | undefined;
   private released = false;
 
-  private constructor(private client: TargetClient, private readonly connect: () => Promise<TargetClient>, private readonly table: string, private readonly target: string, private runId: string | null) {
+  private constructor(private client: TargetClient, private readonly connect: () => Promise<TargetClient>, private readonly table: string, private readonly targets: readonly string[], private runId: string | null) {
     this.watch(client);
   }
 
-  /** Takes the lock for `target` (database.schema.table), or refuses naming the run that holds it. */
-  static async acquire(connect: () => Promise<TargetClient>, schema: string, target: string): Promise<RunLock> {
+  /**
+   * Takes the lock for `target` (database.schema.table), or for every table of a keyspace run on one connection,
+   * or refuses naming the run that holds one of them (and holds none).
+   */
+  static async acquire(connect: () => Promise<TargetClient>, schema: string, target: string | readonly string[]): Promise<RunLock> {
+    const targets = typeof target === 'string' ? [target] : [...target];
     const table = `${quoteIdent(schema)}.run_locks`;
     const client = await connect();
     try {
       await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
         target text PRIMARY KEY, run_id text, host text NOT NULL, pid integer NOT NULL, since timestamptz NOT NULL DEFAULT now())`);
-      await take(client, table, target, null);
+      await takeAll(client, table, targets, null);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
     }
-    return new RunLock(client, connect, table, target, null);
+    return new RunLock(client, connect, table, targets, null);
   }
 
   /** Names the run once it exists, for the message another driver gets. */
   async record(runId: string): Promise<void> {
     this.runId = runId;
-    await writeHolder(this.client, this.table, this.target, runId);
+    for (const target of this.targets) await writeHolder(this.client, this.table, target, runId);
   }
 
   /** Called if the lock cannot be held again after its connection died: the run must stop, not go on unguarded. */
@@ -56,8 +60,7 @@ export class RunLock {
   async release(): Promise<void> {
     this.released = true;
     this.lost = undefined;
-    await this.client.query(`DELETE FROM ${this.table} WHERE target = $1 AND pid = $2 AND host = $3`, [this.target, process.pid, hostname()]).catch(() => undefined);
-    await this.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.target]).catch(() => undefined);
+    for (const target of this.targets) await untake(this.client, this.table, target);
     await this.client.end().catch(() => undefined);
   }
 
@@ -80,7 +83,7 @@ export class RunLock {
       let client: TargetClient | undefined;
       try {
         client = await this.connect();
-        await take(client, this.table, this.target, this.runId);
+        await takeAll(client, this.table, this.targets, this.runId);
         if (this.released) {
           await client.end().catch(() => undefined);
           return;
@@ -94,12 +97,31 @@ export class RunLock {
         if (error instanceof C2yError && error.code === 'RUN_LOCKED') break;
       }
     }
-    if (!this.released) this.lost?.(lockLost(this.target, lastError));
+    if (!this.released) this.lost?.(lockLost(this.targets.join(', '), lastError));
   }
 }
 
 /** ~2 minutes of attempts: longer than a target restart, shorter than leaving a run unguarded for long. */
 const RETAKE_ATTEMPTS = 16;
+
+/** All or none: a refusal on one target gives back those already taken on this connection. */
+async function takeAll(client: TargetClient, table: string, targets: readonly string[], runId: string | null): Promise<void> {
+  const taken: string[] = [];
+  try {
+    for (const target of targets) {
+      await take(client, table, target, runId);
+      taken.push(target);
+    }
+  } catch (error) {
+    for (const target of taken) await untake(client, table, target);
+    throw error;
+  }
+}
+
+async function untake(client: TargetClient, table: string, target: string): Promise<void> {
+  await client.query(`DELETE FROM ${table} WHERE target = $1 AND pid = $2 AND host = $3`, [target, process.pid, hostname()]).catch(() => undefined);
+  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, target]).catch(() => undefined);
+}
 
 async function take(client: TargetClient, table: string, target: string, runId: string | null): Promise<void> {
   const taken = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_CLASS, target]);

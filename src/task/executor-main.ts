@@ -4,7 +4,7 @@ import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, IdleConnections, targetNameOf } from '../sink/index.js';
 import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection } from '../source/index.js';
-import { errorToJson, type DriverMessage, type ExecutorMessage } from './executor-protocol.js';
+import { errorToJson, type DriverMessage, type ExecutorMessage, type TableJob } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest-task.js';
@@ -18,7 +18,24 @@ const send = (message: ExecutorMessage): void => {
   if (process.connected) process.send?.(message);
 };
 
+/** The run's own table's context; a keyspace run's executor holds one per table, by the table's run id. */
 let context: TaskContext | undefined;
+const contexts = new Map<string, TaskContext>();
+
+/** What every table's tasks in this executor share: the Cassandra session, kept connections, latencies, limits. */
+type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'copyFormat' | 'copySql'>;
+
+/** One table's context: its statements and encoder, over the executor's shared session and connections. */
+function tableContext(shared: SharedContext, job: TableJob): TaskContext {
+  const { config, table } = job;
+  // The driver resolved 'auto' against the target's column types; a record without a decision stays on text.
+  const copyFormat = config.target.copyFormat === 'binary' ? 'binary' : 'text';
+  return {
+    ...shared, config, runId: job.runId, table, selection: sourceSelection(config, table),
+    encoder: createRowEncoder(table, copyFormat), copyFormat,
+    copySql: copyStatement(table, targetNameOf(config.target, config.source.table), copyFormat),
+  };
+}
 /** The run's limits and the streams sharing them: from the config at init, then as the driver says. */
 let shares: ThrottleShares = { limits: { sourceRowsPerSecond: undefined, targetRowsPerSecond: undefined, targetBytesPerSecond: undefined }, streams: 1 };
 /** A distributed run's pace requests awaiting the worker's answer (the wait from the run's buckets). */
@@ -60,27 +77,23 @@ async function handle(message: DriverMessage): Promise<void> {
       shares = { limits: configuredLimits(config), streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
       const cassandra = await openCassandra(sessionOptionsOf(config.source));
       const executor = message.executor;
-      // The driver resolved 'auto' against the target's column types; a record without a decision stays on text.
-      const copyFormat = config.target.copyFormat === 'binary' ? 'binary' : 'text';
       const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
       // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
       keepPageBuffers(2 * config.cores);
       send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
-      context = {
-        config, runId: message.runId, table: message.table, cassandra, executor, selection: sourceSelection(config, message.table),
-        consistency: consistencyCode(config.source.consistency),
-        encoder: createRowEncoder(message.table, copyFormat),
-        rawPages: readPath.decoder,
+      const shared: SharedContext = {
+        cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,
         store: new CheckpointStore(config.target.checkpointSchema),
         // A kept connection holds a session on its node while another stream may take that node's only slot:
         // under target.maxConnectionsPerNode every split connects anew, so the cap counts every session.
         ...(config.target.maxConnectionsPerNode === undefined ? { connections: new IdleConnections(config.cores) } : {}),
-        copyFormat,
-        copySql: copyStatement(message.table, targetNameOf(config.target, config.source.table), copyFormat),
         emit: (event: RunEvent) => send({ type: 'event', event }),
         latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
         shares: () => shares,
       };
+      context = tableContext(shared, message);
+      contexts.set(message.runId, context);
+      for (const job of message.tables ?? []) contexts.set(job.runId, tableContext(shared, job));
       const heapLimit = getHeapStatistics().heap_size_limit;
       const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
       let gcMs = 0;
@@ -126,9 +139,14 @@ async function handle(message: DriverMessage): Promise<void> {
     return;
   }
   if (message.type === 'task' && context) {
+    const taskContext = message.task.tableRun === undefined ? context : contexts.get(message.task.tableRun);
+    if (!taskContext) {
+      send({ type: 'task-failed', taskId: message.taskId, error: { code: 'UNEXPECTED', message: `task ${message.task.id} names table run ${message.task.tableRun ?? ''}, which this executor was not given`, retryable: false } });
+      return;
+    }
     const own = new AbortController();
     taskAborts.set(message.taskId, own);
-    const task = runTask(context, message, AbortSignal.any([cancel.signal, own.signal]))
+    const task = runTask(taskContext, message, AbortSignal.any([cancel.signal, own.signal]))
       .then((done) => {
         // Usage and latencies up to this task's end, ahead of its result: the report's CPU and counts then include
         // every commit (a periodic report alone could miss the last half second of the run).

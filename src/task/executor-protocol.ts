@@ -17,13 +17,28 @@ export type TaskSpec =
 export interface RunnerTask {
   readonly id: number;
   readonly spec: TaskSpec;
+  /** The run id of the table job it belongs to (a keyspace run has one per table); absent: the run's own table. */
+  readonly tableRun?: string;
+}
+
+/**
+ * One table of a run as an executor needs it to run that table's tasks. A keyspace run gives its executors one per
+ * table, so the splits of all tables share the same executors, streams and caps.
+ */
+export interface TableJob {
+  /** The table's own run id: its checkpoints live under it, and its tasks name it (RunnerTask.tableRun). */
+  readonly runId: string;
+  /** The run's settings as this table runs them (its source.table, page size and copy format). */
+  readonly config: C2yConfig;
+  readonly table: SourceTable;
 }
 
 /** Driver → executor. */
 export type DriverMessage =
   /** `streams`: the most streams the whole run has at once, over which its rate limits are shared. */
   /** `sharedPace`: a distributed run's streams take each page from the run's buckets, asking with `pace` messages. */
-  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number; readonly sharedPace?: boolean }
+  /** `tables`: a keyspace run's other tables, whose tasks name them by run id. */
+  | { readonly type: 'init'; readonly executor: number; readonly config: C2yConfig; readonly runId: string; readonly table: SourceTable; readonly streams: number; readonly sharedPace?: boolean; readonly tables?: readonly TableJob[] }
   | { readonly type: 'task'; readonly taskId: number; readonly task: RunnerTask; readonly attempt: number; readonly endpoint: TargetEndpoint }
   | { readonly type: 'cancel' }
   /** The run's limits changed (`c2y tune`) or the streams sharing them did: every stream's pace follows from its next page. */

@@ -1,7 +1,7 @@
 export type { TargetPart, DigestResult, CollectedRow } from './digest-task.js';
 export { runSplitTask, remainingRanges, effectiveFetchSize } from './split-task.js';
 export type { TaskContext, SplitTaskInput } from './split-task.js';
-export type { RunnerTask, TaskSpec } from './executor-protocol.js';
+export type { RunnerTask, TableJob, TaskSpec } from './executor-protocol.js';
 export { mergeDigest } from './digest-task.js';
 export { forkExecutor, heapMbOf, outOfMemoryError } from './executor-process.js';
 export type { ExecutorProcess } from './executor-process.js';

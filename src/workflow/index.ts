@@ -1,6 +1,8 @@
 export { validateTable, repairRound, targetParts, drillDownBudget, drillDownRounds } from './validate-table.js';
 export type { ValidateResult, RowDifference, ValidateInput, RoundFindings, DifferenceCounts } from './validate-table.js';
 export { migrate } from './migrate.js';
+export { migrateKeyspace } from './migrate-keyspace.js';
+export type { KeyspaceMigrateOptions } from './migrate-keyspace.js';
 export type { MigrateOptions, MigrateResult } from './migrate.js';
 export { prepareRun } from './prepare-run.js';
 export type { PreparedRun, StoredPlan } from './prepare-run.js';

@@ -1,14 +1,18 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
-import { copyTasks, distributedRunner, localRunner, LiveLimits, type Runner, type RunSigner } from '../runner/index.js';
-import { C2yError, messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
-import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunEvent, type RunReport } from '../observe/index.js';
+import { distributedRunner, localRunner, LiveLimits, type Runner, type RunSigner } from '../runner/index.js';
+import { C2yError, messageOf } from '../errors/index.js';
+import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
-import { RunSettingsStore, type Queryable } from '../sink/index.js';
+import { RunSettingsStore } from '../sink/index.js';
+import type { IndexPlan } from './keyspace-schema.js';
+import { executorConfig, runQueue, tableJobs, tableOfSplit, targetLabel } from './run-tables.js';
+import { createIndexes, endTable, tableReport, withRunRetries, type TableEnd } from './table-end.js';
+import { runEventHandler, TableTiming } from './run-listener.js';
 import { watchTuning, type TuningWatch } from './tuning-watch.js';
 import { watchAdaptive } from './adaptive-reads.js';
-import { copyBufferBytesOf } from './run-plan.js';
+import { copyBufferBytesOf, type PlannedFigures } from './run-plan.js';
 import { configuredLimits } from '../task/index.js';
 import { RunFolder } from './run-folder.js';
 import { noWatch, type RunWatcher } from './run-watch.js';
@@ -46,28 +50,19 @@ function writeQuietly(folder: RunFolder, file: string, text: string): void {
   }
 }
 
-/** Bookkeeping after the run: retried with the run's own backoff, since the rows are safe and only the record is missing. */
-function withRunRetries<T>(config: LoadedConfig['config'], logger: Logger, what: string, attempt: () => Promise<T>): Promise<T> {
-  return withRetries(runRetryPolicy(config), config.maxRetries + 1, attempt, ({ retry, delayMs, error }) => {
-    logger.warn('retrying', { what, attempt: retry + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) });
-  });
-}
-
-/** Up to here an exact count takes about a second on PostgreSQL; past it the count is skipped (null). */
-const CHEAP_COUNT_ROWS = 5_000_000;
-
-async function countIfCheap(admin: Queryable, table: string, expected: number): Promise<number | null> {
-  if (expected > CHEAP_COUNT_ROWS) return null;
-  const result = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
-  return Number(result.rows[0]?.n ?? 0);
-}
-
-export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  const { config, ignoredKeys } = options.loaded;
+/** Refuses --distributed without its Redis or key, before anything connects. */
+export function checkDistributed(config: C2yConfig, options: Pick<MigrateOptions, 'distributed' | 'runSigner'>): void {
   if (options.distributed && config.redis === undefined) {
     throw new C2yError('CONFIG_INVALID', '--distributed needs the Redis the workers serve', { hint: 'add --redis redis://host:6379 (or redis: in the config file, C2Y_REDIS in the environment)' });
   }
   if (options.distributed && options.runSigner === undefined) throw new C2yError('RUN_KEY_MISSING', '--distributed needs C2Y_RUN_KEY', { hint: 'set the same secret for the driver and every worker, e.g. export C2Y_RUN_KEY=$(openssl rand -hex 32)' });
+}
+
+/**
+ * The driver's log: lines go to the terminal (or JSON) and, once the run folder exists, to its run.log; lines from
+ * before are kept and written first. Secrets are masked in every line.
+ */
+export function openDriverLog(config: C2yConfig, options: Pick<MigrateOptions, 'jsonLog' | 'logLine'>): DriverLog {
   const secrets = [config.source.password, config.target.password, urlPassword(config.redis), config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const runRoot = resolve(config.runDir);
   RunFolder.open(runRoot);
@@ -80,16 +75,26 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     else if (!folder.failure && !folder.tryAppend('run.log', line + '\n')) onFolderFailure();
   };
   const logger: Logger = createLogger({ json: options.jsonLog, level: config.logLevel, secrets, tee: [tee], ...(options.logLine ? { write: options.logLine } : {}) });
+  for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
+  return {
+    logger, runRoot, secrets, pendingLines, tee: (folderNow, onFailure) => {
+      folder = folderNow;
+      onFolderFailure = onFailure;
+    },
+  };
+}
+
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const { config, ignoredKeys } = options.loaded;
+  checkDistributed(config, options);
+  const driver = openDriverLog(config, options);
+  const { logger } = driver;
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const note of options.loaded.derived) logger.info('setting derived from a Spark key', { setting: note });
-  for (const warning of tlsWarnings(config)) logger.warn('INSECURE TLS: certificate checks are off', { detail: warning });
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
   try {
-    return await runPrepared(options, prepared, { logger, runRoot, secrets, pendingLines, tee: (folderNow, onFailure) => {
-      folder = folderNow;
-      onFolderFailure = onFailure;
-    } });
+    return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
   } finally {
     await prepared.lock.release();
     // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
@@ -97,7 +102,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   }
 }
 
-interface DriverLog {
+export interface DriverLog {
   readonly logger: Logger;
   readonly runRoot: string;
   readonly secrets: readonly string[];
@@ -106,34 +111,58 @@ interface DriverLog {
   readonly tee: (folder: RunFolder, onFailure: () => void) => void;
 }
 
-/**
- * What executors (and workers) run with: the copy format decided against the target's columns, and pages of the
- * rows the plan allows (copyBufferSize and copyBufferBytes over the sampled row size: large rows, few to a page).
- */
-function executorConfig(loaded: C2yConfig, prepared: PreparedRun): C2yConfig {
-  return {
-    ...loaded,
-    source: { ...loaded.source, fetchSize: prepared.planned.memoryPerTask.pageRows },
-    target: { ...loaded.target, copyFormat: prepared.copyFormat.format },
-  };
+/** A keyspace run beside its tables: its name, where it writes, what it left out, and its indexes to make after. */
+export interface KeyspaceSubject {
+  readonly source: string;
+  readonly target: string;
+  readonly resumed: boolean;
+  readonly skipped: readonly SkippedTable[];
+  readonly indexes: readonly IndexPlan[];
 }
 
-async function runPrepared(options: MigrateOptions, prepared: PreparedRun, driver: DriverLog): Promise<MigrateResult> {
+/**
+ * What one run moves: one table (the run's id is the table's), or every table of a keyspace under the keyspace
+ * run's id, largest first. Both run through the same code: one queue, one set of executors, one report.
+ */
+export interface RunSubject {
+  readonly runId: string;
+  readonly tables: readonly PreparedRun[];
+  /** A table's settings as the user gave them (a keyspace run's tables differ in source.table). */
+  readonly configOf: (prepared: PreparedRun) => C2yConfig;
+  readonly keyspace?: KeyspaceSubject;
+  /** The run's memory and connection figures when they are not its one table's (a keyspace run's, over all tables). */
+  readonly planned?: PlannedFigures;
+}
+
+/** The run's first table: the one table, or the largest of a keyspace, whose connections and figures the run shares. */
+function leadOf(subject: RunSubject): PreparedRun {
+  const lead = subject.tables[0];
+  if (!lead) throw new C2yError('CONFIG_INVALID', 'the run has no table to move', { hint: 'choose at least one table (source.tables)' });
+  return lead;
+}
+
+export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog): Promise<MigrateResult> {
   const { ignoredKeys } = options.loaded;
-  const loaded = options.loaded.config;
-  const config = executorConfig(loaded, prepared);
+  const lead = leadOf(subject);
+  const runId = subject.runId;
+  const loaded = subject.configOf(lead);
+  const config = executorConfig(loaded, lead);
   const { logger, runRoot, secrets, pendingLines } = driver;
-  const files = RunFolder.forRun(runRoot, prepared.runId);
+  const files = RunFolder.forRun(runRoot, runId);
   const runFolder = files.path;
   files.write('run.log', pendingLines.map((line) => line + '\n').join(''));
   files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
 
-  const stats = new RunStats(prepared.allSplits.map((s) => s.id), prepared.doneSplitIds);
-  stats.rowsBefore = prepared.rowsBefore;
-  const listener = stats.listener;
-  const eventLog = logger.child({ runId: prepared.runId });
-  if (config.source.fetchSize < loaded.source.fetchSize) {
-    eventLog.info('pages hold fewer rows than source.fetchSize', { rowsPerPage: config.source.fetchSize, fetchSize: loaded.source.fetchSize, why: `two pages of ~${prepared.planned.averageRowBytes} B rows within copyBufferSize ${loaded.copyBufferSize} rows and copyBufferBytes ${copyBufferBytesOf(loaded)} B` });
+  const allSplits = subject.tables.flatMap((t) => t.allSplits);
+  const stats = new RunStats(allSplits.map((s) => s.id), subject.tables.flatMap((t) => t.doneSplitIds));
+  stats.rowsBefore = subject.tables.reduce((sum, t) => sum + t.rowsBefore, 0);
+  const eventLog = logger.child({ runId });
+  for (const prepared of subject.tables) {
+    const own = subject.configOf(prepared);
+    const pageRows = prepared.planned.memoryPerTask.pageRows;
+    if (pageRows < own.source.fetchSize) {
+      eventLog.info('pages hold fewer rows than source.fetchSize', { table: prepared.table.name, rowsPerPage: pageRows, fetchSize: own.source.fetchSize, why: `two pages of ~${prepared.planned.averageRowBytes} B rows within copyBufferSize ${own.copyBufferSize} rows and copyBufferBytes ${copyBufferBytesOf(own)} B` });
+    }
   }
   // The run's own stop switch: the user's Ctrl-C, or too many rejects.
   const runControl = new AbortController();
@@ -146,58 +175,37 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   });
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
   let lockLost: C2yError | undefined;
-  prepared.lock.onLost((error) => {
+  lead.lock.onLost((error) => {
     lockLost = error;
     eventLog.error('run lock lost; stopping the run', { error: error.message });
     runControl.abort();
   });
-  let tooManyRejects = false;
+  const sourceLabel = subject.keyspace?.source ?? `${config.source.keyspace}.${config.source.table}`;
+  const targetLabelOfRun = subject.keyspace?.target ?? targetLabel(config, lead);
+  const estimatedRows = subject.tables.reduce((sum, t) => sum + t.plan.estimatedRows, 0);
   const watch = await (options.watch ?? noWatch)({
-    config, stats, endpoints: prepared.endpoints, secrets, logger: eventLog,
-    meta: {
-      kind: 'migrate', runId: prepared.runId, source: `${config.source.keyspace}.${config.source.table}`,
-      target: `${config.target.database}.${qualifiedName(prepared.target)}`, estimatedRows: prepared.plan.estimatedRows,
-      planned: prepared.planned, config: redactConfig(config),
-    },
+    config, stats, endpoints: lead.endpoints, secrets, logger: eventLog,
+    meta: { kind: 'migrate', runId, source: sourceLabel, target: targetLabelOfRun, estimatedRows, planned: subject.planned ?? lead.planned, config: redactConfig(config) },
   });
-  let outcome;
+  const tasks = runQueue(subject.tables, subject.keyspace !== undefined);
+  const ownerOf = tableOfSplit(subject.tables);
+  const timing = new TableTiming();
   const redisUrl = options.distributed ? config.redis : undefined;
-  // Distributed: each worker says its cores when it joins; streams at once = min(parallelism, their sum).
-  const workerCores = new Map<number, number>();
-  const runner: Runner = redisUrl === undefined ? localRunner : distributedRunner({
-    redisUrl, source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
-    endpoints: prepared.endpoints, signer: options.runSigner as RunSigner,
-  });
-  if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: prepared.pendingSplits.length, globalStreamCap: Math.min(config.parallelism, prepared.pendingSplits.length) });
+  const runner: Runner = redisUrl === undefined ? localRunner : distributedRunner({ redisUrl, source: sourceLabel, target: targetLabelOfRun, endpoints: lead.endpoints, signer: options.runSigner as RunSigner });
+  if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: tasks.length, globalStreamCap: Math.min(config.parallelism, tasks.length) });
   // Both runners follow `c2y tune` (a resumed run starts with what was tuned before): a local run tells its
   // executors, a distributed one publishes the limits, signed, to its workers and sets its queue's concurrency.
   const limits = new LiveLimits(configuredLimits(config));
-  const tuning: TuningWatch = watchTuning({ db: prepared.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId: prepared.runId, base: configuredLimits(config), limits, log: eventLog });
+  const tuning: TuningWatch = watchTuning({ db: lead.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId, base: configuredLimits(config), limits, log: eventLog });
   await tuning.poll();
   const adaptive = config.source.adaptive ? watchAdaptive({ limits, rowsRead: () => stats.rowsCommitted + stats.rowsInFlight, log: eventLog }) : undefined;
+  const events = runEventHandler({ config, stats, log: eventLog, adaptive, stop: () => runControl.abort(), timing, ownerOf, nameTables: subject.keyspace !== undefined });
+  let outcome;
   try {
-    const runInput = {
-      limits,
-      config, runId: prepared.runId, table: prepared.table, tasks: copyTasks(prepared.pendingSplits),
-      balancer: prepared.balancer, signal: runControl.signal, log: eventLog,
-      listener: (event: RunEvent) => {
-        listener(event);
-        adaptive?.observe(event);
-        if (event.type === 'batch-committed' && event.rejected > 0 && config.onError === 'reject' && stats.rejected > config.maxErrors && !tooManyRejects) {
-          tooManyRejects = true;
-          eventLog.error('too many rejected rows; stopping the run', { rejected: stats.rejected, maxErrors: config.maxErrors });
-          runControl.abort();
-        }
-        if (event.type === 'page-retry') eventLog.warn('page retry', { split: event.splitId, replica: event.replica, attempt: event.attempt, error: event.error });
-        else if (event.type === 'split-retry') eventLog.warn('split retry', { split: event.splitId, node: event.node, attempt: event.attempt, of: config.maxRetries + 1, inMs: event.delayMs, error: event.error });
-        else if (event.type === 'split-failed') eventLog.error('split failed', { split: event.splitId, node: event.node, code: event.code, error: event.error });
-        else if (event.type === 'split-started' || event.type === 'split-finished') eventLog.debug(event.type, { split: event.splitId });
-        else if (event.type === 'executor-exited' && !event.expected) eventLog.warn('executor exited', { executor: event.executor, code: event.code, signal: event.signal });
-        else if (event.type === 'executor-started') workerCores.set(event.executor, event.cores);
-        if (event.type === 'executor-started') eventLog.info('worker joined', { executor: event.executor, worker: event.worker, host: event.host, cores: event.cores });
-      },
-    };
-    outcome = await runner.run(runInput);
+    outcome = await runner.run({
+      limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener: events.listener,
+      ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}),
+    });
   } catch (error) {
     tuning.stop();
     adaptive?.stop();
@@ -207,60 +215,82 @@ async function runPrepared(options: MigrateOptions, prepared: PreparedRun, drive
   tuning.stop();
   const adaptiveSummary = adaptive?.stop();
 
-  const ended: RunReport['status'] = tooManyRejects || lockLost || outcome.failed.length > 0 ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+  const ended: RunReport['status'] = events.tooManyRejects() || lockLost ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
-  await prepared.admin.end().catch(() => undefined);
-  const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(prepared.endpoints, options.loaded));
-  const rejects = await withRunRetries(config, logger, 'reading rejects', () => prepared.store.readRejects(admin, prepared.runId));
-  // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
-  const checkpoints = await withRunRetries(config, logger, 'reading checkpoints', () => prepared.store.readCheckpoints(admin, prepared.runId));
-  const valueRejects = rejects.filter((row) => row.kind === 'value').length;
-  const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
-  // A finished run's checkpoints must describe the table: count it where that is cheap, and refuse to call it finished if not.
-  const targetRows = ended === 'finished' ? await withRunRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
-  const countMismatch = targetRows !== null && targetRows !== rowsCommittedTotal;
-  // Every split of the plan (which covers the ring exactly once, checked when planned and resumed) must be done.
-  const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));
-  const unscanned = ended === 'finished' ? prepared.allSplits.filter((split) => !doneIds.has(split.id)).map((split) => split.id) : [];
-  const status: RunReport['status'] = countMismatch || unscanned.length > 0 ? 'failed' : ended;
+  await lead.admin.end().catch(() => undefined);
+  const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(lead.endpoints, options.loaded));
+  const ends: TableEnd[] = [];
+  for (const prepared of subject.tables) {
+    const failed = outcome.failed.filter((f) => ownerOf.get(f.splitId) === prepared);
+    ends.push(await endTable({ admin, config: subject.configOf(prepared), logger, prepared, ended: failed.length > 0 && ended === 'finished' ? 'failed' : ended, splitsFailed: failed.length }));
+  }
+  const status: RunReport['status'] = ends.some((e) => e.status === 'failed') || ended === 'failed' ? 'failed' : ended;
   await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
+  const rejects = ends.flatMap((e) => e.rejects.map((row) => (subject.keyspace ? { table: e.prepared.table.name, ...row } : row)));
   if (rejects.length > 0 || config.onError === 'reject') {
     // Static-only partitions are written here whatever onError says: they are data the table could not take.
     writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
-  await prepared.store.setRunStatus(admin, prepared.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
+  const indexes = subject.keyspace ? await createIndexes(admin, subject.keyspace.indexes, ends, eventLog) : new Map<string, TableReport['indexes']>();
+  if (subject.keyspace) await lead.store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await admin.end().catch(() => undefined);
+  const valueRejects = rejects.filter((row) => row.kind === 'value').length;
+  const rowsCommittedTotal = ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0);
+  const counted = ends.map((e) => e.targetRows);
+  const countMismatch = ends.find((e) => e.countMismatch);
   // Masked as a value (failure messages may quote what a server said), then written and returned.
   const report = maskValue(buildReport({
-    runId: prepared.runId, status,
-    source: `${config.source.keyspace}.${config.source.table}`, target: `${config.target.database}.${qualifiedName(prepared.target)}`,
-    targetServer: `${prepared.server.dialect} (${prepared.server.version.split(' ').slice(0, 2).join(' ')})`,
-    resumed: prepared.resumed, estimatedRows: prepared.plan.estimatedRows,
+    runId, status, source: sourceLabel, target: targetLabelOfRun,
+    targetServer: `${lead.server.dialect} (${lead.server.version.split(' ').slice(0, 2).join(' ')})`,
+    resumed: subject.keyspace?.resumed ?? lead.resumed, estimatedRows,
     splits: {
-      requested: prepared.plan.counts.requested, token: prepared.plan.counts.tokenSplits, effective: prepared.plan.counts.effective,
-      reason: prepared.plan.counts.reason, done: prepared.doneSplitIds.length + outcome.completed.length,
+      ...splitCounts(subject.tables), done: subject.tables.reduce((sum, t) => sum + t.doneSplitIds.length, 0) + outcome.completed.length,
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
-    concurrency: runner.kind === 'local'
-      ? { executors: Math.min(config.executors, Math.max(1, prepared.pendingSplits.length)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, prepared.pendingSplits.length)) }
-      // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
-      : { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, prepared.pendingSplits.length), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) },
-    planned: prepared.planned,
-    rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal, targetRowsCounted: targetRows,
-    copyFormat: { format: prepared.copyFormat.format, reason: prepared.copyFormat.reason },
+    concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
+    planned: subject.planned ?? lead.planned,
+    rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal,
+    targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,
+    copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
     adaptive: adaptiveSummary ?? null,
-    resumeCommand: status === 'finished' ? null : options.resumeCommand(prepared.runId),
+    resumeCommand: status === 'finished' ? null : options.resumeCommand(runId),
+    ...(subject.keyspace ? {
+      tables: ends.map((e) => tableReport(e, subject.configOf(e.prepared), timing, indexes.get(e.prepared.table.name))),
+      skippedTables: subject.keyspace.skipped,
+    } : {}),
   }, stats), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
-  logger.info('run ended', { runId: prepared.runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
+  logger.info('run ended', { runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 
   const failure = runEndFailure({
-    runId: prepared.runId, runFolder, folderFailure: files.failure, lockLost, unscanned, tooManyRejects, valueRejects, outOfMemory: outcome.outOfMemory,
-    count: countMismatch ? { checkpointRows: rowsCommittedTotal, targetRows: targetRows ?? 0, table: qualifiedName(prepared.target) } : undefined,
-    config, resumeCommand: options.resumeCommand(prepared.runId),
+    runId, runFolder, folderFailure: files.failure, lockLost, unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
+    count: countMismatch ? { checkpointRows: countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
+    config, resumeCommand: options.resumeCommand(runId),
   });
   if (failure) throw failure;
   return { report, runFolder };
+}
+
+/** Streams at once, as the report says: local executors × cores, or the workers that joined a distributed run. */
+function concurrencyOf(runner: Runner, config: C2yConfig, tasks: number, workerCores: ReadonlyMap<number, number>): RunReport['concurrency'] {
+  if (runner.kind === 'local') {
+    return { executors: Math.min(config.executors, Math.max(1, tasks)), cores: config.cores, concurrentTasks: Math.min(config.executors * config.cores, Math.max(1, tasks)) };
+  }
+  // Distributed: the workers that joined; streams at once are capped by the run's parallelism across all of them.
+  return { executors: workerCores.size, cores: Math.max(0, ...workerCores.values()), concurrentTasks: Math.min(config.parallelism, Math.max(1, tasks), [...workerCores.values()].reduce((sum, n) => sum + n, 0)) };
+}
+
+/** The run's split counts: the table's, or summed over a keyspace's tables. */
+function splitCounts(tables: readonly PreparedRun[]): { requested: number; token: number; effective: number; reason: string } {
+  const [lead] = tables;
+  if (tables.length === 1 && lead) return { requested: lead.plan.counts.requested, token: lead.plan.counts.tokenSplits, effective: lead.plan.counts.effective, reason: lead.plan.counts.reason };
+  const sum = (pick: (t: PreparedRun) => number): number => tables.reduce((total, t) => total + pick(t), 0);
+  return { requested: sum((t) => t.plan.counts.requested), token: sum((t) => t.plan.counts.tokenSplits), effective: sum((t) => t.plan.counts.effective), reason: `summed over ${tables.length} tables; each table's own reason is in its plan (c2y plan --keyspace)` };
+}
+
+function keyspaceCopyFormat(tables: readonly PreparedRun[]): RunReport['copyFormat'] {
+  const binary = tables.filter((t) => t.copyFormat.format === 'binary').length;
+  return { format: binary * 2 > tables.length ? 'binary' : 'text', reason: `per table: ${binary} binary, ${tables.length - binary} text (see tables)` };
 }
 
 interface RunEnd {

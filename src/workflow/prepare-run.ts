@@ -61,6 +61,8 @@ export interface PreparedRun {
   readonly targetTableCreated: boolean;
   /** COPY text or binary for this run, and why (target.copyFormat and the target's column types). */
   readonly copyFormat: ChosenCopyFormat;
+  /** Records a new run (and empties the table on --restart): done by prepareRun unless PrepareOptions.deferCreate. */
+  readonly create: () => Promise<void>;
 }
 
 export interface PrepareOptions {
@@ -70,6 +72,15 @@ export interface PrepareOptions {
   /** Empty the target table and abandon unfinished runs before starting anew. */
   readonly restart: boolean;
   readonly logger: Logger;
+  /** A keyspace run's: the lock it holds on all its tables (else the run takes and its caller releases its own). */
+  readonly lock?: RunLock;
+  /** A keyspace run's: the source session it plans every table with (else one is opened and closed here). */
+  readonly cassandra?: CassandraClient;
+  /** A keyspace run's: the id this table's run gets, and where its split ids start (unique across the run). */
+  readonly runId?: string;
+  readonly splitIdBase?: number;
+  /** Leave recording a new run to the caller (PreparedRun.create), once every table of a keyspace is prepared. */
+  readonly deferCreate?: boolean;
 }
 
 export async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
@@ -104,7 +115,7 @@ async function discoveredEndpoints(admin: TargetClient, configured: TargetEndpoi
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
   const log = options.logger;
-  const cassandra = await openCassandra(sessionOptionsOf(config.source));
+  const cassandra = options.cassandra ?? await openCassandra(sessionOptionsOf(config.source));
   try {
     checkPartitioner(await readPartitioner(cassandra));
     const table = await describeMappedTable(cassandra, config);
@@ -136,7 +147,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const sourceId = `${config.source.keyspace}.${config.source.table}`;
       const targetId = `${config.target.database}.${target.schema}.${target.table}`;
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
-      lock = await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
+      lock = options.lock ?? await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
 
       // --resume without an id: continue the newest run; if there is none (a crash before the run was recorded), start one.
@@ -149,7 +160,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       if (resumable) {
         const run = resumable;
         const plan = checkResumable(run, { sourceId, targetId, target, table, selection });
-        await lock.record(run.runId);
+        if (!options.lock) await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);
         assertCoversRing(allSplits, run.runId, selection.tokens);
         const checkpoints = await store.readCheckpoints(admin, run.runId);
@@ -165,7 +176,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         return {
           runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
+          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create: async () => undefined,
         };
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
@@ -186,22 +197,26 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         }
       }
 
-      const { plan, splits, size } = await planNewRun(cassandra, config, table, selection, log);
+      const { plan, splits, size } = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
-      const runId = newRunId();
-      await lock.record(runId);
-      const superseded = await store.createRun(admin, {
-        runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
-      });
-      if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
-      log.info('planned', { runId, rows: plan.estimatedRows, size: size.detail, requested: plan.counts.requested, tokenSplits: plan.counts.tokenSplits, effective: plan.counts.effective, why: plan.counts.reason });
+      const runId = options.runId ?? newRunId();
+      const held = lock;
+      const create = async (): Promise<void> => {
+        if (!options.lock) await held.record(runId);
+        const superseded = await store.createRun(admin, {
+          runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
+        });
+        if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
+        log.info('planned', { runId, rows: plan.estimatedRows, size: size.detail, requested: plan.counts.requested, tokenSplits: plan.counts.tokenSplits, effective: plan.counts.effective, why: plan.counts.reason });
+      };
+      if (!options.deferCreate) await create();
       return {
         runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat,
+        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create,
       };
     } catch (error) {
-      await lock?.release();
+      if (!options.lock) await lock?.release();
       await admin.end().catch(() => undefined);
       throw error;
     }
@@ -209,7 +224,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     if (error instanceof C2yError) throw error;
     throw new C2yError('PREPARE_FAILED', `preparing the run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
   } finally {
-    await cassandra.shutdown().catch(() => undefined);
+    if (!options.cassandra) await cassandra.shutdown().catch(() => undefined);
   }
 }
 
@@ -243,9 +258,10 @@ function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: st
 }
 
 /** A new run's plan: the table measured, its selected share, the splits cut over the selection and checked. */
-async function planNewRun(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, log: Logger): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
+async function planNewRun(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, log: Logger, splitIdBase: number): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
   const measure = await measureTable(cassandra, config, table, selection);
-  const splits = splitsOf(cassandra, table, measure, selection);
+  // A keyspace run numbers each table's splits from its own base, so a split id names one split of the whole run.
+  const splits = splitsOf(cassandra, table, measure, selection).map((split) => (splitIdBase === 0 ? split : Object.freeze({ ...split, id: split.id + splitIdBase })));
   assertCoversRing(splits, 'new', selection.tokens);
   const recorded = selectionRecord(selection);
   if (recorded !== undefined) log.info('reading a selection of the table', { selection: recorded, share: `${(measure.share * 100).toPrecision(3)} % of the tokens` });

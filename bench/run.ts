@@ -5,6 +5,7 @@ import { chartBench } from './lib/charts.js';
 import { limitsBench } from './limits.js';
 import { peersBench } from './peers.js';
 import { scaleOutBench } from './scale-out.js';
+import { keyspaceBench } from './keyspace.js';
 import { memoryBench } from './memory.js';
 import { scaleBench } from './scale.js';
 import { wideBench } from './wide.js';
@@ -17,13 +18,14 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   limits: limitsBench,
   peers: peersBench,
   'scale-out': scaleOutBench,
+  keyspace: keyspaceBench,
   memory: memoryBench,
   scale: scaleBench,
   wide: wideBench,
 };
 
 /** The result sets the README quotes, one after another: `npm run bench -- all [--quick]`. */
-const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out'] as const;
+const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace'] as const;
 scenarios['all'] = async (argv) => {
   const quick = argv.includes('--quick') ? ['--quick'] : [];
   // In the test suite's quick pass, the fault benches run too, so none of them rots.

@@ -9,16 +9,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { RunReport } from '../src/observe/index.js';
 import {
-  createWorkerNamespaces, inNamespace, postgresRunning, removeWorkerNamespaces, startPostgres, startTestbedRedis, testbedPgPort, type WorkerNamespace,
+  createWorkerNamespaces, inNamespace, removeWorkerNamespaces, startTestbedRedis, type WorkerNamespace,
 } from '../src/testbed/index.js';
 import { ensureBenchCassandra, ensureData } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
+import { ensureTestbedDatabase } from './lib/bench-target.js';
 import { createCpuQuota, type CpuQuota } from './lib/cpu-quota.js';
 
 const DATABASE = 'c2y_bench';
@@ -32,26 +31,37 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-async function ensureBenchTarget(): Promise<number> {
-  if (!postgresRunning()) startPostgres((line) => console.log(`[bench] ${line}`));
-  const port = testbedPgPort();
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  if ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rows.length === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
-  await admin.end();
-  return port;
-}
 
 /** Driver and workers sign and check with one key; a bench run makes its own. */
 process.env['C2Y_RUN_KEY'] ??= randomBytes(32).toString('hex');
 
-function startWorker(namespace: WorkerNamespace, quota: CpuQuota, redisUrl: string, cores: number, port: number): ChildProcess {
+/**
+ * A worker started on its machine, resolved once it says it serves (a machine's worker is a long-lived process: its
+ * own start, under the quota, is not part of a run's time).
+ */
+async function startWorker(namespace: WorkerNamespace, quota: CpuQuota, redisUrl: string, cores: number, port: number): Promise<ChildProcess> {
   // The bench ring and target: the only nodes a worker may connect to.
   const allow = ['--allow-source', '127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042', '--allow-target', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(',')];
   const argv = inNamespace(namespace, process.execPath, [C2Y, 'worker', '--redis', redisUrl, ...allow, '--cores', String(cores), '--name', `bench-w${namespace.index}`, '--json']);
-  const child = spawn(argv.command, argv.args, { stdio: 'ignore', detached: true });
+  const child = spawn(argv.command, argv.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   // At once, before it joins a run and forks its executor: the executor is born in the worker's cgroup.
   if (child.pid !== undefined) quota.add(child.pid);
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker bench-w${namespace.index} did not start in 60 s: ${log.slice(-500)}`)), 60_000);
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString();
+      if (log.includes('"worker started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+  // Keep reading, so a full pipe never stalls it.
+  child.stdout?.resume();
+  child.stderr?.resume();
   return child;
 }
 
@@ -73,9 +83,8 @@ interface Trial {
 
 async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number }): Promise<Trial> {
   const serving = machines.slice(0, workerCount);
-  const workers = serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, settings.cores, port));
+  const workers = await Promise.all(serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, settings.cores, port)));
   try {
-    await sleep(1500);
     const cpuBefore = cpuTimes();
     const quotaBefore = serving.map((machine) => machine.quota.cpuSeconds());
     const driver = spawn(process.execPath, [C2Y, 'migrate', '--distributed', '--redis', redisUrl, '--keyspace', 'bench_limits', '--table', 'events', '--consistency', 'ONE',
@@ -116,7 +125,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
   const splitSizeMb = Math.max(0.05, (rows * 320) / 1024 / 1024 / parallelism);
   const cassandraNodes = await ensureBenchCassandra();
   await ensureData(rows);
-  const port = await ensureBenchTarget();
+  const port = await ensureTestbedDatabase(DATABASE);
   const redis = await startTestbedRedis();
   const quotaCores = Number(values.quota);
   const namespaces = createWorkerNamespaces(most);

@@ -16,7 +16,7 @@ export function runViews(terminal: { readonly tty: boolean; readonly frame?: Ter
     const dashboard = await startRunDashboard(run);
     const stopProgress = startProgress({
       stats: run.stats, estimatedRows: run.meta.estimatedRows, tty: terminal.tty && !quietLevel(run.config.logLevel), logger: run.logger,
-      ...(terminal.frame ? { frame: terminal.frame } : {}), maxAttempts: run.config.maxRetries + 1,
+      ...(terminal.frame ? { frame: terminal.frame } : {}), maxAttempts: run.config.maxRetries + 1, ...(run.meta.tables ? { tables: run.meta.tables } : {}),
     });
     return {
       finish: async (status, write) => {

@@ -42,6 +42,9 @@ export const SPARK_KEY_MAP: Readonly<Record<string, string>> = {
   'yugabyte.table': 'target.table',
   'cassandra.keyspace': 'source.keyspace',
   'cassandra.table': 'source.table',
+  // A keyspace run's choice of tables (no CDM or Connector key chooses several tables; these follow cassandra.table).
+  'cassandra.tables': 'source.tables',
+  'cassandra.excludeTables': 'source.excludeTables',
 };
 
 const truthy = (value: string): boolean => /^(true|yes|on|1)$/i.test(value.trim());

@@ -13,3 +13,5 @@ export { StreamTiming, verdictOf, verdictAdvice, LatencyHistogram, LATENCY_BOUND
 export type { TimeSplitMs, Verdict, LatencyQuantiles } from '../telemetry/index.js';
 export { slowestStreams } from './stream-latency.js';
 export type { StreamLatency } from './stream-latency.js';
+export { tableProgress, tablesLine } from './table-progress.js';
+export type { RunMeta, TableMeta, TableProgress, TableState } from './table-progress.js';

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { RunStats } from './run-stats.js';
 import { fitLines, type TerminalFrame } from './terminal-frame.js';
+import { tableProgress, tablesLine, type TableMeta, type TableProgress } from './table-progress.js';
 import type { LatencyQuantiles } from '../telemetry/index.js';
 
 export interface ProgressOptions {
@@ -15,6 +16,8 @@ export interface ProgressOptions {
   readonly maxAttempts?: number;
   /** On a terminal: where the display is drawn, fitted to its width, with log lines above it. */
   readonly frame?: TerminalFrame;
+  /** A keyspace run's tables: a line of their own under the bar, and their counts in the log line. */
+  readonly tables?: readonly TableMeta[];
 }
 
 const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -82,9 +85,16 @@ export function progressLine(snapshot: ProgressSnapshot, width = 24): string {
  * The display for a terminal `columns` wide: the bar and figures on one line, and while a retry is recent, what is
  * being retried on a second; each cut to the width so nothing wraps (the retry's error alone can be 200 characters).
  */
-export function fittedProgress(snapshot: ProgressSnapshot, columns: number): string {
+export function fittedProgress(snapshot: ProgressSnapshot, columns: number, tables?: readonly TableProgress[]): string {
   const main = progressLine({ ...snapshot, retrying: null }, columns < 100 ? 12 : 24);
-  return fitLines(snapshot.retrying ? [main, `  retrying ${snapshot.retrying}`] : [main], columns);
+  return fitLines([main, ...(tables ? [`  ${tablesLine(tables)}`] : []), ...(snapshot.retrying ? [`  retrying ${snapshot.retrying}`] : [])], columns);
+}
+
+/** A keyspace run's tables in the progress log line. */
+function tableFields(tables: readonly TableProgress[] | undefined): Record<string, string | number> {
+  if (!tables) return {};
+  const running = tables.filter((t) => t.state === 'running').map((t) => t.table);
+  return { tablesDone: tables.filter((t) => t.state === 'done').length, tables: tables.length, ...(running.length > 0 ? { tablesRunning: running.join(',') } : {}) };
 }
 
 /** Starts drawing; returns a function that draws the last frame and stops. */
@@ -92,15 +102,16 @@ export function startProgress(options: ProgressOptions): () => void {
   const write = options.write ?? ((text: string) => process.stderr.write(text));
   const draw = (final: boolean): void => {
     const snapshot = progressSnapshot(options.stats, options.estimatedRows, options.maxAttempts);
+    const tables = options.tables ? tableProgress(options.stats, options.tables) : undefined;
     if (options.tty && options.frame) {
-      options.frame.show(fittedProgress(snapshot, options.frame.columns()));
+      options.frame.show(fittedProgress(snapshot, options.frame.columns(), tables));
       if (final) options.frame.done();
     } else if (options.tty) write(`\r\x1b[2K${progressLine(snapshot)}${final ? '\n' : ''}`);
     else {
       options.logger.info('progress', {
         rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
         etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null,
-        splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries,
+        splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, retries: snapshot.retries, ...tableFields(tables),
         ...(snapshot.latency && snapshot.latency.pageRead.count > 0 ? { pageReadP50Ms: snapshot.latency.pageRead.p50, pageReadP99Ms: snapshot.latency.pageRead.p99 } : {}),
         ...(snapshot.latency && snapshot.latency.commit.count > 0 ? { commitP50Ms: snapshot.latency.commit.p50, commitP99Ms: snapshot.latency.commit.p99 } : {}),
         ...(snapshot.retrying ? { retrying: snapshot.retrying } : {}),

@@ -2,7 +2,8 @@
  * The dashboard: one self-contained page (no CDN, no build step), fed by /api/state and then by the /events SSE stream
  * (the whole state once, then what changed: see state-diff.ts). Only the visible tab is drawn, and on the splits tab
  * only the rows that changed, so a run of thousands of splits stays responsive.
- * Tabs mirror what Spark users look at on :4040: overview, executors, splits, target nodes, config.
+ * Tabs mirror what Spark users look at on :4040: overview, executors, splits, target nodes, config; a keyspace run
+ * adds its tables.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -39,7 +40,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <body>
 <header><h1>c2y</h1><span id="title"></span><span id="status" class="status"></span><span id="updated" class="note"></span></header>
 <nav>
-  <button data-tab="overview" class="active">Overview</button><button data-tab="executors">Executors</button>
+  <button data-tab="overview" class="active">Overview</button><button data-tab="tables" id="tables-tab" hidden>Tables</button><button data-tab="executors">Executors</button>
   <button data-tab="splits">Splits</button><button data-tab="nodes">Target nodes</button><button data-tab="config">Config</button>
 </nav>
 <main>
@@ -50,6 +51,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   <svg id="chart" width="900" height="220" viewBox="0 0 900 220" role="img" aria-label="rows per second over time"></svg>
   <h3>planned</h3><div id="planned" class="note"></div>
 </section>
+<section id="tables"><table id="tables-table"><thead><tr>
+  <th>table</th><th>state</th><th>rows / estimated</th><th>done</th><th>splits done / running / failed of total</th><th>run</th></tr></thead><tbody></tbody></table>
+  <p class="note">A keyspace run: the splits of all its tables share one queue, largest first, on the same executors.</p></section>
 <section id="executors"><table id="executors-table"><thead><tr>
   <th>executor</th><th>memory used / total</th><th>peak RSS</th><th>heap used</th><th>peak heap</th><th>GC time</th>
   <th>CPU (of a core)</th><th>wait Cassandra / transcode / wait target</th><th>bound by</th><th>active tasks</th><th>completed</th><th>failed</th><th>rows</th></tr></thead><tbody></tbody></table></section>
@@ -94,6 +98,7 @@ function chart(points) {
     '<polyline fill="none" stroke="#27c" stroke-width="2" points="' + line + '"/>';
 }
 function renderHeader(s) {
+  $('tables-tab').hidden = !s.tables;
   $('title').textContent = s.kind + ' ' + s.runId + ': ' + s.source + ' → ' + s.target;
   $('status').textContent = s.live ? s.status : s.status + ' (read-only)'; $('status').className = 'status ' + s.status;
   $('updated').textContent = 'updated ' + new Date(s.updatedAt).toLocaleTimeString();
@@ -138,8 +143,13 @@ function updateSplits(changed) {
 function renderNodes(s) {
   rows(document.querySelector('#nodes-table tbody'), s.nodes.map((n) => [td(n.node), td(n.streamsOpen), td(n.streamsOpened), td(n.serverConnections ?? '–'), td(n.serverAddress ?? '–', 'text')]));
 }
+function renderTables(s) {
+  const pct = (t) => (t.estimatedRows ? Math.min(100, Math.floor(100 * t.rows / t.estimatedRows)) : t.state === 'done' ? 100 : 0) + ' %';
+  rows(document.querySelector('#tables-table tbody'), (s.tables || []).map((t) => [td(t.table, 'text'), td(t.state, t.state), td(fmt(t.rows) + ' / ' + fmt(t.estimatedRows)), td(pct(t)),
+    td(t.splitsDone + ' / ' + t.splitsRunning + ' / ' + t.splitsFailed + ' of ' + t.splitsTotal), td(t.runId, 'text')]));
+}
 function renderConfig(s) { $('config-json').textContent = JSON.stringify(s.config, null, 2); }
-const sections = { overview: renderOverview, executors: renderExecutors, splits: renderSplits, nodes: renderNodes, config: renderConfig };
+const sections = { overview: renderOverview, tables: renderTables, executors: renderExecutors, splits: renderSplits, nodes: renderNodes, config: renderConfig };
 function counted() { document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1); }
 /** A whole state: kept, and the header and the visible tab drawn from it. */
 function render(s) {

@@ -1,4 +1,4 @@
-import { LatencyHistogram, progressSnapshot, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunStats, type StreamLatencyCounts, type TimeSplitMs, type Verdict } from '../observe/index.js';
+import { LatencyHistogram, progressSnapshot, tableProgress, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunMeta, type RunStats, type StreamLatencyCounts, type TableProgress, type TimeSplitMs, type Verdict } from '../observe/index.js';
 
 /** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
 export interface DashboardState {
@@ -82,18 +82,12 @@ export interface DashboardState {
   readonly planned: PlannedFiguresJson | null;
   /** The effective config with secrets masked. */
   readonly config: unknown;
+  /** A keyspace run's tables, largest first (absent for one table). */
+  readonly tables?: readonly TableProgress[];
 }
 
-export interface DashboardMeta {
-  readonly kind: DashboardState['kind'];
-  readonly runId: string;
-  readonly source: string;
-  readonly target: string;
-  readonly estimatedRows: number;
-  readonly planned: PlannedFiguresJson | null;
-  readonly config: unknown;
-  readonly endpoints: readonly string[];
-}
+/** The run as the CLI attached it, and the target nodes by key. */
+export type DashboardMeta = RunMeta & { readonly endpoints: readonly string[] };
 
 export interface NodeReading {
   readonly serverConnections: number | null;
@@ -163,5 +157,6 @@ export function dashboardState(
       serverConnections: nodes.get(node)?.serverConnections ?? null, serverAddress: nodes.get(node)?.serverAddress ?? null,
     })),
     planned: meta.planned, config: meta.config,
+    ...(meta.tables ? { tables: tableProgress(stats, meta.tables) } : {}),
   };
 }

@@ -34,6 +34,26 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   total('c2y_throttled_seconds_total', 'Seconds streams waited in all to keep the run\'s rate limits.', (s) => s.progress.throttledSeconds ?? 0);
   total('c2y_page_retries_total', 'Page reads asked again within their split.', (s) => s.progress.pageRetries ?? 0);
 
+  // A keyspace run: each table's own rows and splits, labelled keyspace.table (the run-wide series say keyspace.*).
+  const tableName = (table: string): string => `${state().source.replace(/\.\*$/, '')}.${table}`;
+  new Counter({
+    name: 'c2y_table_rows_written_total', help: 'Keyspace runs: rows committed per table, earlier attempts included.', labelNames: ['run', 'table'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const table of state().tables ?? []) this.inc({ run: state().runId, table: tableName(table.table) }, table.committed);
+    },
+  });
+  new Gauge({
+    name: 'c2y_table_splits', help: 'Keyspace runs: each table\'s splits by state.', labelNames: ['run', 'table', 'state'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const table of state().tables ?? []) {
+        const labels = { run: state().runId, table: tableName(table.table) };
+        const pending = table.splitsTotal - table.splitsDone - table.splitsRunning - table.splitsFailed;
+        for (const [splitState, n] of [['pending', pending], ['running', table.splitsRunning], ['done', table.splitsDone], ['failed', table.splitsFailed]] as const) this.set({ ...labels, state: splitState }, n);
+      }
+    },
+  });
   new Gauge({
     name: 'c2y_rows_per_second', help: 'Rows/s over the last seconds.', labelNames: ['run', 'table'], registers: [registry],
     collect() {

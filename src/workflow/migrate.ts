@@ -185,7 +185,10 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   const estimatedRows = subject.tables.reduce((sum, t) => sum + t.plan.estimatedRows, 0);
   const watch = await (options.watch ?? noWatch)({
     config, stats, endpoints: lead.endpoints, secrets, logger: eventLog,
-    meta: { kind: 'migrate', runId, source: sourceLabel, target: targetLabelOfRun, estimatedRows, planned: subject.planned ?? lead.planned, config: redactConfig(config) },
+    meta: {
+      kind: 'migrate', runId, source: sourceLabel, target: targetLabelOfRun, estimatedRows, planned: subject.planned ?? lead.planned, config: redactConfig(config),
+      ...(subject.keyspace ? { tables: subject.tables.map((t) => ({ name: t.table.name, runId: t.runId, splitIds: t.allSplits.map((s) => s.id), estimatedRows: t.plan.estimatedRows, rowsBefore: t.rowsBefore })) } : {}),
+    },
   });
   const tasks = runQueue(subject.tables, subject.keyspace !== undefined);
   const ownerOf = tableOfSplit(subject.tables);

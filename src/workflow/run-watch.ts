@@ -1,18 +1,6 @@
 import type { C2yConfig } from '../config/index.js';
-import type { Logger, PlannedFiguresJson, RunReport, RunStats } from '../observe/index.js';
+import type { Logger, RunMeta, RunReport, RunStats } from '../observe/index.js';
 import type { TargetEndpoint } from '../sink/index.js';
-
-/** What a run is, for the views attached to it. */
-export interface RunMeta {
-  readonly kind: 'migrate' | 'validate';
-  readonly runId: string;
-  readonly source: string;
-  readonly target: string;
-  readonly estimatedRows: number;
-  readonly planned: PlannedFiguresJson | null;
-  /** The run's settings, secrets redacted. */
-  readonly config: unknown;
-}
 
 /** A run as its views see it: its live figures (stats) and where it writes. */
 export interface RunView {

@@ -25,14 +25,15 @@ describe('bench --quick', () => {
     expect(status, output).toBe(0);
     // The limits scenario's fixed last line, with figures (not NaN or Infinity).
     expect(limitsLine).toMatch(/^limits: c2y_us_per_row=\d+\.\d+ e2e_over_bound=\d+\.\d+ e2e_over_min=\d+\.\d+$/);
+    expect(output).toMatch(/^keyspace: one_run_s=\d+(\.\d+)? per_table_sum_s=\d+(\.\d+)? ratio=\d+(\.\d+)?$/m);
     const files = readdirSync(dir);
-    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'wide', 'kill-resume', 'soak']) {
+    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));
       expect(json, `${scenario}: ${files.join(', ')}`).toBeDefined();
       const results = JSON.parse(readFileSync(join(dir, json as string), 'utf8')) as { scenario: string; commit: string; machine: { cores: number } };
       expect(results.scenario).toBe(scenario);
       expect(results.machine.cores).toBeGreaterThan(0);
-      if (!['wide', 'kill-resume', 'soak'].includes(scenario)) {
+      if (!['keyspace', 'wide', 'kill-resume', 'soak'].includes(scenario)) {
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.svg'))), `${scenario} chart`).toBe(true);
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.md'))), `${scenario} summary`).toBe(true);
       }

@@ -92,7 +92,8 @@ describe('distributed: one migration on three "machines" through BullMQ on Redis
     const victim = started[1] as WorkerProcess;
     const driver = spawnC2y(fx.args('events_dist', [
       '--distributed', '--redis', redis.url, '--parallelism', '12', '--split-size-mb', '0.25', '--copy-flush-every', '250',
-      '--set', 'workerLeaseMs=3000', '--set', 'target.maxConnectionsPerNode=1', '--ui-port', '0', '--json',
+      // Paced: unpaced, 30,000 rows end in ~3 s on a fast machine, before the late-joining victim holds a split.
+      '--set', 'workerLeaseMs=3000', '--set', 'target.maxConnectionsPerNode=1', '--set', 'target.rowsPerSecond=4000', '--ui-port', '0', '--json',
     ]));
     const leaseReader = new Redis(redis.url);
     let mostTaskConnections = 0;
@@ -421,7 +422,8 @@ describe('distributed runs that cannot pin workers', () => {
   it('two runs at once share one worker in turn, instead of the second waiting for the first', async () => {
     // One core and small commits: each run alone keeps the worker busy for several seconds, with splits waiting.
     const worker = hostWorker('fair-w', ['--cores', '1', '--run-share', '1']);
-    const slow = ['--distributed', '--redis', redis.url, '--parallelism', '8', '--split-size-mb', '0.1', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--ui-port', '0', '--json'];
+    // Paced as well: on a fast machine one run alone ended in 4 s, inside the worker's first turn.
+    const slow = ['--distributed', '--redis', redis.url, '--parallelism', '8', '--split-size-mb', '0.1', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'target.rowsPerSecond=2500', '--ui-port', '0', '--json'];
     try {
       const first = spawnC2y(fx.args('events_fair_a', slow));
       const second = spawnC2y(fx.args('events_fair_b', slow));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { RING, cassandraClient, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
+import { startTestbedRedis } from '../../src/testbed/index.js';
 
 // A keyspace like an application's: a big table, a wide partition, every kind of odd table, an index and a view.
 let keyspace: string;
@@ -98,12 +99,19 @@ describe('c2y migrate --keyspace: every table in one run', () => {
 
   it('kill -9 mid-run, then --resume: the same run ends finished and every table is exact', async () => {
     const db = await target();
-    const slow = ['--set', 'target.rowsPerSecond=6000', '--set', 'parallelism=4'];
+    const slow = ['--set', 'target.rowsPerSecond=6000', '--set', 'parallelism=4', '--ui-port', '4641'];
     const first = spawnC2y(['migrate', ...args(db, ...slow)]);
     await until('some rows committed', async () => {
       const done = await db.query<{ n: number }>(`SELECT coalesce(sum(rows_done), 0)::int AS n FROM c2y.checkpoints`);
       return (done.rows[0]?.n ?? 0) > 10_000;
     }, 120_000);
+    // While it runs: the dashboard's state has the tables (its Tables tab), /metrics a series per table.
+    const state = await (await fetch('http://127.0.0.1:4641/api/state')).json() as { runId: string; tables: Array<{ table: string; rows: number; state: string }> };
+    expect(state.tables.map((t) => t.table).sort()).toEqual([...ALL].sort());
+    expect(state.tables.some((t) => t.rows > 0 && t.state !== 'pending')).toBe(true);
+    const metrics = await (await fetch('http://127.0.0.1:4641/metrics')).text();
+    expect(metrics).toMatch(new RegExp(`c2y_table_rows_written_total\\{run="${state.runId}",table="${keyspace}\\.events"\\} \\d+`));
+    expect(metrics).toContain(`c2y_table_splits{run="${state.runId}",table="${keyspace}.MixedCase",state="pending"}`);
     killGroup(first.child);
     await first.result;
     const ids = await db.query<{ run_id: string }>(`SELECT run_id FROM c2y.runs WHERE source = $1`, [`${keyspace}.*`]);
@@ -149,5 +157,36 @@ describe('c2y migrate --keyspace: every table in one run', () => {
     expect(report.status).toBe('finished');
     expect(report.skippedTables.map((t) => t.table).sort()).toEqual(['events_by_kind', 'hits', 'keys_only']);
     expect(report.tables.map((t) => t.table).sort()).toEqual(['MixedCase', 'empty_one', 'events', 'types_zoo', 'wide']);
+  }, 300_000);
+
+  it('--distributed: two workers run the splits of every table; kill -9 of the driver, then --resume: exact', async () => {
+    const redis = await startTestbedRedis();
+    const db = await target();
+    const env = { C2Y_RUN_KEY: 'keyspace-migrate-test-run-key-0123456789' };
+    const allow = ['--allow-source', RING.map((host) => `${host}:9042`).join(','), '--allow-target', db.hosts.join(',')];
+    const workers = [1, 2].map((n) => spawnC2y(['worker', '--redis', redis.url, ...allow, '--cores', '2', '--name', `ks-worker-${n}`, '--json'], env));
+    try {
+      const distributed = ['--distributed', '--redis', redis.url, '--ui-port', '0'];
+      const first = spawnC2y(['migrate', ...args(db, ...distributed, '--set', 'target.rowsPerSecond=6000')], env);
+      await until('some rows committed', async () => {
+        const done = await db.query<{ n: number }>(`SELECT coalesce(sum(rows_done), 0)::int AS n FROM c2y.checkpoints`);
+        return (done.rows[0]?.n ?? 0) > 10_000;
+      }, 120_000);
+      killGroup(first.child);
+      await first.result;
+
+      const resumed = await runC2y(['migrate', ...args(db, ...distributed), '--resume', '--json'], env);
+      expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
+      const report = JSON.parse(resumed.stdout) as ReportJson;
+      expect(report.status).toBe('finished');
+      expect(report.rowsTotal).toBe(EVENTS + WIDE + 200 + 40 + 100 + 30);
+      expect(report.tables.every((t) => t.status === 'finished')).toBe(true);
+      await expectExact(db);
+      // Both workers served the keyspace run's tables (their logs name the run they joined).
+      for (const worker of workers) expect(worker.stderrSoFar() + worker.stdoutSoFar()).toContain('joined run');
+    } finally {
+      for (const worker of workers) killGroup(worker.child);
+      await redis.stop();
+    }
   }, 300_000);
 });

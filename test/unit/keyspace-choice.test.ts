@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadKeyspaceConfig } from '../../src/config/index.js';
 import { nameMatcher } from '../../src/source/index.js';
@@ -27,5 +30,16 @@ describe('choosing the tables of a keyspace', () => {
     expect(() => loadConfig({ flags: { 'source.keyspace': 'shop', 'source.table': 'orders', 'source.tables': 'orders' } })).toThrow(/source.tables chooses tables for a keyspace-wide command/);
     expect(() => loadConfig({ flags: { 'source.keyspace': 'shop', 'source.table': 'orders', 'source.excludeTables': 'x' } })).toThrow(/source.excludeTables/);
     expect(() => loadConfig({ flags: { 'source.keyspace': 'shop' } })).toThrow(/"source.table" must be text \(got nothing\)/);
+  });
+
+  it('takes the choice of tables from a .properties file too: cassandra.tables / cassandra.excludeTables or the native keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c2y-props-'));
+    const seedStyle = join(dir, 'seed.properties');
+    writeFileSync(seedStyle, 'cassandra.keyspace=shop\ncassandra.tables=orders,audit_*\ncassandra.excludeTables=tmp_*\n');
+    const fromSeed = loadKeyspaceConfig({ properties: seedStyle }).config;
+    expect([fromSeed.source.keyspace, fromSeed.source.tables, fromSeed.source.excludeTables]).toEqual(['shop', ['orders', 'audit_*'], ['tmp_*']]);
+    const native = join(dir, 'native.properties');
+    writeFileSync(native, 'source.keyspace=shop\nsource.tables=orders\n');
+    expect(loadKeyspaceConfig({ properties: native }).config.source.tables).toEqual(['orders']);
   });
 });

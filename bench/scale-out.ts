@@ -1,10 +1,10 @@
 /**
  * scale-out: one distributed migration served by 1, 2 and 3 `c2y worker`s, each a simulated machine: its own network
- * namespace, and its own CPU cgroup with a quota (`--quota`, 0.2 of a core by default) that the worker and the
+ * namespace, and its own CPU cgroup with a quota (`--quota`, 0.05 of a core by default: three workers must stay under what the shared Cassandra can read) that the worker and the
  * executors it forks share. The quota, not the two cores the workers share with Cassandra, PostgreSQL and Redis, is
  * then what limits a worker, as a machine's own cores would: rows/s per worker count, the workers' CPU seconds
  * (their cgroups') and how busy the whole machine was, beside it. This simulates machines; it is not a cluster.
- * `npm run bench -- scale-out [--rows 200000] [--trials 3] [--cores 2] [--quota 0.2] [--workers 1,2,3] [--quick]`
+ * `npm run bench -- scale-out [--rows 1000000] [--trials 3] [--cores 2] [--quota 0.05] [--workers 1,2,3] [--splits-per-stream 2] [--quick]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import type { RunReport } from '../src/observe/index.js';
 import {
   createWorkerNamespaces, inNamespace, removeWorkerNamespaces, startTestbedRedis, type WorkerNamespace,
 } from '../src/testbed/index.js';
-import { ensureBenchCassandra, ensureData } from './limits.js';
+import { ensureBenchCassandra, ensureData, sizedKeyspace } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 import { ensureTestbedDatabase } from './lib/bench-target.js';
@@ -81,13 +81,13 @@ interface Trial {
   readonly workerCoresUsed: number[];
 }
 
-async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number }): Promise<Trial> {
+async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number; keyspace: string }): Promise<Trial> {
   const serving = machines.slice(0, workerCount);
   const workers = await Promise.all(serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, settings.cores, port)));
   try {
     const cpuBefore = cpuTimes();
     const quotaBefore = serving.map((machine) => machine.quota.cpuSeconds());
-    const driver = spawn(process.execPath, [C2Y, 'migrate', '--distributed', '--redis', redisUrl, '--keyspace', 'bench_limits', '--table', 'events', '--consistency', 'ONE',
+    const driver = spawn(process.execPath, [C2Y, 'migrate', '--distributed', '--redis', redisUrl, '--keyspace', settings.keyspace, '--table', 'events', '--consistency', 'ONE',
       '--split-size-mb', String(settings.splitSizeMb), '--target-hosts', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(','), '--database', DATABASE,
       '--target-table', 'events_scale', '--parallelism', String(settings.parallelism), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -112,8 +112,8 @@ async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace:
 
 export async function scaleOutBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, cores: { type: 'string', default: '2' }, quota: { type: 'string', default: '0.2' },
-    workers: { type: 'string', default: '1,2,3' }, quick: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, cores: { type: 'string', default: '2' }, quota: { type: 'string', default: '0.05' },
+    workers: { type: 'string', default: '1,2,3' }, 'splits-per-stream': { type: 'string', default: '2' }, quick: { type: 'boolean', default: false },
   } });
   const rows = values.quick ? 10_000 : Number(values.rows);
   const trials = values.quick ? 1 : Number(values.trials);
@@ -121,10 +121,14 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
   const workerCounts = (values.quick ? '1,2' : values.workers).split(',').map(Number);
   const most = Math.max(...workerCounts);
   // Enough splits for the most workers' cores, so adding a worker adds streams.
-  const parallelism = most * cores;
-  const splitSizeMb = Math.max(0.05, (rows * 320) / 1024 / 1024 / parallelism);
+  // Splits per stream of the most workers (parallelism decides: a split size too small to bind): with one split per
+  // stream the table's size estimate cut fewer splits than streams, and one worker of three got none.
+  const parallelism = most * cores * Number(values['splits-per-stream']);
+  const splitSizeMb = 0.01;
   const cassandraNodes = await ensureBenchCassandra();
-  await ensureData(rows);
+  // A keyspace of its own size: loading it does not reload the table other scenarios read.
+  const keyspace = sizedKeyspace(rows);
+  await ensureData(rows, keyspace);
   const port = await ensureTestbedDatabase(DATABASE);
   const redis = await startTestbedRedis();
   const quotaCores = Number(values.quota);
@@ -135,7 +139,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
     for (const namespace of namespaces) machines.push({ namespace, quota: createCpuQuota(`c2y-bench-w${namespace.index}`, quotaCores) });
     for (let trial = 0; trial < trials; trial++) {
       for (const count of workerCounts) {
-        const result = await runOnce(count, machines, redis.url, port, { cores, parallelism, splitSizeMb });
+        const result = await runOnce(count, machines, redis.url, port, { cores, parallelism, splitSizeMb, keyspace });
         results.push(result);
         console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, rows by worker ${JSON.stringify(result.rowsByWorker)}`);
       }
@@ -160,7 +164,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
   const file = writeResults('scale-out', {
     parameters: {
       rows, trials, coresPerWorker: cores, cpuQuotaPerWorker: quotaCores, cgroup: machines[0]?.quota.version === 2 ? 'v2 cpu.max' : 'v1 cpu.cfs_quota_us', parallelism, splitSizeMb, workerCounts, cassandraNodes,
-      source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: `test bed PostgreSQL through 3 addresses, port ${port}`,
+      source: `${keyspace}.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: `test bed PostgreSQL through 3 addresses, port ${port}`,
       workersRunIn: `simulated machines: one network namespace (veth pair) and one CPU cgroup with a ${quotaCores}-core quota each, on the same 2-core machine`,
     },
     byWorkerCount: byCount.map((b) => ({ ...b, overOneWorker: Math.round((b.rowsPerSecond / one) * 100) / 100 })),

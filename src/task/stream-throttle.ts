@@ -116,7 +116,8 @@ export class StreamThrottle {
   async after(page: PageAmounts, signal: AbortSignal): Promise<void> {
     const { take } = this.shares();
     // The answer comes through the worker from Redis: a cancel (a lost node lease, Ctrl-C) must not wait for it.
-    if (take) return this.waitShared(await untilAborted(take(page), signal), signal);
+    // Without a limit there is nothing to take: no round trip through the worker for every page.
+    if (take) return this.limited ? this.waitShared(await untilAborted(take(page), signal), signal) : undefined;
     this.accrue();
     for (const [measure] of LIMIT_OF) this.paces[measure].spend(page[measure]);
     for (;;) {

@@ -106,6 +106,15 @@ describe('a distributed run\'s stream, paced by the run\'s buckets', () => {
   });
 });
 
+describe('a distributed stream without a limit', () => {
+  it('asks its worker nothing: no round trip for every page when there is nothing to take', async () => {
+    const asked: number[] = [];
+    const throttle = new StreamThrottle(() => ({ limits: { ...NONE }, streams: 4, take: (page) => Promise.resolve(asked.push(page.rows) && 0) }));
+    for (let i = 0; i < 5; i++) await throttle.after({ read: 50, rows: 50, bytes: 10 }, never);
+    expect(asked).toEqual([]);
+  });
+});
+
 describe('a distributed stream whose pace answer never comes', () => {
   it('stops waiting for it when the split is interrupted', async () => {
     const throttle = new StreamThrottle(() => ({ limits: { ...NONE, targetRowsPerSecond: 100 }, streams: 1, take: () => new Promise<number>(() => undefined) }));

@@ -1,12 +1,12 @@
 import type { C2yConfig, KeyspaceConfig, LoadedConfig } from '../config/index.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
-import { C2yError, CodedError } from '../errors/index.js';
+import { C2yError, CodedError, messageOf } from '../errors/index.js';
 import type { Logger, SkippedTable } from '../observe/index.js';
 import { CheckpointStore, describeServer, parseTargetHosts, RunLock, type RunRecord, type TargetClient } from '../sink/index.js';
 import { openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import { forTable } from './keyspace-plan.js';
 import { keyspaceSchema, type KeyspaceSchema } from './keyspace-schema.js';
-import { checkDistributed, openDriverLog, runSubject, type MigrateOptions, type MigrateResult } from './migrate.js';
+import { checkDistributed, openDriverLog, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { newRunId } from './run-id.js';
 
@@ -26,55 +26,78 @@ interface KeyspacePlanRecord {
   readonly skipped?: readonly string[];
 }
 
-/** Split ids of a keyspace run's tables start this far apart, so one id names one split of the whole run. */
+/** Split ids of a keyspace run's tables start this far apart (a table has at most parallelism, 10,000, splits), so one id names one split of the whole run. */
 const SPLIT_ID_STRIDE = 1_000_000;
 
 /** Every chosen table of a keyspace in one run: one id, one queue largest first, one set of executors, one report. */
 export async function migrateKeyspace(options: KeyspaceMigrateOptions): Promise<MigrateResult> {
   const config = options.keyspace;
-  const lead = forTable(config, '-');
-  checkDistributed(lead, options);
-  const driver = openDriverLog(lead, options);
-  const log = driver.logger;
-  const cassandra = await openCassandra(sessionOptionsOf(config.source));
-  const admin = await connectAdmin(parseTargetHosts(config.target.hosts, config.target.port), loadedOf(config, '-'));
-  let lock: RunLock | undefined;
-  const prepared: PreparedRun[] = [];
+  const base = forTable(config, '-');
+  checkDistributed(base, options);
+  const driver = openDriverLog(base, options);
+  const held: Held = { prepared: [] };
   try {
+    const subject = await prepareKeyspaceRun(options, driver.logger, held);
+    return await runSubject({ ...options, loaded: loadedOf(config, subject.tables[0]?.table.name ?? '-') }, subject, driver);
+  } finally {
+    await held.lock?.release();
+    for (const table of held.prepared) await table.admin.end().catch(() => undefined);
+    await held.admin?.end().catch(() => undefined);
+    await held.cassandra?.shutdown().catch(() => undefined);
+  }
+}
+
+/** What the preparation opened, for the caller to close whatever happens. */
+interface Held {
+  cassandra?: CassandraClient;
+  admin?: TargetClient;
+  lock?: RunLock;
+  readonly prepared: PreparedRun[];
+}
+
+/**
+ * Everything before the first row moves: the tables chosen and checked, all of them locked, the keyspace run found
+ * (--resume) or planned, every table prepared (every refusal listed together), then recorded. A failure here has
+ * written no row; one that is not already typed says so.
+ */
+async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, held: Held): Promise<RunSubject> {
+  const config = options.keyspace;
+  try {
+    const cassandra = held.cassandra = await openCassandra(sessionOptionsOf(config.source));
+    const connect = (): Promise<TargetClient> => connectAdmin(parseTargetHosts(config.target.hosts, config.target.port), loadedOf(config, '-'));
+    const admin = held.admin = await connect();
     const schema = await keyspaceSchema(cassandra, config, (await describeServer(admin)).dialect);
     const { movable, skipped } = chooseTables(schema, options.skipUnsupported);
     // The same ids a one-table run locks: a one-table driver and this run never write one table at once.
     const targets = schema.tables.filter((t) => movable.includes(t.name)).map((t) => `${config.target.database}.${t.target.schema}.${t.target.table}`);
     const store = new CheckpointStore(config.target.checkpointSchema);
     await store.ensureTables(admin);
-    lock = await RunLock.acquire(() => connectAdmin(parseTargetHosts(config.target.hosts, config.target.port), loadedOf(config, '-')), config.target.checkpointSchema, targets);
+    const lock = held.lock = await RunLock.acquire(connect, config.target.checkpointSchema, targets);
     const labels = { source: `${config.source.keyspace}.*`, target: `${config.target.database}.${config.target.schema}.*` };
     const existing = await keyspaceRunToResume(admin, store, labels, options);
     const runId = existing?.runId ?? newRunId();
     const plan = existing ? recordedPlan(existing, movable) : newPlan(config.source.keyspace, runId, movable, options.restart);
     await lock.record(runId);
     if (existing) log.info('resuming keyspace run', { runId, tables: plan.tables.length });
+    const prepared = held.prepared;
     const refused = await prepareTables({ options, cassandra, lock, plan, log, into: prepared, resumed: existing !== undefined, store, admin });
-    const ranPlan: KeyspacePlanRecord = { ...plan, tables: plan.tables.filter((t) => !refused.some((r) => r.table === t.name)), skipped: [...(plan.skipped ?? []), ...refused.map((r) => r.table)] };
     skipped.push(...refused);
     const planned = keyspacePlanned(forTable(config, '-'), prepared);
     checkMemoryPlan(forTable(config, '-'), planned, log);
+    const ranPlan: KeyspacePlanRecord = { ...plan, tables: plan.tables.filter((t) => !refused.some((r) => r.table === t.name)), skipped: [...(plan.skipped ?? []), ...refused.map((r) => r.table)] };
     if (!existing) await store.createRun(admin, { runId, source: labels.source, target: labels.target, plan: ranPlan, splitIds: [], ...(options.restart ? { restart: {} } : {}) });
     else await store.setRunStatus(admin, runId, 'running');
     for (const table of prepared) await table.create();
     // The largest table leads: the run shares its connections and its memory figures are the run's highest.
     prepared.sort((a, b) => bytesOf(b) - bytesOf(a) || a.table.name.localeCompare(b.table.name));
     for (const table of prepared.slice(1)) await table.admin.end().catch(() => undefined);
-    await cassandra.shutdown().catch(() => undefined);
-    return await runSubject({ ...options, loaded: loadedOf(config, prepared[0]?.table.name ?? '-') }, {
+    return {
       runId, tables: prepared, configOf: (table) => forTable(config, table.table.name), planned,
       keyspace: { ...labels, resumed: existing !== undefined, skipped, indexes: schema.indexes },
-    }, driver);
-  } finally {
-    await lock?.release();
-    for (const table of prepared) await table.admin.end().catch(() => undefined);
-    await admin.end().catch(() => undefined);
-    await cassandra.shutdown().catch(() => undefined);
+    };
+  } catch (error) {
+    if (error instanceof CodedError) throw error;
+    throw new C2yError('PREPARE_FAILED', `preparing the keyspace run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; no row was written', retryable: true });
   }
 }
 
@@ -143,6 +166,10 @@ async function keyspaceRunToResume(admin: TargetClient, store: CheckpointStore, 
 }
 
 function newPlan(keyspace: string, runId: string, tables: readonly string[], restart: boolean): KeyspacePlanRecord {
+  // Split ids are PostgreSQL integers: past this many tables they would not fit.
+  if (tables.length * SPLIT_ID_STRIDE > 2 ** 31 - 1) {
+    throw new C2yError('CONFIG_INVALID', `${tables.length} tables are more than one run can number (at most ${Math.floor((2 ** 31 - 1) / SPLIT_ID_STRIDE)})`, { hint: 'split the keyspace into runs with --tables / --exclude-tables' });
+  }
   return { keyspace, restart, tables: tables.map((name, index) => ({ name, runId: `${runId}-t${String(index).padStart(3, '0')}`, splitIdBase: index * SPLIT_ID_STRIDE })) };
 }
 

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
-import { distributedRunner, localRunner, LiveLimits, type Runner, type RunSigner } from '../runner/index.js';
+import { distributedRunner, localRunner, LiveLimits, type Runner, type RunnerOutcome, type RunSigner } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
@@ -141,22 +141,25 @@ function leadOf(subject: RunSubject): PreparedRun {
   return lead;
 }
 
-export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog): Promise<MigrateResult> {
-  const { ignoredKeys } = options.loaded;
-  const lead = leadOf(subject);
-  const runId = subject.runId;
-  const loaded = subject.configOf(lead);
-  const config = executorConfig(loaded, lead);
-  const { logger, runRoot, secrets, pendingLines } = driver;
-  const files = RunFolder.forRun(runRoot, runId);
-  const runFolder = files.path;
-  files.write('run.log', pendingLines.map((line) => line + '\n').join(''));
-  files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
+/** What a run keeps while it goes: its folder, figures and log, its stop switch, and the lock it may lose. */
+interface StartedRun {
+  readonly files: RunFolder;
+  readonly runFolder: string;
+  readonly stats: RunStats;
+  readonly eventLog: Logger;
+  readonly runControl: AbortController;
+  readonly lockLost: () => C2yError | undefined;
+}
 
-  const allSplits = subject.tables.flatMap((t) => t.allSplits);
-  const stats = new RunStats(allSplits.map((s) => s.id), subject.tables.flatMap((t) => t.doneSplitIds));
+/** The run's folder (its log so far, its config), its figures, and what stops it: Ctrl-C, the folder failing, the lock lost. */
+function startRun(options: MigrateOptions, subject: RunSubject, driver: DriverLog, config: C2yConfig): StartedRun {
+  const { runId } = subject;
+  const files = RunFolder.forRun(driver.runRoot, runId);
+  files.write('run.log', driver.pendingLines.map((line) => line + '\n').join(''));
+  files.write('config.json', JSON.stringify(redactConfig(config), null, 2));
+  const stats = new RunStats(subject.tables.flatMap((t) => t.allSplits.map((s) => s.id)), subject.tables.flatMap((t) => t.doneSplitIds));
   stats.rowsBefore = subject.tables.reduce((sum, t) => sum + t.rowsBefore, 0);
-  const eventLog = logger.child({ runId });
+  const eventLog = driver.logger.child({ runId });
   for (const prepared of subject.tables) {
     const own = subject.configOf(prepared);
     const pageRows = prepared.planned.memoryPerTask.pageRows;
@@ -174,12 +177,22 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
     runControl.abort();
   });
   options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
-  let lockLost: C2yError | undefined;
-  lead.lock.onLost((error) => {
-    lockLost = error;
+  let lost: C2yError | undefined;
+  leadOf(subject).lock.onLost((error) => {
+    lost = error;
     eventLog.error('run lock lost; stopping the run', { error: error.message });
     runControl.abort();
   });
+  return { files, runFolder: files.path, stats, eventLog, runControl, lockLost: () => lost };
+}
+
+export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog): Promise<MigrateResult> {
+  const lead = leadOf(subject);
+  const runId = subject.runId;
+  const loaded = subject.configOf(lead);
+  const config = executorConfig(loaded, lead);
+  const { logger, secrets } = driver;
+  const { files, runFolder, stats, eventLog, runControl, lockLost } = startRun(options, subject, driver, config);
   const sourceLabel = subject.keyspace?.source ?? `${config.source.keyspace}.${config.source.table}`;
   const targetLabelOfRun = subject.keyspace?.target ?? targetLabel(config, lead);
   const estimatedRows = subject.tables.reduce((sum, t) => sum + t.plan.estimatedRows, 0);
@@ -218,14 +231,14 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   tuning.stop();
   const adaptiveSummary = adaptive?.stop();
 
-  const ended: RunReport['status'] = events.tooManyRejects() || lockLost ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+  const ended: RunReport['status'] = events.tooManyRejects() || lockLost() ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
   await lead.admin.end().catch(() => undefined);
   const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(lead.endpoints, options.loaded));
   const ends: TableEnd[] = [];
   for (const prepared of subject.tables) {
     const failed = outcome.failed.filter((f) => ownerOf.get(f.splitId) === prepared);
-    ends.push(await endTable({ admin, config: subject.configOf(prepared), logger, prepared, ended: failed.length > 0 && ended === 'finished' ? 'failed' : ended, splitsFailed: failed.length }));
+    ends.push(await endTable({ admin, config: subject.configOf(prepared), logger, prepared, ended: failed.length > 0 ? 'failed' : ended, splitsFailed: failed.length }));
   }
   const status: RunReport['status'] = ends.some((e) => e.status === 'failed') || ended === 'failed' ? 'failed' : ended;
   await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
@@ -238,40 +251,67 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   if (subject.keyspace) await lead.store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await admin.end().catch(() => undefined);
   const valueRejects = rejects.filter((row) => row.kind === 'value').length;
-  const rowsCommittedTotal = ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0);
-  const counted = ends.map((e) => e.targetRows);
   const countMismatch = ends.find((e) => e.countMismatch);
   // Masked as a value (failure messages may quote what a server said), then written and returned.
-  const report = maskValue(buildReport({
-    runId, status, source: sourceLabel, target: targetLabelOfRun,
-    targetServer: `${lead.server.dialect} (${lead.server.version.split(' ').slice(0, 2).join(' ')})`,
-    resumed: subject.keyspace?.resumed ?? lead.resumed, estimatedRows,
-    splits: {
-      ...splitCounts(subject.tables), done: subject.tables.reduce((sum, t) => sum + t.doneSplitIds.length, 0) + outcome.completed.length,
-      failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
-    },
+  const report = maskValue(runReport({
+    options, subject, status, ends, outcome, stats, timing, indexes, adaptive: adaptiveSummary ?? null,
+    labels: { source: sourceLabel, target: targetLabelOfRun }, estimatedRows, valueRejects, rejects: rejects.length,
     concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
-    planned: subject.planned ?? lead.planned,
-    rejects: valueRejects, staticOnlyPartitions: rejects.length - valueRejects, ignoredKeys, rowsCommittedTotal,
-    targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,
-    copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
-    adaptive: adaptiveSummary ?? null,
-    resumeCommand: status === 'finished' ? null : options.resumeCommand(runId),
-    ...(subject.keyspace ? {
-      tables: ends.map((e) => tableReport(e, subject.configOf(e.prepared), timing, indexes.get(e.prepared.table.name))),
-      skippedTables: subject.keyspace.skipped,
-    } : {}),
-  }, stats), secrets);
+  }), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
   logger.info('run ended', { runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
 
   const failure = runEndFailure({
-    runId, runFolder, folderFailure: files.failure, lockLost, unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
+    runId, runFolder, folderFailure: files.failure, lockLost: lockLost(), unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
     count: countMismatch ? { checkpointRows: countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
     config, resumeCommand: options.resumeCommand(runId),
   });
   if (failure) throw failure;
   return { report, runFolder };
+}
+
+interface RunReportInput {
+  readonly options: MigrateOptions;
+  readonly subject: RunSubject;
+  readonly status: RunReport['status'];
+  readonly ends: readonly TableEnd[];
+  readonly outcome: RunnerOutcome;
+  readonly stats: RunStats;
+  readonly timing: TableTiming;
+  readonly indexes: ReadonlyMap<string, TableReport['indexes']>;
+  readonly adaptive: RunReport['adaptive'];
+  readonly labels: { readonly source: string; readonly target: string };
+  readonly estimatedRows: number;
+  readonly valueRejects: number;
+  readonly rejects: number;
+  readonly concurrency: RunReport['concurrency'];
+}
+
+/** The run's report: the run's figures, and a keyspace run's line per table and its skipped tables. */
+function runReport(input: RunReportInput): RunReport {
+  const { options, subject, ends, outcome } = input;
+  const lead = leadOf(subject);
+  const counted = ends.map((e) => e.targetRows);
+  return buildReport({
+    runId: subject.runId, status: input.status, source: input.labels.source, target: input.labels.target,
+    targetServer: `${lead.server.dialect} (${lead.server.version.split(' ').slice(0, 2).join(' ')})`,
+    resumed: subject.keyspace?.resumed ?? lead.resumed, estimatedRows: input.estimatedRows,
+    splits: {
+      ...splitCounts(subject.tables), done: subject.tables.reduce((sum, t) => sum + t.doneSplitIds.length, 0) + outcome.completed.length,
+      failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
+    },
+    concurrency: input.concurrency, planned: subject.planned ?? lead.planned,
+    rejects: input.valueRejects, staticOnlyPartitions: input.rejects - input.valueRejects, ignoredKeys: options.loaded.ignoredKeys,
+    rowsCommittedTotal: ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0),
+    targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,
+    copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
+    adaptive: input.adaptive,
+    resumeCommand: input.status === 'finished' ? null : options.resumeCommand(subject.runId),
+    ...(subject.keyspace ? {
+      tables: ends.map((e) => tableReport(e, subject.configOf(e.prepared), input.timing, input.indexes.get(e.prepared.table.name))),
+      skippedTables: subject.keyspace.skipped,
+    } : {}),
+  }, input.stats);
 }
 
 /** Streams at once, as the report says: local executors × cores, or the workers that joined a distributed run. */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 import { C2yError } from '../errors/index.js';
-import { CheckpointStore, isRunId, openTarget, parseTargetHosts, RunSettingsStore, TUNABLE_KEYS, type TunableKey, type TunedSettings } from '../sink/index.js';
+import { CheckpointStore, isRunId, openTarget, parseTargetHosts, RunSettingsStore, TUNABLE_KEYS, type TargetClient, type TunableKey, type TunedSettings } from '../sink/index.js';
 
 const KEYS = TUNABLE_KEYS.join(', ');
 
@@ -29,6 +29,17 @@ export function parseTuning(assignments: readonly string[]): TunedSettings {
   return settings;
 }
 
+/** A keyspace run's table run (<run>-tNNN): its limits are the keyspace run's, which its driver follows. */
+async function refuseTableOfKeyspaceRun(target: TargetClient, schema: string, runId: string): Promise<void> {
+  const parentId = /^(.+)-t\d{3}$/.exec(runId)?.[1];
+  const parent = parentId === undefined ? undefined : await new CheckpointStore(schema).findRun(target, parentId).catch(() => undefined);
+  if (parent && parent.source.endsWith('.*')) {
+    throw new C2yError('CONFIG_INVALID', `run ${runId} is one table of keyspace run ${parent.runId}: the run's limits are the keyspace run's`, {
+      hint: `c2y tune ${parent.runId} --set …`,
+    });
+  }
+}
+
 export function tuneCommand(): Command {
   const command = new Command('tune').description(summaryOf('tune')).argument('<run>', 'the run id (c2y status lists them)');
   // The config's own --set carries the new limits (off lifts one); target.* keys it sets are for reaching the target.
@@ -50,6 +61,7 @@ export function tuneCommand(): Command {
       try {
         const run = await new CheckpointStore(config.target.checkpointSchema).findRun(target, runId).catch(() => undefined);
         if (!run) throw new C2yError('RUN_NOT_FOUND', `no run ${runId} in ${config.target.database}.${config.target.checkpointSchema}.runs on ${endpoint.key}`, { hint: 'c2y status lists the runs of this target' });
+        await refuseTableOfKeyspaceRun(target, config.target.checkpointSchema, runId);
         if (run.status !== 'running') throw new C2yError('RUN_NOT_RUNNING', `run ${runId} is ${run.status}; tune changes a run while it goes on`, { hint: 'set the limits in the config of the next run (a resumed run starts with what was tuned before)' });
         const store = new RunSettingsStore(config.target.checkpointSchema);
         await store.ensureTable(target);

@@ -126,10 +126,21 @@ describe('c2y migrate --keyspace: every table in one run', () => {
     expect(otherTables.code).toBe(2);
     expect(otherTables.stderr).toContain('hits (in the run, not chosen now)');
 
-    const resumed = await runC2y(['migrate', ...args(db), '--resume', '--json']);
+    // Resumed slowly, then tuned through the keyspace run's id (a table's own run id is refused, naming it).
+    const runId = ids.rows[0]?.run_id ?? '';
+    const resuming = spawnC2y(['migrate', ...args(db, '--set', 'target.rowsPerSecond=2000'), '--resume', '--json']);
+    const targetFlags = ['--target-hosts', db.hosts.join(','), '--database', db.database];
+    await until('the resumed run to be running', async () => (await db.query<{ status: string }>('SELECT status FROM c2y.runs WHERE run_id = $1', [runId])).rows[0]?.status === 'running' && resuming.stderrSoFar().includes('"msg":"resuming keyspace run"'), 60_000);
+    const tableRun = await runC2y(['tune', `${runId}-t000`, ...targetFlags, '--set', 'target.rowsPerSecond=off']);
+    expect(tableRun.code).toBe(2);
+    expect(tableRun.stderr).toContain(`is one table of keyspace run ${runId}`);
+    const tuned = await runC2y(['tune', runId, ...targetFlags, '--set', 'target.rowsPerSecond=off', '--wait-seconds', '30']);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    expect(tuned.stdout).toContain('applied by its driver');
+    const resumed = await resuming.result;
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     const report = JSON.parse(resumed.stdout) as ReportJson;
-    expect(report.runId).toBe(ids.rows[0]?.run_id);
+    expect(report.runId).toBe(runId);
     expect(report.resumed).toBe(true);
     expect(report.rowsTotal).toBe(EVENTS + WIDE + 200 + 40 + 100 + 30);
     expect(report.rows).toBeLessThan(report.rowsTotal);

@@ -45,8 +45,9 @@ export class NodeConnectionsPoller {
         }
         if (this.stopped) return;
         const result = await client.query<{ n: number; addr: string | null; port: number | null }>(
-          "SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1) AS n, host(inet_server_addr()) AS addr, inet_server_port() AS port",
-          [`c2y ${this.runId} %`],
+          // A keyspace run's streams are named by their table's run (<run>-tNNN).
+          "SELECT (SELECT count(*)::int FROM pg_stat_activity WHERE application_name LIKE $1 OR application_name LIKE $2) AS n, host(inet_server_addr()) AS addr, inet_server_port() AS port",
+          [`c2y ${this.runId} %`, `c2y ${this.runId}-t% %`],
         );
         const row = result.rows[0];
         this.readings.set(endpoint.key, { serverConnections: row?.n ?? null, serverAddress: row?.addr ? `${row.addr}:${row.port}` : null });

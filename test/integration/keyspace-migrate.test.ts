@@ -109,6 +109,11 @@ describe('c2y migrate --keyspace: every table in one run', () => {
     const state = await (await fetch('http://127.0.0.1:4641/api/state')).json() as { runId: string; tables: Array<{ table: string; rows: number; state: string }> };
     expect(state.tables.map((t) => t.table).sort()).toEqual([...ALL].sort());
     expect(state.tables.some((t) => t.rows > 0 && t.state !== 'pending')).toBe(true);
+    // The Target nodes tab counts the run's connections, named by each table's own run.
+    await until('the dashboard to count the run\'s connections on a node', async () => {
+      const nodes = (await (await fetch('http://127.0.0.1:4641/api/state')).json() as { nodes: Array<{ serverConnections: number | null }> }).nodes;
+      return nodes.some((node) => (node.serverConnections ?? 0) > 0);
+    }, 5_000);
     const metrics = await (await fetch('http://127.0.0.1:4641/metrics')).text();
     expect(metrics).toMatch(new RegExp(`c2y_table_rows_written_total\\{run="${state.runId}",table="${keyspace}\\.events"\\} \\d+`));
     expect(metrics).toContain(`c2y_table_splits{run="${state.runId}",table="${keyspace}.MixedCase",state="pending"}`);

@@ -129,12 +129,16 @@ export class CheckpointStore {
     }
   }
 
-  /** The newest runs (of one source, or one run), each with its splits done and rows committed: `c2y status`. */
+  /**
+   * The newest runs (of one source, or one run), each with its splits done and rows committed: `c2y status`. A
+   * keyspace run (source `ks.*`) counts the splits and rows of its tables' runs (`<run>-tNNN`).
+   */
   async listRuns(db: Queryable, filter: { readonly limit: number; readonly runId?: string; readonly source?: string }): Promise<RunSummary[]> {
     const result = await db.query<{ run_id: string; source: string; target: string; status: string; created_at: Date; finished_at: Date | null; splits: string; done: string; rows: string }>(
       `SELECT r.run_id, r.source, r.target, r.status, r.created_at, r.finished_at,
               count(c.split_id)::text AS splits, count(c.split_id) FILTER (WHERE c.done)::text AS done, coalesce(sum(c.rows_done), 0)::text AS rows
-         FROM ${this.runs} r LEFT JOIN ${this.checkpoints} c USING (run_id)
+         FROM ${this.runs} r LEFT JOIN ${this.checkpoints} c
+           ON c.run_id = r.run_id OR (r.source LIKE '%.*' AND c.run_id LIKE r.run_id || '-t___')
         WHERE ($1::text IS NULL OR r.run_id = $1) AND ($2::text IS NULL OR r.source = $2)
         GROUP BY r.run_id ORDER BY r.created_at DESC LIMIT $3`,
       [filter.runId ?? null, filter.source ?? null, filter.limit],

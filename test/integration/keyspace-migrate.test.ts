@@ -87,6 +87,14 @@ describe('c2y migrate --keyspace: every table in one run', () => {
     // One run id for the keyspace: c2y status lists it beside each table's own run.
     const runs = await db.query<{ run_id: string; source: string; status: string }>(`SELECT run_id, source, status FROM c2y.runs WHERE run_id = $1`, [report.runId]);
     expect(runs.rows).toEqual([{ run_id: report.runId, source: `${keyspace}.*`, status: 'finished' }]);
+    // c2y status --keyspace lists it with its tables' splits and rows summed.
+    const status = await runC2y(['status', '--keyspace', keyspace, '--target-hosts', db.hosts.join(','), '--database', db.database, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const listed = (JSON.parse(status.stdout) as { runs: Array<{ runId: string; status: string; splits: number; splitsDone: number; rowsCommitted: number }> }).runs;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ runId: report.runId, status: 'finished', rowsCommitted: report.rowsTotal });
+    expect(listed[0]?.splitsDone).toBe(listed[0]?.splits);
+    expect(listed[0]?.splits).toBeGreaterThanOrEqual(ALL.length);
     await expectExact(db);
 
     // Run again: every table holds rows, so a new run is refused, naming all of them at once, and nothing moves.

@@ -13,7 +13,7 @@ interface LatencyResults {
   readonly parameters: { readonly rows: number; readonly trials: number };
   readonly sweep: LatencySweep;
   readonly ratios: ReadonlyArray<{ readonly streams: number; readonly ratio: number }>;
-  /** Newer files: one sweep per delayed side (target, source). */
+  /** Newer files: one sweep per delayed side (target, source, both). */
   readonly sides?: ReadonlyArray<{ readonly side: string; readonly sweep: LatencySweep; readonly ratios: ReadonlyArray<{ readonly streams: number; readonly ratio: number }> }>;
 }
 
@@ -29,7 +29,7 @@ function latencyChart(results: LatencyResults): { spec: TopLevelSpec; markdown: 
   })))));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `c2y rows/s against COPY streams, ${sides.map((s) => s.side).join(' / ')} at 0 and 20 ms round trip`, subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.trials} trials per point (dots), median (line); commit ${results.commit}` },
+    title: { text: `c2y rows/s against COPY streams, ${sides.map((s) => s.side).join(' / ')} at ${sides[0]?.sweep[0]?.rttMs.toFixed(1) ?? '?'} and ${sides[0]?.sweep[1]?.rttMs.toFixed(1) ?? '?'} ms round trip`, subtitle: `${results.parameters.rows.toLocaleString('en-US')} rows, ${results.parameters.trials} trials per point (dots), median (line); commit ${results.commit}` },
     width: 520, height: 280, data: { values },
     layer: [
       { mark: { type: 'point', opacity: 0.5 }, encoding: { x: { field: 'streams', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'streams (parallelism)' }, y: { field: 'rowsPerSecond', type: 'quantitative', title: 'rows/s' }, color: { field: 'rtt', type: 'nominal', title: null } } },

@@ -142,7 +142,7 @@ export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events',
 }
 
 /** CPU seconds of every executor of the run, as each measured its own (process.cpuUsage at its last report). */
-function executorsCpu(report: RunReport): number {
+export function executorsCpu(report: RunReport): number {
   return report.executors.reduce((sum, executor) => sum + executor.cpuSeconds, 0);
 }
 

@@ -5,7 +5,7 @@ import type { CellTranscoder } from './cell-transcoders.js';
 import { scalarOid } from './binary-types.js';
 import { PG_EPOCH_DAYS, startArrayField, writeInt64 } from './binary-values.js';
 import { writeNumeric } from './binary-numeric.js';
-import { varintOf } from './cell-transcoders.js';
+import { readVInt, varintOf, VECTOR_FIXED } from './cell-transcoders.js';
 
 /**
  * Cassandra's wire bytes of one non-null cell → its COPY binary field (length, then bytes), written straight into
@@ -179,6 +179,26 @@ function inetCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
+const INT32_MAX = 2147483647;
+
+/** months, days and nanoseconds (zig-zag vints) as interval: µs cut towards zero, days, months; the rest by reference. */
+function durationCell(reference: CellTranscoder): CellTranscoder {
+  return (bytes, start, length, out) => {
+    const end = start + length;
+    const months = readVInt(bytes, start, end);
+    const days = months && readVInt(bytes, months.next, end);
+    const nanos = days && readVInt(bytes, days.next, end);
+    if (!months || !days || !nanos || nanos.next !== end || Math.abs(months.value) > INT32_MAX || Math.abs(days.value) > INT32_MAX) return reference(bytes, start, length, out);
+    const micros = Math.trunc(nanos.value / 1000);
+    const high = Math.floor(micros / TWO_32);
+    out.int32(16);
+    out.int32(high);
+    out.int32(micros - high * TWO_32);
+    out.int32(days.value);
+    out.int32(months.value);
+  };
+}
+
 /** Scalars with a binary transcoder (undefined: the cell goes by reference). */
 function scalarCell(column: string, name: ScalarName, reference: CellTranscoder): CellTranscoder | undefined {
   switch (name) {
@@ -204,6 +224,7 @@ function scalarCell(column: string, name: ScalarName, reference: CellTranscoder)
       writeNumeric(out, column, value < 0n, (value < 0n ? -value : value).toString(), 0, 'varint');
     };
     case 'inet': return inetCell(reference);
+    case 'duration': return durationCell(reference);
     default: return undefined;
   }
 }
@@ -254,9 +275,33 @@ function arrayCell(column: string, element: ScalarName, reference: CellTranscode
   };
 }
 
-/** The column's binary transcoder, or undefined where only the reference can write it (maps, UDTs, durations, …). */
+/** A vector of a fixed-size scalar (elements back to back, no lengths) as a one-dimensional array; others by reference. */
+function vectorCell(column: string, element: ScalarName, dimension: number, reference: CellTranscoder): CellTranscoder | undefined {
+  const size = VECTOR_FIXED.has(element) ? FIXED_LENGTH[element] : undefined;
+  let elementNeedsReference = false;
+  const elementCell = size === undefined ? undefined : scalarCell(column, element, () => (elementNeedsReference = true));
+  if (elementCell === undefined || size === undefined) return undefined;
+  const elementOid = scalarOid(pgTypeOf({ kind: 'scalar', name: element }).sql);
+  return (bytes, start, length, out) => {
+    if (length !== size * dimension) return reference(bytes, start, length, out);
+    const { lengthAt: rewind } = startArrayField(out, dimension, elementOid);
+    elementNeedsReference = false;
+    for (let index = 0; index < dimension; index++) {
+      elementCell(bytes, start + index * size, size, out);
+      if (elementNeedsReference) {
+        out.truncate(rewind);
+        return reference(bytes, start, length, out);
+      }
+    }
+    out.patchInt32(rewind, out.length - rewind - 4);
+  };
+}
+
+/** The column's binary transcoder, or undefined where only the reference can write it (jsonb shapes: json-cells.ts). */
 export function binaryCellTranscoder(column: string, type: CqlType, reference: CellTranscoder): CellTranscoder | undefined {
   if (type.kind === 'scalar') return scalarCell(column, type.name, reference);
-  if (pgTypeOf(type).shape === 'array' && (type.kind === 'list' || type.kind === 'set') && type.element.kind === 'scalar') return arrayCell(column, type.element.name, reference);
+  const arrayShaped = pgTypeOf(type).shape === 'array';
+  if (arrayShaped && (type.kind === 'list' || type.kind === 'set') && type.element.kind === 'scalar') return arrayCell(column, type.element.name, reference);
+  if (arrayShaped && type.kind === 'vector' && type.element.kind === 'scalar') return vectorCell(column, type.element.name, type.dimension, reference);
   return undefined;
 }

@@ -179,7 +179,7 @@ function timeCell(reference: CellTranscoder): CellTranscoder {
 }
 
 /** One Cassandra vint (unsigned, length in the first byte's leading ones) at `at`; undefined past 2^49 or the cell. */
-function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+export function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
   if (at >= end) return undefined;
   const first = bytes[at] as number;
   let extra = 0;
@@ -238,6 +238,9 @@ function scalarCell(name: ScalarName, reference: CellTranscoder, inArray: boolea
     default: return undefined;
   }
 }
+
+/** Vector elements Cassandra serializes back to back (its other types carry a vint length there, as the driver reads them). */
+export const VECTOR_FIXED: ReadonlySet<ScalarName> = new Set(['float', 'double', 'int', 'bigint', 'boolean', 'uuid', 'timeuuid', 'timestamp']);
 
 /** Element types whose zero-length bytes are a value (the driver decodes other zero-length elements as null). */
 const ZERO_LENGTH_VALUES: ReadonlySet<ScalarName> = new Set(['text', 'ascii', 'blob']);
@@ -299,6 +302,40 @@ function sized(name: ScalarName, cell: CellTranscoder, reference: CellTranscoder
   return (bytes, start, length, out) => (length === size ? cell(bytes, start, length, out) : reference(bytes, start, length, out));
 }
 
+/**
+ * `{"1.5","2"}` from a vector of a fixed-size scalar (its elements back to back, no lengths): as arrayText writes
+ * the driver's vector. Vectors of variable-size elements go by reference.
+ */
+function vectorCell(element: ScalarName, dimension: number, reference: CellTranscoder): CellTranscoder | undefined {
+  const size = VECTOR_FIXED.has(element) ? FIXED_LENGTH[element] : undefined;
+  let elementNeedsReference = false;
+  const elementCell = size === undefined ? undefined : scalarCell(element, () => (elementNeedsReference = true), true);
+  if (elementCell === undefined || size === undefined) return undefined;
+  return (bytes, start, length, out) => {
+    if (length !== size * dimension) return reference(bytes, start, length, out);
+    const rewind = out.length;
+    elementNeedsReference = false;
+    out.raw(OPEN);
+    for (let index = 0; index < dimension; index++) {
+      if (index > 0) out.byte(COMMA);
+      out.byte(QUOTE);
+      elementCell(bytes, start + index * size, size, out);
+      if (elementNeedsReference) {
+        out.truncate(rewind);
+        return reference(bytes, start, length, out);
+      }
+      out.byte(QUOTE);
+    }
+    out.raw(CLOSE);
+  };
+}
+
+/** A scalar's COPY-text transcoder (sizes checked), outside any array; undefined where only the reference writes it. */
+export function scalarTextCell(name: ScalarName, reference: CellTranscoder): CellTranscoder | undefined {
+  const cell = scalarCell(name, reference, false);
+  return cell === undefined ? undefined : sized(name, cell, reference);
+}
+
 /** The byte size every cell of a fixed-size scalar type has (another size goes to the reference), if it has one. */
 export function fixedCellSize(type: CqlType): number | undefined {
   return type.kind === 'scalar' ? FIXED_LENGTH[type.name] : undefined;
@@ -314,5 +351,6 @@ export function cellTranscoder(type: CqlType, arrayShaped: boolean, reference: C
     return cell === undefined || !checksSize ? cell : sized(type.name, cell, reference);
   }
   if (arrayShaped && (type.kind === 'list' || type.kind === 'set') && type.element.kind === 'scalar') return arrayCell(type.element.name, reference);
+  if (arrayShaped && type.kind === 'vector' && type.element.kind === 'scalar') return vectorCell(type.element.name, type.dimension, reference);
   return undefined;
 }

@@ -3,6 +3,15 @@ const ZERO = 0x30;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** The letter after the backslash of JSON's short escapes (`"`, `\\`, \b \t \n \f \r); 0 for \u00xx. */
+const JSON_SHORT_ESCAPE = new Uint8Array(BACKSLASH + 1);
+JSON_SHORT_ESCAPE[QUOTE] = QUOTE;
+JSON_SHORT_ESCAPE[BACKSLASH] = BACKSLASH;
+JSON_SHORT_ESCAPE[0x08] = 0x62;
+JSON_SHORT_ESCAPE[0x09] = 0x74;
+JSON_SHORT_ESCAPE[0x0a] = 0x6e;
+JSON_SHORT_ESCAPE[0x0c] = 0x66;
+JSON_SHORT_ESCAPE[0x0d] = 0x72;
 export const NUL_FOUND = 1;
 export const NON_ASCII = 2;
 export const INVALID_UTF8 = 3;
@@ -336,6 +345,60 @@ export class ChunkWriter {
 
   raw(bytes: Buffer): void {
     this.copy(bytes, 0, bytes.length);
+  }
+
+  /**
+   * UTF-8 bytes as the inside of a JSON string, escaped as JSON.stringify escapes (`"`, `\\`, and control characters as
+   * \b \t \n \f \r or \u00xx); each backslash written `backslashes` times (2 inside COPY text, which doubles them).
+   * Returns NUL_FOUND and INVALID_UTF8 as checkedUtf8 does (the caller rewinds), NON_ASCII past a high byte, else 0.
+   */
+  jsonString(source: Buffer, start: number, end: number, backslashes: 1 | 2): number {
+    this.ensure((end - start) * 12);
+    const buffer = this.buffer;
+    let at = this.offset;
+    let status = 0;
+    for (let i = start; i < end; i++) {
+      const byte = source[i] as number;
+      if (byte >= 0x80) {
+        const size = utf8SequenceLength(source, i, end);
+        if (size === 0) return INVALID_UTF8;
+        for (let k = 0; k < size; k++) buffer[at++] = source[i + k] as number;
+        i += size - 1;
+        status = NON_ASCII;
+        continue;
+      }
+      if (byte >= 0x20 && byte !== QUOTE && byte !== BACKSLASH) {
+        buffer[at++] = byte;
+        continue;
+      }
+      if (byte === 0) return NUL_FOUND;
+      buffer[at++] = BACKSLASH;
+      if (backslashes === 2) buffer[at++] = BACKSLASH;
+      const short = JSON_SHORT_ESCAPE[byte] as number;
+      if (short !== 0) {
+        buffer[at++] = short;
+        // JSON's `\\` is two backslashes, each doubled again inside COPY text.
+        if (short === BACKSLASH && backslashes === 2) buffer[at++] = BACKSLASH;
+        continue;
+      }
+      buffer[at++] = 0x75;
+      buffer[at++] = ZERO;
+      buffer[at++] = ZERO;
+      buffer[at++] = HEX[byte >>> 4] as number;
+      buffer[at++] = HEX[byte & 15] as number;
+    }
+    this.offset = at;
+    return status;
+  }
+
+  /** The byte at `offset` written since the last take(). */
+  byteAt(offset: number): number {
+    return this.buffer[offset] as number;
+  }
+
+  /** A copy of bytes [start, end) written since the last take(). */
+  copyOf(start: number, end: number): Buffer {
+    return Buffer.from(this.buffer.subarray(start, end));
   }
 
 

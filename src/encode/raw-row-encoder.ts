@@ -1,6 +1,7 @@
 import { pgTypeOf, type SourceTable } from '../schema/index.js';
 import { binaryCellTranscoder } from './binary-cells.js';
 import { binaryColumnEncoder } from './binary-values.js';
+import { jsonCellTranscoder } from './json-cells.js';
 import { cellTranscoder, fixedCellSize, type CellTranscoder } from './cell-transcoders.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import { columnEncoder, type CopyFormat } from './row-encoder.js';
@@ -53,9 +54,9 @@ export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec, f
       } else encodeValue(value, out);
     };
     references.push(reference);
-    const transcoder = binary
+    const transcoder = (binary
       ? binaryCellTranscoder(column.name, column.type, reference)
-      : cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference, false);
+      : cellTranscoder(column.type, pgTypeOf(column.type).shape === 'array', reference, false)) ?? jsonCellTranscoder(column.type, binary, reference);
     if (transcoder === undefined) referenceColumns.push(column.name);
     return transcoder ?? reference;
   });

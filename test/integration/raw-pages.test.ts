@@ -68,9 +68,11 @@ describe('raw pages against the driver\'s rows', () => {
       expect(rows.readPath).toMatchObject({ details: ['driver rows: source.rawPages is false'], rawExecutors: 0 });
       expect(raw.rowsTotal).toBe(rows.rowsTotal);
       expect(raw.rowsTotal).toBeGreaterThan(0);
-      // events' types all have transcoders; types_zoo's time, duration, maps, tuples and UDTs go by reference.
+      // Every column of both tables has a transcoder (maps, tuples, UDTs and nested collections as jsonb, vectors,
+      // durations); only values outside a transcoder's fast range go by reference, cell by cell.
+      console.log(`${table}: ${raw.referenceCells} cell(s) by reference in binary, ${text.referenceCells} in text, of ${raw.rowsTotal} rows`);
       if (table === 'events') expect(raw.referenceCells).toBe(0);
-      else expect(raw.referenceCells).toBeGreaterThan(0);
+      else expect(raw.referenceCells).toBeLessThan(raw.rowsTotal / 10);
       expect(await rowsDiffer(`${table}_raw`, `${table}_rows`)).toBe(0);
       for (const target of [`${table}_raw`, `${table}_rows`, `${table}_text`]) {
         const validated = await runC2y(args('validate', table, target));

@@ -86,7 +86,13 @@ export interface RunReport {
   readonly tables?: readonly TableReport[];
   readonly skippedTables?: readonly SkippedTable[];
   /** How pages were read: raw pages transcoded to COPY text, or the driver's rows (with the reason), per executor. */
-  readonly readPath: { readonly rawExecutors: number; readonly driverRowsExecutors: number; readonly details: readonly string[] };
+  readonly readPath: {
+    readonly rawExecutors: number;
+    readonly driverRowsExecutors: number;
+    readonly details: readonly string[];
+    /** Pages of raw scans that arrived as the driver's rows (the hook let them through): 0 when the fast path held. */
+    readonly driverPages: number;
+  };
   /** Cells of raw pages written by the reference path (driver decode + encoder): types with no transcoder yet. */
   readonly referenceCells: number;
   /** All streams' time: waiting on Cassandra, transcoding, waiting on the target; and what bounds the run. */
@@ -225,7 +231,7 @@ function runTimeSplit(stats: RunStats): TimeSplitReport {
 function readPathOf(stats: RunStats): RunReport['readPath'] {
   const paths = [...stats.readPaths.values()];
   const raw = paths.filter((detail) => detail === 'raw pages').length;
-  return { rawExecutors: raw, driverRowsExecutors: paths.length - raw, details: [...new Set(paths)] };
+  return { rawExecutors: raw, driverRowsExecutors: paths.length - raw, details: [...new Set(paths)], driverPages: stats.driverPages };
 }
 
 export function renderReport(report: RunReport): string {
@@ -249,7 +255,7 @@ export function renderReport(report: RunReport): string {
     ['latency', `page reads ${latencyText(report.latency.pageReadMs)}; commits ${latencyText(report.latency.commitMs)}`],
     ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
-    ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}`],
+    ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}${report.readPath.driverPages > 0 ? `; ${report.readPath.driverPages.toLocaleString('en-US')} page(s) of raw scans decoded by the driver` : ''}`],
     ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),

@@ -65,6 +65,8 @@ export class RunStats {
   staticOnly = 0;
   /** Cells of raw pages written by the reference path (driver decode + encoder): a type with no transcoder yet. */
   referenceCells = 0;
+  /** Pages of raw scans that arrived as the driver's rows (decoded by the driver, encoded by the reference). */
+  driverPages = 0;
   /** Round trips to the target by committed work (set-up of splits included). */
   roundTrips = 0;
   /** How each executor reads pages ('raw pages' or 'driver rows: why'). */
@@ -188,6 +190,7 @@ export class RunStats {
     this.rejected += event.rejected;
     this.staticOnly += event.staticOnly;
     this.referenceCells += event.referenceCells;
+    this.driverPages += event.driverPages ?? 0;
     this.roundTrips += event.roundTrips;
     this.throttledMs += event.throttledMs ?? 0;
     this.addTimeSplit(this.executor(event.executor).timeSplit, event);

@@ -157,7 +157,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), driverPages: rows.takeDriverPages(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
       rejected.length = 0;
       bytesCommitted += bytesInTransaction;
       from = to;
@@ -424,15 +424,25 @@ function staticOnlyCheck(table: SourceTable): (page: ScanPage, index: number) =>
 class PageEncoders {
   private raw: RawRowEncoder | undefined;
   private reportedReferenceCells = 0;
+  private driverPages = 0;
 
   constructor(private readonly context: TaskContext) {}
 
   encoderFor(page: ScanPage): (index: number, out: ChunkWriter) => number {
     const rawPage = page.raw;
     const decoder = this.context.rawPages;
+    // Asked for raw and given the driver's rows: the hook let a page of a tagged scan through. Counted, never hidden.
+    if (rawPage === undefined && decoder !== undefined && page.length > 0) this.driverPages++;
     if (rawPage === undefined || decoder === undefined) return (index, out) => this.context.encoder.encode(page.values(index), out);
     const raw = (this.raw ??= rawRowEncoder(this.context.table, rawPage, decoder, this.context.copyFormat));
     return (index, out) => raw.encode(rawPage, index, out);
+  }
+
+  /** Pages of raw scans that came as the driver's rows since the last call (for the report). */
+  takeDriverPages(): number {
+    const pages = this.driverPages;
+    this.driverPages = 0;
+    return pages;
   }
 
   /** Cells written by reference since the last call (for the report). */

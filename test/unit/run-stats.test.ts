@@ -20,6 +20,16 @@ describe('RunStats', () => {
     expect(stats.timeSplit).toEqual({ sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20 });
   });
 
+  it('sums the pages of raw scans that came as the driver\'s rows', () => {
+    const stats = new RunStats([0]);
+    const committed = { type: 'batch-committed', splitId: 0, rows: 10, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 1, transcodeMs: 1, targetWaitMs: 1, roundTrips: 1, lastToken: '5', executor: 0 } as const;
+    stats.listener({ ...committed, driverPages: 2 });
+    stats.listener({ ...committed, driverPages: 1 });
+    // An older worker's event carries no count.
+    stats.listener(committed);
+    expect(stats.driverPages).toBe(3);
+  });
+
   it('tracks peak memory per executor', () => {
     const stats = new RunStats([]);
     for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, cpuMs: 0, baselineRss: 5, baselineHeapUsed: 2 });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
+import { bullmq } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import { messageOf } from '../errors/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
@@ -77,6 +78,7 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
   const redis = await openRedis(input.redisUrl, 'driver');
   const reader = redis.duplicate();
   reader.on('error', () => undefined);
+  const { FlowProducer, Queue } = await bullmq();
   const queue = new Queue<SplitJobData, SplitJobResult>(splitQueueName(runId), { connection: redis });
   const runsQueue = new Queue(RUNS_QUEUE, { connection: redis });
   const flow = new FlowProducer({ connection: redis });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ioredis } from './queue-modules.js';
 import { redactUrl, urlPassword } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 
@@ -35,6 +36,7 @@ export function redisSecurityOf(url: string, env: NodeJS.ProcessEnv): RedisOptio
  * Redis that is down fails here with a clear message instead of retrying silently for ever.
  */
 export async function openRedis(url: string, purpose: string): Promise<Redis> {
+  const { Redis } = await ioredis();
   const redis = new Redis(url, { ...redisSecurityOf(url, process.env), maxRetriesPerRequest: null, connectionName: `c2y-${purpose}`.replace(/[^\w-]/g, '-'), lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
   // Errors while connected are retried by ioredis and surface on the next command; they must not crash the process.
   let cause: string | undefined;

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { bullmq } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observe/index.js';
 import { driverKey, splitQueueName } from './redis-keys.js';
@@ -55,6 +55,7 @@ export async function servableRuns(context: SelectionContext): Promise<ServableR
 
 /** Split jobs of a run no worker has taken yet. */
 export async function waitingSplits(redis: Redis, runId: string): Promise<number> {
+  const { Queue } = await bullmq();
   const queue = new Queue(splitQueueName(runId), { connection: redis });
   try {
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');

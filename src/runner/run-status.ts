@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { bullmq } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import { failureOf } from './distributed-runner.js';
 import { openRedis } from './redis-connection.js';
@@ -78,6 +78,7 @@ export async function distributedStatus(redisUrl: string, options: { readonly ru
   try {
     const runIds = options.runId ? [options.runId] : await listRunIds(redis, options.limit);
     const runs: RunStatusEntry[] = [];
+    const { Queue } = await bullmq();
     const runsQueue = new Queue(RUNS_QUEUE, { connection: redis });
     for (const runId of runIds) {
       const found = await recordFor(redis, runId, options.signer);

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { bullmq, unrecoverable } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import type { C2yConfig } from '../config/index.js';
 import { messageOf, retryDelayMs, runRetryPolicy } from '../errors/index.js';
@@ -89,6 +90,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   await beat();
   const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   // Parent jobs of runs become ready once all their splits are done; completing them marks the run done in BullMQ.
+  const { Worker } = await bullmq();
   const runsConnection = redis.duplicate();
   const runsWorker = new Worker(RUNS_QUEUE, async () => ({ completedAt: Date.now(), by: options.name }), { connection: runsConnection, concurrency: 1 });
   runsWorker.on('error', (error) => log.warn('runs queue', { error: messageOf(error) }));
@@ -165,9 +167,9 @@ async function checkJob({ redis, joined, options, log, run }: ServingRun, job: J
   const { record } = joined;
   if (job.data.runId !== record.runId || !options.signer.verify('split-job', record.runId, JSON.stringify(job.data.task), job.data.mac)) {
     log.error('refused split job: not signed with C2Y_RUN_KEY for this run', { jobId: job.id ?? '?' });
-    throw new UnrecoverableError(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
+    throw unrecoverable(JSON.stringify({ code: 'RUN_JOB_FORGED', message: 'the split job is not signed with C2Y_RUN_KEY for this run; the worker did not run it', retryable: false } satisfies TaskErrorJson));
   }
-  if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
+  if (run.cancelled) throw unrecoverable(JSON.stringify(interruptedError()));
   const current = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
   if (current?.kind === 'authentic' && current.mac !== joined.mac) {
     throw new Error(JSON.stringify({ code: 'DISTRIBUTED_RUN_FAILED', message: 'the run was started again with new settings; the split runs once this worker has rejoined', retryable: true } satisfies TaskErrorJson));
@@ -189,7 +191,7 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
     const holder = `${options.name}#${job.id ?? task.id}`;
     let endpoint = await leases.acquire(holder);
     while (!endpoint) {
-      if (run.cancelled) throw new UnrecoverableError(JSON.stringify(interruptedError()));
+      if (run.cancelled) throw unrecoverable(JSON.stringify(interruptedError()));
       await sleep(NODE_WAIT_MS);
       endpoint = await leases.acquire(holder);
     }
@@ -219,7 +221,7 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
       await publisher.flush();
       // The job's failedReason carries the typed error, for the driver's report and `c2y status`.
       if (willRetry) throw new Error(JSON.stringify(failure));
-      throw new UnrecoverableError(JSON.stringify(failure));
+      throw unrecoverable(JSON.stringify(failure));
     } finally {
       state.inFlight--;
       lease.stop();
@@ -255,6 +257,7 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
   const retryDelays = new Map<string, number>();
   const processor = splitProcessor({ redis, joined, options, log, config, bridge, publisher, leases, run, state, retryDelays });
 
+  const { Worker } = await bullmq();
   const connection = redis.duplicate();
   const worker = new Worker<SplitJobData, SplitJobResult>(splitQueueName(record.runId), processor, {
     connection, concurrency: config.cores, name: options.name,

@@ -65,6 +65,9 @@ const memorySize = z
     return bytes;
   });
 
+
+/** Each executor's heap unless the config says otherwise (seed: spark.executor.memory's role). */
+export const DEFAULT_EXECUTOR_MEMORY = 1024 ** 3;
 export const CONSISTENCY_LEVELS = ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
 
 /**
@@ -234,7 +237,7 @@ export const configSchema = z
     /** Concurrent tasks per executor (seed: spark.executor.cores). */
     cores: positiveInt.max(256).default(4),
     /** Heap limit of each executor in bytes (seed: spark.executor.memory); accepts 2g, 2048m. */
-    executorMemory: memorySize.default(1024 ** 3),
+    executorMemory: memorySize.default(DEFAULT_EXECUTOR_MEMORY),
     /** Rows held between reader and writer of one task: the memory bound (seed: yugabyte.copyBufferSize). */
     copyBufferSize: positiveInt.default(10_000),
     /**

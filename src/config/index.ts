@@ -1,4 +1,4 @@
-export { configSchema, CONFIG_KEYS, SECRET_KEYS, CONSISTENCY_LEVELS, TLS_MODES } from './config-schema.js';
+export { configSchema, CONFIG_KEYS, SECRET_KEYS, CONSISTENCY_LEVELS, TLS_MODES, DEFAULT_EXECUTOR_MEMORY } from './config-schema.js';
 export type { C2yConfig, KeyspaceConfig, SourceConfig, TargetConfig, RawConfig, TlsMode } from './config-schema.js';
 export { loadConfig, loadKeyspaceConfig, redactConfig, redactUrl, refusePasswordInFlag, urlPassword, envNameOf } from './load-config.js';
 export type { ConfigSources, LoadedConfig } from './load-config.js';

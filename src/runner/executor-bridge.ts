@@ -27,6 +27,8 @@ export interface ExecutorBridgeOptions {
   readonly onEvent: (event: RunEvent) => void;
   /** Takes a stream's page from the run's buckets: how long (ms) it waits before its next page. */
   readonly pace: (page: PageAmounts) => Promise<number>;
+  /** An executor forked before the run with this heap, if the worker has one waiting (see SpareExecutor). */
+  readonly spare?: (heapMb: number) => ExecutorProcess | undefined;
 }
 
 interface Pending {
@@ -62,7 +64,7 @@ export class ExecutorBridge {
   }
 
   private start(): Promise<void> {
-    const executorProcess = forkExecutor(this.heapMb);
+    const executorProcess = this.options.spare?.(this.heapMb) ?? forkExecutor(this.heapMb);
     this.process = executorProcess;
     const { child } = executorProcess;
     return new Promise((resolve, reject) => {

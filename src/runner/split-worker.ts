@@ -3,13 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { bullmq, unrecoverable } from './queue-modules.js';
 import type { Redis } from 'ioredis';
-import type { C2yConfig } from '../config/index.js';
+import { DEFAULT_EXECUTOR_MEMORY, type C2yConfig } from '../config/index.js';
 import { messageOf, retryDelayMs, runRetryPolicy } from '../errors/index.js';
 import type { Logger, TaskErrorJson } from '../observe/index.js';
-import { errorToJson, type RunnerTask } from '../task/index.js';
+import { errorToJson, heapMbOf, type RunnerTask } from '../task/index.js';
 import { configuredLimits } from '../task/index.js';
 import { EventPublisher } from './event-stream.js';
 import { ExecutorBridge, TaskFailure } from './executor-bridge.js';
+import { SpareExecutor } from './spare-executor.js';
 import { NodeLeases, watchLease } from './node-leases.js';
 import { openRedis } from './redis-connection.js';
 import { driverKey, RUNS_QUEUE, splitQueueName, WORKER_SEQUENCE_KEY, workerKey } from './redis-keys.js';
@@ -94,6 +95,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runsConnection = redis.duplicate();
   const runsWorker = new Worker(RUNS_QUEUE, async () => ({ completedAt: Date.now(), by: options.name }), { connection: runsConnection, concurrency: 1 });
   runsWorker.on('error', (error) => log.warn('runs queue', { error: messageOf(error) }));
+  const spare = new SpareExecutor(heapMbOf(options.executorMemory ?? DEFAULT_EXECUTOR_MEMORY));
+  spare.prepare();
   log.info('worker started', { worker: options.name, executor: number, host: hostname(), cores: options.cores ?? 'per run', executorMemory: options.executorMemory ?? 'per run' });
   const selection: SelectionContext = { redis, name: options.name, signer: options.signer, policy: options.policy, addressMap: options.addressMap, logger: log, screened: new Map() };
   let lastServed: string | undefined;
@@ -105,9 +108,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         continue;
       }
       lastServed = next.record.runId;
-      await serveRun(redis, next, number, state, { ...options, selection });
+      await serveRun(redis, next, number, state, { ...options, selection, spare });
+      // Between runs, never inside one: under a CPU quota the fork would take the run's share.
+      spare.prepare();
     }
   } finally {
+    spare.stop();
     clearInterval(heartbeat);
     await runsWorker.close().catch(() => undefined);
     // BullMQ leaves connections it was given open; they would keep the process alive.
@@ -230,7 +236,7 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
   };
 }
 
-async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext }): Promise<void> {
+async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext; readonly spare: SpareExecutor }): Promise<void> {
   const { record } = joined;
   const log = options.logger.child({ runId: record.runId });
   const config = withWorkerTls(workerConfig(record.config, options), options.policy);
@@ -238,7 +244,7 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
   const publisher = new EventPublisher(redis, record.runId);
   const streams = Math.max(1, Math.min(config.parallelism, record.splits));
   const limits = new WorkerLimits(redis, record.runId, options.signer, log, { limits: configuredLimits(config), version: 0 }, streams);
-  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, ...(tables ? { tables } : {}), streams, onEvent: (event) => publisher.push(event), pace: (page) => limits.take(page) });
+  const bridge = new ExecutorBridge({ executor, executorMemory: config.executorMemory, config, runId: record.runId, table: record.table, ...(tables ? { tables } : {}), streams, onEvent: (event) => publisher.push(event), pace: (page) => limits.take(page), spare: (heapMb) => options.spare.take(heapMb) });
   try {
     await bridge.ensureStarted();
   } catch (error) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -368,6 +368,44 @@ describe('distributed runs that cannot pin workers', () => {
     worker.run.child.kill('SIGTERM');
     await Promise.race([worker.run.result, sleep(60_000).then(() => killGroup(worker.run.child))]);
   }
+
+  /** Live children of a process (from /proc). */
+  function childPids(pid: number): number[] {
+    return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return fields[0] !== 'Z' && Number(fields[1]) === pid ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  it('a worker forks its executor before a run, the run uses it, and the next one is forked once the run ends', async () => {
+    const worker = hostWorker('spare-w', ['--cores', '2']);
+    const pid = worker.run.child.pid as number;
+    let spare: number | undefined;
+    await until('the worker to serve with an executor forked ahead of any run', () => {
+      spare = childPids(pid)[0];
+      return Promise.resolve(worker.log().includes('worker started') && spare !== undefined);
+    }, 60_000);
+    const driver = spawnC2y(fx.args('events_spare', ['--distributed', '--redis', redis.url, '--parallelism', '2', '--split-size-mb', '1', '--set', 'target.rowsPerSecond=10000', '--ui-port', '0', '--json']));
+    try {
+      await until('the worker to join the run', () => Promise.resolve(worker.log().includes('joined run')), 120_000);
+      // The run's executor is the one forked before it: no fork or module loading inside the run.
+      expect(childPids(pid)).toEqual([spare]);
+      const result = await driver.result;
+      expect(result.code, result.stderr.slice(-1500)).toBe(0);
+      expect(await postgresEventsDigest(fx.db, 'events_spare')).toEqual(fx.sourceDigest);
+      await until('an executor forked for the next run', () => Promise.resolve(childPids(pid).some((child) => child !== spare)), 60_000);
+    } finally {
+      killGroup(driver.child);
+      await stop(worker);
+    }
+    // Stopping the worker stops its waiting executor too.
+    expect(childPids(pid)).toEqual([]);
+  }, 240_000);
 
   it('a dead driver\'s run is orphaned: workers leave it, status says so, and --resume adopts it and finishes exactly', async () => {
     const worker = hostWorker('orphan-w', ['--cores', '2']);

@@ -68,6 +68,38 @@ function digitsOf(v: number): number {
   return v < 1000000000 ? 9 : 10;
 }
 
+/** The index of the first byte in [start, end) that is 0 or not ASCII (end if none), four bytes a step. */
+function plainAsciiEnd(source: Buffer, start: number, end: number): number {
+  let i = start;
+  const last = end - 3;
+  while (i < last) {
+    const a = source[i] as number;
+    const b = source[i + 1] as number;
+    const c = source[i + 2] as number;
+    const d = source[i + 3] as number;
+    if (((a | b | c | d) & 0x80) !== 0 || a === 0 || b === 0 || c === 0 || d === 0) break;
+    i += 4;
+  }
+  while (i < end) {
+    const byte = source[i] as number;
+    if (byte === 0 || byte >= 0x80) break;
+    i++;
+  }
+  return i;
+}
+
+/** The index of the first byte in [start, end) that COPY text must escape or check (BYTE_KIND not PLAIN), or end. */
+function plainTextEnd(source: Buffer, start: number, end: number): number {
+  let i = start;
+  const last = end - 3;
+  while (i < last) {
+    if (((BYTE_KIND[source[i] as number] as number) | (BYTE_KIND[source[i + 1] as number] as number) | (BYTE_KIND[source[i + 2] as number] as number) | (BYTE_KIND[source[i + 3] as number] as number)) !== PLAIN) break;
+    i += 4;
+  }
+  while (i < end && BYTE_KIND[source[i] as number] === PLAIN) i++;
+  return i;
+}
+
 /** One growable buffer per COPY chunk, grown by 1.5× like pg-protocol's writer; no per-value concatenation. */
 export class ChunkWriter {
   private buffer: Buffer;
@@ -229,6 +261,11 @@ export class ChunkWriter {
    * rewinds either), NON_ASCII when valid multi-byte sequences were copied, else 0.
    */
   escapedText(source: Buffer, start: number, end: number, inArray: boolean): number {
+    // As checkedUtf8: the leading run that needs no escaping is found by reading and copied at once.
+    const plain = plainTextEnd(source, start, end);
+    this.copy(source, start, plain);
+    if (plain === end) return 0;
+    start = plain;
     this.ensure((end - start) * 4);
     const buffer = this.buffer;
     let at = this.offset;
@@ -321,7 +358,12 @@ export class ChunkWriter {
    * INVALID_UTF8 at a sequence that is not UTF-8 (the caller rewinds either), NON_ASCII past a high byte, else 0.
    */
   checkedUtf8(source: Buffer, start: number, end: number): number {
-    // One pass that checks and copies (a check, then Buffer.copy, cost a second pass and a native call per cell).
+    // Most text is ASCII without U+0000: find where that run ends, reading only, and copy it at once (a read-and-write
+    // loop byte by byte cost ~3 ns a byte; this ~1). The rest, from the first other byte, goes through the loop below.
+    const plain = plainAsciiEnd(source, start, end);
+    this.copy(source, start, plain);
+    if (plain === end) return 0;
+    start = plain;
     this.ensure(end - start);
     const buffer = this.buffer;
     let at = this.offset;

@@ -1,4 +1,4 @@
-export { ChunkWriter, INVALID_UTF8 } from './chunk-writer.js';
+export { ChunkWriter, INVALID_UTF8, NUL_FOUND } from './chunk-writer.js';
 export { ValueEncodeError } from './encode-error.js';
 export { createRowEncoder } from './row-encoder.js';
 export { averageEncodedRowBytes, decodedRowBytes } from './row-size.js';

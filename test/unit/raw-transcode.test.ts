@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isUtf8 } from 'node:buffer';
-import { ChunkWriter, INVALID_UTF8, ValueEncodeError, copyEscape, createRawRowEncoder, createRowEncoder } from '../../src/encode/index.js';
+import { ChunkWriter, INVALID_UTF8, NUL_FOUND, ValueEncodeError, copyEscape, createRawRowEncoder, createRowEncoder } from '../../src/encode/index.js';
 import type { CqlType, ScalarName, SourceTable } from '../../src/schema/index.js';
 import { EXACT_ENCODING, cellDecoder, zeroLengthIsNull, type DriverType } from '../../src/source/index.js';
 
@@ -333,6 +333,29 @@ describe('UTF-8 checked while copying text', () => {
       expect(status === INVALID_UTF8).toBe(!isUtf8(bytes));
       if (status !== INVALID_UTF8) expect(out.take().toString('utf8')).toBe(copyEscape(bytes.toString('utf8')));
     }), { numRuns: 20_000 });
+  });
+
+  it('finds the first byte to check after a plain ASCII run of any length, in both formats', () => {
+    // The fast path reads plain runs four bytes a step: a special byte at every offset of runs up to 40 bytes, and
+    // the cell starting anywhere in its page (plain bytes before and after it).
+    const specials = [[0x00], [0x80], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0x09], [0x0a], [0x5c], [0x22], [0x7f], [0xff]];
+    for (let length = 0; length <= 40; length++) {
+      for (let at = 0; at <= length; at++) {
+        for (const special of specials) {
+          const cell = Buffer.from([...Buffer.alloc(at, 0x61), ...(at < length ? special : []), ...Buffer.alloc(Math.max(0, length - at - 1), 0x62)]);
+          const page = Buffer.concat([Buffer.from('xyz'), cell, Buffer.from('q')]);
+          const binary = new ChunkWriter(4);
+          const status = binary.checkedUtf8(page, 3, 3 + cell.length);
+          expect(status === INVALID_UTF8, `${cell.toString('hex')}`).toBe(!isUtf8(cell));
+          expect(status === NUL_FOUND).toBe(isUtf8(cell) && cell.includes(0));
+          if (status !== INVALID_UTF8 && status !== NUL_FOUND) expect(binary.take().equals(cell)).toBe(true);
+          const text = new ChunkWriter(4);
+          const textStatus = text.escapedText(page, 3, 3 + cell.length, false);
+          expect(textStatus === INVALID_UTF8).toBe(!isUtf8(cell));
+          if (textStatus === 0 || textStatus === 2) expect(text.take().toString('utf8')).toBe(copyEscape(cell.toString('utf8')));
+        }
+      }
+    }
   });
 
   it('reads a sequence cut by the end of the cell as not UTF-8', () => {

@@ -6,32 +6,38 @@ import { forkExecutor, type ExecutorProcess } from '../task/index.js';
  * first split (seconds under a CPU quota: the scale-out bench's 0.05 of a core made it ~4 s a worker).
  */
 export class SpareExecutor {
-  private waiting: ExecutorProcess | undefined;
+  private waiting: { readonly executor: ExecutorProcess; readonly heapMb: number } | undefined;
 
-  /** `heapMb`: the heap a run gets unless it asks for another (this worker's --executor-memory, else the default). */
-  constructor(private readonly heapMb: number) {}
+  /** `heapMb`: the first spare's heap (this worker's --executor-memory, else the default); then the last run's. */
+  constructor(private heapMb: number) {}
 
   /** Forks one unless one waits. Call it between runs: under a quota, a fork during a run takes the run's CPU. */
   prepare(): void {
-    if (this.waiting && isAlive(this.waiting)) return;
-    const spare = forkExecutor(this.heapMb);
+    if (this.waiting && isAlive(this.waiting.executor)) return;
+    const spare = { executor: forkExecutor(this.heapMb), heapMb: this.heapMb };
     this.waiting = spare;
-    spare.child.once('exit', () => {
+    spare.executor.child.once('exit', () => {
       if (this.waiting === spare) this.waiting = undefined;
     });
   }
 
-  /** The waiting executor, if it is alive and has this heap; from here the caller owns it (and sends its init). */
+  /**
+   * The waiting executor if it is alive and has this heap; from here the caller owns it (and sends its init). One
+   * with another heap is stopped (its memory is not the run's to spend), and the next spare gets this run's heap.
+   */
   take(heapMb: number): ExecutorProcess | undefined {
+    this.heapMb = heapMb;
     const spare = this.waiting;
-    if (!spare || heapMb !== this.heapMb || !isAlive(spare)) return undefined;
     this.waiting = undefined;
-    return spare;
+    if (!spare || !isAlive(spare.executor)) return undefined;
+    if (spare.heapMb === heapMb) return spare.executor;
+    spare.executor.child.kill('SIGTERM');
+    return undefined;
   }
 
   /** The worker stops: the waiting executor goes with it. */
   stop(): void {
-    this.waiting?.child.kill('SIGTERM');
+    this.waiting?.executor.child.kill('SIGTERM');
     this.waiting = undefined;
   }
 }

@@ -399,6 +399,21 @@ describe('distributed runs that cannot pin workers', () => {
       expect(result.code, result.stderr.slice(-1500)).toBe(0);
       expect(await postgresEventsDigest(fx.db, 'events_spare')).toEqual(fx.sourceDigest);
       await until('an executor forked for the next run', () => Promise.resolve(childPids(pid).some((child) => child !== spare)), 60_000);
+      // A run with another heap: the waiting executor (1 GiB) is stopped, the run's own is forked, and the next spare
+      // takes this run's heap.
+      const nextSpare = childPids(pid)[0] as number;
+      const joins = worker.log().split('joined run').length;
+      const other = spawnC2y(fx.args('events_spare2', ['--distributed', '--redis', redis.url, '--parallelism', '2', '--split-size-mb', '1', '--executor-memory', '600m', '--set', 'target.rowsPerSecond=10000', '--ui-port', '0', '--json']));
+      try {
+        await until('the worker to join the second run', () => Promise.resolve(worker.log().split('joined run').length > joins), 120_000);
+        await until('the run\'s own executor, and the spare gone', () => Promise.resolve(childPids(pid).length === 1 && childPids(pid)[0] !== nextSpare), 30_000);
+        expect(readFileSync(`/proc/${childPids(pid)[0]}/cmdline`, 'utf8')).toContain('--max-old-space-size=600');
+        const second = await other.result;
+        expect(second.code, second.stderr.slice(-1500)).toBe(0);
+        await until('a spare with the last run\'s heap', () => Promise.resolve(childPids(pid).some((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('--max-old-space-size=600'))), 60_000);
+      } finally {
+        killGroup(other.child);
+      }
     } finally {
       killGroup(driver.child);
       await stop(worker);

@@ -181,6 +181,18 @@ export class CheckpointStore {
     return result.rows.map(toCheckpoint);
   }
 
+  /**
+   * BEGIN and the split's checkpoint in one round trip (one simple-query message; values as literals, as in
+   * advanceAndCommit): a split reads where it stands and opens its first transaction together. The caller is in the
+   * transaction when this returns, and rolls it back if the split is already done.
+   */
+  async beginAndReadCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {
+    const results = (await db.query(`BEGIN; SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = ${pg.escapeLiteral(runId)} AND split_id = ${Math.trunc(splitId)}`)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+    const row = results[1]?.rows[0];
+    if (!row) throw new C2yError('RUN_NOT_FOUND', `no checkpoint for run ${runId} split ${splitId}`, { hint: 'the run table was changed by hand; start a new run' });
+    return toCheckpoint(row);
+  }
+
   async readCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {
     const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 AND split_id = $2`, [runId, splitId]);
     const row = result.rows[0];

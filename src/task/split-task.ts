@@ -70,12 +70,15 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   // Round trips to the target, reported with each commit: connecting counts as one (TCP and start-up: at least).
   let roundTrips = opened.roundTrips;
   let copy: CopyIn | undefined;
-  let inTransaction = false;
+  // The checkpoint was read in the split's first transaction (BEGIN travelled with it).
+  let inTransaction = true;
   // Set once the split ended with its last commit: only then may the next split take its connection.
   let clean = false;
   try {
     const { checkpoint } = opened;
     if (checkpoint.done) {
+      await client.query('ROLLBACK');
+      inTransaction = false;
       context.emit({ type: 'split-finished', splitId: split.id, rows: 0, executor: context.executor });
       clean = true;
       return 0;
@@ -111,7 +114,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     const throttle = new StreamThrottle(context.shares);
     const bytesProduced = (): number => bytesCommitted + bytesInTransaction + writer.length;
 
-    // The previous commit began the next transaction in its own round trip; the COPY's start is one more.
+    // The checkpoint's read, and each commit, began the next transaction in their own round trip; the COPY's start is one more.
     const begin = (): Promise<void> => timing.target(async () => {
       if (!inTransaction) {
         await client.query('BEGIN');
@@ -293,7 +296,7 @@ async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, spli
   const kept = context.connections?.take(endpoint.key);
   if (kept) {
     try {
-      return { ...kept, checkpoint: await context.store.readCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 };
+      return { ...kept, checkpoint: await context.store.beginAndReadCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 };
     } catch {
       await kept.client.end().catch(() => undefined);
     }
@@ -305,7 +308,7 @@ async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, spli
     // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
     // without the setting (older releases) is not an error. The session keeps it for the splits that reuse it.
     if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
-    const checkpoint = await context.store.readCheckpoint(client, context.runId, splitId);
+    const checkpoint = await context.store.beginAndReadCheckpoint(client, context.runId, splitId);
     return { client, server, checkpoint, roundTrips: server.dialect === 'yugabyte' ? 4 : 3 };
   } catch (error) {
     await client.end().catch(() => undefined);

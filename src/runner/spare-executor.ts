@@ -1,4 +1,4 @@
-import { forkExecutor, type ExecutorProcess } from '../task/index.js';
+import { forkExecutor, type ExecutorMessage, type ExecutorProcess } from '../task/index.js';
 
 /**
  * One executor forked ahead of the worker's next run. A worker is long-lived: forking node and loading the
@@ -6,19 +6,36 @@ import { forkExecutor, type ExecutorProcess } from '../task/index.js';
  * first split (seconds under a CPU quota: the scale-out bench's 0.05 of a core made it ~4 s a worker).
  */
 export class SpareExecutor {
-  private waiting: { readonly executor: ExecutorProcess; readonly heapMb: number } | undefined;
+  private waiting: { readonly executor: ExecutorProcess; readonly heapMb: number; readonly loaded: Promise<void> } | undefined;
 
   /** `heapMb`: the first spare's heap (this worker's --executor-memory, else the default); then the last run's. */
   constructor(private heapMb: number) {}
 
-  /** Forks one unless one waits. Call it between runs: under a quota, a fork during a run takes the run's CPU. */
-  prepare(): void {
-    if (this.waiting && isAlive(this.waiting.executor)) return;
-    const spare = { executor: forkExecutor(this.heapMb), heapMb: this.heapMb };
+  /**
+   * Forks one unless one waits; resolves once it has loaded its modules (or exited, or after `loadTimeoutMs`). Call
+   * it between runs: under a quota, a fork during a run takes the run's CPU.
+   */
+  prepare(loadTimeoutMs = 30_000): Promise<void> {
+    if (this.waiting && isAlive(this.waiting.executor)) return this.waiting.loaded;
+    const executor = forkExecutor(this.heapMb);
+    const loaded = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, loadTimeoutMs);
+      timer.unref();
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      executor.child.on('message', (message: ExecutorMessage) => {
+        if (message.type === 'loaded') done();
+      });
+      executor.child.once('exit', done);
+    });
+    const spare = { executor, heapMb: this.heapMb, loaded };
     this.waiting = spare;
-    spare.executor.child.once('exit', () => {
+    executor.child.once('exit', () => {
       if (this.waiting === spare) this.waiting = undefined;
     });
+    return loaded;
   }
 
   /**

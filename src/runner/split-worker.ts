@@ -96,7 +96,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const runsWorker = new Worker(RUNS_QUEUE, async () => ({ completedAt: Date.now(), by: options.name }), { connection: runsConnection, concurrency: 1 });
   runsWorker.on('error', (error) => log.warn('runs queue', { error: messageOf(error) }));
   const spare = new SpareExecutor(heapMbOf(options.executorMemory ?? DEFAULT_EXECUTOR_MEMORY));
-  spare.prepare();
+  // "worker started" means ready to serve at once: the waiting executor has loaded its modules.
+  await spare.prepare();
   log.info('worker started', { worker: options.name, executor: number, host: hostname(), cores: options.cores ?? 'per run', executorMemory: options.executorMemory ?? 'per run' });
   const selection: SelectionContext = { redis, name: options.name, signer: options.signer, policy: options.policy, addressMap: options.addressMap, logger: log, screened: new Map() };
   let lastServed: string | undefined;
@@ -110,7 +111,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       lastServed = next.record.runId;
       await serveRun(redis, next, number, state, { ...options, selection, spare });
       // Between runs, never inside one: under a CPU quota the fork would take the run's share.
-      spare.prepare();
+      void spare.prepare();
     }
   } finally {
     spare.stop();

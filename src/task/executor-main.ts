@@ -69,6 +69,9 @@ process.on('message', (message: DriverMessage) => {
   void handle(message);
 });
 
+// Loaded and listening: a worker that forked this executor ahead of a run knows it may say it serves.
+send({ type: 'loaded' });
+
 async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'init') {
     try {

@@ -50,6 +50,8 @@ export type DriverMessage =
 
 /** Executor → driver. */
 export type ExecutorMessage =
+  /** Its modules are loaded and it listens: sent once, before any init (a worker's waiting executor). */
+  | { readonly type: 'loaded' }
   | { readonly type: 'ready' }
   | { readonly type: 'event'; readonly event: RunEvent }
   | { readonly type: 'task-done'; readonly taskId: number; readonly rows: number; readonly digest?: DigestResult }

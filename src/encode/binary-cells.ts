@@ -188,7 +188,8 @@ function durationCell(reference: CellTranscoder): CellTranscoder {
     const months = readVInt(bytes, start, end);
     const days = months && readVInt(bytes, months.next, end);
     const nanos = days && readVInt(bytes, days.next, end);
-    if (!months || !days || !nanos || nanos.next !== end || Math.abs(months.value) > INT32_MAX || Math.abs(days.value) > INT32_MAX) return reference(bytes, start, length, out);
+    const fits = months && days && nanos && nanos.next === end && Math.abs(months.value) <= INT32_MAX && Math.abs(days.value) <= INT32_MAX;
+    if (!fits) return reference(bytes, start, length, out);
     const micros = Math.trunc(nanos.value / 1000);
     const high = Math.floor(micros / TWO_32);
     out.int32(16);

@@ -1,6 +1,7 @@
 import { pgTypeOf, type CqlType, type ScalarName } from '../schema/index.js';
 import { scalarTextCell, type CellTranscoder } from './cell-transcoders.js';
 import type { ChunkWriter } from './chunk-writer.js';
+import { floatText } from './value-text.js';
 import { itemLength, mapJson } from './json-map.js';
 
 /**
@@ -60,9 +61,8 @@ function floatJson(size: 4 | 8, quoted = false): JsonWriter {
     if (length !== size) return false;
     const value = size === 4 ? bytes.readFloatBE(start) : bytes.readDoubleBE(start);
     const finite = !quoted && Number.isFinite(value) && !Object.is(value, -0);
-    const text = Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : Object.is(value, -0) ? '-0' : String(value);
     if (!finite) out.byte(QUOTE);
-    out.ascii(text);
+    out.ascii(floatText(value));
     if (!finite) out.byte(QUOTE);
     return true;
   };

@@ -23,7 +23,8 @@ function durationText(value: unknown): string {
   return `${duration.months} mons ${duration.days} days ${negative ? '-' : ''}${seconds}.${fraction} secs`;
 }
 
-function floatText(value: unknown): string {
+/** A float's PostgreSQL text: NaN, ±Infinity and -0 spelt out (String() says 0 for -0). */
+export function floatText(value: unknown): string {
   const number = value as number;
   if (Number.isNaN(number)) return 'NaN';
   if (number === Infinity) return 'Infinity';

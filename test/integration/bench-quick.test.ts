@@ -16,9 +16,15 @@ describe('bench --quick', () => {
     const child = spawn('npx', ['tsx', 'bench/run.ts', 'all', '--quick'], { env: { ...process.env, C2Y_BENCH_RESULTS_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let limitsLine = '';
+    // Scenarios' fixed last lines, caught as they pass (the output kept for a failure is only its tail).
+    const lastLines: string[] = [];
+    let partial = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-6000);
       limitsLine = /limits: c2y_us_per_row=\S+ e2e_over_bound=\S+ e2e_over_min=\S+/.exec(chunk.toString())?.[0] ?? limitsLine;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      lastLines.push(...lines.filter((line) => /^(latency|wide): /.test(line)));
     });
     child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-6000)));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -26,6 +32,9 @@ describe('bench --quick', () => {
     // The limits scenario's fixed last line, with figures (not NaN or Infinity).
     expect(limitsLine).toMatch(/^limits: c2y_us_per_row=\d+\.\d+ e2e_over_bound=\d+\.\d+ e2e_over_min=\d+\.\d+$/);
     expect(output).toMatch(/^keyspace: one_run_s=\d+(\.\d+)? per_table_sum_s=\d+(\.\d+)? ratio=\d+(\.\d+)?$/m);
+    // --quick delays the target and both sides (no source-only sweep): its figure is n/a.
+    expect(lastLines).toContainEqual(expect.stringMatching(/^latency: rtt_ms=\d+\.\d target_4=\d+\.\d{3} source_4=n\/a both_4=\d+\.\d{3}$/));
+    expect(lastLines).toContainEqual(expect.stringMatching(/^wide: events_us_per_row=\d+\.\d\d types_zoo_us_per_row=\d+\.\d\d wide100_us_per_row=\d+\.\d\d$/));
     const files = readdirSync(dir);
     for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));

@@ -5,7 +5,7 @@ import type { CellTranscoder } from './cell-transcoders.js';
 import { scalarOid } from './binary-types.js';
 import { PG_EPOCH_DAYS, startArrayField, writeInt64 } from './binary-values.js';
 import { writeNumeric } from './binary-numeric.js';
-import { readVInt, varintOf, VECTOR_FIXED } from './cell-transcoders.js';
+import { durationParts, varintOf, VECTOR_FIXED } from './cell-transcoders.js';
 
 /**
  * Cassandra's wire bytes of one non-null cell → its COPY binary field (length, then bytes), written straight into
@@ -184,19 +184,15 @@ const INT32_MAX = 2147483647;
 /** months, days and nanoseconds (zig-zag vints) as interval: µs cut towards zero, days, months; the rest by reference. */
 function durationCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
-    const end = start + length;
-    const months = readVInt(bytes, start, end);
-    const days = months && readVInt(bytes, months.next, end);
-    const nanos = days && readVInt(bytes, days.next, end);
-    const fits = months && days && nanos && nanos.next === end && Math.abs(months.value) <= INT32_MAX && Math.abs(days.value) <= INT32_MAX;
-    if (!fits) return reference(bytes, start, length, out);
-    const micros = Math.trunc(nanos.value / 1000);
+    const parts = durationParts(bytes, start, start + length);
+    if (!parts || Math.abs(parts.months) > INT32_MAX || Math.abs(parts.days) > INT32_MAX) return reference(bytes, start, length, out);
+    const micros = Math.trunc(parts.nanos / 1000);
     const high = Math.floor(micros / TWO_32);
     out.int32(16);
     out.int32(high);
     out.int32(micros - high * TWO_32);
-    out.int32(days.value);
-    out.int32(months.value);
+    out.int32(parts.days);
+    out.int32(parts.months);
   };
 }
 

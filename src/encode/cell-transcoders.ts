@@ -179,7 +179,7 @@ function timeCell(reference: CellTranscoder): CellTranscoder {
 }
 
 /** One Cassandra vint (unsigned, length in the first byte's leading ones) at `at`; undefined past 2^49 or the cell. */
-export function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
   if (at >= end) return undefined;
   const first = bytes[at] as number;
   let extra = 0;
@@ -191,18 +191,24 @@ export function readVInt(bytes: Buffer, at: number, end: number): { value: numbe
   return { value: value % 2 === 0 ? value / 2 : -(value + 1) / 2, next: at + 1 + extra };
 }
 
-/** months, days and nanoseconds (three zig-zag vints) as an interval; anything unusual goes by reference. */
+/** A duration cell's three zig-zag vints (months, days, nanoseconds), or undefined where they do not fill it exactly. */
+export function durationParts(bytes: Buffer, start: number, end: number): { months: number; days: number; nanos: number } | undefined {
+  const months = readVInt(bytes, start, end);
+  const days = months && readVInt(bytes, months.next, end);
+  const nanos = days && readVInt(bytes, days.next, end);
+  return months && days && nanos && nanos.next === end ? { months: months.value, days: days.value, nanos: nanos.value } : undefined;
+}
+
+/** months, days and nanoseconds as an interval; anything unusual goes by reference. */
 function durationCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
-    const end = start + length;
-    const months = readVInt(bytes, start, end);
-    const days = months && readVInt(bytes, months.next, end);
-    const nanos = days && readVInt(bytes, days.next, end);
-    if (!months || !days || !nanos || nanos.next !== end) return reference(bytes, start, length, out);
-    const magnitude = Math.abs(nanos.value);
+    const parts = durationParts(bytes, start, start + length);
+    if (!parts) return reference(bytes, start, length, out);
+    const { months, days, nanos } = parts;
+    const magnitude = Math.abs(nanos);
     const seconds = Math.floor(magnitude / 1e9);
     const fraction = String(magnitude - seconds * 1e9).padStart(9, '0').slice(0, 6);
-    out.ascii(`${months.value} mons ${days.value} days ${nanos.value < 0 ? '-' : ''}${seconds}.${fraction} secs`);
+    out.ascii(`${months} mons ${days} days ${nanos < 0 ? '-' : ''}${seconds}.${fraction} secs`);
   };
 }
 

@@ -72,13 +72,25 @@ export class CheckpointStore {
       done boolean NOT NULL DEFAULT false, commits integer NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (run_id, split_id))`);
     // Tables made before commits inside a partition.
-    await db.query(`ALTER TABLE ${this.checkpoints} ADD COLUMN IF NOT EXISTS last_position jsonb`);
+    await this.addColumnIfMissing(db, 'checkpoints', 'last_position', 'jsonb');
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.rejects} (
       run_id text NOT NULL, split_id integer NOT NULL, token bigint NOT NULL, row_key jsonb NOT NULL, column_name text NOT NULL,
       reason text NOT NULL, raw text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
     // Tables made before static-only partitions were recorded.
-    await db.query(`ALTER TABLE ${this.rejects} ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'value'`);
+    await this.addColumnIfMissing(db, 'rejects', 'kind', "text NOT NULL DEFAULT 'value'");
     await new RunSettingsStore(this.schema).ensureTable(db);
+  }
+
+  /**
+   * ALTER TABLE … ADD COLUMN IF NOT EXISTS takes an exclusive lock even when the column is there: it waited behind
+   * any open transaction that had read the table (another run's split; a worker's session orphaned by a network
+   * partition, which the server may keep for hours), and every new run's preparation hung with it. The catalog is
+   * asked first; the ALTER runs only on a table made by an older c2y.
+   */
+  private async addColumnIfMissing(db: Queryable, table: 'checkpoints' | 'rejects', column: string, definition: string): Promise<void> {
+    const found = await db.query('SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = $3', [this.schema, table, column]);
+    if (found.rows.length > 0) return;
+    await db.query(`ALTER TABLE ${quoteIdent(this.schema)}.${table} ADD COLUMN IF NOT EXISTS ${column} ${definition}`);
   }
 
   /** Inside the batch's transaction, so a rolled-back attempt leaves no reject behind and a retry records it once. */

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
@@ -111,4 +113,25 @@ describe('a run ends finished only when its splits covered the whole ring', () =
     expect(resumed.code).toBe(5);
     expect(resumed.stderr).toMatch(/RING_NOT_COVERED: the splits of run \S+ do not cover the token ring exactly once: tokens \]-?\d+, -?\d+\] belong to no split/);
   });
+});
+
+describe('a run prepares while another session has c2y\'s tables open', () => {
+  it('a transaction left open on the checkpoints (another run\'s split, a worker cut off by the network) does not stop a new run', async () => {
+    // c2y's tables exist (a first run), then a session holds what a split's open transaction holds on them: a read.
+    expect((await runC2y(fx.args('lock_first', slow))).code).toBe(0);
+    const holder = new pg.Client({ host: '127.0.0.1', port: fx.db.port, user: 'postgres', database: fx.db.database });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN; SELECT 1 FROM c2y.checkpoints LIMIT 1; SELECT 1 FROM c2y.rejects LIMIT 1');
+      const run = spawnC2y(fx.args('lock_second', [...slow, '--json']));
+      // An ALTER TABLE … ADD COLUMN IF NOT EXISTS here waited for that transaction: for ever, as long as it stays open.
+      const ended = await Promise.race([run.result, sleep(90_000).then(() => undefined)]);
+      if (!ended) killGroup(run.child);
+      expect(ended?.code, ended ? ended.stderr.slice(-1500) : 'the run hung waiting for a lock').toBe(0);
+      await expectExact('lock_second');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  }, 180_000);
 });

@@ -59,11 +59,26 @@ async function insertEverywhere(client: CassandraClient, values: unknown[]): Pro
   }
 }
 
+/**
+ * The DC1 node knows DC2 once gossip has told it: a DC2 node answering CQL is not enough, and a keyspace naming dc2
+ * before then is refused ("Unrecognized strategy option {dc2}", seen in CI).
+ */
+async function untilDc1KnowsDc2(client: CassandraClient): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const peers = await client.execute('SELECT data_center FROM system.peers', [], { prepare: false, host: client.hosts.get(`${DC1.address}:9042`) });
+    if (peers.rows.some((row) => row['data_center'] === DC2.dc)) return;
+    if (Date.now() > deadline) throw new Error(`${DC1.address} never saw a ${DC2.dc} peer in system.peers`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 beforeAll(async () => {
   await startMultiDcCassandra(() => undefined);
   keyspace = uniqueName('multidc');
   const client = await session(DC1.address, DC1.dc);
   try {
+    await untilDc1KnowsDc2(client);
     await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', '${DC1.dc}': 1, '${DC2.dc}': 1}`);
     await client.execute(`CREATE TABLE ${keyspace}.events (p int, c int, v text, PRIMARY KEY ((p), c))`);
     await untilSchemaAgrees(client);

@@ -32,8 +32,8 @@ export function clientCertProblems(config: C2yConfig): string[] {
   ];
   const out: string[] = [];
   for (const [mode, cert, key, certKey, keyKey, modeKey] of sides) {
-    if ((cert === undefined) !== (key === undefined)) out.push(`${cert === undefined ? certKey : keyKey} is missing: a client certificate needs both ${certKey} and ${keyKey}`);
-    else if (cert !== undefined && mode === 'disable') out.push(`${certKey} is set but ${modeKey} is disable: a client certificate needs TLS`);
+    if ((cert === undefined) !== (key === undefined)) out.push(`config key "${cert === undefined ? certKey : keyKey}" is missing: a client certificate needs both ${certKey} and ${keyKey}`);
+    else if (cert !== undefined && mode === 'disable') out.push(`config key "${certKey}" is set but "${modeKey}" is disable: a client certificate needs TLS`);
   }
   return out;
 }

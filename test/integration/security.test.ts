@@ -115,7 +115,7 @@ describe('authentication and TLS on both sides, and secrets', () => {
     expect(without.stderr).toMatch(/TARGET_UNREACHABLE.*(certificate|no pg_hba|authentication)/i);
     const half = await runC2y([...fx.args('mtls_half', ['--ui-port', '0']), '--config', certConfig('mtls-half', { sslCert: certs.clientCert })]);
     expect(half.code).toBe(2);
-    expect(half.stderr).toContain('target.sslKey is missing: a client certificate needs both target.sslCert and target.sslKey');
+    expect(half.stderr).toContain('config key "target.sslKey" is missing: a client certificate needs both target.sslCert and target.sslKey');
   }, 120_000);
 
   it('a wrong password is a clear error that does not echo either password', async () => {

@@ -80,6 +80,12 @@ describe('config fuzzing: always a typed error naming the key, or a valid config
     ), { numRuns: 1000 });
   });
 
+  it('a half client certificate names its config key (found by this fuzzer, seed 1980321329)', () => {
+    for (const flags of [{ 'source.tlsCert': ' ' }, { 'source.tlsKey': ' ' }, { 'target.sslCert': 'c', 'target.sslKey': 'k', 'target.sslMode': 'disable' }]) {
+      expect(() => loadConfig({ flags: { 'source.keyspace': 'ks', 'source.table': 't', ...flags } })).toThrow(/config key "(source|target)\.\w+" is (missing|set but)/);
+    }
+  });
+
   it('through the CLI: exit 2 (bad configuration) or 3 (cannot connect, for a config that happens to be valid) and one typed line, never a stack trace', () => {
     const bin = resolve('bin/c2y.js');
     const samples = fc.sample(fc.dictionary(key, value, { minKeys: 1, maxKeys: 4 }), { numRuns: 25, seed: 7 });

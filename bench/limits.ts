@@ -1,6 +1,7 @@
 /**
  * limits: source-only scan, sink-only `psql \copy`, encode-only, and c2y end to end on the same table and machine in
- * one run. `npm run bench -- limits [--rows 1000000] [--trials 3] [--quick]`.
+ * one run. `npm run bench -- limits [--rows 1000000] [--trials 3] [--quick] [--on-existing update|skip]`; with
+ * --on-existing, each trial also runs c2y through the staging table into an empty and into a full target.
  */
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -130,10 +131,11 @@ async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJs
   return { rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds: results.reduce((sum, r) => sum + r.cpuSeconds, 0) };
 }
 
-export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events', targetHosts = '127.0.0.1:5432', extra: readonly string[] = []): { report: RunReport; cpuSeconds: number } {
+/** A run of c2y migrate; `--restart` empties the target first unless `extra` says `--on-existing` without `--restart`. */
+export function endToEnd(s: Settings, keyspace = KEYSPACE, tableName = 'events', targetHosts = '127.0.0.1:5432', extra: readonly string[] = [], restart = true): { report: RunReport; cpuSeconds: number } {
   const args = ['bin/c2y.js', 'migrate', '--keyspace', keyspace, '--table', tableName, '--consistency', 'ONE', '--split-size-mb', String(s.splitSizeMb),
     '--target-hosts', targetHosts, '--ui-port', '0', '--database', DATABASE, '--parallelism', String(s.parallelism), '--executors', String(s.executors),
-    '--cores', String(s.cores), '--restart', '--json', '--run-dir', '/tmp/c2y-bench-runs', ...extra];
+    '--cores', String(s.cores), ...(restart ? ['--restart'] : []), '--json', '--run-dir', '/tmp/c2y-bench-runs', ...extra];
   // bash's `time` counts the driver and every executor it reaped: the migrator's whole CPU.
   const run = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time node ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`c2y migrate failed: ${run.stderr.slice(-2000)}`);
@@ -194,9 +196,34 @@ export async function ensureBenchDatabase(): Promise<void> {
   await admin.end();
 }
 
+const ON_EXISTING_KEYS = ['emptyRowsPerSecond', 'emptyC2yMicrosPerRow', 'emptyPostgresMicrosPerRow', 'fullRowsPerSecond', 'fullC2yMicrosPerRow', 'fullPostgresMicrosPerRow', 'fullRowsExisting'] as const;
+
+/**
+ * target.onExisting's cost: the same rows through the staging table into an emptied target (--restart), then again
+ * into the full one (every key there; update rewrites none, since every row is equal). PostgreSQL's CPU is its whole
+ * process tree's over the run, so it includes the checkpoint work the COPY-straight-in figure (psql) leaves out.
+ */
+function onExistingTrial(s: Settings, mode: string, postgresCpu: () => number): Record<(typeof ON_EXISTING_KEYS)[number], number> {
+  const run = (restart: boolean): { report: RunReport; c2y: number; postgres: number } => {
+    const before = postgresCpu();
+    const { report } = endToEnd(s, KEYSPACE, 'events', '127.0.0.1:5432', ['--on-existing', mode], restart);
+    // A backend's CPU reaches the postmaster's count once it is reaped (see the sink-only figure).
+    spawnSync('sleep', ['1']);
+    return { report, c2y: (executorsCpu(report) * 1e6) / report.rows, postgres: ((postgresCpu() - before) * 1e6) / report.rows };
+  };
+  const empty = run(true);
+  const full = run(false);
+  console.log(`[bench]   on-existing ${mode}: empty ${empty.report.rowsPerSecond} rows/s (PostgreSQL ${empty.postgres.toFixed(2)} µs/row), full ${full.report.rowsPerSecond} rows/s (PostgreSQL ${full.postgres.toFixed(2)} µs/row, ${full.report.existing?.rows ?? 0} rows already there)`);
+  return {
+    emptyRowsPerSecond: empty.report.rowsPerSecond, emptyC2yMicrosPerRow: empty.c2y, emptyPostgresMicrosPerRow: empty.postgres,
+    fullRowsPerSecond: full.report.rowsPerSecond, fullC2yMicrosPerRow: full.c2y, fullPostgresMicrosPerRow: full.postgres, fullRowsExisting: full.report.existing?.rows ?? 0,
+  };
+}
+
 export async function limitsBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
+    'on-existing': { type: 'string' },
     parallelism: { type: 'string', default: '8' }, executors: { type: 'string', default: '2' }, cores: { type: 'string', default: '4' },
   } });
   const s: Settings = {
@@ -243,11 +270,14 @@ export async function limitsBench(argv: string[]): Promise<void> {
       verdict: e2e.report.timeSplit.verdict, copyFormat: format,
       peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
     };
-    trials.push(row);
+    const merged = values['on-existing'] === undefined ? {} : onExistingTrial(s, values['on-existing'], servers.postgres);
+    trials.push({ ...row, ...merged });
     console.log(`[bench] trial ${trial + 1}/${s.trials}: source-only ${row.sourceOnlyRowsPerSecond} rows/s, sink-only ${row.sinkOnlyRowsPerSecond} rows/s, e2e ${row.e2eRowsPerSecond} rows/s, ratio ${row.ratio.toFixed(2)}, c2y CPU ${row.e2eCpuMicrosPerRow.toFixed(2)} µs/row (executors; ${row.allProcessesCpuMicrosPerRow.toFixed(2)} with the driver process), Cassandra ${cassandraMicrosPerRow.toFixed(2)} µs/row, PostgreSQL ${postgresMicrosPerRow.toFixed(2)} µs/row, bound ${Math.round(boundRowsPerSecond)} rows/s, e2e / bound ${row.e2eOverBound.toFixed(2)} (${row.verdict})`);
   }
   const encode = await encodeOnly(config, table, Math.min(s.rows, 50_000));
   const pick = (key: string): number => median(trials.map((t) => t[key] as number));
+  const onExisting = values['on-existing'] === undefined ? null : Object.fromEntries(ON_EXISTING_KEYS.map((key) => [key, pick(key)]));
+  if (onExisting) console.log(`[bench] on-existing ${values['on-existing']} (medians): empty target ${onExisting['emptyRowsPerSecond']} rows/s, c2y ${Number(onExisting['emptyC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['emptyPostgresMicrosPerRow']).toFixed(2)} µs/row; full target ${onExisting['fullRowsPerSecond']} rows/s, c2y ${Number(onExisting['fullC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['fullPostgresMicrosPerRow']).toFixed(2)} µs/row; COPY straight in ${pick('e2eRowsPerSecond')} rows/s, PostgreSQL ${pick('postgresMicrosPerRow').toFixed(2)} µs/row (psql \\copy)`);
   const medians = {
     sourceOnlyRowsPerSecond: pick('sourceOnlyRowsPerSecond'), sinkOnlyRowsPerSecond: pick('sinkOnlyRowsPerSecond'), e2eRowsPerSecond: pick('e2eRowsPerSecond'),
     ratio: pick('ratio'), e2eCpuMicrosPerRow: pick('e2eCpuMicrosPerRow'), allProcessesCpuMicrosPerRow: pick('allProcessesCpuMicrosPerRow'), sourceOnlyCpuMicrosPerRow: pick('sourceOnlyCpuMicrosPerRow'),
@@ -256,7 +286,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
   };
   const file = writeResults('limits', {
     parameters: { ...s, cassandraNodes, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFormat: lastReport?.copyFormat ?? null, copyFile: copyFileOf(lastReport?.copyFormat.format ?? 'text'), copyFileBytes: existsSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')) ? statSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')).size : 0 },
-    medians, encode, trials, lastReport,
+    medians, onExisting, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row of executors, ${medians.allProcessesCpuMicrosPerRow.toFixed(2)} with the driver process (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);
   const drawn = await chartResults(file);

@@ -17,6 +17,7 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
   ['--target-user <name>', 'target.user', 'target user'],
   ['--target-schema <name>', 'target.schema', 'target schema'],
   ['--target-table <name>', 'target.table', 'target table (default: source table)'],
+  ['--on-existing <mode>', 'target.onExisting', 'a target table holding rows: refuse (default), skip rows whose key is there, update them'],
   ['--parallelism <n>', 'parallelism', 'requested partitions (spark.default.parallelism)'],
   ['--executors <n>', 'executors', 'worker processes (spark.executor.instances)'],
   ['--cores <n>', 'cores', 'concurrent tasks per executor (spark.executor.cores)'],

@@ -181,6 +181,12 @@ export const targetSchema = z
      * type c2y writes, text otherwise (auto); text or binary always (binary refuses a table it cannot write).
      */
     copyFormat: z.enum(['auto', 'text', 'binary']).default('auto'),
+    /**
+     * A target table that already holds rows: refuse the run (a new run would write them again); skip source rows
+     * whose key is there (the target's row stays); update those rows from the source. skip and update COPY into a
+     * staging table and merge on the table's primary key, in the transaction that advances the checkpoint.
+     */
+    onExisting: z.enum(['refuse', 'skip', 'update']).default('refuse'),
     /** Schema holding c2y's run and checkpoint tables. */
     checkpointSchema: z.string().min(1).default('c2y'),
     /** Where this process really dials each node (see addressMap above). */

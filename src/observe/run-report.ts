@@ -81,6 +81,11 @@ export interface RunReport {
   readonly ignoredKeys: readonly string[];
   /** COPY text or binary, and why (target.copyFormat and the target's column types). */
   readonly copyFormat: { readonly format: 'text' | 'binary'; readonly reason: string };
+  /**
+   * target.onExisting skip or update (null: refuse): rows read whose key the target already held (skip: left as they
+   * were; update: already equal), and the rows the target held when the run began (null: too many to count).
+   */
+  readonly existing: { readonly mode: 'skip' | 'update'; readonly rows: number; readonly heldBefore: number | null } | null;
   readonly resumeCommand: string | null;
   /** A keyspace run: each table's own figures, largest first, and the tables it left out. */
   readonly tables?: readonly TableReport[];
@@ -257,6 +262,7 @@ export function renderReport(report: RunReport): string {
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}${report.readPath.driverPages > 0 ? `; ${report.readPath.driverPages.toLocaleString('en-US')} page(s) of raw scans decoded by the driver` : ''}`],
     ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
+    ...(report.existing ? [['on existing', existingLine(report.existing)] as [string, string]] : []),
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),
     ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],
@@ -269,6 +275,12 @@ export function renderReport(report: RunReport): string {
   if (report.resumeCommand) rows.push(['resume with', report.resumeCommand]);
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n');
+}
+
+function existingLine(existing: NonNullable<RunReport['existing']>): string {
+  const held = existing.heldBefore === null ? 'too many rows to count when the run began' : `${existing.heldBefore.toLocaleString('en-US')} rows when the run began`;
+  const what = existing.mode === 'skip' ? 'left as they were' : 'already equal, so not rewritten';
+  return `${existing.mode}: ${existing.rows.toLocaleString('en-US')} row(s) read had their key in the target (${what}); the target held ${held}`;
 }
 
 /** One table of a keyspace run: status, rows, time, rate, splits, rejects, memory and indexes. */

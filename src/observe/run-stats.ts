@@ -61,6 +61,8 @@ export class RunStats {
   /** Page-read and commit latencies over every executor. */
   readonly latencies = new RunLatencies();
   rejected = 0;
+  /** target.onExisting skip or update: committed rows whose key the target already held. */
+  existing = 0;
   /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
   staticOnly = 0;
   /** Cells of raw pages written by the reference path (driver decode + encoder): a type with no transcoder yet. */
@@ -189,6 +191,7 @@ export class RunStats {
     this.rowsCommitted += event.rows;
     this.rejected += event.rejected;
     this.staticOnly += event.staticOnly;
+    this.existing += event.existing ?? 0;
     this.referenceCells += event.referenceCells;
     this.driverPages += event.driverPages ?? 0;
     this.roundTrips += event.roundTrips;

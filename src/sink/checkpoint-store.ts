@@ -23,6 +23,8 @@ export interface SplitCheckpoint {
   /** Set when a huge partition was committed part-way: the last committed row of the partition at lastToken. */
   readonly position: StoredPosition | null;
   readonly rows: number;
+  /** Of those, rows whose key the target already held (target.onExisting skip or update): kept, or already equal. */
+  readonly existing: number;
   readonly done: boolean;
 }
 
@@ -73,6 +75,8 @@ export class CheckpointStore {
       PRIMARY KEY (run_id, split_id))`);
     // Tables made before commits inside a partition.
     await this.addColumnIfMissing(db, 'checkpoints', 'last_position', 'jsonb');
+    // Tables made before target.onExisting.
+    await this.addColumnIfMissing(db, 'checkpoints', 'rows_existing', 'bigint NOT NULL DEFAULT 0');
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.rejects} (
       run_id text NOT NULL, split_id integer NOT NULL, token bigint NOT NULL, row_key jsonb NOT NULL, column_name text NOT NULL,
       reason text NOT NULL, raw text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
@@ -189,7 +193,7 @@ export class CheckpointStore {
   }
 
   async readCheckpoints(db: Queryable, runId: string): Promise<SplitCheckpoint[]> {
-    const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
+    const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, rows_existing, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
     return result.rows.map(toCheckpoint);
   }
 
@@ -213,36 +217,42 @@ export class CheckpointStore {
   }
 
   /**
-   * Advances a split's checkpoint inside the caller's open transaction. Fenced on the token the transaction
-   * started from: if another attempt at the same split moved it on, or a --restart superseded the run (its TRUNCATE
-   * waited for this transaction's lock or emptied the table before it), nothing is updated and the caller must roll back.
-   */
-  /**
    * Advances the split's checkpoint (fenced: only from where this attempt found it, and only while the run is not
    * superseded), then COMMIT and, unless the split is done, the next BEGIN, in one round trip: one simple-query message whose
    * first statement fails (division by zero) when the fence does not hold, so PostgreSQL skips the COMMIT and the
    * transaction stays open to be rolled back. Values are written as literals: numbers and escaped text only.
-   * Returns false when the fence did not hold.
+   * With a merge (target.onExisting), the staged rows move into the target in the same statement, and the rows it did
+   * not insert or change are counted in the checkpoint: all or nothing with the fence.
    */
-  async advanceAndCommit(db: Queryable, update: CheckpointAdvance, beginNext: boolean): Promise<boolean> {
+  async advanceAndCommit(db: Queryable, update: CheckpointAdvance, beginNext: boolean): Promise<CommitOutcome> {
     const text = (value: string | null): string => (value === null ? 'NULL' : pg.escapeLiteral(value));
     const position = (point: SplitPoint): string => `${text(point.position === null ? null : JSON.stringify(point.position))}::jsonb`;
     const token = (point: SplitPoint): string => (point.token === null ? 'NULL' : `${BigInt(point.token).toString()}::bigint`);
     const run = text(update.runId);
-    const sql = `WITH advanced AS (UPDATE ${this.checkpoints} SET last_token = ${token(update.to)}, last_position = ${position(update.to)},
-        rows_done = rows_done + ${Math.trunc(update.rows)}, done = ${update.done ? 'true' : 'false'}, commits = commits + 1, updated_at = now()
+    const rows = Math.trunc(update.rows);
+    const { merge } = update;
+    const merged = merge === undefined ? '' : `merged AS (${merge.sql}), held AS (${merge.existingSql}), `;
+    const existing = merge === undefined ? '' : ', rows_existing = rows_existing + (SELECT n FROM held)';
+    const sql = `WITH ${merged}advanced AS (UPDATE ${this.checkpoints} SET last_token = ${token(update.to)}, last_position = ${position(update.to)},
+        rows_done = rows_done + ${rows}${existing}, done = ${update.done ? 'true' : 'false'}, commits = commits + 1, updated_at = now()
       WHERE run_id = ${run} AND split_id = ${Math.trunc(update.splitId)} AND last_token IS NOT DISTINCT FROM ${token(update.from)}
         AND last_position IS NOT DISTINCT FROM ${position(update.from)} AND NOT done
         AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = ${run} AND status <> 'superseded') RETURNING 1)
-      SELECT 1 / count(*) AS fenced FROM advanced; COMMIT${beginNext ? '; BEGIN' : ''}`;
+      SELECT 1 / count(*) AS fenced${merge === undefined ? '' : ', (SELECT n FROM held)::int AS existing'} FROM advanced; COMMIT${beginNext ? '; BEGIN' : ''}`;
     try {
-      await db.query(sql);
-      return true;
+      const results = (await db.query(sql)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+      return { fenced: true, existing: Number(results[0]?.rows[0]?.['existing'] ?? 0) };
     } catch (error) {
-      if ((error as { code?: unknown }).code === DIVISION_BY_ZERO) return false;
+      if ((error as { code?: unknown }).code === DIVISION_BY_ZERO) return { fenced: false, existing: 0 };
       throw error;
     }
   }
+}
+
+/** A commit's outcome: whether the fence held, and the batch's rows whose key the target already held. */
+export interface CommitOutcome {
+  readonly fenced: boolean;
+  readonly existing: number;
 }
 
 /** The checkpoint move of one commit: from where the split stood to where this transaction leaves it. */
@@ -253,6 +263,8 @@ export interface CheckpointAdvance {
   readonly to: SplitPoint;
   readonly rows: number;
   readonly done: boolean;
+  /** target.onExisting's merge of the staged rows, and its count of the rows whose key the target held (MergeStage.merge). */
+  readonly merge?: { readonly sql: string; readonly existingSql: string };
 }
 
 const DIVISION_BY_ZERO = '22012';
@@ -296,6 +308,7 @@ function toCheckpoint(row: Record<string, unknown>): SplitCheckpoint {
     lastToken: row['last_token'] === null ? null : BigInt(String(row['last_token'])),
     position: (row['last_position'] ?? null) as StoredPosition | null,
     rows: Number(row['rows_done']),
+    existing: Number(row['rows_existing'] ?? 0),
     done: row['done'] === true,
   };
 }

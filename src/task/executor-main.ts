@@ -2,7 +2,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
-import { CheckpointStore, copyStatement, IdleConnections, targetNameOf } from '../sink/index.js';
+import { CheckpointStore, copyStatement, IdleConnections, MergeStage, targetNameOf } from '../sink/index.js';
 import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage, type TableJob } from './executor-protocol.js';
 import type { RunEvent } from '../observe/index.js';
@@ -23,17 +23,20 @@ let context: TaskContext | undefined;
 const contexts = new Map<string, TaskContext>();
 
 /** What every table's tasks in this executor share: the Cassandra session, kept connections, latencies, limits. */
-type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'copyFormat' | 'copySql'>;
+type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'copyFormat' | 'copySql' | 'stage'>;
 
 /** One table's context: its statements and encoder, over the executor's shared session and connections. */
 function tableContext(shared: SharedContext, job: TableJob): TaskContext {
   const { config, table } = job;
   // The driver resolved 'auto' against the target's column types; a record without a decision stays on text.
   const copyFormat = config.target.copyFormat === 'binary' ? 'binary' : 'text';
+  const target = targetNameOf(config.target, config.source.table);
+  const { onExisting } = config.target;
+  const stage = onExisting === 'refuse' ? undefined : new MergeStage(table, target, copyFormat, onExisting);
   return {
     ...shared, config, runId: job.runId, table, selection: sourceSelection(config, table),
     encoder: createRowEncoder(table, copyFormat), copyFormat,
-    copySql: copyStatement(table, targetNameOf(config.target, config.source.table), copyFormat),
+    copySql: stage?.copySql ?? copyStatement(table, target, copyFormat), ...(stage ? { stage } : {}),
   };
 }
 /** The run's limits and the streams sharing them: from the config at init, then as the driver says. */

@@ -5,7 +5,7 @@ import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, type SourceTable } from '../schema/index.js';
 import {
   CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget,
-  type IdleConnections, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
+  type IdleConnections, type MergeStage, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow, type SourceSelection } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
@@ -27,6 +27,8 @@ export interface TaskContext {
   readonly rawPages: CellDecoder | undefined;
   readonly store: CheckpointStore;
   readonly copySql: string;
+  /** target.onExisting skip or update: COPY fills this stage, and each commit merges it into the target. */
+  readonly stage?: MergeStage;
   /** The COPY's wire format (copySql says the same to the server); binary streams open and close with a marker. */
   readonly copyFormat: CopyFormat;
   readonly executor: number;
@@ -149,18 +151,18 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       const to: SplitPoint = { token: lastToken, position: inside && codec && lastPage ? codec.positionOf(lastPage.values(lastIndex)) : null };
       // The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three.
       const committing = performance.now();
-      const advanced = await store.advanceAndCommit(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done }, !done);
+      const outcome = await store.advanceAndCommit(client, { runId, splitId: split.id, from, to, rows: rowsInTransaction, done, ...(context.stage ? { merge: context.stage.merge() } : {}) }, !done);
       const commitMs = performance.now() - committing;
       context.latency.commit.record(commitMs);
       streamLatency.commit.record(commitMs);
       roundTrips++;
-      if (!advanced) {
+      if (!outcome.fenced) {
         throw new C2yError('SPLITS_FAILED', `split ${split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: split.id } });
       }
       inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, referenceCells: rows.takeReferenceCells(), driverPages: rows.takeDriverPages(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, ...(context.stage ? { existing: outcome.existing } : {}), referenceCells: rows.takeReferenceCells(), driverPages: rows.takeDriverPages(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
       rejected.length = 0;
       bytesCommitted += bytesInTransaction;
       from = to;
@@ -296,7 +298,8 @@ async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, spli
   const kept = context.connections?.take(endpoint.key);
   if (kept) {
     try {
-      return { ...kept, checkpoint: await context.store.beginAndReadCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 };
+      const staged = await context.stage?.prepare(kept.client) ?? 0;
+      return { ...kept, checkpoint: await context.store.beginAndReadCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 + staged };
     } catch {
       await kept.client.end().catch(() => undefined);
     }
@@ -308,8 +311,9 @@ async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, spli
     // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
     // without the setting (older releases) is not an error. The session keeps it for the splits that reuse it.
     if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
+    const staged = await context.stage?.prepare(client) ?? 0;
     const checkpoint = await context.store.beginAndReadCheckpoint(client, context.runId, splitId);
-    return { client, server, checkpoint, roundTrips: server.dialect === 'yugabyte' ? 4 : 3 };
+    return { client, server, checkpoint, roundTrips: (server.dialect === 'yugabyte' ? 4 : 3) + staged };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;

@@ -25,6 +25,8 @@ export interface DashboardState {
     readonly retries: number;
     /** Absent in dashboards saved before it was counted. */
     readonly pageRetries?: number;
+    /** target.onExisting skip or update: committed rows whose key the target already held. */
+    readonly existing?: number;
     readonly rejected: number;
     readonly bytes: number;
     readonly commits: number;
@@ -139,7 +141,7 @@ export function dashboardState(
       rows: snapshot.rows, committed: snapshot.committed, estimatedRows: snapshot.estimatedRows, rowsPerSecond: Math.round(snapshot.rate),
       etaSeconds: Number.isFinite(snapshot.etaSeconds) ? Math.round(snapshot.etaSeconds) : null, elapsedSeconds: Math.round(stats.elapsedSeconds()),
       splitsDone: snapshot.splitsDone, splitsRunning: snapshot.splitsRunning, splitsFailed: snapshot.splitsFailed, splitsTotal: snapshot.splitsTotal,
-      retries: snapshot.retries, pageRetries: stats.pageRetries, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
+      retries: snapshot.retries, pageRetries: stats.pageRetries, existing: stats.existing, rejected: stats.rejected, bytes: stats.bytesCommitted, commits: stats.commits,
       throttledSeconds: Math.round(stats.throttledMs / 100) / 10,
     },
     latency: latencyState(stats),

@@ -28,6 +28,7 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   total('c2y_rows_written_total', 'Rows committed to the target (validate: rows compared).', (s) => s.progress.committed);
   total('c2y_rows_read_total', 'Rows read from Cassandra and handed to the encoder, including open transactions and rejects.', (s) => s.progress.rows + s.progress.rejected);
   total('c2y_rows_rejected_total', 'Rows sent to rejects.jsonl.', (s) => s.progress.rejected);
+  total('c2y_rows_existing_total', 'target.onExisting skip or update: committed rows whose key the target already held (this attempt).', (s) => s.progress.existing ?? 0);
   total('c2y_bytes_written_total', 'COPY bytes committed.', (s) => s.progress.bytes);
   total('c2y_commits_total', 'COPY transactions committed with their checkpoint.', (s) => s.progress.commits);
   total('c2y_retries_total', 'Split attempts retried.', (s) => s.progress.retries);

@@ -263,7 +263,7 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
 
   const failure = runEndFailure({
     runId, runFolder, folderFailure: files.failure, lockLost: lockLost(), unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
-    count: countMismatch ? { checkpointRows: countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
+    count: countMismatch ? { checkpointRows: countMismatch.expectedRows ?? countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
     config, resumeCommand: options.resumeCommand(runId),
   });
   if (failure) throw failure;
@@ -304,6 +304,7 @@ function runReport(input: RunReportInput): RunReport {
     rejects: input.valueRejects, staticOnlyPartitions: input.rejects - input.valueRejects, ignoredKeys: options.loaded.ignoredKeys,
     rowsCommittedTotal: ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0),
     targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,
+    existing: existingSummary(ends),
     copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
     adaptive: input.adaptive,
     resumeCommand: input.status === 'finished' ? null : options.resumeCommand(subject.runId),
@@ -329,6 +330,14 @@ function splitCounts(tables: readonly PreparedRun[]): { requested: number; token
   if (tables.length === 1 && lead) return { requested: lead.plan.counts.requested, token: lead.plan.counts.tokenSplits, effective: lead.plan.counts.effective, reason: lead.plan.counts.reason };
   const sum = (pick: (t: PreparedRun) => number): number => tables.reduce((total, t) => total + pick(t), 0);
   return { requested: sum((t) => t.plan.counts.requested), token: sum((t) => t.plan.counts.tokenSplits), effective: sum((t) => t.plan.counts.effective), reason: `summed over ${tables.length} tables; each table's own reason is in its plan (c2y plan --keyspace)` };
+}
+
+/** skip and update: the rows whose key the target already held, and what the tables held when the run began. */
+function existingSummary(ends: readonly TableEnd[]): RunReport['existing'] {
+  const mode = ends[0]?.prepared.plan.onExisting ?? 'refuse';
+  if (mode === 'refuse') return null;
+  const before = ends.map((e) => e.prepared.plan.existingRows ?? null);
+  return { mode, rows: ends.reduce((sum, e) => sum + e.rowsExisting, 0), heldBefore: before.every((n) => n !== null) ? before.reduce((sum: number, n) => sum + (n ?? 0), 0) : null };
 }
 
 function keyspaceCopyFormat(tables: readonly PreparedRun[]): RunReport['copyFormat'] {
@@ -367,7 +376,7 @@ function runEndFailure(end: RunEnd): C2yError | undefined {
     });
   }
   if (end.count) {
-    return new C2yError('TARGET_COUNT_MISMATCH', `run ${runId}: the checkpoints say ${end.count.checkpointRows} rows were committed, but ${end.count.table} holds ${end.count.targetRows}; the table was changed outside this run`, {
+    return new C2yError('TARGET_COUNT_MISMATCH', `run ${runId}: the checkpoints say ${end.count.table} should hold ${end.count.checkpointRows} rows, but it holds ${end.count.targetRows}; the table was changed outside this run`, {
       hint: `nothing was deleted by c2y; c2y validate names the differences, or start over with --restart (it empties the table)`,
       context: { runId, checkpointRows: end.count.checkpointRows, targetRows: end.count.targetRows },
     });

@@ -5,8 +5,8 @@ import type { Logger } from '../observe/index.js';
 import { ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson, type TokenSelection } from '../plan/index.js';
 import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
 import {
-  CheckpointStore, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
-  RunLock, targetColumnTypes, targetNameOf, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
+  CheckpointStore, checkMergeKey, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
+  RunLock, targetColumnTypes, targetNameOf, type OnExisting, type Queryable, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import {
   checkPartitioner, describeMappedTable, openCassandra, readPartitioner, selectionRecord, sessionOptionsOf, sourceSelection,
@@ -29,6 +29,10 @@ export interface StoredPlan {
   readonly columns?: string;
   /** source.tokenRanges/skipTokenRanges/where as selectionRecord says; absent: the whole table. */
   readonly selection?: string;
+  /** target.onExisting the run started with (absent: refuse, as runs recorded before it). */
+  readonly onExisting?: OnExisting;
+  /** skip or update: the target's row count when the run was recorded (null: too large to count cheaply). */
+  readonly existingRows?: number | null;
 }
 
 /** Which source columns go to which target columns and types, and the constants: one line a resume must match. */
@@ -143,6 +147,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
       const copyFormat = await decideCopyFormat(admin, table, target, config.target.copyFormat);
       log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
+      if (config.target.onExisting !== 'refuse') await checkMergeKey(admin, table, target, config.target.onExisting);
 
       const sourceId = `${config.source.keyspace}.${config.source.table}`;
       const targetId = `${config.target.database}.${target.schema}.${target.table}`;
@@ -159,7 +164,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       }
       if (resumable) {
         const run = resumable;
-        const plan = checkResumable(run, { sourceId, targetId, target, table, selection });
+        const plan = checkResumable(run, { sourceId, targetId, target, table, selection, onExisting: config.target.onExisting });
         if (!options.lock) await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);
         assertCoversRing(allSplits, run.runId, selection.tokens);
@@ -188,16 +193,11 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         });
       }
       // --restart empties the table only when the new run is recorded (createRun), once planning and checks passed.
-      if (!options.restart) {
-        const nonEmpty = await admin.query(`SELECT 1 FROM ${qualifiedName(target)} LIMIT 1`);
-        if (nonEmpty.rows.length > 0) {
-          throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${qualifiedName(target)} already holds rows; a new run would write them again`, {
-            hint: 'add --restart to empty it first, or set target.table to an empty table',
-          });
-        }
-      }
+      const existingRows = options.restart ? 0 : await rowsAlreadyThere(admin, target, config.target.onExisting);
 
-      const { plan, splits, size } = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
+      const newPlan = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
+      const { splits, size } = newPlan;
+      const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows };
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = options.runId ?? newRunId();
@@ -229,7 +229,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
 }
 
 /** Why `run` cannot be resumed with this config (another table, superseded, another mapping or selection); its plan if it can. */
-function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: string; target: TargetName; table: SourceTable; selection: SourceSelection }): StoredPlan {
+function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: string; target: TargetName; table: SourceTable; selection: SourceSelection; onExisting: OnExisting }): StoredPlan {
   const { sourceId, targetId, target, table, selection } = wanted;
   if (run.source !== sourceId || run.target !== targetId) {
     throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} moved ${run.source} → ${run.target}, not ${sourceId} → ${targetId}`, { hint: 'resume with the config that started that run' });
@@ -254,7 +254,39 @@ function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: st
       context: { key: 'source.where' },
     });
   }
+  // Its committed rows were merged (or copied straight in) one way; the rest must go the same way.
+  const started = plan.onExisting ?? 'refuse';
+  if (started !== wanted.onExisting) {
+    throw new C2yError('CONFIG_INVALID', `run ${run.runId} started with target.onExisting ${started}, not ${wanted.onExisting}`, {
+      hint: `resume with --on-existing ${started}, or start over with --restart`,
+      context: { key: 'target.onExisting' },
+    });
+  }
   return plan;
+}
+
+/** Up to here a count of the target takes about a second on PostgreSQL; past it the count is skipped. */
+const CHEAP_COUNT_ROWS = 5_000_000;
+
+/**
+ * refuse: a table holding rows fails the run here (a new run would write them again). skip and update: the rows it
+ * holds, counted when cheap (the planner's estimate first), so the end of the run can check its count exactly.
+ */
+async function rowsAlreadyThere(admin: Queryable, target: TargetName, mode: OnExisting): Promise<number | null> {
+  const table = qualifiedName(target);
+  if (mode === 'refuse') {
+    const nonEmpty = await admin.query(`SELECT 1 FROM ${table} LIMIT 1`);
+    if (nonEmpty.rows.length > 0) {
+      throw new C2yError('TARGET_TABLE_MISMATCH', `target table ${table} already holds rows; a new run would write them again`, {
+        hint: 'add --restart to empty it first, set target.onExisting to skip (keep its rows) or update (overwrite them from the source), or set target.table to an empty table',
+      });
+    }
+    return 0;
+  }
+  const estimate = await admin.query<{ n: string }>('SELECT greatest(reltuples, 0)::bigint::text AS n FROM pg_class WHERE oid = to_regclass($1)', [table]);
+  if (Number(estimate.rows[0]?.n ?? 0) > CHEAP_COUNT_ROWS) return null;
+  const counted = await admin.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+  return Number(counted.rows[0]?.n ?? 0);
 }
 
 /** A new run's plan: the table measured, its selected share, the splits cut over the selection and checked. */

@@ -12,7 +12,8 @@ export function executorConfig(loaded: C2yConfig, prepared: PreparedRun): C2yCon
   return {
     ...loaded,
     source: { ...loaded.source, fetchSize: prepared.planned.memoryPerTask.pageRows },
-    target: { ...loaded.target, copyFormat: prepared.copyFormat.format },
+    // The run's own onExisting (a resume was refused unless the config says the same).
+    target: { ...loaded.target, copyFormat: prepared.copyFormat.format, onExisting: prepared.plan.onExisting ?? 'refuse' },
   };
 }
 

@@ -14,9 +14,13 @@ export interface TableEnd {
   readonly status: RunReport['status'];
   readonly rejects: readonly RejectedRow[];
   readonly rowsCommittedTotal: number;
+  /** Of those, rows whose key the target already held (target.onExisting skip or update). */
+  readonly rowsExisting: number;
   readonly targetRows: number | null;
   /** The target's count disagrees with the checkpoints. */
   readonly countMismatch: boolean;
+  /** The count the checkpoints (and, for skip and update, the rows held at the start) call for; null: not known. */
+  readonly expectedRows: number | null;
   /** Splits of its plan a finished run did not mark done. */
   readonly unscanned: readonly number[];
   readonly splitsDone: number;
@@ -60,13 +64,17 @@ export async function endTable(input: TableEndInput): Promise<TableEnd> {
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
   const checkpoints = await withRunRetries(config, logger, 'reading checkpoints', () => store.readCheckpoints(admin, runId));
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
-  const targetRows = ended === 'finished' ? await withRunRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), rowsCommittedTotal)) : null;
-  const countMismatch = targetRows !== null && targetRows !== rowsCommittedTotal;
+  const rowsExisting = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.existing, 0);
+  // skip and update: the rows it held when the run began, and each row the run brought under a new key.
+  const { existingRows } = prepared.plan;
+  const expected = existingRows === undefined ? rowsCommittedTotal : existingRows === null ? null : existingRows + rowsCommittedTotal - rowsExisting;
+  const targetRows = ended === 'finished' ? await withRunRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), expected ?? Infinity)) : null;
+  const countMismatch = targetRows !== null && expected !== null && targetRows !== expected;
   const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));
   const unscanned = ended === 'finished' ? prepared.allSplits.filter((split) => !doneIds.has(split.id)).map((split) => split.id) : [];
   const status: RunReport['status'] = countMismatch || unscanned.length > 0 ? 'failed' : ended;
   await store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { runId, error: messageOf(error) }));
-  return { prepared, status, rejects, rowsCommittedTotal, targetRows, countMismatch, unscanned, splitsDone: doneIds.size, splitsFailed: input.splitsFailed };
+  return { prepared, status, rejects, rowsCommittedTotal, rowsExisting, targetRows, countMismatch, expectedRows: expected, unscanned, splitsDone: doneIds.size, splitsFailed: input.splitsFailed };
 }
 
 /** A keyspace run's table in its report. */

@@ -40,14 +40,14 @@ describe('advanceAndCommit', () => {
     await client.query('BEGIN');
     await client.query('INSERT INTO public.rows_written VALUES (1), (2)');
     const position = { key: ["ab'cd"], clustering: ['\\x00'] };
-    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 0, from: { token: null, position: null }, to: { token: -42n, position }, rows: 2, done: false }, true)).toBe(true);
+    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 0, from: { token: null, position: null }, to: { token: -42n, position }, rows: 2, done: false }, true)).toMatchObject({ fenced: true });
     expect(await inTransactionBlock()).toBe(true);
     expect((await db.query('SELECT count(*)::int AS n FROM public.rows_written')).rows[0]).toEqual({ n: 2 });
     const [checkpoint] = (await store.readCheckpoints(db, RUN)).filter((c) => c.splitId === 0);
     expect(checkpoint).toMatchObject({ lastToken: -42n, position, rows: 2, done: false });
     // The open transaction carries on: the split's last commit ends it without beginning another.
     await client.query('INSERT INTO public.rows_written VALUES (3)');
-    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 0, from: { token: -42n, position }, to: { token: 7n, position: null }, rows: 1, done: true }, false)).toBe(true);
+    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 0, from: { token: -42n, position }, to: { token: 7n, position: null }, rows: 1, done: true }, false)).toMatchObject({ fenced: true });
     expect(await inTransactionBlock()).toBe(false);
     expect((await db.query('SELECT count(*)::int AS n FROM public.rows_written')).rows[0]).toEqual({ n: 3 });
   });
@@ -56,7 +56,7 @@ describe('advanceAndCommit', () => {
     await client.query('BEGIN');
     await client.query('INSERT INTO public.rows_written VALUES (100)');
     // Split 1 stands at the start; this attempt thinks it stood at token 5.
-    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 1, from: { token: 5n, position: null }, to: { token: 9n, position: null }, rows: 1, done: false }, true)).toBe(false);
+    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 1, from: { token: 5n, position: null }, to: { token: 9n, position: null }, rows: 1, done: false }, true)).toMatchObject({ fenced: false });
     await client.query('ROLLBACK');
     expect((await db.query('SELECT count(*)::int AS n FROM public.rows_written WHERE n = 100')).rows[0]).toEqual({ n: 0 });
     expect((await store.readCheckpoints(db, RUN)).find((c) => c.splitId === 1)).toMatchObject({ lastToken: null, rows: 0 });
@@ -66,7 +66,7 @@ describe('advanceAndCommit', () => {
     await db.query(`UPDATE c2y.runs SET status = 'superseded' WHERE run_id = $1`, [RUN]);
     await client.query('BEGIN');
     await client.query('INSERT INTO public.rows_written VALUES (200)');
-    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 1, from: { token: null, position: null }, to: { token: 9n, position: null }, rows: 1, done: false }, true)).toBe(false);
+    expect(await store.advanceAndCommit(client, { runId: RUN, splitId: 1, from: { token: null, position: null }, to: { token: 9n, position: null }, rows: 1, done: false }, true)).toMatchObject({ fenced: false });
     await client.query('ROLLBACK');
     expect((await db.query('SELECT count(*)::int AS n FROM public.rows_written WHERE n = 200')).rows[0]).toEqual({ n: 0 });
   });

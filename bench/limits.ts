@@ -243,7 +243,11 @@ export async function limitsBench(argv: string[]): Promise<void> {
     const cassandraBefore = servers.cassandra();
     const source = await sourceOnly(config, table, splits);
     const cassandraMicrosPerRow = ((servers.cassandra() - cassandraBefore) * 1e6) / source.rows;
+    const postgresBeforeRun = servers.postgres();
     const e2e = endToEnd(s);
+    spawnSync('sleep', ['1']);
+    // PostgreSQL's whole CPU over c2y's run (COPY, checkpoints, WAL, background writers), beside psql's COPY alone below.
+    const e2ePostgresMicrosPerRow = ((servers.postgres() - postgresBeforeRun) * 1e6) / e2e.report.rows;
     lastReport = e2e.report;
     const format = e2e.report.copyFormat.format;
     if (trial === 0 || !existsSync(copyFileOf(format))) {
@@ -266,7 +270,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
       e2eCpuSeconds: e2e.cpuSeconds, allProcessesCpuMicrosPerRow: (e2e.cpuSeconds * 1e6) / e2e.report.rows,
       sourceOnlyCpuMicrosPerRow: (source.cpuSeconds * 1e6) / source.rows,
       ratio: e2e.report.rowsPerSecond / Math.min(source.rowsPerSecond, sink.rowsPerSecond),
-      cassandraMicrosPerRow, postgresMicrosPerRow, boundRowsPerSecond: Math.round(boundRowsPerSecond), e2eOverBound: e2e.report.rowsPerSecond / boundRowsPerSecond,
+      cassandraMicrosPerRow, postgresMicrosPerRow, e2ePostgresMicrosPerRow, boundRowsPerSecond: Math.round(boundRowsPerSecond), e2eOverBound: e2e.report.rowsPerSecond / boundRowsPerSecond,
       verdict: e2e.report.timeSplit.verdict, copyFormat: format,
       peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
     };
@@ -277,7 +281,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
   const encode = await encodeOnly(config, table, Math.min(s.rows, 50_000));
   const pick = (key: string): number => median(trials.map((t) => t[key] as number));
   const onExisting = values['on-existing'] === undefined ? null : Object.fromEntries(ON_EXISTING_KEYS.map((key) => [key, pick(key)]));
-  if (onExisting) console.log(`[bench] on-existing ${values['on-existing']} (medians): empty target ${onExisting['emptyRowsPerSecond']} rows/s, c2y ${Number(onExisting['emptyC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['emptyPostgresMicrosPerRow']).toFixed(2)} µs/row; full target ${onExisting['fullRowsPerSecond']} rows/s, c2y ${Number(onExisting['fullC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['fullPostgresMicrosPerRow']).toFixed(2)} µs/row; COPY straight in ${pick('e2eRowsPerSecond')} rows/s, PostgreSQL ${pick('postgresMicrosPerRow').toFixed(2)} µs/row (psql \\copy)`);
+  if (onExisting) console.log(`[bench] on-existing ${values['on-existing']} (medians): empty target ${onExisting['emptyRowsPerSecond']} rows/s, c2y ${Number(onExisting['emptyC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['emptyPostgresMicrosPerRow']).toFixed(2)} µs/row; full target ${onExisting['fullRowsPerSecond']} rows/s, c2y ${Number(onExisting['fullC2yMicrosPerRow']).toFixed(2)} µs/row, PostgreSQL ${Number(onExisting['fullPostgresMicrosPerRow']).toFixed(2)} µs/row; COPY straight in ${pick('e2eRowsPerSecond')} rows/s, PostgreSQL ${pick('e2ePostgresMicrosPerRow').toFixed(2)} µs/row (psql's COPY alone ${pick('postgresMicrosPerRow').toFixed(2)})`);
   const medians = {
     sourceOnlyRowsPerSecond: pick('sourceOnlyRowsPerSecond'), sinkOnlyRowsPerSecond: pick('sinkOnlyRowsPerSecond'), e2eRowsPerSecond: pick('e2eRowsPerSecond'),
     ratio: pick('ratio'), e2eCpuMicrosPerRow: pick('e2eCpuMicrosPerRow'), allProcessesCpuMicrosPerRow: pick('allProcessesCpuMicrosPerRow'), sourceOnlyCpuMicrosPerRow: pick('sourceOnlyCpuMicrosPerRow'),

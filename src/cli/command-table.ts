@@ -12,6 +12,7 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'migrate', summary: 'copy one Cassandra table into YSQL/PostgreSQL: token splits → executors × cores → one COPY stream each', load: async () => (await import('./migrate-command.js')).migrateCommand() },
+  { name: 'catchup', summary: 'after a finished run, while the source is still written: write the rows written since it began (upserts, exactly once) and delete those the source no longer has', load: async () => (await import('./catchup-command.js')).catchupCommand() },
   { name: 'plan', summary: 'measure the table and the network, and print partitions, memory, connections and expected throughput before anything is written (without --table: every table of the keyspace)', load: async () => (await import('./plan-command.js')).planCommand() },
   { name: 'schema', summary: 'print the target DDL for the source table (or, without --table, every table of the keyspace); --apply creates it', load: async () => (await import('./schema-command.js')).schemaCommand() },
   { name: 'validate', summary: 'compare source and target row by row (counts and digests per bucket, then the keys that differ); --repair fixes them', load: async () => (await import('./validate-command.js')).validateCommand() },

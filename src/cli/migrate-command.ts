@@ -3,8 +3,8 @@ import { summaryOf } from './command-table.js';
 import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
-import { renderReport, terminalFrame } from '../observe/index.js';
-import { migrate, migrateKeyspace } from '../workflow/index.js';
+import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
+import { migrate, migrateKeyspace, type MigrateOptions } from '../workflow/index.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
 
@@ -38,53 +38,69 @@ export function migrateCommand(): Command {
       if ('table' in chosen && options['skipUnsupported'] === true) {
         throw new C2yError('CONFIG_INVALID', '--skip-unsupported is for a whole keyspace: one table is either moved or refused', { hint: 'drop --skip-unsupported, or drop --table to move the keyspace' });
       }
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onInterrupt = (): void => {
-        interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\nc2y: interrupting: cancelling in-flight COPYs (Ctrl-C again to quit at once)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onInterrupt);
-      process.on('SIGTERM', onInterrupt);
-      const argv = process.argv.slice(2);
-      const tty = process.stderr.isTTY === true && options['json'] !== true;
-      const frame = tty ? terminalFrame(process.stderr) : undefined;
-      try {
-        const common = {
-          resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
-          // Read before anything connects: without the key, workers could not tell this run from a forged one.
-          ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
-          resumeCommand: (runId: string) => resumeCommandFor(argv, runId), signal: controller.signal,
-          // On a terminal (and without --json) the log is for a person, above the progress display; else JSON lines.
-          jsonLog: !tty, ...(frame ? { logLine: (line: string) => frame.print(line) } : {}), watch: runViews({ tty, ...(frame ? { frame } : {}) }),
-        };
+      await withRunControls(options, async (common) => {
         const { report, runFolder } = 'keyspace' in chosen
           ? await migrateKeyspace({ ...common, keyspace: chosen.keyspace, skipUnsupported: options['skipUnsupported'] === true })
           : await migrate({ ...common, loaded: chosen.table });
         if (options['json'] === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n`);
-        if (report.status === 'interrupted') {
-          throw new C2yError('INTERRUPTED', `run ${report.runId} interrupted; committed work is kept, open transactions were rolled back`, { hint: report.resumeCommand ?? '' });
-        }
-        const badValue = report.splits.failed.find((failure) => failure.code === 'VALUE_UNREPRESENTABLE');
-        if (badValue) {
-          throw new C2yError('VALUE_UNREPRESENTABLE', `${badValue.message}; the run stopped (onError: stop), committed work is kept`, {
-            hint: `set onError: reject (--set onError=reject) to send such rows to rejects.jsonl and go on, or fix the value; then: ${report.resumeCommand ?? ''}`,
-          });
-        }
-        if (report.status === 'failed') {
-          throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
-        }
-        // Done, but some rows are not in the table (refused values, static-only partitions): rejects.jsonl names them.
-        if (report.rejects + report.staticOnlyPartitions > 0) process.exitCode = EXIT.doneWithRejects;
-        // A keyspace run that left tables out (--skip-unsupported) is done, but not with every table.
-        if ((report.skippedTables ?? []).some((t) => !t.reason.startsWith('view of '))) process.exitCode = EXIT.doneWithRejects;
-      } finally {
-        process.off('SIGINT', onInterrupt);
-        process.off('SIGTERM', onInterrupt);
-      }
+        exitForReport(report);
+      });
     });
   return command;
+}
+
+/** What every run command hands the workflow: resume or restart, Ctrl-C, the resume hint, the log and the views. */
+export type RunControls = Omit<MigrateOptions, 'loaded'>;
+
+/**
+ * Runs `body` with the run controls: Ctrl-C (or SIGTERM) once cancels in-flight COPYs and ends the run as
+ * interrupted; twice quits at once. The log goes above the progress display on a terminal, else as JSON lines.
+ */
+export async function withRunControls(options: Record<string, unknown>, body: (common: RunControls) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nc2y: interrupting: cancelling in-flight COPYs (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  const argv = process.argv.slice(2);
+  const tty = process.stderr.isTTY === true && options['json'] !== true;
+  const frame = tty ? terminalFrame(process.stderr) : undefined;
+  try {
+    await body({
+      resume: (options['resume'] as string | boolean | undefined) ?? false, restart: options['restart'] === true, distributed: options['distributed'] === true,
+      // Read before anything connects: without the key, workers could not tell this run from a forged one.
+      ...(options['distributed'] === true ? { runSigner: RunSigner.fromEnv(process.env, 'migrate --distributed') } : {}),
+      resumeCommand: (runId: string) => resumeCommandFor(argv, runId), signal: controller.signal,
+      jsonLog: !tty, ...(frame ? { logLine: (line: string) => frame.print(line) } : {}), watch: runViews({ tty, ...(frame ? { frame } : {}) }),
+    });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
+/** A run that did not end well ends the command with its typed error; one done with rejects exits 1. */
+export function exitForReport(report: RunReport): void {
+  if (report.status === 'interrupted') {
+    throw new C2yError('INTERRUPTED', `run ${report.runId} interrupted; committed work is kept, open transactions were rolled back`, { hint: report.resumeCommand ?? '' });
+  }
+  const badValue = report.splits.failed.find((failure) => failure.code === 'VALUE_UNREPRESENTABLE');
+  if (badValue) {
+    throw new C2yError('VALUE_UNREPRESENTABLE', `${badValue.message}; the run stopped (onError: stop), committed work is kept`, {
+      hint: `set onError: reject (--set onError=reject) to send such rows to rejects.jsonl and go on, or fix the value; then: ${report.resumeCommand ?? ''}`,
+    });
+  }
+  if (report.status === 'failed') {
+    throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
+  }
+  // Done, but some rows are not in the table (refused values, static-only partitions): rejects.jsonl names them.
+  if (report.rejects + report.staticOnlyPartitions > 0) process.exitCode = EXIT.doneWithRejects;
+  // A keyspace run that left tables out (--skip-unsupported) is done, but not with every table.
+  if ((report.skippedTables ?? []).some((t) => !t.reason.startsWith('view of '))) process.exitCode = EXIT.doneWithRejects;
 }

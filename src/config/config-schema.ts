@@ -257,6 +257,11 @@ export const configSchema = z
     onError: z.enum(['stop', 'reject']).default('stop'),
     /** With onError: reject, the run stops once more rows than this were rejected. */
     maxErrors: z.coerce.number().int().min(0).default(1000),
+    /**
+     * `c2y catchup`: seconds taken off its cut-off (the newest finished run's start) for clocks: Cassandra's write
+     * times come from its clients' clocks, the run's start from the target's. Larger rewrites more, never misses more.
+     */
+    catchupMarginSeconds: z.coerce.number().min(0, 'must be 0 or more').default(60),
     /** Attempts per split before it is marked failed. */
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */

@@ -8,7 +8,7 @@ export interface StreamLatencyCounts {
 export type RunEvent =
   | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
   | { readonly type: 'rows-streamed'; readonly splitId: number; readonly rows: number; readonly executor: number }
-  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly existing?: number; readonly referenceCells: number; readonly driverPages?: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly roundTrips: number; readonly throttledMs?: number; readonly lastToken: string | null; readonly executor: number; readonly streamLatency?: StreamLatencyCounts }
+  | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly existing?: number; readonly older?: number; readonly referenceCells: number; readonly driverPages?: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly roundTrips: number; readonly throttledMs?: number; readonly lastToken: string | null; readonly executor: number; readonly streamLatency?: StreamLatencyCounts }
   /** Validate: rows read and folded into digests (nothing is written). */
   | { readonly type: 'rows-compared'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'split-finished'; readonly splitId: number; readonly rows: number; readonly executor: number }

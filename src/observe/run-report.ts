@@ -86,6 +86,11 @@ export interface RunReport {
    * were; update: already equal), and the rows the target held when the run began (null: too many to count).
    */
   readonly existing: { readonly mode: 'skip' | 'update'; readonly rows: number; readonly heldBefore: number | null } | null;
+  /**
+   * `c2y catchup`: the finished run it catches up from, its cut-off (that run's start less the margin), and the rows
+   * this attempt read whose newest write time is before it (left alone). null for other runs.
+   */
+  readonly catchup: { readonly basisRunId: string; readonly since: string; readonly rowsOlder: number } | null;
   readonly resumeCommand: string | null;
   /** A keyspace run: each table's own figures, largest first, and the tables it left out. */
   readonly tables?: readonly TableReport[];
@@ -263,6 +268,7 @@ export function renderReport(report: RunReport): string {
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}${report.readPath.driverPages > 0 ? `; ${report.readPath.driverPages.toLocaleString('en-US')} page(s) of raw scans decoded by the driver` : ''}`],
     ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
     ...(report.existing ? [['on existing', existingLine(report.existing)] as [string, string]] : []),
+    ...(report.catchup ? [['catch-up', `rows written since ${report.catchup.since} (run ${report.catchup.basisRunId} began, less the margin): ${report.rows.toLocaleString('en-US')}; ${report.catchup.rowsOlder.toLocaleString('en-US')} older row(s) read and left alone`] as [string, string]] : []),
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),
     ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],

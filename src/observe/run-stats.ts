@@ -63,6 +63,8 @@ export class RunStats {
   rejected = 0;
   /** target.onExisting skip or update: committed rows whose key the target already held. */
   existing = 0;
+  /** A catch-up: rows read whose newest write time is before its cut-off (not written). */
+  older = 0;
   /** Partitions with only static cells, recorded in the rejects whatever onError says (not counted against maxErrors). */
   staticOnly = 0;
   /** Cells of raw pages written by the reference path (driver decode + encoder): a type with no transcoder yet. */
@@ -192,6 +194,7 @@ export class RunStats {
     this.rejected += event.rejected;
     this.staticOnly += event.staticOnly;
     this.existing += event.existing ?? 0;
+    this.older += event.older ?? 0;
     this.referenceCells += event.referenceCells;
     this.driverPages += event.driverPages ?? 0;
     this.roundTrips += event.roundTrips;

@@ -11,3 +11,4 @@ export { createTableDdl, qualifiedName } from './target-ddl.js';
 export type { TargetDialect, TargetName } from './target-ddl.js';
 export { CqlSet, CqlMap, isCqlSet } from './cql-collections.js';
 export { ownRecord } from './own-record.js';
+export { withWrittenSince, writtenToTarget, writtenSinceColumns } from './written-since.js';

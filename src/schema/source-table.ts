@@ -15,6 +15,8 @@ export interface SourceColumn {
   readonly targetName?: string;
   /** Its target SQL type when `columns.types` overrides c2y's own. */
   readonly targetType?: string;
+  /** Read and staged but never written to the target: a catch-up's MAXWRITETIME of another column. */
+  readonly stagedOnly?: true;
 }
 
 /** A target column every row gets the same text in (`columns.constants`). */
@@ -32,6 +34,11 @@ export interface SourceTable {
   readonly clusteringKeys: readonly string[];
   /** Target columns written with one value for every row (columns.constants); none by default. */
   readonly constants?: readonly ConstantColumn[];
+  /**
+   * A catch-up: only rows with a cell written at or after this time (microseconds since the epoch, as Cassandra's
+   * write times) are written; the stagedOnly columns carry each row's newest write times.
+   */
+  readonly writtenSince?: number;
 }
 
 /** Double-quoted identifier with embedded quotes doubled: valid in CQL and SQL alike. */

@@ -171,18 +171,23 @@ export class CheckpointStore {
   }
 
   /** The newest run of this source → target that has not finished. */
-  async findUnfinishedRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
-    const result = await db.query(
-      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status NOT IN ('finished', 'superseded') ORDER BY created_at DESC LIMIT 1`,
-      [source, target],
-    );
-    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  findUnfinishedRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+    return this.newestRun(db, source, target, "status NOT IN ('finished', 'superseded')");
   }
 
   /** The newest run of this source → target that a --restart has not superseded, whatever its status. */
-  async findLatestRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+  findLatestRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+    return this.newestRun(db, source, target, "status <> 'superseded'");
+  }
+
+  /** The newest finished run of this source → target: what a catch-up catches up from. */
+  findLatestFinishedRun(db: Queryable, source: string, target: string): Promise<RunRecord | undefined> {
+    return this.newestRun(db, source, target, "status = 'finished'");
+  }
+
+  private async newestRun(db: Queryable, source: string, target: string, condition: string): Promise<RunRecord | undefined> {
     const result = await db.query(
-      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND status <> 'superseded' ORDER BY created_at DESC LIMIT 1`,
+      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND ${condition} ORDER BY created_at DESC LIMIT 1`,
       [source, target],
     );
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
@@ -238,7 +243,7 @@ export class CheckpointStore {
       WHERE run_id = ${run} AND split_id = ${Math.trunc(update.splitId)} AND last_token IS NOT DISTINCT FROM ${token(update.from)}
         AND last_position IS NOT DISTINCT FROM ${position(update.from)} AND NOT done
         AND EXISTS (SELECT 1 FROM ${this.runs} WHERE run_id = ${run} AND status <> 'superseded') RETURNING 1)
-      SELECT 1 / count(*) AS fenced${merge === undefined ? '' : ', (SELECT n FROM held)::int AS existing'} FROM advanced; COMMIT${beginNext ? '; BEGIN' : ''}`;
+      SELECT 1 / count(*) AS fenced${merge === undefined ? '' : ', (SELECT n FROM held)::int AS existing'} FROM advanced;${merge?.updateSql === undefined ? '' : ` ${merge.updateSql};`} COMMIT${beginNext ? '; BEGIN' : ''}`;
     try {
       const results = (await db.query(sql)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
       return { fenced: true, existing: Number(results[0]?.rows[0]?.['existing'] ?? 0) };
@@ -264,7 +269,7 @@ export interface CheckpointAdvance {
   readonly rows: number;
   readonly done: boolean;
   /** target.onExisting's merge of the staged rows, and its count of the rows whose key the target held (MergeStage.merge). */
-  readonly merge?: { readonly sql: string; readonly existingSql: string };
+  readonly merge?: { readonly sql: string; readonly existingSql: string; readonly updateSql?: string };
 }
 
 const DIVISION_BY_ZERO = '22012';

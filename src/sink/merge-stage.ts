@@ -1,5 +1,5 @@
 import { C2yError } from '../errors/index.js';
-import { qualifiedName, quoteIdent, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
+import { qualifiedName, quoteIdent, targetColumnName, writtenToTarget, type SourceTable, type TargetName } from '../schema/index.js';
 import type { Queryable, TargetClient } from './target-client.js';
 
 /** What a run does with a target table that already holds rows (target.onExisting). */
@@ -11,8 +11,13 @@ export function mergeKeyColumns(table: SourceTable): string[] {
   return [...table.partitionKeys, ...table.clusteringKeys].map((name) => byName.get(name) ?? name);
 }
 
-/** Every column a run writes, by its target name: the source's columns, then the constant ones. */
+/** Every column a run writes to the target, by its target name: the source's columns, then the constant ones. */
 function writtenColumns(table: SourceTable): string[] {
+  return [...writtenToTarget(table).map((column) => targetColumnName(column)), ...(table.constants ?? []).map((constant) => constant.name)];
+}
+
+/** The columns COPY fills, in the encoder's order: every column read (a catch-up's write times too), then the constants. */
+function stagedColumns(table: SourceTable): string[] {
   return [...table.columns.map((column) => targetColumnName(column)), ...(table.constants ?? []).map((constant) => constant.name)];
 }
 
@@ -50,6 +55,8 @@ export class MergeStage {
   readonly copySql: string;
   private readonly stage: string;
   private readonly columns: string[];
+  /** A catch-up's write times: staged (bigint) for the COPY's shape, never merged. */
+  private readonly stagedOnly: string[];
   private readonly key: string[];
   /** update's merge leaves a row that is already equal unwritten (no new row version); null until a session checked it. */
   private compareRows: boolean | undefined;
@@ -59,29 +66,27 @@ export class MergeStage {
     this.stage = stageNames.get(qualified) ?? `c2y_stage_${stageNames.size + 1}`;
     stageNames.set(qualified, this.stage);
     this.columns = writtenColumns(table);
+    this.stagedOnly = table.columns.filter((column) => column.stagedOnly === true).map((column) => column.name);
     this.key = mergeKeyColumns(table);
-    this.copySql = `COPY pg_temp.${this.stage} (${this.columns.map(quoteIdent).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
+    this.copySql = `COPY pg_temp.${this.stage} (${stagedColumns(table).map(quoteIdent).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
   }
 
   /**
-   * The merge of the open transaction's staged rows, and a scalar query for how many of them had their key in the
-   * target. Both run in one statement (the merge as a CTE named `merged`), so the count sees the target as it was
-   * before the merge: skip counts the rows it did not insert, update the staged keys found in the target.
+   * The merge of the open transaction's staged rows. `sql` inserts the rows whose key is new (ON CONFLICT DO NOTHING:
+   * one index probe a row, whatever the planner thinks of the stage); `existingSql` counts the staged rows it did
+   * not insert (their key was there), in the same statement; update's `updateSql` then rewrites those that differ
+   * (the rows just inserted are equal, and stay unwritten). A join of the stage with the target would count the same
+   * keys, but the planner may hash it over a scan of the whole target at every commit.
    */
-  merge(): { readonly sql: string; readonly existingSql: string } {
+  merge(): { readonly sql: string; readonly existingSql: string; readonly updateSql?: string } {
     const list = this.columns.map(quoteIdent).join(', ');
     const insert = `INSERT INTO ${qualifiedName(this.target)} AS existing (${list}) SELECT ${list} FROM pg_temp.${this.stage} ON CONFLICT (${this.key.map(quoteIdent).join(', ')})`;
+    const inserted = { sql: `${insert} DO NOTHING RETURNING 1`, existingSql: `SELECT (SELECT count(*) FROM pg_temp.${this.stage}) - (SELECT count(*) FROM merged) AS n` };
     const values = this.columns.filter((column) => !this.key.includes(column)).map(quoteIdent);
-    if (this.mode === 'skip' || values.length === 0) {
-      return { sql: `${insert} DO NOTHING RETURNING 1`, existingSql: `SELECT (SELECT count(*) FROM pg_temp.${this.stage}) - (SELECT count(*) FROM merged) AS n` };
-    }
+    if (this.mode === 'skip' || values.length === 0) return inserted;
     const update = `${insert} DO UPDATE SET ${values.map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
     const changedOnly = ` WHERE ROW(${values.map((c) => `existing.${c}`).join(', ')}) IS DISTINCT FROM ROW(${values.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-    const on = this.key.map((c) => `held.${quoteIdent(c)} = staged.${quoteIdent(c)}`).join(' AND ');
-    return {
-      sql: `${update}${this.compareRows === false ? '' : changedOnly} RETURNING 1`,
-      existingSql: `SELECT count(*) AS n FROM pg_temp.${this.stage} staged JOIN ${qualifiedName(this.target)} held ON ${on}`,
-    };
+    return { ...inserted, updateSql: `${update}${this.compareRows === false ? '' : changedOnly}` };
   }
 
   /**
@@ -101,7 +106,10 @@ export class MergeStage {
            AND (SELECT bool_and(a.attname = ANY($2::text[])) FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey))`,
       [qualifiedName(this.target), this.columns],
     );
-    const alters = rules.rows.map((rule) => (rule.kind === 'not null' ? `ALTER COLUMN ${quoteIdent(rule.name)} SET NOT NULL` : `ADD CONSTRAINT ${quoteIdent(rule.name)} ${String(rule.definition)}`));
+    const alters = [
+      ...rules.rows.map((rule) => (rule.kind === 'not null' ? `ALTER COLUMN ${quoteIdent(rule.name)} SET NOT NULL` : `ADD CONSTRAINT ${quoteIdent(rule.name)} ${String(rule.definition)}`)),
+      ...this.stagedOnly.map((name) => `ADD COLUMN ${quoteIdent(name)} bigint`),
+    ];
     const list = this.columns.map(quoteIdent).join(', ');
     await client.query(`DROP TABLE IF EXISTS pg_temp.${this.stage}; CREATE TEMP TABLE ${this.stage} ON COMMIT DELETE ROWS AS SELECT ${list} FROM ${qualifiedName(this.target)} WITH NO DATA`
       + (alters.length > 0 ? `; ALTER TABLE pg_temp.${this.stage} ${alters.join(', ')}` : ''));
@@ -109,7 +117,7 @@ export class MergeStage {
     if (this.mode === 'update' && this.compareRows === undefined) {
       // A column type without equality (json, point, xml) cannot be compared: such a table's rows are all rewritten.
       this.compareRows = true;
-      this.compareRows = await client.query(`EXPLAIN ${this.merge().sql}`).then(() => true, () => false);
+      this.compareRows = await client.query(`EXPLAIN ${String(this.merge().updateSql)}`).then(() => true, () => false);
       roundTrips++;
     }
     held.add(this.stage);

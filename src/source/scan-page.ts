@@ -16,6 +16,8 @@ export interface ScanPage {
   values(row: number): ScannedRow;
   /** Whether the row's column (0-based in SourceTable order) is null. */
   isNull(row: number, column: number): boolean;
+  /** A bigint column's value as a number (exact to 2^53: write times in microseconds are), or null. */
+  int64(row: number, column: number): number | null;
   readonly raw: RawPage | undefined;
   /** The consumer is done with the page: a raw page's buffers go back for a later page (see RawPage.release). */
   release(): void;
@@ -30,9 +32,19 @@ export function rowsPage(rows: readonly ScannedRow[]): ScanPage {
       const value = (rows[row] as ScannedRow)[column + 1];
       return value === null || value === undefined;
     },
+    int64: (row, column) => int64Of((rows[row] as ScannedRow)[column + 1]),
     raw: undefined,
     release: () => undefined,
   };
+}
+
+/** A driver's bigint (a Long), a BigInt or a number, as a number; null when absent. */
+function int64Of(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  const long = value as { toNumber?: () => number };
+  return typeof long.toNumber === 'function' ? long.toNumber() : Number(String(value));
 }
 
 export interface CellDecoder {
@@ -87,6 +99,10 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
       return cellIsNull(cell, index) ? null : decoder.decode(page.buffer.subarray(start, start + (page.lengths[cell] as number)), column.type);
     }),
     isNull: (row, column) => cellIsNull(row * width + column + 1, column + 1),
+    int64: (row, column) => {
+      const cell = row * width + column + 1;
+      return cellIsNull(cell, column + 1) || page.lengths[cell] !== 8 ? null : Number(page.buffer.readBigInt64BE(page.starts[cell] as number));
+    },
     raw: page,
     release: () => page.release(),
   };

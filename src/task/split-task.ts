@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, type SourceTable } from '../schema/index.js';
+import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, writtenSinceColumns, type SourceTable } from '../schema/index.js';
 import {
   CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget,
   type IdleConnections, type MergeStage, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
@@ -106,6 +106,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       return taken;
     };
     let rowsInTransaction = 0;
+    // A catch-up's rows last written before its cut-off: read, not written, and passed by the checkpoint.
+    let olderInTransaction = 0;
     let rowsSinceReport = 0;
     const rejected: RejectedRow[] = [];
     const rejectRows = context.config.onError === 'reject';
@@ -162,11 +164,12 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       inTransaction = !done;
       total += rowsInTransaction;
       const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, ...(context.stage ? { existing: outcome.existing } : {}), referenceCells: rows.takeReferenceCells(), driverPages: rows.takeDriverPages(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
+      context.emit({ type: 'batch-committed', splitId: split.id, rows: rowsInTransaction, bytes: bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows, ...(context.stage ? { existing: outcome.existing } : {}), ...(older ? { older: olderInTransaction } : {}), referenceCells: rows.takeReferenceCells(), driverPages: rows.takeDriverPages(), ...timing.take(), roundTrips: takeRoundTrips(), throttledMs: throttle.take(), lastToken: lastToken?.toString() ?? null, executor: context.executor, streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] } });
       rejected.length = 0;
       bytesCommitted += bytesInTransaction;
       from = to;
       rowsInTransaction = 0;
+      olderInTransaction = 0;
       rowsSinceReport = 0;
       bytesInTransaction = 0;
     };
@@ -176,6 +179,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     const refused = new Map<string, { column: string; reason: string }>();
     const lines = new LineKeys();
     const staticOnly = staticOnlyCheck(context.table);
+    const older = olderCheck(context.table);
     const valuesOf = (page: ScanPage, index: number): ScannedRow => page.values(index);
     let streamedInTransaction = 0;
     for (;;) {
@@ -188,7 +192,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
           const encodeRow = rows.encoderFor(page);
           for (let index = 0; index < page.length; index++) {
             const token = page.token(index);
-            if (rowsInTransaction + rejected.length >= flushEvery) {
+            if (rowsInTransaction + rejected.length + olderInTransaction >= flushEvery) {
               const boundary = token !== lastToken;
               if (boundary || (lastPage !== undefined && !staticOnly(lastPage, lastIndex) && codec?.samePartition(valuesOf(lastPage, lastIndex), valuesOf(page, index)) === true)) {
                 await commit(false, !boundary);
@@ -208,6 +212,11 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
               // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static
               // cells are recorded in the rejects with its key (whatever onError says) and the split goes on.
               rejected.push(staticOnlyReject(context.table, split.id, token, valuesOf(page, index)));
+              lastToken = token;
+              continue;
+            }
+            if (older !== undefined && older(page, index)) {
+              olderInTransaction++;
               lastToken = token;
               continue;
             }
@@ -268,6 +277,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
         lastToken = from.token;
         lastPage = undefined;
         rowsInTransaction = 0;
+        olderInTransaction = 0;
         rowsSinceReport = 0;
         bytesInTransaction = 0;
         rejected.length = 0;
@@ -415,6 +425,24 @@ class LineKeys {
   clear(): void {
     this.count = 0;
   }
+}
+
+/**
+ * A catch-up's test: the row's newest write time (over its write-time columns) is before the cut-off. A row with no
+ * write time at all (every timed cell null) is not older: it is written, and the merge leaves it as it is if equal.
+ */
+function olderCheck(table: SourceTable): ((page: ScanPage, index: number) => boolean) | undefined {
+  const since = table.writtenSince;
+  if (since === undefined) return undefined;
+  const columns = writtenSinceColumns(table);
+  return (page, index) => {
+    let newest: number | null = null;
+    for (const column of columns) {
+      const stamp = page.int64(index, column);
+      if (stamp !== null && (newest === null || stamp > newest)) newest = stamp;
+    }
+    return newest !== null && newest < since;
+  };
 }
 
 /** A row whose clustering columns are null: Cassandra's answer for a partition that holds only static cells. */

@@ -20,3 +20,5 @@ export type { KeyspacePlan, TablePlan } from './keyspace-plan.js';
 export { validateRun, unexplained } from './validate-run.js';
 export type { ValidateRunInput, ValidateSummary } from './validate-run.js';
 export { runQueue } from './run-tables.js';
+export { catchup, catchupDifferences } from './catchup.js';
+export type { CatchupOptions, CatchupResult } from './catchup.js';

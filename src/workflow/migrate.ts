@@ -34,6 +34,8 @@ export interface MigrateOptions {
   readonly logLine?: (line: string) => void;
   /** What the CLI attaches to the run once it is planned: progress, dashboard, metrics. */
   readonly watch?: RunWatcher;
+  /** `c2y catchup`: a new run writes only the rows written since the newest finished run began, less the margin. */
+  readonly catchup?: { readonly marginSeconds: number };
 }
 
 export interface MigrateResult {
@@ -92,7 +94,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const note of options.loaded.derived) logger.info('setting derived from a Spark key', { setting: note });
 
-  const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger });
+  const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
   try {
     return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
   } finally {
@@ -305,6 +307,7 @@ function runReport(input: RunReportInput): RunReport {
     rowsCommittedTotal: ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0),
     targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,
     existing: existingSummary(ends),
+    catchup: lead.plan.catchup ? { basisRunId: lead.plan.catchup.basisRunId, since: new Date(lead.plan.catchup.sinceMicros / 1000).toISOString(), rowsOlder: input.stats.older } : null,
     copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
     adaptive: input.adaptive,
     resumeCommand: input.status === 'finished' ? null : options.resumeCommand(subject.runId),

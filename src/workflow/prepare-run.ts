@@ -3,7 +3,7 @@ import { chooseCopyFormat, type ChosenCopyFormat, type WantedCopyFormat } from '
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, type Split, type SplitJson, type TokenSelection } from '../plan/index.js';
-import { qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetName } from '../schema/index.js';
+import { qualifiedName, targetColumnName, targetSqlType, withWrittenSince, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, checkMergeKey, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
   RunLock, targetColumnTypes, targetNameOf, type OnExisting, type Queryable, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
@@ -33,6 +33,8 @@ export interface StoredPlan {
   readonly onExisting?: OnExisting;
   /** skip or update: the target's row count when the run was recorded (null: too large to count cheaply). */
   readonly existingRows?: number | null;
+  /** A catch-up: the run it catches up from, and its cut-off (that run's start less the margin), in µs since the epoch. */
+  readonly catchup?: { readonly basisRunId: string; readonly sinceMicros: number };
 }
 
 /** Which source columns go to which target columns and types, and the constants: one line a resume must match. */
@@ -85,6 +87,8 @@ export interface PrepareOptions {
   readonly splitIdBase?: number;
   /** Leave recording a new run to the caller (PreparedRun.create), once every table of a keyspace is prepared. */
   readonly deferCreate?: boolean;
+  /** `c2y catchup`: a new run writes only rows written since the newest finished run began, less this margin. */
+  readonly catchup?: { readonly marginSeconds: number };
 }
 
 export async function connectAdmin(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<TargetClient> {
@@ -179,7 +183,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
           log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: rowsBefore });
         }
         return {
-          runId: run.runId, resumed: true, table, target, server, endpoints, balancer, plan, allSplits,
+          runId: run.runId, resumed: true, table: plan.catchup ? withWrittenSince(table, plan.catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits,
           pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
           rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create: async () => undefined,
         };
@@ -195,9 +199,11 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       // --restart empties the table only when the new run is recorded (createRun), once planning and checks passed.
       const existingRows = options.restart ? 0 : await rowsAlreadyThere(admin, target, config.target.onExisting);
 
+      const catchup = options.catchup ? await catchupFrom(store, admin, { sourceId, targetId }, options.catchup.marginSeconds) : undefined;
+      if (catchup) log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString() });
       const newPlan = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
       const { splits, size } = newPlan;
-      const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows };
+      const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows, ...(catchup ? { catchup } : {}) };
       const planned = planOf(splits.length, plan);
       checkMemoryPlan(config, planned, log);
       const runId = options.runId ?? newRunId();
@@ -212,7 +218,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       };
       if (!options.deferCreate) await create();
       return {
-        runId, resumed: false, table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
+        runId, resumed: false, table: catchup ? withWrittenSince(table, catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
         rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create,
       };
     } catch (error) {
@@ -263,6 +269,21 @@ function checkResumable(run: RunRecord, wanted: { sourceId: string; targetId: st
     });
   }
   return plan;
+}
+
+/**
+ * A catch-up's cut-off: the newest finished run of this source → target (a bulk copy, or the last catch-up) began
+ * at its record's time; rows written before that, less the margin for clocks (Cassandra's write times come from its
+ * clients' clocks, the record's from the target's), were in the table it read.
+ */
+async function catchupFrom(store: CheckpointStore, admin: Queryable, ids: { sourceId: string; targetId: string }, marginSeconds: number): Promise<{ basisRunId: string; sinceMicros: number }> {
+  const basis = await store.findLatestFinishedRun(admin, ids.sourceId, ids.targetId);
+  if (!basis) {
+    throw new C2yError('RUN_NOT_FOUND', `no finished run of ${ids.sourceId} → ${ids.targetId} to catch up from`, {
+      hint: 'run c2y migrate first (a catch-up writes what changed since a finished run began), and let it finish',
+    });
+  }
+  return { basisRunId: basis.runId, sinceMicros: basis.createdAt.getTime() * 1000 - Math.round(marginSeconds * 1e6) };
 }
 
 /** Up to here a count of the target takes about a second on PostgreSQL; past it the count is skipped. */

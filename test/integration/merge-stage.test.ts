@@ -116,7 +116,8 @@ describe('MergeStage', () => {
     const stage = new MergeStage(jsonTable, { schema: 'public', table: 'withjson' }, 'text', 'update');
     await db.query(`INSERT INTO public.withjson VALUES (1, '{"a":1}')`);
     await stage.prepare(client);
-    expect(stage.merge().sql).not.toMatch(/IS DISTINCT FROM/);
+    expect(stage.merge().updateSql).toMatch(/DO UPDATE/);
+    expect(stage.merge().updateSql).not.toMatch(/IS DISTINCT FROM/);
     expect(await mergeBatch(stage, '1\t{"a":2}\n2\t{}\n')).toEqual({ fenced: true, existing: 1 });
     expect((await db.query('SELECT doc::text AS d FROM public.withjson ORDER BY k')).rows).toEqual([{ d: '{"a":2}' }, { d: '{}' }]);
   });

@@ -53,7 +53,8 @@ const RETRY_SHOWN_MS = 30_000;
 export function progressSnapshot(stats: RunStats, estimatedRows: number, maxAttempts?: number): ProgressSnapshot {
   const retry = stats.lastRetry !== null && Date.now() - stats.lastRetry.at < RETRY_SHOWN_MS ? stats.lastRetry : null;
   const committed = stats.rowsBefore + stats.rowsCommitted;
-  const rows = committed + stats.rowsInFlight;
+  // A catch-up reads every row and writes few: the rows it read and left alone are progress too.
+  const rows = committed + stats.rowsInFlight + stats.older;
   const rate = stats.currentRate();
   const total = Math.max(estimatedRows, rows);
   return {

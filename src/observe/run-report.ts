@@ -83,7 +83,7 @@ export interface RunReport {
   readonly copyFormat: { readonly format: 'text' | 'binary'; readonly reason: string };
   /**
    * target.onExisting skip or update (null: refuse): rows read whose key the target already held (skip: left as they
-   * were; update: already equal), and the rows the target held when the run began (null: too many to count).
+   * were; update: rewritten where a column differed), and the rows the target held when the run began (null: too many to count).
    */
   readonly existing: { readonly mode: 'skip' | 'update'; readonly rows: number; readonly heldBefore: number | null } | null;
   /**
@@ -285,7 +285,7 @@ export function renderReport(report: RunReport): string {
 
 function existingLine(existing: NonNullable<RunReport['existing']>): string {
   const held = existing.heldBefore === null ? 'too many rows to count when the run began' : `${existing.heldBefore.toLocaleString('en-US')} rows when the run began`;
-  const what = existing.mode === 'skip' ? 'left as they were' : 'already equal, so not rewritten';
+  const what = existing.mode === 'skip' ? 'left as they were' : 'rewritten only where a column differed';
   return `${existing.mode}: ${existing.rows.toLocaleString('en-US')} row(s) read had their key in the target (${what}); the target held ${held}`;
 }
 

@@ -263,10 +263,10 @@ export class RunStats {
     return (Date.now() - this.startedAt) / 1000;
   }
 
-  /** Rows per second over the last `windowMs` (the true current rate, not the run average). */
+  /** Rows per second over the last `windowMs` (the true current rate, not the run average); a catch-up's older rows count as done. */
   currentRate(windowMs = 5000): number {
     const now = Date.now();
-    const rows = this.rowsCommitted + this.rowsInFlight;
+    const rows = this.rowsCommitted + this.rowsInFlight + this.older;
     this.rateSamples.push({ t: now, rows });
     while (this.rateSamples.length > 2 && (this.rateSamples[0] as { t: number }).t < now - windowMs) this.rateSamples.shift();
     const first = this.rateSamples[0] as { t: number; rows: number };

@@ -23,7 +23,7 @@ export interface SplitCheckpoint {
   /** Set when a huge partition was committed part-way: the last committed row of the partition at lastToken. */
   readonly position: StoredPosition | null;
   readonly rows: number;
-  /** Of those, rows whose key the target already held (target.onExisting skip or update): kept, or already equal. */
+  /** Of those, rows whose key the target already held (target.onExisting skip or update): kept (skip) or updated where they differed. */
   readonly existing: number;
   readonly done: boolean;
 }
@@ -49,6 +49,8 @@ export interface RunRecord {
   readonly status: 'running' | 'finished' | 'failed' | 'interrupted' | 'superseded';
   readonly plan: unknown;
   readonly createdAt: Date;
+  /** When it finished (null while it has not). */
+  readonly finishedAt: Date | null;
 }
 
 /** The run and checkpoint tables in the target: the only record of what is committed, written with the rows. */
@@ -166,7 +168,7 @@ export class CheckpointStore {
   }
 
   async findRun(db: Queryable, runId: string): Promise<RunRecord | undefined> {
-    const result = await db.query(`SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE run_id = $1`, [runId]);
+    const result = await db.query(`SELECT run_id, source, target, status, plan, created_at, finished_at FROM ${this.runs} WHERE run_id = $1`, [runId]);
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
@@ -187,10 +189,15 @@ export class CheckpointStore {
 
   private async newestRun(db: Queryable, source: string, target: string, condition: string): Promise<RunRecord | undefined> {
     const result = await db.query(
-      `SELECT run_id, source, target, status, plan, created_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND ${condition} ORDER BY created_at DESC LIMIT 1`,
+      `SELECT run_id, source, target, status, plan, created_at, finished_at FROM ${this.runs} WHERE source = $1 AND target = $2 AND ${condition} ORDER BY created_at DESC LIMIT 1`,
       [source, target],
     );
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
+  /** A catch-up pass's whole time (its scan and its validate), kept with its plan: what a cut-over's freeze would take. */
+  async recordPassSeconds(db: Queryable, runId: string, seconds: number): Promise<void> {
+    await db.query(`UPDATE ${this.runs} SET plan = plan || jsonb_build_object('passSeconds', $2::float8) WHERE run_id = $1`, [runId, seconds]);
   }
 
   async setRunStatus(db: Queryable, runId: string, status: RunRecord['status']): Promise<void> {
@@ -304,6 +311,7 @@ function toRun(row: Record<string, unknown>): RunRecord {
   return {
     runId, source: String(row['source']), target: String(row['target']),
     status: row['status'] as RunRecord['status'], plan: row['plan'], createdAt: row['created_at'] as Date,
+    finishedAt: (row['finished_at'] ?? null) as Date | null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { C2yError } from '../errors/index.js';
 import { createLogger, type RunReport } from '../observe/index.js';
-import { openTarget, parseTargetHosts } from '../sink/index.js';
+import { CheckpointStore, openTarget, parseTargetHosts } from '../sink/index.js';
 import { openCassandra, sessionOptionsOf } from '../source/index.js';
 import { migrate, type MigrateOptions } from './migrate.js';
 import { validateRun, type ValidateSummary } from './validate-run.js';
@@ -42,11 +42,11 @@ export async function catchup(options: CatchupOptions): Promise<CatchupResult> {
   const { report, runFolder } = await migrate({ ...options, loaded, catchup: { marginSeconds: options.marginSeconds } });
   const scanSeconds = (performance.now() - scanStarted) / 1000;
   if (report.status !== 'finished') return { report, runFolder, scanSeconds, validate: null };
-  return { report, runFolder, scanSeconds, validate: await deletionPass(options, report.runId) };
+  return { report, runFolder, scanSeconds, validate: await deletionPass(options, report.runId, scanSeconds) };
 }
 
 /** validate --repair on the table the scan brought up to date: its extra rows are the ones deleted since. */
-async function deletionPass(options: CatchupOptions, runId: string): Promise<CatchupValidate> {
+async function deletionPass(options: CatchupOptions, runId: string, scanSeconds: number): Promise<CatchupValidate> {
   const { config } = options.loaded;
   const secrets = [config.source.password, config.target.password, config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const logger = createLogger({ json: options.jsonLog, level: config.logLevel, secrets, ...(options.logLine ? { write: options.logLine } : {}) });
@@ -61,7 +61,10 @@ async function deletionPass(options: CatchupOptions, runId: string): Promise<Cat
         config, cassandra, target, buckets: options.buckets, repair: true, validateId: `validate-${runId}`,
         signal: options.signal, logger, secrets, ...(options.watch ? { watch: options.watch } : {}),
       });
-      return { ...summary, found: result.counts, seconds: (performance.now() - started) / 1000 };
+      const seconds = (performance.now() - started) / 1000;
+      // What a freeze for a pass like this one would last: `c2y cutover` checks it before asking for one.
+      await new CheckpointStore(config.target.checkpointSchema).recordPassSeconds(target, runId, scanSeconds + seconds);
+      return { ...summary, found: result.counts, seconds };
     } finally {
       await target.end().catch(() => undefined);
     }

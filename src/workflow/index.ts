@@ -22,3 +22,5 @@ export type { ValidateRunInput, ValidateSummary } from './validate-run.js';
 export { runQueue } from './run-tables.js';
 export { catchup, catchupDifferences } from './catchup.js';
 export type { CatchupOptions, CatchupResult } from './catchup.js';
+export { cutover } from './cutover.js';
+export type { CutoverOptions, CutoverResult } from './cutover.js';

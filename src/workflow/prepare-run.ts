@@ -119,6 +119,12 @@ async function discoveredEndpoints(admin: TargetClient, configured: TargetEndpoi
   return [...outcome.endpoints];
 }
 
+/** How c2y.runs names a run's source and target table: keyspace.table → database.schema.table. */
+export function runIdentity(config: C2yConfig): { readonly sourceId: string; readonly targetId: string } {
+  const target = targetNameOf(config.target, config.source.table);
+  return { sourceId: `${config.source.keyspace}.${config.source.table}`, targetId: `${config.target.database}.${target.schema}.${target.table}` };
+}
+
 /** Everything that must hold before the first row moves: a wrong name or an unreachable node fails here. */
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
@@ -153,8 +159,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
       if (config.target.onExisting !== 'refuse') await checkMergeKey(admin, table, target, config.target.onExisting);
 
-      const sourceId = `${config.source.keyspace}.${config.source.table}`;
-      const targetId = `${config.target.database}.${target.schema}.${target.table}`;
+      const { sourceId, targetId } = runIdentity(config);
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
       lock = options.lock ?? await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);

@@ -1,0 +1,75 @@
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { summaryOf } from './command-table.js';
+import { C2yError } from '../errors/index.js';
+import { renderReport } from '../observe/index.js';
+import { cutover, type CutoverResult } from '../workflow/index.js';
+import { catchupLine } from './catchup-command.js';
+import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
+import { exitForReport, withRunControls } from './migrate-command.js';
+
+/** Resolves once the operator pressed Enter on the terminal. */
+function enterPressed(): Promise<void> {
+  const lines = createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) => lines.once('line', () => {
+    lines.close();
+    resolve();
+  }));
+}
+
+/** The freeze: said on the terminal and confirmed there, or already done by the caller (--frozen, for scripts). */
+function freezeConfirmation(frozen: boolean): (expectedSeconds: number) => Promise<void> {
+  return async (expectedSeconds) => {
+    if (frozen) {
+      process.stderr.write(`c2y cutover: writes are frozen (--frozen); the final pass starts (the last one took ${expectedSeconds.toFixed(1)} s)\n`);
+      return;
+    }
+    if (process.stdin.isTTY !== true) {
+      throw new C2yError('CONFIG_INVALID', 'cutover has no terminal to confirm the freeze on', { hint: "freeze the application's writes, then run c2y cutover --frozen" });
+    }
+    process.stderr.write(`c2y cutover: FREEZE WRITES NOW (the last pass took ${expectedSeconds.toFixed(1)} s); press Enter once the application no longer writes\n`);
+    await enterPressed();
+  };
+}
+
+/** A final pass cut short is finished by catchup (cutover would refuse while it is unfinished), without cutover's own flags. */
+function catchupResumeCommand(command: string): string {
+  return command.replace(/^c2y cutover/, 'c2y catchup').replace(/ --max-freeze-seconds \S+/, '').replace(/ --frozen\b/, '');
+}
+
+function printResult(result: CutoverResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ switch: result.switchNow, freezeSeconds: result.freezeSeconds, lastPassSeconds: result.lastPassSeconds, lastRunId: result.lastRunId, report: result.pass.report, scanSeconds: result.pass.scanSeconds, validate: result.pass.validate }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(`${renderReport(result.pass.report)}\n${catchupLine(result.pass)}\n`);
+  if (result.switchNow) process.stdout.write(`SWITCH: the target matches the source; the freeze took ${result.freezeSeconds.toFixed(1)} s (the last pass before it ${result.lastPassSeconds.toFixed(1)} s)\n`);
+}
+
+export function cutoverCommand(): Command {
+  const command = new Command('cutover').description(summaryOf('cutover'));
+  addConfigOptions(command)
+    .option('--max-freeze-seconds <n>', 'refuse unless the last catch-up pass took at most this long', '60')
+    .option('--frozen', 'the application\'s writes are frozen already (scripts): do not ask on the terminal')
+    .option('--buckets <n>', 'validate\'s hash buckets for the final pass', '1024')
+    .option('--json', 'print the outcome, the final pass\'s report and its validate summary as JSON on stdout')
+    .action(async (options: Record<string, unknown>) => {
+      const chosen = await tableOrKeyspaceConfig(options);
+      if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'cutover takes one table (--table) for now', { hint: 'cut over one table at a time' });
+      const maxFreezeSeconds = Number(options['maxFreezeSeconds']);
+      const buckets = Number(options['buckets']);
+      if (!(maxFreezeSeconds > 0)) throw new C2yError('CONFIG_INVALID', `--max-freeze-seconds must be a number above 0, got "${String(options['maxFreezeSeconds'])}"`, { hint: 'e.g. --max-freeze-seconds 30' });
+      if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
+      await withRunControls(options, async (common) => {
+        const result = await cutover({
+          ...common, resumeCommand: (runId) => catchupResumeCommand(common.resumeCommand(runId)), loaded: chosen.table, marginSeconds: chosen.table.config.catchupMarginSeconds, buckets, maxFreezeSeconds, freeze: freezeConfirmation(options['frozen'] === true),
+        });
+        printResult(result, options['json'] === true);
+        exitForReport(result.pass.report);
+        if (!result.switchNow) {
+          throw new C2yError('ROWS_DIFFER', 'do not switch: rows still differ after the final pass (were writes frozen?)', { hint: `see ${result.pass.validate?.diffFile ?? 'the diff file'}; make sure nothing writes to the source, then run c2y cutover --frozen again` });
+        }
+      });
+    });
+  return command;
+}

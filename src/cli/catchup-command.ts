@@ -3,7 +3,7 @@ import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { catchup, catchupDifferences, type CatchupResult } from '../workflow/index.js';
-import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
+import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
 import { exitForReport, withRunControls } from './migrate-command.js';
 
 /** One line a person reads to judge the pass: what it wrote, what it deleted, and how long each part took. */
@@ -26,8 +26,7 @@ export function catchupCommand(): Command {
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
       if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'catchup takes one table (--table) for now', { hint: 'run c2y catchup once per table' });
-      const buckets = Number(options['buckets']);
-      if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
+      const buckets = bucketsOption(options);
       await withRunControls(options, async (common) => {
         const result = await catchup({ ...common, loaded: chosen.table, marginSeconds: chosen.table.config.catchupMarginSeconds, buckets });
         if (options['json'] === true) process.stdout.write(JSON.stringify({ report: result.report, scanSeconds: result.scanSeconds, validate: result.validate }, null, 2) + '\n');

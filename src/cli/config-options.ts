@@ -90,3 +90,10 @@ export async function tableOrKeyspaceConfig(options: Record<string, unknown>): P
   const asked = options['askPassword'] === true ? await withPromptedPasswords({ config: keyspace }) : { config: keyspace };
   return { keyspace: asked.config };
 }
+
+/** validate's hash buckets (--buckets), as validate, catchup and cutover take them. */
+export function bucketsOption(options: Record<string, unknown>): number {
+  const buckets = Number(options['buckets']);
+  if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
+  return buckets;
+}

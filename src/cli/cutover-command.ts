@@ -5,7 +5,7 @@ import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { cutover, type CutoverResult } from '../workflow/index.js';
 import { catchupLine } from './catchup-command.js';
-import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
+import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
 import { exitForReport, withRunControls } from './migrate-command.js';
 
 /** Resolves once the operator pressed Enter on the terminal. */
@@ -57,9 +57,8 @@ export function cutoverCommand(): Command {
       const chosen = await tableOrKeyspaceConfig(options);
       if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'cutover takes one table (--table) for now', { hint: 'cut over one table at a time' });
       const maxFreezeSeconds = Number(options['maxFreezeSeconds']);
-      const buckets = Number(options['buckets']);
+      const buckets = bucketsOption(options);
       if (!(maxFreezeSeconds > 0)) throw new C2yError('CONFIG_INVALID', `--max-freeze-seconds must be a number above 0, got "${String(options['maxFreezeSeconds'])}"`, { hint: 'e.g. --max-freeze-seconds 30' });
-      if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
       await withRunControls(options, async (common) => {
         const result = await cutover({
           ...common, resumeCommand: (runId) => catchupResumeCommand(common.resumeCommand(runId)), loaded: chosen.table, marginSeconds: chosen.table.config.catchupMarginSeconds, buckets, maxFreezeSeconds, freeze: freezeConfirmation(options['frozen'] === true),

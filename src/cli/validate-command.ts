@@ -9,7 +9,7 @@ import { tlsWarnings, type C2yConfig, type KeyspaceConfig } from '../config/inde
 import { openTarget, parseTargetHosts, type TargetClient } from '../sink/index.js';
 import { keyspaceTables, openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import type { ValidateResult } from '../workflow/index.js';
-import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
+import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
 
 function summaryLine(result: ValidateResult): string {
   const { missing, extra, different, duplicate, rejected } = result.counts;
@@ -60,8 +60,7 @@ export function validateCommand(): Command {
       const chosen = await tableOrKeyspaceConfig(options);
       const config = 'keyspace' in chosen ? chosen.keyspace : chosen.table.config;
       refuseUnkept(config);
-      const buckets = Number(options['buckets']);
-      if (!Number.isInteger(buckets) || buckets < 1) throw new C2yError('CONFIG_INVALID', `--buckets must be a positive whole number, got "${String(options['buckets'])}"`, { hint: 'e.g. --buckets 1024' });
+      const buckets = bucketsOption(options);
       const json = options['json'] === true;
       const sides = await openSides(config, json);
       const controller = new AbortController();

@@ -10,10 +10,19 @@ const WRITTEN_PREFIX = 'c2y_written_';
  */
 export function withWrittenSince(table: SourceTable, sinceMicros: number): SourceTable {
   const timed = table.columns.filter((column) => (column.role === 'regular' || column.role === 'static') && !(column.type.kind === 'scalar' && column.type.name === 'counter'));
+  const prefix = unusedPrefix(table);
   const stamps: SourceColumn[] = timed.map((column, index) => ({
-    name: `${WRITTEN_PREFIX}${index}`, type: { kind: 'scalar', name: 'bigint' }, role: 'metadata', select: `MAXWRITETIME(${quoteIdent(column.name)})`, stagedOnly: true,
+    name: `${prefix}${index}`, type: { kind: 'scalar', name: 'bigint' }, role: 'metadata', select: `MAXWRITETIME(${quoteIdent(column.name)})`, stagedOnly: true,
   }));
   return { ...table, columns: [...table.columns, ...stamps], writtenSince: Math.trunc(sinceMicros) };
+}
+
+/** The prefix, lengthened until no column of the table (by either name) starts with it: a table may hold c2y_written_0. */
+function unusedPrefix(table: SourceTable): string {
+  const names = [...table.columns.flatMap((column) => [column.name, column.targetName ?? column.name]), ...(table.constants ?? []).map((constant) => constant.name)];
+  let prefix = WRITTEN_PREFIX;
+  while (names.some((name) => name.startsWith(prefix))) prefix = `_${prefix}`;
+  return prefix;
 }
 
 /** The table's columns that reach the target (all but a catch-up's write times). */

@@ -12,6 +12,7 @@ import {
   checkPartitioner, describeMappedTable, openCassandra, readPartitioner, selectionRecord, sessionOptionsOf, sourceSelection,
   type CassandraClient, type SourceSelection, type TableSizeEstimate,
 } from '../source/index.js';
+import { checkClockSkew } from './clock-skew.js';
 import { newRunId } from './run-id.js';
 import { measureTable, splitsOf } from './measure-table.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
@@ -205,7 +206,10 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       const existingRows = options.restart ? 0 : await rowsAlreadyThere(admin, target, config.target.onExisting);
 
       const catchup = options.catchup ? await catchupFrom(store, admin, { sourceId, targetId }, options.catchup.marginSeconds) : undefined;
-      if (catchup) log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString() });
+      if (catchup && options.catchup) {
+        const skewMs = await checkClockSkew(cassandra, admin, options.catchup.marginSeconds);
+        log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString(), clockSkewMs: Math.round(skewMs) });
+      }
       const newPlan = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
       const { splits, size } = newPlan;
       const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows, ...(catchup ? { catchup } : {}) };

@@ -174,6 +174,12 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       }
       if (resumable) {
         const run = resumable;
+        // catchup --resume continues a pass; a bulk run is resumed by migrate (and never timed as a pass).
+        if (options.catchup && (run.plan as StoredPlan).catchup === undefined) {
+          throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} (${run.status}) is a bulk run, not a catch-up pass: there is no pass to resume`, {
+            hint: run.status === 'finished' ? 'run c2y catchup without --resume to start a pass' : 'finish it with c2y migrate --resume, then run c2y catchup',
+          });
+        }
         const plan = checkResumable(run, { sourceId, targetId, target, table, selection, onExisting: config.target.onExisting });
         if (!options.lock) await lock.record(run.runId);
         const allSplits = plan.splits.map(splitFromJson);

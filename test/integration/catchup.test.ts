@@ -73,6 +73,10 @@ describe('c2y catchup', () => {
     const run = await runC2y(['catchup', ...fx.args('never', SMALL).slice(1)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/no finished run of .*events .*run c2y migrate first/s);
+    // --resume with only the finished bulk run there: no pass to resume, and the bulk run is never timed as one.
+    const resume = await runC2y(['catchup', ...fx.args('caught', [...SMALL, '--resume']).slice(1)]);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toMatch(/is a bulk run, not a catch-up pass: there is no pass to resume.*without --resume/s);
   });
 
   it('one pass writes the rows written since the copy began, deletes what the source dropped, and ends exact', async () => {

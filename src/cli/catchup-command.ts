@@ -21,6 +21,7 @@ export function catchupCommand(): Command {
   const command = new Command('catchup').description(summaryOf('catchup'));
   addConfigOptions(command)
     .option('--resume [runId]', 'continue a catch-up pass that did not finish (the newest run of this table when no id is given)')
+    .option('--distributed', 'run the pass\'s splits on `c2y worker`s through Redis (--redis), as migrate --distributed; its validate runs here')
     .option('--buckets <n>', 'validate\'s hash buckets for finding deleted rows', '1024')
     .option('--json', 'print the pass (its run report and its validate summary) as JSON on stdout')
     .action(async (options: Record<string, unknown>) => {

@@ -10,7 +10,9 @@ function renderLocalRuns(runs: readonly RunSummary[], where: string): string {
   const lines = [`runs in ${where}:`];
   for (const run of runs) {
     lines.push(`  ${run.runId}  ${run.status.padEnd(11)} ${run.source} → ${run.target}  started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`);
-    lines.push(`    splits ${run.splitsDone}/${run.splits} done, ${run.rowsCommitted.toLocaleString('en-US')} rows committed`);
+    const kind = run.catchup ? `; catch-up pass of rows written since ${run.catchup.since}${run.catchup.passSeconds === null ? '' : `, ${run.catchup.passSeconds.toFixed(1)} s with its validate`}`
+      : run.onExisting === 'refuse' ? '' : `; into rows already there (${run.onExisting})`;
+    lines.push(`    splits ${run.splitsDone}/${run.splits} done, ${run.rowsCommitted.toLocaleString('en-US')} rows committed${kind}`);
   }
   return lines.join('\n');
 }

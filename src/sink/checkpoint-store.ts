@@ -2,6 +2,7 @@ import pg from 'pg';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import { RunSettingsStore } from './run-settings.js';
+import type { OnExisting } from './merge-stage.js';
 import type { Queryable } from './target-client.js';
 
 /** Inside a partition: the key and clustering values (hex of their CQL serialization) of the last committed row. */
@@ -152,8 +153,9 @@ export class CheckpointStore {
    * keyspace run (source `ks.*`) counts the splits and rows of its tables' runs (`<run>-tNNN`).
    */
   async listRuns(db: Queryable, filter: { readonly limit: number; readonly runId?: string; readonly source?: string }): Promise<RunSummary[]> {
-    const result = await db.query<{ run_id: string; source: string; target: string; status: string; created_at: Date; finished_at: Date | null; splits: string; done: string; rows: string }>(
+    const result = await db.query<{ run_id: string; source: string; target: string; status: string; created_at: Date; finished_at: Date | null; splits: string; done: string; rows: string; on_existing: string | null; catchup_since: string | null; pass_seconds: string | null }>(
       `SELECT r.run_id, r.source, r.target, r.status, r.created_at, r.finished_at,
+              r.plan->>'onExisting' AS on_existing, r.plan#>>'{catchup,sinceMicros}' AS catchup_since, r.plan->>'passSeconds' AS pass_seconds,
               count(c.split_id)::text AS splits, count(c.split_id) FILTER (WHERE c.done)::text AS done, coalesce(sum(c.rows_done), 0)::text AS rows
          FROM ${this.runs} r LEFT JOIN ${this.checkpoints} c
            ON c.run_id = r.run_id OR (r.source LIKE '%.*' AND c.run_id LIKE r.run_id || '-t___')
@@ -164,6 +166,8 @@ export class CheckpointStore {
     return result.rows.map((row) => ({
       runId: row.run_id, source: row.source, target: row.target, status: row.status, startedAt: row.created_at.toISOString(),
       finishedAt: row.finished_at?.toISOString() ?? null, splits: Number(row.splits), splitsDone: Number(row.done), rowsCommitted: Number(row.rows),
+      onExisting: (row.on_existing ?? 'refuse') as OnExisting,
+      catchup: row.catchup_since === null ? null : { since: new Date(Number(row.catchup_since) / 1000).toISOString(), passSeconds: row.pass_seconds === null ? null : Number(row.pass_seconds) },
     }));
   }
 
@@ -299,6 +303,10 @@ export interface RunSummary {
   readonly splits: number;
   readonly splitsDone: number;
   readonly rowsCommitted: number;
+  /** How the run wrote into rows already there (refuse: it started on an empty table). */
+  readonly onExisting: OnExisting;
+  /** A catch-up pass: its cut-off, and its scan and validate time once it has validated (what a cut-over's freeze would take). */
+  readonly catchup: { readonly since: string; readonly passSeconds: number | null } | null;
 }
 
 function toRun(row: Record<string, unknown>): RunRecord {

@@ -48,8 +48,9 @@ const stagesOn = new WeakMap<TargetClient, Set<string>>();
 
 /**
  * skip and update write through a staging table: COPY fills a temporary table of the written columns (emptied by
- * every COMMIT), and one INSERT … SELECT … ON CONFLICT moves it into the target in the transaction that also advances
- * the checkpoint. Built where it runs from the planned table: no SQL text travels between processes.
+ * every COMMIT), and INSERT … SELECT … ON CONFLICT moves it into the target (one statement for new keys, a second
+ * for update's differing rows) in the transaction that also advances the checkpoint. Built where it runs from the
+ * planned table: no SQL text travels between processes.
  */
 export class MergeStage {
   readonly copySql: string;

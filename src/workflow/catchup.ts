@@ -35,7 +35,6 @@ export type CatchupValidate = ValidateSummary & { readonly found: DifferenceCoun
 export async function catchup(options: CatchupOptions): Promise<CatchupResult> {
   const { config } = options.loaded;
   if (options.restart) throw new C2yError('CONFIG_INVALID', 'catchup never empties the target: --restart is for migrate', { hint: 'drop --restart; c2y migrate --restart starts a bulk copy over' });
-  if (options.distributed === true) throw new C2yError('CONFIG_INVALID', 'catchup runs on local executors; --distributed is not supported for it yet', { hint: 'drop --distributed' });
   if (config.target.onExisting === 'skip') throw new C2yError('CONFIG_INVALID', 'catchup updates the rows it writes: target.onExisting skip would keep stale rows', { hint: 'drop target.onExisting (catchup always updates)', context: { key: 'target.onExisting' } });
   const loaded = { ...options.loaded, config: { ...config, target: { ...config.target, onExisting: 'update' as const } } };
   const scanStarted = performance.now();

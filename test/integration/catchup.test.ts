@@ -4,7 +4,8 @@ import type { CassandraClient } from '../../src/source/index.js';
 import { cassandraEventsDigest, postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
-import { cassandraClient } from '../helpers/servers.js';
+import { RING, cassandraClient } from '../helpers/servers.js';
+import { startTestbedRedis } from '../../src/testbed/index.js';
 import { committedRows, until } from '../helpers/wait.js';
 
 /**
@@ -104,6 +105,10 @@ describe('c2y catchup', () => {
     const quiet = JSON.parse(again.stdout) as PassOutput;
     expect(quiet.report.rows).toBe(0);
     expect(quiet.validate.differences).toBe(0);
+    // c2y status tells the passes apart from the bulk run, with each pass's time (what a freeze would take).
+    const status = await runC2y(['status', ...fx.args('caught', []).slice(1)]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/catch-up pass of rows written since \S+, [\d.]+ s with its validate/);
   });
 
   it('a pass killed part-way refuses a new pass, resumes with --resume, and ends exact', async () => {
@@ -127,4 +132,29 @@ describe('c2y catchup', () => {
     expect(out.report).toMatchObject({ status: 'finished', resumed: true });
     expect(await postgresEventsDigest(fx.db, 'caught')).toEqual(await cassandraEventsDigest(cql, fx.keyspace));
   });
+
+  it('--distributed: a worker runs the pass\'s splits (write-time columns and staged merge included); validate runs here', async () => {
+    const [changed] = await someKeys(1, 700);
+    if (changed) await cql.execute(`UPDATE ${fx.keyspace}.events SET kind = 'by-worker' WHERE tenant_id = ? AND bucket = ? AND event_time = ? AND event_id = ?`, [changed.tenant_id, changed.bucket, changed.event_time, changed.event_id], { prepare: true });
+    await sleep(1100);
+    const redis = await startTestbedRedis();
+    const env = { C2Y_RUN_KEY: 'catchup-test-run-key-0123456789abcdef' };
+    const allow = ['--allow-source', RING.map((host) => `${host}:9042`).join(','), '--allow-target', fx.db.hosts.join(',')];
+    const worker = spawnC2y(['worker', '--redis', redis.url, ...allow, '--cores', '2', '--name', 'catchup-worker', '--json'], env);
+    try {
+      const pass = await runC2y(['catchup', ...fx.args('caught', [...SMALL, ...NO_MARGIN, '--distributed', '--redis', redis.url, '--ui-port', '0', '--json']).slice(1)], env);
+      expect(pass.code, pass.stderr.slice(-2000)).toBe(0);
+      const out = JSON.parse(pass.stdout) as PassOutput;
+      expect(out.report.status).toBe('finished');
+      // Since the last finished pass began: this update, and the one made after that pass was killed.
+      expect(out.report.rows).toBeGreaterThanOrEqual(1);
+      expect(out.report.rows).toBeLessThanOrEqual(2);
+      expect(out.validate.differences).toBe(0);
+      expect(worker.stderrSoFar() + worker.stdoutSoFar()).toContain('joined run');
+      expect(await postgresEventsDigest(fx.db, 'caught')).toEqual(await cassandraEventsDigest(cql, fx.keyspace));
+    } finally {
+      killGroup(worker.child);
+      await redis.stop();
+    }
+  }, 180_000);
 });

@@ -32,7 +32,10 @@ scenarios['all'] = async (argv) => {
   const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak'] : ALL;
   for (const name of names) {
     console.log(`[bench] ===== ${name} =====`);
+    const started = Date.now();
     await (scenarios[name] as (a: string[]) => Promise<void>)(quick);
+    // The suite runs this pass: where its minutes go shows here.
+    console.log(`[bench] ===== ${name} took ${Math.round((Date.now() - started) / 1000)} s =====`);
   }
 };
 

@@ -18,7 +18,7 @@ import { ensureBenchCassandra, ensureData, sizedKeyspace } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 import { ensureTestbedDatabase } from './lib/bench-target.js';
-import { createCpuQuota, type CpuQuota } from './lib/cpu-quota.js';
+import { createCpuQuota, drainQuota, processTree, type CpuQuota } from './lib/cpu-quota.js';
 
 const DATABASE = 'c2y_bench';
 const C2Y = 'bin/c2y.js';
@@ -36,41 +36,68 @@ function cpuTimes(): { busy: number; total: number } {
 process.env['C2Y_RUN_KEY'] ??= randomBytes(32).toString('hex');
 
 /**
- * A worker started on its machine, resolved once it says it serves (a machine's worker is a long-lived process: its
- * own start, under the quota, is not part of a run's time).
+ * A worker started on its machine, resolved once it says it serves. A machine's worker is a long-lived process: its
+ * own start (node, its modules, its spare executor) is not part of a run's time, so it starts unthrottled and moves
+ * into its quota with its spare executor once it serves, before the driver starts the run; executors it forks later
+ * are born in the group. (Started under 0.05 of a core, a slow machine took over 60 s to start one.)
  */
 async function startWorker(namespace: WorkerNamespace, quota: CpuQuota, redisUrl: string, cores: number, port: number): Promise<ChildProcess> {
   // The bench ring and target: the only nodes a worker may connect to.
   const allow = ['--allow-source', '127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042', '--allow-target', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(',')];
   const argv = inNamespace(namespace, process.execPath, [C2Y, 'worker', '--redis', redisUrl, ...allow, '--cores', String(cores), '--name', `bench-w${namespace.index}`, '--json']);
   const child = spawn(argv.command, argv.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  // At once, before it joins a run and forks its executor: the executor is born in the worker's cgroup.
-  if (child.pid !== undefined) quota.add(child.pid);
   let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker bench-w${namespace.index} did not start in 60 s: ${log.slice(-500)}`)), 60_000);
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString();
-      if (log.includes('"worker started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker bench-w${namespace.index} did not start in 120 s: ${log.slice(-500)}`)), 120_000);
+      child.once('exit', (code) => reject(new Error(`worker bench-w${namespace.index} exited (${String(code)}) before it served: ${log.slice(-500)}`)));
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString();
+        if (log.includes('"worker started"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  for (const pid of child.pid === undefined ? [] : processTree(child.pid)) {
+    try {
+      quota.add(pid);
+    } catch {
+      // It exited between the listing and the move.
+    }
+  }
   // Keep reading, so a full pipe never stalls it.
   child.stdout?.resume();
   child.stderr?.resume();
   return child;
 }
 
-async function stopWorkers(workers: readonly ChildProcess[]): Promise<void> {
+/** Starts each machine's worker; if one fails, those that started are stopped before the error goes on. */
+async function startWorkers(serving: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, cores: number, port: number): Promise<ChildProcess[]> {
+  const started = await Promise.allSettled(serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, cores, port)));
+  const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await stopWorkers(workers, serving.map((machine) => machine.quota));
+    throw failed.reason;
+  }
+  return workers;
+}
+
+/** Stops the workers, then waits until their groups are empty: the next trial's workers get the whole quota. */
+async function stopWorkers(workers: readonly ChildProcess[], quotas: readonly CpuQuota[]): Promise<void> {
   await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
     if (worker.exitCode !== null || worker.signalCode !== null) return resolve();
     worker.once('exit', () => resolve());
     worker.kill('SIGTERM');
   })));
+  for (const quota of quotas) await drainQuota(quota);
 }
 
 interface Trial {
@@ -83,7 +110,7 @@ interface Trial {
 
 async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number; keyspace: string }): Promise<Trial> {
   const serving = machines.slice(0, workerCount);
-  const workers = await Promise.all(serving.map((machine) => startWorker(machine.namespace, machine.quota, redisUrl, settings.cores, port)));
+  const workers = await startWorkers(serving, redisUrl, settings.cores, port);
   try {
     const cpuBefore = cpuTimes();
     const quotaBefore = serving.map((machine) => machine.quota.cpuSeconds());
@@ -106,7 +133,7 @@ async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace:
       workerCpuSeconds, workerCoresUsed: workerCpuSeconds.map((seconds) => Math.round((seconds / Math.max(0.001, report.durationSeconds)) * 1000) / 1000),
     };
   } finally {
-    await stopWorkers(workers);
+    await stopWorkers(workers, serving.map((machine) => machine.quota));
   }
 }
 
@@ -146,7 +173,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
     }
   } finally {
     await redis.stop();
-    for (const machine of machines) await machine.quota.remove().catch((error: unknown) => console.log(`[bench] could not remove ${machine.quota.path}: ${String(error)}`));
+    for (const machine of machines) await drainQuota(machine.quota).then(() => machine.quota.remove()).catch((error: unknown) => console.log(`[bench] could not remove ${machine.quota.path}: ${String(error)}`));
     removeWorkerNamespaces();
   }
   const byCount = workerCounts.map((workers) => {

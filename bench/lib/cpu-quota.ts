@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A CPU cgroup with a quota: the processes put in it (and the children they fork later) share `cores` of CPU. */
@@ -7,6 +7,8 @@ export interface CpuQuota {
   readonly cores: number;
   readonly version: 1 | 2;
   add(pid: number): void;
+  /** The processes in the group now. */
+  pids(): number[];
   /** CPU seconds the group has used (cpuacct / cpu.stat), for the results. */
   cpuSeconds(): number;
   /** Removes the group once its processes have exited (retried while the last ones end). */
@@ -24,6 +26,53 @@ async function removeDirs(dirs: readonly string[]): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  }
+}
+
+function pidsIn(group: string): number[] {
+  return readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+/** `pid` and every process below it (from /proc's parent links): a worker and the executors it has forked. */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // After the command's closing parenthesis: state, then the parent's pid.
+      const stat = readFileSync(join('/proc', entry, 'stat'), 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  }
+  return tree;
+}
+
+/**
+ * Waits until no process is left in the group (SIGKILL to those still there after `graceMs`), so the next trial's
+ * workers get the whole quota and the group can be removed.
+ */
+export async function drainQuota(quota: CpuQuota, graceMs = 10_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const left = quota.pids();
+    if (left.length === 0) return;
+    if (Date.now() > deadline + 5000) throw new Error(`processes ${left.join(', ')} stay in ${quota.path} after SIGKILL`);
+    if (Date.now() > deadline) {
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -52,6 +101,7 @@ export function createCpuQuota(name: string, cores: number): CpuQuota {
         writeFileSync(join(path, 'cgroup.procs'), String(pid));
         if (acct !== path) writeFileSync(join(acct, 'cgroup.procs'), String(pid));
       },
+      pids: () => pidsIn(path),
       cpuSeconds: () => Number(readFileSync(join(acct, 'cpuacct.usage'), 'utf8')) / 1e9,
       remove: () => removeDirs([path, acct]),
     };
@@ -63,6 +113,7 @@ export function createCpuQuota(name: string, cores: number): CpuQuota {
     return {
       path, cores, version: 2,
       add: (pid) => writeFileSync(join(path, 'cgroup.procs'), String(pid)),
+      pids: () => pidsIn(path),
       cpuSeconds: () => Number(/usage_usec (\d+)/.exec(readFileSync(join(path, 'cpu.stat'), 'utf8'))?.[1] ?? 0) / 1e6,
       remove: () => removeDirs([path]),
     };

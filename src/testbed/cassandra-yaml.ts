@@ -17,6 +17,8 @@ export interface NodeYamlOptions {
   readonly secure?: { readonly keystore: string; readonly keystorePassword: string };
   /** Data centers from cassandra-rackdc.properties (GossipingPropertyFileSnitch) instead of one (SimpleSnitch). */
   readonly gossipingSnitch?: boolean;
+  /** cdc_enabled, with the commit log synced (and each segment's _cdc.idx advanced) every `syncMs`. */
+  readonly cdc?: { readonly syncMs: number };
 }
 
 /** A minimal cassandra.yaml; Cassandra rejects unknown keys, so only real 5.0 keys appear. */
@@ -49,7 +51,11 @@ storage_port: ${options.storagePort}
 native_transport_port: ${options.nativePort}
 start_native_transport: true
 commitlog_sync: periodic
-commitlog_sync_period: 10000ms
+commitlog_sync_period: ${options.cdc?.syncMs ?? 10000}ms${options.cdc ? `
+cdc_enabled: true
+# Small segments: a segment's changes are all readable once it is full (or synced), and tests fill one quickly.
+commitlog_segment_size: 1MiB
+cdc_total_space: 256MiB` : ''}
 commitlog_directory: ${dir}/commitlog
 data_file_directories:
   - ${dir}/data

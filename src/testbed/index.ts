@@ -13,6 +13,7 @@ export type { ZooRow } from './data/types-zoo.js';
 export { TcpProxy } from './tcp-proxy.js';
 export type { ProxyOptions, ProxyStats } from './tcp-proxy.js';
 export { startSecureCassandra, stopSecureCassandra, SECURE_CASSANDRA_ADDRESS, SECURE_CASSANDRA_USER, SECURE_CASSANDRA_PASSWORD } from './secure-cassandra.js';
+export { startCdcCassandra, stopCdcCassandra, cdcNodeFiles, CDC_CASSANDRA_ADDRESS, CDC_SYNC_MS } from './cdc-cassandra.js';
 export { createWorkerNamespaces, removeWorkerNamespaces, inNamespace } from './worker-namespaces.js';
 export type { WorkerNamespace } from './worker-namespaces.js';
 export { startTestbedRedis } from './redis-instance.js';

@@ -1,0 +1,326 @@
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.cassandra.config.DatabaseDescriptor;
+import org.apache.cassandra.cql3.CQLStatement;
+import org.apache.cassandra.cql3.QueryProcessor;
+import org.apache.cassandra.cql3.statements.schema.AlterSchemaStatement;
+import org.apache.cassandra.db.ClusteringPrefix;
+import org.apache.cassandra.db.DeletionTime;
+import org.apache.cassandra.db.LivenessInfo;
+import org.apache.cassandra.db.Mutation;
+import org.apache.cassandra.db.RangeTombstone;
+import org.apache.cassandra.db.commitlog.CommitLogDescriptor;
+import org.apache.cassandra.db.commitlog.CommitLogPosition;
+import org.apache.cassandra.db.commitlog.CommitLogReadHandler;
+import org.apache.cassandra.db.commitlog.CommitLogReader;
+import org.apache.cassandra.db.partitions.PartitionUpdate;
+import org.apache.cassandra.db.rows.Cell;
+import org.apache.cassandra.db.rows.ColumnData;
+import org.apache.cassandra.db.rows.ComplexColumnData;
+import org.apache.cassandra.db.rows.Row;
+import org.apache.cassandra.schema.KeyspaceMetadata;
+import org.apache.cassandra.schema.KeyspaceParams;
+import org.apache.cassandra.schema.Schema;
+import org.apache.cassandra.schema.SchemaTransformations;
+import org.apache.cassandra.schema.TableMetadata;
+import org.apache.cassandra.service.ClientState;
+
+/**
+ * c2y's CDC agent: reads one Cassandra node's cdc_raw with Cassandra's own commit-log reader and writes each change to
+ * the migrated tables as a JSON line on stdout (cell values as hex of their serialized bytes, for c2y to decode with
+ * the table's types). It reads only up to the offset each segment's _cdc.idx says is durable, and says where it is
+ * (segment, position) on every line, so c2y can commit its place with the changes and resume from it.
+ *
+ * Arguments: --yaml <node's cassandra.yaml> --schema <file of CQL: CREATE TYPE/TABLE ... WITH ID, as DESCRIBE ...
+ * WITH INTERNALS prints> --tables ks.t[,ks.t] [--from <segment>:<position>] [--follow] [--poll-ms <n>]
+ */
+public final class C2yCdcAgent {
+    private static final Pattern SEGMENT = Pattern.compile("CommitLog-(\\d+)-(\\d+)\\.log");
+
+    private final BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    private final Set<String> tables = new HashSet<>();
+
+    public static void main(String[] args) {
+        try {
+            start(args);
+        } catch (SegmentError e) {
+            fail("SEGMENT", e.getMessage());
+        } catch (org.apache.cassandra.exceptions.ConfigurationException e) {
+            fail("CONFIG", "the node's cassandra.yaml cannot be used: " + e.getMessage());
+        } catch (Throwable e) {
+            fail("AGENT", String.valueOf(e));
+        }
+    }
+
+    /** A segment the reader cannot read (another version's, or corrupt): its changes must not be skipped. */
+    private static final class SegmentError extends RuntimeException {
+        SegmentError(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static void start(String[] args) throws Exception {
+        String yaml = null, schema = null, tablesArg = null, from = null;
+        boolean follow = false;
+        long pollMs = 500;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--yaml": yaml = args[++i]; break;
+                case "--schema": schema = args[++i]; break;
+                case "--tables": tablesArg = args[++i]; break;
+                case "--from": from = args[++i]; break;
+                case "--follow": follow = true; break;
+                case "--poll-ms": pollMs = Long.parseLong(args[++i]); break;
+                default: fail("USAGE", "unknown argument " + args[i]);
+            }
+        }
+        if (yaml == null || schema == null || tablesArg == null) fail("USAGE", "--yaml, --schema and --tables are required");
+        C2yCdcAgent agent = new C2yCdcAgent();
+        for (String t : tablesArg.split(",")) agent.tables.add(t.trim());
+        System.setProperty("cassandra.config", Path.of(yaml).toUri().toString());
+        DatabaseDescriptor.toolInitialization();
+        agent.loadSchema(Files.readString(Path.of(schema)));
+        long segment = 0;
+        int position = 0;
+        if (from != null) {
+            String[] parts = from.split(":");
+            segment = Long.parseLong(parts[0]);
+            position = Integer.parseInt(parts[1]);
+        }
+        agent.run(Path.of(DatabaseDescriptor.getCDCLogLocation()), segment, position, follow, pollMs);
+    }
+
+    private static void fail(String code, String message) {
+        System.out.flush();
+        System.err.println("{\"type\":\"error\",\"code\":" + quote(code) + ",\"message\":" + quote(message) + "}");
+        System.exit(2);
+    }
+
+    /**
+     * The migrated tables' schema, offline: a keyspace of each name (replication does not matter for reading a log),
+     * then each CREATE TYPE / CREATE TABLE ... WITH ID (the cluster's table id: mutations name tables by id).
+     */
+    private void loadSchema(String cql) {
+        Set<String> keyspaces = new HashSet<>();
+        for (String table : tables) keyspaces.add(table.substring(0, table.indexOf('.')));
+        for (String keyspace : keyspaces) Schema.instance.transform(SchemaTransformations.addKeyspace(KeyspaceMetadata.create(keyspace, KeyspaceParams.simple(1)), true));
+        for (String statement : cql.split(";\\s*\\n")) {
+            String trimmed = statement.trim();
+            if (trimmed.isEmpty() || trimmed.toUpperCase().startsWith("CREATE KEYSPACE")) continue;
+            CQLStatement prepared = QueryProcessor.parseStatement(trimmed).prepare(ClientState.forInternalCalls());
+            if (!(prepared instanceof AlterSchemaStatement)) fail("SCHEMA", "not a schema statement: " + trimmed);
+            Schema.instance.transform((AlterSchemaStatement) prepared);
+        }
+        for (String table : tables) {
+            String[] parts = table.split("\\.", 2);
+            TableMetadata metadata = Schema.instance.getTableMetadata(parts[0], parts[1]);
+            if (metadata == null) fail("SCHEMA", "the schema given holds no table " + table);
+            emit("{\"type\":\"table\",\"table\":" + quote(table) + ",\"id\":" + quote(metadata.id.toString()) + "}");
+        }
+        flush();
+    }
+
+    private void run(Path cdcRaw, long fromSegment, int fromPosition, boolean follow, long pollMs) throws Exception {
+        if (!Files.isDirectory(cdcRaw) || !Files.isReadable(cdcRaw)) fail("CDC_RAW", "cdc_raw_directory " + cdcRaw + " is not a readable folder");
+        long segment = fromSegment;
+        int position = fromPosition;
+        for (;;) {
+            List<long[]> segments = listSegments(cdcRaw);
+            boolean progressed = false;
+            for (long[] entry : segments) {
+                long id = entry[0];
+                if (id < segment) continue;
+                if (id > segment) { segment = id; position = 0; }
+                Path log = cdcRaw.resolve(name(entry));
+                Durable durable = durableOf(cdcRaw.resolve(name(entry).replace(".log", "_cdc.idx")));
+                if (durable.offset > position) {
+                    position = read(log, id, position, durable.offset);
+                    progressed = true;
+                }
+                if (!durable.completed) break;
+                emit("{\"type\":\"segment-done\",\"segment\":" + id + ",\"file\":" + quote(log.toString()) + "}");
+                segment = id + 1;
+                position = 0;
+            }
+            emit("{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis() + "}");
+            flush();
+            if (!follow) return;
+            if (!progressed) Thread.sleep(pollMs);
+        }
+    }
+
+    private static String name(long[] entry) {
+        return "CommitLog-" + entry[1] + "-" + entry[0] + ".log";
+    }
+
+    /** cdc_raw's segments, oldest first, as {id, version}. */
+    private static List<long[]> listSegments(Path cdcRaw) throws IOException {
+        List<long[]> found = new ArrayList<>();
+        try (var files = Files.list(cdcRaw)) {
+            for (Iterator<Path> it = files.iterator(); it.hasNext();) {
+                Matcher m = SEGMENT.matcher(it.next().getFileName().toString());
+                if (m.matches()) found.add(new long[] { Long.parseLong(m.group(2)), Long.parseLong(m.group(1)) });
+            }
+        }
+        found.sort((a, b) -> Long.compare(a[0], b[0]));
+        return found;
+    }
+
+    private record Durable(int offset, boolean completed) {}
+
+    /** The segment's _cdc.idx: how far it is durable, and whether Cassandra is done with it. No file yet: nothing. */
+    private static Durable durableOf(Path idx) throws IOException {
+        if (!Files.exists(idx)) return new Durable(0, false);
+        List<String> lines = Files.readAllLines(idx);
+        int offset = lines.isEmpty() || lines.get(0).isBlank() ? 0 : Integer.parseInt(lines.get(0).trim());
+        return new Durable(offset, lines.size() > 1 && lines.get(1).trim().equals("COMPLETED"));
+    }
+
+    /** Reads the segment's mutations after `position` up to `durable`; returns the position reached. */
+    private int read(Path log, long id, int position, int durable) throws IOException {
+        int[] reached = { position };
+        CommitLogReadHandler handler = new CommitLogReadHandler() {
+            public boolean shouldSkipSegmentOnError(CommitLogReadException e) {
+                // Past the synced part of a live segment the reader meets unsynced bytes: stop there, read again later.
+                return true;
+            }
+
+            public void handleUnrecoverableError(CommitLogReadException e) {
+                throw new SegmentError("segment " + log.getFileName() + " cannot be read: " + e.getMessage(), e);
+            }
+
+            public void handleMutation(Mutation mutation, int size, int entryLocation, CommitLogDescriptor descriptor) {
+                if (entryLocation <= reached[0] || entryLocation > durable) return;
+                for (PartitionUpdate update : mutation.getPartitionUpdates()) {
+                    String table = update.metadata().keyspace + "." + update.metadata().name;
+                    if (tables.contains(table)) emit(change(update, table, id, entryLocation));
+                }
+                reached[0] = entryLocation;
+            }
+        };
+        new CommitLogReader().readCommitLogSegment(handler, new org.apache.cassandra.io.util.File(log), new CommitLogPosition(id, position), CommitLogReader.ALL_MUTATIONS, true);
+        return Math.max(reached[0], Math.min(durable, reached[0]));
+    }
+
+    private static String change(PartitionUpdate update, String table, long segment, int position) {
+        StringBuilder json = new StringBuilder(256);
+        json.append("{\"type\":\"change\",\"segment\":").append(segment).append(",\"position\":").append(position)
+            .append(",\"table\":").append(quote(table)).append(",\"key\":\"").append(hex(update.partitionKey().getKey())).append('"');
+        DeletionTime partition = update.partitionLevelDeletion();
+        if (!partition.isLive()) json.append(",\"partitionDeleted\":").append(partition.markedForDeleteAt());
+        StringBuilder ranges = new StringBuilder();
+        for (Iterator<RangeTombstone> it = update.deletionInfo().rangeIterator(false); it.hasNext();) {
+            RangeTombstone range = it.next();
+            if (ranges.length() > 0) ranges.append(',');
+            ranges.append("{\"start\":").append(bound(range.deletedSlice().start())).append(",\"end\":").append(bound(range.deletedSlice().end()))
+                .append(",\"ts\":").append(range.deletionTime().markedForDeleteAt()).append('}');
+        }
+        if (ranges.length() > 0) json.append(",\"ranges\":[").append(ranges).append(']');
+        if (!update.staticRow().isEmpty()) json.append(",\"static\":").append(row(update.staticRow()));
+        StringBuilder rows = new StringBuilder();
+        for (Row row : update) {
+            if (rows.length() > 0) rows.append(',');
+            rows.append(row(row));
+        }
+        if (rows.length() > 0) json.append(",\"rows\":[").append(rows).append(']');
+        return json.append('}').toString();
+    }
+
+    private static String bound(ClusteringPrefix<?> prefix) {
+        StringBuilder json = new StringBuilder("{\"kind\":").append(quote(prefix.kind().name())).append(",\"values\":[");
+        for (int i = 0; i < prefix.size(); i++) json.append(i > 0 ? "," : "").append('"').append(hex(prefix.bufferAt(i))).append('"');
+        return json.append("]}").toString();
+    }
+
+    private static String row(Row row) {
+        StringBuilder json = new StringBuilder(128).append("{\"clustering\":[");
+        ClusteringPrefix<?> clustering = row.clustering();
+        for (int i = 0; i < clustering.size(); i++) json.append(i > 0 ? "," : "").append('"').append(hex(clustering.bufferAt(i))).append('"');
+        json.append(']');
+        LivenessInfo liveness = row.primaryKeyLivenessInfo();
+        if (!liveness.isEmpty()) json.append(",\"ts\":").append(liveness.timestamp()).append(",\"ttl\":").append(liveness.ttl());
+        if (!row.deletion().isLive()) json.append(",\"deleted\":").append(row.deletion().time().markedForDeleteAt());
+        json.append(",\"cells\":[");
+        boolean first = true;
+        for (ColumnData data : row) {
+            if (data instanceof ComplexColumnData complex) {
+                if (!complex.complexDeletion().isLive()) {
+                    json.append(first ? "" : ",").append("{\"column\":").append(quote(complex.column().name.toString())).append(",\"cleared\":").append(complex.complexDeletion().markedForDeleteAt()).append('}');
+                    first = false;
+                }
+                for (Cell<?> cell : complex) {
+                    json.append(first ? "" : ",").append(cell(cell, complex.column().name.toString()));
+                    first = false;
+                }
+            } else {
+                json.append(first ? "" : ",").append(cell((Cell<?>) data, data.column().name.toString()));
+                first = false;
+            }
+        }
+        return json.append("]}").toString();
+    }
+
+    private static String cell(Cell<?> cell, String column) {
+        StringBuilder json = new StringBuilder(64).append("{\"column\":").append(quote(column)).append(",\"ts\":").append(cell.timestamp());
+        if (cell.path() != null) json.append(",\"path\":\"").append(hex(cell.path().get(0))).append('"');
+        if (cell.isTombstone()) json.append(",\"deleted\":true");
+        else {
+            if (cell.ttl() > 0) json.append(",\"ttl\":").append(cell.ttl()).append(",\"expires\":").append(cell.localDeletionTime());
+            json.append(",\"value\":\"").append(hex(cell.buffer())).append('"');
+        }
+        return json.append('}').toString();
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private static String hex(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        char[] chars = new char[b.remaining() * 2];
+        for (int i = 0; b.hasRemaining(); i += 2) {
+            int v = b.get() & 0xff;
+            chars[i] = HEX[v >>> 4];
+            chars[i + 1] = HEX[v & 15];
+        }
+        return new String(chars);
+    }
+
+    private static String quote(String text) {
+        StringBuilder json = new StringBuilder(text.length() + 2).append('"');
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') json.append('\\').append(c);
+            else if (c < 0x20) json.append(String.format("\\u%04x", (int) c));
+            else json.append(c);
+        }
+        return json.append('"').toString();
+    }
+
+    private void emit(String line) {
+        try {
+            out.write(line);
+            out.write('\n');
+        } catch (IOException e) {
+            System.exit(3);
+        }
+    }
+
+    private void flush() {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            System.exit(3);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import { C2yError } from '../errors/index.js';
+import type { CassandraClient } from '../source/index.js';
+
+/** A CQL identifier, quoted only where CQL needs it (case, keywords and odd characters are all safe quoted). */
+function quoted(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Checks that every table has cdc = true; with `enable`, turns it on (ALTER TABLE … WITH cdc = true) where it is
+ * off. Without it, a table without CDC is refused, naming what to run: its changes would never reach cdc_raw.
+ */
+export async function ensureCdcEnabled(client: CassandraClient, keyspace: string, tables: readonly string[], enable: boolean): Promise<string[]> {
+  const enabled: string[] = [];
+  for (const table of tables) {
+    const result = await client.execute('SELECT cdc FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [keyspace, table], { prepare: true });
+    const row = result.first();
+    if (!row) throw new C2yError('SOURCE_TABLE_NOT_FOUND', `table ${keyspace}.${table} does not exist`, { hint: 'check source.keyspace and source.table' });
+    if (row['cdc'] === true) continue;
+    if (!enable) {
+      throw new C2yError('CDC_NOT_ENABLED', `table ${keyspace}.${table} does not have CDC enabled, so its changes never reach cdc_raw`, {
+        hint: `run ALTER TABLE ${quoted(keyspace)}.${quoted(table)} WITH cdc = true (and cdc_enabled: true in every node's cassandra.yaml), or pass --enable-cdc`,
+      });
+    }
+    await client.execute(`ALTER TABLE ${quoted(keyspace)}.${quoted(table)} WITH cdc = true`);
+    enabled.push(`${keyspace}.${table}`);
+  }
+  return enabled;
+}
+
+/**
+ * The CQL the agent loads to read the tables' mutations offline: the keyspace's types and the tables' own statements,
+ * WITH INTERNALS so each table keeps the cluster's id (mutations name tables by id) and its dropped columns.
+ */
+export async function agentSchema(client: CassandraClient, keyspace: string, tables: readonly string[]): Promise<string> {
+  const result = await client.execute(`DESCRIBE KEYSPACE ${quoted(keyspace)} WITH INTERNALS`);
+  // DESCRIBE names a case-sensitive table in its CQL form ("Orders"): compared unquoted.
+  const unquoted = (name: string): string => (/^".*"$/s.test(name) ? name.slice(1, -1).replace(/""/g, '"') : name);
+  const statements = result.rows
+    .filter((row) => row['type'] === 'type' || (row['type'] === 'table' && tables.includes(unquoted(String(row['name'])))))
+    .map((row) => String(row['create_statement']).trim().replace(/;$/, ''));
+  return statements.map((statement) => `${statement};\n`).join('');
+}
+
+/**
+ * The node's Cassandra release must be the one whose jars compiled the agent: a commit log is read with the classes
+ * of the version that wrote it.
+ */
+export async function checkAgentVersion(client: CassandraClient, jarVersion: string, libDir: string): Promise<string> {
+  const row = (await client.execute('SELECT release_version FROM system.local')).first();
+  const release = String(row?.['release_version'] ?? '');
+  if (release !== jarVersion) {
+    throw new C2yError('CDC_VERSION_MISMATCH', `the node runs Cassandra ${release}, but the jars in ${libDir} are ${jarVersion}`, {
+      hint: 'run the agent on the node with that node\'s own lib folder (--lib or --node-dir): a commit log is read with the classes of the Cassandra that wrote it',
+    });
+  }
+  return release;
+}

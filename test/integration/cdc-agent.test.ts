@@ -1,0 +1,163 @@
+import cassandra from 'cassandra-driver';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdcNodeFiles, startCdcCassandra, stopCdcCassandra } from '../../src/testbed/index.js';
+import { livePid } from '../../src/testbed/process-control.js';
+import { runC2y, spawnC2y } from '../helpers/run-cli.js';
+
+/**
+ * The CDC agent on a real node with cdc_enabled (its own one-node cluster, commit log synced every second): every
+ * kind of change a writer makes comes out once, in log order, decoded by the table's types, with positions to resume
+ * from; and each way it can be misused is refused with a typed error.
+ */
+const KEYSPACE = `cdc_${Date.now().toString(36)}`;
+let node: Awaited<ReturnType<typeof startCdcCassandra>>;
+let client: cassandra.Client;
+let startedHere = false;
+
+interface Decoded { type: string; at?: string; key?: string[]; partitionDeletedAt?: number; ranges?: Array<{ start: { inclusive: boolean; values: string[] }; end: { inclusive: boolean; values: string[] } }>; rows?: Array<{ clustering: string[]; static: boolean; deletedAt?: number; writtenAt?: number; cells: Array<{ column: string; element?: string; value?: string; deleted?: true; ttl?: number; clearedAt?: number }> }> }
+
+function agentArgs(table: string, extra: string[] = []): string[] {
+  return ['cdc', 'agent', '--contact-points', node.address, '--keyspace', KEYSPACE, '--table', table, '--yaml', node.yaml, '--lib', node.libDir, ...extra];
+}
+
+function linesOf(stdout: string): Decoded[] {
+  return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Decoded);
+}
+
+/** The agent, without --follow, until it has printed `count` changes (the log is synced every second). */
+async function changesOnceSynced(table: string, count: number, extra: string[] = []): Promise<Decoded[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const run = await runC2y(agentArgs(table, ['--decode', ...extra]));
+    expect(run.code, run.stderr).toBe(0);
+    const changes = linesOf(run.stdout).filter((line) => line.type === 'change');
+    if (changes.length >= count || Date.now() > deadline) return changes;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+beforeAll(async () => {
+  startedHere = livePid(cdcNodeFiles().pidFile) === undefined;
+  node = await startCdcCassandra(() => undefined);
+  client = new cassandra.Client({ contactPoints: [node.address], localDataCenter: 'datacenter1' });
+  await client.connect();
+  await client.execute(`CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+  await client.execute(`CREATE TYPE ${KEYSPACE}.addr (street text, zip int)`);
+}, 240_000);
+
+afterAll(async () => {
+  await client?.shutdown();
+  if (startedHere) await stopCdcCassandra(true);
+}, 60_000);
+
+describe('c2y cdc agent', () => {
+  it('prints every kind of change once, in log order, decoded, and resumes after a position', async () => {
+    // Names that trip object-key and CQL logic: a quoted, case-sensitive table, columns `values` and "2".
+    await client.execute(`CREATE TABLE ${KEYSPACE}."Orders" (id int, region text, seq int, "values" text, "2" int, tags set<text>, attrs map<text, int>, a frozen<addr>, s text static, PRIMARY KEY ((id, region), seq)) WITH cdc = true`);
+    const table = `${KEYSPACE}."Orders"`;
+    const writes = [
+      `INSERT INTO ${table} (id, region, seq, "values", "2", tags, attrs, a, s) VALUES (1, 'eu', 1, 'first', 2, {'x', 'y'}, {'k': 1}, {street: 'Main', zip: 8001}, 'st')`,
+      `UPDATE ${table} USING TTL 3600 SET "values" = 'second' WHERE id = 1 AND region = 'eu' AND seq = 2`,
+      `UPDATE ${table} SET tags = tags + {'z'}, attrs['q'] = 7 WHERE id = 1 AND region = 'eu' AND seq = 1`,
+      `DELETE "values" FROM ${table} WHERE id = 1 AND region = 'eu' AND seq = 1`,
+      `DELETE FROM ${table} WHERE id = 1 AND region = 'eu' AND seq = 2`,
+      `DELETE FROM ${table} WHERE id = 2 AND region = 'us' AND seq > 5`,
+      `DELETE FROM ${table} WHERE id = 3 AND region = 'ap'`,
+    ];
+    for (const write of writes) await client.execute(write);
+    const changes = await changesOnceSynced('Orders', writes.length);
+    expect(changes).toHaveLength(writes.length);
+    const [insert, ttl, added, cellDeleted, rowDeleted, range, partition] = changes as [Decoded, Decoded, Decoded, Decoded, Decoded, Decoded, Decoded];
+    expect(insert.key).toEqual(['1', '"eu"']);
+    expect(insert.rows?.find((row) => row.static)?.cells).toEqual([expect.objectContaining({ column: 's', value: '"st"' })]);
+    const inserted = insert.rows?.find((row) => !row.static);
+    expect(inserted?.clustering).toEqual(['1']);
+    expect(inserted?.writtenAt).toBeGreaterThan(0);
+    expect(inserted?.cells).toEqual(expect.arrayContaining([
+      expect.objectContaining({ column: 'values', value: '"first"' }), expect.objectContaining({ column: '2', value: '2' }),
+      expect.objectContaining({ column: 'a', value: '{"street"="Main","zip"=8001}' }),
+      expect.objectContaining({ column: 'tags', element: '"x"' }), expect.objectContaining({ column: 'attrs', element: '"k"', value: '1' }),
+      // A collection written whole clears what it held before.
+      expect.objectContaining({ column: 'tags', clearedAt: expect.any(Number) as number }),
+    ]));
+    expect(ttl.rows?.[0]?.cells[0]).toMatchObject({ column: 'values', value: '"second"', ttl: 3600 });
+    expect(added.rows?.[0]?.cells).toEqual(expect.arrayContaining([expect.objectContaining({ column: 'tags', element: '"z"' }), expect.objectContaining({ column: 'attrs', element: '"q"', value: '7' })]));
+    expect(cellDeleted.rows?.[0]?.cells[0]).toMatchObject({ column: 'values', deleted: true });
+    expect(rowDeleted.rows?.[0]).toMatchObject({ clustering: ['2'], deletedAt: expect.any(Number) as number });
+    expect(range).toMatchObject({ key: ['2', '"us"'], ranges: [{ start: { inclusive: false, values: ['5'] }, end: { inclusive: true, values: [] } }] });
+    expect(partition).toMatchObject({ key: ['3', '"ap"'], partitionDeletedAt: expect.any(Number) as number });
+    // Log order: positions only grow.
+    const positions = changes.map((change) => change.at as string);
+    expect([...positions].sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]) || Number(a.split(':')[1]) - Number(b.split(':')[1]))).toEqual(positions);
+    // From the third change's position on: the fourth and later, nothing twice.
+    const after = await changesOnceSynced('Orders', 4, ['--from', positions[2] as string]);
+    expect(after.map((change) => change.at)).toEqual(positions.slice(3));
+  });
+
+  it('--follow streams changes as they are written; Ctrl-C says where to continue', async () => {
+    await client.execute(`CREATE TABLE ${KEYSPACE}.live (id int PRIMARY KEY, v text) WITH cdc = true`);
+    const { child, result, stdoutSoFar } = spawnC2y(agentArgs('live', ['--follow', '--decode', '--poll-ms', '200']));
+    const seen = async (value: string): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (!stdoutSoFar().includes(value)) {
+        if (Date.now() > deadline) throw new Error(`${value} did not arrive: ${stdoutSoFar()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await client.execute(`INSERT INTO ${KEYSPACE}.live (id, v) VALUES (1, 'one')`);
+    await seen('one');
+    await client.execute(`INSERT INTO ${KEYSPACE}.live (id, v) VALUES (2, 'two')`);
+    await seen('two');
+    child.kill('SIGINT');
+    const run = await result;
+    expect(run.code).toBe(130);
+    const last = linesOf(run.stdout).filter((line) => line.type === 'change').pop();
+    expect(run.stderr).toContain(`--from ${last?.at ?? '?'}`);
+  });
+
+  it('refuses a table without CDC, naming what to run, and --enable-cdc turns it on', async () => {
+    await client.execute(`CREATE TABLE ${KEYSPACE}.plain (id int PRIMARY KEY, v text)`);
+    const refused = await runC2y(agentArgs('plain'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('CDC_NOT_ENABLED');
+    expect(refused.stderr).toContain(`ALTER TABLE "${KEYSPACE}"."plain" WITH cdc = true`);
+    const enabled = await runC2y(agentArgs('plain', ['--enable-cdc']));
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(enabled.stderr).toContain(`CDC enabled on ${KEYSPACE}.plain`);
+    const row = (await client.execute('SELECT cdc FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [KEYSPACE, 'plain'])).first();
+    expect(row?.['cdc']).toBe(true);
+  });
+
+  it('refuses jars of another Cassandra version, a lib folder without Cassandra, and an unreadable cdc_raw', async () => {
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${KEYSPACE}.live (id int PRIMARY KEY, v text) WITH cdc = true`);
+    const dir = mkdtempSync(join(tmpdir(), 'c2y-cdc-bad-'));
+    const otherLib = join(dir, 'lib-4.1');
+    writeFileSync(join(dir, 'placeholder'), '');
+    mkdirSync(otherLib);
+    symlinkSync(join(node.libDir, 'cassandra-all-5.0.8.jar'), join(otherLib, 'cassandra-all-4.1.9.jar'));
+    const version = await runC2y(['cdc', 'agent', '--contact-points', node.address, '--keyspace', KEYSPACE, '--table', 'live', '--yaml', node.yaml, '--lib', otherLib]);
+    expect(version.code).toBe(2);
+    expect(version.stderr).toContain('CDC_VERSION_MISMATCH');
+    expect(version.stderr).toContain('Cassandra 5.0.8, but the jars');
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const noJar = await runC2y(['cdc', 'agent', '--contact-points', node.address, '--keyspace', KEYSPACE, '--table', 'live', '--yaml', node.yaml, '--lib', empty]);
+    expect(noJar.code).toBe(2);
+    expect(noJar.stderr).toContain(`no Cassandra jar`);
+    const yaml = join(dir, 'cassandra.yaml');
+    // A file where the folder should be (a missing folder, Cassandra's own start-up code creates).
+    writeFileSync(yaml, readFileSync(node.yaml, 'utf8').replace(/^cdc_raw_directory: .*$/m, `cdc_raw_directory: ${join(dir, 'placeholder')}`));
+    const unreadable = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toContain('CDC_RAW_UNREADABLE');
+    expect(unreadable.stderr).toContain(join(dir, 'placeholder'));
+    // An empty cdc_raw: nothing to read yet, and a position to start from.
+    writeFileSync(yaml, readFileSync(node.yaml, 'utf8').replace(/^cdc_raw_directory: .*$/m, `cdc_raw_directory: ${empty}`));
+    const nothing = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(linesOf(nothing.stdout).pop()).toMatchObject({ type: 'caught-up', segment: 0, position: 0 });
+  });
+});

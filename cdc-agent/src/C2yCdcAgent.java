@@ -137,6 +137,11 @@ public final class C2yCdcAgent {
         if (!Files.isDirectory(cdcRaw) || !Files.isReadable(cdcRaw)) fail("CDC_RAW", "cdc_raw_directory " + cdcRaw + " is not a readable folder");
         long segment = fromSegment;
         int position = fromPosition;
+        // Resuming inside a segment that is gone: its changes after the position cannot be read, and must not be
+        // skipped silently. (Position 0 means "from the next segment on", which may not exist yet.)
+        if (position > 0 && listSegments(cdcRaw).stream().noneMatch(entry -> entry[0] == fromSegment)) {
+            fail("SEGMENT", "segment " + fromSegment + " of --from is not in " + cdcRaw + ": its changes after position " + fromPosition + " cannot be read");
+        }
         for (;;) {
             List<long[]> segments = listSegments(cdcRaw);
             boolean progressed = false;

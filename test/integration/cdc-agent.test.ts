@@ -154,6 +154,11 @@ describe('c2y cdc agent', () => {
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toContain('CDC_RAW_UNREADABLE');
     expect(unreadable.stderr).toContain(join(dir, 'placeholder'));
+    // Resuming inside a segment cdc_raw no longer holds: its later changes would be lost, so it is refused.
+    const gone = await runC2y(agentArgs('live', ['--from', '12345:100']));
+    expect(gone.code).toBe(5);
+    expect(gone.stderr).toContain('CDC_SEGMENT_UNREADABLE');
+    expect(gone.stderr).toContain('segment 12345 of --from');
     // An empty cdc_raw: nothing to read yet, and a position to start from.
     writeFileSync(yaml, readFileSync(node.yaml, 'utf8').replace(/^cdc_raw_directory: .*$/m, `cdc_raw_directory: ${empty}`));
     const nothing = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));

@@ -92,6 +92,7 @@ public final class C2yCdcAgent {
         for (String t : tablesArg.split(",")) agent.tables.add(t.trim());
         System.setProperty("cassandra.config", Path.of(yaml).toUri().toString());
         DatabaseDescriptor.toolInitialization();
+        if (!DatabaseDescriptor.isCDCEnabled()) fail("CDC_OFF", "cdc_enabled is not true in " + yaml + ": the node writes nothing to cdc_raw");
         agent.loadSchema(Files.readString(Path.of(schema)));
         long segment = 0;
         int position = 0;
@@ -160,11 +161,24 @@ public final class C2yCdcAgent {
                 segment = id + 1;
                 position = 0;
             }
-            emit("{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis() + "}");
+            emit("{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis()
+                + ",\"rawBytes\":" + rawBytes(cdcRaw) + ",\"rawLimit\":" + DatabaseDescriptor.getCDCTotalSpace() + "}");
             flush();
             if (!follow) return;
             if (!progressed) Thread.sleep(pollMs);
         }
+    }
+
+    /** What cdc_raw holds: Cassandra refuses writes to CDC tables once this reaches cdc_total_space. */
+    private static long rawBytes(Path cdcRaw) throws IOException {
+        long total = 0;
+        try (var files = Files.list(cdcRaw)) {
+            for (Iterator<Path> it = files.iterator(); it.hasNext();) {
+                Path file = it.next();
+                if (file.getFileName().toString().endsWith(".log")) total += Files.size(file);
+            }
+        }
+        return total;
     }
 
     private static String name(long[] entry) {

@@ -31,7 +31,7 @@ export const agentLineSchema = z.discriminatedUnion('type', [
     static: rowSchema.optional(), rows: z.array(rowSchema).optional(),
   }).strict(),
   z.object({ type: z.literal('segment-done'), segment: z.number().int().nonnegative(), file: z.string() }).strict(),
-  z.object({ type: z.literal('caught-up'), ...position, at: z.number().int() }).strict(),
+  z.object({ type: z.literal('caught-up'), ...position, at: z.number().int(), rawBytes: z.number().int().nonnegative(), rawLimit: z.number().int().nonnegative() }).strict(),
 ]);
 
 export type AgentLine = z.infer<typeof agentLineSchema>;
@@ -70,4 +70,14 @@ export function parsePosition(text: string): LogPosition {
   const match = /^(\d+):(\d+)$/.exec(text.trim());
   if (!match) throw new C2yError('CONFIG_INVALID', `"${text}" is not a log position`, { hint: 'a position is <segment>:<offset>, as the agent prints them (e.g. 1796102451303:75711)' });
   return { segment: Number(match[1]), position: Number(match[2]) };
+}
+
+/** cdc_raw's share of cdc_total_space from which a reader is warned (Cassandra refuses CDC writes at 100 %). */
+export const CDC_SPACE_WARNING_SHARE = 0.8;
+
+/** A warning while cdc_raw is near full, saying what happens at full and what frees it; else undefined. */
+export function cdcSpaceWarning(line: Extract<AgentLine, { type: 'caught-up' }>): string | undefined {
+  if (line.rawLimit <= 0 || line.rawBytes < line.rawLimit * CDC_SPACE_WARNING_SHARE) return undefined;
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `cdc_raw holds ${mib(line.rawBytes)} of its ${mib(line.rawLimit)} (cdc_total_space, ${Math.round((line.rawBytes / line.rawLimit) * 100)} %): at full, Cassandra refuses writes to CDC tables; segments must be applied and deleted (or cdc_total_space raised)`;
 }

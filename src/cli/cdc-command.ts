@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
-import { changeStream, formatPosition, parsePosition, type LogPosition } from '../cdc/index.js';
+import { cdcSpaceWarning, changeStream, formatPosition, parsePosition, type LogPosition } from '../cdc/index.js';
 import { C2yError } from '../errors/index.js';
 
 /** The node's cassandra.yaml and lib folder: from --node-dir (a Cassandra home), each overridable. */
@@ -40,6 +40,7 @@ function agentCommand(): Command {
       process.once('SIGINT', onInterrupt);
       process.once('SIGTERM', onInterrupt);
       let last: LogPosition | undefined = from;
+      let warned = false;
       try {
         for await (const { line, decoder } of changeStream({
           config, ...files, from, follow: options['follow'] === true, enableCdc: options['enableCdc'] === true, pollMs, signal: controller.signal,
@@ -49,6 +50,10 @@ function agentCommand(): Command {
           },
         })) {
           if (line.type === 'change') last = { segment: line.segment, position: line.position };
+          const warning = line.type === 'caught-up' ? cdcSpaceWarning(line) : undefined;
+          // Once per crossing, not at every poll.
+          if (warning !== undefined && !warned) process.stderr.write(`c2y: warning: ${warning}\n`);
+          if (line.type === 'caught-up') warned = warning !== undefined;
           const shown = options['decode'] === true && line.type === 'change' ? { type: 'change', ...decoder.decode(line) } : line;
           process.stdout.write(`${JSON.stringify(shown)}\n`);
         }

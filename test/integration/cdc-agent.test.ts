@@ -159,6 +159,16 @@ describe('c2y cdc agent', () => {
     expect(gone.code).toBe(5);
     expect(gone.stderr).toContain('CDC_SEGMENT_UNREADABLE');
     expect(gone.stderr).toContain('segment 12345 of --from');
+    // cdc_raw near its cdc_total_space: warned, with what happens at full.
+    writeFileSync(yaml, `${readFileSync(node.yaml, 'utf8').replace(/^cdc_total_space: .*$/m, 'cdc_total_space: 1MiB')}`);
+    const full = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stderr).toMatch(/warning: cdc_raw holds [\d.]+ MiB of its 1\.0 MiB \(cdc_total_space, \d+ %\): at full, Cassandra refuses writes to CDC tables/);
+    // A node without cdc_enabled writes nothing to cdc_raw: refused, saying so.
+    writeFileSync(yaml, readFileSync(node.yaml, 'utf8').replace(/^cdc_enabled: true$/m, 'cdc_enabled: false'));
+    const off = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));
+    expect(off.code).toBe(2);
+    expect(off.stderr).toContain('CDC_NOT_ENABLED: cdc_enabled is not true');
     // An empty cdc_raw: nothing to read yet, and a position to start from.
     writeFileSync(yaml, readFileSync(node.yaml, 'utf8').replace(/^cdc_raw_directory: .*$/m, `cdc_raw_directory: ${empty}`));
     const nothing = await runC2y(agentArgs('live').map((arg) => (arg === node.yaml ? yaml : arg)));

@@ -154,7 +154,7 @@ describe('c2y migrate', () => {
     await waitForText(() => fx.db.query(`SELECT count(*)::int AS n FROM c2y.checkpoints c JOIN c2y.runs r USING (run_id) WHERE r.target LIKE '%.interrupt' AND c.rows_done > 0`).then((r) => r.rows[0]?.n > 0).catch(() => false));
     child.kill('SIGINT');
     const run = await result;
-    expect(run.code).toBe(130);
+    expect(run.code, run.stderr.slice(-3000)).toBe(130);
     expect(run.stderr).toContain('INTERRUPTED');
     expect(run.stderr).toMatch(/--resume \d{8}-\d{6}-[0-9a-f]{6}/);
     const idle = await fx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'c2y %'`);

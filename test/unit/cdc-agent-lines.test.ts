@@ -7,7 +7,7 @@ describe('CDC agent lines', () => {
 
   it('reads each kind of line the agent prints', () => {
     expect(parseAgentLine(JSON.stringify(change))).toMatchObject({ type: 'change', position: 75711 });
-    expect(parseAgentLine('{"type":"caught-up","segment":0,"position":0,"at":1}')).toMatchObject({ type: 'caught-up' });
+    expect(parseAgentLine('{"type":"caught-up","segment":0,"position":0,"at":1,"rawBytes":0,"rawLimit":268435456}')).toMatchObject({ type: 'caught-up' });
     expect(parseAgentLine('{"type":"segment-done","segment":7,"file":"/x/CommitLog-8-7.log"}')).toMatchObject({ type: 'segment-done' });
   });
 

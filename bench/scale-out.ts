@@ -106,6 +106,11 @@ interface Trial {
   /** CPU seconds each worker's cgroup used in the run, and that over the run's seconds (at most its quota). */
   readonly workerCpuSeconds: number[];
   readonly workerCoresUsed: number[];
+  /**
+   * CPU seconds of the executors (their own process.cpuUsage, from the report), summed over all workers: the rest of
+   * the groups' CPU is the workers' own processes (queue, heartbeats, events) and executors' start-up.
+   */
+  readonly executorCpuSeconds: number;
 }
 
 async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number; keyspace: string }): Promise<Trial> {
@@ -130,7 +135,8 @@ async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace:
     return {
       workers: workerCount, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond,
       cpuBusy: Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total)) * 1000) / 1000, rowsByWorker,
-      workerCpuSeconds, workerCoresUsed: workerCpuSeconds.map((seconds) => Math.round((seconds / Math.max(0.001, report.durationSeconds)) * 1000) / 1000),
+      workerCpuSeconds, executorCpuSeconds: Math.round(report.executors.reduce((sum, e) => sum + e.cpuSeconds, 0) * 100) / 100,
+      workerCoresUsed: workerCpuSeconds.map((seconds) => Math.round((seconds / Math.max(0.001, report.durationSeconds)) * 1000) / 1000),
     };
   } finally {
     await stopWorkers(workers, serving.map((machine) => machine.quota));
@@ -168,7 +174,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
       for (const count of workerCounts) {
         const result = await runOnce(count, machines, redis.url, port, { cores, parallelism, splitSizeMb, keyspace });
         results.push(result);
-        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, rows by worker ${JSON.stringify(result.rowsByWorker)}`);
+        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, CPU of the groups ${result.workerCpuSeconds.reduce((a, b) => a + b, 0).toFixed(2)} s (executors ${result.executorCpuSeconds.toFixed(2)} s), rows by worker ${JSON.stringify(result.rowsByWorker)}`);
       }
     }
   } finally {

@@ -61,8 +61,22 @@ public final class C2yCdcAgent {
         } catch (org.apache.cassandra.exceptions.ConfigurationException e) {
             fail("CONFIG", "the node's cassandra.yaml cannot be used: " + e.getMessage());
         } catch (Throwable e) {
+            String column = unknownColumn(e);
+            if (column != null) {
+                fail("SCHEMA_CHANGED", "the table's schema changed while the agent read its log: a change names column " + column
+                    + ", which the schema the agent loaded at its start lacks; nothing after the last change printed was skipped");
+            }
             fail("AGENT", String.valueOf(e));
         }
+    }
+
+    /** The column a mutation named that the loaded schema lacks (Cassandra says "Unknown column X"), if that is the failure. */
+    private static String unknownColumn(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            Matcher m = Pattern.compile("Unknown column (\\S+)").matcher(String.valueOf(e.getMessage()));
+            if (m.find()) return m.group(1);
+        }
+        return null;
     }
 
     /** A segment the reader cannot read (another version's, or corrupt): its changes must not be skipped. */
@@ -213,7 +227,11 @@ public final class C2yCdcAgent {
         int[] reached = { position };
         CommitLogReadHandler handler = new CommitLogReadHandler() {
             public boolean shouldSkipSegmentOnError(CommitLogReadException e) {
-                // Past the synced part of a live segment the reader meets unsynced bytes: stop there, read again later.
+                // Past the durable part of a live segment the reader meets unsynced bytes: stop there, read again
+                // later. Before it, the bytes are the log itself: an error there must stop the stream, never skip.
+                if (reached[0] < durable) {
+                    throw new SegmentError("segment " + log.getFileName() + " cannot be read after position " + reached[0] + " (durable up to " + durable + "): " + e.getMessage(), e);
+                }
                 return true;
             }
 

@@ -116,6 +116,19 @@ describe('c2y cdc agent', () => {
     expect(run.code).toBe(130);
     const last = linesOf(run.stdout).filter((line) => line.type === 'change').pop();
     expect(run.stderr).toContain(`--from ${last?.at ?? '?'}`);
+    // A column added while the agent reads: it stops, typed, skipping nothing; started again from its last position, it
+    // loads the schema as it is now and reads the change.
+    const following = spawnC2y(agentArgs('live', ['--follow', '--decode', '--poll-ms', '200', '--from', last?.at ?? '']));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await client.execute(`ALTER TABLE ${KEYSPACE}.live ADD added text`);
+    await client.execute(`INSERT INTO ${KEYSPACE}.live (id, v, added) VALUES (3, 'three', 'new column')`);
+    const stopped = await following.result;
+    expect(stopped.code, stopped.stderr).toBe(5);
+    expect(stopped.stderr).toContain('SOURCE_SCHEMA_CHANGED');
+    expect(stopped.stderr).toContain('column added');
+    expect(linesOf(stopped.stdout).filter((line) => line.type === 'change')).toHaveLength(0);
+    const again = await changesOnceSynced('live', 1, ['--from', last?.at ?? '']);
+    expect(again[0]?.rows?.[0]?.cells).toEqual(expect.arrayContaining([expect.objectContaining({ column: 'added', value: '"new column"' })]));
   });
 
   it('refuses a table without CDC, naming what to run, and --enable-cdc turns it on', async () => {

@@ -8,17 +8,30 @@ import { catchupLine } from './catchup-command.js';
 import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
 import { exitForReport, withRunControls } from './migrate-command.js';
 
-/** Resolves once the operator pressed Enter on the terminal. */
-function enterPressed(): Promise<void> {
+/**
+ * Resolves once the operator pressed Enter on the terminal; Ctrl-C (which a terminal in readline's hands gives to
+ * readline, not to the process) or SIGTERM cancels the cut-over before anything ran.
+ */
+function enterPressed(signal: AbortSignal): Promise<void> {
   const lines = createInterface({ input: process.stdin, output: process.stderr });
-  return new Promise((resolve) => lines.once('line', () => {
-    lines.close();
-    resolve();
-  }));
+  return new Promise((resolve, reject) => {
+    const cancel = (): void => {
+      lines.close();
+      reject(new C2yError('INTERRUPTED', 'cut-over cancelled before the freeze: no pass ran and nothing changed', { hint: 'the application may go on writing; run c2y cutover again when ready' }));
+    };
+    if (signal.aborted) return cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    lines.once('SIGINT', cancel);
+    lines.once('line', () => {
+      signal.removeEventListener('abort', cancel);
+      lines.close();
+      resolve();
+    });
+  });
 }
 
 /** The freeze: said on the terminal and confirmed there, or already done by the caller (--frozen, for scripts). */
-function freezeConfirmation(frozen: boolean): (expectedSeconds: number) => Promise<void> {
+function freezeConfirmation(frozen: boolean, signal: AbortSignal): (expectedSeconds: number) => Promise<void> {
   return async (expectedSeconds) => {
     if (frozen) {
       process.stderr.write(`c2y cutover: writes are frozen (--frozen); the final pass starts (the last one took ${expectedSeconds.toFixed(1)} s)\n`);
@@ -27,8 +40,8 @@ function freezeConfirmation(frozen: boolean): (expectedSeconds: number) => Promi
     if (process.stdin.isTTY !== true) {
       throw new C2yError('CONFIG_INVALID', 'cutover has no terminal to confirm the freeze on', { hint: "freeze the application's writes, then run c2y cutover --frozen" });
     }
-    process.stderr.write(`c2y cutover: FREEZE WRITES NOW (the last pass took ${expectedSeconds.toFixed(1)} s); press Enter once the application no longer writes\n`);
-    await enterPressed();
+    process.stderr.write(`c2y cutover: FREEZE WRITES NOW (the last pass took ${expectedSeconds.toFixed(1)} s); press Enter once the application no longer writes (Ctrl-C cancels)\n`);
+    await enterPressed(signal);
   };
 }
 
@@ -61,7 +74,7 @@ export function cutoverCommand(): Command {
       if (!(maxFreezeSeconds > 0)) throw new C2yError('CONFIG_INVALID', `--max-freeze-seconds must be a number above 0, got "${String(options['maxFreezeSeconds'])}"`, { hint: 'e.g. --max-freeze-seconds 30' });
       await withRunControls(options, async (common) => {
         const result = await cutover({
-          ...common, resumeCommand: (runId) => catchupResumeCommand(common.resumeCommand(runId)), loaded: chosen.table, marginSeconds: chosen.table.config.catchupMarginSeconds, buckets, maxFreezeSeconds, freeze: freezeConfirmation(options['frozen'] === true),
+          ...common, resumeCommand: (runId) => catchupResumeCommand(common.resumeCommand(runId)), loaded: chosen.table, marginSeconds: chosen.table.config.catchupMarginSeconds, buckets, maxFreezeSeconds, freeze: freezeConfirmation(options['frozen'] === true, common.signal),
         });
         printResult(result, options['json'] === true);
         exitForReport(result.pass.report);

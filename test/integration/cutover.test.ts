@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CassandraClient } from '../../src/source/index.js';
 import { cassandraEventsDigest, postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
-import { runC2y } from '../helpers/run-cli.js';
+import { spawn } from 'node:child_process';
+import { C2Y_BIN, runC2y } from '../helpers/run-cli.js';
 import { cassandraClient } from '../helpers/servers.js';
 
 /**
@@ -58,6 +59,25 @@ afterAll(async () => {
   await fx?.close();
 });
 
+/** Runs c2y on a pseudo-terminal (script -e returns its exit code) and types `keys` once `prompt` shows. */
+async function onTerminal(args: readonly string[], prompt: string, keys: string): Promise<{ code: number | null; output: string }> {
+  const line = [process.execPath, C2Y_BIN, ...args].map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let typed = false;
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString();
+    if (!typed && output.includes(prompt)) {
+      typed = true;
+      child.stdin.write(keys);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, output };
+}
+
 describe('c2y cutover (by scan)', () => {
   it('is refused until a pass is short enough, then freezes, catches up and says switch with an exact target', async () => {
     const keys = (await cql.execute(`SELECT tenant_id, bucket, event_time, event_id FROM ${fx.keyspace}.events LIMIT 600`)).rows
@@ -83,6 +103,12 @@ describe('c2y cutover (by scan)', () => {
     const unconfirmed = await runC2y(command('cutover', ['--max-freeze-seconds', '600']));
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toMatch(/no terminal to confirm the freeze.*--frozen/s);
+    // On a terminal (a pty from script(1)), Ctrl-C at the freeze prompt cancels: exit 130, no pass ran. (Before, a
+    // terminal gave the Ctrl-C to readline, and the prompt went on waiting.)
+    const prompted = await onTerminal(command('cutover', ['--max-freeze-seconds', '600']), 'FREEZE WRITES NOW', '\x03');
+    expect(prompted.code, prompted.output).toBe(130);
+    expect(prompted.output).toContain('cut-over cancelled before the freeze: no pass ran and nothing changed');
+    expect(prompted.output).not.toContain('catch-up pass:');
 
     // The TTL'd cells of the last writes expire during the freeze's pass or before it: wait them out.
     await new Promise((resolve) => setTimeout(resolve, 2500));

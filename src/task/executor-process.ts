@@ -27,6 +27,12 @@ export function forkExecutor(heapMb: number): ExecutorProcess {
   child.stderr?.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4000);
   });
+  // A message sent while the executor exits (a cancel racing its own exit after Ctrl-C) fails on the closed channel,
+  // and ChildProcess reports that as an 'error' event: unheard, it would end the driver with an uncaught exception
+  // (exit 1) instead of the run's interrupted report. The exit handler already deals with what the executor held.
+  child.on('error', (error) => {
+    tail = `${tail}\n[c2y] executor channel: ${error.message}`.slice(-4000);
+  });
   return {
     child,
     stderrTail: () => tail,

@@ -20,7 +20,8 @@ function nodeFiles(options: Record<string, unknown>): { yaml: string; libDir: st
 
 function agentCommand(): Command {
   const command = new Command('agent').description('on a Cassandra node: read its cdc_raw with Cassandra\'s own commit-log reader and print each change to the table as a JSON line, in log order, with its position');
-  addConfigOptions(command)
+  // The source's settings only: the agent reads one node's log for one table, and writes nowhere.
+  addConfigOptions(command, (key) => ['source.contactPoints', 'source.keyspace', 'source.table', 'logLevel'].includes(key))
     .option('--node-dir <dir>', 'the node\'s Cassandra home (conf/cassandra.yaml, lib/)')
     .option('--yaml <file>', 'the node\'s cassandra.yaml (cdc_raw_directory and commit-log settings)')
     .option('--lib <dir>', 'the node\'s Cassandra lib folder; the agent is compiled and run on these jars')

@@ -33,14 +33,18 @@ const SHORTCUTS: ReadonlyArray<[flag: string, key: string, description: string]>
 
 const attributeOf = (flag: string): string => (flag.split(' ')[0] as string).replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
-export function addConfigOptions(command: Command): Command {
+/**
+ * The config flags; `only` keeps the shortcuts whose key it accepts, so a command that cannot honour a setting (the
+ * CDC agent has no target and no executors) refuses its flag as unknown instead of ignoring it.
+ */
+export function addConfigOptions(command: Command, only: (key: string) => boolean = () => true): Command {
   command
     .option('--config <file>', 'YAML config file')
     .option('--properties <file>', 'Spark-style .properties file (seed keys accepted)')
     .option('--set <key=value>', 'any config key, repeatable', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--ask-password', 'ask for the passwords on the terminal (never as a flag)')
-    .option('--quiet', 'no progress display and only warnings and errors on the terminal (the run folder keeps the full log)');
-  for (const [flag, , description] of SHORTCUTS) command.option(flag, description);
+    .option('--ask-password', 'ask for the passwords on the terminal (never as a flag)');
+  if (only('quiet')) command.option('--quiet', 'no progress display and only warnings and errors on the terminal (the run folder keeps the full log)');
+  for (const [flag, key, description] of SHORTCUTS) if (only(key)) command.option(flag, description);
   return command;
 }
 

@@ -146,6 +146,10 @@ describe('c2y cdc agent', () => {
 
   it('refuses jars of another Cassandra version, a lib folder without Cassandra, and an unreadable cdc_raw', async () => {
     await client.execute(`CREATE TABLE IF NOT EXISTS ${KEYSPACE}.live (id int PRIMARY KEY, v text) WITH cdc = true`);
+    // A setting the agent cannot honour is refused, not ignored.
+    const unknown = await runC2y(agentArgs('live', ['--parallelism', '8']));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--parallelism'");
     const dir = mkdtempSync(join(tmpdir(), 'c2y-cdc-bad-'));
     const otherLib = join(dir, 'lib-4.1');
     writeFileSync(join(dir, 'placeholder'), '');

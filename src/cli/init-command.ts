@@ -6,7 +6,7 @@ import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
-import { describeServer, openTarget, parseTargetHosts } from '../sink/index.js';
+import { describeServer, openTarget, firstTargetEndpoint } from '../sink/index.js';
 import { describeTable, openCassandra, sessionOptionsOf } from '../source/index.js';
 
 /** The commented example shipped with c2y: init fills in what it was told and checked, and keeps the rest. */
@@ -78,8 +78,7 @@ export function initCommand(): Command {
       } finally {
         await cassandra.shutdown();
       }
-      const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-      if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set --target-hosts' });
+      const endpoint = firstTargetEndpoint(config.target, 'set --target-hosts');
       const target = await openTarget(endpoint, config.target, 'c2y init');
       let server: string;
       try {

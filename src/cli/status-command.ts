@@ -3,7 +3,7 @@ import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 import { C2yError } from '../errors/index.js';
 import { distributedStatus, renderStatus, RUN_KEY_ENV, RunSigner } from '../runner/index.js';
-import { CheckpointStore, openTarget, parseTargetHosts, type RunSummary } from '../sink/index.js';
+import { CheckpointStore, openTarget, firstTargetEndpoint, type RunSummary } from '../sink/index.js';
 
 function renderLocalRuns(runs: readonly RunSummary[], where: string): string {
   if (runs.length === 0) return `runs: none in ${where}`;
@@ -38,8 +38,7 @@ export function statusCommand(): Command {
         return;
       }
       // Local runs: the target's own record of them (c2y.runs and c2y.checkpoints).
-      const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-      if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts (or --redis for distributed runs)' });
+      const endpoint = firstTargetEndpoint(config.target, 'set target.hosts (or --redis for distributed runs)');
       const target = await openTarget(endpoint, config.target, 'c2y status');
       try {
         const source = config.source.keyspace === '*' ? undefined : `${config.source.keyspace}.${config.source.table}`;

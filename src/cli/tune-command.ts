@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { summaryOf } from './command-table.js';
 import { addConfigOptions, configWithPasswords } from './config-options.js';
 import { C2yError } from '../errors/index.js';
-import { CheckpointStore, isRunId, openTarget, parseTargetHosts, RunSettingsStore, TUNABLE_KEYS, type TargetClient, type TunableKey, type TunedSettings } from '../sink/index.js';
+import { CheckpointStore, isRunId, openTarget, firstTargetEndpoint, RunSettingsStore, TUNABLE_KEYS, type TargetClient, type TunableKey, type TunedSettings } from '../sink/index.js';
 
 const KEYS = TUNABLE_KEYS.join(', ');
 
@@ -55,8 +55,7 @@ export function tuneCommand(): Command {
       const waitMs = Number(options['waitSeconds']) * 1000;
       if (!(waitMs > 0)) throw new C2yError('CONFIG_INVALID', `--wait-seconds must be a number above 0, got "${String(options['waitSeconds'])}"`, { hint: 'e.g. --wait-seconds 10' });
       const { config } = await configWithPasswords({ keyspace: '*', table: '*', ...options, set: sets.filter((set) => !isTuning(set)) });
-      const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-      if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts to the run\'s target' });
+      const endpoint = firstTargetEndpoint(config.target, 'set target.hosts to the run\'s target');
       const target = await openTarget(endpoint, config.target, 'c2y tune');
       try {
         const run = await new CheckpointStore(config.target.checkpointSchema).findRun(target, runId).catch(() => undefined);

@@ -6,7 +6,7 @@ import { createLogger, terminalFrame, type Logger } from '../observe/index.js';
 import { runViews } from './run-views.js';
 import { forTable, newRunId, RunFolder, validateRun, unexplained, type ValidateSummary } from '../workflow/index.js';
 import { tlsWarnings, type C2yConfig, type KeyspaceConfig } from '../config/index.js';
-import { openTarget, parseTargetHosts, type TargetClient } from '../sink/index.js';
+import { openTarget, firstTargetEndpoint, type TargetClient } from '../sink/index.js';
 import { keyspaceTables, openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import type { ValidateResult } from '../workflow/index.js';
 import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
@@ -34,8 +34,7 @@ interface Sides {
 
 /** Both sides open (the target's first node), and the terminal's logger; an unreachable target closes Cassandra. */
 async function openSides(config: KeyspaceConfig, json: boolean): Promise<Sides> {
-  const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-  if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
+  const endpoint = firstTargetEndpoint(config.target);
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   // An open Cassandra session keeps the process alive: an unreachable target must not leave it open.
   const target = await openTarget(endpoint, config.target, 'c2y validate').catch(async (error: unknown) => {

@@ -1,4 +1,4 @@
-export { parseTargetHosts, ConnectionBalancer } from './target-endpoints.js';
+export { parseTargetHosts, firstTargetEndpoint, ConnectionBalancer } from './target-endpoints.js';
 export type { TargetEndpoint } from './target-endpoints.js';
 export { openTarget, describeServer } from './target-client.js';
 export { chooseEndpoints, isReachable, listYbServers } from './yb-discovery.js';

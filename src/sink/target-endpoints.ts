@@ -18,6 +18,16 @@ export function parseTargetHosts(hosts: readonly string[], defaultPort: number):
 }
 
 /**
+ * The first of target.hosts: the node a command sends its own statements to (checkpoints, status, schema). An empty
+ * list is refused with `hint` (what to set where the command is run).
+ */
+export function firstTargetEndpoint(target: { readonly hosts: readonly string[]; readonly port: number }, hint = 'set target.hosts'): TargetEndpoint {
+  const endpoint = parseTargetHosts(target.hosts, target.port)[0];
+  if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint });
+  return endpoint;
+}
+
+/**
  * Hands each new task connection the node with the fewest open c2y connections (so nodes differ by at most one),
  * never more than maxPerNode on a node. With load balancing off, every connection goes to the first node.
  */

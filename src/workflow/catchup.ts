@@ -1,6 +1,6 @@
 import { C2yError } from '../errors/index.js';
 import { createLogger, type RunReport } from '../observe/index.js';
-import { CheckpointStore, openTarget, parseTargetHosts } from '../sink/index.js';
+import { CheckpointStore, openTarget, firstTargetEndpoint } from '../sink/index.js';
 import { openCassandra, sessionOptionsOf } from '../source/index.js';
 import { migrate, type MigrateOptions } from './migrate.js';
 import { validateRun, type ValidateSummary } from './validate-run.js';
@@ -49,8 +49,7 @@ async function deletionPass(options: CatchupOptions, runId: string, scanSeconds:
   const { config } = options.loaded;
   const secrets = [config.source.password, config.target.password, config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
   const logger = createLogger({ json: options.jsonLog, level: config.logLevel, secrets, ...(options.logLine ? { write: options.logLine } : {}) });
-  const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-  if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
+  const endpoint = firstTargetEndpoint(config.target);
   const started = performance.now();
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {

@@ -1,5 +1,5 @@
 import { C2yError } from '../errors/index.js';
-import { CheckpointStore, openTarget, parseTargetHosts, type Queryable } from '../sink/index.js';
+import { CheckpointStore, openTarget, firstTargetEndpoint, type Queryable } from '../sink/index.js';
 import { catchup, catchupDifferences, type CatchupOptions, type CatchupResult } from './catchup.js';
 import { runIdentity } from './prepare-run.js';
 
@@ -44,8 +44,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
 /** The newest finished run's time; none, or one still unfinished, refuses the cut-over. */
 async function lastPass(options: CutoverOptions): Promise<{ runId: string; seconds: number }> {
   const { config } = options.loaded;
-  const endpoint = parseTargetHosts(config.target.hosts, config.target.port)[0];
-  if (!endpoint) throw new C2yError('CONFIG_INVALID', 'target.hosts is empty', { hint: 'set target.hosts' });
+  const endpoint = firstTargetEndpoint(config.target);
   const target = await openTarget(endpoint, config.target, 'c2y cutover');
   try {
     return await newestPass(target, new CheckpointStore(config.target.checkpointSchema), runIdentity(config));

@@ -17,6 +17,15 @@ export async function ioredis(): Promise<Pick<IoRedis, 'Redis'>> {
   return { Redis };
 }
 
+/**
+ * BullMQ's "moved to delayed, not failed" error, thrown after `job.moveToDelayed(…, token)`: the job waits and runs
+ * again without spending one of its attempts.
+ */
+export function delayedError(): Error {
+  if (loadedBullMq === undefined) throw new Error('BullMQ is not loaded (delaying a job)');
+  return new loadedBullMq.DelayedError();
+}
+
 /** BullMQ's "do not retry" error; only thrown from jobs of a worker, which loaded BullMQ to take them. */
 export function unrecoverable(message: string): Error {
   if (loadedBullMq === undefined) throw new Error(`BullMQ is not loaded (${message})`);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
-import { bullmq, unrecoverable } from './queue-modules.js';
+import { bullmq, delayedError, unrecoverable } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import { DEFAULT_EXECUTOR_MEMORY, type C2yConfig } from '../config/index.js';
 import { messageOf, retryDelayMs, runRetryPolicy } from '../errors/index.js';
@@ -67,6 +67,8 @@ const HEARTBEAT_MS = 3000;
 const HEARTBEAT_TTL_S = 10;
 const WATCH_MS = 1000;
 const NODE_WAIT_MS = 250;
+/** How long a job of a run this worker must rejoin waits before it is offered again (the watch notices within 1 s). */
+const REJOIN_DELAY_MS = 1000;
 
 function interruptedError(): TaskErrorJson {
   return { code: 'INTERRUPTED', message: 'the run was cancelled; the split\'s open transaction was rolled back', retryable: false };
@@ -170,7 +172,7 @@ interface ServingRun {
  * Before a job runs: it must be signed for this run, the run not cancelled, and the run not started again since this
  * worker joined (a re-started run may have new settings: the job goes back to the queue and this worker rejoins).
  */
-async function checkJob({ redis, joined, options, log, run }: ServingRun, job: Job<SplitJobData, SplitJobResult>): Promise<void> {
+async function checkJob({ redis, joined, options, log, run }: ServingRun, job: Job<SplitJobData, SplitJobResult>, token: string | undefined): Promise<void> {
   const { record } = joined;
   if (job.data.runId !== record.runId || !options.signer.verify('split-job', record.runId, JSON.stringify(job.data.task), job.data.mac)) {
     log.error('refused split job: not signed with C2Y_RUN_KEY for this run', { jobId: job.id ?? '?' });
@@ -179,7 +181,11 @@ async function checkJob({ redis, joined, options, log, run }: ServingRun, job: J
   if (run.cancelled) throw unrecoverable(JSON.stringify(interruptedError()));
   const current = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
   if (current?.kind === 'authentic' && current.mac !== joined.mac) {
-    throw new Error(JSON.stringify({ code: 'DISTRIBUTED_RUN_FAILED', message: 'the run was started again with new settings; the split runs once this worker has rejoined', retryable: true } satisfies TaskErrorJson));
+    // Not the split's failure: it goes back to wait without spending an attempt (a worker that had not noticed the
+    // resume yet once failed a resumed split's last attempts in a second, and the resume ended failed).
+    log.info('a split of the run started again waits until this worker has rejoined it', { jobId: job.id ?? '?' });
+    await job.moveToDelayed(Date.now() + REJOIN_DELAY_MS, token);
+    throw delayedError();
   }
 }
 
@@ -190,11 +196,11 @@ function takeRetryDelay(delays: Map<string, number>, jobId: string | undefined, 
   return announced ?? otherwise();
 }
 
-function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobResult>) => Promise<SplitJobResult> {
+function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobResult>, token?: string) => Promise<SplitJobResult> {
   const { options, log, config, bridge, publisher, leases, run, state, retryDelays } = serving;
-  return async (job) => {
+  return async (job, token) => {
     const { task } = job.data;
-    await checkJob(serving, job);
+    await checkJob(serving, job, token);
     const holder = `${options.name}#${job.id ?? task.id}`;
     let endpoint = await leases.acquire(holder);
     while (!endpoint) {

@@ -450,7 +450,9 @@ describe('distributed runs that cannot pin workers', () => {
     const worker = hostWorker('reload-w');
     // Slow splits (a rate limit, small commits and pages): some are still waiting when the run is started again. The
     // limit, not the machine's speed, sets the pace (faster transcoding once let the worker finish every split first).
-    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'target.rowsPerSecond=3000', '--ui-port', '0', '--json'];
+    // maxRetries=0: a split has one attempt, so a worker that takes a split of the resumed run before it noticed the
+    // resume must give the split back without spending it (it once failed the split, and the resume ended failed).
+    const base = ['--distributed', '--redis', redis.url, '--parallelism', '6', '--split-size-mb', '0.25', '--copy-flush-every', '20', '--set', 'source.fetchSize=50', '--set', 'target.rowsPerSecond=3000', '--set', 'maxRetries=0', '--ui-port', '0', '--json'];
     const driver = spawnC2y(fx.args('events_reload', [...base, '--cores', '3']));
     try {
       let runId: string | undefined;

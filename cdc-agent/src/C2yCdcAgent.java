@@ -86,7 +86,25 @@ public final class C2yCdcAgent {
         }
     }
 
+    /**
+     * c2y holds the agent's stdin open and never writes to it: end of input means c2y is gone (even by kill -9), and
+     * an agent left behind would read the log for no one, for good.
+     */
+    private static void exitWithParent() {
+        Thread watch = new Thread(() -> {
+            try {
+                while (System.in.read() != -1) { }
+            } catch (IOException e) {
+                // Closed either way.
+            }
+            System.exit(0);
+        }, "c2y-parent-watch");
+        watch.setDaemon(true);
+        watch.start();
+    }
+
     private static void start(String[] args) throws Exception {
+        exitWithParent();
         String yaml = null, schema = null, tablesArg = null, from = null;
         boolean follow = false;
         long pollMs = 500;
@@ -160,12 +178,21 @@ public final class C2yCdcAgent {
         for (;;) {
             List<long[]> segments = listSegments(cdcRaw);
             boolean progressed = false;
-            for (long[] entry : segments) {
+            for (int i = 0; i < segments.size(); i++) {
+                long[] entry = segments.get(i);
                 long id = entry[0];
                 if (id < segment) continue;
                 if (id > segment) { segment = id; position = 0; }
                 Path log = cdcRaw.resolve(name(entry));
-                Durable durable = durableOf(cdcRaw.resolve(name(entry).replace(".log", "_cdc.idx")));
+                Path idx = idxOf(cdcRaw, entry);
+                // A segment gets its _cdc.idx at its first sync with CDC data in it. None, while a later segment has one:
+                // this one was closed without CDC data (Cassandra deletes its link once discarded). Go on past it.
+                if (!Files.exists(idx) && laterHasIdx(cdcRaw, segments, i)) {
+                    segment = id + 1;
+                    position = 0;
+                    continue;
+                }
+                Durable durable = durableOf(idx);
                 if (durable.offset > position) {
                     position = read(log, id, position, durable.offset);
                     progressed = true;
@@ -193,6 +220,15 @@ public final class C2yCdcAgent {
             }
         }
         return total;
+    }
+
+    private static Path idxOf(Path cdcRaw, long[] entry) {
+        return cdcRaw.resolve(name(entry).replace(".log", "_cdc.idx"));
+    }
+
+    private static boolean laterHasIdx(Path cdcRaw, List<long[]> segments, int index) {
+        for (int j = index + 1; j < segments.size(); j++) if (Files.exists(idxOf(cdcRaw, segments.get(j)))) return true;
+        return false;
     }
 
     private static String name(long[] entry) {

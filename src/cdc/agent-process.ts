@@ -44,7 +44,8 @@ export async function* agentLines(run: AgentRun): AsyncGenerator<AgentLine> {
     '--yaml', run.yaml, '--schema', run.schemaFile, '--tables', run.tables.join(','),
     ...(run.from ? ['--from', formatPosition(run.from)] : []), ...(run.follow ? ['--follow'] : []), ...(run.pollMs ? ['--poll-ms', String(run.pollMs)] : []),
   ];
-  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open and unwritten: the agent exits when it closes, so it never outlives this process.
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -1,4 +1,5 @@
 import cassandra from 'cassandra-driver';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,11 @@ describe('c2y cdc agent', () => {
     // Names that trip object-key and CQL logic: a quoted, case-sensitive table, columns `values` and "2".
     await client.execute(`CREATE TABLE ${KEYSPACE}."Orders" (id int, region text, seq int, "values" text, "2" int, tags set<text>, attrs map<text, int>, a frozen<addr>, s text static, PRIMARY KEY ((id, region), seq)) WITH cdc = true`);
     const table = `${KEYSPACE}."Orders"`;
+    // More than two 1 MiB segments of writes to a table without CDC first: at least one segment closes with no CDC data
+    // and so never gets a _cdc.idx. The agent must go on past it (it once waited there for good).
+    await client.execute(`CREATE TABLE ${KEYSPACE}.filler (id int PRIMARY KEY, v text)`);
+    const filler = 'f'.repeat(4096);
+    for (let i = 0; i < 700; i += 50) await Promise.all(Array.from({ length: 50 }, (_, k) => client.execute(`INSERT INTO ${KEYSPACE}.filler (id, v) VALUES (?, ?)`, [i + k, filler], { prepare: true })));
     const writes = [
       `INSERT INTO ${table} (id, region, seq, "values", "2", tags, attrs, a, s) VALUES (1, 'eu', 1, 'first', 2, {'x', 'y'}, {'k': 1}, {street: 'Main', zip: 8001}, 'st')`,
       `UPDATE ${table} USING TTL 3600 SET "values" = 'second' WHERE id = 1 AND region = 'eu' AND seq = 2`,
@@ -128,6 +134,23 @@ describe('c2y cdc agent', () => {
     expect(stopped.stderr).toContain('column added');
     expect(linesOf(stopped.stdout).filter((line) => line.type === 'change')).toHaveLength(0);
     const again = await changesOnceSynced('live', 1, ['--from', last?.at ?? '']);
+    // kill -9 of c2y: its agent (a java process) exits too, rather than read the log for no one.
+    const orphan = spawnC2y(agentArgs('live', ['--follow', '--poll-ms', '200']));
+    const agentPids = (): string => {
+      try {
+        return execFileSync('pgrep', ['-f', `C2yCdcAgent.*--tables ${KEYSPACE}.live`], { encoding: 'utf8' }).trim();
+      } catch {
+        return '';
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (agentPids() === '' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(agentPids()).not.toBe('');
+    // c2y alone, not its process group: the agent must notice by itself.
+    process.kill(orphan.child.pid as number, 'SIGKILL');
+    const gone = Date.now() + 10_000;
+    while (agentPids() !== '' && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(agentPids()).toBe('');
     expect(again[0]?.rows?.[0]?.cells).toEqual(expect.arrayContaining([expect.objectContaining({ column: 'added', value: '"new column"' })]));
   });
 

@@ -21,20 +21,44 @@ export interface NodeYamlOptions {
   readonly cdc?: { readonly syncMs: number };
 }
 
-/** A minimal cassandra.yaml; Cassandra rejects unknown keys, so only real 5.0 keys appear. */
-export function renderCassandraYaml(options: NodeYamlOptions): string {
-  const { dir } = options;
-  const auth = options.secure
-    ? `authenticator: PasswordAuthenticator
+/** Password login and TLS-only clients with the given keystore, or no authentication at all. */
+function authYaml(secure: NodeYamlOptions['secure']): string {
+  if (!secure) return `authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer`;
+  return `authenticator: PasswordAuthenticator
 authorizer: CassandraAuthorizer
 client_encryption_options:
   enabled: true
   optional: false
-  keystore: ${options.secure.keystore}
-  keystore_password: ${options.secure.keystorePassword}
-  require_client_auth: false`
-    : `authenticator: AllowAllAuthenticator
-authorizer: AllowAllAuthorizer`;
+  keystore: ${secure.keystore}
+  keystore_password: ${secure.keystorePassword}
+  require_client_auth: false`;
+}
+
+/** The commit log's sync, and with CDC its settings (cdc_raw is placed with the other folders). */
+function commitLogYaml(cdc: NodeYamlOptions['cdc']): string {
+  const sync = `commitlog_sync: periodic
+commitlog_sync_period: ${cdc?.syncMs ?? 10000}ms`;
+  if (!cdc) return sync;
+  return `${sync}
+cdc_enabled: true
+# Small segments: a segment's changes are all readable once it is full (or synced), and tests fill one quickly.
+commitlog_segment_size: 1MiB
+cdc_total_space: 256MiB`;
+}
+
+/** Where the node keeps its files, all under `dir`. */
+function foldersYaml(dir: string): string {
+  return `commitlog_directory: ${dir}/commitlog
+data_file_directories:
+  - ${dir}/data
+saved_caches_directory: ${dir}/saved_caches
+hints_directory: ${dir}/hints
+cdc_raw_directory: ${dir}/cdc_raw`;
+}
+
+/** A minimal cassandra.yaml; Cassandra rejects unknown keys, so only real 5.0 keys appear. */
+export function renderCassandraYaml(options: NodeYamlOptions): string {
   return `cluster_name: ${options.clusterName ?? 'c2y-testbed'}
 num_tokens: 1
 initial_token: ${options.initialToken}
@@ -50,19 +74,9 @@ rpc_address: ${options.address}
 storage_port: ${options.storagePort}
 native_transport_port: ${options.nativePort}
 start_native_transport: true
-commitlog_sync: periodic
-commitlog_sync_period: ${options.cdc?.syncMs ?? 10000}ms${options.cdc ? `
-cdc_enabled: true
-# Small segments: a segment's changes are all readable once it is full (or synced), and tests fill one quickly.
-commitlog_segment_size: 1MiB
-cdc_total_space: 256MiB` : ''}
-commitlog_directory: ${dir}/commitlog
-data_file_directories:
-  - ${dir}/data
-saved_caches_directory: ${dir}/saved_caches
-hints_directory: ${dir}/hints
-cdc_raw_directory: ${dir}/cdc_raw
-${auth}
+${commitLogYaml(options.cdc)}
+${foldersYaml(options.dir)}
+${authYaml(options.secure)}
 auto_snapshot: false
 snapshot_before_compaction: false
 storage_compatibility_mode: NONE

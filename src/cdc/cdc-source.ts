@@ -1,10 +1,6 @@
 import { C2yError } from '../errors/index.js';
+import { quoteIdent as quoted } from '../schema/index.js';
 import type { CassandraClient } from '../source/index.js';
-
-/** A CQL identifier, quoted only where CQL needs it (case, keywords and odd characters are all safe quoted). */
-function quoted(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * Checks that every table has cdc = true; with `enable`, turns it on (ALTER TABLE … WITH cdc = true) where it is

@@ -45,10 +45,15 @@ import org.apache.cassandra.service.ClientState;
  * (segment, position) on every line, so c2y can commit its place with the changes and resume from it.
  *
  * Arguments: --yaml <node's cassandra.yaml> --schema <file of CQL: CREATE TYPE/TABLE ... WITH ID, as DESCRIBE ...
- * WITH INTERNALS prints> --tables ks.t[,ks.t] [--from <segment>:<position>] [--follow] [--poll-ms <n>]
+ * WITH INTERNALS prints> --tables ks.t[,ks.t] [--from <segment>:<position>] [--follow] [--poll-ms <n>] [--end]
+ *
+ * --end prints where the durable log ends now (a caught-up line) without reading it: where a capture that starts now
+ * begins. On stdin c2y may write "release <segment>": the segments before it are applied, and the agent deletes those
+ * Cassandra is done with (COMPLETED), which frees cdc_raw (Cassandra refuses writes to CDC tables once it is full).
  */
 public final class C2yCdcAgent {
     private static final Pattern SEGMENT = Pattern.compile("CommitLog-(\\d+)-(\\d+)\\.log");
+    private static final Pattern RELEASE = Pattern.compile("release (\\d+)");
 
     private final BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
     private final Set<String> tables = new HashSet<>();
@@ -90,10 +95,14 @@ public final class C2yCdcAgent {
      * c2y holds the agent's stdin open and never writes to it: end of input means c2y is gone (even by kill -9), and
      * an agent left behind would read the log for no one, for good.
      */
-    private static void exitWithParent() {
+    private static void exitWithParent(Path[] cdcRaw) {
         Thread watch = new Thread(() -> {
             try {
-                while (System.in.read() != -1) { }
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+                for (String line; (line = in.readLine()) != null;) {
+                    Matcher release = RELEASE.matcher(line.trim());
+                    if (release.matches() && cdcRaw[0] != null) releaseBefore(cdcRaw[0], Long.parseLong(release.group(1)));
+                }
             } catch (IOException e) {
                 // Closed either way.
             }
@@ -104,9 +113,10 @@ public final class C2yCdcAgent {
     }
 
     private static void start(String[] args) throws Exception {
-        exitWithParent();
+        Path[] cdcRawHolder = { null };
+        exitWithParent(cdcRawHolder);
         String yaml = null, schema = null, tablesArg = null, from = null;
-        boolean follow = false;
+        boolean follow = false, end = false;
         long pollMs = 500;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -115,6 +125,7 @@ public final class C2yCdcAgent {
                 case "--tables": tablesArg = args[++i]; break;
                 case "--from": from = args[++i]; break;
                 case "--follow": follow = true; break;
+                case "--end": end = true; break;
                 case "--poll-ms": pollMs = Long.parseLong(args[++i]); break;
                 default: fail("USAGE", "unknown argument " + args[i]);
             }
@@ -126,6 +137,12 @@ public final class C2yCdcAgent {
         DatabaseDescriptor.toolInitialization();
         if (!DatabaseDescriptor.isCDCEnabled()) fail("CDC_OFF", "cdc_enabled is not true in " + yaml + ": the node writes nothing to cdc_raw");
         agent.loadSchema(Files.readString(Path.of(schema)));
+        Path cdcRaw = Path.of(DatabaseDescriptor.getCDCLogLocation());
+        cdcRawHolder[0] = cdcRaw;
+        if (end) {
+            agent.printEnd(cdcRaw);
+            return;
+        }
         long segment = 0;
         int position = 0;
         if (from != null) {
@@ -133,7 +150,7 @@ public final class C2yCdcAgent {
             segment = Long.parseLong(parts[0]);
             position = Integer.parseInt(parts[1]);
         }
-        agent.run(Path.of(DatabaseDescriptor.getCDCLogLocation()), segment, position, follow, pollMs);
+        agent.run(cdcRaw, segment, position, follow, pollMs);
     }
 
     private static void fail(String code, String message) {
@@ -202,11 +219,52 @@ public final class C2yCdcAgent {
                 segment = id + 1;
                 position = 0;
             }
-            emit("{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis()
-                + ",\"rawBytes\":" + rawBytes(cdcRaw) + ",\"rawLimit\":" + DatabaseDescriptor.getCDCTotalSpace() + "}");
+            emit(caughtUp(cdcRaw, segment, position));
             flush();
             if (!follow) return;
             if (!progressed) Thread.sleep(pollMs);
+        }
+    }
+
+    /** Where the durable log ends now: the newest segment with a _cdc.idx, at its durable offset (none: nothing yet). */
+    private void printEnd(Path cdcRaw) throws IOException {
+        if (!Files.isDirectory(cdcRaw) || !Files.isReadable(cdcRaw)) fail("CDC_RAW", "cdc_raw_directory " + cdcRaw + " is not a readable folder");
+        long segment = 0;
+        int position = 0;
+        for (long[] entry : listSegments(cdcRaw)) {
+            Durable durable = durableOf(idxOf(cdcRaw, entry));
+            if (!Files.exists(idxOf(cdcRaw, entry))) continue;
+            // A completed segment is read whole: the next one begins after it.
+            segment = durable.completed ? entry[0] + 1 : entry[0];
+            position = durable.completed ? 0 : durable.offset;
+        }
+        emit(caughtUp(cdcRaw, segment, position));
+        flush();
+    }
+
+    private static String caughtUp(Path cdcRaw, long segment, int position) throws IOException {
+        return "{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis()
+            + ",\"rawBytes\":" + rawBytes(cdcRaw) + ",\"rawLimit\":" + DatabaseDescriptor.getCDCTotalSpace() + "}";
+    }
+
+    /**
+     * Deletes the segments before `segment` that Cassandra is done with (COMPLETED in their _cdc.idx, or closed without
+     * CDC data: no idx while a later one has it): c2y applied every change in them. A segment still written stays.
+     */
+    private static synchronized void releaseBefore(Path cdcRaw, long segment) {
+        try {
+            List<long[]> segments = listSegments(cdcRaw);
+            for (int i = 0; i < segments.size(); i++) {
+                long[] entry = segments.get(i);
+                if (entry[0] >= segment) break;
+                Path idx = idxOf(cdcRaw, entry);
+                boolean done = Files.exists(idx) ? durableOf(idx).completed : laterHasIdx(cdcRaw, segments, i);
+                if (!done) continue;
+                Files.deleteIfExists(cdcRaw.resolve(name(entry)));
+                Files.deleteIfExists(idx);
+            }
+        } catch (IOException e) {
+            System.err.println("WARN  C2yCdcAgent - could not release segments before " + segment + ": " + e);
         }
     }
 

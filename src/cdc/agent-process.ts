@@ -27,9 +27,16 @@ export interface AgentRun {
   readonly from?: LogPosition | undefined;
   readonly follow: boolean;
   readonly pollMs?: number;
+  readonly endOnly?: boolean;
   /** Where the agent's logback file goes (a folder of this run's). */
   readonly workDir: string;
   readonly signal?: AbortSignal;
+  /** Told how to tell the agent that the segments before one are applied (it deletes those Cassandra is done with). */
+  readonly onStarted?: (agent: AgentControl) => void;
+}
+
+export interface AgentControl {
+  release(segment: number): void;
 }
 
 /**
@@ -42,10 +49,17 @@ export async function* agentLines(run: AgentRun): AsyncGenerator<AgentLine> {
   const args = [
     ...JDK17_OPENS, `-Dlogback.configurationFile=file://${logback}`, '-Xmx512m', '-cp', `${run.classes}:${run.libDir}/*`, 'C2yCdcAgent',
     '--yaml', run.yaml, '--schema', run.schemaFile, '--tables', run.tables.join(','),
-    ...(run.from ? ['--from', formatPosition(run.from)] : []), ...(run.follow ? ['--follow'] : []), ...(run.pollMs ? ['--poll-ms', String(run.pollMs)] : []),
+    ...(run.from ? ['--from', formatPosition(run.from)] : []), ...(run.follow ? ['--follow'] : []), ...(run.endOnly ? ['--end'] : []), ...(run.pollMs ? ['--poll-ms', String(run.pollMs)] : []),
   ];
   // stdin stays open and unwritten: the agent exits when it closes, so it never outlives this process.
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  run.onStarted?.({
+    // The agent reads its stdin line by line; a write to an agent that has exited is dropped.
+    release: (segment) => {
+      if (child.exitCode === null && child.stdin.writable) child.stdin.write(`release ${segment}\n`);
+    },
+  });
+  child.stdin.on('error', () => undefined);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

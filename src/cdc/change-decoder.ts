@@ -1,6 +1,7 @@
 import { canonicalValue } from '../schema/index.js';
 import type { CellDecoder, DriverType } from '../source/index.js';
 import type { ChangedCell, ChangedRow, ChangeLine } from './agent-events.js';
+import { keyComponents } from './touched-keys.js';
 
 /** The driver's type codes for collections and UDTs (protocol v4). */
 const LIST = 0x20;
@@ -38,18 +39,6 @@ export interface DecodedRow {
   readonly ttl?: number;
   readonly deletedAt?: number;
   readonly cells: Array<{ readonly column: string; readonly writtenAt?: number; readonly element?: string; readonly value?: string; readonly deleted?: true; readonly ttl?: number; readonly clearedAt?: number }>;
-}
-
-/** A composite partition key's components (each: uint16 length, bytes, end-of-component byte); one column: as is. */
-function keyComponents(key: Buffer, count: number): Buffer[] {
-  if (count === 1) return [key];
-  const parts: Buffer[] = [];
-  for (let at = 0; at < key.length && parts.length < count;) {
-    const length = key.readUInt16BE(at);
-    parts.push(key.subarray(at + 2, at + 2 + length));
-    at += 2 + length + 1;
-  }
-  return parts;
 }
 
 /** The type of a non-frozen collection's or UDT's element path, and of its value. */

@@ -5,7 +5,7 @@ import type { C2yConfig } from '../config/index.js';
 import { cellDecoder, openCassandra, sessionOptionsOf, type DriverType } from '../source/index.js';
 import { cassandraJarOf, ensureAgentClasses } from './agent-build.js';
 import type { AgentLine, LogPosition } from './agent-events.js';
-import { agentLines } from './agent-process.js';
+import { agentLines, type AgentControl } from './agent-process.js';
 import { agentSchema, checkAgentVersion, ensureCdcEnabled } from './cdc-source.js';
 import { ChangeDecoder, type ColumnTypes } from './change-decoder.js';
 
@@ -27,6 +27,10 @@ export interface ChangeStreamOptions {
   readonly signal?: AbortSignal;
   /** Told what was set up before the first change (CDC enabled on tables, the agent's Cassandra version). */
   readonly onReady?: (ready: { readonly release: string; readonly enabled: readonly string[] }) => void;
+  /** Told, once the agent runs, how to release applied segments to it. */
+  readonly onAgent?: (agent: AgentControl) => void;
+  /** Only where the log ends now (one caught-up line), nothing read: where a capture that starts now begins. */
+  readonly endOnly?: boolean;
 }
 
 export interface StreamedLine {
@@ -65,6 +69,7 @@ export async function* changeStream(options: ChangeStreamOptions): AsyncGenerato
     for await (const line of agentLines({
       classes, libDir: options.libDir, yaml: options.yaml, schemaFile, tables: [`${keyspace}.${table}`], from: options.from, follow: options.follow, workDir,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}), ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onAgent ? { onStarted: options.onAgent } : {}), ...(options.endOnly ? { endOnly: true } : {}),
     })) {
       yield { line, decoder };
     }

@@ -4,7 +4,9 @@ import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
-import { migrate, migrateKeyspace, type MigrateOptions } from '../workflow/index.js';
+import { migrate, migrateKeyspace, migrateLive, type MigrateOptions } from '../workflow/index.js';
+import { cdcNodeOf, type LiveLag } from '../cdc/index.js';
+import type { LoadedConfig } from '../config/index.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
 
@@ -33,8 +35,20 @@ export function migrateCommand(): Command {
     .option('--skip-unsupported', 'keyspace runs: move the tables that can be moved and list the others as skipped (exit 1), instead of refusing the run')
     .option('--distributed', 'run the splits on `c2y worker`s through BullMQ on Redis (--redis) instead of local executors')
     .option('--json', 'print the report as JSON on stdout')
+    .option('--live', 'the table is being written: capture changes from the nodes\' CDC logs before the copy starts, then apply them (until Ctrl-C)')
+    .option('--cdc-node <node>', 'with --live, once per Cassandra node: its home (conf/cassandra.yaml, lib/) or <cassandra.yaml>,<lib folder>', (value: string, all: string[] = []) => [...all, value])
+    .option('--enable-cdc', 'with --live: turn CDC on for the table if it is off, instead of refusing')
+    .option('--until-caught-up', 'with --live: stop once the changes written before the apply began are applied, instead of applying until Ctrl-C')
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
+      if (options['live'] === true) {
+        if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', '--live moves one table at a time', { hint: 'give --table (one live migration per table)' });
+        await withRunControls(options, (common) => runLive(options, common, chosen.table));
+        return;
+      }
+      for (const flag of ['cdcNode', 'enableCdc', 'untilCaughtUp']) {
+        if (options[flag] !== undefined) throw new C2yError('CONFIG_INVALID', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --live`, { hint: 'add --live, or drop it' });
+      }
       if ('table' in chosen && options['skipUnsupported'] === true) {
         throw new C2yError('CONFIG_INVALID', '--skip-unsupported is for a whole keyspace: one table is either moved or refused', { hint: 'drop --skip-unsupported, or drop --table to move the keyspace' });
       }
@@ -48,6 +62,35 @@ export function migrateCommand(): Command {
       });
     });
   return command;
+}
+
+/** migrate --live: the bulk copy's report, then the apply's lag on stderr until Ctrl-C (or caught up). */
+async function runLive(options: Record<string, unknown>, common: RunControls, loaded: LoadedConfig): Promise<void> {
+  const nodes = ((options['cdcNode'] as string[] | undefined) ?? []).map(cdcNodeOf);
+  let shown = 0;
+  const { report, runFolder, lag } = await migrateLive({
+    ...common, loaded, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
+    onApplying: () => process.stderr.write('c2y: bulk copy done; applying the changes captured since it began\n'),
+    onLag: (now) => {
+      if (Date.now() - shown < 2000) return;
+      shown = Date.now();
+      process.stderr.write(`c2y: ${lagText(now)}\n`);
+    },
+  });
+  if (options['json'] === true) process.stdout.write(JSON.stringify({ ...report, ...(lag ? { live: lag } : {}) }, null, 2) + '\n');
+  else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n${lag ? `live         ${lagText(lag)}\n` : ''}`);
+  if (report.status === 'finished' && common.signal.aborted) {
+    throw new C2yError('INTERRUPTED', 'the live apply was stopped; every applied change is committed with its log position', { hint: `continue applying: ${common.resumeCommand(report.runId)}` });
+  }
+  exitForReport(report);
+}
+
+/** The lag and what was applied, in one line. */
+export function lagText(lag: LiveLag): string {
+  const seconds = lag.seconds === null ? 'not yet known (a node has not caught up once)' : `${lag.seconds.toFixed(1)} s`;
+  const down = lag.nodes.filter((node) => node.down !== null).map((node) => `${node.name} down (${String(node.down)})`);
+  return `lag ${seconds}, ${lag.pendingChanges} change(s) read and not yet applied; applied ${lag.appliedChanges} change(s): ${lag.appliedKeys} key(s) read again, ${lag.rowsWritten} row(s) written`
+    + `${lag.unwritable > 0 ? `, ${lag.unwritable} row(s) the target cannot hold left out` : ''}${down.length > 0 ? `; ${down.join('; ')}` : ''}`;
 }
 
 /** What every run command hands the workflow: resume or restart, Ctrl-C, the resume hint, the log and the views. */

@@ -262,6 +262,12 @@ export const configSchema = z
      * times come from its clients' clocks, the run's start from the target's. Larger rewrites more, never misses more.
      */
     catchupMarginSeconds: z.coerce.number().min(0, 'must be 0 or more').default(60),
+    /**
+     * A live apply (`migrate --live`) reads each changed key again from the source at this consistency. ALL (the
+     * default) includes the replica whose log named the change, whatever consistency the application wrote at; with a
+     * replica down, reads fail and the lag grows until it is back (QUORUM goes on, if every write is at QUORUM too).
+     */
+    cdcReadConsistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('ALL'),
     /** Attempts per split before it is marked failed. */
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */

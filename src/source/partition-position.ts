@@ -65,6 +65,18 @@ export class KeyCodec {
     });
   }
 
+  /**
+   * The driver values of a partition key and, when given, a whole clustering, from the hex of their serialized
+   * components (a CDC change names its keys so), to bind as a key read's parameters.
+   */
+  keyValuesOf(key: readonly string[], clustering?: readonly string[]): unknown[] {
+    if (key.length !== this.keyTypes.length || (clustering !== undefined && clustering.length !== this.clusteringTypes.length)) {
+      throw new C2yError('SOURCE_SCHEMA_CHANGED', 'a change names a key that does not fit the table\'s key columns (the schema changed)', { hint: 'start a new run: the table\'s key is not the one planned' });
+    }
+    const read = (hex: string, type: DriverTypeInfo): unknown => this.encoder.decode(Buffer.from(hex, 'hex'), type);
+    return [...key.map((hex, n) => read(hex, this.keyTypes[n] as DriverTypeInfo)), ...(clustering ?? []).map((hex, n) => read(hex, this.clusteringTypes[n] as DriverTypeInfo))];
+  }
+
   /** The driver values of a stored position, to bind as query parameters. */
   valuesOf(position: PartitionPosition): { key: unknown[]; clustering: unknown[] } {
     if (position.key.length !== this.keyTypes.length || position.clustering.length !== this.clusteringTypes.length) {
@@ -78,6 +90,15 @@ export class KeyCodec {
       clustering: position.clustering.map((hex, n) => read(hex, this.clusteringTypes[n] as DriverTypeInfo)),
     };
   }
+}
+
+/** Reads of one key: a whole partition (its key columns bound), and one row (its clustering columns too). */
+export function keyReadQueries(table: SourceTable, filterCql?: string): { readonly partition: string; readonly row: string } {
+  const select = `SELECT ${scanSelectList(table)} FROM ${quoteIdent(table.keyspace)}.${quoteIdent(table.name)} WHERE `;
+  const keyMatch = table.partitionKeys.map((name) => `${quoteIdent(name)} = ?`);
+  const clusteringMatch = table.clusteringKeys.map((name) => `${quoteIdent(name)} = ?`);
+  const filtered = (where: string[]): string => `${select}${where.join(' AND ')}${filterCql === undefined ? '' : ` AND ${filterCql} ALLOW FILTERING`}`;
+  return { partition: filtered(keyMatch), row: filtered([...keyMatch, ...clusteringMatch]) };
 }
 
 /**

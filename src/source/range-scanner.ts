@@ -154,6 +154,21 @@ export function scanRanges(options: RangeScanOptions): AsyncGenerator<ScanPage, 
   })));
 }
 
+/** One read by key (a CDC change's partition or row): its CQL and bound values, and how an error names it. */
+export interface KeyRead {
+  readonly cql: string;
+  readonly params: readonly unknown[];
+  readonly describe: string;
+}
+
+/**
+ * Pages through reads by key, in order, with the scan's retries and page sizes; the driver's token-aware policy
+ * picks the replicas (a key read has no split to spread). `ranges` and `replicaOffset` of the options are unused.
+ */
+export function scanKeys(options: Omit<RangeScanOptions, 'ranges' | 'replicaOffset'>, reads: readonly KeyRead[]): AsyncGenerator<ScanPage, void, undefined> {
+  return pageThrough({ ...options, ranges: [], replicaOffset: 0 }, reads.map((read) => ({ ...read, replicas: [], context: {} })));
+}
+
 /** The rows of one partition after a clustering position, in clustering order (a resume inside a huge partition). */
 export function scanPartitionTail(options: RangeScanOptions, tail: { token: bigint; position: PartitionPosition; codec: KeyCodec; replicas: readonly string[] }): AsyncGenerator<ScanPage, void, undefined> {
   const values = tail.codec.valuesOf(tail.position);

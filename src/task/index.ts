@@ -9,3 +9,4 @@ export { errorToJson } from './executor-protocol.js';
 export type { DriverMessage, ExecutorMessage } from './executor-protocol.js';
 export { configuredLimits } from './stream-throttle.js';
 export type { PageAmounts, RunLimits } from './stream-throttle.js';
+export { rejectOf, staticOnlyReject, STATIC_ONLY_REASON } from './row-rejects.js';

@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
-import { canonicalValue, ownRecord, rowKeyRecord, targetColumnName, writtenSinceColumns, type SourceTable } from '../schema/index.js';
+import { rowKeyRecord, writtenSinceColumns, type SourceTable } from '../schema/index.js';
 import {
   CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget,
   type IdleConnections, type MergeStage, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
@@ -11,6 +11,7 @@ import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type Cassand
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
+import { rejectOf, staticOnlyReject } from './row-rejects.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -497,33 +498,13 @@ function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, 
   }, format);
 }
 
-export const STATIC_ONLY_REASON = 'the partition holds only static cells (no clustering row); a PostgreSQL primary key cannot hold a row without its clustering values';
-
-function staticOnlyReject(table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
-  const statics = ownRecord<string>();
-  table.columns.forEach((column, index) => {
-    if (column.role === 'static') statics[column.name] = canonicalValue(row[index + 1]);
-  });
-  const clustering = table.columns.find((column) => column.role === 'clustering') as SourceTable['columns'][number];
-  return { splitId, token: token.toString(), key: rowKey(table, row), column: clustering.name, reason: STATIC_ONLY_REASON, raw: JSON.stringify(statics).slice(0, 10_000), kind: 'static-only' };
-}
-
 function interrupted(splitId: number): C2yError {
   return new C2yError('INTERRUPTED', `split ${splitId} interrupted; its open transaction was rolled back`, { context: { split: splitId } });
 }
 
-/** The row's primary key as column → canonical text. */
-const rowKey = rowKeyRecord;
-
-function rejectOf(error: ValueEncodeError, table: SourceTable, splitId: number, token: bigint, row: readonly unknown[]): RejectedRow {
-  // The encoder names the source column; PostgreSQL the target's (renamed by columns.rename).
-  const index = table.columns.findIndex((column) => column.name === error.column || targetColumnName(column) === error.column);
-  return { splitId, token: token.toString(), key: rowKey(table, row), column: error.column, reason: error.reason, raw: canonicalValue(row[index + 1]).slice(0, 1000), kind: 'value' };
-}
-
 function valueError(error: unknown, table: SourceTable, row: readonly unknown[]): C2yError {
   if (!(error instanceof ValueEncodeError)) return copyFailed(error, {});
-  const key = Object.entries(rowKey(table, row)).map(([name, value]) => `${name}=${value}`).join(', ');
+  const key = Object.entries(rowKeyRecord(table, row)).map(([name, value]) => `${name}=${value}`).join(', ');
   return new C2yError('VALUE_UNREPRESENTABLE', `row (${key}), column "${error.column}": ${error.reason}`, {
     hint: 'set onError: reject to send such rows to rejects.jsonl and go on, or fix the value in Cassandra; nothing of this transaction was committed',
     retryable: false,

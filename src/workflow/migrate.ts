@@ -36,6 +36,8 @@ export interface MigrateOptions {
   readonly watch?: RunWatcher;
   /** `c2y catchup`: a new run writes only the rows written since the newest finished run began, less the margin. */
   readonly catchup?: { readonly marginSeconds: number };
+  /** Called once the run is chosen (new or resumed) and before its first page is read: a live run records its capture there. */
+  readonly beforeRead?: (run: { readonly runId: string; readonly resumed: boolean }) => Promise<void>;
 }
 
 export interface MigrateResult {
@@ -96,6 +98,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
   try {
+    await options.beforeRead?.({ runId: prepared.runId, resumed: prepared.resumed });
     return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
   } finally {
     await prepared.lock.release();

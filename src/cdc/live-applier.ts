@@ -1,0 +1,191 @@
+import type { C2yConfig } from '../config/index.js';
+import type { AppliedPosition, StoredExpiry, TargetClient } from '../sink/index.js';
+import type { ChangeLine } from './agent-events.js';
+import { applyBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
+import { NodeReader, type CdcNode } from './node-reader.js';
+import { TouchedKeys, type KeyShape } from './touched-keys.js';
+
+/** How far behind the source the target is, and what the apply has done. */
+export interface LiveLag {
+  /** Changes read from the logs and not yet applied. */
+  readonly pendingChanges: number;
+  /** Seconds since the moment up to which every node's log is applied; null until every node has caught up once. */
+  readonly seconds: number | null;
+  readonly appliedChanges: number;
+  readonly appliedKeys: number;
+  readonly rowsWritten: number;
+  readonly unwritable: number;
+  readonly nodes: ReadonlyArray<{ readonly name: string; readonly appliedThrough: number | null; readonly down: string | null; readonly rawBytes: number; readonly rawLimit: number }>;
+}
+
+export interface LiveApplyOptions {
+  readonly config: C2yConfig;
+  readonly nodes: readonly CdcNode[];
+  readonly signal: AbortSignal;
+  readonly pollMs?: number;
+  /** How often a batch is applied while changes come (ms). */
+  readonly flushMs?: number;
+  /** Keys per batch: a fuller batch is applied at once, and the readers wait for it. */
+  readonly batchKeys?: number;
+  /** Stop once every node's log is applied up to this moment (ms since the epoch, the nodes' clocks); else run until the signal. */
+  readonly until?: number;
+  readonly onLag?: (lag: LiveLag) => void;
+}
+
+/** What the last commit recorded for a node: a batch is due when a reader has moved past it. */
+interface Committed {
+  segment: number;
+  position: number;
+  appliedThrough: number | null;
+}
+
+const EXPIRY_CHECK_MS = 1000;
+
+/**
+ * Reads every node's log (a NodeReader each) into one batch of touched keys and applies it every flushMs, or at once
+ * when it holds batchKeys keys (the readers wait meanwhile: memory stays bounded). Each batch commits every node's
+ * position with its changes. A node's applied-through moment (its agent's clock when it last caught up, once every
+ * change read before it is applied) gives the lag; the keys whose TTLs ran out are read again with the next batch.
+ */
+export class LiveApplier {
+  private pending: TouchedKeys;
+  private readonly shape: KeyShape;
+  private readonly readers: NodeReader[];
+  private readonly committed = new Map<string, Committed>();
+  /** Changes read by each reader that a commit has covered (the rest wait in the batch). */
+  private readonly changesCommitted = new Map<string, number>();
+  private readonly totals = { changes: 0, keys: 0, rows: 0, unwritable: 0 };
+  private batchApplied: () => void = () => undefined;
+  private batchDone: Promise<void> = Promise.resolve();
+  private nextExpiryCheck = 0;
+
+  constructor(private readonly context: ApplyContext, private readonly target: TargetClient, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
+    this.shape = { partitionColumns: context.table.partitionKeys.length, clusteringColumns: context.table.clusteringKeys.length };
+    this.pending = new TouchedKeys(this.shape);
+    for (const position of stored) this.committed.set(position.node, { segment: position.segment, position: position.position, appliedThrough: position.appliedThrough });
+    this.readers = [];
+    this.renewBatchPromise();
+  }
+
+  async run(): Promise<LiveLag> {
+    const inner = new AbortController();
+    const stop = (): void => inner.abort();
+    this.options.signal.addEventListener('abort', stop, { once: true });
+    let failure: unknown;
+    for (const node of this.options.nodes) this.readers.push(this.readerOf(node, inner.signal));
+    const reading = Promise.all(this.readers.map((reader) => reader.run())).catch((error: unknown) => {
+      failure = error;
+      inner.abort();
+    });
+    try {
+      while (!inner.signal.aborted) {
+        await this.sleep(this.options.flushMs ?? 250, inner.signal);
+        if (inner.signal.aborted) break;
+        await this.applyDue();
+        const lag = this.lag();
+        this.options.onLag?.(lag);
+        if (this.options.until !== undefined && this.reached(this.options.until)) break;
+      }
+    } finally {
+      inner.abort();
+      this.options.signal.removeEventListener('abort', stop);
+      this.batchApplied();
+      await reading;
+    }
+    if (failure !== undefined) throw failure;
+    return this.lag();
+  }
+
+  private readerOf(node: CdcNode, signal: AbortSignal): NodeReader {
+    const from = this.committed.get(node.name) ?? { segment: 0, position: 0 };
+    return new NodeReader({
+      config: this.options.config, node, from: { segment: from.segment, position: from.position }, pollMs: this.options.pollMs ?? 250, signal,
+      ready: async () => {
+        while (this.pending.size >= (this.options.batchKeys ?? 2000) && !signal.aborted) await this.batchDone;
+      },
+      onChange: (change: ChangeLine) => this.pending.add(change),
+    });
+  }
+
+  /** Applies the batch if it holds changes, a reader moved, or expiries fell due; then releases applied segments. */
+  private async applyDue(): Promise<void> {
+    const due = await this.dueExpiries();
+    const advances = this.readers.map((reader) => this.advanceOf(reader));
+    const moved = advances.some((advance) => this.hasMoved(advance));
+    if (this.pending.changes === 0 && due.length === 0 && !moved) return;
+    const batch = this.pending;
+    this.pending = new TouchedKeys(this.shape);
+    for (const expiry of due) batch.addDue(expiry.clustering === null ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
+    const outcome = await applyBatch(this.context, this.target, {
+      reads: batch.reads(), expiries: batch.expiries(), dueIds: due.map((expiry) => expiry.id as string), advances,
+    });
+    this.totals.changes += batch.changes;
+    this.totals.keys += outcome.keys;
+    this.totals.rows += outcome.rowsWritten;
+    this.totals.unwritable += outcome.unwritable;
+    for (const advance of advances) {
+      this.committed.set(advance.node, { segment: advance.segment, position: advance.position, appliedThrough: advance.appliedThrough });
+      this.changesCommitted.set(advance.node, (this.changesCommitted.get(advance.node) ?? 0) + advance.changes);
+    }
+    // Every change before a node's committed segment is applied: the agent may delete those segments.
+    for (const reader of this.readers) reader.release(this.committed.get(reader.state.node)?.segment ?? 0);
+    this.batchApplied();
+    this.renewBatchPromise();
+  }
+
+  /** Expiries that fell due, looked for once a second (and at once again while a full batch of them was due). */
+  private async dueExpiries(): Promise<StoredExpiry[]> {
+    const now = Date.now();
+    if (now < this.nextExpiryCheck) return [];
+    const limit = this.options.batchKeys ?? 2000;
+    // A second after Cassandra's own expiry: a read at the very second could still see the cell.
+    const due = await this.context.store.dueExpiries(this.target, this.context.stream, Math.floor(now / 1000) - 1, limit);
+    this.nextExpiryCheck = due.length >= limit ? 0 : now + EXPIRY_CHECK_MS;
+    return due;
+  }
+
+  /** What a commit now would record for a reader: taken at once with the batch, so the two agree. */
+  private advanceOf(reader: NodeReader): NodeAdvance {
+    const previous = this.committed.get(reader.state.node);
+    return {
+      node: reader.state.node, segment: reader.state.read.segment, position: reader.state.read.position,
+      changes: reader.state.changesRead - (this.changesCommitted.get(reader.state.node) ?? 0),
+      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null,
+    };
+  }
+
+  private hasMoved(advance: NodeAdvance): boolean {
+    const previous = this.committed.get(advance.node);
+    return previous === undefined || previous.segment !== advance.segment || previous.position !== advance.position || previous.appliedThrough !== advance.appliedThrough;
+  }
+
+  private reached(until: number): boolean {
+    return this.pending.changes === 0 && this.readers.every((reader) => (this.committed.get(reader.state.node)?.appliedThrough ?? 0) >= until);
+  }
+
+  lag(): LiveLag {
+    const through = this.readers.map((reader) => this.committed.get(reader.state.node)?.appliedThrough ?? null);
+    const oldest = through.some((at) => at === null) ? null : Math.min(...(through as number[]));
+    return {
+      pendingChanges: this.pending.changes, seconds: oldest === null ? null : Math.max(0, (Date.now() - oldest) / 1000),
+      appliedChanges: this.totals.changes, appliedKeys: this.totals.keys, rowsWritten: this.totals.rows, unwritable: this.totals.unwritable,
+      nodes: this.readers.map((reader, index) => ({ name: reader.state.node, appliedThrough: through[index] ?? null, down: reader.state.down, rawBytes: reader.state.rawBytes, rawLimit: reader.state.rawLimit })),
+    };
+  }
+
+  private renewBatchPromise(): void {
+    this.batchDone = new Promise<void>((resolve) => (this.batchApplied = resolve));
+  }
+
+  private async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import type { C2yConfig } from '../config/index.js';
+import { C2yError } from '../errors/index.js';
+import { createRowEncoder } from '../encode/index.js';
+import { CdcStore, CheckpointStore, firstTargetEndpoint, openTarget, RunLock, targetNameOf, type AppliedPosition, type TargetClient } from '../sink/index.js';
+import { consistencyCode, describeMappedTable, KeyCodec, openCassandra, parseSourceFilter, sessionOptionsOf, type CassandraClient } from '../source/index.js';
+import type { ApplyContext } from './change-applier.js';
+import { LiveApplier, type LiveApplyOptions, type LiveLag } from './live-applier.js';
+import type { CdcNode } from './node-reader.js';
+
+/** The name under which a table's live apply keeps its positions: the run identity's source and target. */
+export function cdcStreamId(config: C2yConfig): string {
+  const target = targetNameOf(config.target, config.source.table);
+  return `${config.source.keyspace}.${config.source.table} -> ${config.target.database}.${target.schema}.${target.table}`;
+}
+
+async function applyContext(config: C2yConfig, cassandra: CassandraClient, runId: string): Promise<ApplyContext> {
+  if (config.source.tokenRanges.length > 0 || config.source.skipTokenRanges.length > 0) {
+    throw new C2yError('CONFIG_INVALID', 'a live apply reads changes of the whole table: source.tokenRanges and source.skipTokenRanges cannot be honoured', {
+      hint: 'drop source.tokenRanges / source.skipTokenRanges for a live migration (source.where is honoured)', context: { key: 'source.tokenRanges' },
+    });
+  }
+  const table = await describeMappedTable(cassandra, config);
+  const filter = config.source.where === undefined ? undefined : parseSourceFilter(config.source.where, table);
+  return {
+    table, targetName: targetNameOf(config.target, config.source.table), cassandra, codec: await KeyCodec.create(cassandra, table),
+    encoder: createRowEncoder(table, 'text'), consistency: consistencyCode(config.cdcReadConsistency), fetchSize: config.source.fetchSize,
+    filterCql: filter?.cql, store: new CdcStore(config.target.checkpointSchema), stream: cdcStreamId(config), readConcurrency: 16,
+    runId, rejects: new CheckpointStore(config.target.checkpointSchema), onError: config.onError,
+  };
+}
+
+/**
+ * The capture `migrate --live` recorded: a position on each node named, and no other. A node left out would have its
+ * changes skipped without a word; one never captured would miss what was written before now.
+ */
+async function storedCapture(target: TargetClient, config: C2yConfig, nodes: readonly CdcNode[]): Promise<AppliedPosition[]> {
+  const store = new CdcStore(config.target.checkpointSchema);
+  await store.ensureTables(target, config.target.checkpointSchema);
+  const stream = cdcStreamId(config);
+  const stored = await store.readPositions(target, stream);
+  const missing = nodes.filter((node) => !stored.some((position) => position.node === node.name)).map((node) => node.name);
+  if (missing.length > 0 || stored.length === 0) {
+    throw new C2yError('CONFIG_INVALID', `no capture was started on ${missing.join(', ') || 'any node'} for ${stream}: changes from before now would be missed`, {
+      hint: 'start with c2y migrate --live (it records where each node\'s log stands before the bulk copy reads), naming the same nodes',
+    });
+  }
+  const unnamed = stored.filter((position) => !nodes.some((node) => node.name === position.node)).map((position) => position.node);
+  if (unnamed.length > 0) {
+    throw new C2yError('CONFIG_INVALID', `the capture of ${stream} reads ${unnamed.join(', ')} too, which no --cdc-node names: its changes would be skipped`, {
+      hint: 'name every node the live migration started with (--cdc-node once each)',
+    });
+  }
+  return stored;
+}
+
+/**
+ * Applies the table's changes from every node's CDC log as they come, from the positions `migrate --live` recorded
+ * before its bulk copy read a page, until the signal (or `until`): see LiveApplier.
+ */
+export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
+  const { config } = options;
+  const endpoint = firstTargetEndpoint(config.target);
+  const name = targetNameOf(config.target, config.source.table);
+  // One writer of the table at a time: two appliers could each write a key as they read it, the older read last.
+  const lock = await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, `${config.target.database}.${name.schema}.${name.table}`);
+  const cassandra = await openCassandra(sessionOptionsOf(options.config.source)).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  try {
+    const target = await openTarget(endpoint, options.config.target, 'c2y live apply');
+    try {
+      const stored = await storedCapture(target, options.config, options.nodes);
+      const context = await applyContext(options.config, cassandra, (stored[0] as AppliedPosition).runId);
+      return await new LiveApplier(context, target, options, stored).run();
+    } finally {
+      await target.end().catch(() => undefined);
+    }
+  } finally {
+    await cassandra.shutdown().catch(() => undefined);
+    await lock.release();
+  }
+}
+

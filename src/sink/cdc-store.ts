@@ -1,0 +1,124 @@
+import { C2yError } from '../errors/index.js';
+import { quoteIdent } from '../schema/index.js';
+import type { Queryable } from './target-client.js';
+
+/** Where one node's change log is applied up to, as committed with the changes it covers. */
+export interface AppliedPosition {
+  readonly node: string;
+  readonly segment: number;
+  readonly position: number;
+  /** Changes applied from this node in all. */
+  readonly changes: number;
+  /** The agent's time (ms) at a point where every change it had read was applied: the lag is measured from it. */
+  readonly appliedThrough: number | null;
+  /** When the apply last committed for this node (target's clock): a stream that stopped is told by it. */
+  readonly updatedAt: Date;
+  /** The bulk run whose capture this is: its first page was read after these positions were recorded. */
+  readonly runId: string;
+}
+
+/** A key read again when a TTL runs out, so the target drops what Cassandra expires (a key as hex components). */
+export interface StoredExpiry {
+  /** Set once stored. */
+  readonly id?: string;
+  readonly key: readonly string[];
+  readonly clustering: readonly string[] | null;
+  readonly at: number;
+}
+
+/**
+ * The live apply's state in the target, written in the transaction of the changes it covers: each node's applied
+ * log position (a replay after a crash starts there: nothing lost; what it re-applies is read again from the source,
+ * so nothing is applied twice in effect), and the keys to read again when their TTLs run out.
+ */
+export class CdcStore {
+  private readonly positions: string;
+  private readonly expiries: string;
+
+  constructor(schema: string) {
+    this.positions = `${quoteIdent(schema)}.cdc_positions`;
+    this.expiries = `${quoteIdent(schema)}.cdc_expiries`;
+  }
+
+  async ensureTables(db: Queryable, schema: string): Promise<void> {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.positions} (
+      stream text NOT NULL, node text NOT NULL, segment bigint NOT NULL, position integer NOT NULL, changes bigint NOT NULL DEFAULT 0,
+      applied_through bigint, run_id text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, node))`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.expiries} (
+      id bigserial PRIMARY KEY, stream text NOT NULL, key text[] NOT NULL, clustering text[], due_at bigint NOT NULL)`);
+    await db.query(`CREATE INDEX IF NOT EXISTS cdc_expiries_due ON ${this.expiries} (stream, due_at)`);
+  }
+
+  async readPositions(db: Queryable, stream: string): Promise<AppliedPosition[]> {
+    const result = await db.query<{ node: string; segment: string; position: number; changes: string; applied_through: string | null; updated_at: Date; run_id: string }>(
+      `SELECT node, segment, position, changes, applied_through, updated_at, run_id FROM ${this.positions} WHERE stream = $1 ORDER BY node`, [stream]);
+    return result.rows.map((row) => ({
+      node: row.node, segment: Number(row.segment), position: row.position, changes: Number(row.changes),
+      appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id,
+    }));
+  }
+
+  /**
+   * Whether a live apply has written to the target on top of this bulk run: the run's checkpoints then no longer
+   * count the table's rows (a table without the c2y tables, or an older c2y's, has had none).
+   */
+  async appliedOnRun(db: Queryable, runId: string): Promise<boolean> {
+    const result = await db.query(`SELECT 1 FROM ${this.positions} WHERE run_id = $1 AND applied_through IS NOT NULL LIMIT 1`, [runId]).catch(() => ({ rows: [] }));
+    return result.rows.length > 0;
+  }
+
+  /** Records where a run's capture starts on a node (the stream's old positions are forgotten first). */
+  async recordStart(db: Queryable, stream: string, runId: string, node: string, at: { segment: number; position: number }): Promise<void> {
+    await db.query(`INSERT INTO ${this.positions} (stream, node, segment, position, run_id) VALUES ($1, $2, $3, $4, $5)`, [stream, node, at.segment, at.position, runId]);
+  }
+
+  /** Forgets a stream (migrate --live --restart: capture starts again with the new bulk copy). */
+  async forget(db: Queryable, stream: string): Promise<void> {
+    await db.query(`DELETE FROM ${this.positions} WHERE stream = $1`, [stream]);
+    await db.query(`DELETE FROM ${this.expiries} WHERE stream = $1`, [stream]);
+  }
+
+  /** Advances a node's position, inside the transaction that applied its changes up to it. */
+  /**
+   * Advances a node's position, inside the transaction that applied its changes up to it. A row that is gone (a new
+   * run forgot the stream meanwhile) fails the transaction: the changes are not applied on top of a new bulk copy.
+   */
+  async advance(db: Queryable, stream: string, update: { node: string; segment: number; position: number; changes: number; appliedThrough: number | null }): Promise<void> {
+    const result = await db.query(
+      `UPDATE ${this.positions} SET segment = $3, position = $4, changes = changes + $5, applied_through = COALESCE($6, applied_through), updated_at = now()
+       WHERE stream = $1 AND node = $2`,
+      [stream, update.node, update.segment, update.position, update.changes, update.appliedThrough],
+    );
+    if (result.rowCount !== 1) throw new C2yError('RUN_NOT_FOUND', `the capture of ${stream} on ${update.node} is no longer recorded (a new run started meanwhile)`, { hint: 'apply with the run that recorded it: c2y migrate --live --resume' });
+  }
+
+  async addExpiries(db: Queryable, stream: string, expiries: readonly StoredExpiry[]): Promise<void> {
+    if (expiries.length === 0) return;
+    // Keys travel as JSON: text[][] of ragged arrays is not a thing in PostgreSQL.
+    await db.query(
+      `INSERT INTO ${this.expiries} (stream, key, clustering, due_at)
+       SELECT $1, ARRAY(SELECT jsonb_array_elements_text(e->'k')), CASE WHEN e->'c' = 'null' THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'c')) END, (e->>'at')::bigint
+       FROM jsonb_array_elements($2::jsonb) AS e`,
+      [stream, JSON.stringify(expiries.map((expiry) => ({ k: expiry.key, c: expiry.clustering, at: expiry.at })))],
+    );
+  }
+
+  /** Expiries due by `now` (Unix seconds), oldest first: their keys are read in the next batch, which drops them. */
+  async dueExpiries(db: Queryable, stream: string, now: number, limit: number): Promise<StoredExpiry[]> {
+    const result = await db.query<{ id: string; key: string[]; clustering: string[] | null; due_at: string }>(
+      `SELECT id, key, clustering, due_at FROM ${this.expiries} WHERE stream = $1 AND due_at <= $2 ORDER BY due_at LIMIT $3`, [stream, now, limit]);
+    return result.rows.map((row) => ({ id: String(row.id), key: row.key, clustering: row.clustering, at: Number(row.due_at) }));
+  }
+
+  /** Drops expiries whose keys were read again, in that batch's transaction (a crash before it: they are read again). */
+  async dropExpiries(db: Queryable, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await db.query(`DELETE FROM ${this.expiries} WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  /** Expiries still waiting: shown beside the lag, so a user knows why keys will be read again later. */
+  async pendingExpiries(db: Queryable, stream: string): Promise<number> {
+    const result = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.expiries} WHERE stream = $1`, [stream]);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,43 @@
+import { captureEnds, liveApply, recordCapture, type CdcNode, type LiveLag } from '../cdc/index.js';
+import { C2yError } from '../errors/index.js';
+import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
+
+export interface LiveMigrateOptions extends MigrateOptions {
+  /** Every node of the source's data center whose log holds the table's changes (each replica logs its own). */
+  readonly nodes: readonly CdcNode[];
+  readonly enableCdc: boolean;
+  /** Stop once every change written before the apply began is applied (scripts and tests); else apply until Ctrl-C. */
+  readonly untilCaughtUp: boolean;
+  readonly onLag?: (lag: LiveLag) => void;
+  /** Told when the bulk copy is done and changes start to be applied. */
+  readonly onApplying?: () => void;
+}
+
+export interface LiveMigrateResult extends MigrateResult {
+  /** The lag when the apply stopped; absent when the bulk copy did not finish (nothing was applied). */
+  readonly lag?: LiveLag;
+}
+
+/**
+ * A migration of a table that is being written: capture starts (each node's log position recorded in the target)
+ * before the bulk copy reads its first page, the bulk copy runs as `migrate` does, then every change logged since is
+ * applied, and new ones as they come. A bulk copy that does not finish applies nothing: resume it (`--resume` keeps
+ * the recorded positions) and the apply follows.
+ */
+export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigrateResult> {
+  const { config } = options.loaded;
+  if (options.nodes.length === 0) {
+    throw new C2yError('CONFIG_INVALID', 'migrate --live reads each Cassandra node\'s CDC log: name the nodes', {
+      hint: 'give --cdc-node once per node of the source\'s data center (its Cassandra home, or <cassandra.yaml>,<lib folder>), run where those files are',
+    });
+  }
+  if (options.distributed) throw new C2yError('CONFIG_INVALID', 'migrate --live does not run --distributed yet: the apply reads the nodes\' logs from this machine', { hint: 'drop --distributed' });
+  const ends = await captureEnds(config, options.nodes, options.enableCdc);
+  const result = await migrate({ ...options, beforeRead: (run) => recordCapture(config, ends, run) });
+  if (result.report.status !== 'finished' || options.signal.aborted) return result;
+  options.onApplying?.();
+  const lag = await liveApply({
+    config, nodes: options.nodes, signal: options.signal, ...(options.untilCaughtUp ? { until: Date.now() } : {}), ...(options.onLag ? { onLag: options.onLag } : {}),
+  });
+  return { ...result, lag };
+}

@@ -244,7 +244,16 @@ public final class C2yCdcAgent {
 
     private static String caughtUp(Path cdcRaw, long segment, int position) throws IOException {
         return "{\"type\":\"caught-up\",\"segment\":" + segment + ",\"position\":" + position + ",\"at\":" + System.currentTimeMillis()
-            + ",\"rawBytes\":" + rawBytes(cdcRaw) + ",\"rawLimit\":" + DatabaseDescriptor.getCDCTotalSpace() + "}";
+            + ",\"rawBytes\":" + rawBytes(cdcRaw) + ",\"rawLimit\":" + DatabaseDescriptor.getCDCTotalSpace() + ",\"syncMs\":" + syncMs() + "}";
+    }
+
+    /** How long a write may wait in memory before its segment is synced (and so readable here): the lag's floor. */
+    private static long syncMs() {
+        switch (DatabaseDescriptor.getCommitLogSync()) {
+            case periodic: return DatabaseDescriptor.getCommitLogSyncPeriod();
+            case group: return (long) Math.ceil(DatabaseDescriptor.getCommitLogSyncGroupWindow());
+            default: return 0;
+        }
     }
 
     /**

@@ -31,7 +31,11 @@ export const agentLineSchema = z.discriminatedUnion('type', [
     static: rowSchema.optional(), rows: z.array(rowSchema).optional(),
   }).strict(),
   z.object({ type: z.literal('segment-done'), segment: z.number().int().nonnegative(), file: z.string() }).strict(),
-  z.object({ type: z.literal('caught-up'), ...position, at: z.number().int(), rawBytes: z.number().int().nonnegative(), rawLimit: z.number().int().nonnegative() }).strict(),
+  z.object({
+    type: z.literal('caught-up'), ...position, at: z.number().int(), rawBytes: z.number().int().nonnegative(), rawLimit: z.number().int().nonnegative(),
+    /** The node's commit-log sync period (ms): a write reaches cdc_raw at most this long after it was acknowledged. */
+    syncMs: z.number().int().nonnegative().optional(),
+  }).strict(),
 ]);
 
 export type AgentLine = z.infer<typeof agentLineSchema>;

@@ -34,6 +34,7 @@ export interface NodeAdvance {
   readonly position: number;
   readonly changes: number;
   readonly appliedThrough: number | null;
+  readonly syncMs: number | null;
 }
 
 export interface ApplyBatch {
@@ -52,7 +53,7 @@ export interface ApplyOutcome {
 }
 
 /** Reads each touched key from the source now: the rows it holds (none: deleted, or expired). */
-async function readKeys(context: ApplyContext, reads: readonly TouchedKey[]): Promise<ScannedRow[]> {
+export async function readKeys(context: ApplyContext, reads: readonly TouchedKey[]): Promise<ScannedRow[]> {
   const queries = keyReadQueries(context.table, context.filterCql);
   const statements: KeyRead[] = reads.map((read) => ({
     cql: read.clustering === undefined ? queries.partition : queries.row,
@@ -130,6 +131,32 @@ const KEY_STAGE = 'c2y_cdc_keys';
 const NEWLINE = Buffer.from('\n');
 
 /**
+ * Puts the keys into a temporary table of the target's key columns (in the open transaction: emptied at COMMIT) and
+ * returns the condition that matches a target row `t` to a key `k` (undefined: no key the target can hold).
+ */
+export async function stageKeys(context: ApplyContext, target: TargetClient, reads: readonly TouchedKey[]): Promise<string | undefined> {
+  const writer = new ChunkWriter(64 * 1024);
+  const keys = reads.map((read) => keyLine(context, read, writer)).filter((line): line is Buffer => line !== undefined);
+  const keyNames = [...context.table.partitionKeys, ...context.table.clusteringKeys].map((name) => {
+    const column = context.table.columns.find((c) => c.name === name);
+    return quoteIdent(column ? targetColumnName(column) : name);
+  });
+  await target.query(`CREATE TEMP TABLE IF NOT EXISTS ${KEY_STAGE} ON COMMIT DELETE ROWS AS SELECT ${keyNames.join(', ')} FROM ${qualifiedName(context.targetName)} WITH NO DATA`);
+  if (keys.length === 0) return undefined;
+  const copy = CopyIn.start(target, `COPY pg_temp.${KEY_STAGE} (${keyNames.join(', ')}) FROM STDIN`);
+  await copy.write(Buffer.concat(keys));
+  await copy.finish();
+  const partitionNames = keyNames.slice(0, context.table.partitionKeys.length);
+  const clusteringNames = keyNames.slice(context.table.partitionKeys.length);
+  // A key row with NULL clustering stands for its whole partition (Cassandra's clustering values are never null).
+  const rowMatch = clusteringNames.length === 0 ? '' : ` AND (k.${clusteringNames[0]} IS NULL OR (${clusteringNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}))`;
+  return `${partitionNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}${rowMatch}`;
+}
+
+/** The stage stageKeys fills, for a query that joins it. */
+export const KEY_STAGE_TABLE = `pg_temp.${KEY_STAGE}`;
+
+/**
  * Applies a batch in one target transaction: each touched key's rows are deleted and written again as the source
  * holds them now (read after the change was logged, so they include it), the expiries to watch are added and the due
  * ones taken, and each node's position advances. A crash before COMMIT applies nothing and moves no position; a batch
@@ -137,26 +164,11 @@ const NEWLINE = Buffer.from('\n');
  */
 export async function applyBatch(context: ApplyContext, target: TargetClient, batch: ApplyBatch): Promise<ApplyOutcome> {
   const rows = await readKeys(context, batch.reads);
-  const writer = new ChunkWriter(64 * 1024);
-  const keys = batch.reads.map((read) => keyLine(context, read, writer)).filter((line): line is Buffer => line !== undefined);
-  const { lines, rejects } = rowLines(context, rows, writer);
-  const keyNames = [...context.table.partitionKeys, ...context.table.clusteringKeys].map((name) => {
-    const column = context.table.columns.find((c) => c.name === name);
-    return quoteIdent(column ? targetColumnName(column) : name);
-  });
-  const partitionNames = keyNames.slice(0, context.table.partitionKeys.length);
-  const clusteringNames = keyNames.slice(context.table.partitionKeys.length);
+  const { lines, rejects } = rowLines(context, rows, new ChunkWriter(64 * 1024));
   await target.query('BEGIN');
   try {
-    await target.query(`CREATE TEMP TABLE IF NOT EXISTS ${KEY_STAGE} ON COMMIT DELETE ROWS AS SELECT ${keyNames.join(', ')} FROM ${qualifiedName(context.targetName)} WITH NO DATA`);
-    if (keys.length > 0) {
-      const copy = CopyIn.start(target, `COPY pg_temp.${KEY_STAGE} (${keyNames.join(', ')}) FROM STDIN`);
-      await copy.write(Buffer.concat(keys));
-      await copy.finish();
-      // A key row with NULL clustering stands for its whole partition (Cassandra's clustering values are never null).
-      const rowMatch = clusteringNames.length === 0 ? '' : ` AND (k.${clusteringNames[0]} IS NULL OR (${clusteringNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}))`;
-      await target.query(`DELETE FROM ${qualifiedName(context.targetName)} AS t USING pg_temp.${KEY_STAGE} AS k WHERE ${partitionNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}${rowMatch}`);
-    }
+    const match = await stageKeys(context, target, batch.reads);
+    if (match !== undefined) await target.query(`DELETE FROM ${qualifiedName(context.targetName)} AS t USING pg_temp.${KEY_STAGE} AS k WHERE ${match}`);
     if (lines.length > 0) {
       const copy = CopyIn.start(target, copyStatement(context.table, context.targetName));
       await copy.write(Buffer.concat(lines));
@@ -165,6 +177,7 @@ export async function applyBatch(context: ApplyContext, target: TargetClient, ba
     await context.rejects.recordRejects(target, context.runId, rejects);
     await context.store.dropExpiries(target, batch.dueIds);
     await context.store.addExpiries(target, context.stream, batch.expiries.map((expiry) => ({ key: expiry.key, clustering: expiry.clustering ?? null, at: expiry.at })));
+    await context.store.addTouched(target, context.stream, batch.reads);
     for (const advance of batch.advances) await context.store.advance(target, context.stream, advance);
     await target.query('COMMIT');
   } catch (error) {

@@ -10,3 +10,6 @@ export { liveApply, cdcStreamId } from './live-apply.js';
 export type { LiveLag, LiveApplyOptions } from './live-applier.js';
 export type { CdcNode } from './node-reader.js';
 export { captureEnds, recordCapture, cdcNodeOf } from './capture-start.js';
+export { liveCutover } from './live-cutover.js';
+export type { LiveCutoverOptions, LiveCutoverResult } from './live-cutover.js';
+export type { KeyCheck, KeyDifference } from './key-check.js';

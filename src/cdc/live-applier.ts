@@ -150,7 +150,7 @@ export class LiveApplier {
     return {
       node: reader.state.node, segment: reader.state.read.segment, position: reader.state.read.position,
       changes: reader.state.changesRead - (this.changesCommitted.get(reader.state.node) ?? 0),
-      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null,
+      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null, syncMs: reader.state.syncMs,
     };
   }
 

@@ -7,13 +7,19 @@ import type { ApplyContext } from './change-applier.js';
 import { LiveApplier, type LiveApplyOptions, type LiveLag } from './live-applier.js';
 import type { CdcNode } from './node-reader.js';
 
+/** The target table as the run lock names it (the run identity's target: database.schema.table). */
+export function lockTarget(config: C2yConfig): string {
+  const name = targetNameOf(config.target, config.source.table);
+  return `${config.target.database}.${name.schema}.${name.table}`;
+}
+
 /** The name under which a table's live apply keeps its positions: the run identity's source and target. */
 export function cdcStreamId(config: C2yConfig): string {
   const target = targetNameOf(config.target, config.source.table);
   return `${config.source.keyspace}.${config.source.table} -> ${config.target.database}.${target.schema}.${target.table}`;
 }
 
-async function applyContext(config: C2yConfig, cassandra: CassandraClient, runId: string): Promise<ApplyContext> {
+export async function applyContext(config: C2yConfig, cassandra: CassandraClient, runId: string): Promise<ApplyContext> {
   if (config.source.tokenRanges.length > 0 || config.source.skipTokenRanges.length > 0) {
     throw new C2yError('CONFIG_INVALID', 'a live apply reads changes of the whole table: source.tokenRanges and source.skipTokenRanges cannot be honoured', {
       hint: 'drop source.tokenRanges / source.skipTokenRanges for a live migration (source.where is honoured)', context: { key: 'source.tokenRanges' },
@@ -60,9 +66,8 @@ async function storedCapture(target: TargetClient, config: C2yConfig, nodes: rea
 export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
   const { config } = options;
   const endpoint = firstTargetEndpoint(config.target);
-  const name = targetNameOf(config.target, config.source.table);
   // One writer of the table at a time: two appliers could each write a key as they read it, the older read last.
-  const lock = await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, `${config.target.database}.${name.schema}.${name.table}`);
+  const lock = await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, lockTarget(config));
   const cassandra = await openCassandra(sessionOptionsOf(options.config.source)).catch(async (error: unknown) => {
     await lock.release();
     throw error;

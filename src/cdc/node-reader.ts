@@ -22,6 +22,7 @@ export interface NodeReadState {
   rawBytes: number;
   rawLimit: number;
   changesRead: number;
+  syncMs: number | null;
 }
 
 export interface NodeReaderOptions {
@@ -55,7 +56,7 @@ export class NodeReader {
   private agent: AgentControl | undefined;
 
   constructor(private readonly options: NodeReaderOptions) {
-    this.state = { node: options.node.name, read: options.from, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, changesRead: 0 };
+    this.state = { node: options.node.name, read: options.from, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, changesRead: 0, syncMs: null };
   }
 
   /** Tells the agent the segments before `segment` are applied. */
@@ -97,6 +98,7 @@ export class NodeReader {
         this.state.caughtUpAt = line.at;
         this.state.rawBytes = line.rawBytes;
         this.state.rawLimit = line.rawLimit;
+        this.state.syncMs = line.syncMs ?? null;
       }
     }
   }

@@ -4,6 +4,8 @@ import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { cutover, type CutoverResult } from '../workflow/index.js';
+import { liveCutover } from '../cdc/index.js';
+import type { C2yConfig } from '../config/index.js';
 import { catchupLine } from './catchup-command.js';
 import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
 import { exitForReport, withRunControls } from './migrate-command.js';
@@ -31,16 +33,16 @@ function enterPressed(signal: AbortSignal): Promise<void> {
 }
 
 /** The freeze: said on the terminal and confirmed there, or already done by the caller (--frozen, for scripts). */
-function freezeConfirmation(frozen: boolean, signal: AbortSignal): (expectedSeconds: number) => Promise<void> {
+function freezeConfirmation(frozen: boolean, signal: AbortSignal, expected: (seconds: number) => string = (seconds) => `the last pass took ${seconds.toFixed(1)} s`): (expectedSeconds: number) => Promise<void> {
   return async (expectedSeconds) => {
     if (frozen) {
-      process.stderr.write(`c2y cutover: writes are frozen (--frozen); the final pass starts (the last one took ${expectedSeconds.toFixed(1)} s)\n`);
+      process.stderr.write(`c2y cutover: writes are frozen (--frozen); the final pass starts (${expected(expectedSeconds)})\n`);
       return;
     }
     if (process.stdin.isTTY !== true) {
       throw new C2yError('CONFIG_INVALID', 'cutover has no terminal to confirm the freeze on', { hint: "freeze the application's writes, then run c2y cutover --frozen" });
     }
-    process.stderr.write(`c2y cutover: FREEZE WRITES NOW (the last pass took ${expectedSeconds.toFixed(1)} s); press Enter once the application no longer writes (Ctrl-C cancels)\n`);
+    process.stderr.write(`c2y cutover: FREEZE WRITES NOW (${expected(expectedSeconds)}); press Enter once the application no longer writes (Ctrl-C cancels)\n`);
     await enterPressed(signal);
   };
 }
@@ -59,6 +61,32 @@ function printResult(result: CutoverResult, json: boolean): void {
   if (result.switchNow) process.stdout.write(`SWITCH: the target matches the source; the freeze took ${result.freezeSeconds.toFixed(1)} s (the last pass before it ${result.lastPassSeconds.toFixed(1)} s)\n`);
 }
 
+/** A number option above 0 (or 0 and above), refused with its name otherwise. */
+function numberOption(options: Record<string, unknown>, key: string, flag: string, allowZero: boolean): number {
+  const value = Number(options[key]);
+  if (!(allowZero ? value >= 0 : value > 0)) throw new C2yError('CONFIG_INVALID', `${flag} must be a number ${allowZero ? '0 or more' : 'above 0'}, got "${String(options[key])}"`, { hint: `e.g. ${flag} 5` });
+  return value;
+}
+
+/** cutover --live: the checks, the freeze and the drain, then "switch" (or why not). */
+async function runLiveCutover(options: Record<string, unknown>, config: C2yConfig, signal: AbortSignal): Promise<void> {
+  const result = await liveCutover({
+    config, maxLagSeconds: numberOption(options, 'maxLagSeconds', '--max-lag-seconds', false), clockMarginMs: numberOption(options, 'clockMarginMs', '--clock-margin-ms', true),
+    drainTimeoutMs: 60_000, freeze: freezeConfirmation(options['frozen'] === true, signal, (seconds) => `expected freeze about ${seconds.toFixed(1)} s: the lag, then the checks`), onStep: (text) => process.stderr.write(`c2y cutover: ${text}\n`),
+  });
+  if (options['json'] === true) process.stdout.write(JSON.stringify({ switch: result.switchNow, ...result }, null, 2) + '\n');
+  else {
+    process.stdout.write(`checked ${result.during.keys} key(s) written since the first check (${result.during.differences.length} differ); rows: source ${result.counts.source}, target ${result.counts.target}; the apply passed the freeze after ${result.drainSeconds.toFixed(1)} s\n`);
+    if (result.switchNow) process.stdout.write(`SWITCH: the target matches the source; the freeze took ${result.freezeSeconds.toFixed(1)} s\n`);
+  }
+  if (!result.switchNow) {
+    const named = result.differences.slice(0, 3).map((difference) => `${difference.kind} ${JSON.stringify(difference.key)}`).join('; ');
+    throw new C2yError('ROWS_DIFFER', `do not switch: ${result.during.differences.length} row(s) differ${named ? ` (${named})` : ''}, rows: source ${result.counts.source}, target ${result.counts.target} (were writes frozen?)`, {
+      hint: 'let the application write again if it must; make sure nothing writes to the source during the freeze, then run c2y cutover --live again',
+    });
+  }
+}
+
 export function cutoverCommand(): Command {
   const command = new Command('cutover').description(summaryOf('cutover'));
   addConfigOptions(command)
@@ -66,9 +94,16 @@ export function cutoverCommand(): Command {
     .option('--frozen', 'the application\'s writes are frozen already (scripts): do not ask on the terminal')
     .option('--buckets <n>', 'validate\'s hash buckets for the final pass', '1024')
     .option('--json', 'print the outcome, the final pass\'s report and its validate summary as JSON on stdout')
+    .option('--live', 'cut over a live migration (c2y migrate --live applying): check the keys written since the copy, freeze, drain the lag, check again and count')
+    .option('--max-lag-seconds <n>', 'with --live: refuse while the apply is further behind than this', '10')
+    .option('--clock-margin-ms <n>', 'with --live: how far this machine\'s clock and the Cassandra nodes\' may differ', '1000')
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
       if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'cutover takes one table (--table) for now', { hint: 'cut over one table at a time' });
+      if (options['live'] === true) {
+        await withRunControls(options, (common) => runLiveCutover(options, chosen.table.config, common.signal));
+        return;
+      }
       const maxFreezeSeconds = Number(options['maxFreezeSeconds']);
       const buckets = bucketsOption(options);
       if (!(maxFreezeSeconds > 0)) throw new C2yError('CONFIG_INVALID', `--max-freeze-seconds must be a number above 0, got "${String(options['maxFreezeSeconds'])}"`, { hint: 'e.g. --max-freeze-seconds 30' });

@@ -2,6 +2,9 @@ import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
 
+/** The target's clock in milliseconds. */
+const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
 /** Where one node's change log is applied up to, as committed with the changes it covers. */
 export interface AppliedPosition {
   readonly node: string;
@@ -15,6 +18,8 @@ export interface AppliedPosition {
   readonly updatedAt: Date;
   /** The bulk run whose capture this is: its first page was read after these positions were recorded. */
   readonly runId: string;
+  /** The node's commit-log sync period: a write reaches its log at most this long after it was acknowledged. */
+  readonly syncMs: number | null;
 }
 
 /** A key read again when a TTL runs out, so the target drops what Cassandra expires (a key as hex components). */
@@ -34,28 +39,33 @@ export interface StoredExpiry {
 export class CdcStore {
   private readonly positions: string;
   private readonly expiries: string;
+  /** Every key the apply wrote since the copy began, with when: what a cut-over checks instead of the whole table. */
+  private readonly touched: string;
 
   constructor(schema: string) {
     this.positions = `${quoteIdent(schema)}.cdc_positions`;
     this.expiries = `${quoteIdent(schema)}.cdc_expiries`;
+    this.touched = `${quoteIdent(schema)}.cdc_touched`;
   }
 
   async ensureTables(db: Queryable, schema: string): Promise<void> {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.positions} (
       stream text NOT NULL, node text NOT NULL, segment bigint NOT NULL, position integer NOT NULL, changes bigint NOT NULL DEFAULT 0,
-      applied_through bigint, run_id text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, node))`);
+      applied_through bigint, run_id text NOT NULL, sync_ms integer, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, node))`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.expiries} (
       id bigserial PRIMARY KEY, stream text NOT NULL, key text[] NOT NULL, clustering text[], due_at bigint NOT NULL)`);
     await db.query(`CREATE INDEX IF NOT EXISTS cdc_expiries_due ON ${this.expiries} (stream, due_at)`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.touched} (
+      stream text NOT NULL, key_id text NOT NULL, key text[] NOT NULL, clustering text[], touched_at bigint NOT NULL, PRIMARY KEY (stream, key_id))`);
   }
 
   async readPositions(db: Queryable, stream: string): Promise<AppliedPosition[]> {
-    const result = await db.query<{ node: string; segment: string; position: number; changes: string; applied_through: string | null; updated_at: Date; run_id: string }>(
-      `SELECT node, segment, position, changes, applied_through, updated_at, run_id FROM ${this.positions} WHERE stream = $1 ORDER BY node`, [stream]);
+    const result = await db.query<{ node: string; segment: string; position: number; changes: string; applied_through: string | null; updated_at: Date; run_id: string; sync_ms: number | null }>(
+      `SELECT node, segment, position, changes, applied_through, updated_at, run_id, sync_ms FROM ${this.positions} WHERE stream = $1 ORDER BY node`, [stream]);
     return result.rows.map((row) => ({
       node: row.node, segment: Number(row.segment), position: row.position, changes: Number(row.changes),
-      appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id,
+      appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id, syncMs: row.sync_ms,
     }));
   }
 
@@ -77,6 +87,7 @@ export class CdcStore {
   async forget(db: Queryable, stream: string): Promise<void> {
     await db.query(`DELETE FROM ${this.positions} WHERE stream = $1`, [stream]);
     await db.query(`DELETE FROM ${this.expiries} WHERE stream = $1`, [stream]);
+    await db.query(`DELETE FROM ${this.touched} WHERE stream = $1`, [stream]);
   }
 
   /** Advances a node's position, inside the transaction that applied its changes up to it. */
@@ -84,11 +95,11 @@ export class CdcStore {
    * Advances a node's position, inside the transaction that applied its changes up to it. A row that is gone (a new
    * run forgot the stream meanwhile) fails the transaction: the changes are not applied on top of a new bulk copy.
    */
-  async advance(db: Queryable, stream: string, update: { node: string; segment: number; position: number; changes: number; appliedThrough: number | null }): Promise<void> {
+  async advance(db: Queryable, stream: string, update: { node: string; segment: number; position: number; changes: number; appliedThrough: number | null; syncMs: number | null }): Promise<void> {
     const result = await db.query(
-      `UPDATE ${this.positions} SET segment = $3, position = $4, changes = changes + $5, applied_through = COALESCE($6, applied_through), updated_at = now()
-       WHERE stream = $1 AND node = $2`,
-      [stream, update.node, update.segment, update.position, update.changes, update.appliedThrough],
+      `UPDATE ${this.positions} SET segment = $3, position = $4, changes = changes + $5, applied_through = COALESCE($6, applied_through),
+         sync_ms = COALESCE($7, sync_ms), updated_at = now() WHERE stream = $1 AND node = $2`,
+      [stream, update.node, update.segment, update.position, update.changes, update.appliedThrough, update.syncMs],
     );
     if (result.rowCount !== 1) throw new C2yError('RUN_NOT_FOUND', `the capture of ${stream} on ${update.node} is no longer recorded (a new run started meanwhile)`, { hint: 'apply with the run that recorded it: c2y migrate --live --resume' });
   }
@@ -114,6 +125,32 @@ export class CdcStore {
   /** Drops expiries whose keys were read again, in that batch's transaction (a crash before it: they are read again). */
   async dropExpiries(db: Queryable, ids: readonly string[]): Promise<void> {
     if (ids.length > 0) await db.query(`DELETE FROM ${this.expiries} WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  /**
+   * Notes the keys a batch wrote, in its transaction, at the target's clock (the one a cut-over reads too, wherever
+   * the two run); a key touched again takes the later time.
+   */
+  async addTouched(db: Queryable, stream: string, keys: ReadonlyArray<{ readonly key: readonly string[]; readonly clustering?: readonly string[] | undefined }>): Promise<void> {
+    if (keys.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.touched} (stream, key_id, key, clustering, touched_at)
+       SELECT $1, e->>'id', ARRAY(SELECT jsonb_array_elements_text(e->'k')), CASE WHEN e->'c' = 'null' THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'c')) END, ${NOW_MS}
+       FROM jsonb_array_elements($2::jsonb) AS e ON CONFLICT (stream, key_id) DO UPDATE SET touched_at = EXCLUDED.touched_at`,
+      [stream, JSON.stringify(keys.map((key) => ({ id: `${key.key.join(':')}/${key.clustering?.join(':') ?? '*'}`, k: key.key, c: key.clustering ?? null })))],
+    );
+  }
+
+  /** The target's clock (ms since the epoch), as addTouched records it. */
+  async nowMs(db: Queryable): Promise<number> {
+    const result = await db.query<{ now: string }>(`SELECT ${NOW_MS} AS now`);
+    return Number(result.rows[0]?.now);
+  }
+
+  /** The keys written at or after `since` (ms): a cut-over checks these against the source. */
+  async touchedSince(db: Queryable, stream: string, since: number): Promise<Array<{ key: string[]; clustering: string[] | null }>> {
+    const result = await db.query<{ key: string[]; clustering: string[] | null }>(`SELECT key, clustering FROM ${this.touched} WHERE stream = $1 AND touched_at >= $2`, [stream, since]);
+    return result.rows;
   }
 
   /** Expiries still waiting: shown beside the lag, so a user knows why keys will be read again later. */

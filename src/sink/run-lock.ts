@@ -46,6 +46,17 @@ export class RunLock {
     return new RunLock(client, connect, table, targets, null);
   }
 
+  /**
+   * Whether some c2y holds the lock on `target` now (a driver, or a live apply): read from pg_locks, where a lock
+   * of two int4 keys shows its first key as classid and its second as objid (unsigned), objsubid 2.
+   */
+  static async isHeld(db: Queryable, target: string): Promise<boolean> {
+    const result = await db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+         AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295)) AS held`, [LOCK_CLASS, target]);
+    return result.rows[0]?.held === true;
+  }
+
   /** Names the run once it exists, for the message another driver gets. */
   async record(runId: string): Promise<void> {
     this.runId = runId;

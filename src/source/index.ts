@@ -2,7 +2,7 @@ export { openCassandra, consistencyCode, sessionOptionsOf, dialAddress, splitHos
 export type { CassandraClient, SessionOptions } from './cassandra-session.js';
 export { describeMappedTable, describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';
-export { estimateTableSize, tokenExpression } from './table-size.js';
+export { estimateTableSize, tokenExpression, countRows } from './table-size.js';
 export type { TableSizeEstimate } from './table-size.js';
 export { scanRanges, scanQuery, scanPartitionTail, scanKeys, pickReplica } from './range-scanner.js';
 export { KeyCodec, partitionTailQueries, keyReadQueries } from './partition-position.js';

@@ -78,3 +78,39 @@ export async function estimateTableSize(client: CassandraClient, table: SourceTa
     + (estimates ? `, ${(estimates.bytes / 1024 / 1024).toFixed(1)} MiB per system.size_estimates` : ', no system.size_estimates yet');
   return { estimatesBytes: estimates?.bytes, rowsMethod, rows, sampleRows, detail };
 }
+
+/** Token ranges a full count is cut into: each one query, well inside Cassandra's range request timeout. */
+const COUNT_RANGES = 64;
+
+/** Counts one token range: count(*), or the rows with a first clustering value (see countRows). */
+async function countRange(client: CassandraClient, cql: string, byClustering: boolean, range: readonly [bigint, bigint], consistency: number): Promise<number> {
+  if (!byClustering) return Number((await client.execute(cql, [...range], { prepare: true, consistency })).first()?.['n'] ?? 0);
+  let rows = 0;
+  let pageState: string | undefined;
+  do {
+    const page = await client.execute(cql, [...range], { prepare: true, consistency, fetchSize: 5000, ...(pageState ? { pageState } : {}) });
+    for (const row of page.rows) if (row['c'] !== null && row['c'] !== undefined) rows++;
+    pageState = page.pageState ?? undefined;
+  } while (pageState);
+  return rows;
+}
+
+/**
+ * The table's rows, counted exactly, range by range (8 at a time) over the ring. A partition with only static cells
+ * is a row to CQL's count(*) but none to a target, so a table with statics counts the rows that have a first
+ * clustering value instead (a read of that one column).
+ */
+export async function countRows(client: CassandraClient, table: SourceTable, consistency: number): Promise<number> {
+  const token = tokenExpression(table);
+  const from = `${quoteIdent(table.keyspace)}.${quoteIdent(table.name)}`;
+  const firstClustering = table.clusteringKeys[0];
+  const byClustering = firstClustering !== undefined && table.columns.some((column) => column.role === 'static');
+  const cql = `SELECT ${byClustering ? `${quoteIdent(firstClustering)} AS c` : 'count(*) AS n'} FROM ${from} WHERE ${token} > ? AND ${token} <= ?`;
+  const span = (MAX_TOKEN - MIN_TOKEN) / BigInt(COUNT_RANGES);
+  const ranges = Array.from({ length: COUNT_RANGES }, (_, i) => [MIN_TOKEN + span * BigInt(i), i === COUNT_RANGES - 1 ? MAX_TOKEN : MIN_TOKEN + span * BigInt(i + 1)] as const);
+  let total = 0;
+  for (let at = 0; at < ranges.length; at += 8) {
+    total += (await Promise.all(ranges.slice(at, at + 8).map((range) => countRange(client, cql, byClustering, range, consistency)))).reduce((a, b) => a + b, 0);
+  }
+  return total;
+}

@@ -130,6 +130,14 @@ describe('c2y migrate --live', () => {
         .catch((error: unknown) => {
           throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-3000)}`);
         });
+      // Writes are frozen (the writer stopped): the cut-over checks the keys written since the copy, drains and counts.
+      const cut = await runC2y(['cutover', ...args(['--live', '--frozen', '--json'])]);
+      expect(cut.code, cut.stderr.slice(-3000)).toBe(0);
+      const outcome = JSON.parse(cut.stdout) as { switch: boolean; freezeSeconds: number; before: { keys: number }; during: { differences: unknown[] }; counts: { source: number; target: number } };
+      expect(outcome.switch).toBe(true);
+      expect(outcome.before.keys).toBeGreaterThan(100);
+      expect(outcome.counts.source).toBe(outcome.counts.target);
+      expect(outcome.freezeSeconds).toBeLessThan(10);
       live.child.kill('SIGINT');
       const ended = await live.result;
       expect(ended.code, ended.stderr.slice(-3000)).toBe(130);
@@ -142,6 +150,10 @@ describe('c2y migrate --live', () => {
     const summary = await validate();
     expect(summary.sourceRows).toBeGreaterThan(1000);
     expect(summary.differences).toBe(0);
+    // The apply is stopped: a cut-over now would switch with changes unapplied, and is refused.
+    const refused = await runC2y(['cutover', ...args(['--live', '--frozen'])]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/CUTOVER_NOT_READY: the live apply is not running for 127\.0\.0\.7/);
   }, 300_000);
 
   it('a kill -9 during the apply, then --resume: nothing lost, nothing twice', async () => {

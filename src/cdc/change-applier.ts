@@ -35,6 +35,7 @@ export interface NodeAdvance {
   readonly changes: number;
   readonly appliedThrough: number | null;
   readonly syncMs: number | null;
+  readonly clockSkewMs: number | null;
 }
 
 export interface ApplyBatch {

@@ -9,13 +9,16 @@ import { TouchedKeys, type KeyShape } from './touched-keys.js';
 export interface LiveLag {
   /** Changes read from the logs and not yet applied. */
   readonly pendingChanges: number;
-  /** Seconds since the moment up to which every node's log is applied; null until every node has caught up once. */
+  /**
+   * Seconds since the moment up to which every write is applied (each node's applied-through, less its commit-log sync
+   * period); null until every node has caught up once.
+   */
   readonly seconds: number | null;
   readonly appliedChanges: number;
   readonly appliedKeys: number;
   readonly rowsWritten: number;
   readonly unwritable: number;
-  readonly nodes: ReadonlyArray<{ readonly name: string; readonly appliedThrough: number | null; readonly down: string | null; readonly rawBytes: number; readonly rawLimit: number }>;
+  readonly nodes: ReadonlyArray<{ readonly name: string; readonly appliedThrough: number | null; readonly down: string | null; readonly rawBytes: number; readonly rawLimit: number; readonly read: string; readonly changesRead: number; readonly clockSkewMs: number | null }>;
 }
 
 export interface LiveApplyOptions {
@@ -150,7 +153,7 @@ export class LiveApplier {
     return {
       node: reader.state.node, segment: reader.state.read.segment, position: reader.state.read.position,
       changes: reader.state.changesRead - (this.changesCommitted.get(reader.state.node) ?? 0),
-      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null, syncMs: reader.state.syncMs,
+      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null, syncMs: reader.state.syncMs, clockSkewMs: reader.state.clockSkewMs,
     };
   }
 
@@ -164,12 +167,17 @@ export class LiveApplier {
   }
 
   lag(): LiveLag {
-    const through = this.readers.map((reader) => this.committed.get(reader.state.node)?.appliedThrough ?? null);
+    // Each node's applied-through on this machine's clock, less its sync period: a write acknowledged up to that long
+    // before an agent caught up may not have been in the log it read.
+    const through = this.readers.map((reader) => {
+      const at = this.committed.get(reader.state.node)?.appliedThrough ?? null;
+      return at === null ? null : at + (reader.state.clockSkewMs ?? 0) - (reader.state.syncMs ?? 0);
+    });
     const oldest = through.some((at) => at === null) ? null : Math.min(...(through as number[]));
     return {
       pendingChanges: this.pending.changes, seconds: oldest === null ? null : Math.max(0, (Date.now() - oldest) / 1000),
       appliedChanges: this.totals.changes, appliedKeys: this.totals.keys, rowsWritten: this.totals.rows, unwritable: this.totals.unwritable,
-      nodes: this.readers.map((reader, index) => ({ name: reader.state.node, appliedThrough: through[index] ?? null, down: reader.state.down, rawBytes: reader.state.rawBytes, rawLimit: reader.state.rawLimit })),
+      nodes: this.readers.map((reader, index) => ({ name: reader.state.node, appliedThrough: through[index] ?? null, down: reader.state.down, rawBytes: reader.state.rawBytes, rawLimit: reader.state.rawLimit, read: `${reader.state.read.segment}:${reader.state.read.position}`, changesRead: reader.state.changesRead, clockSkewMs: reader.state.clockSkewMs })),
     };
   }
 

@@ -30,7 +30,7 @@ export async function applyContext(config: C2yConfig, cassandra: CassandraClient
   return {
     table, targetName: targetNameOf(config.target, config.source.table), cassandra, codec: await KeyCodec.create(cassandra, table),
     encoder: createRowEncoder(table, 'text'), consistency: consistencyCode(config.cdcReadConsistency), fetchSize: config.source.fetchSize,
-    filterCql: filter?.cql, store: new CdcStore(config.target.checkpointSchema), stream: cdcStreamId(config), readConcurrency: 16,
+    filterCql: filter?.cql, store: new CdcStore(config.target.checkpointSchema), stream: cdcStreamId(config), readConcurrency: 64,
     runId, rejects: new CheckpointStore(config.target.checkpointSchema), onError: config.onError,
   };
 }

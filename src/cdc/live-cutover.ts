@@ -35,6 +35,17 @@ export interface LiveCutoverResult {
   readonly switchNow: boolean;
 }
 
+/** Past this, a node's clock and the applying machine's are refused as too far apart for a freeze to be timed. */
+const MAX_CLOCK_SKEW_MS = 30_000;
+
+/**
+ * A node's applied-through on this machine's clock: the apply measured that node's skew to its own clock (a cut-over
+ * runs where the apply runs, or on a clock synchronized with it; --clock-margin-ms covers what is left).
+ */
+function onThisClock(position: AppliedPosition): number {
+  return (position.appliedThrough ?? 0) + (position.clockSkewMs ?? 0);
+}
+
 /** How recently every node's apply must have committed for it to count as running. */
 const RUNNING_WITHIN_MS = 15_000;
 
@@ -54,7 +65,13 @@ async function runningApply(store: CdcStore, target: TargetClient, ids: { stream
       hint: 'start it again (c2y migrate --live --resume, naming every --cdc-node) and wait until its lag is small',
     });
   }
-  const lagSeconds = Math.max(0, (Date.now() - Math.min(...positions.map((position) => position.appliedThrough as number))) / 1000);
+  const skewed = positions.filter((position) => Math.abs(position.clockSkewMs ?? 0) > MAX_CLOCK_SKEW_MS);
+  if (skewed.length > 0) {
+    throw new C2yError('CUTOVER_NOT_READY', `the clocks of ${skewed.map((position) => `${position.node} (${String(position.clockSkewMs)} ms)`).join(', ')} and of the machine that applies differ by more than ${MAX_CLOCK_SKEW_MS / 1000} s: when the apply has passed a freeze cannot be told`, {
+      hint: 'synchronize the clocks (NTP) of the Cassandra nodes and of the machine running c2y migrate --live, then run c2y cutover --live again',
+    });
+  }
+  const lagSeconds = Math.max(0, (Date.now() - Math.min(...positions.map(onThisClock))) / 1000);
   if (lagSeconds > maxLagSeconds) {
     throw new C2yError('CUTOVER_NOT_READY', `the live apply is ${lagSeconds.toFixed(1)} s behind, more than the ${maxLagSeconds} s allowed; a freeze now would last about as long`, {
       hint: 'wait until the lag shown by c2y migrate --live is small, or allow more with --max-lag-seconds',
@@ -68,7 +85,7 @@ async function drain(store: CdcStore, target: TargetClient, stream: string, froz
   const deadline = Date.now() + options.drainTimeoutMs;
   for (;;) {
     const positions = await store.readPositions(target, stream);
-    const behind = positions.filter((position) => (position.appliedThrough ?? 0) < frozenAt + (position.syncMs ?? 10_000) + options.clockMarginMs);
+    const behind = positions.filter((position) => onThisClock(position) < frozenAt + (position.syncMs ?? 10_000) + options.clockMarginMs);
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
       throw new C2yError('CUTOVER_NOT_READY', `the live apply of ${behind.map((position) => position.node).join(', ')} did not pass the freeze within ${options.drainTimeoutMs / 1000} s: do not switch`, {
@@ -112,11 +129,14 @@ export async function liveCutover(options: LiveCutoverOptions): Promise<LiveCuto
       options.onStep?.(`checked the ${before.keys} key(s) written since the copy began in ${before.seconds.toFixed(1)} s (${before.differences.length} still changing); lag ${lagSeconds.toFixed(1)} s`);
       await options.freeze(lagSeconds + 2);
       const frozenAt = Date.now();
+      // The source is counted while the apply drains (writes are frozen): at source.consistency, as the copy read it.
+      const sourceCount = countRows(cassandra, context.table, consistencyCode(config.source.consistency));
+      sourceCount.catch(() => undefined);
       await drain(store, target, stream, frozenAt, options);
       const drainSeconds = (Date.now() - frozenAt) / 1000;
       const recheck = [...touched(await store.touchedSince(target, stream, firstCheckAt)), ...before.differing];
       const during = await checkKeys(context, target, recheck);
-      const counts = { source: await countRows(cassandra, context.table, consistencyCode(config.cdcReadConsistency)), target: await targetCount(target, context) };
+      const counts = { source: await sourceCount, target: await targetCount(target, context) };
       const freezeSeconds = (Date.now() - frozenAt) / 1000;
       const switchNow = during.differences.length === 0 && counts.source === counts.target;
       return { lagSeconds, before, freezeSeconds, drainSeconds, during, counts, differences: during.differences.slice(0, 100), switchNow };

@@ -23,7 +23,15 @@ export interface NodeReadState {
   rawLimit: number;
   changesRead: number;
   syncMs: number | null;
+  /**
+   * This machine's clock minus the node's (ms): the least of the last caught-up lines' (arrival − their time), so the
+   * pipe's delay counts as little as it can. Node times (applied-through) are read on this clock with it.
+   */
+  clockSkewMs: number | null;
 }
+
+/** Caught-up lines the clock skew is the least of: about 5 s of polls, so a clock that is set anew shows soon. */
+const SKEW_WINDOW = 20;
 
 export interface NodeReaderOptions {
   readonly config: C2yConfig;
@@ -54,9 +62,10 @@ function isTransient(error: unknown): boolean {
 export class NodeReader {
   readonly state: NodeReadState;
   private agent: AgentControl | undefined;
+  private readonly skews: number[] = [];
 
   constructor(private readonly options: NodeReaderOptions) {
-    this.state = { node: options.node.name, read: options.from, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, changesRead: 0, syncMs: null };
+    this.state = { node: options.node.name, read: options.from, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, changesRead: 0, syncMs: null, clockSkewMs: null };
   }
 
   /** Tells the agent the segments before `segment` are applied. */
@@ -99,6 +108,9 @@ export class NodeReader {
         this.state.rawBytes = line.rawBytes;
         this.state.rawLimit = line.rawLimit;
         this.state.syncMs = line.syncMs ?? null;
+        this.skews.push(Date.now() - line.at);
+        if (this.skews.length > SKEW_WINDOW) this.skews.shift();
+        this.state.clockSkewMs = Math.min(...this.skews);
       }
     }
   }

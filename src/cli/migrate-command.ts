@@ -5,7 +5,8 @@ import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT } from '../errors/index.js';
 import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
 import { migrate, migrateKeyspace, migrateLive, type MigrateOptions } from '../workflow/index.js';
-import { cdcNodeOf, type LiveLag } from '../cdc/index.js';
+import { cdcNodeOf } from '../cdc/index.js';
+import { lagText, LiveViews } from './live-views.js';
 import type { LoadedConfig } from '../config/index.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
@@ -64,33 +65,25 @@ export function migrateCommand(): Command {
   return command;
 }
 
-/** migrate --live: the bulk copy's report, then the apply's lag on stderr until Ctrl-C (or caught up). */
+/** migrate --live: the bulk copy's report, then the apply's lag on stderr, the dashboard and /metrics until Ctrl-C (or caught up). */
 async function runLive(options: Record<string, unknown>, common: RunControls, loaded: LoadedConfig): Promise<void> {
   const nodes = ((options['cdcNode'] as string[] | undefined) ?? []).map(cdcNodeOf);
-  let shown = 0;
-  const { report, runFolder, lag } = await migrateLive({
-    ...common, loaded, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
-    onApplying: () => process.stderr.write('c2y: bulk copy done; applying the changes captured since it began\n'),
-    onLag: (now) => {
-      if (Date.now() - shown < 2000) return;
-      shown = Date.now();
-      process.stderr.write(`c2y: ${lagText(now)}\n`);
-    },
-  });
-  if (options['json'] === true) process.stdout.write(JSON.stringify({ ...report, ...(lag ? { live: lag } : {}) }, null, 2) + '\n');
-  else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n${lag ? `live         ${lagText(lag)}\n` : ''}`);
-  if (report.status === 'finished' && common.signal.aborted) {
-    throw new C2yError('INTERRUPTED', 'the live apply was stopped; every applied change is committed with its log position', { hint: `continue applying: ${common.resumeCommand(report.runId)}` });
+  const { config } = loaded;
+  const views = new LiveViews(config, [config.source.password, config.target.password, config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0));
+  try {
+    const { report, runFolder, lag } = await migrateLive({
+      ...common, loaded, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
+      onApplying: (folder) => views.applying(folder), onLag: (now) => views.onLag(now),
+    });
+    if (options['json'] === true) process.stdout.write(JSON.stringify({ ...report, ...(lag ? { live: lag } : {}) }, null, 2) + '\n');
+    else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n${lag ? `live         ${lagText(lag)}\n` : ''}`);
+    if (report.status === 'finished' && common.signal.aborted) {
+      throw new C2yError('INTERRUPTED', 'the live apply was stopped; every applied change is committed with its log position', { hint: `continue applying: ${common.resumeCommand(report.runId)}` });
+    }
+    exitForReport(report);
+  } finally {
+    await views.close();
   }
-  exitForReport(report);
-}
-
-/** The lag and what was applied, in one line. */
-export function lagText(lag: LiveLag): string {
-  const seconds = lag.seconds === null ? 'not yet known (a node has not caught up once)' : `${lag.seconds.toFixed(1)} s`;
-  const down = lag.nodes.filter((node) => node.down !== null).map((node) => `${node.name} down (${String(node.down)})`);
-  return `lag ${seconds}, ${lag.pendingChanges} change(s) read and not yet applied; applied ${lag.appliedChanges} change(s): ${lag.appliedKeys} key(s) read again, ${lag.rowsWritten} row(s) written`
-    + `${lag.unwritable > 0 ? `, ${lag.unwritable} row(s) the target cannot hold left out` : ''}${down.length > 0 ? `; ${down.join('; ')}` : ''}`;
 }
 
 /** What every run command hands the workflow: resume or restart, Ctrl-C, the resume hint, the log and the views. */

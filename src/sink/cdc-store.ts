@@ -20,6 +20,8 @@ export interface AppliedPosition {
   readonly runId: string;
   /** The node's commit-log sync period: a write reaches its log at most this long after it was acknowledged. */
   readonly syncMs: number | null;
+  /** The applying machine's clock minus the node's, as the apply last measured it (ms). */
+  readonly clockSkewMs: number | null;
 }
 
 /** A key read again when a TTL runs out, so the target drops what Cassandra expires (a key as hex components). */
@@ -52,7 +54,7 @@ export class CdcStore {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.positions} (
       stream text NOT NULL, node text NOT NULL, segment bigint NOT NULL, position integer NOT NULL, changes bigint NOT NULL DEFAULT 0,
-      applied_through bigint, run_id text NOT NULL, sync_ms integer, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, node))`);
+      applied_through bigint, run_id text NOT NULL, sync_ms integer, clock_skew_ms integer, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream, node))`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.expiries} (
       id bigserial PRIMARY KEY, stream text NOT NULL, key text[] NOT NULL, clustering text[], due_at bigint NOT NULL)`);
     await db.query(`CREATE INDEX IF NOT EXISTS cdc_expiries_due ON ${this.expiries} (stream, due_at)`);
@@ -61,11 +63,11 @@ export class CdcStore {
   }
 
   async readPositions(db: Queryable, stream: string): Promise<AppliedPosition[]> {
-    const result = await db.query<{ node: string; segment: string; position: number; changes: string; applied_through: string | null; updated_at: Date; run_id: string; sync_ms: number | null }>(
-      `SELECT node, segment, position, changes, applied_through, updated_at, run_id, sync_ms FROM ${this.positions} WHERE stream = $1 ORDER BY node`, [stream]);
+    const result = await db.query<{ node: string; segment: string; position: number; changes: string; applied_through: string | null; updated_at: Date; run_id: string; sync_ms: number | null; clock_skew_ms: number | null }>(
+      `SELECT node, segment, position, changes, applied_through, updated_at, run_id, sync_ms, clock_skew_ms FROM ${this.positions} WHERE stream = $1 ORDER BY node`, [stream]);
     return result.rows.map((row) => ({
       node: row.node, segment: Number(row.segment), position: row.position, changes: Number(row.changes),
-      appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id, syncMs: row.sync_ms,
+      appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id, syncMs: row.sync_ms, clockSkewMs: row.clock_skew_ms,
     }));
   }
 
@@ -95,11 +97,11 @@ export class CdcStore {
    * Advances a node's position, inside the transaction that applied its changes up to it. A row that is gone (a new
    * run forgot the stream meanwhile) fails the transaction: the changes are not applied on top of a new bulk copy.
    */
-  async advance(db: Queryable, stream: string, update: { node: string; segment: number; position: number; changes: number; appliedThrough: number | null; syncMs: number | null }): Promise<void> {
+  async advance(db: Queryable, stream: string, update: { node: string; segment: number; position: number; changes: number; appliedThrough: number | null; syncMs: number | null; clockSkewMs: number | null }): Promise<void> {
     const result = await db.query(
       `UPDATE ${this.positions} SET segment = $3, position = $4, changes = changes + $5, applied_through = COALESCE($6, applied_through),
-         sync_ms = COALESCE($7, sync_ms), updated_at = now() WHERE stream = $1 AND node = $2`,
-      [stream, update.node, update.segment, update.position, update.changes, update.appliedThrough, update.syncMs],
+         sync_ms = COALESCE($7, sync_ms), clock_skew_ms = COALESCE($8, clock_skew_ms), updated_at = now() WHERE stream = $1 AND node = $2`,
+      [stream, update.node, update.segment, update.position, update.changes, update.appliedThrough, update.syncMs, update.clockSkewMs === null ? null : Math.round(update.clockSkewMs)],
     );
     if (result.rowCount !== 1) throw new C2yError('RUN_NOT_FOUND', `the capture of ${stream} on ${update.node} is no longer recorded (a new run started meanwhile)`, { hint: 'apply with the run that recorded it: c2y migrate --live --resume' });
   }

@@ -6,7 +6,7 @@ import { ensureCassandraJars } from './cassandra-jars.js';
 import { JDK17_FLAGS, LOGBACK_XML, initialTokens, renderCassandraYaml } from './cassandra-yaml.js';
 import { isAlive, lastLines, livePid, stopProcess } from './process-control.js';
 import { isPortOpen, sleep } from './tcp-probe.js';
-import { cacheRoot, cassandraNodeDir } from './testbed-paths.js';
+import { cacheRoot, cassandraLibDir, cassandraNodeDir } from './testbed-paths.js';
 
 export const CQL_PORT = 9042;
 export const STORAGE_PORT = 7000;
@@ -121,7 +121,8 @@ export async function startCassandra(options: StartOptions): Promise<StartResult
       for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(files.dir, sub), { recursive: true });
       writeFileSync(files.yaml, renderCassandraYaml({
         address, seeds: `${nodeAddress(1)}:${STORAGE_PORT}`, initialToken: tokens[node - 1] ?? 0n,
-        dir: files.dir, nativePort: CQL_PORT, storagePort: STORAGE_PORT,
+        // CDC on, its log synced every second: a live migration's test reads the ring's logs (no table has CDC until one asks).
+        dir: files.dir, nativePort: CQL_PORT, storagePort: STORAGE_PORT, cdc: { syncMs: 1000 },
       }));
       const child = launchNode(files, jars.libDir, options.heap ?? '1g');
       options.log(`node ${node} (${address}) starting, pid ${child}, log ${files.logFile}`);
@@ -218,4 +219,12 @@ export function killCassandraNode(node: number): number {
 
 export async function wipeCassandra(): Promise<void> {
   rmSync(join(cacheRoot(), 'testbed', 'cassandra'), { recursive: true, force: true });
+}
+
+/**
+ * The ring's nodes as a CDC agent names them (`<cassandra.yaml>,<lib folder>`, as --cdc-node takes them): every node
+ * runs with cdc_enabled, and its files are on this machine.
+ */
+export function ringCdcNodes(nodes = 3): string[] {
+  return Array.from({ length: nodes }, (_, index) => `${nodeFiles(index + 1).yaml},${cassandraLibDir()}`);
 }

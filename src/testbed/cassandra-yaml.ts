@@ -17,8 +17,11 @@ export interface NodeYamlOptions {
   readonly secure?: { readonly keystore: string; readonly keystorePassword: string };
   /** Data centers from cassandra-rackdc.properties (GossipingPropertyFileSnitch) instead of one (SimpleSnitch). */
   readonly gossipingSnitch?: boolean;
-  /** cdc_enabled, with the commit log synced (and each segment's _cdc.idx advanced) every `syncMs`. */
-  readonly cdc?: { readonly syncMs: number };
+  /**
+   * cdc_enabled, with the commit log synced (and each segment's _cdc.idx advanced) every `syncMs`; `smallSegments`
+   * (1 MiB: a test fills one quickly) only where no test writes a mutation over half of that.
+   */
+  readonly cdc?: { readonly syncMs: number; readonly smallSegments?: boolean };
 }
 
 /** Password login and TLS-only clients with the given keystore, or no authentication at all. */
@@ -40,6 +43,7 @@ function commitLogYaml(cdc: NodeYamlOptions['cdc']): string {
   const sync = `commitlog_sync: periodic
 commitlog_sync_period: ${cdc?.syncMs ?? 10000}ms`;
   if (!cdc) return sync;
+  if (!cdc.smallSegments) return `${sync}\ncdc_enabled: true\ncdc_total_space: 1024MiB`;
   return `${sync}
 cdc_enabled: true
 # Small segments: a segment's changes are all readable once it is full (or synced), and tests fill one quickly.

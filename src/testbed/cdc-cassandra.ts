@@ -28,7 +28,7 @@ export async function startCdcCassandra(log: (line: string) => void): Promise<{ 
   writeFileSync(join(files.dir, 'logback.xml'), LOGBACK_XML);
   writeFileSync(files.yaml, renderCassandraYaml({
     address: CDC_CASSANDRA_ADDRESS, seeds: `${CDC_CASSANDRA_ADDRESS}:${STORAGE_PORT}`, initialToken: 0n, dir: files.dir,
-    nativePort: CQL_PORT, storagePort: STORAGE_PORT, clusterName: 'c2y-testbed-cdc', cdc: { syncMs: CDC_SYNC_MS },
+    nativePort: CQL_PORT, storagePort: STORAGE_PORT, clusterName: 'c2y-testbed-cdc', cdc: { syncMs: CDC_SYNC_MS, smallSegments: true },
   }));
   const pid = launchNode(files, jars.libDir, '1g');
   log(`CDC node (${CDC_CASSANDRA_ADDRESS}, cdc_enabled, commit log synced every ${CDC_SYNC_MS} ms) starting, pid ${pid}, log ${files.logFile}`);

@@ -111,6 +111,8 @@ function renderOverview(s) {
     ['elapsed', dur(p.elapsedSeconds)], ['ETA', dur(p.etaSeconds)], ['splits', p.splitsDone + ' done · ' + p.splitsRunning + ' running · ' + p.splitsFailed + ' failed of ' + p.splitsTotal],
     ['retries', fmt(p.retries)], ['rejected', fmt(p.rejected)], ['bytes', bytes(p.bytes)], ['throttled', (p.throttledSeconds ?? 0) + ' s'],
     ['page read p50 / p99', lat(s.latency && s.latency.pageRead.quantiles)], ['commit p50 / p99', lat(s.latency && s.latency.commit.quantiles)]]
+    .concat(s.cdc ? [['live lag', s.cdc.lagSeconds === null ? 'not caught up yet' : s.cdc.lagSeconds.toFixed(1) + ' s'], ['changes pending', fmt(s.cdc.pendingChanges)],
+      ['changes applied', fmt(s.cdc.appliedChanges) + ' (' + fmt(s.cdc.appliedKeys) + ' keys)'], ['CDC nodes', s.cdc.nodes.map((n) => n.name + (n.down ? ' DOWN' : '')).join(', ')]] : [])
     .map(([k, v]) => '<div class="card">' + esc(k) + '<b>' + esc(v) + '</b></div>').join('');
   chart(s.history);
   const pl = s.planned;

@@ -86,9 +86,22 @@ export interface DashboardState {
   readonly config: unknown;
   /** A keyspace run's tables, largest first (absent for one table). */
   readonly tables?: readonly TableProgress[];
+  /** A live migration's apply (migrate --live, after the copy): its lag and what it applied. */
+  readonly cdc?: LiveApplyState;
 }
 
 /** The run as the CLI attached it, and the target nodes by key. */
+/** The live apply as the dashboard and /metrics show it (the same figures as its progress line). */
+export interface LiveApplyState {
+  readonly lagSeconds: number | null;
+  readonly pendingChanges: number;
+  readonly appliedChanges: number;
+  readonly appliedKeys: number;
+  readonly rowsWritten: number;
+  readonly unwritable: number;
+  readonly nodes: ReadonlyArray<{ readonly name: string; readonly down: string | null; readonly rawBytes: number; readonly rawLimit: number }>;
+}
+
 export type DashboardMeta = RunMeta & { readonly endpoints: readonly string[] };
 
 export interface NodeReading {

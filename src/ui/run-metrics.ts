@@ -35,6 +35,8 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   total('c2y_throttled_seconds_total', 'Seconds streams waited in all to keep the run\'s rate limits.', (s) => s.progress.throttledSeconds ?? 0);
   total('c2y_page_retries_total', 'Page reads asked again within their split.', (s) => s.progress.pageRetries ?? 0);
 
+  liveApplyMetrics(registry, state, base);
+
   // A keyspace run: each table's own rows and splits, labelled keyspace.table (the run-wide series say keyspace.*).
   const tableName = (table: string): string => `${state().source.replace(/\.\*$/, '')}.${table}`;
   new Counter({
@@ -147,4 +149,37 @@ function latencyHistogram(registry: Registry, name: string, help: string, counts
     },
   };
   registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+/** A live migration's apply: its lag, what it applied, and each node's reader (absent before the apply starts). */
+function liveApplyMetrics(registry: Registry, state: () => DashboardState, base: () => Labels): void {
+  const level = (name: string, help: string, value: (cdc: NonNullable<DashboardState['cdc']>) => number | null): void => {
+    new Gauge({
+      name, help, labelNames: ['run', 'table'], registers: [registry],
+      collect() {
+        this.reset();
+        const cdc = state().cdc;
+        const current = cdc === undefined ? null : value(cdc);
+        if (current !== null) this.set(base(), current);
+      },
+    });
+  };
+  level('c2y_cdc_lag_seconds', 'Live apply: seconds since the moment up to which every node\'s log is applied (absent until every node caught up once).', (cdc) => cdc.lagSeconds);
+  level('c2y_cdc_pending_changes', 'Live apply: changes read from the logs and not yet applied.', (cdc) => cdc.pendingChanges);
+  level('c2y_cdc_changes_applied', 'Live apply: changes applied since it started.', (cdc) => cdc.appliedChanges);
+  level('c2y_cdc_keys_read', 'Live apply: keys read again from the source since it started.', (cdc) => cdc.appliedKeys);
+  new Gauge({
+    name: 'c2y_cdc_node_up', help: 'Live apply: 1 while the node\'s agent reads its log, 0 while it is started again.', labelNames: ['run', 'table', 'node'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const node of state().cdc?.nodes ?? []) this.set({ ...base(), node: node.name }, node.down === null ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'c2y_cdc_raw_bytes', help: 'Live apply: bytes in the node\'s cdc_raw (Cassandra refuses CDC writes at cdc_total_space).', labelNames: ['run', 'table', 'node'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const node of state().cdc?.nodes ?? []) this.set({ ...base(), node: node.name }, node.rawBytes);
+    },
+  });
 }

@@ -9,8 +9,8 @@ export interface LiveMigrateOptions extends MigrateOptions {
   /** Stop once every change written before the apply began is applied (scripts and tests); else apply until Ctrl-C. */
   readonly untilCaughtUp: boolean;
   readonly onLag?: (lag: LiveLag) => void;
-  /** Told when the bulk copy is done and changes start to be applied. */
-  readonly onApplying?: () => void;
+  /** Told when the bulk copy is done (its run folder) and changes start to be applied. */
+  readonly onApplying?: (runFolder: string) => Promise<void>;
 }
 
 export interface LiveMigrateResult extends MigrateResult {
@@ -35,7 +35,7 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
   const ends = await captureEnds(config, options.nodes, options.enableCdc);
   const result = await migrate({ ...options, beforeRead: (run) => recordCapture(config, ends, run) });
   if (result.report.status !== 'finished' || options.signal.aborted) return result;
-  options.onApplying?.();
+  await options.onApplying?.(result.runFolder);
   const lag = await liveApply({
     config, nodes: options.nodes, signal: options.signal, ...(options.untilCaughtUp ? { until: Date.now() } : {}), ...(options.onLag ? { onLag: options.onLag } : {}),
   });

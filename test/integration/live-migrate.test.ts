@@ -114,7 +114,8 @@ describe('c2y migrate --live', () => {
 
   it('copies while a writer changes the table, applies every change, expires TTLs, and ends exact', async () => {
     const writer = startWriter();
-    const live = spawnC2y(liveArgs(['--enable-cdc', '--set', 'target.rowsPerSecond=3000']));
+    const uiPort = 4600 + Math.floor(Math.random() * 300);
+    const live = spawnC2y(liveArgs(['--enable-cdc', '--set', 'target.rowsPerSecond=3000', '--ui-port', String(uiPort)]));
     try {
       await until('the bulk copy to finish and the apply to start', async () => live.stderrSoFar().includes('applying the changes'), 120_000);
       await sleep(1500);
@@ -124,6 +125,17 @@ describe('c2y migrate --live', () => {
       await write(`UPDATE ${KEYSPACE}.${TABLE} USING TTL 8 SET note = 'brief' WHERE id = 399 AND region = 'eu' AND seq = 0`);
       const stopped = Date.now();
       await until('every change to be applied', () => appliedPast(stopped + 1500), 60_000);
+      // The dashboard and /metrics are back for the apply, with its lag.
+      // (The dashboard takes a fresh state each second: the lag appears once it has seen the apply caught up.)
+      let metrics = '';
+      await until('the lag on /metrics', async () => /^c2y_cdc_lag_seconds\{/m.test(metrics = await (await fetch(`http://127.0.0.1:${uiPort}/metrics`)).text()), 10_000)
+        .catch((error: unknown) => {
+          throw new Error(`${String(error)}\n${metrics.split('\n').filter((line) => line.startsWith('c2y_cdc')).join('\n')}`);
+        });
+      expect(metrics).toMatch(/^c2y_cdc_lag_seconds\{run="[^"]+",table="[^"]+"\} \d/m);
+      expect(metrics).toMatch(/^c2y_cdc_node_up\{run="[^"]+",table="[^"]+",node="127\.0\.0\.7"\} 1$/m);
+      const state = await (await fetch(`http://127.0.0.1:${uiPort}/api/state`)).json() as { cdc?: { appliedChanges: number } };
+      expect(state.cdc?.appliedChanges, live.stderrSoFar().split('\n').filter((line) => !line.startsWith('{')).join('\n')).toBeGreaterThan(0);
       const brief = await db.query(`SELECT note FROM public.${TABLE} WHERE id = 399 AND region = 'eu' AND seq = 0`);
       expect(brief.rows[0]?.['note']).toBe('brief');
       await until('the TTL to run out in the target', async () => (await db.query(`SELECT note FROM public.${TABLE} WHERE id = 399 AND region = 'eu' AND seq = 0`)).rows[0]?.['note'] === null, 20_000)

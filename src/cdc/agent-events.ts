@@ -80,7 +80,7 @@ export function parsePosition(text: string): LogPosition {
 export const CDC_SPACE_WARNING_SHARE = 0.8;
 
 /** A warning while cdc_raw is near full, saying what happens at full and what frees it; else undefined. */
-export function cdcSpaceWarning(line: Extract<AgentLine, { type: 'caught-up' }>): string | undefined {
+export function cdcSpaceWarning(line: Pick<Extract<AgentLine, { type: 'caught-up' }>, 'rawBytes' | 'rawLimit'>): string | undefined {
   if (line.rawLimit <= 0 || line.rawBytes < line.rawLimit * CDC_SPACE_WARNING_SHARE) return undefined;
   const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `cdc_raw holds ${mib(line.rawBytes)} of its ${mib(line.rawLimit)} (cdc_total_space, ${Math.round((line.rawBytes / line.rawLimit) * 100)} %): at full, Cassandra refuses writes to CDC tables; segments must be applied and deleted (or cdc_total_space raised)`;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LiveLag } from '../cdc/index.js';
+import { cdcSpaceWarning, type LiveLag } from '../cdc/index.js';
 import type { C2yConfig } from '../config/index.js';
 import { messageOf } from '../errors/index.js';
 import { dashboardToken, DASHBOARD_FILE, startDashboard, type Dashboard, type DashboardState, type LiveApplyState } from '../ui/index.js';
@@ -29,11 +29,19 @@ export class LiveViews {
   private lag: LiveLag | undefined;
   private shownAt = 0;
   private dashboard: Dashboard | undefined;
+  private readonly spaceWarned = new Set<string>();
 
   constructor(private readonly config: C2yConfig, private readonly secrets: readonly string[]) {}
 
   onLag(lag: LiveLag): void {
     this.lag = lag;
+    for (const node of lag.nodes) {
+      const warning = node.rawLimit > 0 ? cdcSpaceWarning(node) : undefined;
+      // Once per crossing, not at every batch.
+      if (warning !== undefined && !this.spaceWarned.has(node.name)) process.stderr.write(`c2y: warning: ${node.name}: ${warning}\n`);
+      if (warning === undefined) this.spaceWarned.delete(node.name);
+      else this.spaceWarned.add(node.name);
+    }
     if (Date.now() - this.shownAt < 2000) return;
     this.shownAt = Date.now();
     process.stderr.write(`c2y: ${lagText(lag)}\n`);

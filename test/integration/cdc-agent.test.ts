@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cdcNodeFiles, startCdcCassandra, stopCdcCassandra } from '../../src/testbed/index.js';
-import { livePid } from '../../src/testbed/process-control.js';
+import type { startCdcCassandra } from '../../src/testbed/index.js';
+import { cdcNodeFixture, type CdcNodeFixture } from '../helpers/cdc-node.js';
 import { runC2y, spawnC2y } from '../helpers/run-cli.js';
 
 /**
@@ -16,7 +16,7 @@ import { runC2y, spawnC2y } from '../helpers/run-cli.js';
 const KEYSPACE = `cdc_${Date.now().toString(36)}`;
 let node: Awaited<ReturnType<typeof startCdcCassandra>>;
 let client: cassandra.Client;
-let startedHere = false;
+let fixture: CdcNodeFixture;
 
 interface Decoded { type: string; at?: string; key?: string[]; partitionDeletedAt?: number; ranges?: Array<{ start: { inclusive: boolean; values: string[] }; end: { inclusive: boolean; values: string[] } }>; rows?: Array<{ clustering: string[]; static: boolean; deletedAt?: number; writtenAt?: number; cells: Array<{ column: string; element?: string; value?: string; deleted?: true; ttl?: number; clearedAt?: number }> }> }
 
@@ -41,17 +41,13 @@ async function changesOnceSynced(table: string, count: number, extra: string[] =
 }
 
 beforeAll(async () => {
-  startedHere = livePid(cdcNodeFiles().pidFile) === undefined;
-  node = await startCdcCassandra(() => undefined);
-  client = new cassandra.Client({ contactPoints: [node.address], localDataCenter: 'datacenter1' });
-  await client.connect();
-  await client.execute(`CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+  fixture = await cdcNodeFixture(KEYSPACE);
+  ({ node, client } = fixture);
   await client.execute(`CREATE TYPE ${KEYSPACE}.addr (street text, zip int)`);
 }, 240_000);
 
 afterAll(async () => {
-  await client?.shutdown();
-  if (startedHere) await stopCdcCassandra(true);
+  await fixture?.close();
 }, 60_000);
 
 describe('c2y cdc agent', () => {

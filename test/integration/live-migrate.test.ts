@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cdcNodeFiles, startCdcCassandra, stopCdcCassandra } from '../../src/testbed/index.js';
-import { livePid } from '../../src/testbed/process-control.js';
+import type { startCdcCassandra } from '../../src/testbed/index.js';
+import { cdcNodeFixture, type CdcNodeFixture } from '../helpers/cdc-node.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
@@ -20,7 +20,7 @@ const TABLE = 'orders';
 let node: Awaited<ReturnType<typeof startCdcCassandra>>;
 let client: cassandra.Client;
 let db: TestDatabase;
-let startedHere = false;
+let fixture: CdcNodeFixture;
 const runDir = mkdtempSync(join(tmpdir(), 'live-runs-'));
 const INITIAL = 3000;
 
@@ -83,11 +83,8 @@ async function validate(): Promise<{ differences: number; sourceRows: number }> 
 }
 
 beforeAll(async () => {
-  startedHere = livePid(cdcNodeFiles().pidFile) === undefined;
-  node = await startCdcCassandra(() => undefined);
-  client = new cassandra.Client({ contactPoints: [node.address], localDataCenter: 'datacenter1' });
-  await client.connect();
-  await client.execute(`CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+  fixture = await cdcNodeFixture(KEYSPACE);
+  ({ node, client } = fixture);
   // A composite partition key, a static, collections, and a column named like a JS member (`values`).
   await client.execute(`CREATE TABLE ${KEYSPACE}.${TABLE} (id int, region text, seq int, "values" text, tags set<text>, attrs map<text, int>, note text, s text static, PRIMARY KEY ((id, region), seq))`);
   for (let i = 0; i < INITIAL; i += 100) {
@@ -97,9 +94,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await client?.shutdown();
+  await fixture?.close();
   await db?.close();
-  if (startedHere) await stopCdcCassandra(true);
 }, 60_000);
 
 describe('c2y migrate --live', () => {

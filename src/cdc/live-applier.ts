@@ -130,8 +130,7 @@ export class LiveApplier {
       this.committed.set(advance.node, { segment: advance.segment, position: advance.position, appliedThrough: advance.appliedThrough });
       this.changesCommitted.set(advance.node, (this.changesCommitted.get(advance.node) ?? 0) + advance.changes);
     }
-    // Every change before a node's committed segment is applied: the agent may delete those segments.
-    for (const reader of this.readers) reader.release(this.committed.get(reader.state.node)?.segment ?? 0);
+    await this.releaseSegments();
     this.batchApplied();
     this.renewBatchPromise();
   }
@@ -145,6 +144,19 @@ export class LiveApplier {
     const due = await this.context.store.dueExpiries(this.target, this.context.stream, Math.floor(now / 1000) - 1, limit);
     this.nextExpiryCheck = due.length >= limit ? 0 : now + EXPIRY_CHECK_MS;
     return due;
+  }
+
+  /**
+   * Tells each agent the segments before which every live migration recorded here has applied its node's log (not
+   * only this one's: two tables' applies read the same cdc_raw), unless the user keeps segments (cdcReleaseSegments).
+   */
+  private async releaseSegments(): Promise<void> {
+    if (!this.options.config.cdcReleaseSegments) return;
+    const floors = await this.context.store.appliedFloors(this.target);
+    for (const reader of this.readers) {
+      const floor = floors.get(reader.state.node);
+      if (floor !== undefined) reader.release(floor);
+    }
   }
 
   /** What a commit now would record for a reader: taken at once with the batch, so the two agree. */

@@ -268,6 +268,12 @@ export const configSchema = z
      * replica down, reads fail and the lag grows until it is back (QUORUM goes on, if every write is at QUORUM too).
      */
     cdcReadConsistency: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(CONSISTENCY_LEVELS)).default('ALL'),
+    /**
+     * A live apply has its agents delete the cdc_raw segments that every live migration recorded in this target has
+     * applied (Cassandra refuses CDC writes once cdc_raw is full). false: keep them (another CDC reader uses them, or
+     * live migrations from this cluster keep their state in other targets); then delete them yourself.
+     */
+    cdcReleaseSegments: booleanLike.default(true),
     /** Attempts per split before it is marked failed. */
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */

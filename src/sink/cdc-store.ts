@@ -80,6 +80,12 @@ export class CdcStore {
     return result.rows.length > 0;
   }
 
+  /** For each node, the lowest segment any stream recorded here still reads: the segments before it are applied by all. */
+  async appliedFloors(db: Queryable): Promise<Map<string, number>> {
+    const result = await db.query<{ node: string; segment: string }>(`SELECT node, min(segment) AS segment FROM ${this.positions} GROUP BY node`);
+    return new Map(result.rows.map((row) => [row.node, Number(row.segment)]));
+  }
+
   /** Records where a run's capture starts on a node (the stream's old positions are forgotten first). */
   async recordStart(db: Queryable, stream: string, runId: string, node: string, at: { segment: number; position: number }): Promise<void> {
     await db.query(`INSERT INTO ${this.positions} (stream, node, segment, position, run_id) VALUES ($1, $2, $3, $4, $5)`, [stream, node, at.segment, at.position, runId]);

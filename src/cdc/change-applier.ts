@@ -187,3 +187,39 @@ export async function applyBatch(context: ApplyContext, target: TargetClient, ba
   }
   return { keys: batch.reads.length, rowsWritten: lines.length, unwritable: rejects.length };
 }
+
+/**
+ * While the bulk copy runs, a batch is only noted: its keys as pending (written once the copy is done, read again
+ * then), its expiries, and each node's position, in one transaction. The log is consumed and its segments can be
+ * released meanwhile, so cdc_raw does not fill during a long copy; no row of the table is written before the copy's.
+ */
+export async function collectBatch(context: ApplyContext, target: TargetClient, batch: ApplyBatch): Promise<ApplyOutcome> {
+  await target.query('BEGIN');
+  try {
+    await context.store.addTouched(target, context.stream, batch.reads, true);
+    await context.store.addExpiries(target, context.stream, batch.expiries.map((expiry) => ({ key: expiry.key, clustering: expiry.clustering ?? null, at: expiry.at })));
+    for (const advance of batch.advances) await context.store.advance(target, context.stream, advance);
+    await target.query('COMMIT');
+  } catch (error) {
+    await target.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return { keys: 0, rowsWritten: 0, unwritable: 0 };
+}
+
+/**
+ * Writes the keys changed while the copy ran, a batch at a time (each read again and written with its pending mark
+ * cleared, in one transaction): a crash part-way leaves the rest pending for the next start.
+ */
+export async function applyPending(context: ApplyContext, target: TargetClient, batchKeys: number): Promise<ApplyOutcome> {
+  const total = { keys: 0, rowsWritten: 0, unwritable: 0 };
+  for (;;) {
+    const keys = await context.store.pendingKeys(target, context.stream, batchKeys);
+    if (keys.length === 0) return total;
+    const reads = keys.map((row) => (row.clustering === null ? { key: row.key } : { key: row.key, clustering: row.clustering }));
+    const outcome = await applyBatch(context, target, { reads, expiries: [], dueIds: [], advances: [] });
+    total.keys += outcome.keys;
+    total.rowsWritten += outcome.rowsWritten;
+    total.unwritable += outcome.unwritable;
+  }
+}

@@ -1,7 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import type { AppliedPosition, StoredExpiry, TargetClient } from '../sink/index.js';
 import type { ChangeLine } from './agent-events.js';
-import { applyBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
+import { applyBatch, applyPending, collectBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
 import { NodeReader, type CdcNode } from './node-reader.js';
 import { TouchedKeys, type KeyShape } from './touched-keys.js';
 
@@ -33,6 +33,11 @@ export interface LiveApplyOptions {
   /** Stop once every node's log is applied up to this moment (ms since the epoch, the nodes' clocks); else run until the signal. */
   readonly until?: number;
   readonly onLag?: (lag: LiveLag) => void;
+  /**
+   * While the bulk copy runs: only note the changed keys (written once the copy is done) and advance the positions,
+   * so the log is consumed and cdc_raw does not fill during a long copy. Expiries wait for the apply.
+   */
+  readonly collectOnly?: boolean;
 }
 
 /** What the last commit recorded for a node: a batch is due when a reader has moved past it. */
@@ -71,6 +76,13 @@ export class LiveApplier {
   }
 
   async run(): Promise<LiveLag> {
+    if (this.options.collectOnly !== true) {
+      // The keys changed while the copy ran come first: the copy may hold an older version of each.
+      const pending = await applyPending(this.context, this.target, this.options.batchKeys ?? 2000);
+      this.totals.keys += pending.keys;
+      this.totals.rows += pending.rowsWritten;
+      this.totals.unwritable += pending.unwritable;
+    }
     const inner = new AbortController();
     const stop = (): void => inner.abort();
     this.options.signal.addEventListener('abort', stop, { once: true });
@@ -112,14 +124,14 @@ export class LiveApplier {
 
   /** Applies the batch if it holds changes, a reader moved, or expiries fell due; then releases applied segments. */
   private async applyDue(): Promise<void> {
-    const due = await this.dueExpiries();
+    const due = this.options.collectOnly === true ? [] : await this.dueExpiries();
     const advances = this.readers.map((reader) => this.advanceOf(reader));
     const moved = advances.some((advance) => this.hasMoved(advance));
     if (this.pending.changes === 0 && due.length === 0 && !moved) return;
     const batch = this.pending;
     this.pending = new TouchedKeys(this.shape);
     for (const expiry of due) batch.addDue(expiry.clustering === null ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
-    const outcome = await applyBatch(this.context, this.target, {
+    const outcome = await (this.options.collectOnly === true ? collectBatch : applyBatch)(this.context, this.target, {
       reads: batch.reads(), expiries: batch.expiries(), dueIds: due.map((expiry) => expiry.id as string), advances,
     });
     this.totals.changes += batch.changes;

@@ -66,10 +66,11 @@ async function storedCapture(target: TargetClient, config: C2yConfig, nodes: rea
 export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
   const { config } = options;
   const endpoint = firstTargetEndpoint(config.target);
-  // One writer of the table at a time: two appliers could each write a key as they read it, the older read last.
-  const lock = await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, lockTarget(config));
+  // One writer of the table at a time: two appliers could each write a key as they read it, the older read last. A
+  // collector writes no row of the table, and runs inside the bulk run that holds the lock.
+  const lock = options.collectOnly === true ? undefined : await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, lockTarget(config));
   const cassandra = await openCassandra(sessionOptionsOf(options.config.source)).catch(async (error: unknown) => {
-    await lock.release();
+    await lock?.release();
     throw error;
   });
   try {
@@ -83,7 +84,7 @@ export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
     }
   } finally {
     await cassandra.shutdown().catch(() => undefined);
-    await lock.release();
+    await lock?.release();
   }
 }
 

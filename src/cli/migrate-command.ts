@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
-import { C2yError, EXIT } from '../errors/index.js';
+import { C2yError, EXIT, messageOf } from '../errors/index.js';
 import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
 import { migrate, migrateKeyspace, migrateLive, type MigrateOptions } from '../workflow/index.js';
 import { cdcNodeOf } from '../cdc/index.js';
@@ -74,6 +74,7 @@ async function runLive(options: Record<string, unknown>, common: RunControls, lo
     const { report, runFolder, lag } = await migrateLive({
       ...common, loaded, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
       onApplying: (folder) => views.applying(folder), onLag: (now) => views.onLag(now),
+      onCollectFailed: (error) => process.stderr.write(`c2y: warning: capture during the copy stopped (${messageOf(error)}); the apply after the copy reads on from its last position, and cdc_raw fills meanwhile\n`),
     });
     if (options['json'] === true) process.stdout.write(JSON.stringify({ ...report, ...(lag ? { live: lag } : {}) }, null, 2) + '\n');
     else process.stdout.write(`${renderReport(report)}\nreport       ${runFolder}/report.json\n${lag ? `live         ${lagText(lag)}\n` : ''}`);

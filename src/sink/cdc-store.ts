@@ -2,6 +2,11 @@ import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import type { Queryable } from './target-client.js';
 
+/** A touched key's row id: its hex components, and its clustering's (or * for a whole partition). */
+function keyId(key: { readonly key: readonly string[]; readonly clustering?: readonly string[] | undefined }): string {
+  return `${key.key.join(':')}/${key.clustering?.join(':') ?? '*'}`;
+}
+
 /** The target's clock in milliseconds. */
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
@@ -59,7 +64,8 @@ export class CdcStore {
       id bigserial PRIMARY KEY, stream text NOT NULL, key text[] NOT NULL, clustering text[], due_at bigint NOT NULL)`);
     await db.query(`CREATE INDEX IF NOT EXISTS cdc_expiries_due ON ${this.expiries} (stream, due_at)`);
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.touched} (
-      stream text NOT NULL, key_id text NOT NULL, key text[] NOT NULL, clustering text[], touched_at bigint NOT NULL, PRIMARY KEY (stream, key_id))`);
+      stream text NOT NULL, key_id text NOT NULL, key text[] NOT NULL, clustering text[], touched_at bigint NOT NULL,
+      pending boolean NOT NULL DEFAULT false, PRIMARY KEY (stream, key_id))`);
   }
 
   async readPositions(db: Queryable, stream: string): Promise<AppliedPosition[]> {
@@ -136,17 +142,24 @@ export class CdcStore {
   }
 
   /**
-   * Notes the keys a batch wrote, in its transaction, at the target's clock (the one a cut-over reads too, wherever
-   * the two run); a key touched again takes the later time.
+   * Notes the keys a batch wrote (or, `pending`, the keys changed while the bulk copy runs: written once it is done),
+   * in its transaction, at the target's clock (the one a cut-over reads too, wherever the two run); a key touched
+   * again takes the later time.
    */
-  async addTouched(db: Queryable, stream: string, keys: ReadonlyArray<{ readonly key: readonly string[]; readonly clustering?: readonly string[] | undefined }>): Promise<void> {
+  async addTouched(db: Queryable, stream: string, keys: ReadonlyArray<{ readonly key: readonly string[]; readonly clustering?: readonly string[] | undefined }>, pending = false): Promise<void> {
     if (keys.length === 0) return;
     await db.query(
-      `INSERT INTO ${this.touched} (stream, key_id, key, clustering, touched_at)
-       SELECT $1, e->>'id', ARRAY(SELECT jsonb_array_elements_text(e->'k')), CASE WHEN e->'c' = 'null' THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'c')) END, ${NOW_MS}
-       FROM jsonb_array_elements($2::jsonb) AS e ON CONFLICT (stream, key_id) DO UPDATE SET touched_at = EXCLUDED.touched_at`,
-      [stream, JSON.stringify(keys.map((key) => ({ id: `${key.key.join(':')}/${key.clustering?.join(':') ?? '*'}`, k: key.key, c: key.clustering ?? null })))],
+      `INSERT INTO ${this.touched} (stream, key_id, key, clustering, touched_at, pending)
+       SELECT $1, e->>'id', ARRAY(SELECT jsonb_array_elements_text(e->'k')), CASE WHEN e->'c' = 'null' THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(e->'c')) END, ${NOW_MS}, $3
+       FROM jsonb_array_elements($2::jsonb) AS e ON CONFLICT (stream, key_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, pending = EXCLUDED.pending`,
+      [stream, JSON.stringify(keys.map((key) => ({ id: keyId(key), k: key.key, c: key.clustering ?? null }))), pending],
     );
+  }
+
+  /** Keys changed while the bulk copy ran and not yet written, a batch of them. */
+  async pendingKeys(db: Queryable, stream: string, limit: number): Promise<Array<{ key: string[]; clustering: string[] | null }>> {
+    const result = await db.query<{ key: string[]; clustering: string[] | null }>(`SELECT key, clustering FROM ${this.touched} WHERE stream = $1 AND pending LIMIT $2`, [stream, limit]);
+    return result.rows;
   }
 
   /** The target's clock (ms since the epoch), as addTouched records it. */

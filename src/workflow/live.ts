@@ -9,6 +9,8 @@ export interface LiveMigrateOptions extends MigrateOptions {
   /** Stop once every change written before the apply began is applied (scripts and tests); else apply until Ctrl-C. */
   readonly untilCaughtUp: boolean;
   readonly onLag?: (lag: LiveLag) => void;
+  /** Told when the capture during the copy stopped with an error (the apply after the copy reads on from its positions). */
+  readonly onCollectFailed?: (error: unknown) => void;
   /** Told when the bulk copy is done (its run folder) and changes start to be applied. */
   readonly onApplying?: (runFolder: string) => Promise<void>;
 }
@@ -20,8 +22,8 @@ export interface LiveMigrateResult extends MigrateResult {
 
 /**
  * A migration of a table that is being written: capture starts (each node's log position recorded in the target)
- * before the bulk copy reads its first page, the bulk copy runs as `migrate` does, then every change logged since is
- * applied, and new ones as they come. A bulk copy that does not finish applies nothing: resume it (`--resume` keeps
+ * before the bulk copy reads its first page; while the copy runs as `migrate` does, the logs are consumed into the
+ * set of changed keys; then those keys are written as the source holds them, and every new change as it comes. A bulk copy that does not finish applies nothing: resume it (`--resume` keeps
  * the recorded positions) and the apply follows.
  */
 export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigrateResult> {
@@ -33,7 +35,20 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
   }
   if (options.distributed) throw new C2yError('CONFIG_INVALID', 'migrate --live does not run --distributed yet: the apply reads the nodes\' logs from this machine', { hint: 'drop --distributed' });
   const ends = await captureEnds(config, options.nodes, options.enableCdc);
-  const result = await migrate({ ...options, beforeRead: (run) => recordCapture(config, ends, run) });
+  const collector = new AbortController();
+  let collecting: Promise<unknown> = Promise.resolve();
+  const result = await migrate({
+    ...options,
+    beforeRead: async (run) => {
+      await recordCapture(config, ends, run);
+      // Consumes the logs while the copy runs (keys noted, positions committed, segments released), so cdc_raw does
+      // not fill during a long copy. Should it fail, nothing is lost: the apply after the copy reads on from its positions.
+      collecting = liveApply({ config, nodes: options.nodes, signal: collector.signal, collectOnly: true }).catch((error: unknown) => options.onCollectFailed?.(error));
+    },
+  }).finally(async () => {
+    collector.abort();
+    await collecting;
+  });
   if (result.report.status !== 'finished' || options.signal.aborted) return result;
   await options.onApplying?.(result.runFolder);
   const lag = await liveApply({

@@ -67,7 +67,8 @@ export async function* agentLines(run: AgentRun): AsyncGenerator<AgentLine> {
   const stop = (): void => {
     child.kill('SIGTERM');
   };
-  run.signal?.addEventListener('abort', stop, { once: true });
+  if (run.signal?.aborted === true) stop();
+  else run.signal?.addEventListener('abort', stop, { once: true });
   try {
     for await (const line of createInterface({ input: child.stdout })) {
       if (line.trim() !== '') yield parseAgentLine(line);

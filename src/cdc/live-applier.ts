@@ -83,19 +83,20 @@ export class LiveApplier {
       this.totals.rows += pending.rowsWritten;
       this.totals.unwritable += pending.unwritable;
     }
+    // Stops on the caller's signal, also one that fired while the apply was starting (a listener added after an abort
+    // never hears it: the collector of a copy that ended at once ran on unseen), or on a reader's failure.
     const inner = new AbortController();
-    const stop = (): void => inner.abort();
-    this.options.signal.addEventListener('abort', stop, { once: true });
+    const stopped = AbortSignal.any([this.options.signal, inner.signal]);
     let failure: unknown;
-    for (const node of this.options.nodes) this.readers.push(this.readerOf(node, inner.signal));
+    for (const node of this.options.nodes) this.readers.push(this.readerOf(node, stopped));
     const reading = Promise.all(this.readers.map((reader) => reader.run())).catch((error: unknown) => {
       failure = error;
       inner.abort();
     });
     try {
-      while (!inner.signal.aborted) {
-        await this.sleep(this.options.flushMs ?? 250, inner.signal);
-        if (inner.signal.aborted) break;
+      while (!stopped.aborted) {
+        await this.sleep(this.options.flushMs ?? 250, stopped);
+        if (stopped.aborted) break;
         await this.applyDue();
         const lag = this.lag();
         this.options.onLag?.(lag);
@@ -103,7 +104,6 @@ export class LiveApplier {
       }
     } finally {
       inner.abort();
-      this.options.signal.removeEventListener('abort', stop);
       this.batchApplied();
       await reading;
     }

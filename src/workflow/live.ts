@@ -43,6 +43,8 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
       await recordCapture(config, ends, run);
       // Consumes the logs while the copy runs (keys noted, positions committed, segments released), so cdc_raw does
       // not fill during a long copy. Should it fail, nothing is lost: the apply after the copy reads on from its positions.
+      // A finished run (resumed to go on applying) reads nothing: no collector to start and stop at once.
+      if (run.splitsLeft === 0) return;
       collecting = liveApply({ config, nodes: options.nodes, signal: collector.signal, collectOnly: true }).catch((error: unknown) => options.onCollectFailed?.(error));
     },
   }).finally(async () => {

@@ -37,7 +37,7 @@ export interface MigrateOptions {
   /** `c2y catchup`: a new run writes only the rows written since the newest finished run began, less the margin. */
   readonly catchup?: { readonly marginSeconds: number };
   /** Called once the run is chosen (new or resumed) and before its first page is read: a live run records its capture there. */
-  readonly beforeRead?: (run: { readonly runId: string; readonly resumed: boolean }) => Promise<void>;
+  readonly beforeRead?: (run: { readonly runId: string; readonly resumed: boolean; readonly splitsLeft: number }) => Promise<void>;
 }
 
 export interface MigrateResult {
@@ -98,7 +98,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
   try {
-    await options.beforeRead?.({ runId: prepared.runId, resumed: prepared.resumed });
+    await options.beforeRead?.({ runId: prepared.runId, resumed: prepared.resumed, splitsLeft: prepared.allSplits.length - prepared.doneSplitIds.length });
     return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
   } finally {
     await prepared.lock.release();
@@ -181,7 +181,9 @@ function startRun(options: MigrateOptions, subject: RunSubject, driver: DriverLo
     eventLog.error('the run folder cannot be written; stopping the run', { error: files.failure?.message ?? 'unknown' });
     runControl.abort();
   });
-  options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
+  // Ctrl-C while the run was being prepared fired before this listener: it stops the run all the same.
+  if (options.signal.aborted) runControl.abort();
+  else options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
   let lost: C2yError | undefined;
   leadOf(subject).lock.onLost((error) => {
     lost = error;

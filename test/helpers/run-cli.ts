@@ -10,6 +10,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Every c2y this test file started that has not ended yet (killed by killStrays). */
+const running = new Set<ChildProcess>();
+
 /** Starts `c2y …` in its own process group, so a test can kill the driver and every executor at once. */
 export function spawnC2y(args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<CliResult>; stdoutSoFar: () => string; stderrSoFar: () => string } {
   const child = spawn(process.execPath, [C2Y_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -17,8 +20,12 @@ export function spawnC2y(args: readonly string[], env: Record<string, string> = 
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  running.add(child);
   const result = new Promise<CliResult>((resolvePromise) => {
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
   return { child, result, stdoutSoFar: () => stdout, stderrSoFar: () => stderr };
 }
@@ -36,3 +43,13 @@ export function killGroup(child: ChildProcess): void {
     // already gone
   }
 }
+
+/**
+ * Kills every c2y still running from this file. A test that times out leaves its c2y running in its own process
+ * group, and a stray live apply goes on reading (and releasing) a shared CDC node's segments under later tests.
+ */
+export function killStrays(): void {
+  for (const child of running) killGroup(child);
+  running.clear();
+}
+

@@ -4,6 +4,7 @@ import type { ChangeLine } from './agent-events.js';
 import { applyBatch, applyPending, collectBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
 import { NodeReader, type CdcNode } from './node-reader.js';
 import { TouchedKeys, type KeyShape } from './touched-keys.js';
+import { copiedTtlsToScan, scanCopiedTtls, type CopiedTtls } from './copied-ttls.js';
 
 /** How far behind the source the target is, and what the apply has done. */
 export interface LiveLag {
@@ -18,6 +19,8 @@ export interface LiveLag {
   readonly appliedKeys: number;
   readonly rowsWritten: number;
   readonly unwritable: number;
+  /** The scan of the TTLs the bulk copy carried (see cdcScanTtls). */
+  readonly copiedTtls: Readonly<CopiedTtls>;
   readonly nodes: ReadonlyArray<{ readonly name: string; readonly appliedThrough: number | null; readonly down: string | null; readonly rawBytes: number; readonly rawLimit: number; readonly read: string; readonly changesRead: number; readonly clockSkewMs: number | null }>;
 }
 
@@ -66,6 +69,7 @@ export class LiveApplier {
   private batchApplied: () => void = () => undefined;
   private batchDone: Promise<void> = Promise.resolve();
   private nextExpiryCheck = 0;
+  private readonly copiedTtls: CopiedTtls = { state: 'off', expiring: 0 };
 
   constructor(private readonly context: ApplyContext, private readonly target: TargetClient, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
     this.shape = { partitionColumns: context.table.partitionKeys.length, clusteringColumns: context.table.clusteringKeys.length };
@@ -76,6 +80,7 @@ export class LiveApplier {
   }
 
   async run(): Promise<LiveLag> {
+    const scanTtls = this.options.collectOnly !== true && await copiedTtlsToScan(this.context, this.options.config, this.target);
     if (this.options.collectOnly !== true) {
       // The keys changed while the copy ran come first: the copy may hold an older version of each.
       const pending = await applyPending(this.context, this.target, this.options.batchKeys ?? 2000);
@@ -89,10 +94,13 @@ export class LiveApplier {
     const stopped = AbortSignal.any([this.options.signal, inner.signal]);
     let failure: unknown;
     for (const node of this.options.nodes) this.readers.push(this.readerOf(node, stopped));
-    const reading = Promise.all(this.readers.map((reader) => reader.run())).catch((error: unknown) => {
-      failure = error;
+    const fail = (error: unknown): void => {
+      failure ??= error;
       inner.abort();
-    });
+    };
+    const reading = Promise.all(this.readers.map((reader) => reader.run())).catch(fail);
+    // Beside the apply: a scan of a large table takes long, and the logs must be consumed meanwhile.
+    const scanning = scanTtls ? scanCopiedTtls(this.context, this.options.config, stopped, this.copiedTtls).catch(fail) : Promise.resolve();
     try {
       while (!stopped.aborted) {
         await this.sleep(this.options.flushMs ?? 250, stopped);
@@ -100,12 +108,13 @@ export class LiveApplier {
         await this.applyDue();
         const lag = this.lag();
         this.options.onLag?.(lag);
-        if (this.options.until !== undefined && this.reached(this.options.until)) break;
+        if (this.options.until !== undefined && this.copiedTtls.state !== 'scanning' && this.reached(this.options.until)) break;
       }
     } finally {
       inner.abort();
       this.batchApplied();
       await reading;
+      await scanning;
     }
     if (failure !== undefined) throw failure;
     return this.lag();
@@ -200,7 +209,7 @@ export class LiveApplier {
     const oldest = through.some((at) => at === null) ? null : Math.min(...(through as number[]));
     return {
       pendingChanges: this.pending.changes, seconds: oldest === null ? null : Math.max(0, (Date.now() - oldest) / 1000),
-      appliedChanges: this.totals.changes, appliedKeys: this.totals.keys, rowsWritten: this.totals.rows, unwritable: this.totals.unwritable,
+      appliedChanges: this.totals.changes, appliedKeys: this.totals.keys, rowsWritten: this.totals.rows, unwritable: this.totals.unwritable, copiedTtls: { ...this.copiedTtls },
       nodes: this.readers.map((reader, index) => ({ name: reader.state.node, appliedThrough: through[index] ?? null, down: reader.state.down, rawBytes: reader.state.rawBytes, rawLimit: reader.state.rawLimit, read: `${reader.state.read.segment}:${reader.state.read.position}`, changesRead: reader.state.changesRead, clockSkewMs: reader.state.clockSkewMs })),
     };
   }

@@ -11,7 +11,8 @@ export function lagText(lag: LiveLag): string {
   const seconds = lag.seconds === null ? `not yet known (not caught up once: ${behind.join('; ')})` : `${lag.seconds.toFixed(1)} s`;
   const down = lag.nodes.filter((node) => node.down !== null).map((node) => `${node.name} down (${String(node.down)})`);
   return `lag ${seconds}, ${lag.pendingChanges} change(s) read and not yet applied; applied ${lag.appliedChanges} change(s): ${lag.appliedKeys} key(s) read again, ${lag.rowsWritten} row(s) written`
-    + `${lag.unwritable > 0 ? `, ${lag.unwritable} row(s) the target cannot hold left out` : ''}${down.length > 0 ? `; ${down.join('; ')}` : ''}`;
+    + `${lag.unwritable > 0 ? `, ${lag.unwritable} row(s) the target cannot hold left out` : ''}${down.length > 0 ? `; ${down.join('; ')}` : ''}`
+    + `${lag.copiedTtls.state === 'off' ? '' : `; copied TTLs ${lag.copiedTtls.state === 'scanning' ? 'being read' : 'read'}: ${lag.copiedTtls.expiring} row(s) expiring`}`;
 }
 
 function applyState(lag: LiveLag): LiveApplyState {

@@ -274,6 +274,12 @@ export const configSchema = z
      * live migrations from this cluster keep their state in other targets); then delete them yourself.
      */
     cdcReleaseSegments: booleanLike.default(true),
+    /**
+     * Once the bulk copy is done, the live apply reads every row's TTLs (keys and TTL(c), not values) and reads each
+     * expiring row again when its TTL runs out, so the target drops the copied cells Cassandra expires. false: the
+     * table has no TTLs (the scan is a full read of it), or expired rows may stay in the target.
+     */
+    cdcScanTtls: booleanLike.default(true),
     /** Attempts per split before it is marked failed. */
     maxRetries: z.coerce.number().int().min(0).max(100).default(5),
     /** First retry delay in milliseconds; doubles each attempt. */

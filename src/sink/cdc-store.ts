@@ -48,11 +48,14 @@ export class CdcStore {
   private readonly expiries: string;
   /** Every key the apply wrote since the copy began, with when: what a cut-over checks instead of the whole table. */
   private readonly touched: string;
+  /** The streams whose copied TTLs were read (once per bulk run): the scan is not done again on --resume. */
+  private readonly ttlScans: string;
 
   constructor(schema: string) {
     this.positions = `${quoteIdent(schema)}.cdc_positions`;
     this.expiries = `${quoteIdent(schema)}.cdc_expiries`;
     this.touched = `${quoteIdent(schema)}.cdc_touched`;
+    this.ttlScans = `${quoteIdent(schema)}.cdc_ttl_scans`;
   }
 
   async ensureTables(db: Queryable, schema: string): Promise<void> {
@@ -66,6 +69,19 @@ export class CdcStore {
     await db.query(`CREATE TABLE IF NOT EXISTS ${this.touched} (
       stream text NOT NULL, key_id text NOT NULL, key text[] NOT NULL, clustering text[], touched_at bigint NOT NULL,
       pending boolean NOT NULL DEFAULT false, PRIMARY KEY (stream, key_id))`);
+    await db.query(`CREATE TABLE IF NOT EXISTS ${this.ttlScans} (
+      stream text PRIMARY KEY, run_id text NOT NULL, expiring bigint NOT NULL, scanned_at timestamptz NOT NULL DEFAULT now())`);
+  }
+
+  /** Whether the TTLs the run's bulk copy wrote were read (every expiring row recorded). */
+  async ttlsScanned(db: Queryable, stream: string, runId: string): Promise<boolean> {
+    const result = await db.query(`SELECT 1 FROM ${this.ttlScans} WHERE stream = $1 AND run_id = $2`, [stream, runId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async recordTtlScan(db: Queryable, stream: string, runId: string, expiring: number): Promise<void> {
+    await db.query(`INSERT INTO ${this.ttlScans} (stream, run_id, expiring) VALUES ($1, $2, $3)
+      ON CONFLICT (stream) DO UPDATE SET run_id = EXCLUDED.run_id, expiring = EXCLUDED.expiring, scanned_at = now()`, [stream, runId, expiring]);
   }
 
   async readPositions(db: Queryable, stream: string): Promise<AppliedPosition[]> {
@@ -102,6 +118,7 @@ export class CdcStore {
     await db.query(`DELETE FROM ${this.positions} WHERE stream = $1`, [stream]);
     await db.query(`DELETE FROM ${this.expiries} WHERE stream = $1`, [stream]);
     await db.query(`DELETE FROM ${this.touched} WHERE stream = $1`, [stream]);
+    await db.query(`DELETE FROM ${this.ttlScans} WHERE stream = $1`, [stream]);
   }
 
   /** Advances a node's position, inside the transaction that applied its changes up to it. */

@@ -3,6 +3,8 @@ export type { CassandraClient, SessionOptions } from './cassandra-session.js';
 export { describeMappedTable, describeTable } from './table-introspection.js';
 export { readRing } from './token-ring.js';
 export { estimateTableSize, tokenExpression, countRows } from './table-size.js';
+export { scanTtls, mayExpire, leastTtl } from './ttl-scan.js';
+export type { ExpiringKey, TtlScanRead } from './ttl-scan.js';
 export type { TableSizeEstimate } from './table-size.js';
 export { scanRanges, scanQuery, scanPartitionTail, scanKeys, pickReplica } from './range-scanner.js';
 export { KeyCodec, partitionTailQueries, keyReadQueries } from './partition-position.js';

@@ -54,6 +54,13 @@ export class KeyCodec {
     };
   }
 
+  /** The hex components of a key read as driver values: the partition key's, then the clustering's. */
+  keyHexOf(values: readonly unknown[]): PartitionPosition {
+    const hex = (value: unknown, type: DriverTypeInfo): string => (this.encoder.encode(value, type) ?? Buffer.alloc(0)).toString('hex');
+    const keyColumns = this.keyTypes.length;
+    return { key: this.keyTypes.map((type, n) => hex(values[n], type)), clustering: this.clusteringTypes.map((type, n) => hex(values[keyColumns + n], type)) };
+  }
+
   /** Whether two rows belong to one partition (tokens can collide; keys cannot). */
   samePartition(a: ScannedRow, b: ScannedRow): boolean {
     if (a[0] !== b[0]) return false;

@@ -82,6 +82,12 @@ export async function estimateTableSize(client: CassandraClient, table: SourceTa
 /** Token ranges a full count is cut into: each one query, well inside Cassandra's range request timeout. */
 const COUNT_RANGES = 64;
 
+/** The whole ring cut into `count` equal token ranges (start exclusive, end inclusive), for full scans by range. */
+export function ringRanges(count: number): Array<readonly [bigint, bigint]> {
+  const span = (MAX_TOKEN - MIN_TOKEN) / BigInt(count);
+  return Array.from({ length: count }, (_, i) => [MIN_TOKEN + span * BigInt(i), i === count - 1 ? MAX_TOKEN : MIN_TOKEN + span * BigInt(i + 1)] as const);
+}
+
 /** Counts one token range: count(*), or the rows with a first clustering value (see countRows). */
 async function countRange(client: CassandraClient, cql: string, byClustering: boolean, range: readonly [bigint, bigint], consistency: number): Promise<number> {
   if (!byClustering) return Number((await client.execute(cql, [...range], { prepare: true, consistency })).first()?.['n'] ?? 0);
@@ -106,8 +112,7 @@ export async function countRows(client: CassandraClient, table: SourceTable, con
   const firstClustering = table.clusteringKeys[0];
   const byClustering = firstClustering !== undefined && table.columns.some((column) => column.role === 'static');
   const cql = `SELECT ${byClustering ? `${quoteIdent(firstClustering)} AS c` : 'count(*) AS n'} FROM ${from} WHERE ${token} > ? AND ${token} <= ?`;
-  const span = (MAX_TOKEN - MIN_TOKEN) / BigInt(COUNT_RANGES);
-  const ranges = Array.from({ length: COUNT_RANGES }, (_, i) => [MIN_TOKEN + span * BigInt(i), i === COUNT_RANGES - 1 ? MAX_TOKEN : MIN_TOKEN + span * BigInt(i + 1)] as const);
+  const ranges = ringRanges(COUNT_RANGES);
   let total = 0;
   for (let at = 0; at < ranges.length; at += 8) {
     total += (await Promise.all(ranges.slice(at, at + 8).map((range) => countRange(client, cql, byClustering, range, consistency)))).reduce((a, b) => a + b, 0);

@@ -35,6 +35,31 @@ function liveArgs(extra: readonly string[] = []): string[] {
   return ['migrate', ...args(['--live', '--cdc-node', `${node.yaml},${node.libDir}`, '--set', 'cdcReadConsistency=ONE', ...extra])];
 }
 
+/** Seconds the TTLs written before the copy live: long enough for the copy to read them, short for the test. */
+const COPIED_TTL = 40;
+
+/**
+ * Cells with TTLs the bulk copy carries (the copy reads cells, not their TTLs): whole rows, a static (its partition's
+ * row stays), a set element on a row that stays. Outside the writer's partitions (region 'eu').
+ */
+async function writeCopiedTtls(): Promise<void> {
+  const t = `${KEYSPACE}.${TABLE}`;
+  for (let id = 0; id < 20; id++) await write(`INSERT INTO ${t} (id, region, seq, "values", note) VALUES (?, 'ttl', 0, 'fleeting', 'n') USING TTL ${COPIED_TTL}`, [id]);
+  await write(`INSERT INTO ${t} (id, region, seq, "values") VALUES (0, 'ttl-static', 0, 'stays')`);
+  await write(`UPDATE ${t} USING TTL ${COPIED_TTL} SET s = 'fleeting' WHERE id = 0 AND region = 'ttl-static'`);
+  await write(`INSERT INTO ${t} (id, region, seq, tags) VALUES (0, 'ttl-element', 0, {'stays'})`);
+  await write(`UPDATE ${t} USING TTL ${COPIED_TTL} SET tags = tags + {'fleeting'} WHERE id = 0 AND region = 'ttl-element' AND seq = 0`);
+}
+
+/** What the target holds of writeCopiedTtls's cells: rows, the static, the element. */
+async function copiedTtlsInTarget(): Promise<{ rows: number; statics: number; elements: number }> {
+  const result = await db.query<{ rows: number; statics: number; elements: number }>(`SELECT
+    (SELECT count(*)::int FROM public.${TABLE} WHERE region = 'ttl') AS rows,
+    (SELECT count(*)::int FROM public.${TABLE} WHERE region = 'ttl-static' AND s IS NOT NULL) AS statics,
+    (SELECT count(*)::int FROM public.${TABLE} WHERE region = 'ttl-element' AND tags::text LIKE '%fleeting%') AS elements`);
+  return result.rows[0] as { rows: number; statics: number; elements: number };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function write(cql: string, params: unknown[] = []): Promise<void> {
@@ -90,6 +115,7 @@ beforeAll(async () => {
   for (let i = 0; i < INITIAL; i += 100) {
     await Promise.all(Array.from({ length: 100 }, (_, k) => write(`INSERT INTO ${KEYSPACE}.${TABLE} (id, region, seq, "values", tags, note, s) VALUES (?, 'eu', ?, ?, {'x'}, 'n', 'st')`, [(i + k) % 400, Math.floor((i + k) / 400), `initial ${i + k}`])));
   }
+  await writeCopiedTtls();
   db = await createTestDatabase('live');
 }, 240_000);
 
@@ -114,6 +140,8 @@ describe('c2y migrate --live', () => {
     const live = spawnC2y(liveArgs(['--enable-cdc', '--set', 'target.rowsPerSecond=3000', '--ui-port', String(uiPort)]));
     try {
       await until('the bulk copy to finish and the apply to start', async () => live.stderrSoFar().includes('applying the changes'), 120_000);
+      // The copy carried the cells with TTLs (else the check that they vanish below proves nothing).
+      expect(await copiedTtlsInTarget()).toEqual({ rows: 20, statics: 1, elements: 1 });
       await sleep(1500);
       const rounds = await writer.stop();
       expect(rounds).toBeGreaterThan(10);
@@ -141,6 +169,12 @@ describe('c2y migrate --live', () => {
         .catch((error: unknown) => {
           throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-3000)}`);
         });
+      // The cells the copy carried expire in the target too (the apply read their TTLs once the copy was done).
+      await until('the copied TTLs to run out in the target', async () => JSON.stringify(await copiedTtlsInTarget()) === JSON.stringify({ rows: 0, statics: 0, elements: 0 }), (COPIED_TTL + 20) * 1000)
+        .catch(async (error: unknown) => {
+          throw new Error(`${String(error)}: ${JSON.stringify(await copiedTtlsInTarget())}\n${live.stderrSoFar().split('\n').filter((line) => !line.startsWith('{')).slice(-5).join('\n')}`);
+        });
+      expect(live.stderrSoFar()).toMatch(/copied TTLs read: 2[2-9] row\(s\) expiring/);
       // Writes are frozen (the writer stopped): the cut-over checks the keys written since the copy, drains and counts.
       const cut = await runC2y(['cutover', ...args(['--live', '--frozen', '--json'])]);
       expect(cut.code, cut.stderr.slice(-3000)).toBe(0);

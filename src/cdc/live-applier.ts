@@ -81,13 +81,7 @@ export class LiveApplier {
 
   async run(): Promise<LiveLag> {
     const scanTtls = this.options.collectOnly !== true && await copiedTtlsToScan(this.context, this.options.config, this.target);
-    if (this.options.collectOnly !== true) {
-      // The keys changed while the copy ran come first: the copy may hold an older version of each.
-      const pending = await applyPending(this.context, this.target, this.options.batchKeys ?? 2000);
-      this.totals.keys += pending.keys;
-      this.totals.rows += pending.rowsWritten;
-      this.totals.unwritable += pending.unwritable;
-    }
+    if (this.options.collectOnly !== true) await this.applyPendingKeys();
     // Stops on the caller's signal, also one that fired while the apply was starting (a listener added after an abort
     // never hears it: the collector of a copy that ended at once ran on unseen), or on a reader's failure.
     const inner = new AbortController();
@@ -118,6 +112,14 @@ export class LiveApplier {
     }
     if (failure !== undefined) throw failure;
     return this.lag();
+  }
+
+  /** The keys changed while the copy ran come first: the copy may hold an older version of each. */
+  private async applyPendingKeys(): Promise<void> {
+    const pending = await applyPending(this.context, this.target, this.options.batchKeys ?? 2000);
+    this.totals.keys += pending.keys;
+    this.totals.rows += pending.rowsWritten;
+    this.totals.unwritable += pending.unwritable;
   }
 
   private readerOf(node: CdcNode, signal: AbortSignal): NodeReader {

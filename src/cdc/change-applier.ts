@@ -4,7 +4,7 @@ import { C2yError } from '../errors/index.js';
 import { CopyIn, copyStatement, type CdcStore, type CheckpointStore, type RejectedRow, type TargetClient } from '../sink/index.js';
 import { rejectOf, staticOnlyReject } from '../task/index.js';
 import { keyReadQueries, scanKeys, type CassandraClient, type KeyCodec, type KeyRead, type ScannedRow } from '../source/index.js';
-import type { KeyExpiry, TouchedKey } from './touched-keys.js';
+import { TouchedKeys, type KeyExpiry, type TouchedKey } from './touched-keys.js';
 
 /** Everything the applier needs of the table, both sides: built once per live run. */
 export interface ApplyContext {
@@ -164,11 +164,13 @@ export const KEY_STAGE_TABLE = `pg_temp.${KEY_STAGE}`;
  * applied again writes the same rows. Last write wins per cell because Cassandra already resolved it on read.
  */
 export async function applyBatch(context: ApplyContext, target: TargetClient, batch: ApplyBatch): Promise<ApplyOutcome> {
-  const rows = await readKeys(context, batch.reads);
+  // Pending keys come from the store as noted, a partition and its rows side by side: each row must be read once.
+  const reads = TouchedKeys.coalesce(batch.reads);
+  const rows = await readKeys(context, reads);
   const { lines, rejects } = rowLines(context, rows, new ChunkWriter(64 * 1024));
   await target.query('BEGIN');
   try {
-    const match = await stageKeys(context, target, batch.reads);
+    const match = await stageKeys(context, target, reads);
     if (match !== undefined) await target.query(`DELETE FROM ${qualifiedName(context.targetName)} AS t USING pg_temp.${KEY_STAGE} AS k WHERE ${match}`);
     if (lines.length > 0) {
       const copy = CopyIn.start(target, copyStatement(context.table, context.targetName));

@@ -78,6 +78,16 @@ export class TouchedKeys {
     this.touch(expiry.clustering === undefined ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
   }
 
+  /**
+   * The same keys, each row covered once: a key given twice is read once, a row of a partition also given whole is
+   * left to the partition's read (read both ways, the row would be written twice).
+   */
+  static coalesce(reads: readonly TouchedKey[]): TouchedKey[] {
+    const keys = new TouchedKeys({ partitionColumns: 0, clusteringColumns: 0 });
+    for (const read of reads) keys.touch(read);
+    return keys.reads();
+  }
+
   reads(): TouchedKey[] {
     const reads: TouchedKey[] = [];
     for (const touch of this.partitions.values()) {

@@ -42,4 +42,12 @@ describe('TouchedKeys', () => {
     keys.add(change('0003', { rows: [row(['0a'], [{ column: 'v', ts: 1_000_000_000, ttl: 60, expires: 1060 }, { column: 'w', ts: 1_000_000_000, ttl: 60, expires: 1060 }], { ts: 1_000_000_000, ttl: 30 })] }));
     expect(keys.expiries()).toEqual([{ key: ['0003'], clustering: ['0a'], at: 1030 }, { key: ['0003'], clustering: ['0a'], at: 1060 }]);
   });
+
+  it('coalesces keys noted apart (pending keys): a row under a partition read whole is not read again, a key twice is read once', () => {
+    const reads = TouchedKeys.coalesce([
+      { key: ['01'], clustering: ['0a'] }, { key: ['01'] }, { key: ['01'], clustering: ['0b'] },
+      { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0b'] },
+    ]);
+    expect(reads).toEqual([{ key: ['01'] }, { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0b'] }]);
+  });
 });

@@ -4,7 +4,7 @@ export { parseAgentLine, parsePosition, formatPosition, cdcSpaceWarning } from '
 export type { AgentLine, ChangeLine, LogPosition } from './agent-events.js';
 export { ChangeDecoder } from './change-decoder.js';
 export type { DecodedChange, DecodedRow } from './change-decoder.js';
-export { TouchedKeys } from './touched-keys.js';
+export { TouchedKeys, expiriesOnThisClock } from './touched-keys.js';
 export type { TouchedKey, KeyExpiry, KeyShape } from './touched-keys.js';
 export { liveApply, cdcStreamId } from './live-apply.js';
 export type { LiveLag, LiveApplyOptions } from './live-applier.js';

@@ -3,7 +3,7 @@ import type { AppliedPosition, StoredExpiry, TargetClient } from '../sink/index.
 import type { ChangeLine } from './agent-events.js';
 import { applyBatch, applyPending, collectBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
 import { NodeReader, type CdcNode } from './node-reader.js';
-import { TouchedKeys, type KeyShape } from './touched-keys.js';
+import { expiriesOnThisClock, TouchedKeys, type KeyShape } from './touched-keys.js';
 import { copiedTtlsToScan, scanCopiedTtls, type CopiedTtls } from './copied-ttls.js';
 
 /** How far behind the source the target is, and what the apply has done. */
@@ -70,11 +70,15 @@ export class LiveApplier {
   private batchDone: Promise<void> = Promise.resolve();
   private nextExpiryCheck = 0;
   private readonly copiedTtls: CopiedTtls = { state: 'off', expiring: 0 };
+  private readonly storedSkews = new Map<string, number | null>();
 
   constructor(private readonly context: ApplyContext, private readonly target: TargetClient, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
     this.shape = { partitionColumns: context.table.partitionKeys.length, clusteringColumns: context.table.clusteringKeys.length };
     this.pending = new TouchedKeys(this.shape);
-    for (const position of stored) this.committed.set(position.node, { segment: position.segment, position: position.position, appliedThrough: position.appliedThrough });
+    for (const position of stored) {
+      this.committed.set(position.node, { segment: position.segment, position: position.position, appliedThrough: position.appliedThrough });
+      this.storedSkews.set(position.node, position.clockSkewMs);
+    }
     this.readers = [];
     this.renewBatchPromise();
   }
@@ -143,7 +147,7 @@ export class LiveApplier {
     this.pending = new TouchedKeys(this.shape);
     for (const expiry of due) batch.addDue(expiry.clustering === null ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
     const outcome = await (this.options.collectOnly === true ? collectBatch : applyBatch)(this.context, this.target, {
-      reads: batch.reads(), expiries: batch.expiries(), dueIds: due.map((expiry) => expiry.id as string), advances,
+      reads: batch.reads(), expiries: expiriesOnThisClock(batch.expiries(), this.readers.map((reader) => this.skewOf(reader))), dueIds: due.map((expiry) => expiry.id as string), advances,
     });
     this.totals.changes += batch.changes;
     this.totals.keys += outcome.keys;
@@ -188,8 +192,13 @@ export class LiveApplier {
     return {
       node: reader.state.node, segment: reader.state.read.segment, position: reader.state.read.position,
       changes: reader.state.changesRead - (this.changesCommitted.get(reader.state.node) ?? 0),
-      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null, syncMs: reader.state.syncMs, clockSkewMs: reader.state.clockSkewMs,
+      appliedThrough: reader.state.caughtUpAt ?? previous?.appliedThrough ?? null, syncMs: reader.state.syncMs, clockSkewMs: this.skewOf(reader),
     };
+  }
+
+  /** A node's clock skew: as measured now, else as the last run measured it (a reader reading a backlog has none yet). */
+  private skewOf(reader: NodeReader): number | null {
+    return reader.state.clockSkewMs ?? this.storedSkews.get(reader.state.node) ?? null;
   }
 
   private hasMoved(advance: NodeAdvance): boolean {

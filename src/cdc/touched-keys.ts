@@ -14,6 +14,17 @@ export interface KeyExpiry extends TouchedKey {
   readonly at: number;
 }
 
+/**
+ * Expiry moments from the logs are on the nodes' clocks (a cell's local deletion time); the apply looks for due ones on
+ * this machine's. A clock ahead of the nodes' would read a key again before Cassandra dropped its cell, and the target
+ * would keep the row for good: the moments move later by the widest skew measured (this machine's clock less a node's),
+ * never earlier (a read a little late costs a moment's lag, not a wrong row).
+ */
+export function expiriesOnThisClock(expiries: readonly KeyExpiry[], skewsMs: ReadonlyArray<number | null>): KeyExpiry[] {
+  const shift = Math.ceil(Math.max(0, ...skewsMs.map((skew) => skew ?? 0)) / 1000);
+  return expiries.map((expiry) => ({ ...expiry, at: expiry.at + shift }));
+}
+
 /** The shape of the table's key: how many partition key and clustering columns. */
 export interface KeyShape {
   readonly partitionColumns: number;

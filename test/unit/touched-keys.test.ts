@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TouchedKeys, type ChangeLine } from '../../src/cdc/index.js';
+import { expiriesOnThisClock, TouchedKeys, type ChangeLine } from '../../src/cdc/index.js';
 
 /** A change line as the agent prints it: hex key and clustering, write times in microseconds. */
 function change(key: string, extra: Partial<ChangeLine> = {}): ChangeLine {
@@ -49,5 +49,13 @@ describe('TouchedKeys', () => {
       { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0b'] },
     ]);
     expect(reads).toEqual([{ key: ['01'] }, { key: ['02'], clustering: ['0a'] }, { key: ['02'], clustering: ['0b'] }]);
+  });
+
+  it('moves expiry moments onto this machine\'s clock: later by the widest skew ahead of a node, never earlier', () => {
+    const expiries = [{ key: ['01'], at: 1000 }, { key: ['02'], clustering: ['0a'], at: 2000 }];
+    // This machine 4.2 s ahead of one node: the cell is gone on that node's clock at 1000, on this one's at 1004.2.
+    expect(expiriesOnThisClock(expiries, [120, 4200, null])).toEqual([{ key: ['01'], at: 1005 }, { key: ['02'], clustering: ['0a'], at: 2005 }]);
+    expect(expiriesOnThisClock(expiries, [-3000, null])).toEqual(expiries);
+    expect(expiriesOnThisClock(expiries, [])).toEqual(expiries);
   });
 });

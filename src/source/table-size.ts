@@ -1,3 +1,5 @@
+import cassandra from 'cassandra-driver';
+import { PAGE_RETRY, retryDelayMs } from '../errors/index.js';
 import { MAX_TOKEN, MIN_TOKEN } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
@@ -52,6 +54,29 @@ async function estimatesBytes(client: CassandraClient, table: SourceTable): Prom
   return bytes > 0 && covered > 0 ? { bytes: bytes / Math.min(covered, 1), covered } : undefined;
 }
 
+/** Answers worth asking again: time ran out (coordinator or client), too few replicas up, a node overloaded or starting. */
+function isTransientRead(error: unknown): boolean {
+  const driverError = error as { code?: unknown; name?: unknown } | null;
+  const codes = cassandra.types.responseErrorCodes;
+  if (driverError?.name === 'OperationTimedOutError' || driverError?.name === 'NoHostAvailableError') return true;
+  return [codes.readTimeout, codes.unavailableException, codes.overloaded, codes.isBootstrapping].includes(driverError?.code as number);
+}
+
+/** Tries of a measuring read: a busy node's timeout must not fail a run before its first row (as a page's would not). */
+const MEASURE_ATTEMPTS = 4;
+
+/** One read of the table's measure (a count, the sample), asked again after a transient failure. */
+async function measureRead(client: CassandraClient, cql: string, params: readonly unknown[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.execute(cql, [...params], { prepare: true, isIdempotent: true, ...options });
+    } catch (error) {
+      if (attempt >= MEASURE_ATTEMPTS || !isTransientRead(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(PAGE_RETRY, attempt)));
+    }
+  }
+}
+
 /** Rows by sampling 16 slices of the ring (exact when small), bytes from Cassandra's estimates when present. */
 export async function estimateTableSize(client: CassandraClient, table: SourceTable, consistency: number): Promise<TableSizeEstimate> {
   const token = tokenExpression(table);
@@ -61,18 +86,18 @@ export async function estimateTableSize(client: CassandraClient, table: SourceTa
   let sampleRows: Array<Record<string, unknown>> = [];
   for (let slice = 0; slice < SAMPLE_SLICES; slice++) {
     const start = MIN_TOKEN + ((MAX_TOKEN - MIN_TOKEN) / BigInt(SAMPLE_SLICES)) * BigInt(slice);
-    const result = await client.execute(`SELECT COUNT(*) AS n FROM ${from} WHERE ${token} > ? AND ${token} <= ?`, [start, start + width], { prepare: true, consistency });
+    const result = await measureRead(client, `SELECT COUNT(*) AS n FROM ${from} WHERE ${token} > ? AND ${token} <= ?`, [start, start + width], { consistency });
     sampled += Number(result.first()?.['n'] ?? 0);
   }
   const estimates = await estimatesBytes(client, table);
   let rows = Math.round((sampled * Number(SLICE_FRACTION)) / SAMPLE_SLICES);
   let rowsMethod: TableSizeEstimate['rowsMethod'] = 'sampled';
   if (sampled < EXACT_COUNT_BELOW) {
-    const count = await client.execute(`SELECT COUNT(*) AS n FROM ${from}`, [], { prepare: true, consistency, readTimeout: 120_000 });
-    rows = Number(count.first()?.['n'] ?? 0);
+    // Range by range: one count(*) of up to ~500K rows outlasts a busy node's range timeout (a run failed to start).
+    rows = await countRows(client, table, consistency);
     rowsMethod = 'exact count';
   }
-  const sample = await client.execute(`SELECT * FROM ${from} LIMIT 200`, [], { prepare: true, consistency });
+  const sample = await measureRead(client, `SELECT * FROM ${from} LIMIT 200`, [], { consistency });
   sampleRows = sample.rows as unknown as Array<Record<string, unknown>>;
   const detail = `${rowsMethod === 'sampled' ? `~${rows} rows (${sampled} in ${SAMPLE_SLICES} slices of 1/${SLICE_FRACTION} ring)` : `${rows} rows (exact count)`}`
     + (estimates ? `, ${(estimates.bytes / 1024 / 1024).toFixed(1)} MiB per system.size_estimates` : ', no system.size_estimates yet');
@@ -90,11 +115,11 @@ export function ringRanges(count: number): Array<readonly [bigint, bigint]> {
 
 /** Counts one token range: count(*), or the rows with a first clustering value (see countRows). */
 async function countRange(client: CassandraClient, cql: string, byClustering: boolean, range: readonly [bigint, bigint], consistency: number): Promise<number> {
-  if (!byClustering) return Number((await client.execute(cql, [...range], { prepare: true, consistency })).first()?.['n'] ?? 0);
+  if (!byClustering) return Number((await measureRead(client, cql, range, { consistency })).first()?.['n'] ?? 0);
   let rows = 0;
   let pageState: string | undefined;
   do {
-    const page = await client.execute(cql, [...range], { prepare: true, consistency, fetchSize: 5000, ...(pageState ? { pageState } : {}) });
+    const page = await measureRead(client, cql, range, { consistency, fetchSize: 5000, ...(pageState ? { pageState } : {}) });
     for (const row of page.rows) if (row['c'] !== null && row['c'] !== undefined) rows++;
     pageState = page.pageState ?? undefined;
   } while (pageState);

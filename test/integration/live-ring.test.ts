@@ -65,17 +65,24 @@ describe('migrate --live and cutover --live on the ring', () => {
     const live = spawnC2y([...fx.args('events', ['--live', ...nodes, '--enable-cdc', '--ui-port', '0'])]);
     let writing = true;
     let rounds = 0;
+    // Paced (~20 rounds, ~130 writes a second): unpaced, the writer took what CPU the two cores had, the copy of 200K
+    // rows took 2 minutes, and the apply 3 more to read the 200K changes again (every replica logs each write).
     const writer = (async () => {
       while (writing) {
         await writeRound(keys, rounds++);
-        await sleep(10);
+        await sleep(40);
       }
     })();
+    // The live process ending early fails the test at once, with its output, not at the end of a wait for it.
+    const exited = live.result.then((ended) => {
+      throw new Error(`c2y migrate --live exited (${String(ended.code)}) before it was stopped:\n${ended.stderr.slice(-3000)}`);
+    });
+    exited.catch(() => undefined);
+    const whileLive = (what: string, waiting: Promise<void>): Promise<void> => Promise.race([waiting, exited]).catch((error: unknown) => {
+      throw new Error(`${what}: ${String(error)}\n${live.stderrSoFar().slice(-3000)}`);
+    });
     try {
-      await until('the bulk copy to finish and the apply to start', async () => live.stderrSoFar().includes('applying the changes'), 400_000)
-        .catch((error: unknown) => {
-          throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-3000)}`);
-        });
+      await whileLive('copy', until('the bulk copy to finish and the apply to start', async () => live.stderrSoFar().includes('applying the changes'), 400_000));
       await sleep(3000);
       writing = false;
       await writer;
@@ -85,12 +92,10 @@ describe('migrate --live and cutover --live on the ring', () => {
       // As an operator would: wait until the apply has caught up with the backlog the copy left (the lag is small), on
       // every node (min() alone passes over a node that has never caught up: its applied_through is null).
       const writerStopped = Date.now();
-      await until('the apply to catch up', async () => {
+      await whileLive('apply', until('the apply to catch up', async () => {
         const result = await fx.db.query<{ through: string | null; nodes: number }>('SELECT min(applied_through) AS through, count(applied_through)::int AS nodes FROM c2y.cdc_positions');
         return result.rows[0]?.nodes === 3 && Number(result.rows[0]?.through ?? 0) > writerStopped;
-      }, 300_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-3000)}`);
-      });
+      }, 300_000));
       const lagLines = live.stderrSoFar().split('\n').filter((line) => line.startsWith('c2y: lag'));
       process.stderr.write(`[live-ring] the apply caught up ${((Date.now() - writerStopped) / 1000).toFixed(1)} s after the writer stopped; its last lag lines:\n${lagLines.slice(-4).join('\n')}\n`);
       const cut = await runC2y(['cutover', ...fx.args('events', ['--live', '--frozen', '--json']).slice(1)]);

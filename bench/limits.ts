@@ -161,7 +161,8 @@ function sinkOnly(rows: number, format: 'text' | 'binary'): { seconds: number; r
   return { seconds, rowsPerSecond: rows / seconds };
 }
 
-export async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: number): Promise<{ rows: number; microsPerRow: number; bytesPerRow: number }> {
+/** The encoder alone on `sampleRows` rows read once, encoded again and again up to `encodedRows` (--quick: fewer). */
+export async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRows: number, encodedRows = 500_000): Promise<{ rows: number; microsPerRow: number; bytesPerRow: number }> {
   const client = await openCassandra(sessionOptionsOf(config.source));
   const rows: unknown[][] = [];
   for await (const page of scanRanges({ client, table, ranges: [{ start: -(2n ** 63n), end: 2n ** 63n - 1n, replicas: [] }], fetchSize: 5000, consistency: consistencyCode('ONE'), replicaOffset: 0 })) {
@@ -173,7 +174,7 @@ export async function encodeOnly(config: C2yConfig, table: SourceTable, sampleRo
   const writer = new ChunkWriter();
   let bytes = 0;
   let encoded = 0;
-  const rounds = Math.max(1, Math.ceil(500_000 / rows.length));
+  const rounds = Math.max(1, Math.ceil(encodedRows / rows.length));
   for (const row of rows.slice(0, 2000)) encoder.encode(row, writer); // warm-up
   writer.take();
   const started = process.hrtime.bigint();

@@ -26,18 +26,25 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, random: () => n
   return Math.round(step + (random() * step) / 2);
 }
 
+/** What withRetries is told beside the attempt: who hears each retry, and which failures are worth one. */
+export interface RetryHooks {
+  readonly onRetry?: (retry: { readonly retry: number; readonly delayMs: number; readonly error: unknown }) => void;
+  /** False for a failure another try cannot cure (it is thrown at once); every failure is retried without it. */
+  readonly retryable?: (error: unknown) => boolean;
+}
+
 /**
  * `attempt` run up to `attempts` times, waiting by `policy` between tries; `onRetry` hears each failure that is
- * retried. The last failure is thrown as it was.
+ * retried. The last failure, or the first one `retryable` refuses, is thrown as it was.
  */
-export async function withRetries<T>(policy: RetryPolicy, attempts: number, attempt: () => Promise<T>, onRetry?: (retry: { readonly retry: number; readonly delayMs: number; readonly error: unknown }) => void): Promise<T> {
+export async function withRetries<T>(policy: RetryPolicy, attempts: number, attempt: () => Promise<T>, hooks: RetryHooks = {}): Promise<T> {
   for (let retry = 1; ; retry++) {
     try {
       return await attempt();
     } catch (error) {
-      if (retry >= attempts) throw error;
+      if (retry >= attempts || hooks.retryable?.(error) === false) throw error;
       const delayMs = retryDelayMs(policy, retry);
-      onRetry?.({ retry, delayMs, error });
+      hooks.onRetry?.({ retry, delayMs, error });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

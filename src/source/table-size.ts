@@ -1,5 +1,5 @@
 import cassandra from 'cassandra-driver';
-import { PAGE_RETRY, retryDelayMs } from '../errors/index.js';
+import { PAGE_RETRY, withRetries } from '../errors/index.js';
 import { MAX_TOKEN, MIN_TOKEN } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
@@ -67,14 +67,7 @@ const MEASURE_ATTEMPTS = 4;
 
 /** One read of the table's measure (a count, the sample), asked again after a transient failure. */
 async function measureRead(client: CassandraClient, cql: string, params: readonly unknown[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.execute(cql, [...params], { prepare: true, isIdempotent: true, ...options });
-    } catch (error) {
-      if (attempt >= MEASURE_ATTEMPTS || !isTransientRead(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(PAGE_RETRY, attempt)));
-    }
-  }
+  return withRetries(PAGE_RETRY, MEASURE_ATTEMPTS, () => client.execute(cql, [...params], { prepare: true, isIdempotent: true, ...options }), { retryable: isTransientRead });
 }
 
 /** Rows by sampling 16 slices of the ring (exact when small), bytes from Cassandra's estimates when present. */

@@ -29,8 +29,8 @@ export interface TableEnd {
 
 /** Bookkeeping after the run: retried with the run's own backoff, since the rows are safe and only the record is missing. */
 export function withRunRetries<T>(config: C2yConfig, logger: Logger, what: string, attempt: () => Promise<T>): Promise<T> {
-  return withRetries(runRetryPolicy(config), config.maxRetries + 1, attempt, ({ retry, delayMs, error }) => {
-    logger.warn('retrying', { what, attempt: retry + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) });
+  return withRetries(runRetryPolicy(config), config.maxRetries + 1, attempt, {
+    onRetry: ({ retry, delayMs, error }) => logger.warn('retrying', { what, attempt: retry + 1, of: config.maxRetries + 1, inMs: delayMs, error: messageOf(error) }),
   });
 }
 

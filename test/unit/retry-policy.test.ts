@@ -32,11 +32,22 @@ describe('the one retry policy: exponential, jittered, capped', () => {
   it('tries up to the attempts given, tells each retry, and throws the last failure as it was', async () => {
     const heard: number[] = [];
     let calls = 0;
-    const failing = withRetries({ baseMs: 1, capMs: 2 }, 3, () => Promise.reject(new Error(`boom ${++calls}`)), ({ retry }) => heard.push(retry));
+    const failing = withRetries({ baseMs: 1, capMs: 2 }, 3, () => Promise.reject(new Error(`boom ${++calls}`)), { onRetry: ({ retry }) => heard.push(retry) });
     await expect(failing).rejects.toThrow('boom 3');
     expect(heard).toEqual([1, 2]);
     let tries = 0;
     await expect(withRetries({ baseMs: 1, capMs: 2 }, 5, () => (++tries < 2 ? Promise.reject(new Error('once')) : Promise.resolve('ok')))).resolves.toBe('ok');
     expect(tries).toBe(2);
+  });
+
+  it('throws at once a failure the retryable test refuses, and retries the ones it takes', async () => {
+    let calls = 0;
+    const permanent = withRetries({ baseMs: 1, capMs: 2 }, 5, () => Promise.reject(new Error(`bad ${++calls}`)), { retryable: (error) => !String(error).includes('bad') });
+    await expect(permanent).rejects.toThrow('bad 1');
+    expect(calls).toBe(1);
+    let tries = 0;
+    const transient = withRetries({ baseMs: 1, capMs: 2 }, 5, () => (++tries < 3 ? Promise.reject(new Error('timeout')) : Promise.resolve('ok')), { retryable: (error) => String(error).includes('timeout') });
+    await expect(transient).resolves.toBe('ok');
+    expect(tries).toBe(3);
   });
 });

@@ -6,8 +6,10 @@
  * `npm run bench -- peers [--rows 200000] [--trials 3] [--parallelism 8] [--quick]`
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ensureBenchDatabase, ensureData, ensureBenchCassandra } from './limits.js';
@@ -58,29 +60,50 @@ function runC2y(parallelism: number, splitSizeMb: number): Measured {
   return { rows: report.rows, seconds: run.seconds, rowsPerSecond: report.rows / run.seconds, peakRssBytes: run.peakRssBytes, cpuSeconds: run.cpuSeconds };
 }
 
-function buildSparkPeer(): string | undefined {
-  if (existsSync(join(PEER_DIR, 'target', 'spark-peer-1.jar'))) return undefined;
-  console.log('[bench] building the Spark peer with Maven (first use; downloads Spark from Maven Central)');
-  const build = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: PEER_DIR, encoding: 'utf8' });
-  return build.status === 0 ? undefined : `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}`;
+/** A peer's jar and its dependencies, built by Maven, as a java classpath. */
+type PeerBuild = { readonly classpath: string } | { readonly error: string };
+
+/** Every file a peer's build reads (pom.xml and src/), in a stable order. */
+function buildInputs(dir: string): string[] {
+  const walk = (path: string): string[] => statSync(path).isDirectory() ? readdirSync(path).sort().flatMap((name) => walk(join(path, name))) : [path];
+  return [join(dir, 'pom.xml'), ...walk(join(dir, 'src'))];
 }
 
-function buildDsbulkPeer(): string | undefined {
-  if (existsSync(join(DSBULK_DIR, 'target', 'dsbulk-architecture-peer-1.jar'))) return undefined;
-  console.log("[bench] building the DSBulk-architecture peer with Maven (first use; downloads the DataStax Java driver 4)");
-  const build = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: DSBULK_DIR, encoding: 'utf8' });
-  return build.status === 0 ? undefined : `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}`;
+/**
+ * Builds a peer with Maven once per content of its pom and sources, kept in ~/.cache/c2y/bench-peers/<name>-<hash>
+ * (a fresh clone reuses it; an edited peer is built anew, where a jar left in target/ would have been run stale).
+ */
+function buildPeer(dir: string, jar: string, what: string): PeerBuild {
+  const hash = createHash('sha256');
+  for (const file of buildInputs(dir)) hash.update(file).update(readFileSync(file));
+  const cached = join(homedir(), '.cache', 'c2y', 'bench-peers', `${basename(dir)}-${hash.digest('hex').slice(0, 16)}`);
+  const classpath = `${join(cached, jar)}:${join(cached, 'lib', '*')}`;
+  if (existsSync(join(cached, jar))) return { classpath };
+  console.log(`[bench] building ${what} with Maven (once per change of its sources)`);
+  const build = spawnSync('mvn', ['-q', '-B', 'package', '-DskipTests'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) return { error: `mvn package failed: ${(build.stdout + build.stderr).slice(-1500)}` };
+  // Copied whole, then renamed: an interrupted copy never looks like a build.
+  const partial = `${cached}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  cpSync(join(dir, 'target', jar), join(partial, jar));
+  cpSync(join(dir, 'target', 'lib'), join(partial, 'lib'), { recursive: true });
+  rmSync(cached, { recursive: true, force: true });
+  renameSync(partial, cached);
+  return { classpath };
 }
+
+const buildSparkPeer = (): PeerBuild => buildPeer(PEER_DIR, 'spark-peer-1.jar', 'the Spark peer');
+const buildDsbulkPeer = (): PeerBuild => buildPeer(DSBULK_DIR, 'dsbulk-architecture-peer-1.jar', "the DSBulk-architecture peer");
 
 /**
  * DSBulk's architecture end to end: unload (driver 4, parallel token ranges, async paging, CSV files), then one
  * psql \copy per file, all at once. Time, CPU and peak RSS are both phases'.
  */
-async function runDsbulk(parallelism: number): Promise<Measured> {
+async function runDsbulk(classpath: string, parallelism: number): Promise<Measured> {
   await sql('DROP TABLE IF EXISTS public.events_dsbulk; CREATE TABLE public.events_dsbulk (LIKE public.events_c2y INCLUDING ALL)');
   const outDir = '/tmp/c2y-bench-dsbulk';
   spawnSync('rm', ['-rf', outDir]);
-  const classpath = `${join(DSBULK_DIR, 'target', 'dsbulk-architecture-peer-1.jar')}:${join(DSBULK_DIR, 'target', 'lib', '*')}`;
   const ranges = 8 * Math.max(1, parallelism);
   const unload = timed('java', ['-Xmx1g', '-cp', classpath, 'c2y.peer.DsbulkArchitecturePeer', '127.0.0.1', 'bench_limits', 'events', outDir, String(ranges), String(parallelism), String(DSBULK_FILES)]);
   const columns = /columns=(\S+)/.exec(unload.stdout)?.[1];
@@ -93,9 +116,8 @@ async function runDsbulk(parallelism: number): Promise<Measured> {
   return { rows, seconds, rowsPerSecond: rows / seconds, peakRssBytes: Math.max(unload.peakRssBytes, load.peakRssBytes), cpuSeconds: unload.cpuSeconds + load.cpuSeconds };
 }
 
-async function runSpark(parallelism: number, splitSizeMb: number): Promise<Measured> {
+async function runSpark(classpath: string, parallelism: number, splitSizeMb: number): Promise<Measured> {
   await sql('DROP TABLE IF EXISTS public.events_spark; CREATE TABLE public.events_spark (LIKE public.events_c2y INCLUDING ALL)');
-  const classpath = `${join(PEER_DIR, 'target', 'spark-peer-1.jar')}:${join(PEER_DIR, 'target', 'lib', '*')}`;
   const run = timed('java', [...JDK17_OPENS, '-Xmx2g', '-cp', classpath, 'c2y.peer.SparkCopyPeer', '127.0.0.1', 'bench_limits', 'events',
     `jdbc:postgresql://127.0.0.1:5432/${DATABASE}?user=postgres`, 'public.events_spark', String(parallelism), String(splitSizeMb)]);
   if (run.status !== 0) throw new Error(`spark peer failed: ${run.stderr.split('\n').filter((l) => /Exception|Error/.test(l)).slice(0, 5).join(' | ').slice(0, 1500)}`);
@@ -117,23 +139,25 @@ export async function peersBench(argv: string[]): Promise<void> {
   await ensureBenchDatabase();
   const c2y: Measured[] = [];
   const spark: Measured[] = [];
-  let sparkError = buildSparkPeer();
+  const sparkBuild = buildSparkPeer();
+  let sparkError = 'error' in sparkBuild ? sparkBuild.error : undefined;
   const dsbulk: Measured[] = [];
-  let dsbulkError = buildDsbulkPeer();
+  const dsbulkBuild = buildDsbulkPeer();
+  let dsbulkError = 'error' in dsbulkBuild ? dsbulkBuild.error : undefined;
   for (let trial = 0; trial < trials; trial++) {
     c2y.push(runC2y(parallelism, splitSizeMb));
     console.log(`[bench] c2y trial ${trial + 1}: ${Math.round(c2y.at(-1)?.rowsPerSecond ?? 0)} rows/s`);
-    if (!dsbulkError) {
+    if (!dsbulkError && 'classpath' in dsbulkBuild) {
       try {
-        dsbulk.push(await runDsbulk(parallelism));
+        dsbulk.push(await runDsbulk(dsbulkBuild.classpath, parallelism));
         console.log(`[bench] DSBulk-architecture peer trial ${trial + 1}: ${Math.round(dsbulk.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${dsbulk.at(-1)?.rows} rows`);
       } catch (error) {
         dsbulkError = (error as Error).message;
       }
     }
-    if (sparkError) continue;
+    if (sparkError || !('classpath' in sparkBuild)) continue;
     try {
-      spark.push(await runSpark(parallelism, splitSizeMb));
+      spark.push(await runSpark(sparkBuild.classpath, parallelism, splitSizeMb));
       console.log(`[bench] spark peer trial ${trial + 1}: ${Math.round(spark.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${spark.at(-1)?.rows} rows`);
     } catch (error) {
       sparkError = (error as Error).message;

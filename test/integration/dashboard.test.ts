@@ -10,8 +10,12 @@ import { untilFound } from '../helpers/wait.js';
 
 let fx: MigrateFixture;
 let browser: Browser;
-/** Enough rows, in small commits, that the run outlives every check made while it is live (raw pages made it fast). */
-const ROWS = 200_000;
+/**
+ * Rows, in small commits, paced (PACE rows/s) so the run outlives every check made while it is live, whatever the
+ * machine's speed: ≥ 13 s. (Unpaced, raw pages needed 200K rows, and loading them was most of this file's time.)
+ */
+const ROWS = 40_000;
+const PACE = 3000;
 const ARTIFACTS = resolve('test-artifacts');
 /** A password the test bed (trust auth) never asks for: it must still appear nowhere the dashboard serves. */
 const SECRET = 'dashboard-secret-7f3a9c';
@@ -28,7 +32,7 @@ afterAll(async () => {
 
 describe('live dashboard', () => {
   it('shows one executors row per executor with changing numbers, live node connections and /metrics, during a real migration', async () => {
-    const run = spawnC2y(fx.args('dash', ['--executors', '2', '--cores', '1', '--parallelism', '8', '--split-size-mb', '0.5', '--copy-flush-every', '200', '--set', 'source.fetchSize=200', '--ui-port', '4640']), { C2Y_TARGET_PASSWORD: SECRET });
+    const run = spawnC2y(fx.args('dash', ['--executors', '2', '--cores', '1', '--parallelism', '8', '--split-size-mb', '0.5', '--copy-flush-every', '200', '--set', 'source.fetchSize=200', '--set', `target.rowsPerSecond=${PACE}`, '--ui-port', '4640']), { C2Y_TARGET_PASSWORD: SECRET });
     try {
       const url = await untilFound('the dashboard URL in the log', () => /"msg":"dashboard"[^}]*"url":"([^"]+)"/.exec(run.stderrSoFar())?.[1]);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:46\d\d\/$/);

@@ -7,7 +7,7 @@ export type { DecodedChange, DecodedRow } from './change-decoder.js';
 export { TouchedKeys, expiriesOnThisClock } from './touched-keys.js';
 export type { TouchedKey, KeyExpiry, KeyShape } from './touched-keys.js';
 export { liveApply, cdcStreamId } from './live-apply.js';
-export type { LiveLag, LiveApplyOptions } from './live-applier.js';
+export type { LiveLag, LiveApplyOptions, ApplyRetry } from './live-applier.js';
 export type { CdcNode } from './node-reader.js';
 export { captureEnds, recordCapture, cdcNodeOf } from './capture-start.js';
 export { liveCutover } from './live-cutover.js';

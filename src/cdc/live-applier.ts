@@ -1,10 +1,12 @@
 import type { C2yConfig } from '../config/index.js';
-import type { AppliedPosition, StoredExpiry, TargetClient } from '../sink/index.js';
+import { messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
+import type { AppliedPosition, StoredExpiry } from '../sink/index.js';
 import type { ChangeLine } from './agent-events.js';
-import { applyBatch, applyPending, collectBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
+import { applyBatch, applyPending, collectBatch, type ApplyBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
 import { NodeReader, type CdcNode } from './node-reader.js';
 import { expiriesOnThisClock, TouchedKeys, type KeyShape } from './touched-keys.js';
 import { copiedTtlsToScan, scanCopiedTtls, type CopiedTtls } from './copied-ttls.js';
+import { worthApplyingAgain, type TargetSession } from './target-session.js';
 
 /** How far behind the source the target is, and what the apply has done. */
 export interface LiveLag {
@@ -41,6 +43,23 @@ export interface LiveApplyOptions {
    * so the log is consumed and cdc_raw does not fill during a long copy. Expiries wait for the apply.
    */
   readonly collectOnly?: boolean;
+  /** Told of each failed step that is tried again (on a new target connection), before the wait. */
+  readonly onRetry?: (retry: ApplyRetry) => void;
+}
+
+/** A step of the apply that failed and is tried again: what, which try comes next of how many, in how long, why. */
+export interface ApplyRetry {
+  readonly what: string;
+  readonly attempt: number;
+  readonly of: number;
+  readonly delayMs: number;
+  readonly error: string;
+}
+
+/** A batch taken from the readers and not yet committed: tried again as it is, with the positions it was taken at. */
+interface InFlight {
+  readonly changes: number;
+  readonly apply: ApplyBatch;
 }
 
 /** What the last commit recorded for a node: a batch is due when a reader has moved past it. */
@@ -71,8 +90,11 @@ export class LiveApplier {
   private nextExpiryCheck = 0;
   private readonly copiedTtls: CopiedTtls = { state: 'off', expiring: 0 };
   private readonly storedSkews = new Map<string, number | null>();
+  private inFlight: InFlight | undefined;
+  /** Set by a failed step: the next try opens a new target connection first. */
+  private reconnect = false;
 
-  constructor(private readonly context: ApplyContext, private readonly target: TargetClient, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
+  constructor(private readonly context: ApplyContext, private readonly session: TargetSession, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
     this.shape = { partitionColumns: context.table.partitionKeys.length, clusteringColumns: context.table.clusteringKeys.length };
     this.pending = new TouchedKeys(this.shape);
     for (const position of stored) {
@@ -84,8 +106,8 @@ export class LiveApplier {
   }
 
   async run(): Promise<LiveLag> {
-    const scanTtls = this.options.collectOnly !== true && await copiedTtlsToScan(this.context, this.options.config, this.target);
-    if (this.options.collectOnly !== true) await this.applyPendingKeys();
+    const scanTtls = this.options.collectOnly !== true && await this.retrying('read the copied TTLs\' scan state', () => copiedTtlsToScan(this.context, this.options.config, this.session.client));
+    if (this.options.collectOnly !== true) await this.retrying('apply the keys changed during the copy', () => this.applyPendingKeys());
     // Stops on the caller's signal, also one that fired while the apply was starting (a listener added after an abort
     // never hears it: the collector of a copy that ended at once ran on unseen), or on a reader's failure.
     const inner = new AbortController();
@@ -103,7 +125,7 @@ export class LiveApplier {
       while (!stopped.aborted) {
         await this.sleep(this.options.flushMs ?? 250, stopped);
         if (stopped.aborted) break;
-        await this.applyDue();
+        await this.retrying('apply a batch of changes', () => this.applyDue());
         const lag = this.lag();
         this.options.onLag?.(lag);
         if (this.options.until !== undefined && this.copiedTtls.state !== 'scanning' && this.reached(this.options.until)) break;
@@ -120,7 +142,7 @@ export class LiveApplier {
 
   /** The keys changed while the copy ran come first: the copy may hold an older version of each. */
   private async applyPendingKeys(): Promise<void> {
-    const pending = await applyPending(this.context, this.target, this.options.batchKeys ?? 2000);
+    const pending = await applyPending(this.context, this.session.client, this.options.batchKeys ?? 2000);
     this.totals.keys += pending.keys;
     this.totals.rows += pending.rowsWritten;
     this.totals.unwritable += pending.unwritable;
@@ -137,23 +159,43 @@ export class LiveApplier {
     });
   }
 
-  /** Applies the batch if it holds changes, a reader moved, or expiries fell due; then releases applied segments. */
-  private async applyDue(): Promise<void> {
-    const due = this.options.collectOnly === true ? [] : await this.dueExpiries();
-    const advances = this.readers.map((reader) => this.advanceOf(reader));
-    const moved = advances.some((advance) => this.hasMoved(advance));
-    if (this.pending.changes === 0 && due.length === 0 && !moved) return;
-    const batch = this.pending;
-    this.pending = new TouchedKeys(this.shape);
-    for (const expiry of due) batch.addDue(expiry.clustering === null ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
-    const outcome = await (this.options.collectOnly === true ? collectBatch : applyBatch)(this.context, this.target, {
-      reads: batch.reads(), expiries: expiriesOnThisClock(batch.expiries(), this.readers.map((reader) => this.skewOf(reader))), dueIds: due.map((expiry) => expiry.id as string), advances,
+  /**
+   * Runs a step of the apply, tried again on a new target connection after a failure another try may cure (see
+   * worthApplyingAgain), by the run's retry policy, until the signal: a target that restarts or fails over, or a
+   * source read that times out, does not end a live apply that runs for hours.
+   */
+  private retrying<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const { config } = this.options;
+    return withRetries(runRetryPolicy(config), config.maxRetries + 1, async () => {
+      if (this.reconnect) {
+        await this.session.reopen();
+        this.reconnect = false;
+      }
+      return step();
+    }, {
+      retryable: worthApplyingAgain, signal: this.options.signal,
+      onRetry: ({ retry, delayMs, error }) => {
+        this.reconnect = true;
+        this.options.onRetry?.({ what, attempt: retry + 1, of: config.maxRetries + 1, delayMs, error: messageOf(error) });
+      },
     });
+  }
+
+  /**
+   * Applies the batch in flight, or takes one if it holds changes, a reader moved, or expiries fell due; then releases
+   * applied segments. A batch that failed stays in flight and is applied as it was (same keys, same positions).
+   */
+  private async applyDue(): Promise<void> {
+    this.inFlight ??= await this.takeBatch();
+    const batch = this.inFlight;
+    if (batch === undefined) return;
+    const outcome = await (this.options.collectOnly === true ? collectBatch : applyBatch)(this.context, this.session.client, batch.apply);
+    this.inFlight = undefined;
     this.totals.changes += batch.changes;
     this.totals.keys += outcome.keys;
     this.totals.rows += outcome.rowsWritten;
     this.totals.unwritable += outcome.unwritable;
-    for (const advance of advances) {
+    for (const advance of batch.apply.advances) {
       this.committed.set(advance.node, { segment: advance.segment, position: advance.position, appliedThrough: advance.appliedThrough });
       this.changesCommitted.set(advance.node, (this.changesCommitted.get(advance.node) ?? 0) + advance.changes);
     }
@@ -162,13 +204,28 @@ export class LiveApplier {
     this.renewBatchPromise();
   }
 
+  /** The readers' batch and the positions it reaches, taken at once so the two agree; undefined when nothing is due. */
+  private async takeBatch(): Promise<InFlight | undefined> {
+    const due = this.options.collectOnly === true ? [] : await this.dueExpiries();
+    const advances = this.readers.map((reader) => this.advanceOf(reader));
+    const moved = advances.some((advance) => this.hasMoved(advance));
+    if (this.pending.changes === 0 && due.length === 0 && !moved) return undefined;
+    const batch = this.pending;
+    this.pending = new TouchedKeys(this.shape);
+    for (const expiry of due) batch.addDue(expiry.clustering === null ? { key: expiry.key } : { key: expiry.key, clustering: expiry.clustering });
+    return {
+      changes: batch.changes,
+      apply: { reads: batch.reads(), expiries: expiriesOnThisClock(batch.expiries(), this.readers.map((reader) => this.skewOf(reader))), dueIds: due.map((expiry) => expiry.id as string), advances },
+    };
+  }
+
   /** Expiries that fell due, looked for once a second (and at once again while a full batch of them was due). */
   private async dueExpiries(): Promise<StoredExpiry[]> {
     const now = Date.now();
     if (now < this.nextExpiryCheck) return [];
     const limit = this.options.batchKeys ?? 2000;
     // A second after Cassandra's own expiry: a read at the very second could still see the cell.
-    const due = await this.context.store.dueExpiries(this.target, this.context.stream, Math.floor(now / 1000) - 1, limit);
+    const due = await this.context.store.dueExpiries(this.session.client, this.context.stream, Math.floor(now / 1000) - 1, limit);
     this.nextExpiryCheck = due.length >= limit ? 0 : now + EXPIRY_CHECK_MS;
     return due;
   }
@@ -179,7 +236,7 @@ export class LiveApplier {
    */
   private async releaseSegments(): Promise<void> {
     if (!this.options.config.cdcReleaseSegments) return;
-    const floors = await this.context.store.appliedFloors(this.target);
+    const floors = await this.context.store.appliedFloors(this.session.client);
     for (const reader of this.readers) {
       const floor = floors.get(reader.state.node);
       if (floor !== undefined) reader.release(floor);

@@ -6,6 +6,7 @@ import { consistencyCode, describeMappedTable, KeyCodec, openCassandra, parseSou
 import type { ApplyContext } from './change-applier.js';
 import { LiveApplier, type LiveApplyOptions, type LiveLag } from './live-applier.js';
 import type { CdcNode } from './node-reader.js';
+import { TargetSession } from './target-session.js';
 
 /** The target table as the run lock names it (the run identity's target: database.schema.table). */
 export function lockTarget(config: C2yConfig): string {
@@ -74,13 +75,13 @@ export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
     throw error;
   });
   try {
-    const target = await openTarget(endpoint, options.config.target, 'c2y live apply');
+    const session = await TargetSession.open(() => openTarget(endpoint, options.config.target, 'c2y live apply'));
     try {
-      const stored = await storedCapture(target, options.config, options.nodes);
+      const stored = await storedCapture(session.client, options.config, options.nodes);
       const context = await applyContext(options.config, cassandra, (stored[0] as AppliedPosition).runId);
-      return await new LiveApplier(context, target, options, stored).run();
+      return await new LiveApplier(context, session, options, stored).run();
     } finally {
-      await target.end().catch(() => undefined);
+      await session.end();
     }
   } finally {
     await cassandra.shutdown().catch(() => undefined);

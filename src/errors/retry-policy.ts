@@ -31,6 +31,21 @@ export interface RetryHooks {
   readonly onRetry?: (retry: { readonly retry: number; readonly delayMs: number; readonly error: unknown }) => void;
   /** False for a failure another try cannot cure (it is thrown at once); every failure is retried without it. */
   readonly retryable?: (error: unknown) => boolean;
+  /** Once aborted, no further try: a wait in progress ends at once and the last failure is thrown. */
+  readonly signal?: AbortSignal;
+}
+
+/** Waits `ms`, or less if the signal aborts first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
+  });
 }
 
 /**
@@ -38,14 +53,16 @@ export interface RetryHooks {
  * retried. The last failure, or the first one `retryable` refuses, is thrown as it was.
  */
 export async function withRetries<T>(policy: RetryPolicy, attempts: number, attempt: () => Promise<T>, hooks: RetryHooks = {}): Promise<T> {
+  const stopped = (): boolean => hooks.signal?.aborted === true;
   for (let retry = 1; ; retry++) {
     try {
       return await attempt();
     } catch (error) {
-      if (retry >= attempts || hooks.retryable?.(error) === false) throw error;
+      if (retry >= attempts || hooks.retryable?.(error) === false || stopped()) throw error;
       const delayMs = retryDelayMs(policy, retry);
       hooks.onRetry?.({ retry, delayMs, error });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await pause(delayMs, hooks.signal);
+      if (stopped()) throw error;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { captureEnds, liveApply, recordCapture, type CdcNode, type LiveLag } from '../cdc/index.js';
+import { captureEnds, liveApply, recordCapture, type ApplyRetry, type CdcNode, type LiveLag } from '../cdc/index.js';
 import { C2yError } from '../errors/index.js';
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js';
 
@@ -11,6 +11,8 @@ export interface LiveMigrateOptions extends MigrateOptions {
   readonly onLag?: (lag: LiveLag) => void;
   /** Told when the capture during the copy stopped with an error (the apply after the copy reads on from its positions). */
   readonly onCollectFailed?: (error: unknown) => void;
+  /** Told when a step of the capture or the apply failed and is tried again (a dropped target connection, say). */
+  readonly onApplyRetry?: (retry: ApplyRetry) => void;
   /** Told when the bulk copy is done (its run folder) and changes start to be applied. */
   readonly onApplying?: (runFolder: string) => Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
       // not fill during a long copy. Should it fail, nothing is lost: the apply after the copy reads on from its positions.
       // A finished run (resumed to go on applying) reads nothing: no collector to start and stop at once.
       if (run.splitsLeft === 0) return;
-      collecting = liveApply({ config, nodes: options.nodes, signal: collector.signal, collectOnly: true }).catch((error: unknown) => options.onCollectFailed?.(error));
+      collecting = liveApply({ config, nodes: options.nodes, signal: collector.signal, collectOnly: true, ...(options.onApplyRetry ? { onRetry: options.onApplyRetry } : {}) }).catch((error: unknown) => options.onCollectFailed?.(error));
     },
   }).finally(async () => {
     collector.abort();
@@ -55,6 +57,7 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
   await options.onApplying?.(result.runFolder);
   const lag = await liveApply({
     config, nodes: options.nodes, signal: options.signal, ...(options.untilCaughtUp ? { until: Date.now() } : {}), ...(options.onLag ? { onLag: options.onLag } : {}),
+    ...(options.onApplyRetry ? { onRetry: options.onApplyRetry } : {}),
   });
   return { ...result, lag };
 }

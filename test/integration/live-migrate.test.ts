@@ -229,4 +229,39 @@ describe('c2y migrate --live', () => {
     const summary = await validate();
     expect(summary.differences).toBe(0);
   }, 300_000);
+
+  it('the target drops the apply\'s connection (a restart, a failover): the apply opens another and goes on, exact', async () => {
+    const writer = startWriter();
+    const live = spawnC2y(liveArgs(['--resume']));
+    try {
+      await until('the apply to commit', async () => appliedPast(Date.now() - 500), 60_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-4000)}`);
+      });
+      // What a restart of the target does to the apply's session; the run lock's own session is left alone.
+      const dropped = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'c2y live apply' AND datname = current_database()) AS t`);
+      expect(dropped.rows[0]?.n).toBe(1);
+      // Before, the apply ended with the connection's error and changes waited for a --resume.
+      await until('the apply to try again', async () => /could not apply a batch of changes \(.*\); trying again on a new target connection/.test(live.stderrSoFar()), 30_000)
+        .catch((error: unknown) => {
+          throw new Error(`${String(error)} (exit ${String(live.child.exitCode)})\n${live.stderrSoFar().slice(-3000)}`);
+        });
+      const reconnected = Date.now();
+      await until('the apply to commit on its new connection', async () => appliedPast(reconnected), 60_000);
+      expect(live.child.exitCode).toBeNull();
+    } finally {
+      await writer.stop();
+    }
+    try {
+      const stopped = Date.now();
+      await until('every change to be applied', () => appliedPast(stopped + 1500), 60_000);
+      live.child.kill('SIGINT');
+      const ended = await live.result;
+      expect(ended.code, ended.stderr.slice(-3000)).toBe(130);
+    } finally {
+      killGroup(live.child);
+    }
+    const summary = await validate();
+    expect(summary.differences).toBe(0);
+  }, 300_000);
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import type { ApplyContext } from '../../src/cdc/change-applier.js';
 import { LiveApplier } from '../../src/cdc/live-applier.js';
-import type { TargetClient } from '../../src/sink/index.js';
+import type { TargetSession } from '../../src/cdc/target-session.js';
 
 /**
  * A live apply stops on a signal that fired while it was starting. `migrate --live` starts a collector before the
@@ -15,7 +15,7 @@ describe('LiveApplier', () => {
     const context = { table: { partitionKeys: [], clusteringKeys: [] } } as unknown as ApplyContext;
     const stopped = new AbortController();
     stopped.abort();
-    const applier = new LiveApplier(context, {} as TargetClient, { config, nodes: [], signal: stopped.signal, collectOnly: true, flushMs: 10 }, []);
+    const applier = new LiveApplier(context, {} as TargetSession, { config, nodes: [], signal: stopped.signal, collectOnly: true, flushMs: 10 }, []);
     const ended = await Promise.race([applier.run().then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('still running'), 2000))]);
     expect(ended).toBe('ended');
   });

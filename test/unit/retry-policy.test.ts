@@ -50,4 +50,16 @@ describe('the one retry policy: exponential, jittered, capped', () => {
     await expect(transient).resolves.toBe('ok');
     expect(tries).toBe(3);
   });
+
+  it('stops waiting and throws the last failure once its signal aborts', async () => {
+    const stop = new AbortController();
+    let calls = 0;
+    const started = Date.now();
+    const retried = withRetries({ baseMs: 60_000, capMs: 60_000 }, 5, () => Promise.reject(new Error(`down ${++calls}`)), { signal: stop.signal, onRetry: () => setTimeout(() => stop.abort(), 50) });
+    await expect(retried).rejects.toThrow('down 1');
+    expect(calls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Aborted before the first failure: no wait at all.
+    await expect(withRetries({ baseMs: 60_000, capMs: 60_000 }, 5, () => Promise.reject(new Error('at once')), { signal: stop.signal })).rejects.toThrow('at once');
+  });
 });

@@ -1,0 +1,38 @@
+import { CodedError } from '../errors/index.js';
+import { isDataError, type TargetClient } from '../sink/index.js';
+
+/**
+ * The live apply's connection to the target, opened anew after a failure: a connection the target dropped (a restart,
+ * a failover, an idle timeout) cannot be used again, and a live apply runs for hours.
+ */
+export class TargetSession {
+  private constructor(private readonly connect: () => Promise<TargetClient>, private current: TargetClient) {}
+
+  static async open(connect: () => Promise<TargetClient>): Promise<TargetSession> {
+    return new TargetSession(connect, await connect());
+  }
+
+  get client(): TargetClient {
+    return this.current;
+  }
+
+  /** Ends the connection and opens another; should the open fail, the next reopen tries again. */
+  async reopen(): Promise<void> {
+    await this.current.end().catch(() => undefined);
+    this.current = await this.connect();
+  }
+
+  async end(): Promise<void> {
+    await this.current.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether applying a batch again may succeed: not when c2y said the failure is for good (a value the target cannot
+ * hold, a setup error) or the target refused the data itself (SQLSTATE classes 22 and 23); a dropped connection, a
+ * node that timed out, anything unknown, yes. A batch applied again writes the same rows (see applyBatch).
+ */
+export function worthApplyingAgain(error: unknown): boolean {
+  if (error instanceof CodedError) return error.retryable;
+  return !isDataError(error);
+}

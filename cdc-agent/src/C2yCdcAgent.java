@@ -178,7 +178,7 @@ public final class C2yCdcAgent {
             String[] parts = table.split("\\.", 2);
             TableMetadata metadata = Schema.instance.getTableMetadata(parts[0], parts[1]);
             if (metadata == null) fail("SCHEMA", "the schema given holds no table " + table);
-            emit("{\"type\":\"table\",\"table\":" + quote(table) + ",\"id\":" + quote(metadata.id.toString()) + "}");
+            emit("{\"type\":\"table\",\"table\":" + quote(table) + ",\"id\":" + quote(metadata.id.toString()) + ",\"at\":" + System.currentTimeMillis() + "}");
         }
         flush();
     }

@@ -24,7 +24,8 @@ const rowSchema = z.object({
 const boundSchema = z.object({ kind: z.string(), values: z.array(hex) }).strict();
 
 export const agentLineSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('table'), table: z.string(), id: z.string() }).strict(),
+  // at: the node's clock (ms) when the agent loaded the table, before it reads: the clock skew is known from the start.
+  z.object({ type: z.literal('table'), table: z.string(), id: z.string(), at: z.number().int() }).strict(),
   z.object({
     type: z.literal('change'), ...position, table: z.string(), key: hex, partitionDeleted: micros.optional(),
     ranges: z.array(z.object({ start: boundSchema, end: boundSchema, ts: micros }).strict()).optional(),

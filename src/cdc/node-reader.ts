@@ -24,8 +24,8 @@ export interface NodeReadState {
   changesRead: number;
   syncMs: number | null;
   /**
-   * This machine's clock minus the node's (ms): the least of the last caught-up lines' (arrival − their time), so the
-   * pipe's delay counts as little as it can. Node times (applied-through) are read on this clock with it.
+   * This machine's clock minus the node's (ms): the least of the last clock readings' (arrival − their time), so the
+   * pipe's delay counts as little as it can; the agent's table line (before it reads) and each caught-up line carry one. Node times (applied-through) are read on this clock with it.
    */
   clockSkewMs: number | null;
 }
@@ -46,6 +46,8 @@ export interface NodeReaderOptions {
   readonly onLine?: (line: AgentLine) => void;
   /** How long to wait before starting a failed agent again. */
   readonly restartMs?: number;
+  /** Where the lines come from: the agent (tests give their own). */
+  readonly stream?: typeof changeStream;
 }
 
 /** A failure that starting the agent again can cure (the agent died, a node was unreachable); a wrong setup cannot. */
@@ -91,7 +93,7 @@ export class NodeReader {
 
   private async readOnce(): Promise<void> {
     const { node, config, signal } = this.options;
-    for await (const { line } of changeStream({
+    for await (const { line } of (this.options.stream ?? changeStream)({
       config, yaml: node.yaml, libDir: node.libDir, from: this.state.read, follow: true, enableCdc: false, pollMs: this.options.pollMs, signal,
       onAgent: (agent) => (this.agent = agent),
     })) {
@@ -108,10 +110,18 @@ export class NodeReader {
         this.state.rawBytes = line.rawBytes;
         this.state.rawLimit = line.rawLimit;
         this.state.syncMs = line.syncMs ?? null;
-        this.skews.push(Date.now() - line.at);
-        if (this.skews.length > SKEW_WINDOW) this.skews.shift();
-        this.state.clockSkewMs = Math.min(...this.skews);
+        this.noteClock(line.at);
+      } else if (line.type === 'table') {
+        // Before the first change: expiries taken from a backlog read before any caught-up line get the skew too.
+        this.noteClock(line.at);
       }
     }
+  }
+
+  /** One reading of the node's clock (ms) as it arrives here. */
+  private noteClock(at: number): void {
+    this.skews.push(Date.now() - at);
+    if (this.skews.length > SKEW_WINDOW) this.skews.shift();
+    this.state.clockSkewMs = Math.min(...this.skews);
   }
 }

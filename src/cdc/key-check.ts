@@ -22,7 +22,8 @@ export interface KeyCheck {
 }
 
 /** Keys checked per round: one source read each, one target query for all. */
-const CHECK_BATCH = 2000;
+/** Keys compared at once (one source read round and one target query each); also the page read from the store. */
+export const CHECK_BATCH = 2000;
 
 function keyRecord(shape: RowShape, values: readonly string[]): Record<string, string> {
   return Object.fromEntries(shape.keyIndexes.map((index) => [(shape.columns[index] as RowShape['columns'][number]).name, values[index] as string]));
@@ -96,22 +97,26 @@ function compare(shape: RowShape, source: ReadonlyMap<string, string[]>, target:
  * the rest of either table: what a cut-over checks, for the keys written since the copy began. A static-only partition
  * (no target holds it) is left out; a value the run rejected shows as missing, so a cut-over refuses rather than hides it.
  */
-export async function checkKeys(context: ApplyContext, target: TargetClient, keys: readonly TouchedKey[]): Promise<KeyCheck> {
+export async function checkKeys(context: ApplyContext, target: TargetClient, pages: AsyncIterable<readonly TouchedKey[]>): Promise<KeyCheck> {
   const shape = rowShape(context.table);
   const differences: KeyDifference[] = [];
   const differing: TouchedKey[] = [];
+  let keys = 0;
   let sourceCount = 0;
   let targetCount = 0;
-  for (let at = 0; at < keys.length; at += CHECK_BATCH) {
-    const batch = keys.slice(at, at + CHECK_BATCH);
-    const source = await sourceRows(context, shape, batch);
-    const found = await targetRows(context, shape, target, batch);
-    sourceCount += source.size;
-    targetCount += found.size;
-    const named = compare(shape, source, found);
-    differences.push(...named);
-    const partitions = new Set(named.map((difference) => partitionText(context, difference.key)));
-    differing.push(...batch.filter((read) => partitions.has(partitionText(context, touchedPartition(context, shape, read)))));
+  for await (const page of pages) {
+    for (let at = 0; at < page.length; at += CHECK_BATCH) {
+      const batch = page.slice(at, at + CHECK_BATCH);
+      const source = await sourceRows(context, shape, batch);
+      const found = await targetRows(context, shape, target, batch);
+      keys += batch.length;
+      sourceCount += source.size;
+      targetCount += found.size;
+      const named = compare(shape, source, found);
+      differences.push(...named);
+      const partitions = new Set(named.map((difference) => partitionText(context, difference.key)));
+      differing.push(...batch.filter((read) => partitions.has(partitionText(context, touchedPartition(context, shape, read)))));
+    }
   }
-  return { keys: keys.length, differing, sourceRows: sourceCount, targetRows: targetCount, differences };
+  return { keys, differing, sourceRows: sourceCount, targetRows: targetCount, differences };
 }

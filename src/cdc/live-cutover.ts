@@ -4,7 +4,7 @@ import { qualifiedName } from '../schema/index.js';
 import { CdcStore, firstTargetEndpoint, openTarget, RunLock, type AppliedPosition, type TargetClient } from '../sink/index.js';
 import { consistencyCode, countRows, openCassandra, sessionOptionsOf } from '../source/index.js';
 import type { ApplyContext } from './change-applier.js';
-import { checkKeys, type KeyCheck, type KeyDifference } from './key-check.js';
+import { CHECK_BATCH, checkKeys, type KeyCheck, type KeyDifference } from './key-check.js';
 import { applyContext, cdcStreamId, lockTarget } from './live-apply.js';
 import type { TouchedKey } from './touched-keys.js';
 
@@ -101,8 +101,10 @@ async function targetCount(target: TargetClient, context: ApplyContext): Promise
   return Number(result.rows[0]?.n ?? 0);
 }
 
-function touched(rows: ReadonlyArray<{ key: string[]; clustering: string[] | null }>): TouchedKey[] {
-  return rows.map((row) => (row.clustering === null ? { key: row.key } : { key: row.key, clustering: row.clustering }));
+/** The store's pages of touched keys as the check takes them, then any keys given besides. */
+async function* touched(pages: AsyncIterable<ReadonlyArray<{ key: string[]; clustering: string[] | null }>>, besides: readonly TouchedKey[] = []): AsyncGenerator<TouchedKey[]> {
+  for await (const rows of pages) yield rows.map((row) => (row.clustering === null ? { key: row.key } : { key: row.key, clustering: row.clustering }));
+  if (besides.length > 0) yield [...besides];
 }
 
 /**
@@ -124,7 +126,7 @@ export async function liveCutover(options: LiveCutoverOptions): Promise<LiveCuto
       const context = await applyContext(config, cassandra, (positions[0] as AppliedPosition).runId);
       const firstCheckAt = await store.nowMs(target);
       const checkStarted = performance.now();
-      const allKeys = touched(await store.touchedSince(target, stream, 0));
+      const allKeys = touched(store.touchedSince(target, stream, 0, CHECK_BATCH));
       const before = { ...await checkKeys(context, target, allKeys), seconds: (performance.now() - checkStarted) / 1000 };
       options.onStep?.(`checked the ${before.keys} key(s) written since the copy began in ${before.seconds.toFixed(1)} s (${before.differences.length} still changing); lag ${lagSeconds.toFixed(1)} s`);
       await options.freeze(lagSeconds + 2);
@@ -134,7 +136,7 @@ export async function liveCutover(options: LiveCutoverOptions): Promise<LiveCuto
       sourceCount.catch(() => undefined);
       await drain(store, target, stream, frozenAt, options);
       const drainSeconds = (Date.now() - frozenAt) / 1000;
-      const recheck = [...touched(await store.touchedSince(target, stream, firstCheckAt)), ...before.differing];
+      const recheck = touched(store.touchedSince(target, stream, firstCheckAt, CHECK_BATCH), before.differing);
       const during = await checkKeys(context, target, recheck);
       const counts = { source: await sourceCount, target: await targetCount(target, context) };
       const freezeSeconds = (Date.now() - frozenAt) / 1000;

@@ -185,10 +185,21 @@ export class CdcStore {
     return Number(result.rows[0]?.now);
   }
 
-  /** The keys written at or after `since` (ms): a cut-over checks these against the source. */
-  async touchedSince(db: Queryable, stream: string, since: number): Promise<Array<{ key: string[]; clustering: string[] | null }>> {
-    const result = await db.query<{ key: string[]; clustering: string[] | null }>(`SELECT key, clustering FROM ${this.touched} WHERE stream = $1 AND touched_at >= $2`, [stream, since]);
-    return result.rows;
+  /**
+   * The keys written at or after `since` (ms), a page of `pageSize` at a time in key order: a cut-over checks these
+   * against the source, and a busy table's keys since the copy began need not fit in memory at once.
+   */
+  async *touchedSince(db: Queryable, stream: string, since: number, pageSize: number): AsyncGenerator<Array<{ key: string[]; clustering: string[] | null }>> {
+    let after: string | null = null;
+    for (;;) {
+      const result: { rows: Array<{ key_id: string; key: string[]; clustering: string[] | null }> } = await db.query<{ key_id: string; key: string[]; clustering: string[] | null }>(
+        `SELECT key_id, key, clustering FROM ${this.touched} WHERE stream = $1 AND touched_at >= $2 AND ($3::text IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4`,
+        [stream, since, after, pageSize],
+      );
+      if (result.rows.length > 0) yield result.rows.map(({ key, clustering }) => ({ key, clustering }));
+      if (result.rows.length < pageSize) return;
+      after = (result.rows[result.rows.length - 1] as { key_id: string }).key_id;
+    }
   }
 
   /** Expiries still waiting: shown beside the lag, so a user knows why keys will be read again later. */

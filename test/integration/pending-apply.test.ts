@@ -61,4 +61,26 @@ describe('the pending keys of a live migration', () => {
     expect(rows.rows).toEqual([{ p: 1, c: 1, v: 'old' }, { p: 1, c: 2, v: 'new' }, { p: 2, c: 1, v: 'new' }]);
     expect(await store.pendingKeys(target, cdcStreamId(config), 100)).toEqual([]);
   }, 60_000);
+
+  it('the keys touched since a moment come a page at a time, each once (a cut-over never holds them all)', async () => {
+    const store = new CdcStore('c2y');
+    const stream = 'paging test';
+    const keys = Array.from({ length: 4500 }, (_, i) => (i % 3 === 0 ? { key: [hexInt(i)] } : { key: [hexInt(i)], clustering: [hexInt(i % 7)] }));
+    await store.addTouched(target, stream, keys);
+    const pages: number[] = [];
+    const seen = new Set<string>();
+    for await (const page of store.touchedSince(target, stream, 0, 2000)) {
+      pages.push(page.length);
+      for (const row of page) seen.add(JSON.stringify([row.key, row.clustering]));
+    }
+    expect(pages).toEqual([2000, 2000, 500]);
+    expect(seen).toEqual(new Set(keys.map((k) => JSON.stringify([k.key, k.clustering ?? null]))));
+    // A moment after every touch: nothing; an exact multiple of the page: no empty page at the end.
+    const later: unknown[] = [];
+    for await (const page of store.touchedSince(target, stream, (await store.nowMs(target)) + 60_000, 2000)) later.push(page);
+    expect(later).toEqual([]);
+    const whole: number[] = [];
+    for await (const page of store.touchedSince(target, stream, 0, 1500)) whole.push(page.length);
+    expect(whole).toEqual([1500, 1500, 1500]);
+  }, 60_000);
 });

@@ -1,8 +1,7 @@
-import cassandra from 'cassandra-driver';
-import { PAGE_RETRY, withRetries } from '../errors/index.js';
 import { MAX_TOKEN, MIN_TOKEN } from '../plan/index.js';
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
+import { retriedRead } from './retried-read.js';
 
 export interface TableSizeEstimate {
   /** Bytes per Cassandra's own estimates (system.size_estimates), when the nodes have recorded any. */
@@ -54,22 +53,6 @@ async function estimatesBytes(client: CassandraClient, table: SourceTable): Prom
   return bytes > 0 && covered > 0 ? { bytes: bytes / Math.min(covered, 1), covered } : undefined;
 }
 
-/** Answers worth asking again: time ran out (coordinator or client), too few replicas up, a node overloaded or starting. */
-function isTransientRead(error: unknown): boolean {
-  const driverError = error as { code?: unknown; name?: unknown } | null;
-  const codes = cassandra.types.responseErrorCodes;
-  if (driverError?.name === 'OperationTimedOutError' || driverError?.name === 'NoHostAvailableError') return true;
-  return [codes.readTimeout, codes.unavailableException, codes.overloaded, codes.isBootstrapping].includes(driverError?.code as number);
-}
-
-/** Tries of a measuring read: a busy node's timeout must not fail a run before its first row (as a page's would not). */
-const MEASURE_ATTEMPTS = 4;
-
-/** One read of the table's measure (a count, the sample), asked again after a transient failure. */
-async function measureRead(client: CassandraClient, cql: string, params: readonly unknown[], options: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
-  return withRetries(PAGE_RETRY, MEASURE_ATTEMPTS, () => client.execute(cql, [...params], { prepare: true, isIdempotent: true, ...options }), { retryable: isTransientRead });
-}
-
 /** Rows by sampling 16 slices of the ring (exact when small), bytes from Cassandra's estimates when present. */
 export async function estimateTableSize(client: CassandraClient, table: SourceTable, consistency: number): Promise<TableSizeEstimate> {
   const token = tokenExpression(table);
@@ -79,7 +62,7 @@ export async function estimateTableSize(client: CassandraClient, table: SourceTa
   let sampleRows: Array<Record<string, unknown>> = [];
   for (let slice = 0; slice < SAMPLE_SLICES; slice++) {
     const start = MIN_TOKEN + ((MAX_TOKEN - MIN_TOKEN) / BigInt(SAMPLE_SLICES)) * BigInt(slice);
-    const result = await measureRead(client, `SELECT COUNT(*) AS n FROM ${from} WHERE ${token} > ? AND ${token} <= ?`, [start, start + width], { consistency });
+    const result = await retriedRead(client, `SELECT COUNT(*) AS n FROM ${from} WHERE ${token} > ? AND ${token} <= ?`, [start, start + width], { consistency });
     sampled += Number(result.first()?.['n'] ?? 0);
   }
   const estimates = await estimatesBytes(client, table);
@@ -90,7 +73,7 @@ export async function estimateTableSize(client: CassandraClient, table: SourceTa
     rows = await countRows(client, table, consistency);
     rowsMethod = 'exact count';
   }
-  const sample = await measureRead(client, `SELECT * FROM ${from} LIMIT 200`, [], { consistency });
+  const sample = await retriedRead(client, `SELECT * FROM ${from} LIMIT 200`, [], { consistency });
   sampleRows = sample.rows as unknown as Array<Record<string, unknown>>;
   const detail = `${rowsMethod === 'sampled' ? `~${rows} rows (${sampled} in ${SAMPLE_SLICES} slices of 1/${SLICE_FRACTION} ring)` : `${rows} rows (exact count)`}`
     + (estimates ? `, ${(estimates.bytes / 1024 / 1024).toFixed(1)} MiB per system.size_estimates` : ', no system.size_estimates yet');
@@ -108,11 +91,11 @@ export function ringRanges(count: number): Array<readonly [bigint, bigint]> {
 
 /** Counts one token range: count(*), or the rows with a first clustering value (see countRows). */
 async function countRange(client: CassandraClient, cql: string, byClustering: boolean, range: readonly [bigint, bigint], consistency: number): Promise<number> {
-  if (!byClustering) return Number((await measureRead(client, cql, range, { consistency })).first()?.['n'] ?? 0);
+  if (!byClustering) return Number((await retriedRead(client, cql, range, { consistency })).first()?.['n'] ?? 0);
   let rows = 0;
   let pageState: string | undefined;
   do {
-    const page = await measureRead(client, cql, range, { consistency, fetchSize: 5000, ...(pageState ? { pageState } : {}) });
+    const page = await retriedRead(client, cql, range, { consistency, fetchSize: 5000, ...(pageState ? { pageState } : {}) });
     for (const row of page.rows) if (row['c'] !== null && row['c'] !== undefined) rows++;
     pageState = page.pageState ?? undefined;
   } while (pageState);

@@ -1,6 +1,7 @@
 import { quoteIdent, type SourceTable } from '../schema/index.js';
 import type { CassandraClient } from './cassandra-session.js';
 import type { KeyCodec } from './partition-position.js';
+import { retriedRead } from './retried-read.js';
 import { ringRanges, tokenExpression } from './table-size.js';
 
 /** A row (clustering given) or a partition's statics (clustering null) with a cell that expires in `ttlSeconds`. */
@@ -88,7 +89,8 @@ async function scanRange(client: CassandraClient, cql: string, range: readonly [
   let lastStatic = '';
   let pageState: string | undefined;
   do {
-    const page = await client.execute(cql, [...range], { prepare: true, consistency: read.consistency, fetchSize: read.fetchSize, ...(pageState ? { pageState } : {}) });
+    // A page that timed out is asked again with its paging state: the scan beside a live apply must not end on one.
+    const page = await retriedRead(client, cql, range, { consistency: read.consistency, fetchSize: read.fetchSize, ...(pageState ? { pageState } : {}) }, read.signal);
     const found: ExpiringKey[] = [];
     for (const row of page.rows) {
       for (const key of expiring(row.values())) {

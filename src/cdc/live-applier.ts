@@ -1,5 +1,5 @@
 import type { C2yConfig } from '../config/index.js';
-import { messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
+import { messageOf, pause, runRetryPolicy, withRetries } from '../errors/index.js';
 import type { AppliedPosition, StoredExpiry } from '../sink/index.js';
 import type { ChangeLine } from './agent-events.js';
 import { applyBatch, applyPending, collectBatch, type ApplyBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
@@ -123,7 +123,7 @@ export class LiveApplier {
     const scanning = scanTtls ? scanCopiedTtls(this.context, this.options.config, stopped, this.copiedTtls).catch(fail) : Promise.resolve();
     try {
       while (!stopped.aborted) {
-        await this.sleep(this.options.flushMs ?? 250, stopped);
+        await pause(this.options.flushMs ?? 250, stopped);
         if (stopped.aborted) break;
         await this.retrying('apply a batch of changes', () => this.applyDue());
         const lag = this.lag();
@@ -284,17 +284,5 @@ export class LiveApplier {
 
   private renewBatchPromise(): void {
     this.batchDone = new Promise<void>((resolve) => (this.batchApplied = resolve));
-  }
-
-  private async sleep(ms: number, signal: AbortSignal): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      signal.addEventListener('abort', wake, { once: true });
-    });
   }
 }

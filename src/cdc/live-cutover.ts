@@ -1,7 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { CdcStore, firstTargetEndpoint, openTarget, RunLock, type AppliedPosition, type TargetClient } from '../sink/index.js';
+import { CdcStore, firstTargetEndpoint, openTarget, RunLock, type AppliedPosition, type TargetClient, type TouchedRow } from '../sink/index.js';
 import { consistencyCode, countRows, openCassandra, sessionOptionsOf } from '../source/index.js';
 import type { ApplyContext } from './change-applier.js';
 import { CHECK_BATCH, checkKeys, type KeyCheck, type KeyDifference } from './key-check.js';
@@ -102,7 +102,7 @@ async function targetCount(target: TargetClient, context: ApplyContext): Promise
 }
 
 /** The store's pages of touched keys as the check takes them, then any keys given besides. */
-async function* touched(pages: AsyncIterable<ReadonlyArray<{ key: string[]; clustering: string[] | null }>>, besides: readonly TouchedKey[] = []): AsyncGenerator<TouchedKey[]> {
+async function* touched(pages: AsyncIterable<readonly TouchedRow[]>, besides: readonly TouchedKey[] = []): AsyncGenerator<TouchedKey[]> {
   for await (const rows of pages) yield rows.map((row) => (row.clustering === null ? { key: row.key } : { key: row.key, clustering: row.clustering }));
   if (besides.length > 0) yield [...besides];
 }

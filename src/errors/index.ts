@@ -4,5 +4,5 @@ export { CodedError } from './coded-error.js';
 export type { C2yErrorDetails } from './coded-error.js';
 export { EXIT, exitCodeOf } from './exit-codes.js';
 export type { ExitCode } from './exit-codes.js';
-export { retryDelayMs, runRetryPolicy, withRetries, PAGE_RETRY, LOCK_RETRY } from './retry-policy.js';
+export { pause, retryDelayMs, runRetryPolicy, withRetries, PAGE_RETRY, LOCK_RETRY } from './retry-policy.js';
 export type { RetryHooks, RetryPolicy } from './retry-policy.js';

@@ -36,7 +36,7 @@ export interface RetryHooks {
 }
 
 /** Waits `ms`, or less if the signal aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const wake = (): void => {
       clearTimeout(timer);

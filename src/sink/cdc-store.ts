@@ -1,6 +1,13 @@
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
+import type pg from 'pg';
 import type { Queryable } from './target-client.js';
+
+/** A touched key as the store holds it: partition key and clustering (null: the whole partition), hex components. */
+export interface TouchedRow {
+  readonly key: string[];
+  readonly clustering: string[] | null;
+}
 
 /** A touched key's row id: its hex components, and its clustering's (or * for a whole partition). */
 function keyId(key: { readonly key: readonly string[]; readonly clustering?: readonly string[] | undefined }): string {
@@ -174,8 +181,8 @@ export class CdcStore {
   }
 
   /** Keys changed while the bulk copy ran and not yet written, a batch of them. */
-  async pendingKeys(db: Queryable, stream: string, limit: number): Promise<Array<{ key: string[]; clustering: string[] | null }>> {
-    const result = await db.query<{ key: string[]; clustering: string[] | null }>(`SELECT key, clustering FROM ${this.touched} WHERE stream = $1 AND pending LIMIT $2`, [stream, limit]);
+  async pendingKeys(db: Queryable, stream: string, limit: number): Promise<TouchedRow[]> {
+    const result = await db.query<TouchedRow>(`SELECT key, clustering FROM ${this.touched} WHERE stream = $1 AND pending LIMIT $2`, [stream, limit]);
     return result.rows;
   }
 
@@ -189,10 +196,10 @@ export class CdcStore {
    * The keys written at or after `since` (ms), a page of `pageSize` at a time in key order: a cut-over checks these
    * against the source, and a busy table's keys since the copy began need not fit in memory at once.
    */
-  async *touchedSince(db: Queryable, stream: string, since: number, pageSize: number): AsyncGenerator<Array<{ key: string[]; clustering: string[] | null }>> {
+  async *touchedSince(db: Queryable, stream: string, since: number, pageSize: number): AsyncGenerator<TouchedRow[]> {
     let after: string | null = null;
     for (;;) {
-      const result: { rows: Array<{ key_id: string; key: string[]; clustering: string[] | null }> } = await db.query<{ key_id: string; key: string[]; clustering: string[] | null }>(
+      const result: pg.QueryResult<TouchedRow & { key_id: string }> = await db.query<TouchedRow & { key_id: string }>(
         `SELECT key_id, key, clustering FROM ${this.touched} WHERE stream = $1 AND touched_at >= $2 AND ($3::text IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4`,
         [stream, since, after, pageSize],
       );

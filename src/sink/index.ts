@@ -19,4 +19,5 @@ export type { KeptConnection } from './idle-connections.js';
 export { MergeStage, checkMergeKey, mergeKeyColumns } from './merge-stage.js';
 export type { OnExisting } from './merge-stage.js';
 export { CdcStore } from './cdc-store.js';
+export type { TouchedRow } from './cdc-store.js';
 export type { AppliedPosition, StoredExpiry } from './cdc-store.js';

@@ -29,16 +29,16 @@ export function cdcNodeOf(spec: string): CdcNode {
 }
 
 /**
- * Where each node's log ends now (its agent's --end), with the nodes' Cassandra version and CDC on the table checked
+ * Where each node's log ends now (its agent's --end), with the nodes' Cassandra version and CDC on the tables checked
  * (or CDC enabled) first: taken before the run is chosen, so a setup error refuses the run before anything changes.
  */
-export async function captureEnds(config: C2yConfig, nodes: readonly CdcNode[], enableCdc: boolean): Promise<Map<string, LogPosition>> {
+export async function captureEnds(config: C2yConfig, nodes: readonly CdcNode[], enableCdc: boolean, tables: readonly string[] = [config.source.table]): Promise<Map<string, LogPosition>> {
   if (new Set(nodes.map((node) => node.name)).size !== nodes.length) {
     throw new C2yError('CONFIG_INVALID', 'two --cdc-node name the same node (the same listen_address)', { hint: 'name each Cassandra node once' });
   }
   const ends = new Map<string, LogPosition>();
   for (const node of nodes) {
-    for await (const { line } of changeStream({ config, yaml: node.yaml, libDir: node.libDir, follow: false, endOnly: true, enableCdc })) {
+    for await (const { line } of changeStream({ config, tables, yaml: node.yaml, libDir: node.libDir, follow: false, endOnly: true, enableCdc })) {
       if (line.type === 'caught-up') ends.set(node.name, { segment: line.segment, position: line.position });
     }
     if (!ends.has(node.name)) throw new C2yError('CDC_AGENT_FAILED', `the CDC agent of ${node.name} did not say where its log ends`, { hint: 'run c2y cdc agent on that node to see why' });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import { qualifiedName, quoteIdent, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
 import { C2yError } from '../errors/index.js';
@@ -128,7 +129,14 @@ function rowLines(context: ApplyContext, rows: readonly ScannedRow[], writer: Ch
   return { lines, rejects };
 }
 
-const KEY_STAGE = 'c2y_cdc_keys';
+/**
+ * The temporary table that stages a table's keys on a connection: one per target table, since a keyspace's applies
+ * (and a keyspace's cut-over) share one connection and each table's stage has its own key columns.
+ */
+export function keyStageOf(context: ApplyContext): string {
+  const digest = createHash('sha256').update(`${context.targetName.schema}\u0000${context.targetName.table}`).digest('hex').slice(0, 16);
+  return `c2y_cdc_keys_${digest}`;
+}
 const NEWLINE = Buffer.from('\n');
 
 /**
@@ -142,9 +150,10 @@ export async function stageKeys(context: ApplyContext, target: TargetClient, rea
     const column = context.table.columns.find((c) => c.name === name);
     return quoteIdent(column ? targetColumnName(column) : name);
   });
-  await target.query(`CREATE TEMP TABLE IF NOT EXISTS ${KEY_STAGE} ON COMMIT DELETE ROWS AS SELECT ${keyNames.join(', ')} FROM ${qualifiedName(context.targetName)} WITH NO DATA`);
+  const stage = keyStageOf(context);
+  await target.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} ON COMMIT DELETE ROWS AS SELECT ${keyNames.join(', ')} FROM ${qualifiedName(context.targetName)} WITH NO DATA`);
   if (keys.length === 0) return undefined;
-  const copy = CopyIn.start(target, `COPY pg_temp.${KEY_STAGE} (${keyNames.join(', ')}) FROM STDIN`);
+  const copy = CopyIn.start(target, `COPY pg_temp.${stage} (${keyNames.join(', ')}) FROM STDIN`);
   await copy.write(Buffer.concat(keys));
   await copy.finish();
   const partitionNames = keyNames.slice(0, context.table.partitionKeys.length);
@@ -153,9 +162,6 @@ export async function stageKeys(context: ApplyContext, target: TargetClient, rea
   const rowMatch = clusteringNames.length === 0 ? '' : ` AND (k.${clusteringNames[0]} IS NULL OR (${clusteringNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}))`;
   return `${partitionNames.map((name) => `t.${name} = k.${name}`).join(' AND ')}${rowMatch}`;
 }
-
-/** The stage stageKeys fills, for a query that joins it. */
-export const KEY_STAGE_TABLE = `pg_temp.${KEY_STAGE}`;
 
 /**
  * Applies a batch in one target transaction: each touched key's rows are deleted and written again as the source
@@ -171,7 +177,7 @@ export async function applyBatch(context: ApplyContext, target: TargetClient, ba
   await target.query('BEGIN');
   try {
     const match = await stageKeys(context, target, reads);
-    if (match !== undefined) await target.query(`DELETE FROM ${qualifiedName(context.targetName)} AS t USING pg_temp.${KEY_STAGE} AS k WHERE ${match}`);
+    if (match !== undefined) await target.query(`DELETE FROM ${qualifiedName(context.targetName)} AS t USING pg_temp.${keyStageOf(context)} AS k WHERE ${match}`);
     if (lines.length > 0) {
       const copy = CopyIn.start(target, copyStatement(context.table, context.targetName));
       await copy.write(Buffer.concat(lines));

@@ -16,6 +16,8 @@ function agentCacheDir(): string {
 
 export interface ChangeStreamOptions {
   readonly config: C2yConfig;
+  /** The tables of config.source.keyspace to read changes of (default: config.source.table). */
+  readonly tables?: readonly string[];
   /** The node's cassandra.yaml (its cdc_raw_directory, partitioner, commit-log settings). */
   readonly yaml: string;
   /** The node's Cassandra lib folder: the agent is compiled and run on these jars. */
@@ -35,6 +37,7 @@ export interface ChangeStreamOptions {
 
 export interface StreamedLine {
   readonly line: AgentLine;
+  /** The decoder of the change's table (of the first table, for a line that is not a change). */
   readonly decoder: ChangeDecoder;
 }
 
@@ -49,29 +52,32 @@ async function columnTypes(client: Awaited<ReturnType<typeof openCassandra>>, ke
 }
 
 /**
- * One node's changes to the config's table, in log order: checks the node's version against the jars and that the
- * table has CDC (or enables it), gives the agent the table's schema from the cluster, then streams what it reads.
+ * One node's changes to the tables, in log order: checks the node's version against the jars and that each table has
+ * CDC (or enables it), gives the agent the tables' schema from the cluster, then streams what it reads.
  */
 export async function* changeStream(options: ChangeStreamOptions): AsyncGenerator<StreamedLine> {
   const { config } = options;
-  const { keyspace, table } = config.source;
+  const { keyspace } = config.source;
+  const tables = options.tables ?? [config.source.table];
   const client = await openCassandra(sessionOptionsOf(config.source));
   const workDir = mkdtempSync(join(tmpdir(), 'c2y-cdc-'));
   try {
     const { version } = cassandraJarOf(options.libDir);
     const release = await checkAgentVersion(client, version, options.libDir);
-    const enabled = await ensureCdcEnabled(client, keyspace, [table], options.enableCdc);
+    const enabled = await ensureCdcEnabled(client, keyspace, tables, options.enableCdc);
     const schemaFile = join(workDir, 'schema.cql');
-    writeFileSync(schemaFile, await agentSchema(client, keyspace, [table]));
-    const decoder = new ChangeDecoder(cellDecoder(client), await columnTypes(client, keyspace, table));
+    writeFileSync(schemaFile, await agentSchema(client, keyspace, tables));
+    const decoders = new Map<string, ChangeDecoder>();
+    for (const table of tables) decoders.set(`${keyspace}.${table}`, new ChangeDecoder(cellDecoder(client), await columnTypes(client, keyspace, table)));
+    const first = decoders.get(`${keyspace}.${tables[0] ?? ''}`) as ChangeDecoder;
     const classes = ensureAgentClasses(options.libDir, agentCacheDir());
     options.onReady?.({ release, enabled });
     for await (const line of agentLines({
-      classes, libDir: options.libDir, yaml: options.yaml, schemaFile, tables: [`${keyspace}.${table}`], from: options.from, follow: options.follow, workDir,
+      classes, libDir: options.libDir, yaml: options.yaml, schemaFile, tables: tables.map((table) => `${keyspace}.${table}`), from: options.from, follow: options.follow, workDir,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}), ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onAgent ? { onStarted: options.onAgent } : {}), ...(options.endOnly ? { endOnly: true } : {}),
     })) {
-      yield { line, decoder };
+      yield { line, decoder: (line.type === 'change' ? decoders.get(line.table) : undefined) ?? first };
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });

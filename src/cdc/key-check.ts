@@ -1,7 +1,7 @@
 import { keyOf, rowShape, type RowShape } from '../digest/index.js';
 import { qualifiedName } from '../schema/index.js';
 import type { TargetClient } from '../sink/index.js';
-import { KEY_STAGE_TABLE, readKeys, stageKeys, type ApplyContext } from './change-applier.js';
+import { keyStageOf, readKeys, stageKeys, type ApplyContext } from './change-applier.js';
 import type { TouchedKey } from './touched-keys.js';
 
 /** A key whose rows differ between the two sides: what validate would name, for these keys only. */
@@ -51,7 +51,7 @@ async function targetRows(context: ApplyContext, shape: RowShape, target: Target
     const match = await stageKeys(context, target, reads);
     if (match === undefined) return rows;
     const select = shape.columns.map((column, index) => `${column.canonical.sql} AS c${index}`).join(', ');
-    const result = await target.query<Record<string, string | null>>(`SELECT ${select} FROM ${qualifiedName(context.targetName)} AS t WHERE EXISTS (SELECT 1 FROM ${KEY_STAGE_TABLE} AS k WHERE ${match})`);
+    const result = await target.query<Record<string, string | null>>(`SELECT ${select} FROM ${qualifiedName(context.targetName)} AS t WHERE EXISTS (SELECT 1 FROM pg_temp.${keyStageOf(context)} AS k WHERE ${match})`);
     for (const record of result.rows) {
       const values = shape.columns.map((column, index) => column.canonical.fromPostgres(record[`c${index}`] ?? null));
       rows.set(keyOf(shape, values), values);

@@ -3,7 +3,7 @@ import { messageOf, pause, runRetryPolicy, withRetries } from '../errors/index.j
 import type { AppliedPosition, StoredExpiry } from '../sink/index.js';
 import type { ChangeLine } from './agent-events.js';
 import { applyBatch, applyPending, collectBatch, type ApplyBatch, type ApplyContext, type NodeAdvance } from './change-applier.js';
-import { NodeReader, type CdcNode } from './node-reader.js';
+import type { CdcNode, NodeFeed, NodeReader } from './node-reader.js';
 import { expiriesOnThisClock, TouchedKeys, type KeyShape } from './touched-keys.js';
 import { copiedTtlsToScan, scanCopiedTtls, type CopiedTtls } from './copied-ttls.js';
 import { worthApplyingAgain, type TargetSession } from './target-session.js';
@@ -94,7 +94,8 @@ export class LiveApplier {
   /** Set by a failed step: the next try opens a new target connection first. */
   private reconnect = false;
 
-  constructor(private readonly context: ApplyContext, private readonly session: TargetSession, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[]) {
+  /** `feeds`: each node's feed, read by every table's apply (one agent a node for a keyspace's tables). */
+  constructor(private readonly context: ApplyContext, private readonly session: TargetSession, private readonly options: LiveApplyOptions, stored: readonly AppliedPosition[], private readonly feeds: ReadonlyMap<string, NodeFeed>) {
     this.shape = { partitionColumns: context.table.partitionKeys.length, clusteringColumns: context.table.clusteringKeys.length };
     this.pending = new TouchedKeys(this.shape);
     for (const position of stored) {
@@ -149,9 +150,11 @@ export class LiveApplier {
   }
 
   private readerOf(node: CdcNode, signal: AbortSignal): NodeReader {
-    const from = this.committed.get(node.name) ?? { segment: 0, position: 0 };
-    return new NodeReader({
-      config: this.options.config, node, from: { segment: from.segment, position: from.position }, pollMs: this.options.pollMs ?? 250, signal,
+    const committed = this.committed.get(node.name) ?? { segment: 0, position: 0 };
+    const feed = this.feeds.get(node.name);
+    if (feed === undefined) throw new Error(`no feed reads ${node.name}`);
+    return feed.reader({
+      table: this.options.config.source.table, from: { segment: committed.segment, position: committed.position }, signal,
       ready: async () => {
         while (this.pending.size >= (this.options.batchKeys ?? 2000) && !signal.aborted) await this.batchDone;
       },
@@ -166,13 +169,13 @@ export class LiveApplier {
    */
   private retrying<T>(what: string, step: () => Promise<T>): Promise<T> {
     const { config } = this.options;
-    return withRetries(runRetryPolicy(config), config.maxRetries + 1, async () => {
+    return withRetries(runRetryPolicy(config), config.maxRetries + 1, () => this.session.exclusive(async () => {
       if (this.reconnect) {
         await this.session.reopen();
         this.reconnect = false;
       }
       return step();
-    }, {
+    }), {
       retryable: worthApplyingAgain, signal: this.options.signal,
       onRetry: ({ retry, delayMs, error }) => {
         this.reconnect = true;
@@ -285,4 +288,23 @@ export class LiveApplier {
   private renewBatchPromise(): void {
     this.batchDone = new Promise<void>((resolve) => (this.batchApplied = resolve));
   }
+}
+
+/** The lag of several tables' applies as one: the oldest applied-through of each node, the counts summed. */
+export function lagOfAll(appliers: readonly LiveApplier[]): LiveLag {
+  const lags = appliers.map((applier) => applier.lag());
+  const sum = (figure: (lag: LiveLag) => number): number => lags.reduce((total, lag) => total + figure(lag), 0);
+  const seconds = lags.map((lag) => lag.seconds);
+  const ttlStates = lags.map((lag) => lag.copiedTtls.state);
+  const nodes = (lags[0]?.nodes ?? []).map((node) => {
+    const same = lags.map((lag) => lag.nodes.find((other) => other.name === node.name) ?? node);
+    const through = same.map((other) => other.appliedThrough);
+    return { ...node, appliedThrough: through.some((at) => at === null) ? null : Math.min(...(through as number[])), changesRead: same.reduce((total, other) => total + other.changesRead, 0) };
+  });
+  return {
+    pendingChanges: sum((lag) => lag.pendingChanges), seconds: seconds.some((at) => at === null) ? null : Math.max(0, ...(seconds as number[])),
+    appliedChanges: sum((lag) => lag.appliedChanges), appliedKeys: sum((lag) => lag.appliedKeys), rowsWritten: sum((lag) => lag.rowsWritten), unwritable: sum((lag) => lag.unwritable),
+    copiedTtls: { state: ttlStates.includes('scanning') ? 'scanning' : ttlStates.includes('done') ? 'done' : 'off', expiring: sum((lag) => lag.copiedTtls.expiring) },
+    nodes,
+  };
 }

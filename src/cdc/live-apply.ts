@@ -4,8 +4,8 @@ import { createRowEncoder } from '../encode/index.js';
 import { CdcStore, CheckpointStore, firstTargetEndpoint, openTarget, RunLock, targetNameOf, type AppliedPosition, type TargetClient } from '../sink/index.js';
 import { consistencyCode, describeMappedTable, KeyCodec, openCassandra, parseSourceFilter, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import type { ApplyContext } from './change-applier.js';
-import { LiveApplier, type LiveApplyOptions, type LiveLag } from './live-applier.js';
-import type { CdcNode } from './node-reader.js';
+import { lagOfAll, LiveApplier, type LiveApplyOptions, type LiveLag } from './live-applier.js';
+import { NodeFeed, type CdcNode } from './node-reader.js';
 import { TargetSession } from './target-session.js';
 
 /** The target table as the run lock names it (the run identity's target: database.schema.table). */
@@ -64,22 +64,35 @@ async function storedCapture(target: TargetClient, config: C2yConfig, nodes: rea
  * Applies the table's changes from every node's CDC log as they come, from the positions `migrate --live` recorded
  * before its bulk copy read a page, until the signal (or `until`): see LiveApplier.
  */
-export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
-  const { config } = options;
-  const endpoint = firstTargetEndpoint(config.target);
-  // One writer of the table at a time: two appliers could each write a key as they read it, the older read last. A
+export function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
+  const { config, ...rest } = options;
+  return liveApplyTables({ ...rest, configs: [config] });
+}
+
+export interface TablesApplyOptions extends Omit<LiveApplyOptions, 'config' | 'feeds'> {
+  /** One config a table (a keyspace's tables each by forTable), all of one source keyspace and one target. */
+  readonly configs: readonly C2yConfig[];
+}
+
+/**
+ * Applies the changes of several tables (a keyspace) at once: one agent a node for all of them (a NodeFeed each), one
+ * source session, one target connection (each table's batches a transaction at a time), one lock on every table; an
+ * apply each (LiveApplier), and the lag of all of them together. A table's apply that fails stops the others.
+ */
+export async function liveApplyTables(options: TablesApplyOptions): Promise<LiveLag> {
+  const first = options.configs[0] as C2yConfig;
+  const endpoint = firstTargetEndpoint(first.target);
+  // One writer of a table at a time: two appliers could each write a key as they read it, the older read last. A
   // collector writes no row of the table, and runs inside the bulk run that holds the lock.
-  const lock = options.collectOnly === true ? undefined : await RunLock.acquire(() => openTarget(endpoint, config.target, 'c2y live apply lock'), config.target.checkpointSchema, lockTarget(config));
-  const cassandra = await openCassandra(sessionOptionsOf(options.config.source)).catch(async (error: unknown) => {
+  const lock = options.collectOnly === true ? undefined : await RunLock.acquire(() => openTarget(endpoint, first.target, 'c2y live apply lock'), first.target.checkpointSchema, options.configs.map(lockTarget));
+  const cassandra = await openCassandra(sessionOptionsOf(first.source)).catch(async (error: unknown) => {
     await lock?.release();
     throw error;
   });
   try {
-    const session = await TargetSession.open(() => openTarget(endpoint, options.config.target, 'c2y live apply'));
+    const session = await TargetSession.open(() => openTarget(endpoint, first.target, 'c2y live apply'));
     try {
-      const stored = await storedCapture(session.client, options.config, options.nodes);
-      const context = await applyContext(options.config, cassandra, (stored[0] as AppliedPosition).runId);
-      return await new LiveApplier(context, session, options, stored).run();
+      return await applyEach(options, cassandra, session);
     } finally {
       await session.end();
     }
@@ -89,3 +102,30 @@ export async function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
   }
 }
 
+/** Each table's apply over shared feeds, stopped together on the caller's signal or the first failure. */
+async function applyEach(options: TablesApplyOptions, cassandra: CassandraClient, session: TargetSession): Promise<LiveLag> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([options.signal, stop.signal]);
+  const first = options.configs[0] as C2yConfig;
+  const tables = options.configs.map((config) => config.source.table);
+  const feeds = new Map(options.nodes.map((node) => [node.name, new NodeFeed({ config: first, node, tables, pollMs: options.pollMs ?? 250, signal })]));
+  const appliers: LiveApplier[] = [];
+  for (const config of options.configs) {
+    const stored = await storedCapture(session.client, config, options.nodes);
+    const context = await applyContext(config, cassandra, (stored[0] as AppliedPosition).runId);
+    const onLag = options.onLag ? (): void => options.onLag?.(lagOfAll(appliers)) : undefined;
+    appliers.push(new LiveApplier(context, session, { ...options, config, signal, ...(onLag ? { onLag } : {}) }, stored, feeds));
+  }
+  let failure: unknown;
+  try {
+    await Promise.all(appliers.map((applier) => applier.run().catch((error: unknown) => {
+      failure ??= error;
+      stop.abort();
+    })));
+  } finally {
+    // Every apply has stopped (caught up, or told to): the agents go with them.
+    stop.abort();
+  }
+  if (failure !== undefined) throw failure;
+  return lagOfAll(appliers);
+}

@@ -9,7 +9,8 @@ import { applyContext, cdcStreamId, lockTarget } from './live-apply.js';
 import type { TouchedKey } from './touched-keys.js';
 
 export interface LiveCutoverOptions {
-  readonly config: C2yConfig;
+  /** The live-migrated table, or each live-migrated table of a keyspace: one freeze for all of them. */
+  readonly configs: readonly C2yConfig[];
   /** Refused above this lag: a freeze would last about as long. */
   readonly maxLagSeconds: number;
   /** Added to each node's sync period when waiting for the apply to pass the freeze: clocks of this machine and the nodes differ. */
@@ -20,18 +21,34 @@ export interface LiveCutoverOptions {
   readonly onStep?: (text: string) => void;
 }
 
+/** A difference the cut-over found, with its table (source name). */
+export type TableDifference = KeyDifference & { readonly table: string };
+
+/** What the cut-over checked of one table. */
+export interface TableCutover {
+  readonly table: string;
+  readonly keysBefore: number;
+  readonly keysDuring: number;
+  readonly differences: number;
+  readonly counts: { readonly source: number; readonly target: number };
+}
+
 export interface LiveCutoverResult {
+  /** The largest of the tables' lags when the cut-over began. */
   readonly lagSeconds: number;
-  /** Before the freeze: every key written since the copy began, checked (differences there are read again in it). */
-  readonly before: KeyCheck & { readonly seconds: number };
+  /** Before the freeze: every key written since the copy began, checked (those still changing are read again in it). */
+  readonly before: { readonly keys: number; readonly stillChanging: number; readonly seconds: number };
   /** From the confirmed freeze to the end of the checks: how long the application could not write. */
   readonly freezeSeconds: number;
-  /** How long the apply took to pass the freeze (the nodes' sync period and the last batch). */
+  /** How long the applies took to pass the freeze (the nodes' sync period and the last batch). */
   readonly drainSeconds: number;
   /** In the freeze: the keys written since the first check, and those that differed then. */
-  readonly during: KeyCheck;
+  readonly during: { readonly keys: number; readonly differences: readonly TableDifference[] };
+  /** Rows of every table, summed. */
   readonly counts: { readonly source: number; readonly target: number };
-  readonly differences: readonly KeyDifference[];
+  /** The first 100 differences. */
+  readonly differences: readonly TableDifference[];
+  readonly tables: readonly TableCutover[];
   readonly switchNow: boolean;
 }
 
@@ -107,45 +124,83 @@ async function* touched(pages: AsyncIterable<readonly TouchedRow[]>, besides: re
   if (besides.length > 0) yield [...besides];
 }
 
+/** A table being cut over: its stream, how to read it on both sides, and what the check before the freeze found. */
+interface TableCut {
+  readonly config: C2yConfig;
+  readonly stream: string;
+  readonly context: ApplyContext;
+  before?: KeyCheck;
+}
+
 /**
- * A cut-over of a live migration: refused unless the apply runs with a small lag; every key written since the copy
- * began is checked before the freeze; once writes are frozen, waits until each node's apply has passed the freeze (by
- * its commit-log sync period), checks the keys written since the first check (and any that differed then), and
- * counts both tables in full. "Switch" only when nothing differs.
+ * A cut-over of a live migration (one table, or a keyspace's with one freeze): refused unless every table's apply
+ * runs with a small lag; every key written since the copy began is checked before the freeze; once writes are
+ * frozen, waits until each node's apply of each table has passed the freeze (by its commit-log sync period), checks
+ * the keys written since the first check (and any that differed then), and counts every table in full. "Switch" only
+ * when nothing differs.
  */
 export async function liveCutover(options: LiveCutoverOptions): Promise<LiveCutoverResult> {
-  const { config } = options;
-  const store = new CdcStore(config.target.checkpointSchema);
-  const stream = cdcStreamId(config);
-  const cassandra = await openCassandra(sessionOptionsOf(config.source));
+  const first = options.configs[0] as C2yConfig;
+  const store = new CdcStore(first.target.checkpointSchema);
+  const cassandra = await openCassandra(sessionOptionsOf(first.source));
   try {
-    const target = await openTarget(firstTargetEndpoint(config.target), config.target, 'c2y cutover');
+    const target = await openTarget(firstTargetEndpoint(first.target), first.target, 'c2y cutover');
     try {
-      await store.ensureTables(target, config.target.checkpointSchema);
-      const { lagSeconds, positions } = await runningApply(store, target, { stream, targetId: lockTarget(config) }, options.maxLagSeconds);
-      const context = await applyContext(config, cassandra, (positions[0] as AppliedPosition).runId);
+      await store.ensureTables(target, first.target.checkpointSchema);
+      const cuts: TableCut[] = [];
+      let lagSeconds = 0;
+      for (const config of options.configs) {
+        const stream = cdcStreamId(config);
+        const running = await runningApply(store, target, { stream, targetId: lockTarget(config) }, options.maxLagSeconds);
+        lagSeconds = Math.max(lagSeconds, running.lagSeconds);
+        cuts.push({ config, stream, context: await applyContext(config, cassandra, (running.positions[0] as AppliedPosition).runId) });
+      }
       const firstCheckAt = await store.nowMs(target);
-      const checkStarted = performance.now();
-      const allKeys = touched(store.touchedSince(target, stream, 0, CHECK_BATCH));
-      const before = { ...await checkKeys(context, target, allKeys), seconds: (performance.now() - checkStarted) / 1000 };
-      options.onStep?.(`checked the ${before.keys} key(s) written since the copy began in ${before.seconds.toFixed(1)} s (${before.differences.length} still changing); lag ${lagSeconds.toFixed(1)} s`);
+      const before = await checkBefore(store, target, cuts);
+      options.onStep?.(`checked the ${before.keys} key(s) written since the copy began in ${before.seconds.toFixed(1)} s (${before.stillChanging} still changing); lag ${lagSeconds.toFixed(1)} s`);
       await options.freeze(lagSeconds + 2);
-      const frozenAt = Date.now();
-      // The source is counted while the apply drains (writes are frozen): at source.consistency, as the copy read it.
-      const sourceCount = countRows(cassandra, context.table, consistencyCode(config.source.consistency));
-      sourceCount.catch(() => undefined);
-      await drain(store, target, stream, frozenAt, options);
-      const drainSeconds = (Date.now() - frozenAt) / 1000;
-      const recheck = touched(store.touchedSince(target, stream, firstCheckAt, CHECK_BATCH), before.differing);
-      const during = await checkKeys(context, target, recheck);
-      const counts = { source: await sourceCount, target: await targetCount(target, context) };
-      const freezeSeconds = (Date.now() - frozenAt) / 1000;
-      const switchNow = during.differences.length === 0 && counts.source === counts.target;
-      return { lagSeconds, before, freezeSeconds, drainSeconds, during, counts, differences: during.differences.slice(0, 100), switchNow };
+      return { lagSeconds, before, ...await inTheFreeze(store, target, cuts, firstCheckAt, options) };
     } finally {
       await target.end().catch(() => undefined);
     }
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }
+}
+
+/** Before the freeze: every key of every table written since the copy began. */
+async function checkBefore(store: CdcStore, target: TargetClient, cuts: TableCut[]): Promise<LiveCutoverResult['before']> {
+  const started = performance.now();
+  let keys = 0;
+  let stillChanging = 0;
+  for (const cut of cuts) {
+    cut.before = await checkKeys(cut.context, target, touched(store.touchedSince(target, cut.stream, 0, CHECK_BATCH)));
+    keys += cut.before.keys;
+    stillChanging += cut.before.differing.length;
+  }
+  return { keys, stillChanging, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Writes are frozen: the sources counted while the applies drain, then each table's keys checked again and counted. */
+async function inTheFreeze(store: CdcStore, target: TargetClient, cuts: readonly TableCut[], firstCheckAt: number, options: LiveCutoverOptions): Promise<Omit<LiveCutoverResult, 'lagSeconds' | 'before'>> {
+  const frozenAt = Date.now();
+  // At source.consistency, as the copy read them.
+  const sourceCounts = cuts.map((cut) => countRows(cut.context.cassandra, cut.context.table, consistencyCode(cut.config.source.consistency)));
+  for (const count of sourceCounts) count.catch(() => undefined);
+  for (const cut of cuts) await drain(store, target, cut.stream, frozenAt, options);
+  const drainSeconds = (Date.now() - frozenAt) / 1000;
+  const tables: TableCutover[] = [];
+  const differences: TableDifference[] = [];
+  let keys = 0;
+  for (const [index, cut] of cuts.entries()) {
+    const during = await checkKeys(cut.context, target, touched(store.touchedSince(target, cut.stream, firstCheckAt, CHECK_BATCH), cut.before?.differing));
+    const counts = { source: await (sourceCounts[index] as Promise<number>), target: await targetCount(target, cut.context) };
+    const table = cut.config.source.table;
+    differences.push(...during.differences.map((difference) => ({ ...difference, table })));
+    keys += during.keys;
+    tables.push({ table, keysBefore: cut.before?.keys ?? 0, keysDuring: during.keys, differences: during.differences.length, counts });
+  }
+  const counts = { source: tables.reduce((sum, t) => sum + t.counts.source, 0), target: tables.reduce((sum, t) => sum + t.counts.target, 0) };
+  const switchNow = differences.length === 0 && tables.every((t) => t.counts.source === t.counts.target);
+  return { freezeSeconds: (Date.now() - frozenAt) / 1000, drainSeconds, during: { keys, differences }, counts, differences: differences.slice(0, 100), tables, switchNow };
 }

@@ -21,6 +21,7 @@ export interface NodeReadState {
   down: string | null;
   rawBytes: number;
   rawLimit: number;
+  /** Changes of this reader's table taken. */
   changesRead: number;
   syncMs: number | null;
   /**
@@ -33,21 +34,30 @@ export interface NodeReadState {
 /** Caught-up lines the clock skew is the least of: about 5 s of polls, so a clock that is set anew shows soon. */
 const SKEW_WINDOW = 20;
 
-export interface NodeReaderOptions {
+export interface NodeFeedOptions {
   readonly config: C2yConfig;
   readonly node: CdcNode;
-  readonly from: LogPosition;
+  /** The source tables (of config.source.keyspace) the agent reads; each needs a reader before the agent starts. */
+  readonly tables: readonly string[];
   readonly pollMs: number;
   readonly signal: AbortSignal;
-  /** Resolves when the caller can take another change (its batch is not full). */
-  readonly ready: () => Promise<void>;
-  /** Takes a change into the caller's batch; synchronous, so the batch and `read` never disagree. */
-  readonly onChange: (change: ChangeLine) => void;
   readonly onLine?: (line: AgentLine) => void;
   /** How long to wait before starting a failed agent again. */
   readonly restartMs?: number;
   /** Where the lines come from: the agent (tests give their own). */
   readonly stream?: typeof changeStream;
+}
+
+export interface TableReaderOptions {
+  readonly table: string;
+  /** The position this table's apply committed last: its changes up to it are applied. */
+  readonly from: LogPosition;
+  /** Resolves when the caller can take another change (its batch is not full). */
+  readonly ready: () => Promise<void>;
+  /** Takes a change into the caller's batch; synchronous, so the batch and `read` never disagree. */
+  readonly onChange: (change: ChangeLine) => void;
+  /** The caller's stop: run() returns on it (the feed goes on for the other tables until its own signal). */
+  readonly signal: AbortSignal;
 }
 
 /** A failure that starting the agent again can cure (the agent died, a node was unreachable); a wrong setup cannot. */
@@ -56,27 +66,65 @@ function isTransient(error: unknown): boolean {
   return error.code === 'CDC_AGENT_FAILED' || error.code === 'SOURCE_UNREACHABLE';
 }
 
+function isAfter(a: LogPosition, b: LogPosition): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.position > b.position);
+}
+
 /**
- * Reads one node's changes for as long as the signal lets it, from its last applied position. An agent that fails is
- * started again from where this reader had read to (nothing read is lost: it waits in the caller's batch), and the
- * node shows as down meanwhile, so the lag grows and a cut-over refuses; a setup error ends the reader with it.
+ * One agent on one node's log for every table of a live migration (a keyspace's tables read the log once, not once
+ * each), handing each change to its table's reader. It starts once every table has a reader, from the earliest
+ * position any of them committed; a reader that committed further skips what it has applied. An agent that fails is
+ * started again from where the feed had read (nothing read is lost: it waits in the readers' batches), and the node
+ * shows as down meanwhile, so the lag grows and a cut-over refuses; a setup error ends the feed with it.
  */
-export class NodeReader {
-  readonly state: NodeReadState;
+export class NodeFeed {
+  private readonly state: Omit<NodeReadState, 'changesRead'>;
+  private readonly readers = new Map<string, NodeReader>();
   private agent: AgentControl | undefined;
   private readonly skews: number[] = [];
+  private running: Promise<void> | undefined;
+  private allJoined: () => void = () => undefined;
+  private readonly joined = new Promise<void>((resolve) => (this.allJoined = resolve));
 
-  constructor(private readonly options: NodeReaderOptions) {
-    this.state = { node: options.node.name, read: options.from, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, changesRead: 0, syncMs: null, clockSkewMs: null };
+  constructor(private readonly options: NodeFeedOptions) {
+    this.state = { node: options.node.name, read: { segment: 0, position: 0 }, caughtUpAt: null, down: null, rawBytes: 0, rawLimit: 0, syncMs: null, clockSkewMs: null };
   }
 
-  /** Tells the agent the segments before `segment` are applied. */
+  get node(): string {
+    return this.options.node.name;
+  }
+
+  /** The reader of one table's changes; the agent starts once every table of the feed has one. */
+  reader(options: TableReaderOptions): NodeReader {
+    if (!this.options.tables.includes(options.table) || this.readers.has(options.table)) {
+      throw new Error(`the feed of ${this.node} has no place for a reader of ${options.table}`);
+    }
+    const reader = new NodeReader(this, options);
+    this.readers.set(options.table, reader);
+    if (this.readers.size === this.options.tables.length) this.allJoined();
+    return reader;
+  }
+
+  /** What the feed has seen, with a reader's own position and count. */
+  stateFor(read: LogPosition, changesRead: number): NodeReadState {
+    return { ...this.state, read, changesRead };
+  }
+
+  /** Tells the agent the segments before `segment` are applied (by every live migration reading this log). */
   release(segment: number): void {
     this.agent?.release(segment);
   }
 
-  async run(): Promise<void> {
+  /** Reads until the feed's signal or a setup error; one run however many readers ask. */
+  run(): Promise<void> {
+    this.running ??= this.readUntilStopped();
+    return this.running;
+  }
+
+  private async readUntilStopped(): Promise<void> {
     const { signal } = this.options;
+    await Promise.race([this.joined, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    this.state.read = [...this.readers.values()].map((reader) => reader.from).reduce((a, b) => (isAfter(a, b) ? b : a));
     while (!signal.aborted) {
       try {
         await this.readOnce();
@@ -94,18 +142,15 @@ export class NodeReader {
   private async readOnce(): Promise<void> {
     const { node, config, signal } = this.options;
     for await (const { line } of (this.options.stream ?? changeStream)({
-      config, yaml: node.yaml, libDir: node.libDir, from: this.state.read, follow: true, enableCdc: false, pollMs: this.options.pollMs, signal,
+      config, tables: this.options.tables, yaml: node.yaml, libDir: node.libDir, from: this.state.read, follow: true, enableCdc: false, pollMs: this.options.pollMs, signal,
       onAgent: (agent) => (this.agent = agent),
     })) {
       this.state.down = null;
       this.options.onLine?.(line);
-      if (line.type === 'change') {
-        await this.options.ready();
-        this.options.onChange(line);
-        this.state.changesRead++;
+      if (line.type === 'change') await this.take(line);
+      else if (line.type === 'caught-up') {
         this.state.read = { segment: line.segment, position: line.position };
-      } else if (line.type === 'caught-up') {
-        this.state.read = { segment: line.segment, position: line.position };
+        for (const reader of this.readers.values()) reader.moveTo(this.state.read);
         this.state.caughtUpAt = line.at;
         this.state.rawBytes = line.rawBytes;
         this.state.rawLimit = line.rawLimit;
@@ -118,10 +163,64 @@ export class NodeReader {
     }
   }
 
+  /** A change to its table's reader (once that reader can take it); every reader has then read up to it. */
+  private async take(change: ChangeLine): Promise<void> {
+    const at = { segment: change.segment, position: change.position };
+    const owner = this.readers.get(change.table.slice(change.table.indexOf('.') + 1));
+    if (owner !== undefined && isAfter(at, owner.from)) await owner.take(change);
+    this.state.read = at;
+    for (const reader of this.readers.values()) reader.moveTo(at);
+  }
+
   /** One reading of the node's clock (ms) as it arrives here. */
   private noteClock(at: number): void {
     this.skews.push(Date.now() - at);
     if (this.skews.length > SKEW_WINDOW) this.skews.shift();
     this.state.clockSkewMs = Math.min(...this.skews);
+  }
+}
+
+/** One table's view of a node's feed: the changes of its table, and how far the feed has read for it. */
+export class NodeReader {
+  private read: LogPosition;
+  private changesRead = 0;
+
+  constructor(private readonly feed: NodeFeed, private readonly options: TableReaderOptions) {
+    this.read = options.from;
+  }
+
+  get from(): LogPosition {
+    return this.options.from;
+  }
+
+  get state(): NodeReadState {
+    return this.feed.stateFor(this.read, this.changesRead);
+  }
+
+  release(segment: number): void {
+    this.feed.release(segment);
+  }
+
+  /** Until the feed ends or this reader's signal says stop. */
+  async run(): Promise<void> {
+    const { signal } = this.options;
+    if (signal.aborted) return;
+    let onAbort: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve()), { once: true }));
+    try {
+      await Promise.race([this.feed.run(), stopped]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async take(change: ChangeLine): Promise<void> {
+    await this.options.ready();
+    this.options.onChange(change);
+    this.changesRead++;
+  }
+
+  moveTo(at: LogPosition): void {
+    if (isAfter(at, this.read)) this.read = at;
   }
 }

@@ -6,6 +6,9 @@ import { isDataError, type TargetClient } from '../sink/index.js';
  * a failover, an idle timeout) cannot be used again, and a live apply runs for hours.
  */
 export class TargetSession {
+  /** The step holding the connection: a keyspace's tables apply over one connection, a transaction at a time. */
+  private held: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly connect: () => Promise<TargetClient>, private current: TargetClient) {}
 
   static async open(connect: () => Promise<TargetClient>): Promise<TargetSession> {
@@ -14,6 +17,13 @@ export class TargetSession {
 
   get client(): TargetClient {
     return this.current;
+  }
+
+  /** Runs `step` once no other step holds the connection (its BEGIN … COMMIT must not interleave with another's). */
+  exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.held.then(step, step);
+    this.held = run.catch(() => undefined);
+    return run;
   }
 
   /** Ends the connection and opens another; should the open fail, the next reopen tries again. */

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { C2yError } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
-import { cutover, type CutoverResult } from '../workflow/index.js';
+import { cutover, liveTablesOf, type CutoverResult } from '../workflow/index.js';
 import { liveCutover } from '../cdc/index.js';
 import type { C2yConfig } from '../config/index.js';
 import { catchupLine } from './catchup-command.js';
@@ -69,18 +69,21 @@ function numberOption(options: Record<string, unknown>, key: string, flag: strin
 }
 
 /** cutover --live: the checks, the freeze and the drain, then "switch" (or why not). */
-async function runLiveCutover(options: Record<string, unknown>, config: C2yConfig, signal: AbortSignal): Promise<void> {
+async function runLiveCutover(options: Record<string, unknown>, configs: readonly C2yConfig[], signal: AbortSignal): Promise<void> {
   const result = await liveCutover({
-    config, maxLagSeconds: numberOption(options, 'maxLagSeconds', '--max-lag-seconds', false), clockMarginMs: numberOption(options, 'clockMarginMs', '--clock-margin-ms', true),
+    configs, maxLagSeconds: numberOption(options, 'maxLagSeconds', '--max-lag-seconds', false), clockMarginMs: numberOption(options, 'clockMarginMs', '--clock-margin-ms', true),
     drainTimeoutMs: 60_000, freeze: freezeConfirmation(options['frozen'] === true, signal, (seconds) => `expected freeze about ${seconds.toFixed(1)} s: the lag, then the checks`), onStep: (text) => process.stderr.write(`c2y cutover: ${text}\n`),
   });
   if (options['json'] === true) process.stdout.write(JSON.stringify({ switch: result.switchNow, ...result }, null, 2) + '\n');
   else {
+    if (result.tables.length > 1) {
+      for (const t of result.tables) process.stdout.write(`${t.table}: ${t.keysBefore} key(s) checked before the freeze, ${t.keysDuring} in it, ${t.differences} differ; rows: source ${t.counts.source}, target ${t.counts.target}\n`);
+    }
     process.stdout.write(`checked ${result.during.keys} key(s) written since the first check (${result.during.differences.length} differ); rows: source ${result.counts.source}, target ${result.counts.target}; the apply passed the freeze after ${result.drainSeconds.toFixed(1)} s\n`);
     if (result.switchNow) process.stdout.write(`SWITCH: the target matches the source; the freeze took ${result.freezeSeconds.toFixed(1)} s\n`);
   }
   if (!result.switchNow) {
-    const named = result.differences.slice(0, 3).map((difference) => `${difference.kind} ${JSON.stringify(difference.key)}`).join('; ');
+    const named = result.differences.slice(0, 3).map((difference) => `${difference.table}: ${difference.kind} ${JSON.stringify(difference.key)}`).join('; ');
     throw new C2yError('ROWS_DIFFER', `do not switch: ${result.during.differences.length} row(s) differ${named ? ` (${named})` : ''}, rows: source ${result.counts.source}, target ${result.counts.target} (were writes frozen?)`, {
       hint: 'let the application write again if it must; make sure nothing writes to the source during the freeze, then run c2y cutover --live again',
     });
@@ -99,11 +102,15 @@ export function cutoverCommand(): Command {
     .option('--clock-margin-ms <n>', 'with --live: how far this machine\'s clock and the Cassandra nodes\' may differ', '1000')
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
-      if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'cutover takes one table (--table) for now', { hint: 'cut over one table at a time' });
       if (options['live'] === true) {
-        await withRunControls(options, (common) => runLiveCutover(options, chosen.table.config, common.signal));
+        await withRunControls(options, async (common) => {
+          const tables = 'keyspace' in chosen ? await liveTablesOf(chosen.keyspace) : { live: [chosen.table.config], notLive: [] };
+          if (tables.notLive.length > 0) process.stderr.write(`c2y cutover: not live-migrated into this target, so not checked: ${tables.notLive.join(', ')}\n`);
+          await runLiveCutover(options, tables.live, common.signal);
+        });
         return;
       }
+      if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', 'cutover by scan takes one table (--table)', { hint: 'cut over one table at a time, or a live-migrated keyspace with --live' });
       const maxFreezeSeconds = Number(options['maxFreezeSeconds']);
       const buckets = bucketsOption(options);
       if (!(maxFreezeSeconds > 0)) throw new C2yError('CONFIG_INVALID', `--max-freeze-seconds must be a number above 0, got "${String(options['maxFreezeSeconds'])}"`, { hint: 'e.g. --max-freeze-seconds 30' });

@@ -4,10 +4,9 @@ import { redactUrl } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT, messageOf } from '../errors/index.js';
 import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
-import { migrate, migrateKeyspace, migrateLive, type MigrateOptions } from '../workflow/index.js';
+import { forTable, migrate, migrateKeyspace, migrateLive, type LiveMigrateOptions, type MigrateOptions } from '../workflow/index.js';
 import { cdcNodeOf } from '../cdc/index.js';
 import { lagText, LiveViews } from './live-views.js';
-import type { LoadedConfig } from '../config/index.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
 
@@ -36,22 +35,22 @@ export function migrateCommand(): Command {
     .option('--skip-unsupported', 'keyspace runs: move the tables that can be moved and list the others as skipped (exit 1), instead of refusing the run')
     .option('--distributed', 'run the splits on `c2y worker`s through BullMQ on Redis (--redis) instead of local executors')
     .option('--json', 'print the report as JSON on stdout')
-    .option('--live', 'the table is being written: capture changes from the nodes\' CDC logs before the copy starts, then apply them (until Ctrl-C)')
+    .option('--live', 'the table (or keyspace) is being written: capture changes from the nodes\' CDC logs before the copy starts, then apply them (until Ctrl-C)')
     .option('--cdc-node <node>', 'with --live, once per Cassandra node: its home (conf/cassandra.yaml, lib/) or <cassandra.yaml>,<lib folder>', (value: string, all: string[] = []) => [...all, value])
-    .option('--enable-cdc', 'with --live: turn CDC on for the table if it is off, instead of refusing')
+    .option('--enable-cdc', 'with --live: turn CDC on for the table (each chosen table) if it is off, instead of refusing')
     .option('--until-caught-up', 'with --live: stop once the changes written before the apply began are applied, instead of applying until Ctrl-C')
     .action(async (options: Record<string, unknown>) => {
       const chosen = await tableOrKeyspaceConfig(options);
+      if ('table' in chosen && options['skipUnsupported'] === true) {
+        throw new C2yError('CONFIG_INVALID', '--skip-unsupported is for a whole keyspace: one table is either moved or refused', { hint: 'drop --skip-unsupported, or drop --table to move the keyspace' });
+      }
       if (options['live'] === true) {
-        if ('keyspace' in chosen) throw new C2yError('CONFIG_INVALID', '--live moves one table at a time', { hint: 'give --table (one live migration per table)' });
-        await withRunControls(options, (common) => runLive(options, common, chosen.table));
+        const subject = 'keyspace' in chosen ? { keyspace: chosen.keyspace, skipUnsupported: options['skipUnsupported'] === true } : { loaded: chosen.table };
+        await withRunControls(options, (common) => runLive(options, common, subject));
         return;
       }
       for (const flag of ['cdcNode', 'enableCdc', 'untilCaughtUp']) {
         if (options[flag] !== undefined) throw new C2yError('CONFIG_INVALID', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --live`, { hint: 'add --live, or drop it' });
-      }
-      if ('table' in chosen && options['skipUnsupported'] === true) {
-        throw new C2yError('CONFIG_INVALID', '--skip-unsupported is for a whole keyspace: one table is either moved or refused', { hint: 'drop --skip-unsupported, or drop --table to move the keyspace' });
       }
       await withRunControls(options, async (common) => {
         const { report, runFolder } = 'keyspace' in chosen
@@ -66,13 +65,13 @@ export function migrateCommand(): Command {
 }
 
 /** migrate --live: the bulk copy's report, then the apply's lag on stderr, the dashboard and /metrics until Ctrl-C (or caught up). */
-async function runLive(options: Record<string, unknown>, common: RunControls, loaded: LoadedConfig): Promise<void> {
+async function runLive(options: Record<string, unknown>, common: RunControls, subject: LiveMigrateOptions['subject']): Promise<void> {
   const nodes = ((options['cdcNode'] as string[] | undefined) ?? []).map(cdcNodeOf);
-  const { config } = loaded;
+  const config = 'loaded' in subject ? subject.loaded.config : forTable(subject.keyspace, '-');
   const views = new LiveViews(config, [config.source.password, config.target.password, config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0));
   try {
     const { report, runFolder, lag } = await migrateLive({
-      ...common, loaded, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
+      ...common, subject, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
       onApplying: (folder) => views.applying(folder), onLag: (now) => views.onLag(now),
       onApplyRetry: (retry) => process.stderr.write(`c2y: warning: could not ${retry.what} (${retry.error}); trying again on a new target connection in ${(retry.delayMs / 1000).toFixed(1)} s (try ${retry.attempt} of ${retry.of}); nothing of the failed batch was lost\n`),
       onCollectFailed: (error) => process.stderr.write(`c2y: warning: capture during the copy stopped (${messageOf(error)}); the apply after the copy reads on from its last position, and cdc_raw fills meanwhile\n`),

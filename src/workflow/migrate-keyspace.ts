@@ -6,7 +6,7 @@ import { CheckpointStore, describeServer, parseTargetHosts, RunLock, type RunRec
 import { openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import { forTable } from './keyspace-plan.js';
 import { keyspaceSchema, type KeyspaceSchema } from './keyspace-schema.js';
-import { checkDistributed, openDriverLog, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
+import { checkDistributed, openDriverLog, readStartOf, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { newRunId } from './run-id.js';
 
@@ -84,6 +84,8 @@ async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, 
     skipped.push(...refused);
     const planned = keyspacePlanned(forTable(config, '-'), prepared);
     checkMemoryPlan(forTable(config, '-'), planned, log);
+    // Before the run is recorded: a live run's capture that cannot start refuses the run with nothing changed.
+    await options.beforeRead?.(prepared.map((table) => readStartOf(forTable(config, table.table.name), table)));
     const ranPlan: KeyspacePlanRecord = { ...plan, tables: plan.tables.filter((t) => !refused.some((r) => r.table === t.name)), skipped: [...(plan.skipped ?? []), ...refused.map((r) => r.table)] };
     if (!existing) await store.createRun(admin, { runId, source: labels.source, target: labels.target, plan: ranPlan, splitIds: [], ...(options.restart ? { restart: {} } : {}) });
     else await store.setRunStatus(admin, runId, 'running');

@@ -36,8 +36,19 @@ export interface MigrateOptions {
   readonly watch?: RunWatcher;
   /** `c2y catchup`: a new run writes only the rows written since the newest finished run began, less the margin. */
   readonly catchup?: { readonly marginSeconds: number };
-  /** Called once the run is chosen (new or resumed) and before its first page is read: a live run records its capture there. */
-  readonly beforeRead?: (run: { readonly runId: string; readonly resumed: boolean; readonly splitsLeft: number }) => Promise<void>;
+  /**
+   * Called once the run is chosen (new or resumed) and before its first page is read, with each of its tables (a
+   * keyspace's before its run is recorded): a live run records its capture there.
+   */
+  readonly beforeRead?: (tables: readonly TableReadStart[]) => Promise<void>;
+}
+
+/** A table of a run about to read its first page: its config, its own run id, whether resumed, its splits left. */
+export interface TableReadStart {
+  readonly config: C2yConfig;
+  readonly runId: string;
+  readonly resumed: boolean;
+  readonly splitsLeft: number;
 }
 
 export interface MigrateResult {
@@ -98,13 +109,17 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
   try {
-    await options.beforeRead?.({ runId: prepared.runId, resumed: prepared.resumed, splitsLeft: prepared.allSplits.length - prepared.doneSplitIds.length });
+    await options.beforeRead?.([readStartOf(config, prepared)]);
     return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
   } finally {
     await prepared.lock.release();
     // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
     await prepared.admin.end().catch(() => undefined);
   }
+}
+
+export function readStartOf(config: C2yConfig, prepared: PreparedRun): TableReadStart {
+  return { config, runId: prepared.runId, resumed: prepared.resumed, splitsLeft: prepared.allSplits.length - prepared.doneSplitIds.length };
 }
 
 export interface DriverLog {

@@ -15,7 +15,7 @@ describe('LiveApplier', () => {
     const context = { table: { partitionKeys: [], clusteringKeys: [] } } as unknown as ApplyContext;
     const stopped = new AbortController();
     stopped.abort();
-    const applier = new LiveApplier(context, {} as TargetSession, { config, nodes: [], signal: stopped.signal, collectOnly: true, flushMs: 10 }, []);
+    const applier = new LiveApplier(context, {} as TargetSession, { config, nodes: [], signal: stopped.signal, collectOnly: true, flushMs: 10 }, [], new Map());
     const ended = await Promise.race([applier.run().then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('still running'), 2000))]);
     expect(ended).toBe('ended');
   });

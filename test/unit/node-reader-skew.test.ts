@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import type { AgentLine, ChangeLine } from '../../src/cdc/agent-events.js';
 import type { ChangeDecoder } from '../../src/cdc/change-decoder.js';
-import { NodeReader } from '../../src/cdc/node-reader.js';
+import { NodeFeed, type NodeReader } from '../../src/cdc/node-reader.js';
 
 /**
  * The clock skew of a node (this machine's clock minus the node's) moves the TTL expiries read from its log. It was
@@ -17,13 +17,16 @@ describe('NodeReader clock skew', () => {
     const change: ChangeLine = { type: 'change', segment: 1, position: 10, table: 'ks.t', key: '00000001' };
     const lines: AgentLine[] = [{ type: 'table', table: 'ks.t', id: '5a1c395e-b41f-11e5-9f22-ba0be0483c18', at: Date.now() - nodeClockBehindMs }, change];
     const skewAtChange: Array<number | null> = [];
-    const reader: NodeReader = new NodeReader({
-      config, node: { name: 'n1', yaml: 'cassandra.yaml', libDir: 'lib' }, from: { segment: 0, position: 0 }, pollMs: 10, signal: new AbortController().signal,
-      ready: async () => undefined,
-      onChange: () => skewAtChange.push(reader.state.clockSkewMs),
+    const signal = new AbortController().signal;
+    const feed = new NodeFeed({
+      config, node: { name: 'n1', yaml: 'cassandra.yaml', libDir: 'lib' }, tables: ['t'], pollMs: 10, signal,
       stream: async function* () {
         for (const line of lines) yield { line, decoder: {} as ChangeDecoder };
       },
+    });
+    const reader: NodeReader = feed.reader({
+      table: 't', from: { segment: 0, position: 0 }, signal, ready: async () => undefined,
+      onChange: () => skewAtChange.push(reader.state.clockSkewMs),
     });
     await reader.run();
     expect(skewAtChange).toHaveLength(1);

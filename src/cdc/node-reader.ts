@@ -83,6 +83,8 @@ export class NodeFeed {
   private agent: AgentControl | undefined;
   private readonly skews: number[] = [];
   private running: Promise<void> | undefined;
+  /** The position of the latest change handed out: changes of the same mutation may still follow it. */
+  private lastSeen: LogPosition = { segment: 0, position: 0 };
   private allJoined: () => void = () => undefined;
   private readonly joined = new Promise<void>((resolve) => (this.allJoined = resolve));
 
@@ -125,6 +127,7 @@ export class NodeFeed {
     const { signal } = this.options;
     await Promise.race([this.joined, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
     this.state.read = [...this.readers.values()].map((reader) => reader.from).reduce((a, b) => (isAfter(a, b) ? b : a));
+    this.lastSeen = this.state.read;
     while (!signal.aborted) {
       try {
         await this.readOnce();
@@ -150,6 +153,7 @@ export class NodeFeed {
       if (line.type === 'change') await this.take(line);
       else if (line.type === 'caught-up') {
         this.state.read = { segment: line.segment, position: line.position };
+        this.lastSeen = this.state.read;
         for (const reader of this.readers.values()) reader.moveTo(this.state.read);
         this.state.caughtUpAt = line.at;
         this.state.rawBytes = line.rawBytes;
@@ -163,13 +167,20 @@ export class NodeFeed {
     }
   }
 
-  /** A change to its table's reader (once that reader can take it); every reader has then read up to it. */
+  /**
+   * A change to its table's reader (once that reader can take it). One mutation can change several tables (a batch
+   * over one partition key), all at its position: only once a later position comes is every change up to the one
+   * before handed out, so that is where the readers have read (the log is read again from there after a restart).
+   */
   private async take(change: ChangeLine): Promise<void> {
     const at = { segment: change.segment, position: change.position };
+    if (isAfter(at, this.lastSeen)) {
+      this.state.read = this.lastSeen;
+      for (const reader of this.readers.values()) reader.moveTo(this.lastSeen);
+      this.lastSeen = at;
+    }
     const owner = this.readers.get(change.table.slice(change.table.indexOf('.') + 1));
     if (owner !== undefined && isAfter(at, owner.from)) await owner.take(change);
-    this.state.read = at;
-    for (const reader of this.readers.values()) reader.moveTo(at);
   }
 
   /** One reading of the node's clock (ms) as it arrives here. */

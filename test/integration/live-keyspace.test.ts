@@ -47,6 +47,11 @@ async function changeRound(n: number): Promise<void> {
   if (n % 3 === 0) await write(`DELETE FROM ${KEYSPACE}."Accounts" WHERE "Id" = ?`, [id(5)]);
   await write(`INSERT INTO ${KEYSPACE}.keys_only (k, c) VALUES (?, ?)`, [id(6), n]);
   await write(`DELETE FROM ${KEYSPACE}.keys_only WHERE k = ? AND c = 0`, [id(7)]);
+  // One mutation changing two tables (same partition key value): both changes at one log position.
+  await client.batch([
+    { query: `INSERT INTO ${KEYSPACE}.orders (id, seq, "values") VALUES (?, ?, 'batched')`, params: [id(8), 2000 + n] },
+    { query: `INSERT INTO ${KEYSPACE}.keys_only (k, c) VALUES (?, ?)`, params: [id(8), 2000 + n] },
+  ], { prepare: true, logged: true });
 }
 
 function startWriter(): { stop: () => Promise<number> } {

@@ -32,6 +32,7 @@ describe('NodeReader clock skew', () => {
     expect(skewAtChange).toHaveLength(1);
     expect(skewAtChange[0]).toBeGreaterThanOrEqual(nodeClockBehindMs);
     expect(skewAtChange[0]).toBeLessThan(nodeClockBehindMs + 1000);
-    expect(reader.state.read).toEqual({ segment: 1, position: 10 });
+    // Its mutation may go on (another table's change at the same position): read stands before it until caught up.
+    expect(reader.state.read).toEqual({ segment: 0, position: 0 });
   });
 });

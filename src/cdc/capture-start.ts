@@ -4,15 +4,14 @@ import type { C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { CdcStore, firstTargetEndpoint, openTarget } from '../sink/index.js';
 import type { LogPosition } from './agent-events.js';
-import { changeStream } from './change-stream.js';
 import { cdcStreamId } from './live-apply.js';
-import type { CdcNode } from './node-reader.js';
+import { nodeLines, type CdcNode, type LocalCdcNode } from './node-reader.js';
 
 /**
  * A node as `--cdc-node` names it: a Cassandra home (conf/cassandra.yaml and lib/ under it), or `<yaml>,<lib>`. Its
  * name is the yaml's listen_address (how positions are stored: the same node must be named the same way each time).
  */
-export function cdcNodeOf(spec: string): CdcNode {
+export function cdcNodeOf(spec: string): LocalCdcNode {
   const [first, second] = spec.split(',');
   const yaml = second === undefined ? `${first}/conf/cassandra.yaml` : (first as string);
   const libDir = second === undefined ? `${first}/lib` : second;
@@ -38,7 +37,7 @@ export async function captureEnds(config: C2yConfig, nodes: readonly CdcNode[], 
   }
   const ends = new Map<string, LogPosition>();
   for (const node of nodes) {
-    for await (const { line } of changeStream({ config, tables, yaml: node.yaml, libDir: node.libDir, follow: false, endOnly: true, enableCdc })) {
+    for await (const { line } of nodeLines(node)({ config, tables, follow: false, endOnly: true, enableCdc })) {
       if (line.type === 'caught-up') ends.set(node.name, { segment: line.segment, position: line.position });
     }
     if (!ends.has(node.name)) throw new C2yError('CDC_AGENT_FAILED', `the CDC agent of ${node.name} did not say where its log ends`, { hint: 'run c2y cdc agent on that node to see why' });

@@ -14,3 +14,7 @@ export { captureEnds, recordCapture, cdcNodeOf } from './capture-start.js';
 export { liveCutover } from './live-cutover.js';
 export type { LiveCutoverOptions, LiveCutoverResult, TableCutover, TableDifference } from './live-cutover.js';
 export type { KeyCheck, KeyDifference } from './key-check.js';
+export { publishChanges } from './change-publisher.js';
+export type { PublishOptions } from './change-publisher.js';
+export type { PublishedFeed } from './published-changes.js';
+export type { LocalCdcNode, PublishedCdcNode } from './node-reader.js';

@@ -2,13 +2,30 @@ import type { C2yConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { AgentControl } from './agent-process.js';
 import type { AgentLine, ChangeLine, LogPosition } from './agent-events.js';
-import { changeStream } from './change-stream.js';
+import { changeStream, type ChangeStreamOptions } from './change-stream.js';
+import { publishedLines, type PublishedFeed } from './published-changes.js';
 
-/** A Cassandra node whose cdc_raw c2y reads: its name (as positions are stored), cassandra.yaml and lib folder. */
-export interface CdcNode {
+/** A Cassandra node whose cdc_raw c2y reads here: its name (as positions are stored), cassandra.yaml and lib folder. */
+export interface LocalCdcNode {
   readonly name: string;
   readonly yaml: string;
   readonly libDir: string;
+}
+
+/** A node whose changes its own `c2y cdc agent --publish` puts in Redis: its name (listen_address) and that Redis. */
+export interface PublishedCdcNode {
+  readonly name: string;
+  readonly published: PublishedFeed;
+}
+
+export type CdcNode = LocalCdcNode | PublishedCdcNode;
+
+/** A node's lines: read by an agent here, or from what its publisher put in Redis. */
+export type NodeLines = (options: Omit<ChangeStreamOptions, 'yaml' | 'libDir'>) => AsyncIterable<{ readonly line: AgentLine }>;
+
+export function nodeLines(node: CdcNode): NodeLines {
+  if ('published' in node) return (options) => publishedLines({ ...options, node: node.name, feed: node.published });
+  return (options) => changeStream({ ...options, yaml: node.yaml, libDir: node.libDir });
 }
 
 /** What a node's reader has seen: where it has read to, and when its agent last said it had caught up. */
@@ -44,8 +61,8 @@ export interface NodeFeedOptions {
   readonly onLine?: (line: AgentLine) => void;
   /** How long to wait before starting a failed agent again. */
   readonly restartMs?: number;
-  /** Where the lines come from: the agent (tests give their own). */
-  readonly stream?: typeof changeStream;
+  /** Where the lines come from: the node's (tests give their own). */
+  readonly stream?: NodeLines;
 }
 
 export interface TableReaderOptions {
@@ -144,8 +161,8 @@ export class NodeFeed {
 
   private async readOnce(): Promise<void> {
     const { node, config, signal } = this.options;
-    for await (const { line } of (this.options.stream ?? changeStream)({
-      config, tables: this.options.tables, yaml: node.yaml, libDir: node.libDir, from: this.state.read, follow: true, enableCdc: false, pollMs: this.options.pollMs, signal,
+    for await (const { line } of (this.options.stream ?? nodeLines(node))({
+      config, tables: this.options.tables, from: this.state.read, follow: true, enableCdc: false, pollMs: this.options.pollMs, signal,
       onAgent: (agent) => (this.agent = agent),
     })) {
       this.state.down = null;

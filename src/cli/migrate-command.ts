@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
-import { redactUrl } from '../config/index.js';
+import { redactUrl, type C2yConfig } from '../config/index.js';
 import { RunSigner } from '../runner/index.js';
 import { C2yError, EXIT, messageOf } from '../errors/index.js';
 import { renderReport, terminalFrame, type RunReport } from '../observe/index.js';
 import { forTable, migrate, migrateKeyspace, migrateLive, type LiveMigrateOptions, type MigrateOptions } from '../workflow/index.js';
-import { cdcNodeOf } from '../cdc/index.js';
+import { cdcNodeOf, type PublishedCdcNode } from '../cdc/index.js';
 import { lagText, LiveViews } from './live-views.js';
 import { addConfigOptions, tableOrKeyspaceConfig } from './config-options.js';
 import { runViews } from './run-views.js';
@@ -37,6 +37,7 @@ export function migrateCommand(): Command {
     .option('--json', 'print the report as JSON on stdout')
     .option('--live', 'the table (or keyspace) is being written: capture changes from the nodes\' CDC logs before the copy starts, then apply them (until Ctrl-C)')
     .option('--cdc-node <node>', 'with --live, once per Cassandra node: its home (conf/cassandra.yaml, lib/) or <cassandra.yaml>,<lib folder>', (value: string, all: string[] = []) => [...all, value])
+    .option('--cdc-published-node <name>', 'with --live, once per Cassandra node whose changes its own `c2y cdc agent --publish` puts in Redis (--redis, C2Y_RUN_KEY): its listen_address', (value: string, all: string[] = []) => [...all, value])
     .option('--enable-cdc', 'with --live: turn CDC on for the table (each chosen table) if it is off, instead of refusing')
     .option('--until-caught-up', 'with --live: stop once the changes written before the apply began are applied, instead of applying until Ctrl-C')
     .action(async (options: Record<string, unknown>) => {
@@ -49,7 +50,7 @@ export function migrateCommand(): Command {
         await withRunControls(options, (common) => runLive(options, common, subject));
         return;
       }
-      for (const flag of ['cdcNode', 'enableCdc', 'untilCaughtUp']) {
+      for (const flag of ['cdcNode', 'cdcPublishedNode', 'enableCdc', 'untilCaughtUp']) {
         if (options[flag] !== undefined) throw new C2yError('CONFIG_INVALID', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --live`, { hint: 'add --live, or drop it' });
       }
       await withRunControls(options, async (common) => {
@@ -66,8 +67,8 @@ export function migrateCommand(): Command {
 
 /** migrate --live: the bulk copy's report, then the apply's lag on stderr, the dashboard and /metrics until Ctrl-C (or caught up). */
 async function runLive(options: Record<string, unknown>, common: RunControls, subject: LiveMigrateOptions['subject']): Promise<void> {
-  const nodes = ((options['cdcNode'] as string[] | undefined) ?? []).map(cdcNodeOf);
   const config = 'loaded' in subject ? subject.loaded.config : forTable(subject.keyspace, '-');
+  const nodes = [...((options['cdcNode'] as string[] | undefined) ?? []).map(cdcNodeOf), ...publishedNodes(options, config)];
   const views = new LiveViews(config, [config.source.password, config.target.password, config.uiToken].filter((s): s is string => typeof s === 'string' && s.length > 0));
   try {
     const { report, runFolder, lag } = await migrateLive({
@@ -85,6 +86,15 @@ async function runLive(options: Record<string, unknown>, common: RunControls, su
   } finally {
     await views.close();
   }
+}
+
+/** The nodes --cdc-published-node names: their changes come through the run's Redis, signed with C2Y_RUN_KEY. */
+function publishedNodes(options: Record<string, unknown>, config: C2yConfig): PublishedCdcNode[] {
+  const names = (options['cdcPublishedNode'] as string[] | undefined) ?? [];
+  if (names.length === 0) return [];
+  if (config.redis === undefined) throw new C2yError('CONFIG_INVALID', '--cdc-published-node reads the node\'s changes from Redis: give it', { hint: 'add --redis redis://host:6379 (the one c2y cdc agent --publish writes to)' });
+  const published = { redisUrl: config.redis, signer: RunSigner.fromEnv(process.env, 'migrate --live --cdc-published-node') };
+  return names.map((name) => ({ name, published }));
 }
 
 /** What every run command hands the workflow: resume or restart, Ctrl-C, the resume hint, the log and the views. */

@@ -29,6 +29,11 @@ export const bucketKey = (runId: string, measure: string): string => `c2y:run:${
 export const workerKey = (name: string): string => `c2y:worker:${name}`;
 export const WORKER_KEY_PATTERN = 'c2y:worker:*';
 
+/** A node's changes to a keyspace's tables, as its `c2y cdc agent --publish` reads them from cdc_raw (stream; ids are log positions). */
+export const cdcChangesKey = (keyspace: string, node: string): string => `c2y:cdc:${keyspace}:${node}:changes`;
+/** Beside a node's changes (hash of signed fields): what it publishes, where it caught up, what is applied, its failure. */
+export const cdcStateKey = (keyspace: string, node: string): string => `c2y:cdc:${keyspace}:${node}:state`;
+
 /** One queue per run, so its global concurrency is that run's parallelism. */
 export const splitQueueName = (runId: string): string => `c2y-splits-${runId}`;
 /** Job ids are the run and the split: enqueueing the same split twice yields the same job. */

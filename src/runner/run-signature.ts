@@ -6,7 +6,7 @@ export const RUN_KEY_ENV = 'C2Y_RUN_KEY';
 const MIN_KEY_CHARS = 16;
 
 /** What a signature covers: the kind keeps a record's MAC from passing as a job's, the run id keeps runs apart. */
-export type SignedKind = 'run-record' | 'split-job' | 'run-limits';
+export type SignedKind = 'run-record' | 'split-job' | 'run-limits' | 'cdc-published';
 
 /**
  * HMAC-SHA256 over what the driver writes to Redis and the workers act on. Redis is a message bus, not an

@@ -24,5 +24,5 @@ export { catchup, catchupDifferences } from './catchup.js';
 export type { CatchupOptions, CatchupResult } from './catchup.js';
 export { cutover } from './cutover.js';
 export type { CutoverOptions, CutoverResult } from './cutover.js';
-export { liveTablesOf, migrateLive } from './live.js';
+export { chosenTables, liveTablesOf, migrateLive } from './live.js';
 export type { LiveMigrateOptions, LiveMigrateResult, LiveTables } from './live.js';

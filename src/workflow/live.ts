@@ -32,10 +32,9 @@ export interface LiveMigrateResult extends MigrateResult {
 function checkLive(options: LiveMigrateOptions): void {
   if (options.nodes.length === 0) {
     throw new C2yError('CONFIG_INVALID', 'migrate --live reads each Cassandra node\'s CDC log: name the nodes', {
-      hint: 'give --cdc-node once per node of the source\'s data center (its Cassandra home, or <cassandra.yaml>,<lib folder>), run where those files are',
+      hint: 'give --cdc-node once per node of the source\'s data center (its Cassandra home, or <cassandra.yaml>,<lib folder>) where those files are, or --cdc-published-node for a node whose c2y cdc agent --publish writes to --redis',
     });
   }
-  if (options.distributed) throw new C2yError('CONFIG_INVALID', 'migrate --live does not run --distributed yet: the apply reads the nodes\' logs from this machine', { hint: 'drop --distributed' });
 }
 
 /**
@@ -92,29 +91,34 @@ export interface LiveTables {
 
 /** The chosen tables of a keyspace (as migrate chooses them) split by whether a live migration of each is recorded. */
 export async function liveTablesOf(config: KeyspaceConfig): Promise<LiveTables> {
+  const chosen = await chosenTables(config);
+  const target = await openTarget(firstTargetEndpoint(config.target), config.target, 'c2y cutover');
+  try {
+    const store = new CdcStore(config.target.checkpointSchema);
+    await store.ensureTables(target, config.target.checkpointSchema);
+    const live: C2yConfig[] = [];
+    const notLive: string[] = [];
+    for (const tableConfig of chosen) {
+      if ((await store.readPositions(target, cdcStreamId(tableConfig))).length > 0) live.push(tableConfig);
+      else notLive.push(tableConfig.source.table);
+    }
+    if (live.length === 0) {
+      throw new C2yError('CUTOVER_NOT_READY', `no live migration of any table of ${config.source.keyspace} is recorded in this target`, {
+        hint: 'start one with c2y migrate --live --keyspace, or cut over by scan a table at a time: c2y cutover --table',
+      });
+    }
+    return { live, notLive };
+  } finally {
+    await target.end().catch(() => undefined);
+  }
+}
+
+/** The tables of a keyspace as migrate chooses them (source.tables, source.excludeTables), each with its config. */
+export async function chosenTables(config: KeyspaceConfig): Promise<C2yConfig[]> {
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
     const chosen = await keyspaceTables(cassandra, config.source.keyspace, config.source);
-    const target = await openTarget(firstTargetEndpoint(config.target), config.target, 'c2y cutover');
-    try {
-      const store = new CdcStore(config.target.checkpointSchema);
-      await store.ensureTables(target, config.target.checkpointSchema);
-      const live: C2yConfig[] = [];
-      const notLive: string[] = [];
-      for (const table of chosen.tables) {
-        const tableConfig = forTable(config, table);
-        if ((await store.readPositions(target, cdcStreamId(tableConfig))).length > 0) live.push(tableConfig);
-        else notLive.push(table);
-      }
-      if (live.length === 0) {
-        throw new C2yError('CUTOVER_NOT_READY', `no live migration of any table of ${config.source.keyspace} is recorded in this target`, {
-          hint: 'start one with c2y migrate --live --keyspace, or cut over by scan a table at a time: c2y cutover --table',
-        });
-      }
-      return { live, notLive };
-    } finally {
-      await target.end().catch(() => undefined);
-    }
+    return chosen.tables.map((table) => forTable(config, table));
   } finally {
     await cassandra.shutdown().catch(() => undefined);
   }

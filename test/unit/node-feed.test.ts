@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import type { AgentLine, ChangeLine, LogPosition } from '../../src/cdc/agent-events.js';
 import type { ChangeDecoder } from '../../src/cdc/change-decoder.js';
-import type { ChangeStreamOptions } from '../../src/cdc/change-stream.js';
-import { NodeFeed } from '../../src/cdc/node-reader.js';
+import { NodeFeed, type NodeLines } from '../../src/cdc/node-reader.js';
 
 const change = (table: string, position: number): ChangeLine => ({ type: 'change', segment: 1, position, table: `ks.${table}`, key: '00000001' });
 
@@ -13,7 +12,7 @@ function feedOf(lines: AgentLine[], tables: string[]): { feed: NodeFeed; started
   const feed = new NodeFeed({
     config: configSchema.parse({ source: { keyspace: 'ks', table: tables[0] } }), node: { name: 'n1', yaml: 'cassandra.yaml', libDir: 'lib' }, tables, pollMs: 10,
     signal: new AbortController().signal,
-    stream: async function* (options: ChangeStreamOptions) {
+    stream: async function* (options: Parameters<NodeLines>[0]) {
       startedFrom.push(options.from);
       expect(options.tables).toEqual(tables);
       for (const line of lines) yield { line, decoder: {} as ChangeDecoder };

@@ -143,7 +143,7 @@ function releaseControl(redis: Redis, signer: RunSigner, keys: { stream: string;
 }
 
 /** Reads a node's published changes in order, checking each one's signature and its link to the one before. */
-class ChainReader {
+export class ChainReader {
   private last: string;
   private first = true;
 

@@ -103,15 +103,16 @@ describe('migrate --live with changes published through Redis', () => {
     expect(refused.stderr).toMatch(/CDC_NOT_PUBLISHED.*no publisher ever ran.*c2y cdc agent --publish/s);
   });
 
-  it('applies what the node\'s publisher put in Redis while a writer runs, and ends exact', async () => {
+  it('copies through a worker (--distributed) and applies what the node\'s publisher put in Redis while a writer runs, and ends exact', async () => {
     const publisher = startPublisher();
+    const worker = spawnC2y(['worker', '--redis', REDIS, '--allow-source', `${node.address}:9042`, '--allow-target', `127.0.0.1:${db.port}`, '--cores', '2', '--name', `${KEYSPACE}-w`, '--json'], KEY);
     const writer = startWriter();
     let live: ReturnType<typeof spawnC2y> | undefined;
     try {
       await until('the publisher to catch up', async () => (await redis.hget(`c2y:cdc:${KEYSPACE}:${node.address}:state`, 'caught-up')) !== null, 60_000).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${publisher.stderrSoFar().slice(-3000)}`);
       });
-      live = spawnC2y(liveArgs(['--set', 'target.rowsPerSecond=2000']), KEY);
+      live = spawnC2y(liveArgs(['--distributed', '--set', 'target.rowsPerSecond=2000']), KEY);
       const running = live;
       await until('the copy to finish and the apply to start', async () => running.stderrSoFar().includes('applying the changes'), 120_000).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${running.stderrSoFar().slice(-3000)}\n${publisher.stderrSoFar().slice(-2000)}`);
@@ -124,9 +125,14 @@ describe('migrate --live with changes published through Redis', () => {
       });
       live.child.kill('SIGINT');
       expect((await live.result).code).toBe(130);
+      // The worker, not the driver, copied the rows.
+      await until('the worker to leave the finished run', async () => /"msg":"left run".*"splits":[1-9]/.test(worker.stderrSoFar()), 20_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${worker.stderrSoFar().slice(-2000)}`);
+      });
     } finally {
       await writer.stop();
       if (live) killGroup(live.child);
+      killGroup(worker.child);
       publisher.child.kill('SIGINT');
       await publisher.result;
     }

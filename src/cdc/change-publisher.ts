@@ -5,7 +5,7 @@ import { openRedis, redisKeys } from '../runner/index.js';
 import type { ChangeLine, LogPosition } from './agent-events.js';
 import type { AgentControl } from './agent-process.js';
 import { changeStream } from './change-stream.js';
-import { opened, sealed, streamIdOf, type PublishedFeed } from './published-changes.js';
+import { opened, sealed, streamIdOf, type PublishedFeed, type PublishedMeta } from './published-changes.js';
 
 export interface PublishOptions {
   readonly config: C2yConfig;
@@ -43,7 +43,7 @@ export async function publishChanges(options: PublishOptions): Promise<void> {
   try {
     const lastBody = opened(signer, keys.stream, await redis.hget(keys.state, 'last'), 'the last published change');
     let last: LastPublished | undefined = lastBody === undefined ? undefined : JSON.parse(lastBody) as LastPublished;
-    await redis.hset(keys.state, 'meta', sealed(signer, keys.stream, JSON.stringify({ tables: options.tables, node: options.node.name, startedAt: Date.now() })));
+    await redis.hset(keys.state, 'meta', sealed(signer, keys.stream, JSON.stringify(await metaNow(redis, options.feed, keys.stream, keys.state, options, last))));
     await redis.hdel(keys.state, 'error');
     let agent: AgentControl | undefined;
     let mutation: ChangeLine[] = [];
@@ -77,6 +77,19 @@ export async function publishChanges(options: PublishOptions): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * What this publisher publishes, each table since when: a table the last publisher published goes on without a gap
+ * (this one starts after its last change); one it did not is published from here on.
+ */
+async function metaNow(redis: Redis, feed: PublishedFeed, stream: string, state: string, options: PublishOptions, last: LastPublished | undefined): Promise<PublishedMeta> {
+  const body = opened(feed.signer, stream, await redis.hget(state, 'meta'), 'the publisher\'s description');
+  const before = body === undefined ? {} : (JSON.parse(body) as PublishedMeta).tables;
+  const start: LogPosition = last === undefined ? { segment: 0, position: 0 } : { segment: last.segment, position: last.position };
+  const tables: Record<string, LogPosition> = {};
+  for (const table of options.tables) tables[table] = before[table] ?? start;
+  return { tables, node: options.node.name, startedAt: Date.now() };
 }
 
 /** One mutation's changes and the new last position, in one transaction: all of it is published, or none. */

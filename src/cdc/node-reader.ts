@@ -169,8 +169,11 @@ export class NodeFeed {
       this.options.onLine?.(line);
       if (line.type === 'change') await this.take(line);
       else if (line.type === 'caught-up') {
-        this.state.read = { segment: line.segment, position: line.position };
-        this.lastSeen = this.state.read;
+        // Every change before it is read. A published node's changes can run ahead of its caught-up line (they are
+        // read as they come): the position then stays where the changes put it.
+        const at = { segment: line.segment, position: line.position };
+        if (!isAfter(this.lastSeen, at)) this.state.read = this.lastSeen = at;
+        else if (isAfter(at, this.state.read)) this.state.read = at;
         for (const reader of this.readers.values()) reader.moveTo(this.state.read);
         this.state.caughtUpAt = line.at;
         this.state.rawBytes = line.rawBytes;

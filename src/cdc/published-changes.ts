@@ -61,16 +61,40 @@ export interface PublishedLinesOptions extends Omit<ChangeStreamOptions, 'yaml' 
   readonly silentMs?: number;
 }
 
-/** What the publisher says it publishes (tables of a keyspace), checked against what the apply needs. */
-async function checkPublished(redis: Redis, options: PublishedLinesOptions, keys: { stream: string; state: string }): Promise<void> {
+/**
+ * What a publisher says it publishes: each table with the log position from which its changes are in the stream
+ * without a gap (a table added when the publisher started again is published from there on, not before).
+ */
+export interface PublishedMeta {
+  readonly tables: Readonly<Record<string, LogPosition>>;
+  readonly node: string;
+  readonly startedAt: number;
+}
+
+function isAfter(a: LogPosition, b: LogPosition): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.position > b.position);
+}
+
+/**
+ * The publisher publishes every table the apply needs, from before where the apply reads on (`from`; none: a capture
+ * that starts now). Checked when reading starts and at every poll: a publisher started again with fewer tables, or
+ * with one added after a gap, would otherwise leave changes out while the lag looked well.
+ */
+async function checkPublished(redis: Redis, options: PublishedLinesOptions, keys: { stream: string; state: string }, from: LogPosition | undefined): Promise<void> {
   const { keyspace } = options.config.source;
   const tables = options.tables ?? [options.config.source.table];
-  const meta = opened(options.feed.signer, keys.stream, await redis.hget(keys.state, 'meta'), 'the publisher\'s description');
-  const published = meta === undefined ? [] : (JSON.parse(meta) as { tables: string[] }).tables;
-  const missing = tables.filter((table) => !published.includes(table));
+  const body = opened(options.feed.signer, keys.stream, await redis.hget(keys.state, 'meta'), 'the publisher\'s description');
+  const published = body === undefined ? {} : (JSON.parse(body) as PublishedMeta).tables;
+  const missing = tables.filter((table) => published[table] === undefined);
   if (missing.length > 0) {
-    throw new C2yError('CDC_NOT_PUBLISHED', `node ${options.node} does not publish the changes of ${missing.map((t) => `${keyspace}.${t}`).join(', ')} to this Redis${meta === undefined ? ' (no publisher ever ran for it)' : ` (it publishes ${published.join(', ') || 'none'})`}`, {
+    throw new C2yError('CDC_NOT_PUBLISHED', `node ${options.node} does not publish the changes of ${missing.map((t) => `${keyspace}.${t}`).join(', ')} to this Redis${body === undefined ? ' (no publisher ever ran for it)' : ` (it publishes ${Object.keys(published).join(', ') || 'none'})`}`, {
       hint: `on that node run: c2y cdc agent --publish --keyspace ${keyspace} --tables ${tables.join(',')} --node-dir <Cassandra home> --redis <this Redis> (with the same C2Y_RUN_KEY), and leave it running`,
+    });
+  }
+  const late = from === undefined ? [] : tables.filter((table) => isAfter(published[table] as LogPosition, from));
+  if (late.length > 0) {
+    throw new C2yError('CDC_NOT_PUBLISHED', `node ${options.node} publishes ${late.map((t) => `${keyspace}.${t}`).join(', ')} only from a later position than this apply has reached (its publisher was started again without ${late.length === 1 ? 'it' : 'them'} in between): changes in the gap are not in the stream`, {
+      hint: 'start the live migration of those tables over (c2y migrate --live --restart), with the publisher publishing them all along',
     });
   }
 }
@@ -86,13 +110,14 @@ export async function* publishedLines(options: PublishedLinesOptions): AsyncGene
   const { signer } = options.feed;
   const redis = await openRedis(options.feed.redisUrl, 'cdc-apply');
   try {
-    await checkPublished(redis, options, keys);
+    await checkPublished(redis, options, keys, options.from);
     if (options.endOnly === true) await checkCdc(options);
     options.onAgent?.(releaseControl(redis, signer, keys));
     const reader = new ChainReader(redis, signer, keys.stream, options.from);
     let lastCaughtUp = -1;
     let seenAt = Date.now();
     while (options.signal?.aborted !== true) {
+      await checkPublished(redis, options, keys, reader.position);
       const failed = opened(signer, keys.stream, await redis.hget(keys.state, 'error'), 'the publisher\'s failure');
       if (failed !== undefined) throw new C2yError('CDC_AGENT_FAILED', `the publisher of ${options.node} stopped: ${failed}`, { hint: `start c2y cdc agent --publish on ${options.node} again; nothing was skipped` });
       const caughtUpBody = opened(signer, keys.stream, await redis.hget(keys.state, 'caught-up'), 'the publisher\'s caught-up line');
@@ -102,16 +127,18 @@ export async function* publishedLines(options: PublishedLinesOptions): AsyncGene
         yield { line: caughtUp };
         return;
       }
-      if (caughtUp?.type === 'caught-up') {
-        yield* reader.through(streamIdOf(caughtUp, PER_POSITION - 1));
-        if (caughtUp.at !== lastCaughtUp) {
-          lastCaughtUp = caughtUp.at;
-          seenAt = Date.now();
-          yield { line: caughtUp };
-        }
+      // Every change published so far (whole mutations), not only up to the caught-up line: a publisher reading a
+      // long backlog catches up only at the end of its pass, and its changes are applied meanwhile.
+      const before = reader.count;
+      yield* reader.through('+');
+      if (reader.count !== before) seenAt = Date.now();
+      if (caughtUp?.type === 'caught-up' && caughtUp.at !== lastCaughtUp) {
+        lastCaughtUp = caughtUp.at;
+        seenAt = Date.now();
+        yield { line: caughtUp };
       }
       if (Date.now() - seenAt > (options.silentMs ?? 15_000)) {
-        throw new C2yError('CDC_AGENT_FAILED', `the publisher of ${options.node} has not caught up for ${((Date.now() - seenAt) / 1000).toFixed(0)} s`, { hint: `is c2y cdc agent --publish running on ${options.node}? its changes wait in cdc_raw meanwhile` });
+        throw new C2yError('CDC_AGENT_FAILED', `the publisher of ${options.node} has neither published nor caught up for ${((Date.now() - seenAt) / 1000).toFixed(0)} s`, { hint: `is c2y cdc agent --publish running on ${options.node}? its changes wait in cdc_raw meanwhile` });
       }
       await pause(options.pollMs ?? 250, options.signal);
     }
@@ -147,13 +174,24 @@ export class ChainReader {
   private last: string;
   private first = true;
 
-  constructor(private readonly redis: Redis, private readonly signer: RunSigner, private readonly key: string, from: LogPosition | undefined) {
+  constructor(private readonly redis: Redis, private readonly signer: RunSigner, private readonly key: string, private readonly from: LogPosition | undefined) {
     this.last = from === undefined ? '0-0' : streamIdOf(from, PER_POSITION - 1);
   }
 
+  /** Where reading has got to: the last change read, else where it began. */
+  get position(): LogPosition | undefined {
+    if (this.first) return this.from;
+    const [segment, seq] = this.last.split('-').map(Number) as [number, number];
+    return { segment, position: Math.floor(seq / PER_POSITION) };
+  }
+
+  /** Changes read so far. */
+  count = 0;
+
+  /** The changes after the last one read, up to `end` (an id, or '+': all there are). */
   async *through(end: string): AsyncGenerator<{ readonly line: ChangeLine }> {
     for (;;) {
-      if (compareIds(this.last, end) >= 0) return;
+      if (end !== '+' && compareIds(this.last, end) >= 0) return;
       const entries = await this.redis.xrange(this.key, `(${this.last}`, end, 'COUNT', 500);
       for (const [id, fields] of entries) yield { line: this.check(id, fields) };
       if (entries.length < 500) return;
@@ -174,6 +212,7 @@ export class ChainReader {
     if (line.type !== 'change') throw new C2yError('CDC_CHANGE_FORGED', `entry ${id} in ${this.key} is not a change`, { hint: 'nothing was applied from it' });
     this.first = false;
     this.last = id;
+    this.count++;
     return line;
   }
 }

@@ -9,6 +9,7 @@ import { cdcNodeFixture, type CdcNodeFixture } from '../helpers/cdc-node.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
+import { appliedPast, killDuringApply, startWriter } from '../helpers/live-writer.js';
 
 /**
  * `c2y migrate --live --keyspace` on a real CDC node and PostgreSQL: every table of the keyspace copied in one run
@@ -54,25 +55,8 @@ async function changeRound(n: number): Promise<void> {
   ], { prepare: true, logged: true });
 }
 
-function startWriter(): { stop: () => Promise<number> } {
-  let running = true;
-  let rounds = 0;
-  const done = (async () => {
-    while (running) {
-      await changeRound(rounds++);
-      await sleep(20);
-    }
-  })();
-  return { stop: async () => { running = false; await done; return rounds; } };
-}
-
 /** Every table's apply has committed, on the node, a moment after `at` (ms). */
-async function allAppliedPast(at: number): Promise<boolean> {
-  const result = await db.query<{ streams: number; through: string | null }>('SELECT count(*)::int AS streams, min(applied_through) AS through FROM c2y.cdc_positions')
-    .catch(() => ({ rows: [] as Array<{ streams: number; through: string | null }> }));
-  const row = result.rows[0];
-  return row !== undefined && row.streams === TABLES.length && row.through !== null && Number(row.through) > at;
-}
+const allAppliedPast = (at: number): Promise<boolean> => appliedPast(db, at, TABLES.length);
 
 /** The CDC agents running on this machine (java processes of the agent's class). */
 function agentsRunning(): number {
@@ -121,7 +105,7 @@ describe('c2y migrate --live --keyspace', () => {
   });
 
   it('copies every table while a writer changes three, applies their changes from one agent, and ends exact', async () => {
-    const writer = startWriter();
+    const writer = startWriter(changeRound);
     const live = spawnC2y(liveArgs(['--enable-cdc', '--set', 'target.rowsPerSecond=2000']));
     try {
       await until('the bulk copy to finish and the apply to start', async () => live.stderrSoFar().includes('applying the changes'), 120_000).catch((error: unknown) => {
@@ -158,20 +142,9 @@ describe('c2y migrate --live --keyspace', () => {
   }, 300_000);
 
   it('a kill -9 during the apply, then --resume --until-caught-up: every table exact', async () => {
-    const writer = startWriter();
+    const writer = startWriter(changeRound);
     const live = spawnC2y(liveArgs(['--resume']));
-    try {
-      await until('the apply to commit', async () => allAppliedPast(Date.now() - 500), 60_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-4000)}`);
-      });
-      await sleep(500 + Math.random() * 1500);
-      killGroup(live.child);
-      await live.result;
-      // Written while nothing applies: the resumed apply must find it in the log.
-      await sleep(1000);
-    } finally {
-      await writer.stop();
-    }
+    await killDuringApply(live, () => allAppliedPast(Date.now() - 500), writer);
     await write(`UPDATE ${KEYSPACE}."Accounts" SET "Balance" = -1 WHERE "Id" = 7`);
     await write(`UPDATE ${KEYSPACE}.quiet SET v = 'changed at last' WHERE k = 3`);
     await sleep(1500);

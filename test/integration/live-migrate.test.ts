@@ -8,6 +8,7 @@ import { cdcNodeFixture, type CdcNodeFixture } from '../helpers/cdc-node.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
+import { appliedPast as appliedPastIn, killDuringApply, startWriter } from '../helpers/live-writer.js';
 
 /**
  * `c2y migrate --live` on a real CDC node and PostgreSQL: a writer changes the table (single cells, whole rows,
@@ -80,25 +81,8 @@ async function changeRound(n: number): Promise<void> {
   if (n % 5 === 0) await write(`DELETE FROM ${t} WHERE id = ? AND region = 'eu'`, [id(8)]);
 }
 
-/** A writer that keeps changing the table until stopped. */
-function startWriter(): { stop: () => Promise<number> } {
-  let running = true;
-  let rounds = 0;
-  const done = (async () => {
-    while (running) {
-      await changeRound(rounds++);
-      await sleep(20);
-    }
-  })();
-  return { stop: async () => { running = false; await done; return rounds; } };
-}
-
 /** The apply has committed, for every node, a moment after `at` (ms): every change written before it is applied. */
-async function appliedPast(at: number): Promise<boolean> {
-  const result = await db.query<{ through: string | null }>('SELECT min(applied_through) AS through FROM c2y.cdc_positions').catch(() => ({ rows: [] as Array<{ through: string | null }> }));
-  const through = result.rows[0]?.through;
-  return through !== null && through !== undefined && Number(through) > at;
-}
+const appliedPast = (at: number): Promise<boolean> => appliedPastIn(db, at);
 
 async function validate(): Promise<{ differences: number; sourceRows: number }> {
   const run = await runC2y(['validate', ...args(['--json'])]);
@@ -135,7 +119,7 @@ describe('c2y migrate --live', () => {
   });
 
   it('copies while a writer changes the table, applies every change, expires TTLs, and ends exact', async () => {
-    const writer = startWriter();
+    const writer = startWriter(changeRound);
     const uiPort = 4600 + Math.floor(Math.random() * 300);
     const live = spawnC2y(liveArgs(['--enable-cdc', '--set', 'target.rowsPerSecond=3000', '--ui-port', String(uiPort)]));
     try {
@@ -202,20 +186,8 @@ describe('c2y migrate --live', () => {
   }, 300_000);
 
   it('a kill -9 during the apply, then --resume: nothing lost, nothing twice', async () => {
-    const writer = startWriter();
-    const live = spawnC2y(liveArgs(['--resume']));
-    try {
-      await until('the apply to commit', async () => appliedPast(Date.now() - 500), 60_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${live.stderrSoFar().slice(-4000)}`);
-      });
-      await sleep(500 + Math.random() * 1500);
-      killGroup(live.child);
-      await live.result;
-      // Written while nothing applies: the resumed apply must find it in the log.
-      await sleep(1000);
-    } finally {
-      await writer.stop();
-    }
+    const writer = startWriter(changeRound);
+    await killDuringApply(spawnC2y(liveArgs(['--resume'])), () => appliedPast(Date.now() - 500), writer);
     await write(`UPDATE ${KEYSPACE}.${TABLE} SET "values" = 'after the kill' WHERE id = 1 AND region = 'eu' AND seq = 0`);
     await sleep(1500);
     const resumedRun = spawnC2y(liveArgs(['--resume', '--until-caught-up']));
@@ -231,7 +203,7 @@ describe('c2y migrate --live', () => {
   }, 300_000);
 
   it('the target drops the apply\'s connection (a restart, a failover): the apply opens another and goes on, exact', async () => {
-    const writer = startWriter();
+    const writer = startWriter(changeRound);
     const live = spawnC2y(liveArgs(['--resume']));
     try {
       await until('the apply to commit', async () => appliedPast(Date.now() - 500), 60_000).catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { cdcNodeFixture, type CdcNodeFixture } from '../helpers/cdc-node.js';
 import { killGroup, runC2y, spawnC2y } from '../helpers/run-cli.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
+import { appliedPast, startWriter } from '../helpers/live-writer.js';
 
 /**
  * `migrate --live` where c2y cannot read the node's files: `c2y cdc agent --publish` on the node puts its changes in
@@ -41,33 +42,19 @@ function liveArgs(extra: readonly string[] = []): string[] {
   ];
 }
 
-function startPublisher(): ReturnType<typeof spawnC2y> {
-  return spawnC2y(['cdc', 'agent', ...common(), '--yaml', node.yaml, '--lib', node.libDir, '--publish', '--redis', REDIS, '--enable-cdc', '--poll-ms', '200'], KEY);
+function startPublisher(tables = ['--table', TABLE]): ReturnType<typeof spawnC2y> {
+  return spawnC2y(['cdc', 'agent', '--contact-points', node.address, '--keyspace', KEYSPACE, ...tables, '--yaml', node.yaml, '--lib', node.libDir, '--publish', '--redis', REDIS, '--enable-cdc', '--poll-ms', '200'], KEY);
 }
 
 async function write(cql: string, params: unknown[] = []): Promise<void> {
   await client.execute(cql, params, { prepare: true });
 }
 
-function startWriter(): { stop: () => Promise<number> } {
-  let running = true;
-  let rounds = 0;
-  const done = (async () => {
-    while (running) {
-      const n = rounds++;
-      await write(`INSERT INTO ${KEYSPACE}.${TABLE} (id, seq, v) VALUES (?, ?, ?)`, [n % 200, 1000 + n, `new ${n}`]);
-      await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = ? WHERE id = ? AND seq = 0`, [`changed ${n}`, (n * 7) % 200]);
-      await write(`DELETE FROM ${KEYSPACE}.${TABLE} WHERE id = ? AND seq = 1`, [(n * 11) % 200]);
-      await sleep(20);
-    }
-  })();
-  return { stop: async () => { running = false; await done; return rounds; } };
-}
-
-async function appliedPast(at: number): Promise<boolean> {
-  const result = await db.query<{ through: string | null }>('SELECT min(applied_through) AS through FROM c2y.cdc_positions').catch(() => ({ rows: [] as Array<{ through: string | null }> }));
-  const through = result.rows[0]?.through;
-  return through !== null && through !== undefined && Number(through) > at;
+/** One round of changes: a new row, a changed one, a deleted one. */
+async function changeRound(n: number): Promise<void> {
+  await write(`INSERT INTO ${KEYSPACE}.${TABLE} (id, seq, v) VALUES (?, ?, ?)`, [n % 200, 1000 + n, `new ${n}`]);
+  await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = ? WHERE id = ? AND seq = 0`, [`changed ${n}`, (n * 7) % 200]);
+  await write(`DELETE FROM ${KEYSPACE}.${TABLE} WHERE id = ? AND seq = 1`, [(n * 11) % 200]);
 }
 
 async function differences(): Promise<number> {
@@ -80,6 +67,7 @@ beforeAll(async () => {
   fixture = await cdcNodeFixture(KEYSPACE);
   ({ node, client } = fixture);
   await client.execute(`CREATE TABLE ${KEYSPACE}.${TABLE} (id int, seq int, v text, PRIMARY KEY (id, seq))`);
+  await client.execute(`CREATE TABLE ${KEYSPACE}.other (k int PRIMARY KEY, v text) WITH cdc = true`);
   for (let i = 0; i < 2000; i += 100) {
     await Promise.all(Array.from({ length: 100 }, (_, k) => write(`INSERT INTO ${KEYSPACE}.${TABLE} (id, seq, v) VALUES (?, ?, 'initial')`, [(i + k) % 200, Math.floor((i + k) / 200)])));
   }
@@ -106,7 +94,7 @@ describe('migrate --live with changes published through Redis', () => {
   it('copies through a worker (--distributed) and applies what the node\'s publisher put in Redis while a writer runs, and ends exact', async () => {
     const publisher = startPublisher();
     const worker = spawnC2y(['worker', '--redis', REDIS, '--allow-source', `${node.address}:9042`, '--allow-target', `127.0.0.1:${db.port}`, '--cores', '2', '--name', `${KEYSPACE}-w`, '--json'], KEY);
-    const writer = startWriter();
+    const writer = startWriter(changeRound);
     let live: ReturnType<typeof spawnC2y> | undefined;
     try {
       await until('the publisher to catch up', async () => (await redis.hget(`c2y:cdc:${KEYSPACE}:${node.address}:state`, 'caught-up')) !== null, 60_000).catch((error: unknown) => {
@@ -120,7 +108,7 @@ describe('migrate --live with changes published through Redis', () => {
       await sleep(1500);
       expect(await writer.stop()).toBeGreaterThan(10);
       const stopped = Date.now();
-      await until('every change to be applied', () => appliedPast(stopped + 1500), 60_000).catch((error: unknown) => {
+      await until('every change to be applied', () => appliedPast(db, stopped + 1500), 60_000).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${running.stderrSoFar().slice(-3000)}`);
       });
       live.child.kill('SIGINT');
@@ -160,6 +148,30 @@ describe('migrate --live with changes published through Redis', () => {
     } finally {
       publisher.child.kill('SIGINT');
       await publisher.result;
+    }
+  }, 180_000);
+
+  it('a publisher started again without the table for a while leaves a gap: the apply refuses instead of missing it', async () => {
+    // Started with another table only: its changes move the published position past the table's unpublished one.
+    const without = startPublisher(['--tables', 'other']);
+    await until('the publisher without the table to publish', async () => /publishing the changes of .*\.other on/.test(without.stderrSoFar()), 60_000);
+    await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = 'in the gap' WHERE id = 8 AND seq = 0`);
+    await write(`UPDATE ${KEYSPACE}.other SET v = 'moves on' WHERE k = 1`);
+    await sleep(2500);
+    without.child.kill('SIGINT');
+    await without.result;
+    const missing = await runC2y(liveArgs(['--resume', '--until-caught-up']), KEY);
+    expect(missing.code, missing.stderr.slice(-2000)).toBe(2);
+    expect(missing.stderr).toMatch(/CDC_NOT_PUBLISHED.*does not publish the changes of .*orders.*it publishes other/s);
+    const again = startPublisher(['--tables', `${TABLE},other`]);
+    try {
+      await sleep(2500);
+      const gap = await runC2y(liveArgs(['--resume', '--until-caught-up']), KEY);
+      expect(gap.code, gap.stderr.slice(-2000)).toBe(2);
+      expect(gap.stderr).toMatch(/CDC_NOT_PUBLISHED.*only from a later position/s);
+    } finally {
+      again.child.kill('SIGINT');
+      await again.result;
     }
   }, 180_000);
 });

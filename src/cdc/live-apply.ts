@@ -69,7 +69,7 @@ export function liveApply(options: LiveApplyOptions): Promise<LiveLag> {
   return liveApplyTables({ ...rest, configs: [config] });
 }
 
-export interface TablesApplyOptions extends Omit<LiveApplyOptions, 'config' | 'feeds'> {
+export interface TablesApplyOptions extends Omit<LiveApplyOptions, 'config'> {
   /** One config a table (a keyspace's tables each by forTable), all of one source keyspace and one target. */
   readonly configs: readonly C2yConfig[];
 }

@@ -129,7 +129,7 @@ export class LiveApplier {
         await this.retrying('apply a batch of changes', () => this.applyDue());
         const lag = this.lag();
         this.options.onLag?.(lag);
-        if (this.options.until !== undefined && this.copiedTtls.state !== 'scanning' && this.reached(this.options.until)) break;
+        if (this.options.until !== undefined && this.caughtUpTo(this.options.until)) break;
       }
     } finally {
       inner.abort();
@@ -264,6 +264,11 @@ export class LiveApplier {
   private hasMoved(advance: NodeAdvance): boolean {
     const previous = this.committed.get(advance.node);
     return previous === undefined || previous.segment !== advance.segment || previous.position !== advance.position || previous.appliedThrough !== advance.appliedThrough;
+  }
+
+  /** Every node's log is applied up to `until` (the nodes' clocks) and the copied TTLs' scan is not running. */
+  caughtUpTo(until: number): boolean {
+    return this.copiedTtls.state !== 'scanning' && this.reached(until);
   }
 
   private reached(until: number): boolean {

@@ -102,19 +102,27 @@ export async function liveApplyTables(options: TablesApplyOptions): Promise<Live
   }
 }
 
-/** Each table's apply over shared feeds, stopped together on the caller's signal or the first failure. */
+/**
+ * Each table's apply over shared feeds, stopped together on the caller's signal, the first failure, or (with `until`)
+ * once every table has caught up: a table caught up early keeps taking the feed's changes meanwhile, so it stops with
+ * the others rather than leave them to a batch nobody applies.
+ */
 async function applyEach(options: TablesApplyOptions, cassandra: CassandraClient, session: TargetSession): Promise<LiveLag> {
   const stop = new AbortController();
   const signal = AbortSignal.any([options.signal, stop.signal]);
+  const { until, onLag: tell, ...shared } = options;
   const first = options.configs[0] as C2yConfig;
   const tables = options.configs.map((config) => config.source.table);
   const feeds = new Map(options.nodes.map((node) => [node.name, new NodeFeed({ config: first, node, tables, pollMs: options.pollMs ?? 250, signal })]));
   const appliers: LiveApplier[] = [];
+  const onLag = (): void => {
+    tell?.(lagOfAll(appliers));
+    if (until !== undefined && appliers.every((applier) => applier.caughtUpTo(until))) stop.abort();
+  };
   for (const config of options.configs) {
     const stored = await storedCapture(session.client, config, options.nodes);
     const context = await applyContext(config, cassandra, (stored[0] as AppliedPosition).runId);
-    const onLag = options.onLag ? (): void => options.onLag?.(lagOfAll(appliers)) : undefined;
-    appliers.push(new LiveApplier(context, session, { ...options, config, signal, ...(onLag ? { onLag } : {}) }, stored, feeds));
+    appliers.push(new LiveApplier(context, session, { ...shared, config, signal, onLag }, stored, feeds));
   }
   let failure: unknown;
   try {

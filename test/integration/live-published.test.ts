@@ -111,6 +111,11 @@ describe('migrate --live with changes published through Redis', () => {
       await until('every change to be applied', () => appliedPast(db, stopped + 1500), 60_000).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${running.stderrSoFar().slice(-3000)}`);
       });
+      // The apply handed its applied segment floor back through Redis, signed with the key (the publisher deletes
+      // the segments below it and trims the stream there).
+      const release = JSON.parse(await redis.hget(`c2y:cdc:${KEYSPACE}:${node.address}:state`, 'release') ?? '{}') as { body?: string; sig?: string };
+      expect(Number(release.body)).toBeGreaterThan(0);
+      expect(release.sig).toMatch(/^[0-9a-f]{64}$/);
       live.child.kill('SIGINT');
       expect((await live.result).code).toBe(130);
       // The worker, not the driver, copied the rows.

@@ -67,6 +67,11 @@ export interface LogPosition {
   readonly position: number;
 }
 
+/** Whether `a` is strictly later in the node's log than `b`. */
+export function isAfter(a: LogPosition, b: LogPosition): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.position > b.position);
+}
+
 export function formatPosition(at: LogPosition): string {
   return `${at.segment}:${at.position}`;
 }

@@ -1,7 +1,7 @@
 import type { C2yConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { AgentControl } from './agent-process.js';
-import type { AgentLine, ChangeLine, LogPosition } from './agent-events.js';
+import { isAfter, type AgentLine, type ChangeLine, type LogPosition } from './agent-events.js';
 import { changeStream, type ChangeStreamOptions } from './change-stream.js';
 import { publishedLines, type PublishedFeed } from './published-changes.js';
 
@@ -81,10 +81,6 @@ export interface TableReaderOptions {
 function isTransient(error: unknown): boolean {
   if (!(error instanceof C2yError)) return true;
   return error.code === 'CDC_AGENT_FAILED' || error.code === 'SOURCE_UNREACHABLE';
-}
-
-function isAfter(a: LogPosition, b: LogPosition): boolean {
-  return a.segment > b.segment || (a.segment === b.segment && a.position > b.position);
 }
 
 /**

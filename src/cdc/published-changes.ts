@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { C2yError, pause } from '../errors/index.js';
 import { openRedis, redisKeys, type RunSigner } from '../runner/index.js';
 import { openCassandra, sessionOptionsOf } from '../source/index.js';
-import { parseAgentLine, type AgentLine, type ChangeLine, type LogPosition } from './agent-events.js';
+import { isAfter, parseAgentLine, type AgentLine, type ChangeLine, type LogPosition } from './agent-events.js';
 import type { AgentControl } from './agent-process.js';
 import { ensureCdcEnabled } from './cdc-source.js';
 import type { ChangeStreamOptions } from './change-stream.js';
@@ -69,10 +69,6 @@ export interface PublishedMeta {
   readonly tables: Readonly<Record<string, LogPosition>>;
   readonly node: string;
   readonly startedAt: number;
-}
-
-function isAfter(a: LogPosition, b: LogPosition): boolean {
-  return a.segment > b.segment || (a.segment === b.segment && a.position > b.position);
 }
 
 /**

@@ -19,6 +19,7 @@ import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 import { ensureTestbedDatabase } from './lib/bench-target.js';
 import { createCpuQuota, drainQuota, processTree, type CpuQuota } from './lib/cpu-quota.js';
+import { ownCpuSeconds } from './lib/proc-cpu.js';
 
 const DATABASE = 'c2y_bench';
 const C2Y = 'bin/c2y.js';
@@ -111,6 +112,10 @@ interface Trial {
    * the groups' CPU is the workers' own processes (queue, heartbeats, events) and executors' start-up.
    */
   readonly executorCpuSeconds: number;
+  /** CPU seconds of each worker's own process in the run (queue, leases, events): the rest of its group's is its executor's. */
+  readonly workerProcessCpuSeconds: number[];
+  /** The groups' CPU over the rows: the same if workers only split the work, higher if each adds work of its own. */
+  readonly groupMicrosPerRow: number;
 }
 
 async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace: WorkerNamespace; quota: CpuQuota }>, redisUrl: string, port: number, settings: { cores: number; parallelism: number; splitSizeMb: number; keyspace: string }): Promise<Trial> {
@@ -119,6 +124,7 @@ async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace:
   try {
     const cpuBefore = cpuTimes();
     const quotaBefore = serving.map((machine) => machine.quota.cpuSeconds());
+    const ownBefore = workers.map((worker) => ownCpuSeconds(worker.pid ?? 0));
     const driver = spawn(process.execPath, [C2Y, 'migrate', '--distributed', '--redis', redisUrl, '--keyspace', settings.keyspace, '--table', 'events', '--consistency', 'ONE',
       '--split-size-mb', String(settings.splitSizeMb), '--target-hosts', ['127.0.0.1', '127.0.0.2', '127.0.0.3'].map((a) => `${a}:${port}`).join(','), '--database', DATABASE,
       '--target-table', 'events_scale', '--parallelism', String(settings.parallelism), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -129,13 +135,14 @@ async function runOnce(workerCount: number, machines: ReadonlyArray<{ namespace:
     const code = await new Promise<number | null>((resolve) => driver.on('close', resolve));
     const cpuAfter = cpuTimes();
     const workerCpuSeconds = serving.map((machine, i) => Math.round((machine.quota.cpuSeconds() - (quotaBefore[i] ?? 0)) * 100) / 100);
+    const workerProcessCpuSeconds = workers.map((worker, i) => Math.round((ownCpuSeconds(worker.pid ?? 0) - (ownBefore[i] ?? 0)) * 100) / 100);
     if (code !== 0) throw new Error(`c2y migrate --distributed failed: ${stderr.slice(-1500)}`);
     const report = JSON.parse(stdout) as RunReport;
     const rowsByWorker = Object.fromEntries(report.executors.map((e) => [e.worker ?? String(e.executor), e.rows]));
     return {
       workers: workerCount, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond,
       cpuBusy: Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total)) * 1000) / 1000, rowsByWorker,
-      workerCpuSeconds, executorCpuSeconds: Math.round(report.executors.reduce((sum, e) => sum + e.cpuSeconds, 0) * 100) / 100,
+      workerCpuSeconds, workerProcessCpuSeconds, groupMicrosPerRow: Math.round((workerCpuSeconds.reduce((a, b) => a + b, 0) / Math.max(1, report.rows)) * 1e7) / 10, executorCpuSeconds: Math.round(report.executors.reduce((sum, e) => sum + e.cpuSeconds, 0) * 100) / 100,
       workerCoresUsed: workerCpuSeconds.map((seconds) => Math.round((seconds / Math.max(0.001, report.durationSeconds)) * 1000) / 1000),
     };
   } finally {
@@ -174,7 +181,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
       for (const count of workerCounts) {
         const result = await runOnce(count, machines, redis.url, port, { cores, parallelism, splitSizeMb, keyspace });
         results.push(result);
-        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, CPU of the groups ${result.workerCpuSeconds.reduce((a, b) => a + b, 0).toFixed(2)} s (executors ${result.executorCpuSeconds.toFixed(2)} s), rows by worker ${JSON.stringify(result.rowsByWorker)}`);
+        console.log(`[bench] trial ${trial + 1}, ${count} worker(s): ${result.rowsPerSecond} rows/s, cores used by each worker ${result.workerCoresUsed.join(', ')} (quota ${quotaCores}), machine CPU busy ${(result.cpuBusy * 100).toFixed(0)} %, CPU of the groups ${result.workerCpuSeconds.reduce((a, b) => a + b, 0).toFixed(2)} s = ${result.groupMicrosPerRow} µs a row (worker processes ${result.workerProcessCpuSeconds.reduce((a, b) => a + b, 0).toFixed(2)} s), rows by worker ${JSON.stringify(result.rowsByWorker)}`);
       }
     }
   } finally {
@@ -187,6 +194,7 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
     return {
       workers, rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), cpuBusy: median(runs.map((r) => r.cpuBusy)), trials: runs.map((r) => r.rowsPerSecond),
       workerCoresUsed: median(runs.map((r) => r.workerCoresUsed.reduce((a, b) => a + b, 0) / r.workerCoresUsed.length)),
+      groupMicrosPerRow: median(runs.map((r) => r.groupMicrosPerRow)),
     };
   });
   const one = byCount.find((b) => b.workers === 1)?.rowsPerSecond ?? Number.NaN;
@@ -206,6 +214,6 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
     note: 'Each worker is held to its quota, as a machine is to its cores; Cassandra, PostgreSQL and Redis still share the real cores, so once the machine is busy near 100 % more workers cannot add rows/s even here.',
   });
   const drawn = await chartResults(file);
-  console.log(`[bench] ${byCount.map((b) => `${b.workers} worker(s) ${b.rowsPerSecond} rows/s (each worker ${b.workerCoresUsed} cores of ${quotaCores}; machine CPU ${(b.cpuBusy * 100).toFixed(0)} %)`).join(', ')} → ${file}, ${drawn.svg}`);
+  console.log(`[bench] ${byCount.map((b) => `${b.workers} worker(s) ${b.rowsPerSecond} rows/s (each worker ${b.workerCoresUsed} cores of ${quotaCores}; ${b.groupMicrosPerRow} µs of the groups' CPU a row; machine CPU ${(b.cpuBusy * 100).toFixed(0)} %)`).join(', ')} → ${file}, ${drawn.svg}`);
   console.log(`scale-out: quota_cores=${quotaCores} ${byCount.map((b) => `w${b.workers}=${b.rowsPerSecond}`).join(' ')} ratio2=${ratioOf(2) ?? 'NaN'} ratio3=${ratioOf(3) ?? 'NaN'}`);
 }

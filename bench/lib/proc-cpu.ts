@@ -26,6 +26,11 @@ export function processesCpuSeconds(pids: readonly number[]): number {
   return pids.map(procStat).reduce((sum, stat) => sum + (stat ? stat.ticks + stat.childTicks : 0), 0) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds of this one process (user + system), without the children it reaped. */
+export function ownCpuSeconds(pid: number): number {
+  return (procStat(pid)?.ticks ?? 0) / TICKS_PER_SECOND;
+}
+
 /** A server and its child processes (PostgreSQL's backends, writers, walwriter): their CPU, reaped backends included. */
 export function processTreeCpuSeconds(rootPid: number): number {
   const all = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => procStat(Number(name))).filter((stat): stat is ProcStat => stat !== undefined);

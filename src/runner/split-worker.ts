@@ -100,7 +100,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const spare = new SpareExecutor(heapMbOf(options.executorMemory ?? DEFAULT_EXECUTOR_MEMORY));
   // "worker started" means ready to serve at once: the waiting executor has loaded its modules.
   await spare.prepare();
-  log.info('worker started', { worker: options.name, executor: number, host: hostname(), cores: options.cores ?? 'per run', executorMemory: options.executorMemory ?? 'per run' });
+  const warmed = spare.warmed;
+  log.info('worker started', { worker: options.name, executor: number, host: hostname(), cores: options.cores ?? 'per run', executorMemory: options.executorMemory ?? 'per run', warmUp: warmed === undefined ? 'no answer' : warmed.skipped ?? `${warmed.rows} rows in ${Math.round(warmed.cpuMs)} ms of CPU` });
   const selection: SelectionContext = { redis, name: options.name, signer: options.signer, policy: options.policy, addressMap: options.addressMap, logger: log, screened: new Map() };
   let lastServed: string | undefined;
   try {

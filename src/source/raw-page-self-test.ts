@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { messageOf } from '../errors/index.js';
-import { installRawPageHook, rawPageOf, tagRawStream, type RawPage } from './raw-page-hook.js';
+import { installRawPageHook, rawPageOf, tagRawStream, type DriverType, type RawPage } from './raw-page-hook.js';
 import { cellDecoder, type CellDecoder } from './scan-page.js';
 
 /** Whether pages are read as bytes in this process, and why not where they are not (shown in the report). */
@@ -12,39 +12,59 @@ export interface ReadPath {
 const RESULT_OPCODE = 0x08;
 const ROWS_KIND = 2;
 const GLOBAL_TABLES_SPEC = 0x0001;
+const LIST_CODE = 0x0020;
+const MAP_CODE = 0x0021;
+const SET_CODE = 0x0022;
 
-/** A RESULT Rows body: (t bigint, c0 int, c1 varchar), rows (42, 7, 'a\tb') and (-1, null, ''). */
-export function cannedBody(): Buffer {
+/** A column of a RESULT Rows body: its name and its type as the protocol writes it (see typeOption). */
+export interface BodyColumn {
+  readonly name: string;
+  readonly type: DriverType;
+}
+
+/** A type's protocol [option]: its code, then a collection's element, key and value options. */
+function typeOption(type: DriverType): Buffer[] {
+  const code = Buffer.alloc(2);
+  code.writeUInt16BE(type.code);
+  const inner = type.code === LIST_CODE || type.code === SET_CODE ? [type.info as DriverType] : type.code === MAP_CODE ? (type.info as DriverType[]) : [];
+  return [code, ...inner.flatMap(typeOption)];
+}
+
+/** A RESULT Rows body (global table spec ks.t) of these columns and rows, each cell its bytes or null. */
+export function rowsBody(columns: readonly BodyColumn[], rows: ReadonlyArray<ReadonlyArray<Buffer | null>>): Buffer {
   const parts: Buffer[] = [];
   const int = (n: number): void => {
     const b = Buffer.alloc(4);
     b.writeInt32BE(n);
     parts.push(b);
   };
-  const short = (n: number): void => {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(n);
-    parts.push(b);
-  };
   const string = (text: string): void => {
-    short(Buffer.byteLength(text));
-    parts.push(Buffer.from(text));
-  };
-  const cell = (bytes: Buffer | null): void => {
-    int(bytes === null ? -1 : bytes.length);
-    if (bytes !== null) parts.push(bytes);
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(Buffer.byteLength(text));
+    parts.push(b, Buffer.from(text));
   };
   int(ROWS_KIND);
   int(GLOBAL_TABLES_SPEC);
-  int(3);
+  int(columns.length);
   string('ks');
   string('t');
-  for (const [name, code] of [['t', 0x0002], ['c0', 0x0009], ['c1', 0x000d]] as const) {
-    string(name);
-    short(code);
+  for (const column of columns) {
+    string(column.name);
+    parts.push(...typeOption(column.type));
   }
-  int(2);
-  const token = (n: bigint): Buffer => {
+  int(rows.length);
+  for (const row of rows) {
+    for (const cell of row) {
+      int(cell === null ? -1 : cell.length);
+      if (cell !== null) parts.push(cell);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** The self-test's body: (t bigint, c0 int, c1 varchar), rows (42, 7, 'a\tb') and (-1, null, ''). */
+export function cannedBody(): Buffer {
+  const int64 = (n: bigint): Buffer => {
     const b = Buffer.alloc(8);
     b.writeBigInt64BE(n);
     return b;
@@ -54,13 +74,8 @@ export function cannedBody(): Buffer {
     b.writeInt32BE(n);
     return b;
   };
-  cell(token(42n));
-  cell(int32(7));
-  cell(Buffer.from('a\tb'));
-  cell(token(-1n));
-  cell(null);
-  cell(Buffer.alloc(0));
-  return Buffer.concat(parts);
+  const columns = [{ name: 't', type: { code: 0x0002 } }, { name: 'c0', type: { code: 0x0009 } }, { name: 'c1', type: { code: 0x000d } }];
+  return rowsBody(columns, [[int64(42n), int32(7), Buffer.from('a\tb')], [int64(-1n), null, Buffer.alloc(0)]]);
 }
 
 /**

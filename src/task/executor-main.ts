@@ -9,6 +9,7 @@ import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
+import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
@@ -76,6 +77,10 @@ process.on('message', (message: DriverMessage) => {
 send({ type: 'loaded' });
 
 async function handle(message: DriverMessage): Promise<void> {
+  if (message.type === 'warm-up') {
+    send({ type: 'warmed', ...warmTranscoders(message.budgetMs) });
+    return;
+  }
   if (message.type === 'init') {
     try {
       const { config } = message;

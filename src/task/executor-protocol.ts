@@ -46,12 +46,16 @@ export type DriverMessage =
   /** Interrupts one task (its transaction rolled back), e.g. a distributed stream whose node lease was lost. */
   | { readonly type: 'cancel-task'; readonly taskId: number }
   /** The answer to a `pace`: how long the stream waits before its next page. */
-  | { readonly type: 'paced'; readonly requestId: number; readonly waitMs: number };
+  | { readonly type: 'paced'; readonly requestId: number; readonly waitMs: number }
+  /** Before any init: run the copy path on synthetic pages for this much CPU (a worker's waiting executor, see warm-up.ts). */
+  | { readonly type: 'warm-up'; readonly budgetMs: number };
 
 /** Executor → driver. */
 export type ExecutorMessage =
   /** Its modules are loaded and it listens: sent once, before any init (a worker's waiting executor). */
   | { readonly type: 'loaded' }
+  /** The answer to `warm-up`: rows run through and CPU spent, or why it could not warm. */
+  | { readonly type: 'warmed'; readonly rows: number; readonly cpuMs: number; readonly referenceCells: number; readonly skipped?: string }
   | { readonly type: 'ready' }
   | { readonly type: 'event'; readonly event: RunEvent }
   | { readonly type: 'task-done'; readonly taskId: number; readonly rows: number; readonly digest?: DigestResult }

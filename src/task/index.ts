@@ -10,3 +10,5 @@ export type { DriverMessage, ExecutorMessage } from './executor-protocol.js';
 export { configuredLimits } from './stream-throttle.js';
 export type { PageAmounts, RunLimits } from './stream-throttle.js';
 export { rejectOf, staticOnlyReject, STATIC_ONLY_REASON } from './row-rejects.js';
+export { warmTranscoders } from './warm-up.js';
+export type { WarmUpResult } from './warm-up.js';

@@ -490,7 +490,7 @@ class PageEncoders {
   }
 }
 
-function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, format: CopyFormat): RawRowEncoder {
+export function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, format: CopyFormat): RawRowEncoder {
   const types = page.columns.slice(1).map((column) => column.type);
   return createRawRowEncoder(table, {
     decode: (bytes, column) => decoder.decode(bytes, types[column] as RawPage['columns'][number]['type']),

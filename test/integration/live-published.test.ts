@@ -30,6 +30,37 @@ const runDir = mkdtempSync(join(tmpdir(), 'live-published-runs-'));
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const streamKey = (): string => `c2y:cdc:${KEYSPACE}:${node.address}:changes`;
+
+/** The newest entry id of the node's stream ('0-0' when empty). */
+async function newestId(): Promise<string> {
+  return (await redis.xrevrange(streamKey(), '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
+}
+
+function idAfter(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am > bm || (am === bm && as > bs);
+}
+
+/** Waits for a caught-up line written after this call: it covers every change published before it. */
+async function untilCaughtUpAgain(): Promise<void> {
+  const state = `c2y:cdc:${KEYSPACE}:${node.address}:state`;
+  const before = await redis.hget(state, 'caught-up');
+  await until('the publisher to say it caught up again', async () => (await redis.hget(state, 'caught-up')) !== before, 60_000);
+}
+
+/**
+ * Waits until the publisher has put a change of `table` into the stream after `afterId`, rather than for a fixed
+ * time: a slower machine took longer than 2.5 s to flush and publish a write (CI saw the forged entry go in first).
+ */
+async function untilPublished(table: string, afterId: string): Promise<void> {
+  await until(`the publisher to publish a change of ${table}`, async () => {
+    const entries = await redis.xrevrange(streamKey(), '+', '-', 'COUNT', 20);
+    return entries.some(([id, fields]) => idAfter(id, afterId) && (fields[1] ?? '').includes(`${KEYSPACE}.${table}`));
+  }, 60_000);
+}
+
 function common(): string[] {
   return ['--contact-points', node.address, '--keyspace', KEYSPACE, '--table', TABLE];
 }
@@ -135,9 +166,10 @@ describe('migrate --live with changes published through Redis', () => {
   it('a change put into the stream without the key stops the apply, and it is not applied', async () => {
     const publisher = startPublisher();
     try {
+      const startedAt = await newestId();
       await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = 'genuine' WHERE id = 5 AND seq = 0`);
-      await sleep(2500);
-      const stream = `c2y:cdc:${KEYSPACE}:${node.address}:changes`;
+      await untilPublished(TABLE, startedAt);
+      const stream = streamKey();
       const last = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
       const [ms, seq] = (last[0]?.[0] ?? '1-0').split('-').map(Number) as [number, number];
       // Just after the last genuine change (a stream id is segment-(position × 1024 + index)).
@@ -146,7 +178,8 @@ describe('migrate --live with changes published through Redis', () => {
       await redis.xadd(stream, `${ms}-${position * 1024}`, 'change', JSON.stringify({ body: JSON.stringify({ line: forgedLine, prev: last[0]?.[0] }), sig: '0'.repeat(64) }));
       // A genuine change after it: the publisher catches up past the forged one, so the apply reads it.
       await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = 'after' WHERE id = 6 AND seq = 0`);
-      await sleep(2500);
+      await untilPublished(TABLE, `${ms}-${position * 1024}`);
+      await untilCaughtUpAgain();
       const resumed = await runC2y(liveArgs(['--resume', '--until-caught-up']), KEY);
       expect(resumed.code, resumed.stderr.slice(-2000)).toBe(5);
       expect(resumed.stderr).toMatch(/CDC_CHANGE_FORGED.*not signed with this C2Y_RUN_KEY/s);
@@ -160,9 +193,11 @@ describe('migrate --live with changes published through Redis', () => {
     // Started with another table only: its changes move the published position past the table's unpublished one.
     const without = startPublisher(['--tables', 'other']);
     await until('the publisher without the table to publish', async () => /publishing the changes of .*\.other on/.test(without.stderrSoFar()), 60_000);
+    const gapFrom = await newestId();
     await write(`UPDATE ${KEYSPACE}.${TABLE} SET v = 'in the gap' WHERE id = 8 AND seq = 0`);
     await write(`UPDATE ${KEYSPACE}.other SET v = 'moves on' WHERE k = 1`);
-    await sleep(2500);
+    await untilPublished('other', gapFrom);
+    await untilCaughtUpAgain();
     without.child.kill('SIGINT');
     await without.result;
     const missing = await runC2y(liveArgs(['--resume', '--until-caught-up']), KEY);
@@ -170,7 +205,13 @@ describe('migrate --live with changes published through Redis', () => {
     expect(missing.stderr).toMatch(/CDC_NOT_PUBLISHED.*does not publish the changes of .*orders.*it publishes other/s);
     const again = startPublisher(['--tables', `${TABLE},other`]);
     try {
-      await sleep(2500);
+      // Its description names the table again (since a position after the gap) once it has started.
+      await until('the publisher to describe the table again', async () => {
+        const field = await redis.hget(`c2y:cdc:${KEYSPACE}:${node.address}:state`, 'meta');
+        if (field === null) return false;
+        const { tables } = JSON.parse((JSON.parse(field) as { body: string }).body) as { tables: Record<string, unknown> };
+        return Object.hasOwn(tables, TABLE);
+      }, 60_000);
       const gap = await runC2y(liveArgs(['--resume', '--until-caught-up']), KEY);
       expect(gap.code, gap.stderr.slice(-2000)).toBe(2);
       expect(gap.stderr).toMatch(/CDC_NOT_PUBLISHED.*only from a later position/s);

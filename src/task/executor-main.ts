@@ -78,7 +78,12 @@ send({ type: 'loaded' });
 
 async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'warm-up') {
-    send({ type: 'warmed', ...warmTranscoders(message.budgetMs) });
+    // A warm-up that throws leaves the executor as it was (cold, not broken): said in the worker's log, never fatal.
+    try {
+      send({ type: 'warmed', ...warmTranscoders(message.budgetMs) });
+    } catch (error) {
+      send({ type: 'warmed', rows: 0, cpuMs: 0, referenceCells: 0, skipped: `the warm-up failed: ${errorToJson(error).message}` });
+    }
     return;
   }
   if (message.type === 'init') {

@@ -77,63 +77,8 @@ process.on('message', (message: DriverMessage) => {
 send({ type: 'loaded' });
 
 async function handle(message: DriverMessage): Promise<void> {
-  if (message.type === 'warm-up') {
-    // A warm-up that throws leaves the executor as it was (cold, not broken): said in the worker's log, never fatal.
-    try {
-      send({ type: 'warmed', ...warmTranscoders(message.budgetMs) });
-    } catch (error) {
-      send({ type: 'warmed', rows: 0, cpuMs: 0, referenceCells: 0, skipped: `the warm-up failed: ${errorToJson(error).message}` });
-    }
-    return;
-  }
-  if (message.type === 'init') {
-    try {
-      const { config } = message;
-      sharedTake = message.sharedPace === true ? askPace : undefined;
-      shares = { limits: configuredLimits(config), streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
-      const cassandra = await openCassandra(sessionOptionsOf(config.source));
-      const executor = message.executor;
-      const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
-      // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
-      keepPageBuffers(2 * config.cores);
-      send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
-      const shared: SharedContext = {
-        cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,
-        store: new CheckpointStore(config.target.checkpointSchema),
-        // A kept connection holds a session on its node while another stream may take that node's only slot:
-        // under target.maxConnectionsPerNode every split connects anew, so the cap counts every session.
-        ...(config.target.maxConnectionsPerNode === undefined ? { connections: new IdleConnections(config.cores) } : {}),
-        emit: (event: RunEvent) => send({ type: 'event', event }),
-        latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
-        shares: () => shares,
-      };
-      context = tableContext(shared, message);
-      contexts.set(message.runId, context);
-      for (const job of message.tables ?? []) contexts.set(job.runId, tableContext(shared, job));
-      const heapLimit = getHeapStatistics().heap_size_limit;
-      const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
-      let gcMs = 0;
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) gcMs += entry.duration;
-      }).observe({ entryTypes: ['gc'] });
-      const reportMemory = (): void => {
-        const memory = process.memoryUsage();
-        const cpu = process.cpuUsage();
-        sendLatency();
-        send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed } });
-      };
-      reportUsage = reportMemory;
-      reportMemory();
-      setInterval(() => {
-        reportMemory();
-      }, MEMORY_REPORT_MS).unref();
-      send({ type: 'ready' });
-    } catch (error) {
-      send({ type: 'fatal', error: errorToJson(error) });
-      process.exit(1);
-    }
-    return;
-  }
+  if (message.type === 'warm-up') return answerWarmUp(message.budgetMs);
+  if (message.type === 'init') return initExecutor(message);
   if (message.type === 'cancel') {
     cancel.abort();
     await Promise.allSettled([...running]);
@@ -154,28 +99,88 @@ async function handle(message: DriverMessage): Promise<void> {
     taskAborts.get(message.taskId)?.abort();
     return;
   }
-  if (message.type === 'task' && context) {
-    const taskContext = message.task.tableRun === undefined ? context : contexts.get(message.task.tableRun);
-    if (!taskContext) {
-      send({ type: 'task-failed', taskId: message.taskId, error: { code: 'UNEXPECTED', message: `task ${message.task.id} names table run ${message.task.tableRun ?? ''}, which this executor was not given`, retryable: false } });
-      return;
-    }
-    const own = new AbortController();
-    taskAborts.set(message.taskId, own);
-    const task = runTask(taskContext, message, AbortSignal.any([cancel.signal, own.signal]))
-      .then((done) => {
-        // Usage and latencies up to this task's end, ahead of its result: the report's CPU and counts then include
-        // every commit (a periodic report alone could miss the last half second of the run).
-        reportUsage?.();
-        send({ type: 'task-done', taskId: message.taskId, ...done });
-      })
-      .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
-    running.add(task);
-    void task.finally(() => {
-      running.delete(task);
-      taskAborts.delete(message.taskId);
-    });
+  if (message.type === 'task' && context) startTask(context, message);
+}
+
+function answerWarmUp(budgetMs: number): void {
+  // A warm-up that throws leaves the executor as it was (cold, not broken): said in the worker's log, never fatal.
+  try {
+    send({ type: 'warmed', ...warmTranscoders(budgetMs) });
+  } catch (error) {
+    send({ type: 'warmed', rows: 0, cpuMs: 0, referenceCells: 0, skipped: `the warm-up failed: ${errorToJson(error).message}` });
   }
+}
+
+/** The run's settings: the Cassandra session, the page path, the shared context and the usage reports. */
+async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): Promise<void> {
+  try {
+    const { config } = message;
+    sharedTake = message.sharedPace === true ? askPace : undefined;
+    shares = { limits: configuredLimits(config), streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
+    const cassandra = await openCassandra(sessionOptionsOf(config.source));
+    const executor = message.executor;
+    const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
+    // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
+    keepPageBuffers(2 * config.cores);
+    send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
+    const shared: SharedContext = {
+      cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,
+      store: new CheckpointStore(config.target.checkpointSchema),
+      // A kept connection holds a session on its node while another stream may take that node's only slot:
+      // under target.maxConnectionsPerNode every split connects anew, so the cap counts every session.
+      ...(config.target.maxConnectionsPerNode === undefined ? { connections: new IdleConnections(config.cores) } : {}),
+      emit: (event: RunEvent) => send({ type: 'event', event }),
+      latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
+      shares: () => shares,
+    };
+    context = tableContext(shared, message);
+    contexts.set(message.runId, context);
+    for (const job of message.tables ?? []) contexts.set(job.runId, tableContext(shared, job));
+    const heapLimit = getHeapStatistics().heap_size_limit;
+    const { rss: baselineRss, heapUsed: baselineHeapUsed } = process.memoryUsage();
+    let gcMs = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcMs += entry.duration;
+    }).observe({ entryTypes: ['gc'] });
+    const reportMemory = (): void => {
+      const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      sendLatency();
+      send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed } });
+    };
+    reportUsage = reportMemory;
+    reportMemory();
+    setInterval(() => {
+      reportMemory();
+    }, MEMORY_REPORT_MS).unref();
+    send({ type: 'ready' });
+  } catch (error) {
+    send({ type: 'fatal', error: errorToJson(error) });
+    process.exit(1);
+  }
+}
+
+function startTask(context: TaskContext, message: Extract<DriverMessage, { type: 'task' }>): void {
+  const taskContext = message.task.tableRun === undefined ? context : contexts.get(message.task.tableRun);
+  if (!taskContext) {
+    send({ type: 'task-failed', taskId: message.taskId, error: { code: 'UNEXPECTED', message: `task ${message.task.id} names table run ${message.task.tableRun ?? ''}, which this executor was not given`, retryable: false } });
+    return;
+  }
+  const own = new AbortController();
+  taskAborts.set(message.taskId, own);
+  const task = runTask(taskContext, message, AbortSignal.any([cancel.signal, own.signal]))
+    .then((done) => {
+      // Usage and latencies up to this task's end, ahead of its result: the report's CPU and counts then include
+      // every commit (a periodic report alone could miss the last half second of the run).
+      reportUsage?.();
+      send({ type: 'task-done', taskId: message.taskId, ...done });
+    })
+    .catch((error: unknown) => send({ type: 'task-failed', taskId: message.taskId, error: errorToJson(error) }));
+  running.add(task);
+  void task.finally(() => {
+    running.delete(task);
+    taskAborts.delete(message.taskId);
+  });
 }
 
 function sendLatency(): void {

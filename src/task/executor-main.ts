@@ -9,6 +9,7 @@ import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
+import { TableRawEncoder } from './page-encoders.js';
 import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 
@@ -24,7 +25,7 @@ let context: TaskContext | undefined;
 const contexts = new Map<string, TaskContext>();
 
 /** What every table's tasks in this executor share: the Cassandra session, kept connections, latencies, limits. */
-type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'copyFormat' | 'copySql' | 'stage'>;
+type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'rawEncoder' | 'copyFormat' | 'copySql' | 'stage'>;
 
 /** One table's context: its statements and encoder, over the executor's shared session and connections. */
 function tableContext(shared: SharedContext, job: TableJob): TaskContext {
@@ -36,7 +37,7 @@ function tableContext(shared: SharedContext, job: TableJob): TaskContext {
   const stage = onExisting === 'refuse' ? undefined : new MergeStage(table, target, copyFormat, onExisting);
   return {
     ...shared, config, runId: job.runId, table, selection: sourceSelection(config, table),
-    encoder: createRowEncoder(table, copyFormat), copyFormat,
+    encoder: createRowEncoder(table, copyFormat), rawEncoder: new TableRawEncoder(table, copyFormat), copyFormat,
     copySql: stage?.copySql ?? copyStatement(table, target, copyFormat), ...(stage ? { stage } : {}),
   };
 }

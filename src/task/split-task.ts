@@ -1,5 +1,5 @@
 import type { C2yConfig } from '../config/index.js';
-import { ChunkWriter, ValueEncodeError, createRawRowEncoder, type CopyFormat, type RawRowEncoder, type RowEncoder } from '../encode/index.js';
+import { ChunkWriter, ValueEncodeError, type CopyFormat, type RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import { rowKeyRecord, writtenSinceColumns, type SourceTable } from '../schema/index.js';
@@ -7,11 +7,12 @@ import {
   CheckpointStore, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, describeServer, isDataError, openTarget,
   type IdleConnections, type MergeStage, type RejectedRow, type ServerInfo, type SplitCheckpoint, type SplitPoint, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
-import { KeyCodec, scanPartitionTail, scanRanges, zeroLengthIsNull, type CassandraClient, type CellDecoder, type RawPage, type ScanPage, type ScannedRow, type SourceSelection } from '../source/index.js';
+import { KeyCodec, scanPartitionTail, scanRanges, type CassandraClient, type CellDecoder, type ScanPage, type ScannedRow, type SourceSelection } from '../source/index.js';
 import type { RunEvent } from '../observe/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { StreamThrottle, type ThrottleShares } from './stream-throttle.js';
 import { rejectOf, staticOnlyReject } from './row-rejects.js';
+import { PageEncoders, type TableRawEncoder } from './page-encoders.js';
 
 /** What every task of an executor shares: one Cassandra session, the table, the encoder. */
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -24,6 +25,8 @@ export interface TaskContext {
   readonly cassandra: CassandraClient;
   readonly consistency: number;
   readonly encoder: RowEncoder;
+  /** The table's raw row encoder, shared by its splits in this executor (built from the first raw page). */
+  readonly rawEncoder: TableRawEncoder;
   /** Set when pages are read as bytes (the raw page hook is installed and passed its self-test). */
   readonly rawPages: CellDecoder | undefined;
   readonly store: CheckpointStore;
@@ -451,51 +454,6 @@ function staticOnlyCheck(table: SourceTable): (page: ScanPage, index: number) =>
   const first = table.columns.findIndex((column) => column.role === 'clustering');
   if (first < 0) return () => false;
   return (page, index) => page.isNull(index, first);
-}
-
-/**
- * How each page's rows become COPY lines: a raw page through the transcoders (one raw encoder per task, built from
- * the first raw page's column types, which every page is checked to share), a page of row objects as before.
- */
-class PageEncoders {
-  private raw: RawRowEncoder | undefined;
-  private reportedReferenceCells = 0;
-  private driverPages = 0;
-
-  constructor(private readonly context: TaskContext) {}
-
-  encoderFor(page: ScanPage): (index: number, out: ChunkWriter) => number {
-    const rawPage = page.raw;
-    const decoder = this.context.rawPages;
-    // Asked for raw and given the driver's rows: the hook let a page of a tagged scan through. Counted, never hidden.
-    if (rawPage === undefined && decoder !== undefined && page.length > 0) this.driverPages++;
-    if (rawPage === undefined || decoder === undefined) return (index, out) => this.context.encoder.encode(page.values(index), out);
-    const raw = (this.raw ??= rawRowEncoder(this.context.table, rawPage, decoder, this.context.copyFormat));
-    return (index, out) => raw.encode(rawPage, index, out);
-  }
-
-  /** Pages of raw scans that came as the driver's rows since the last call (for the report). */
-  takeDriverPages(): number {
-    const pages = this.driverPages;
-    this.driverPages = 0;
-    return pages;
-  }
-
-  /** Cells written by reference since the last call (for the report). */
-  takeReferenceCells(): number {
-    const total = this.raw?.referenceCells() ?? 0;
-    const delta = total - this.reportedReferenceCells;
-    this.reportedReferenceCells = total;
-    return delta;
-  }
-}
-
-export function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, format: CopyFormat): RawRowEncoder {
-  const types = page.columns.slice(1).map((column) => column.type);
-  return createRawRowEncoder(table, {
-    decode: (bytes, column) => decoder.decode(bytes, types[column] as RawPage['columns'][number]['type']),
-    emptyIsNull: types.map(zeroLengthIsNull),
-  }, format);
 }
 
 function interrupted(splitId: number): C2yError {

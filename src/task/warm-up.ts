@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import { ChunkWriter, type CopyFormat } from '../encode/index.js';
 import type { CqlType, SourceColumn, SourceTable } from '../schema/index.js';
 import { EXACT_ENCODING, cellDecoder, installRawPageHook, parseCanned, rawScanPage, rowsBody, type BodyColumn, type CellDecoder, type DriverType } from '../source/index.js';
-import { rawRowEncoder } from './split-task.js';
+import { rawRowEncoder } from './page-encoders.js';
 
 /**
  * Why: V8 runs a function's first calls in its interpreter and optimizes it only after many. A run's executor paid

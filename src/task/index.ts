@@ -1,5 +1,6 @@
 export type { TargetPart, DigestResult, CollectedRow } from './digest-task.js';
-export { runSplitTask, remainingRanges, effectiveFetchSize } from './split-task.js';
+export { runSplitTask } from './split-task.js';
+export { remainingRanges, effectiveFetchSize } from './split-scan.js';
 export type { TaskContext, SplitTaskInput } from './split-task.js';
 export type { RunnerTask, TableJob, TaskSpec } from './executor-protocol.js';
 export { mergeDigest } from './digest-task.js';

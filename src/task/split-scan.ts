@@ -1,0 +1,57 @@
+import type { C2yConfig } from '../config/index.js';
+import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
+import type { SplitPoint } from '../sink/index.js';
+import { scanPartitionTail, scanRanges, type KeyCodec, type ScanPage } from '../source/index.js';
+import type { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
+import type { TaskContext } from './split-task.js';
+
+/** Rows per page: two pages (current + prefetched) must fit in copyBufferSize, the task's memory bound. */
+export function effectiveFetchSize(config: C2yConfig): number {
+  return Math.max(1, Math.min(config.source.fetchSize, Math.floor(config.copyBufferSize / 2)));
+}
+
+/** The split's rows after a checkpoint: the rest of a part-committed partition first, then the ranges after its token. */
+export async function* scanFrom(context: TaskContext, split: Split, from: SplitPoint, attempt: number, codec: KeyCodec | undefined, streamPageRead: LatencyHistogram): AsyncGenerator<ScanPage, void, undefined> {
+  const options = {
+    ...(context.rawPages === undefined ? {} : { rawPages: context.rawPages }),
+    client: context.cassandra, table: context.table, fetchSize: effectiveFetchSize(context.config), consistency: context.consistency,
+    replicaOffset: split.id + attempt, addressMap: context.config.source.addressMap, readTimeoutMs: context.config.source.readTimeoutMs, filterCql: context.selection.filter?.cql,
+    onPageRetry: (retry: { attempt: number; replica: string | null; error: string }) => context.emit({ type: 'page-retry', splitId: split.id, ...retry, executor: context.executor }),
+    onPageRead: (ms: number) => {
+      context.latency.pageRead.record(ms);
+      streamPageRead.record(ms);
+    },
+  };
+  if (from.position !== null && from.token !== null && codec) {
+    const token = from.token;
+    const replicas = split.ranges.find((range) => range.start < token && token <= range.end)?.replicas ?? [];
+    yield* scanPartitionTail({ ...options, ranges: [] }, { token, position: from.position, codec, replicas });
+  }
+  yield* scanRanges({ ...options, ranges: remainingRanges(split, from.token) });
+}
+
+/** The scan's pages, the wait for each counted as waiting on Cassandra; a consumer that stops closes the scan. */
+export async function* timedPages(scan: AsyncGenerator<ScanPage, void, undefined>, timing: StreamTiming): AsyncGenerator<ScanPage, void, undefined> {
+  try {
+    for (;;) {
+      const started = performance.now();
+      const next = await scan.next();
+      timing.sourceWaitMs += performance.now() - started;
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    await scan.return(undefined);
+  }
+}
+
+/** The split's ranges after the last committed token. */
+export function remainingRanges(split: Split, lastToken: bigint | null): ReplicatedRange[] {
+  if (lastToken === null) return [...split.ranges];
+  const out: ReplicatedRange[] = [];
+  for (const range of split.ranges) {
+    const rest = rangeAfter(range, lastToken);
+    if (rest) out.push({ ...rest, replicas: range.replicas });
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+import { ChunkWriter, ValueEncodeError } from '../encode/index.js';
+import { C2yError } from '../errors/index.js';
+import { rowKeyRecord, type SourceTable } from '../schema/index.js';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, type RejectedRow, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
+import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
+import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
+import { PageEncoders } from './page-encoders.js';
+import { LineKeys, lineIdentity, olderCheck, refusedLine, staticOnlyCheck } from './row-checks.js';
+import { rejectOf, staticOnlyReject } from './row-rejects.js';
+import { scanFrom, timedPages } from './split-scan.js';
+import type { SplitTaskInput, TaskContext } from './split-task.js';
+import { StreamThrottle } from './stream-throttle.js';
+
+/** Bytes gathered before a write to the COPY stream: large enough to amortise the syscall, small against memory. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** The split's connection as runSplitTask opened it: inside the transaction that read the checkpoint. */
+export interface OpenedSplit {
+  readonly client: TargetClient;
+  readonly checkpoint: SplitCheckpoint;
+  /** Round trips spent opening it (connecting, the server's description, the checkpoint's read). */
+  readonly roundTrips: number;
+}
+
+/**
+ * One split's COPY streams and commits on its connection, from its checkpoint to its end. Every ~copyFlushEvery rows,
+ * at a token boundary (so at a partition boundary), the COPY ends and the split's checkpoint is advanced in the same
+ * transaction; a partition larger than that commits part-way at a clustering position (tables with clustering columns).
+ */
+export class SplitStream {
+  private readonly client: TargetClient;
+  private copy: CopyIn | undefined;
+  // The checkpoint was read in the split's first transaction (BEGIN travelled with it).
+  private inTransaction = true;
+  // Round trips to the target since the last commit's report: opening counts too (TCP and start-up: at least one).
+  private roundTrips: number;
+  private from: SplitPoint;
+  private lastToken: bigint | null;
+  // The last row read, by page and index: a raw page decodes its values only at a commit inside a partition.
+  private lastPage: ScanPage | undefined;
+  private lastIndex = -1;
+  // The open transaction: rows written, a catch-up's rows older than its cut-off (read, not written, passed by the
+  // checkpoint), rows set aside, bytes, and rows announced as streamed.
+  private rowsInTransaction = 0;
+  private olderInTransaction = 0;
+  private rowsSinceReport = 0;
+  private streamedInTransaction = 0;
+  private bytesInTransaction = 0;
+  private readonly rejected: RejectedRow[] = [];
+  private bytesCommitted = 0;
+  private total = 0;
+  // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
+  // table may be written between two scans of the same range), and each line's identity in this transaction.
+  private readonly refused = new Map<string, { column: string; reason: string }>();
+  private readonly lines = new LineKeys();
+  private readonly writer = new ChunkWriter();
+  private readonly rows: PageEncoders;
+  private readonly timing = new StreamTiming();
+  // This stream's own latencies, beside the executor's: the dashboard's Splits tab and the report's slowest streams.
+  private readonly streamLatency = { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() };
+  // This split's share of the run's rate limits (source.readsPerSecond, target.rowsPerSecond/bytesPerSecond).
+  private readonly throttle: StreamThrottle;
+  private readonly staticOnly: (page: ScanPage, index: number) => boolean;
+  private readonly older: ((page: ScanPage, index: number) => boolean) | undefined;
+
+  constructor(private readonly context: TaskContext, private readonly input: SplitTaskInput, opened: OpenedSplit, private readonly codec: KeyCodec | undefined) {
+    this.client = opened.client;
+    this.roundTrips = opened.roundTrips;
+    this.from = { token: opened.checkpoint.lastToken, position: opened.checkpoint.position };
+    this.lastToken = opened.checkpoint.lastToken;
+    this.rows = new PageEncoders(context);
+    this.throttle = new StreamThrottle(context.shares);
+    this.staticOnly = staticOnlyCheck(context.table);
+    this.older = olderCheck(context.table);
+  }
+
+  /** Nothing open on the connection: the next split may take it. */
+  get clean(): boolean {
+    return !this.inTransaction && this.copy === undefined;
+  }
+
+  /** Streams the split to its end, setting aside each row PostgreSQL refuses; returns the rows committed. */
+  async run(): Promise<number> {
+    const { split, attempt, signal } = this.input;
+    for (;;) {
+      try {
+        for await (const page of timedPages(scanFrom(this.context, split, this.from, attempt, this.codec, this.streamLatency.pageRead), this.timing)) {
+          await this.copyPage(page);
+        }
+        if (signal.aborted) throw interrupted(split.id);
+        await this.commit(true, false);
+        return this.total;
+      } catch (error) {
+        if (!(await this.setAsideRefused(error))) throw error;
+      }
+    }
+  }
+
+  /** After a failure: CopyFail for an open COPY, and the open transaction rolled back. */
+  async abandon(reason: string): Promise<void> {
+    if (this.copy) await this.copy.abort(reason);
+    this.copy = undefined;
+    if (this.inTransaction) await this.client.query('ROLLBACK').catch(() => undefined);
+    this.inTransaction = false;
+  }
+
+  private async copyPage(page: ScanPage): Promise<void> {
+    const { timing } = this;
+    const pageStarted = performance.now();
+    const targetBefore = timing.targetWaitMs;
+    const bytesBefore = this.bytesProduced();
+    if (this.input.signal.aborted) throw interrupted(this.input.split.id);
+    const encodeRow = this.rows.encoderFor(page);
+    const flushEvery = this.context.config.copyFlushEvery;
+    for (let index = 0; index < page.length; index++) {
+      const token = page.token(index);
+      if (this.rowsInTransaction + this.rejected.length + this.olderInTransaction >= flushEvery) {
+        const boundary = token !== this.lastToken;
+        if (boundary || this.samePartitionAsLast(page, index)) await this.commit(false, !boundary);
+      }
+      if (this.lastPage !== page) {
+        // The previous page is read for the last time just above (a commit's position, the same-partition check):
+        // from here nothing holds it, and its buffers can take a later page.
+        this.lastPage?.release();
+        this.lastPage = page;
+      }
+      this.lastIndex = index;
+      if (this.copy === undefined) await this.begin();
+      if (this.writeRow(page, index, token, encodeRow) && this.writer.length >= CHUNK_BYTES) await this.streamChunk();
+    }
+    timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
+    if (this.throttle.limited) await this.throttle.after({ read: page.length, rows: page.length, bytes: this.bytesProduced() - bytesBefore }, this.input.signal);
+  }
+
+  /** The row continues the last row's partition (a commit there is inside the partition, at its clustering position). */
+  private samePartitionAsLast(page: ScanPage, index: number): boolean {
+    const last = this.lastPage;
+    if (last === undefined || this.staticOnly(last, this.lastIndex)) return false;
+    return this.codec?.samePartition(last.values(this.lastIndex), page.values(index)) === true;
+  }
+
+  /**
+   * The row as a COPY line, or set aside: a partition of only static cells and a row the encoder or PostgreSQL
+   * refused go to the rejects (or stop the split, as onError says); a catch-up's older row is passed. True if written.
+   */
+  private writeRow(page: ScanPage, index: number, token: bigint, encodeRow: (index: number, out: ChunkWriter) => number): boolean {
+    this.lastToken = token;
+    if (this.staticOnly(page, index)) {
+      // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static cells
+      // are recorded in the rejects with its key (whatever onError says) and the split goes on.
+      this.rejected.push(staticOnlyReject(this.context.table, this.input.split.id, token, page.values(index)));
+      return false;
+    }
+    if (this.older !== undefined && this.older(page, index)) {
+      this.olderInTransaction++;
+      return false;
+    }
+    const { writer } = this;
+    const rowStart = writer.length;
+    let keyEnd: number;
+    try {
+      keyEnd = encodeRow(index, writer);
+    } catch (error) {
+      this.refuseRow(error, page, index, token, rowStart);
+      return false;
+    }
+    const keyHash = writer.hash(rowStart, keyEnd);
+    const refusal = this.refused.size === 0 ? undefined : this.refused.get(lineIdentity(token, keyHash));
+    if (refusal !== undefined) {
+      this.refuseRow(new ValueEncodeError(refusal.column, refusal.reason), page, index, token, rowStart);
+      return false;
+    }
+    this.lines.add(token, keyHash);
+    this.rowsInTransaction++;
+    this.rowsSinceReport++;
+    return true;
+  }
+
+  /** A refused row: its bytes dropped and the row in the rejects, or (onError: fail) the split stopped naming it. */
+  private refuseRow(error: unknown, page: ScanPage, index: number, token: bigint, rowStart: number): void {
+    const values: ScannedRow = page.values(index);
+    if (!(error instanceof ValueEncodeError) || this.context.config.onError !== 'reject') throw valueError(error, this.context.table, values);
+    this.writer.truncate(rowStart);
+    this.rejected.push(rejectOf(error, this.context.table, this.input.split.id, token, values));
+  }
+
+  /** Streamed, not a round trip: the write waits only when the socket is full. */
+  private async streamChunk(): Promise<void> {
+    this.bytesInTransaction += this.writer.length;
+    const chunk = this.writer.take();
+    const copy = this.copy as CopyIn;
+    await this.timing.target(() => copy.write(chunk));
+    this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: this.rowsSinceReport, executor: this.context.executor });
+    this.streamedInTransaction += this.rowsSinceReport;
+    this.rowsSinceReport = 0;
+  }
+
+  private bytesProduced(): number {
+    return this.bytesCommitted + this.bytesInTransaction + this.writer.length;
+  }
+
+  /** The checkpoint's read, and each commit, began the next transaction in their own round trip; the COPY's start is one more. */
+  private begin(): Promise<void> {
+    return this.timing.target(async () => {
+      await this.beginIfNeeded();
+      this.copy = CopyIn.start(this.client, this.context.copySql);
+      if (this.context.copyFormat === 'binary') this.writer.raw(COPY_BINARY_HEADER);
+      this.roundTrips++;
+    });
+  }
+
+  private async beginIfNeeded(): Promise<void> {
+    if (this.inTransaction) return;
+    await this.client.query('BEGIN');
+    this.inTransaction = true;
+    this.roundTrips++;
+  }
+
+  /** Ends the COPY, records the rejects, and advances the fenced checkpoint in the same transaction. */
+  private commit(done: boolean, inside: boolean): Promise<void> {
+    return this.timing.target(async () => {
+      await this.beginIfNeeded();
+      await this.endCopy();
+      if (this.rejected.length > 0) {
+        await this.context.store.recordRejects(this.client, this.context.runId, this.rejected);
+        this.roundTrips++;
+      }
+      const last = this.lastPage;
+      const to: SplitPoint = { token: this.lastToken, position: inside && this.codec && last ? this.codec.positionOf(last.values(this.lastIndex)) : null };
+      const existing = await this.advanceAndCommit(to, done);
+      this.total += this.rowsInTransaction;
+      this.reportCommit(existing);
+      this.bytesCommitted += this.bytesInTransaction;
+      this.from = to;
+      this.startTransaction();
+    });
+  }
+
+  private async endCopy(): Promise<void> {
+    const { copy, writer } = this;
+    if (!copy) return;
+    if (this.context.copyFormat === 'binary') writer.raw(COPY_BINARY_TRAILER);
+    if (writer.length > 0) {
+      this.bytesInTransaction += writer.length;
+      await copy.write(writer.take());
+    }
+    await copy.finish();
+    this.copy = undefined;
+    this.roundTrips++;
+  }
+
+  /** The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three. */
+  private async advanceAndCommit(to: SplitPoint, done: boolean): Promise<number | undefined> {
+    const { context, input } = this;
+    const committing = performance.now();
+    const outcome = await context.store.advanceAndCommit(this.client, { runId: context.runId, splitId: input.split.id, from: this.from, to, rows: this.rowsInTransaction, done, ...(context.stage ? { merge: context.stage.merge() } : {}) }, !done);
+    const commitMs = performance.now() - committing;
+    context.latency.commit.record(commitMs);
+    this.streamLatency.commit.record(commitMs);
+    this.roundTrips++;
+    if (!outcome.fenced) {
+      throw new C2yError('SPLITS_FAILED', `split ${input.split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: input.split.id } });
+    }
+    this.inTransaction = !done;
+    return outcome.existing;
+  }
+
+  private reportCommit(existing: number | undefined): void {
+    const { context, rejected, streamLatency } = this;
+    const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
+    const roundTrips = this.roundTrips;
+    this.roundTrips = 0;
+    context.emit({
+      type: 'batch-committed', splitId: this.input.split.id, rows: this.rowsInTransaction, bytes: this.bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows,
+      ...(context.stage ? { existing } : {}), ...(this.older ? { older: this.olderInTransaction } : {}), referenceCells: this.rows.takeReferenceCells(), driverPages: this.rows.takeDriverPages(),
+      ...this.timing.take(), roundTrips, throttledMs: this.throttle.take(), lastToken: this.lastToken?.toString() ?? null, executor: context.executor,
+      streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] },
+    });
+  }
+
+  /** A new transaction's counts (after a commit, or a roll-back that rescans from the checkpoint). */
+  private startTransaction(): void {
+    this.rejected.length = 0;
+    this.rowsInTransaction = 0;
+    this.olderInTransaction = 0;
+    this.rowsSinceReport = 0;
+    this.bytesInTransaction = 0;
+    this.lines.clear();
+    this.streamedInTransaction = 0;
+  }
+
+  /**
+   * PostgreSQL named the bad line of a COPY: roll back, and rescan the transaction from its start with that row set
+   * aside. False if the error is not such a refusal (or names a row already set aside): the caller throws it.
+   */
+  private async setAsideRefused(error: unknown): Promise<boolean> {
+    const line = refusedLine(error);
+    const identity = line === undefined ? undefined : this.lines.identityOf(line.line);
+    if (line === undefined || identity === undefined || this.input.signal.aborted || this.refused.has(identity)) return false;
+    if (this.copy) await this.copy.abort('c2y: isolating a refused row');
+    this.copy = undefined;
+    await this.client.query('ROLLBACK');
+    this.inTransaction = false;
+    this.refused.set(identity, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
+    if (this.streamedInTransaction > 0) this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: -this.streamedInTransaction, executor: this.context.executor });
+    this.writer.truncate(0);
+    this.lastToken = this.from.token;
+    this.lastPage = undefined;
+    this.startTransaction();
+    return true;
+  }
+}
+
+export function interrupted(splitId: number): C2yError {
+  return new C2yError('INTERRUPTED', `split ${splitId} interrupted; its open transaction was rolled back`, { context: { split: splitId } });
+}
+
+function valueError(error: unknown, table: SourceTable, row: readonly unknown[]): C2yError {
+  if (!(error instanceof ValueEncodeError)) return copyFailed(error, {});
+  const key = Object.entries(rowKeyRecord(table, row)).map(([name, value]) => `${name}=${value}`).join(', ');
+  return new C2yError('VALUE_UNREPRESENTABLE', `row (${key}), column "${error.column}": ${error.reason}`, {
+    hint: 'set onError: reject to send such rows to rejects.jsonl and go on, or fix the value in Cassandra; nothing of this transaction was committed',
+    retryable: false,
+    context: { column: error.column },
+  });
+}

@@ -8,7 +8,7 @@ export type { TerminalFrame } from './terminal-frame.js';
 export type { ProgressSnapshot } from './progress-display.js';
 export { buildReport, renderReport } from './run-report.js';
 export type { RunReport, ReportBase, TableReport, SkippedTable, ExecutorReport, PlannedFiguresJson } from './run-report.js';
-export type { RunEvent, RunListener, TaskErrorJson, StreamLatencyCounts } from './run-events.js';
+export type { ExecutorSession, RunEvent, RunListener, TaskErrorJson, StreamLatencyCounts } from './run-events.js';
 export { StreamTiming, verdictOf, verdictAdvice, LatencyHistogram, LATENCY_BOUNDS_MS } from '../telemetry/index.js';
 export type { TimeSplitMs, Verdict, LatencyQuantiles } from '../telemetry/index.js';
 export { slowestStreams } from './stream-latency.js';

@@ -20,7 +20,8 @@ export type RunEvent =
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
   | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
   /** How an executor reads pages: 'raw pages', or 'driver rows: <why>'. */
-  | { readonly type: 'read-path'; readonly executor: number; readonly raw: boolean; readonly detail: string }
+  /** `session`: whether the executor's Cassandra session was opened while the run was planned, and how long init waited for it. */
+  | { readonly type: 'read-path'; readonly executor: number; readonly raw: boolean; readonly detail: string; readonly session?: ExecutorSession }
   /** A distributed run: the executor of worker `worker` on `host` joined the run. */
   | { readonly type: 'executor-started'; readonly executor: number; readonly worker: string; readonly host: string; readonly cores: number }
   | { readonly type: 'executor-exited'; readonly executor: number; readonly code: number | null; readonly signal: string | null; readonly expected: boolean };
@@ -33,4 +34,10 @@ export interface TaskErrorJson {
   readonly message: string;
   readonly hint?: string | undefined;
   readonly retryable: boolean;
+}
+
+/** How an executor's Cassandra session came: opened ahead (while the driver planned) or at init, and init's wait for it. */
+export interface ExecutorSession {
+  readonly openedWhilePlanning: boolean;
+  readonly initWaitMs: number;
 }

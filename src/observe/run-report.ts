@@ -2,6 +2,7 @@ import { formatBytes } from '../config/index.js';
 import type { LatencyQuantiles } from '../telemetry/index.js';
 import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
+import type { ExecutorSession } from './run-events.js';
 import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 
 /** A keyspace run's table as its report shows it (the keyspace report lists one per table) in the keyspace report: its own rows, time, rate, rejects and memory. */
@@ -167,6 +168,8 @@ export interface ExecutorReport {
   /** CPU over wall time while it ran, as a share of one core (null: ran under a second). */
   readonly cpuShareOfOneCore: number | null;
   readonly timeSplit: TimeSplitReport;
+  /** Its Cassandra session: opened while the run was planned (a local run's executors start early), and init's wait for it. */
+  readonly cassandraSession: ExecutorSession | null;
 }
 
 export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
@@ -197,7 +200,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
       return {
         executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
         plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
-        ...executorTime(stats, e),
+        ...executorTime(stats, e), cassandraSession: e.session,
       };
     }),
     retries: stats.retries,

@@ -1,5 +1,5 @@
 import type { TimeSplitMs } from '../telemetry/index.js';
-import type { RunEvent, StreamLatencyCounts } from './run-events.js';
+import type { ExecutorSession, RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
@@ -21,6 +21,8 @@ export interface ExecutorStats {
   baselineHeapUsed: number;
   /** The `c2y worker` this executor belongs to (distributed runs), e.g. "host-a/1234". */
   worker: string | null;
+  /** How its Cassandra session came (null: not said, e.g. an older executor). */
+  session: ExecutorSession | null;
   /** CPU time of the executor process so far (user + system). */
   cpuMs: number;
   /** The first and latest memory reports (time, CPU): the executor's CPU share is counted between them. */
@@ -97,7 +99,7 @@ export class RunStats {
     let stats = this.executors.get(index);
     if (!stats) {
       stats = {
-        peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null,
+        peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
         cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 },
       };
       this.executors.set(index, stats);
@@ -130,6 +132,7 @@ export class RunStats {
         break;
       case 'read-path':
         this.readPaths.set(event.executor, event.detail);
+        this.executor(event.executor).session = event.session ?? null;
         break;
       case 'rows-compared':
         this.rowsCommitted += event.rows;

@@ -13,4 +13,5 @@ export type { WorkerPolicy, WorkerPolicyInput } from './worker-policy.js';
 export { publishLimits, readSharedLimits, takeFromBuckets } from './shared-limits.js';
 export type { SharedLimits } from './shared-limits.js';
 export { localRunner, copyTasks } from './local-runner.js';
+export { PrestartedExecutors } from './prestarted-executors.js';
 export { describeLimits, LiveLimits, tunedLimits } from './live-limits.js';

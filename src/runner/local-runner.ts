@@ -117,7 +117,7 @@ export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
     };
 
     const spawnExecutor = (index: number): void => {
-      const executorProcess = forkExecutor(heapMb);
+      const executorProcess = input.prestarted?.take(heapMb) ?? forkExecutor(heapMb);
       const { child } = executorProcess;
       const state: ExecutorState = { index, process: executorProcess, ready: false, inFlight: new Map(), exited: false };
       executors[index] = state;
@@ -206,6 +206,8 @@ export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
       return;
     }
     for (let index = 0; index < executorCount; index++) spawnExecutor(index);
+    // Executors forked ahead beyond the run's (fewer splits than executors) free their memory now.
+    input.prestarted?.stop();
   });
 }
 

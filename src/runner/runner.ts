@@ -1,3 +1,4 @@
+import type { PrestartedExecutors } from './prestarted-executors.js';
 import type { C2yConfig } from '../config/index.js';
 import type { Logger, RunListener, TaskErrorJson } from '../observe/index.js';
 import type { SourceTable } from '../schema/index.js';
@@ -22,6 +23,8 @@ export interface RunnerInput {
   readonly signal: AbortSignal;
   /** The run's rate limits as they change (`c2y tune`); shared by the streams running at each moment. */
   readonly limits?: LiveLimits;
+  /** A local run's executors forked ahead (while the driver planned); the runner stops those it does not take. */
+  readonly prestarted?: PrestartedExecutors;
 }
 
 export interface SplitFailure {

@@ -3,9 +3,10 @@ import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, IdleConnections, MergeStage, targetNameOf } from '../sink/index.js';
-import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection } from '../source/index.js';
+import type { C2yConfig } from '../config/index.js';
+import { consistencyCode, keepPageBuffers, openCassandra, rawReadPath, sessionOptionsOf, sourceSelection, type CassandraClient } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage, type TableJob } from './executor-protocol.js';
-import type { RunEvent } from '../observe/index.js';
+import type { ExecutorSession, RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
 import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest-task.js';
 import { runSplitTask, type TaskContext } from './split-task.js';
@@ -79,6 +80,7 @@ send({ type: 'loaded' });
 
 async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'warm-up') return answerWarmUp(message.budgetMs);
+  if (message.type === 'connect') return connectEarly(message.source);
   if (message.type === 'init') return initExecutor(message);
   if (message.type === 'cancel') {
     cancel.abort();
@@ -112,18 +114,46 @@ function answerWarmUp(budgetMs: number): void {
   }
 }
 
+/** A session opened before init (connect), by its settings: the run's scans give their own page size. */
+let earlySession: { readonly key: string; readonly opening: Promise<CassandraClient> } | undefined;
+
+const sessionKey = (source: C2yConfig['source']): string => JSON.stringify({ ...sessionOptionsOf(source), fetchSize: undefined });
+
+function connectEarly(source: C2yConfig['source']): void {
+  if (earlySession !== undefined || context !== undefined) return;
+  const opening = openCassandra(sessionOptionsOf(source));
+  // A failure here is met again at init, which opens its own session and reports that attempt's error.
+  opening.catch(() => undefined);
+  earlySession = { key: sessionKey(source), opening };
+}
+
+/** The early session if it was opened with these settings and connected; else a session of its own. */
+async function sessionFor(source: C2yConfig['source']): Promise<{ cassandra: CassandraClient; session: ExecutorSession }> {
+  const waitStarted = performance.now();
+  const waited = (): number => Math.round(performance.now() - waitStarted);
+  const early = earlySession;
+  earlySession = undefined;
+  if (early !== undefined) {
+    const cassandra = await early.opening.catch(() => undefined);
+    if (cassandra !== undefined && early.key === sessionKey(source)) return { cassandra, session: { openedWhilePlanning: true, initWaitMs: waited() } };
+    await cassandra?.shutdown().catch(() => undefined);
+  }
+  const cassandra = await openCassandra(sessionOptionsOf(source));
+  return { cassandra, session: { openedWhilePlanning: false, initWaitMs: waited() } };
+}
+
 /** The run's settings: the Cassandra session, the page path, the shared context and the usage reports. */
 async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): Promise<void> {
   try {
     const { config } = message;
     sharedTake = message.sharedPace === true ? askPace : undefined;
     shares = { limits: configuredLimits(config), streams: message.streams, ...(sharedTake ? { take: sharedTake } : {}) };
-    const cassandra = await openCassandra(sessionOptionsOf(config.source));
+    const { cassandra, session } = await sessionFor(config.source);
     const executor = message.executor;
     const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
     // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
     keepPageBuffers(2 * config.cores);
-    send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail } });
+    send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail, session } });
     const shared: SharedContext = {
       cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,
       store: new CheckpointStore(config.target.checkpointSchema),

@@ -48,7 +48,12 @@ export type DriverMessage =
   /** The answer to a `pace`: how long the stream waits before its next page. */
   | { readonly type: 'paced'; readonly requestId: number; readonly waitMs: number }
   /** Before any init: run the copy path on synthetic pages for this much CPU (a worker's waiting executor, see warm-up.ts). */
-  | { readonly type: 'warm-up'; readonly budgetMs: number };
+  | { readonly type: 'warm-up'; readonly budgetMs: number }
+  /**
+   * Before any init: open the Cassandra session now (a local run's executors, forked while the driver plans); init
+   * takes it if its source settings are the same, else closes it and opens its own.
+   */
+  | { readonly type: 'connect'; readonly source: C2yConfig['source'] };
 
 /** Executor → driver. */
 export type ExecutorMessage =

@@ -6,7 +6,7 @@ import { CheckpointStore, describeServer, parseTargetHosts, RunLock, type RunRec
 import { openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import { forTable } from './keyspace-plan.js';
 import { keyspaceSchema, type KeyspaceSchema } from './keyspace-schema.js';
-import { checkDistributed, openDriverLog, readStartOf, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
+import { checkDistributed, openDriverLog, prestartExecutors, readStartOf, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { newRunId } from './run-id.js';
 
@@ -36,10 +36,12 @@ export async function migrateKeyspace(options: KeyspaceMigrateOptions): Promise<
   checkDistributed(base, options);
   const driver = openDriverLog(base, options);
   const held: Held = { prepared: [] };
+  const prestarted = prestartExecutors(base, options);
   try {
     const subject = await prepareKeyspaceRun(options, driver.logger, held);
-    return await runSubject({ ...options, loaded: loadedOf(config, subject.tables[0]?.table.name ?? '-') }, subject, driver);
+    return await runSubject({ ...options, loaded: loadedOf(config, subject.tables[0]?.table.name ?? '-') }, subject, driver, prestarted);
   } finally {
+    prestarted?.stop();
     await held.lock?.release();
     for (const table of held.prepared) await table.admin.end().catch(() => undefined);
     await held.admin?.end().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
-import { distributedRunner, localRunner, LiveLimits, type Runner, type RunnerOutcome, type RunSigner } from '../runner/index.js';
+import { distributedRunner, localRunner, LiveLimits, PrestartedExecutors, type Runner, type RunnerOutcome, type RunSigner } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
@@ -107,15 +107,25 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (ignoredKeys.length > 0) logger.warn('ignored Spark keys with no meaning for c2y', { keys: ignoredKeys.join(',') });
   for (const note of options.loaded.derived) logger.info('setting derived from a Spark key', { setting: note });
 
-  const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
+  const prestarted = prestartExecutors(config, options);
   try {
-    await options.beforeRead?.([readStartOf(config, prepared)]);
-    return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver);
+    const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
+    try {
+      await options.beforeRead?.([readStartOf(config, prepared)]);
+      return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver, prestarted);
+    } finally {
+      await prepared.lock.release();
+      // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
+      await prepared.admin.end().catch(() => undefined);
+    }
   } finally {
-    await prepared.lock.release();
-    // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
-    await prepared.admin.end().catch(() => undefined);
+    prestarted?.stop();
   }
+}
+
+/** A local run's executors start (and connect to Cassandra) while the run is prepared; a distributed run's are the workers'. */
+export function prestartExecutors(config: C2yConfig, options: Pick<MigrateOptions, 'distributed'>): PrestartedExecutors | undefined {
+  return options.distributed === true ? undefined : new PrestartedExecutors(config);
 }
 
 export function readStartOf(config: C2yConfig, prepared: PreparedRun): TableReadStart {
@@ -208,7 +218,7 @@ function startRun(options: MigrateOptions, subject: RunSubject, driver: DriverLo
   return { files, runFolder: files.path, stats, eventLog, runControl, lockLost: () => lost };
 }
 
-export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog): Promise<MigrateResult> {
+export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog, prestarted?: PrestartedExecutors): Promise<MigrateResult> {
   const lead = leadOf(subject);
   const runId = subject.runId;
   const loaded = subject.configOf(lead);
@@ -242,7 +252,7 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   try {
     outcome = await runner.run({
       limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener: events.listener,
-      ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}),
+      ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}), ...(prestarted ? { prestarted } : {}),
     });
   } catch (error) {
     tuning.stop();

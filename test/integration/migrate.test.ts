@@ -67,6 +67,9 @@ describe('c2y migrate', () => {
     expect(report.timeSplit.verdict).toMatch(/^(source-bound|target-bound|CPU-bound)$/);
     expect(report.timeSplit.sourceWaitSeconds + report.timeSplit.transcodeSeconds + report.timeSplit.targetWaitSeconds).toBeGreaterThan(0);
     for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);
+    // Executors are forked while the driver plans and open their Cassandra session then: each says how it came.
+    for (const executor of report.executors) expect(executor.cassandraSession?.initWaitMs).toBeGreaterThanOrEqual(0);
+    expect(report.executors.some((executor) => executor.cassandraSession?.openedWhilePlanning === true)).toBe(true);
     expect(report.roundTrips.total).toBeGreaterThanOrEqual(2 * report.commits);
     expect(report.roundTrips.total).toBeLessThanOrEqual(3 * report.commits + 4 * report.splits.done);
     expect(report.roundTrips.perCommit).toBeCloseTo(report.roundTrips.total / report.commits, 1);

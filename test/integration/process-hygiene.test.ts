@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,17 @@ async function exitsWithin(args: readonly string[], seconds: number, env: Record
   }
 }
 
+/** Pids of every running executor process (dist/task/executor-main.js) on this machine. */
+function executorPids(): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('task/executor-main.js');
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
 /** The fixture's arguments with `command` in place of migrate. */
 function argsFor(command: string, targetTable: string, extra: readonly string[] = []): string[] {
   return [command, ...fx.args(targetTable, extra).slice(1)];
@@ -61,6 +72,20 @@ describe('every command exits, with the "cannot connect" code, when an endpoint 
       }, 60_000);
     }
   }
+
+  it('migrate refused while it plans stops the executors it forked ahead: none is left running', async () => {
+    const before = new Set(executorPids());
+    const result = await exitsWithin([...argsFor('migrate', 'hyg_ahead'), ...UNREACHABLE_TARGET, '--executors', '3', '--parallelism', '3', '--ui-port', '0'], 30);
+    expect(result.code, result.stderr.slice(-800)).toBe(EXIT.connect);
+    // SIGTERM reaches them as the driver gives up; give them a moment to go.
+    const deadline = Date.now() + 5000;
+    let strays = executorPids().filter((pid) => !before.has(pid));
+    while (strays.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      strays = executorPids().filter((pid) => !before.has(pid));
+    }
+    expect(strays).toEqual([]);
+  }, 60_000);
 
   it('migrate --distributed with Redis unreachable: the target connection it opened is closed, and it exits', async () => {
     const result = await exitsWithin(argsFor('migrate', 'hyg_dist', ['--distributed', '--redis', UNREACHABLE_REDIS, '--ui-port', '0']), 40, { C2Y_RUN_KEY: 'hygiene-test-run-key-0123456789' });

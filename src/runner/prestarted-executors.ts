@@ -1,0 +1,44 @@
+import type { C2yConfig } from '../config/index.js';
+import { forkExecutor, heapMbOf, type ExecutorMessage, type ExecutorProcess } from '../task/index.js';
+
+/**
+ * A local run's executors, forked while the driver still introspects and plans, each opening its Cassandra session
+ * as soon as its modules have loaded. Why: an executor spends ~0.2 s of CPU loading node and its modules, and its
+ * session costs several round trips to the nodes (start-up, the control connection's topology and schema reads, the
+ * pools); across a WAN (100 ms) that was about a second after the plan, before any split could read.
+ */
+export class PrestartedExecutors {
+  private readonly waiting: ExecutorProcess[] = [];
+  private readonly heapMb: number;
+
+  /** As many as the run can use: an executor per `executors`, no more than `parallelism` (the runner stops the rest). */
+  constructor(config: C2yConfig, count = Math.min(config.executors, config.parallelism)) {
+    this.heapMb = heapMbOf(config.executorMemory);
+    for (let index = 0; index < count; index++) this.waiting.push(this.fork(config.source));
+  }
+
+  private fork(source: C2yConfig['source']): ExecutorProcess {
+    const executor = forkExecutor(this.heapMb);
+    // Asked once it listens (a message sent while its modules load could reach no listener), unless the run took it
+    // first: then its init comes before any connect, and the executor opens its own session.
+    executor.child.on('message', (message: ExecutorMessage) => {
+      if (message.type === 'loaded' && this.waiting.includes(executor) && executor.child.connected) executor.child.send({ type: 'connect', source });
+    });
+    return executor;
+  }
+
+  /** A waiting executor with this heap, alive; from here the caller owns it (and sends its init). */
+  take(heapMb: number): ExecutorProcess | undefined {
+    if (heapMb !== this.heapMb) return undefined;
+    while (this.waiting.length > 0) {
+      const executor = this.waiting.shift() as ExecutorProcess;
+      if (executor.child.exitCode === null && executor.child.signalCode === null && executor.child.connected) return executor;
+    }
+    return undefined;
+  }
+
+  /** Those the run did not take (fewer splits than executors, a plan refused, Ctrl-C) are stopped. */
+  stop(): void {
+    for (const executor of this.waiting.splice(0)) executor.child.kill('SIGTERM');
+  }
+}

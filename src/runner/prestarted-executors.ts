@@ -1,9 +1,9 @@
 import type { C2yConfig } from '../config/index.js';
-import { forkExecutor, heapMbOf, type ExecutorMessage, type ExecutorProcess } from '../task/index.js';
+import { executorAlive, forkExecutor, heapMbOf, type ExecutorProcess } from '../task/index.js';
 
 /**
  * A local run's executors, forked while the driver still introspects and plans, each opening its Cassandra session
- * as soon as its modules have loaded. Why: an executor spends ~0.2 s of CPU loading node and its modules, and its
+ * as soon as it listens. Why: an executor spends ~0.2 s of CPU loading node and its modules, and its
  * session costs several round trips to the nodes (start-up, the control connection's topology and schema reads, the
  * pools); across a WAN (100 ms) that was about a second after the plan, before any split could read.
  */
@@ -19,11 +19,9 @@ export class PrestartedExecutors {
 
   private fork(source: C2yConfig['source']): ExecutorProcess {
     const executor = forkExecutor(this.heapMb);
-    // Asked once it listens (a message sent while its modules load could reach no listener), unless the run took it
-    // first: then its init comes before any connect, and the executor opens its own session.
-    executor.child.on('message', (message: ExecutorMessage) => {
-      if (message.type === 'loaded' && this.waiting.includes(executor) && executor.child.connected) executor.child.send({ type: 'connect', source });
-    });
+    // Sent at once, as the local runner sends init: the channel keeps order, so connect always comes before init,
+    // and the executor starts opening its session as soon as it listens, however short the plan.
+    executor.child.send({ type: 'connect', source });
     return executor;
   }
 
@@ -32,7 +30,7 @@ export class PrestartedExecutors {
     if (heapMb !== this.heapMb) return undefined;
     while (this.waiting.length > 0) {
       const executor = this.waiting.shift() as ExecutorProcess;
-      if (executor.child.exitCode === null && executor.child.signalCode === null && executor.child.connected) return executor;
+      if (executorAlive(executor)) return executor;
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { forkExecutor, type ExecutorMessage, type ExecutorProcess } from '../task/index.js';
+import { executorAlive, forkExecutor, type ExecutorMessage, type ExecutorProcess } from '../task/index.js';
 
 /** CPU the waiting executor spends warming the copy path (see task/warm-up.ts): measured to save more in the run. */
 export const WARM_UP_CPU_MS = 400;
@@ -25,7 +25,7 @@ export class SpareExecutor {
    * `loadTimeoutMs`). Call it between runs: under a quota, a fork during a run takes the run's CPU.
    */
   prepare(loadTimeoutMs = 30_000): Promise<void> {
-    if (this.waiting && isAlive(this.waiting.executor)) return this.waiting.loaded;
+    if (this.waiting && executorAlive(this.waiting.executor)) return this.waiting.loaded;
     const executor = forkExecutor(this.heapMb);
     const loaded = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, loadTimeoutMs);
@@ -60,7 +60,7 @@ export class SpareExecutor {
     this.heapMb = heapMb;
     const spare = this.waiting;
     this.waiting = undefined;
-    if (!spare || !isAlive(spare.executor)) return undefined;
+    if (!spare || !executorAlive(spare.executor)) return undefined;
     if (spare.heapMb === heapMb) return spare.executor;
     spare.executor.child.kill('SIGTERM');
     return undefined;
@@ -71,8 +71,4 @@ export class SpareExecutor {
     this.waiting?.executor.child.kill('SIGTERM');
     this.waiting = undefined;
   }
-}
-
-function isAlive(executor: ExecutorProcess): boolean {
-  return executor.child.exitCode === null && executor.child.signalCode === null && executor.child.connected;
 }

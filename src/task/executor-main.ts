@@ -119,8 +119,11 @@ let earlySession: { readonly key: string; readonly opening: Promise<CassandraCli
 
 const sessionKey = (source: C2yConfig['source']): string => JSON.stringify({ ...sessionOptionsOf(source), fetchSize: undefined });
 
+/** Set as init begins: a connect after it would open a session no one takes. */
+let initStarted = false;
+
 function connectEarly(source: C2yConfig['source']): void {
-  if (earlySession !== undefined || context !== undefined) return;
+  if (earlySession !== undefined || initStarted) return;
   const opening = openCassandra(sessionOptionsOf(source));
   // A failure here is met again at init, which opens its own session and reports that attempt's error.
   opening.catch(() => undefined);
@@ -144,6 +147,7 @@ async function sessionFor(source: C2yConfig['source']): Promise<{ cassandra: Cas
 
 /** The run's settings: the Cassandra session, the page path, the shared context and the usage reports. */
 async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): Promise<void> {
+  initStarted = true;
   try {
     const { config } = message;
     sharedTake = message.sharedPace === true ? askPace : undefined;

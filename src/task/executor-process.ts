@@ -40,6 +40,11 @@ export function forkExecutor(heapMb: number): ExecutorProcess {
   };
 }
 
+/** Not exited and still reachable over IPC: an executor forked ahead may be handed to a run. */
+export function executorAlive(executor: ExecutorProcess): boolean {
+  return executor.child.exitCode === null && executor.child.signalCode === null && executor.child.connected;
+}
+
 /** Heap megabytes for an executor memory in bytes (never under 4, which V8 would refuse). */
 export function heapMbOf(executorMemoryBytes: number): number {
   return Math.max(4, Math.floor(executorMemoryBytes / (1024 * 1024)));

@@ -4,7 +4,7 @@ export { remainingRanges, effectiveFetchSize } from './split-scan.js';
 export type { TaskContext, SplitTaskInput } from './split-task.js';
 export type { RunnerTask, TableJob, TaskSpec } from './executor-protocol.js';
 export { mergeDigest } from './digest-task.js';
-export { forkExecutor, heapMbOf, outOfMemoryError } from './executor-process.js';
+export { executorAlive, forkExecutor, heapMbOf, outOfMemoryError } from './executor-process.js';
 export type { ExecutorProcess } from './executor-process.js';
 export { errorToJson } from './executor-protocol.js';
 export type { DriverMessage, ExecutorMessage } from './executor-protocol.js';

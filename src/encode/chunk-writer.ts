@@ -91,6 +91,25 @@ function plainAsciiEnd(source: Buffer, start: number, end: number): number {
   return i;
 }
 
+/**
+ * What checkedUtf8 reports for source[start, end), reading only (the cell is then copied at once): 0 for ASCII without
+ * U+0000, NON_ASCII for valid UTF-8 with a high byte, else the first problem from the start (NUL_FOUND, INVALID_UTF8).
+ * ASCII runs go four bytes a step and each multi-byte sequence is stepped over whole: ~1 ns a byte on text with a few
+ * non-ASCII letters, where a loop that also wrote each byte cost ~6.
+ */
+function utf8Status(source: Buffer, start: number, end: number): number {
+  let status = 0;
+  let i = plainAsciiEnd(source, start, end);
+  while (i < end) {
+    if (source[i] === 0) return NUL_FOUND;
+    const size = utf8SequenceLength(source, i, end);
+    if (size === 0) return INVALID_UTF8;
+    status = NON_ASCII;
+    i = plainAsciiEnd(source, i + size, end);
+  }
+  return status;
+}
+
 /** The index of the first byte in [start, end) that COPY text must escape or check (BYTE_KIND not PLAIN), or end. */
 function plainTextEnd(source: Buffer, start: number, end: number): number {
   let i = start;
@@ -108,7 +127,7 @@ export class ChunkWriter {
   private buffer: Buffer;
   private offset = 0;
 
-  constructor(initialSize = 256 * 1024) {
+  constructor(private readonly initialSize = 256 * 1024) {
     this.buffer = Buffer.allocUnsafe(initialSize);
   }
 
@@ -362,30 +381,8 @@ export class ChunkWriter {
    */
   checkedUtf8(source: Buffer, start: number, end: number): number {
     if (end - start >= NATIVE_CHECK_BYTES) return this.checkedUtf8Native(source, start, end);
-    // Most text is ASCII without U+0000: find where that run ends, reading only, and copy it at once (a read-and-write
-    // loop byte by byte cost ~3 ns a byte; this ~1). The rest, from the first other byte, goes through the loop below.
-    const plain = plainAsciiEnd(source, start, end);
-    this.copy(source, start, plain);
-    if (plain === end) return 0;
-    start = plain;
-    this.ensure(end - start);
-    const buffer = this.buffer;
-    let at = this.offset;
-    let status = 0;
-    for (let i = start; i < end; i++) {
-      const byte = source[i] as number;
-      if (byte >= 0x80) {
-        const size = utf8SequenceLength(source, i, end);
-        if (size === 0) return INVALID_UTF8;
-        for (let k = 0; k < size; k++) buffer[at++] = source[i + k] as number;
-        i += size - 1;
-        status = NON_ASCII;
-        continue;
-      }
-      if (byte === 0) return NUL_FOUND;
-      buffer[at++] = byte;
-    }
-    this.offset = at;
+    const status = utf8Status(source, start, end);
+    if (status === 0 || status === NON_ASCII) this.copy(source, start, end);
     return status;
   }
 
@@ -485,10 +482,18 @@ export class ChunkWriter {
     if (length < this.offset) this.offset = length;
   }
 
-  /** The bytes written so far, copied out, and the writer reset for the next chunk. */
+  /**
+   * The bytes written so far, and the writer reset for the next chunk. A buffer at least half full is handed over as
+   * it is and the writer starts a fresh one (not zero-filled): copying a 256 KiB COPY chunk out, as Buffer.from did,
+   * zero-filled and copied every byte once more. A mostly empty one (a single CDC line, a digest's row) is copied out,
+   * so a small result never holds a large buffer alive.
+   */
   take(): Buffer {
-    const out = Buffer.from(this.buffer.subarray(0, this.offset));
+    const length = this.offset;
     this.offset = 0;
-    return out;
+    if (length * 2 < this.buffer.length) return Buffer.from(this.buffer.subarray(0, length));
+    const full = this.buffer.subarray(0, length);
+    this.buffer = Buffer.allocUnsafe(this.initialSize);
+    return full;
   }
 }

@@ -53,7 +53,9 @@ export class SplitStream {
   // table may be written between two scans of the same range), and each line's identity in this transaction.
   private readonly refused = new Map<string, { column: string; reason: string }>();
   private readonly lines = new LineKeys();
-  private readonly writer = new ChunkWriter();
+  // Room past CHUNK_BYTES for the row that crosses it: the chunk is handed to the COPY stream as it is, never grown
+  // (a copy of every byte) on its last row.
+  private readonly writer = new ChunkWriter(CHUNK_BYTES + CHUNK_BYTES / 4);
   private readonly rows: PageEncoders;
   private readonly timing = new StreamTiming();
   // This stream's own latencies, beside the executor's: the dashboard's Splits tab and the report's slowest streams.

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { summaryOf } from './command-table.js';
 import { runViews } from './run-views.js';
-import pg from 'pg';
 import { loadConfig } from '../config/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { renderReport } from '../observe/index.js';
 import { migrate } from '../workflow/index.js';
+// After the workflow (and so the sink, which sets up pg's import: see sink/node-navigator.ts).
+import pg from 'pg';
 import { openCassandra } from '../source/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../testbed/index.js';
 

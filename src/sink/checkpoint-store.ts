@@ -1,3 +1,5 @@
+// Before pg: see node-navigator.ts.
+import './node-navigator.js';
 import pg from 'pg';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';

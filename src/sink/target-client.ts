@@ -1,3 +1,5 @@
+// Before pg: see node-navigator.ts.
+import './node-navigator.js';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import type { TargetConfig } from '../config/index.js';

@@ -21,8 +21,8 @@ export interface TableMeasure {
  * The one measure-and-plan step: a new run's plan, `c2y plan` and the benches size a table and count its splits
  * the same way, so what `c2y plan` prints is what `c2y migrate` does.
  */
-export async function measureTable(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection): Promise<TableMeasure> {
-  const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency));
+export async function measureTable(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, signal?: AbortSignal): Promise<TableMeasure> {
+  const size = await estimateTableSize(cassandra, table, consistencyCode(config.source.consistency), signal);
   const averageRowBytes = averageEncodedRowBytes(table, size.sampleRows);
   const share = selectedShare(selection);
   const estimatedBytes = (size.estimatesBytes ?? size.rows * averageRowBytes) * share;

@@ -6,7 +6,7 @@ import { CheckpointStore, describeServer, parseTargetHosts, RunLock, type RunRec
 import { openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import { forTable } from './keyspace-plan.js';
 import { keyspaceSchema, type KeyspaceSchema } from './keyspace-schema.js';
-import { checkDistributed, openDriverLog, prestartExecutors, readStartOf, runSubject, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
+import { checkDistributed, openDriverLog, prestartExecutors, readStartOf, runSubject, secondsSince, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { newRunId } from './run-id.js';
 
@@ -38,7 +38,9 @@ export async function migrateKeyspace(options: KeyspaceMigrateOptions): Promise<
   const held: Held = { prepared: [] };
   const prestarted = prestartExecutors(base, options);
   try {
-    const subject = await prepareKeyspaceRun(options, driver.logger, held);
+    const preparing = performance.now();
+    const prepared = await prepareKeyspaceRun(options, driver.logger, held);
+    const subject: RunSubject = { ...prepared, prepareSeconds: secondsSince(preparing) };
     return await runSubject({ ...options, loaded: loadedOf(config, subject.tables[0]?.table.name ?? '-') }, subject, driver, prestarted);
   } finally {
     prestarted?.stop();
@@ -62,7 +64,7 @@ interface Held {
  * (--resume) or planned, every table prepared (every refusal listed together), then recorded. A failure here has
  * written no row; one that is not already typed says so.
  */
-async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, held: Held): Promise<RunSubject> {
+async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, held: Held): Promise<Omit<RunSubject, 'prepareSeconds'>> {
   const config = options.keyspace;
   try {
     const cassandra = held.cassandra = await openCassandra(sessionOptionsOf(config.source));

@@ -109,10 +109,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
   const prestarted = prestartExecutors(config, options);
   try {
+    const preparing = performance.now();
     const prepared = await prepareRun({ loaded: options.loaded, resume: options.resume, restart: options.restart, logger, ...(options.catchup ? { catchup: options.catchup } : {}) });
     try {
       await options.beforeRead?.([readStartOf(config, prepared)]);
-      return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config }, driver, prestarted);
+      return await runSubject(options, { runId: prepared.runId, tables: [prepared], configOf: () => config, prepareSeconds: secondsSince(preparing) }, driver, prestarted);
     } finally {
       await prepared.lock.release();
       // Already ended on the normal path; on an error path (e.g. an unreachable Redis) it would keep the process alive.
@@ -162,6 +163,13 @@ export interface RunSubject {
   readonly keyspace?: KeyspaceSubject;
   /** The run's memory and connection figures when they are not its one table's (a keyspace run's, over all tables). */
   readonly planned?: PlannedFigures;
+  /** How long its preparation took (the report's prepareSeconds). */
+  readonly prepareSeconds: number;
+}
+
+/** Wall seconds since `started` (performance.now()), to the millisecond. */
+export function secondsSince(started: number): number {
+  return Math.round(performance.now() - started) / 1000;
 }
 
 /** The run's first table: the one table, or the largest of a keyspace, whose connections and figures the run shares. */
@@ -332,7 +340,7 @@ function runReport(input: RunReportInput): RunReport {
       ...splitCounts(subject.tables), done: subject.tables.reduce((sum, t) => sum + t.doneSplitIds.length, 0) + outcome.completed.length,
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
-    concurrency: input.concurrency, planned: subject.planned ?? lead.planned,
+    concurrency: input.concurrency, planned: subject.planned ?? lead.planned, prepareSeconds: subject.prepareSeconds,
     rejects: input.valueRejects, staticOnlyPartitions: input.rejects - input.valueRejects, ignoredKeys: options.loaded.ignoredKeys,
     rowsCommittedTotal: ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0),
     targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,

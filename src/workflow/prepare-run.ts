@@ -14,7 +14,7 @@ import {
 } from '../source/index.js';
 import { checkClockSkew } from './clock-skew.js';
 import { newRunId } from './run-id.js';
-import { measureTable, splitsOf } from './measure-table.js';
+import { measureTable, splitsOf, type TableMeasure } from './measure-table.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
 /** What a run records in the target when it starts, so a resume uses the same splits. */
@@ -126,23 +126,68 @@ export function runIdentity(config: C2yConfig): { readonly sourceId: string; rea
   return { sourceId: `${config.source.keyspace}.${config.source.table}`, targetId: `${config.target.database}.${target.schema}.${target.table}` };
 }
 
-/** Everything that must hold before the first row moves: a wrong name or an unreachable node fails here. */
+/** The target as the plan first asks it: the driver's connection, which server it is, and its round trip. */
+interface ReachedTarget {
+  readonly admin: TargetClient;
+  readonly server: ServerInfo;
+  readonly targetRttMs: number;
+}
+
+async function reachTarget(endpoints: readonly TargetEndpoint[], loaded: LoadedConfig): Promise<ReachedTarget> {
+  const admin = await connectAdmin(endpoints, loaded);
+  try {
+    const server = await describeServer(admin);
+    return { admin, server, targetRttMs: await medianMs(() => admin.query('SELECT 1')) };
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Everything that must hold before the first row moves: a wrong name or an unreachable node fails here. The two
+ * sides are asked at once where nothing orders them (over a WAN each question is a round trip): the target is
+ * reached while Cassandra is opened and read, and a new run's table is measured while the target is checked. The
+ * source's errors are still the ones heard first, and nothing is written to the target before the source checked out.
+ */
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
+  const reaching = reachTarget(parseTargetHosts(config.target.hosts, config.target.port), options.loaded);
+  // Heard where it is awaited (after the source's checks), or closed below if it never is.
+  reaching.catch(() => undefined);
+  let taken = false;
+  const takeTarget = (): Promise<ReachedTarget> => {
+    taken = true;
+    return reaching;
+  };
+  try {
+    const cassandra = options.cassandra ?? await openCassandra(sessionOptionsOf(config.source));
+    return await prepareWith(options, cassandra, takeTarget);
+  } finally {
+    // The source failed before the target was taken (prepareWith closes what it took): its connection ends here,
+    // unwaited, so the source's error is not held back by a target still timing out.
+    if (!taken) void reaching.then((target) => target.admin.end(), () => undefined).catch(() => undefined);
+  }
+}
+
+async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, takeTarget: () => Promise<ReachedTarget>): Promise<PreparedRun> {
+  const { config } = options.loaded;
   const log = options.logger;
-  const cassandra = options.cassandra ?? await openCassandra(sessionOptionsOf(config.source));
+  const measureStop = new AbortController();
   try {
     checkPartitioner(await readPartitioner(cassandra));
     const table = await describeMappedTable(cassandra, config);
     // What of the table is read: refused here, before the target is touched, when it names what is not there.
     const selection = sourceSelection(config, table);
+    // A new run's measure (16 counts, the nodes' estimates, a sample) goes on while the target is checked; a refusal
+    // meanwhile (another driver's lock, an unfinished run) stops it, so the session closes without waiting on it.
+    const measuring = options.resume === false ? measureTable(cassandra, config, table, selection, measureStop.signal) : undefined;
+    measuring?.catch(() => undefined);
     const target = targetNameOf(config.target, config.source.table);
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
-    const admin = await connectAdmin(endpoints, options.loaded);
+    const { admin, server, targetRttMs } = await takeTarget();
     let lock: RunLock | undefined;
     try {
-      const server = await describeServer(admin);
-      const targetRttMs = await medianMs(() => admin.query('SELECT 1'));
       const planOf = (splitCount: number, plan: StoredPlan): PlannedFigures => plannedFigures(config, {
         // Runs recorded before decoded sizes were sampled: a decoded row is taken as ~4× its COPY text.
         splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
@@ -216,7 +261,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
         const skewMs = await checkClockSkew(cassandra, admin, options.catchup.marginSeconds);
         log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString(), clockSkewMs: Math.round(skewMs) });
       }
-      const newPlan = await planNewRun(cassandra, config, table, selection, log, options.splitIdBase ?? 0);
+      const newPlan = await planNewRun(cassandra, { config, table, selection, log, splitIdBase: options.splitIdBase ?? 0 }, measuring ?? measureTable(cassandra, config, table, selection));
       const { splits, size } = newPlan;
       const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows, ...(catchup ? { catchup } : {}) };
       const planned = planOf(splits.length, plan);
@@ -245,6 +290,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
     if (error instanceof C2yError) throw error;
     throw new C2yError('PREPARE_FAILED', `preparing the run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
   } finally {
+    measureStop.abort();
     if (!options.cassandra) await cassandra.shutdown().catch(() => undefined);
   }
 }
@@ -326,8 +372,11 @@ async function rowsAlreadyThere(admin: Queryable, target: TargetName, mode: OnEx
 }
 
 /** A new run's plan: the table measured, its selected share, the splits cut over the selection and checked. */
-async function planNewRun(cassandra: CassandraClient, config: C2yConfig, table: SourceTable, selection: SourceSelection, log: Logger, splitIdBase: number): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
-  const measure = await measureTable(cassandra, config, table, selection);
+async function planNewRun(
+  cassandra: CassandraClient, run: { config: C2yConfig; table: SourceTable; selection: SourceSelection; log: Logger; splitIdBase: number }, measuring: Promise<TableMeasure>,
+): Promise<{ plan: StoredPlan; splits: Split[]; size: TableSizeEstimate }> {
+  const { table, selection, log, splitIdBase } = run;
+  const measure = await measuring;
   // A keyspace run numbers each table's splits from its own base, so a split id names one split of the whole run.
   const splits = splitsOf(cassandra, table, measure, selection).map((split) => (splitIdBase === 0 ? split : Object.freeze({ ...split, id: split.id + splitIdBase })));
   assertCoversRing(splits, 'new', selection.tokens);

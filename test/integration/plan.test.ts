@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/observe/index.js';
+import { TcpProxy, testbedPgPort } from '../../src/testbed/index.js';
+import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { runC2y } from '../helpers/run-cli.js';
+import { RING } from '../helpers/servers.js';
 
 let fx: MigrateFixture;
 
@@ -56,4 +60,31 @@ describe('c2y plan', () => {
     expect(anyway.stderr).not.toMatch(/FATAL ERROR|JavaScript heap out of memory|<--- Last few GCs --->/);
     expect(anyway.stderr).toContain('--resume');
   });
+
+  it('over a WAN (both sides 200 ms away), planning and checks overlap their round trips: a new run prepares in under 45 of them', async () => {
+    // Every Cassandra node and the target behind a proxy that holds each chunk 100 ms each way. Asked one after the
+    // other, the plan's questions were ~75 round trips (15 s here); the two sides asked at once, and the table's
+    // counts, estimates and sample at once, it is ~30 (the driver's own session start is ~10 of them).
+    const ONE_WAY_MS = 100;
+    const nodes = RING.map((host) => new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: host, targetPort: 9042 }));
+    const target = new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: testbedPgPort() });
+    for (const proxy of [...nodes, target]) {
+      await proxy.start();
+      proxy.oneWayDelayMs = ONE_WAY_MS;
+    }
+    try {
+      const addressMap = RING.map((host, i) => `${host}:9042=${nodes[i]?.address ?? ''}`).join(',');
+      const args = fx.args('wan').map((arg, i, all) => (all[i - 1] === '--target-hosts' ? target.address : arg));
+      const run = await runC2y([...args, '--parallelism', '2', '--executors', '1', '--cores', '2', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
+      expect(run.code, run.stderr.slice(-1500)).toBe(0);
+      const report = JSON.parse(run.stdout) as RunReport;
+      expect(report.rowsTotal).toBe(3000);
+      console.log(`prepared over ${2 * ONE_WAY_MS} ms RTT in ${report.prepareSeconds} s (${(report.prepareSeconds * 1000 / (2 * ONE_WAY_MS)).toFixed(1)} round trips)`);
+      expect(report.prepareSeconds).toBeLessThan((45 * 2 * ONE_WAY_MS) / 1000);
+      expect(await postgresEventsDigest(fx.db, 'wan')).toEqual(fx.sourceDigest);
+    } finally {
+      for (const proxy of [...nodes, target]) await proxy.close();
+    }
+  }, 120_000);
 });
+

@@ -8,21 +8,25 @@ const table: SourceTable = {
   columns: [{ name: 'id', cqlType: 'int', role: 'partition' }] as unknown as SourceTable['columns'],
 };
 
-/** A client whose reads fail as a busy ring's do (`failures` times, with `error`), then answer. */
+/** A client whose reads fail as a busy ring's do (the first `failures` of those `failing` picks, with `error`), then answer. */
 const queries: string[] = [];
 
-function busyClient(failures: number, error: () => Error): { client: CassandraClient; calls: () => number } {
+function busyClient(failures: number, error: () => Error, failing: RegExp = /./): { client: CassandraClient; calls: () => number; failed: () => number } {
   let calls = 0;
+  let failed = 0;
   const client = {
     hosts: new Map(),
     execute: async (cql: string) => {
       calls++;
       queries.push(cql);
-      if (calls <= failures) throw error();
+      if (failing.test(cql) && failed < failures) {
+        failed++;
+        throw error();
+      }
       return { first: () => ({ n: 3 }), rows: cql.includes('LIMIT 200') ? [{ id: 1 }] : [], pageState: null };
     },
   };
-  return { client: client as unknown as CassandraClient, calls: () => calls };
+  return { client: client as unknown as CassandraClient, calls: () => calls, failed: () => failed };
 }
 
 const readTimeout = (): Error => Object.assign(new Error('Server timeout during read query at consistency LOCAL_QUORUM (0 replica(s) responded over 2 required)'), { code: cassandra.types.responseErrorCodes.readTimeout });
@@ -41,9 +45,14 @@ describe('measuring the table before a run', () => {
   }, 20_000);
 
   it('gives up after four tries, and at once on an error that asking again cannot change', async () => {
-    await expect(estimateTableSize(busyClient(10, readTimeout).client, table, 1)).rejects.toThrow(/Server timeout/);
+    // The sample's read times out every time; the 16 counts beside it (asked at once) answer.
+    const timingOut = busyClient(Infinity, readTimeout, /LIMIT 200/);
+    await expect(estimateTableSize(timingOut.client, table, 1)).rejects.toThrow(/Server timeout/);
+    expect(timingOut.failed()).toBe(4);
     const invalid = busyClient(1, () => Object.assign(new Error('Undefined column name x'), { code: cassandra.types.responseErrorCodes.invalid }));
     await expect(estimateTableSize(invalid.client, table, 1)).rejects.toThrow(/Undefined column/);
-    expect(invalid.calls()).toBe(1);
+    // The 16 counts and the sample, each asked once: the one refused is not asked again.
+    expect(invalid.failed()).toBe(1);
+    expect(invalid.calls()).toBe(16 + 1);
   }, 20_000);
 });

@@ -124,7 +124,11 @@ let initStarted = false;
 
 function connectEarly(source: C2yConfig['source']): void {
   if (earlySession !== undefined || initStarted) return;
-  const opening = openCassandra(sessionOptionsOf(source));
+  const opening = openCassandra(sessionOptionsOf(source)).then((client) => {
+    // The table's metadata, which a split's key codec reads (several round trips over a WAN), while the run is planned.
+    void client.metadata.getTable(source.keyspace, source.table).catch(() => undefined);
+    return client;
+  });
   // A failure here is met again at init, which opens its own session and reports that attempt's error.
   opening.catch(() => undefined);
   earlySession = { key: sessionKey(source), opening };

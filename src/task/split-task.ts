@@ -60,6 +60,11 @@ export interface SplitTaskInput {
  */
 export async function runSplitTask(context: TaskContext, input: SplitTaskInput): Promise<number> {
   const { split, endpoint, signal } = input;
+  // A partition of more than copyFlushEvery rows commits part-way, at a clustering position (needs clustering
+  // columns). The codec reads the table's metadata (several round trips the first time in an executor): asked while
+  // the target connection opens, not after it.
+  const codecLoading = context.table.clusteringKeys.length > 0 ? KeyCodec.create(context.cassandra, context.table) : undefined;
+  codecLoading?.catch(() => undefined);
   const opened = await openForSplit(context, endpoint, split.id).catch((error: unknown) => {
     throw error instanceof C2yError ? error : copyFailed(error, { split: split.id, node: endpoint.key });
   });
@@ -74,8 +79,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       return 0;
     }
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
-    // A partition of more than copyFlushEvery rows commits part-way, at a clustering position (needs clustering columns).
-    const codec = context.table.clusteringKeys.length > 0 ? await KeyCodec.create(context.cassandra, context.table) : undefined;
+    const codec = await codecLoading;
     stream = new SplitStream(context, input, opened, codec);
     const total = await stream.run();
     context.emit({ type: 'split-finished', splitId: split.id, rows: total, executor: context.executor });

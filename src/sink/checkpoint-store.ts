@@ -140,25 +140,30 @@ export class CheckpointStore {
    * every earlier run of this source → target superseded, so a refusal or crash before this commits leaves the old
    * run and its rows untouched, and after it no old checkpoint can describe the emptied table.
    */
+  /**
+   * Records a new run and its splits; a restart supersedes the earlier runs of its source and target and empties the
+   * table. One statement, atomic on its own, unless a table is emptied: TRUNCATE cannot join it, so BEGIN and
+   * TRUNCATE travel in one message and COMMIT after. Over a WAN that is 1 round trip (3 with a table to empty), not 4 (6).
+   */
   async createRun(db: Queryable, run: { runId: string; source: string; target: string; plan: unknown; splitIds: readonly number[]; restart?: { table?: string } }): Promise<string[]> {
-    await db.query('BEGIN');
+    // A keyspace run's own record supersedes its earlier records only: each table's run empties its table.
+    const emptied = run.restart?.table;
+    if (emptied !== undefined) await db.query(`BEGIN; TRUNCATE ${emptied}`);
     try {
-      let superseded: string[] = [];
-      if (run.restart) {
-        // A keyspace run's own record supersedes its earlier records only: each table's run empties its table.
-        if (run.restart.table !== undefined) await db.query(`TRUNCATE ${run.restart.table}`);
-        const marked = await db.query(
-          `UPDATE ${this.runs} SET status = 'superseded', finished_at = coalesce(finished_at, now()) WHERE source = $1 AND target = $2 AND status <> 'superseded' RETURNING run_id`,
-          [run.source, run.target],
-        );
-        superseded = marked.rows.map((row) => String(row['run_id']));
-      }
-      await db.query(`INSERT INTO ${this.runs} (run_id, source, target, status, plan) VALUES ($1, $2, $3, 'running', $4)`, [run.runId, run.source, run.target, JSON.stringify(run.plan)]);
-      await db.query(`INSERT INTO ${this.checkpoints} (run_id, split_id) SELECT $1, unnest($2::int[])`, [run.runId, [...run.splitIds]]);
-      await db.query('COMMIT');
-      return superseded;
+      // Sub-statements share one snapshot: the UPDATE cannot see (and supersede) the run inserted beside it.
+      const marked = await db.query<{ run_id: string }>(
+        `WITH superseded AS (
+           UPDATE ${this.runs} SET status = 'superseded', finished_at = coalesce(finished_at, now())
+            WHERE $5::boolean AND source = $2 AND target = $3 AND status <> 'superseded' RETURNING run_id),
+         created AS (INSERT INTO ${this.runs} (run_id, source, target, status, plan) VALUES ($1, $2, $3, 'running', $4)),
+         splits AS (INSERT INTO ${this.checkpoints} (run_id, split_id) SELECT $1, unnest($6::int[]))
+         SELECT run_id FROM superseded`,
+        [run.runId, run.source, run.target, JSON.stringify(run.plan), run.restart !== undefined, [...run.splitIds]],
+      );
+      if (emptied !== undefined) await db.query('COMMIT');
+      return marked.rows.map((row) => String(row.run_id));
     } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
+      if (emptied !== undefined) await db.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }

@@ -1,7 +1,10 @@
 import cassandra from 'cassandra-driver';
 import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/schema/index.js';
-import { estimateTableSize, type CassandraClient } from '../../src/source/index.js';
+import type { C2yConfig } from '../../src/config/index.js';
+import { WHOLE_RING } from '../../src/plan/index.js';
+import { estimateTableSize, type CassandraClient, type SourceSelection } from '../../src/source/index.js';
+import { measureTable } from '../../src/workflow/measure-table.js';
 
 const table: SourceTable = {
   keyspace: 'ks', name: 't', partitionKeys: ['id'], clusteringKeys: [],
@@ -55,4 +58,25 @@ describe('measuring the table before a run', () => {
     expect(invalid.failed()).toBe(1);
     expect(invalid.calls()).toBe(16 + 1);
   }, 20_000);
+});
+
+describe('the size a plan is cut from', () => {
+  it('is never less than the rows sampled at their encoded size: size_estimates that miss the memtables do not make one split', async () => {
+    // Each sampled slice counts 1,000 rows (≈ 4M in the ring); every node's size_estimates says 100 bytes in all.
+    const host = { isUp: () => true, address: '127.0.0.1:9042' };
+    const client = {
+      hosts: new Map([['127.0.0.1:9042', host]]),
+      execute: async (cql: string) => {
+        if (cql.includes('size_estimates')) return { rows: [{ range_start: String(-(2n ** 63n)), range_end: String(2n ** 63n - 1n), mean_partition_size: 100, partitions_count: 1 }] };
+        return { first: () => ({ n: 1000 }), rows: cql.includes('LIMIT 200') ? [{ id: 1 }, { id: 2 }] : [], pageState: null };
+      },
+    } as unknown as CassandraClient;
+    const config = { parallelism: 64, source: { consistency: 'ONE', splitSizeMb: 1 } } as unknown as C2yConfig;
+    const typed: SourceTable = { ...table, columns: [{ name: 'id', type: { kind: 'scalar', name: 'int' }, role: 'partition' }] as unknown as SourceTable['columns'] };
+    const measure = await measureTable(client, config, typed, { tokens: WHOLE_RING, filter: undefined } as SourceSelection);
+    expect(measure.size.estimatesBytes).toBe(100);
+    expect(measure.estimatedRows).toBe(16 * 1000 * 256);
+    // 4M rows of a few bytes each: several MiB, so several 1 MiB splits (the estimates alone gave 1).
+    expect(measure.counts.tokenSplits).toBeGreaterThan(4);
+  });
 });

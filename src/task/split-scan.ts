@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { rangeAfter, type ReplicatedRange, type Split } from '../plan/index.js';
 import type { SplitPoint } from '../sink/index.js';
 import { scanPartitionTail, scanRanges, type KeyCodec, type ScanPage } from '../source/index.js';
-import type { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
+import { LatencyHistogram, type StreamTiming } from '../telemetry/index.js';
 import type { TaskContext } from './split-task.js';
 
 /** Rows per page: two pages (current + prefetched) must fit in copyBufferSize, the task's memory bound. */
@@ -55,3 +55,50 @@ export function remainingRanges(split: Split, lastToken: bigint | null): Replica
   }
   return out;
 }
+
+/**
+ * A split's scan from its first token, its first page asked for as the split starts: over a WAN that read is a
+ * round trip, taken beside the target connection and checkpoint read instead of after them. The split's stream
+ * takes it only if the checkpoint says the split has not begun; otherwise (a resumed or finished split) it is dropped.
+ */
+export class EarlyScan {
+  /** The stream's page-read latencies: the early scan's pages are the stream's. */
+  readonly pageRead = new LatencyHistogram();
+  private started: { scan: AsyncGenerator<ScanPage, void, undefined>; first: Promise<IteratorResult<ScanPage, void>> } | undefined;
+
+  constructor(context: TaskContext, split: Split, attempt: number) {
+    const scan = scanFrom(context, split, { token: null, position: null }, attempt, undefined, this.pageRead);
+    const first = scan.next();
+    // Heard by the stream that takes it; a dropped scan's failure concerns no one.
+    first.catch(() => undefined);
+    this.started = { scan, first };
+  }
+
+  /** The scan, from its first page, if the split starts at its first token and no one took it yet; else undefined (and it is dropped). */
+  take(from: SplitPoint): AsyncGenerator<ScanPage, void, undefined> | undefined {
+    const started = this.started;
+    if (started === undefined || from.token !== null || from.position !== null) {
+      this.drop();
+      return undefined;
+    }
+    this.started = undefined;
+    return fromFirst(started.scan, started.first);
+  }
+
+  /** Ends the scan if no stream took it (its first page, once read, is left to the collector). */
+  drop(): void {
+    const started = this.started;
+    this.started = undefined;
+    // Unwaited: an async generator ends only once its pending read has answered.
+    if (started !== undefined) void started.scan.return(undefined).catch(() => undefined);
+  }
+}
+
+async function* fromFirst(scan: AsyncGenerator<ScanPage, void, undefined>, first: Promise<IteratorResult<ScanPage, void>>): AsyncGenerator<ScanPage, void, undefined> {
+  try {
+    for (let next = await first; next.done !== true; next = await scan.next()) yield next.value;
+  } finally {
+    await scan.return(undefined);
+  }
+}
+

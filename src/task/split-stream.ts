@@ -7,7 +7,7 @@ import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
 import { LineKeys, lineIdentity, olderCheck, refusedLine, staticOnlyCheck } from './row-checks.js';
 import { rejectOf, staticOnlyReject } from './row-rejects.js';
-import { scanFrom, timedPages } from './split-scan.js';
+import { scanFrom, timedPages, type EarlyScan } from './split-scan.js';
 import type { SplitTaskInput, TaskContext } from './split-task.js';
 import { StreamThrottle } from './stream-throttle.js';
 
@@ -59,13 +59,14 @@ export class SplitStream {
   private readonly rows: PageEncoders;
   private readonly timing = new StreamTiming();
   // This stream's own latencies, beside the executor's: the dashboard's Splits tab and the report's slowest streams.
-  private readonly streamLatency = { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() };
+  private readonly streamLatency: { readonly pageRead: LatencyHistogram; readonly commit: LatencyHistogram };
   // This split's share of the run's rate limits (source.readsPerSecond, target.rowsPerSecond/bytesPerSecond).
   private readonly throttle: StreamThrottle;
   private readonly staticOnly: (page: ScanPage, index: number) => boolean;
   private readonly older: ((page: ScanPage, index: number) => boolean) | undefined;
 
-  constructor(private readonly context: TaskContext, private readonly input: SplitTaskInput, opened: OpenedSplit, private readonly codec: KeyCodec | undefined) {
+  constructor(private readonly context: TaskContext, private readonly input: SplitTaskInput, opened: OpenedSplit, private readonly codec: KeyCodec | undefined, private readonly early?: EarlyScan) {
+    this.streamLatency = { pageRead: early?.pageRead ?? new LatencyHistogram(), commit: new LatencyHistogram() };
     this.client = opened.client;
     this.roundTrips = opened.roundTrips;
     this.from = { token: opened.checkpoint.lastToken, position: opened.checkpoint.position };
@@ -86,7 +87,9 @@ export class SplitStream {
     const { split, attempt, signal } = this.input;
     for (;;) {
       try {
-        for await (const page of timedPages(scanFrom(this.context, split, this.from, attempt, this.codec, this.streamLatency.pageRead), this.timing)) {
+        // The split's first scan may have begun with its checkpoint's read; a rescan (a refused row) starts anew.
+        const scan = this.early?.take(this.from) ?? scanFrom(this.context, split, this.from, attempt, this.codec, this.streamLatency.pageRead);
+        for await (const page of timedPages(scan, this.timing)) {
           await this.copyPage(page);
         }
         if (signal.aborted) throw interrupted(split.id);

@@ -12,6 +12,7 @@ import type { RunEvent } from '../observe/index.js';
 import type { LatencyHistogram } from '../telemetry/index.js';
 import type { ThrottleShares } from './stream-throttle.js';
 import type { TableRawEncoder } from './page-encoders.js';
+import { EarlyScan } from './split-scan.js';
 import { SplitStream } from './split-stream.js';
 
 /** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
@@ -65,7 +66,9 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   // the target connection opens, not after it.
   const codecLoading = context.table.clusteringKeys.length > 0 ? KeyCodec.create(context.cassandra, context.table) : undefined;
   codecLoading?.catch(() => undefined);
+  const early = new EarlyScan(context, split, input.attempt);
   const opened = await openForSplit(context, endpoint, split.id).catch((error: unknown) => {
+    early.drop();
     throw error instanceof C2yError ? error : copyFailed(error, { split: split.id, node: endpoint.key });
   });
   const { client, server, checkpoint } = opened;
@@ -80,7 +83,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     }
     context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
     const codec = await codecLoading;
-    stream = new SplitStream(context, input, opened, codec);
+    stream = new SplitStream(context, input, opened, codec, early);
     const total = await stream.run();
     context.emit({ type: 'split-finished', splitId: split.id, rows: total, executor: context.executor });
     clean = stream.clean;
@@ -91,6 +94,8 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
     if (error instanceof C2yError) throw error;
     throw copyFailed(error, { split: split.id, node: endpoint.key });
   } finally {
+    // Not taken when the split was done already, or failed before its stream read.
+    early.drop();
     if (clean && context.connections) context.connections.give(endpoint.key, { client, server });
     else await client.end().catch(() => undefined);
   }

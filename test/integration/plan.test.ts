@@ -61,7 +61,7 @@ describe('c2y plan', () => {
     expect(anyway.stderr).toContain('--resume');
   });
 
-  it('over a WAN (both sides 200 ms away), planning and checks overlap their round trips: a new run prepares in under 45 of them', async () => {
+  it('over a WAN (both sides 200 ms away), planning and checks overlap their round trips (a new run prepares in under 45 of them), and a split reads its first page with its checkpoint', async () => {
     // Every Cassandra node and the target behind a proxy that holds each chunk 100 ms each way. Asked one after the
     // other, the plan's questions were ~75 round trips (15 s here); the two sides asked at once, and the table's
     // counts, estimates and sample at once, it is ~30 (the driver's own session start is ~10 of them).
@@ -75,12 +75,19 @@ describe('c2y plan', () => {
     try {
       const addressMap = RING.map((host, i) => `${host}:9042=${nodes[i]?.address ?? ''}`).join(',');
       const args = fx.args('wan').map((arg, i, all) => (all[i - 1] === '--target-hosts' ? target.address : arg));
-      const run = await runC2y([...args, '--parallelism', '2', '--executors', '1', '--cores', '2', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
+      const run = await runC2y([...args, '--parallelism', '8', '--executors', '1', '--cores', '2', '--split-size-mb', '0.05', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
       expect(run.code, run.stderr.slice(-1500)).toBe(0);
       const report = JSON.parse(run.stdout) as RunReport;
       expect(report.rowsTotal).toBe(3000);
       console.log(`prepared over ${2 * ONE_WAY_MS} ms RTT in ${report.prepareSeconds} s (${(report.prepareSeconds * 1000 / (2 * ONE_WAY_MS)).toFixed(1)} round trips)`);
       expect(report.prepareSeconds).toBeLessThan((45 * 2 * ONE_WAY_MS) / 1000);
+      // A split's first page is read while its checkpoint is (EarlyScan): the streams wait for the others only,
+      // ~1 round trip each, where they waited for every page.
+      const { count: pages } = report.latency.pageReadMs;
+      const splits = report.splits.effective;
+      console.log(`streams waited ${report.timeSplit.sourceWaitSeconds} s on Cassandra for ${pages} pages of ${splits} splits`);
+      expect(splits).toBeGreaterThanOrEqual(6);
+      expect(report.timeSplit.sourceWaitSeconds).toBeLessThan(((pages - splits / 2) * 2 * ONE_WAY_MS) / 1000);
       expect(await postgresEventsDigest(fx.db, 'wan')).toEqual(fx.sourceDigest);
     } finally {
       for (const proxy of [...nodes, target]) await proxy.close();

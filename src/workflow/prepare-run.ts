@@ -152,25 +152,55 @@ async function reachTarget(endpoints: readonly TargetEndpoint[], loaded: LoadedC
  */
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const { config } = options.loaded;
-  const reaching = reachTarget(parseTargetHosts(config.target.hosts, config.target.port), options.loaded);
-  // Heard where it is awaited (after the source's checks), or closed below if it never is.
-  reaching.catch(() => undefined);
-  let taken = false;
-  const takeTarget = (): Promise<ReachedTarget> => {
-    taken = true;
-    return reaching;
+  const hosts = parseTargetHosts(config.target.hosts, config.target.port);
+  const early: EarlyTarget = {
+    target: new OpenedAhead(reachTarget(hosts, options.loaded), (target) => target.admin.end()),
+    // The lock's own connection (a run that brings its lock opens none).
+    lock: options.lock ? undefined : new OpenedAhead(connectAdmin(hosts, options.loaded), (client) => client.end()),
   };
   try {
     const cassandra = options.cassandra ?? await openCassandra(sessionOptionsOf(config.source));
-    return await prepareWith(options, cassandra, takeTarget);
+    return await prepareWith(options, cassandra, early);
   } finally {
-    // The source failed before the target was taken (prepareWith closes what it took): its connection ends here,
-    // unwaited, so the source's error is not held back by a target still timing out.
-    if (!taken) void reaching.then((target) => target.admin.end(), () => undefined).catch(() => undefined);
+    // What prepareWith did not take (the source failed first) ends here; what it took, it closes or hands on.
+    early.target.closeUntaken();
+    early.lock?.closeUntaken();
   }
 }
 
-async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, takeTarget: () => Promise<ReachedTarget>): Promise<PreparedRun> {
+/** The target connections opened while the source is read: the driver's own, and the run lock's. */
+interface EarlyTarget {
+  readonly target: OpenedAhead<ReachedTarget>;
+  readonly lock: OpenedAhead<TargetClient> | undefined;
+}
+
+/** Something opened ahead of its use: taken once by whoever needs it, else closed when preparing ends. */
+class OpenedAhead<T> {
+  private taken = false;
+
+  constructor(private readonly opening: Promise<T>, private readonly close: (value: T) => Promise<void>) {
+    // Heard where it is taken (after the source's checks), or never.
+    opening.catch(() => undefined);
+  }
+
+  get available(): boolean {
+    return !this.taken;
+  }
+
+  take(): Promise<T> {
+    this.taken = true;
+    return this.opening;
+  }
+
+  /** Unwaited, so the source's error is not held back by a target still timing out. */
+  closeUntaken(): void {
+    if (this.taken) return;
+    this.taken = true;
+    void this.opening.then(this.close, () => undefined).catch(() => undefined);
+  }
+}
+
+async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, early: EarlyTarget): Promise<PreparedRun> {
   const { config } = options.loaded;
   const log = options.logger;
   const measureStop = new AbortController();
@@ -185,7 +215,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
     measuring?.catch(() => undefined);
     const target = targetNameOf(config.target, config.source.table);
     let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
-    const { admin, server, targetRttMs } = await takeTarget();
+    const { admin, server, targetRttMs } = await early.target.take();
     let lock: RunLock | undefined;
     try {
       const planOf = (splitCount: number, plan: StoredPlan): PlannedFigures => plannedFigures(config, {
@@ -207,7 +237,9 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
 
       const { sourceId, targetId } = runIdentity(config);
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
-      lock = options.lock ?? await RunLock.acquire(() => connectAdmin(endpoints, options.loaded), config.target.checkpointSchema, targetId);
+      // Its first connection was opened with the admin's; a lock that reconnects later opens its own.
+      const lockConnect = (): Promise<TargetClient> => (early.lock?.available === true ? early.lock.take() : connectAdmin(endpoints, options.loaded));
+      lock = options.lock ?? await RunLock.acquire(lockConnect, config.target.checkpointSchema, targetId);
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
 
       // --resume without an id: continue the newest run; if there is none (a crash before the run was recorded), start one.

@@ -223,17 +223,9 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
         splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
         targetNodes: endpoints.length, targetRttMs,
       });
-      if (server.dialect === 'yugabyte' && config.target.loadBalance && config.target.discovery === 'auto') {
-        endpoints = await discoveredEndpoints(admin, endpoints, config.target.addressMap, log);
-      }
-      log.info('target', { server: server.dialect, version: server.version.split(' ').slice(0, 2).join(' '), nodes: endpoints.map((e) => e.key).join(',') });
-      const store = new CheckpointStore(config.target.checkpointSchema);
-      await store.ensureTables(admin);
-      const tableResult = await ensureTargetTable(admin, table, target, server.dialect, config.target.createTable);
-      if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
-      const copyFormat = await decideCopyFormat(admin, table, target, config.target.copyFormat);
-      log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
-      if (config.target.onExisting !== 'refuse') await checkMergeKey(admin, table, target, config.target.onExisting);
+      const checked = await checkTarget({ admin, server, configured: endpoints }, table, target, options);
+      endpoints = checked.endpoints;
+      const { store, tableResult, copyFormat } = checked;
 
       const { sourceId, targetId } = runIdentity(config);
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
@@ -250,32 +242,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
         throw new C2yError('RUN_NOT_FOUND', `no run ${options.resume} in ${config.target.checkpointSchema}.runs`, { hint: 'run the same command without an id after --resume, or without --resume to start a new run' });
       }
       if (resumable) {
-        const run = resumable;
-        // catchup --resume continues a pass; a bulk run is resumed by migrate (and never timed as a pass).
-        if (options.catchup && (run.plan as StoredPlan).catchup === undefined) {
-          throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} (${run.status}) is a bulk run, not a catch-up pass: there is no pass to resume`, {
-            hint: run.status === 'finished' ? 'run c2y catchup without --resume to start a pass' : 'finish it with c2y migrate --resume, then run c2y catchup',
-          });
-        }
-        const plan = checkResumable(run, { sourceId, targetId, target, table, selection, onExisting: config.target.onExisting });
-        if (!options.lock) await lock.record(run.runId);
-        const allSplits = plan.splits.map(splitFromJson);
-        assertCoversRing(allSplits, run.runId, selection.tokens);
-        const checkpoints = await store.readCheckpoints(admin, run.runId);
-        const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
-        const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
-        const planned = planOf(allSplits.length, plan);
-        checkMemoryPlan(config, planned, log);
-        if (run.status === 'finished') log.info('run already finished; nothing to resume', { runId: run.runId, rows: rowsBefore });
-        else {
-          await store.setRunStatus(admin, run.runId, 'running');
-          log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: rowsBefore });
-        }
-        return {
-          runId: run.runId, resumed: true, table: plan.catchup ? withWrittenSince(table, plan.catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits,
-          pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
-          rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create: async () => undefined,
-        };
+        return await resumeRun(resumable, { options, table, selection, target, server, endpoints, balancer, store, admin, lock, tableResult, copyFormat, planOf, sourceId, targetId });
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
 
@@ -325,6 +292,77 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
     measureStop.abort();
     if (!options.cassandra) await cassandra.shutdown().catch(() => undefined);
   }
+}
+
+/** What the target checks established, which a resumed run and a new one both build on. */
+interface CheckedRun {
+  readonly options: PrepareOptions;
+  readonly table: SourceTable;
+  readonly selection: SourceSelection;
+  readonly target: TargetName;
+  readonly server: ServerInfo;
+  readonly endpoints: readonly TargetEndpoint[];
+  readonly balancer: ConnectionBalancer;
+  readonly store: CheckpointStore;
+  readonly admin: TargetClient;
+  readonly lock: RunLock;
+  readonly tableResult: { readonly created: boolean };
+  readonly copyFormat: ChosenCopyFormat;
+  readonly planOf: (splitCount: number, plan: StoredPlan) => PlannedFigures;
+  readonly sourceId: string;
+  readonly targetId: string;
+}
+
+/** The recorded run, checked against this config, with its splits, what is done, and its status set to running. */
+async function resumeRun(run: RunRecord, checked: CheckedRun): Promise<PreparedRun> {
+  const { options, table, selection, target, server, endpoints, balancer, store, admin, lock, tableResult, copyFormat, planOf, sourceId, targetId } = checked;
+  const { config } = options.loaded;
+  const log = options.logger;
+  // catchup --resume continues a pass; a bulk run is resumed by migrate (and never timed as a pass).
+  if (options.catchup && (run.plan as StoredPlan).catchup === undefined) {
+    throw new C2yError('RUN_NOT_FOUND', `run ${run.runId} (${run.status}) is a bulk run, not a catch-up pass: there is no pass to resume`, {
+      hint: run.status === 'finished' ? 'run c2y catchup without --resume to start a pass' : 'finish it with c2y migrate --resume, then run c2y catchup',
+    });
+  }
+  const plan = checkResumable(run, { sourceId, targetId, target, table, selection, onExisting: config.target.onExisting });
+  if (!options.lock) await lock.record(run.runId);
+  const allSplits = plan.splits.map(splitFromJson);
+  assertCoversRing(allSplits, run.runId, selection.tokens);
+  const checkpoints = await store.readCheckpoints(admin, run.runId);
+  const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.splitId));
+  const rowsBefore = checkpoints.reduce((sum, c) => sum + c.rows, 0);
+  const planned = planOf(allSplits.length, plan);
+  checkMemoryPlan(config, planned, log);
+  if (run.status === 'finished') log.info('run already finished; nothing to resume', { runId: run.runId, rows: rowsBefore });
+  else {
+    await store.setRunStatus(admin, run.runId, 'running');
+    log.info('resuming run', { runId: run.runId, splitsDone: done.size, splitsTotal: allSplits.length, rowsCommitted: rowsBefore });
+  }
+  return {
+    runId: run.runId, resumed: true, table: plan.catchup ? withWrittenSince(table, plan.catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits,
+    pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
+    rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create: async () => undefined,
+  };
+}
+
+/** The target's nodes (YugabyteDB's own list), c2y's tables, the target table, the COPY format and a merge's key. */
+async function checkTarget(reached: { admin: TargetClient; server: ServerInfo; configured: TargetEndpoint[] }, table: SourceTable, target: TargetName, options: PrepareOptions): Promise<{ endpoints: TargetEndpoint[]; store: CheckpointStore; tableResult: { created: boolean }; copyFormat: ChosenCopyFormat }> {
+  const { config } = options.loaded;
+  const log = options.logger;
+  const { admin, server } = reached;
+  let endpoints = reached.configured;
+  if (server.dialect === 'yugabyte' && config.target.loadBalance && config.target.discovery === 'auto') {
+    endpoints = await discoveredEndpoints(admin, endpoints, config.target.addressMap, log);
+  }
+  log.info('target', { server: server.dialect, version: server.version.split(' ').slice(0, 2).join(' '), nodes: endpoints.map((e) => e.key).join(',') });
+  const store = new CheckpointStore(config.target.checkpointSchema);
+  await store.ensureTables(admin);
+  const tableResult = await ensureTargetTable(admin, table, target, server.dialect, config.target.createTable);
+  if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
+  const copyFormat = await decideCopyFormat(admin, table, target, config.target.copyFormat);
+  log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
+  if (config.target.onExisting !== 'refuse') await checkMergeKey(admin, table, target, config.target.onExisting);
+  return { endpoints, store, tableResult, copyFormat };
 }
 
 /** Why `run` cannot be resumed with this config (another table, superseded, another mapping or selection); its plan if it can. */

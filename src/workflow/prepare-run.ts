@@ -246,40 +246,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
       }
       if (options.resume === true) log.info('no earlier run of this table; starting a new one', { source: sourceId, target: targetId });
 
-      const unfinished = await store.findUnfinishedRun(admin, sourceId, targetId);
-      if (unfinished && !options.restart) {
-        throw new C2yError('RUN_UNFINISHED', `run ${unfinished.runId} of ${sourceId} → ${targetId} (status ${unfinished.status}) has not finished`, {
-          hint: `add --resume to continue it, or --restart to empty ${qualifiedName(target)} and start over`,
-        });
-      }
-      // --restart empties the table only when the new run is recorded (createRun), once planning and checks passed.
-      const existingRows = options.restart ? 0 : await rowsAlreadyThere(admin, target, config.target.onExisting);
-
-      const catchup = options.catchup ? await catchupFrom(store, admin, { sourceId, targetId }, options.catchup.marginSeconds) : undefined;
-      if (catchup && options.catchup) {
-        const skewMs = await checkClockSkew(cassandra, admin, options.catchup.marginSeconds);
-        log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString(), clockSkewMs: Math.round(skewMs) });
-      }
-      const newPlan = await planNewRun(cassandra, { config, table, selection, log, splitIdBase: options.splitIdBase ?? 0 }, measuring ?? measureTable(cassandra, config, table, selection));
-      const { splits, size } = newPlan;
-      const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows, ...(catchup ? { catchup } : {}) };
-      const planned = planOf(splits.length, plan);
-      checkMemoryPlan(config, planned, log);
-      const runId = options.runId ?? newRunId();
-      const held = lock;
-      const create = async (): Promise<void> => {
-        if (!options.lock) await held.record(runId);
-        const superseded = await store.createRun(admin, {
-          runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
-        });
-        if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
-        log.info('planned', { runId, rows: plan.estimatedRows, size: size.detail, requested: plan.counts.requested, tokenSplits: plan.counts.tokenSplits, effective: plan.counts.effective, why: plan.counts.reason });
-      };
-      if (!options.deferCreate) await create();
-      return {
-        runId, resumed: false, table: catchup ? withWrittenSince(table, catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
-        rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create,
-      };
+      return await startNewRun({ options, table, selection, target, server, endpoints, balancer, store, admin, lock, tableResult, copyFormat, planOf, sourceId, targetId }, cassandra, measuring);
     } catch (error) {
       if (!options.lock) await lock?.release();
       await admin.end().catch(() => undefined);
@@ -342,6 +309,50 @@ async function resumeRun(run: RunRecord, checked: CheckedRun): Promise<PreparedR
     runId: run.runId, resumed: true, table: plan.catchup ? withWrittenSince(table, plan.catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits,
     pendingSplits: allSplits.filter((split) => !done.has(split.id)), doneSplitIds: [...done],
     rowsBefore, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create: async () => undefined,
+  };
+}
+
+/**
+ * A new run: refused if an unfinished one would be left behind (unless --restart), the table measured (the measure
+ * may have begun already), its splits cut, and its record made now or by the caller (deferCreate).
+ */
+async function startNewRun(checked: CheckedRun, cassandra: CassandraClient, measuring: Promise<TableMeasure> | undefined): Promise<PreparedRun> {
+  const { options, table, selection, target, server, endpoints, balancer, store, admin, lock, tableResult, copyFormat, planOf, sourceId, targetId } = checked;
+  const { config } = options.loaded;
+  const log = options.logger;
+  const unfinished = await store.findUnfinishedRun(admin, sourceId, targetId);
+  if (unfinished && !options.restart) {
+    throw new C2yError('RUN_UNFINISHED', `run ${unfinished.runId} of ${sourceId} → ${targetId} (status ${unfinished.status}) has not finished`, {
+      hint: `add --resume to continue it, or --restart to empty ${qualifiedName(target)} and start over`,
+    });
+  }
+  // --restart empties the table only when the new run is recorded (createRun), once planning and checks passed.
+  const existingRows = options.restart ? 0 : await rowsAlreadyThere(admin, target, config.target.onExisting);
+
+  const catchup = options.catchup ? await catchupFrom(store, admin, { sourceId, targetId }, options.catchup.marginSeconds) : undefined;
+  if (catchup && options.catchup) {
+    const skewMs = await checkClockSkew(cassandra, admin, options.catchup.marginSeconds);
+    log.info('catching up', { from: catchup.basisRunId, since: new Date(catchup.sinceMicros / 1000).toISOString(), clockSkewMs: Math.round(skewMs) });
+  }
+  const newPlan = await planNewRun(cassandra, { config, table, selection, log, splitIdBase: options.splitIdBase ?? 0 }, measuring ?? measureTable(cassandra, config, table, selection));
+  const { splits, size } = newPlan;
+  const plan: StoredPlan = config.target.onExisting === 'refuse' ? newPlan.plan : { ...newPlan.plan, onExisting: config.target.onExisting, existingRows, ...(catchup ? { catchup } : {}) };
+  const planned = planOf(splits.length, plan);
+  checkMemoryPlan(config, planned, log);
+  const runId = options.runId ?? newRunId();
+  const held = lock;
+  const create = async (): Promise<void> => {
+    if (!options.lock) await held.record(runId);
+    const superseded = await store.createRun(admin, {
+      runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
+    });
+    if (options.restart) log.warn('restart: emptied the target table and superseded the earlier runs', { table: qualifiedName(target), superseded: superseded.join(',') || null });
+    log.info('planned', { runId, rows: plan.estimatedRows, size: size.detail, requested: plan.counts.requested, tokenSplits: plan.counts.tokenSplits, effective: plan.counts.effective, why: plan.counts.reason });
+  };
+  if (!options.deferCreate) await create();
+  return {
+    runId, resumed: false, table: catchup ? withWrittenSince(table, catchup.sinceMicros) : table, target, server, endpoints, balancer, plan, allSplits: splits, pendingSplits: splits, doneSplitIds: [],
+    rowsBefore: 0, store, admin, lock, planned, targetTableCreated: tableResult.created, copyFormat, create,
   };
 }
 

@@ -101,4 +101,3 @@ async function* fromFirst(scan: AsyncGenerator<ScanPage, void, undefined>, first
     await scan.return(undefined);
   }
 }
-

@@ -154,6 +154,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const { config } = options.loaded;
   const hosts = parseTargetHosts(config.target.hosts, config.target.port);
   const early: EarlyTarget = {
+    hosts,
     target: new OpenedAhead(reachTarget(hosts, options.loaded), (target) => target.admin.end()),
     // The lock's own connection (a run that brings its lock opens none).
     lock: options.lock ? undefined : new OpenedAhead(connectAdmin(hosts, options.loaded), (client) => client.end()),
@@ -170,6 +171,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
 
 /** The target connections opened while the source is read: the driver's own, and the run lock's. */
 interface EarlyTarget {
+  /** target.hosts as configured: what both were opened on. */
+  readonly hosts: readonly TargetEndpoint[];
   readonly target: OpenedAhead<ReachedTarget>;
   readonly lock: OpenedAhead<TargetClient> | undefined;
 }
@@ -214,7 +217,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
     const measuring = options.resume === false ? measureTable(cassandra, config, table, selection, measureStop.signal) : undefined;
     measuring?.catch(() => undefined);
     const target = targetNameOf(config.target, config.source.table);
-    let endpoints = parseTargetHosts(config.target.hosts, config.target.port);
+    let endpoints = [...early.hosts];
     const { admin, server, targetRttMs } = await early.target.take();
     let lock: RunLock | undefined;
     try {
@@ -235,12 +238,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
       const balancer = new ConnectionBalancer(endpoints, config.target.loadBalance, config.target.maxConnectionsPerNode);
 
       // --resume without an id: continue the newest run; if there is none (a crash before the run was recorded), start one.
-      const resumable = options.resume === false ? undefined
-        : typeof options.resume === 'string' ? await store.findRun(admin, options.resume)
-        : await store.findLatestRun(admin, sourceId, targetId);
-      if (typeof options.resume === 'string' && !resumable) {
-        throw new C2yError('RUN_NOT_FOUND', `no run ${options.resume} in ${config.target.checkpointSchema}.runs`, { hint: 'run the same command without an id after --resume, or without --resume to start a new run' });
-      }
+      const resumable = await runToResume(options, store, admin, { sourceId, targetId });
       if (resumable) {
         return await resumeRun(resumable, { options, table, selection, target, server, endpoints, balancer, store, admin, lock, tableResult, copyFormat, planOf, sourceId, targetId });
       }
@@ -259,6 +257,17 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
     measureStop.abort();
     if (!options.cassandra) await cassandra.shutdown().catch(() => undefined);
   }
+}
+
+/** --resume with an id: that run (refused if there is none); without one: the newest of this table, if any. */
+async function runToResume(options: PrepareOptions, store: CheckpointStore, admin: TargetClient, ids: { sourceId: string; targetId: string }): Promise<RunRecord | undefined> {
+  if (options.resume === false) return undefined;
+  if (typeof options.resume !== 'string') return store.findLatestRun(admin, ids.sourceId, ids.targetId);
+  const run = await store.findRun(admin, options.resume);
+  if (!run) {
+    throw new C2yError('RUN_NOT_FOUND', `no run ${options.resume} in ${options.loaded.config.target.checkpointSchema}.runs`, { hint: 'run the same command without an id after --resume, or without --resume to start a new run' });
+  }
+  return run;
 }
 
 /** What the target checks established, which a resumed run and a new one both build on. */
@@ -340,9 +349,8 @@ async function startNewRun(checked: CheckedRun, cassandra: CassandraClient, meas
   const planned = planOf(splits.length, plan);
   checkMemoryPlan(config, planned, log);
   const runId = options.runId ?? newRunId();
-  const held = lock;
   const create = async (): Promise<void> => {
-    if (!options.lock) await held.record(runId);
+    if (!options.lock) await lock.record(runId);
     const superseded = await store.createRun(admin, {
       runId, source: sourceId, target: targetId, plan, splitIds: splits.map((s) => s.id), ...(options.restart ? { restart: { table: qualifiedName(target) } } : {}),
     });

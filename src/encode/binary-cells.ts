@@ -1,11 +1,11 @@
 import { pgTypeOf, type CqlType, type ScalarName } from '../schema/index.js';
 import { PG_MAX_DATE_DAY, PG_MAX_TIMESTAMP_DAY, PG_MIN_DAY } from './calendar-text.js';
-import { INVALID_UTF8, NON_ASCII, NUL_FOUND, type ChunkWriter } from './chunk-writer.js';
+import { INVALID_UTF8, NON_ASCII, NUL_FOUND } from './chunk-writer.js';
 import type { CellTranscoder } from './cell-transcoders.js';
 import { scalarOid } from './binary-types.js';
-import { PG_EPOCH_DAYS, startArrayField, writeInt64 } from './binary-values.js';
-import { writeNumeric } from './binary-numeric.js';
-import { durationParts, varintOf, VECTOR_FIXED } from './cell-transcoders.js';
+import { ARRAY_FLAGS_OFFSET, PG_EPOCH_DAYS, startArrayField, writeInt64 } from './binary-values.js';
+import { writeIntegerNumeric, writeNumeric } from './binary-numeric.js';
+import { DURATION_PARTS, durationParts, varintOf, VECTOR_FIXED } from './cell-transcoders.js';
 
 /**
  * Cassandra's wire bytes of one non-null cell → its COPY binary field (length, then bytes), written straight into
@@ -108,63 +108,27 @@ function timeCell(reference: CellTranscoder): CellTranscoder {
   };
 }
 
-/** Scratch for a small decimal's base-10000 digits (integer part at most 4 groups, fraction at most 3). */
-const GROUPS = new Int32Array(8);
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, n) => 10 ** n);
-
 /**
- * Decimals of up to 6 bytes of unscaled value and 0 to 12 places (nearly all in practice) in integer arithmetic,
- * exact in doubles (integer part < 2^48, fraction × 10^3 < 10^15); the rest through writeNumeric's digit string.
+ * decimal: an int32 scale, then the unscaled varint. Up to 64 bytes and scales 0…16,383 (all but the extremes) by
+ * writeIntegerNumeric; the rest through writeNumeric's digit string, which also names a value numeric cannot hold.
  */
 function decimalCell(column: string, reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
     if (length < 4) return reference(bytes, start, length, out);
     const scale = bytes.readInt32BE(start);
-    if (length > 4 && length <= 10 && scale >= 0 && scale <= 12) {
-      const unscaled = bytes.readIntBE(start + 4, length - 4);
-      return smallNumeric(out, unscaled < 0, Math.abs(unscaled), scale);
-    }
+    if (writeIntegerNumeric(out, bytes, start + 4, length - 4, scale)) return;
     const unscaled = length === 4 ? 0n : varintOf(bytes, start + 4, length - 4);
     const negative = unscaled < 0n;
     writeNumeric(out, column, negative, (negative ? -unscaled : unscaled).toString(), scale);
   };
 }
 
-/** magnitude × 10^-scale as numeric (magnitude < 2^48, scale 0…12): the fields writeNumeric writes for its text. */
-function smallNumeric(out: ChunkWriter, negative: boolean, magnitude: number, scale: number): void {
-  const power = POWERS_OF_TEN[scale] as number;
-  let whole = Math.floor(magnitude / power);
-  const fractionGroups = Math.ceil(scale / 4);
-  // The fraction, padded on the right to whole groups of four digits.
-  let fraction = (magnitude - whole * power) * (POWERS_OF_TEN[fractionGroups * 4 - scale] as number);
-  let integerGroups = 0;
-  while (whole > 0) {
-    const next = Math.floor(whole / 10000);
-    GROUPS[3 - integerGroups] = whole - next * 10000;
-    whole = next;
-    integerGroups++;
-  }
-  for (let index = fractionGroups - 1; index >= 0; index--) {
-    const next = Math.floor(fraction / 10000);
-    GROUPS[4 + index] = fraction - next * 10000;
-    fraction = next;
-  }
-  let first = 4 - integerGroups;
-  let weight = integerGroups - 1;
-  const end = 4 + fractionGroups;
-  while (first < end && GROUPS[first] === 0) {
-    first++;
-    weight--;
-  }
-  let last = end;
-  while (last > first && GROUPS[last - 1] === 0) last--;
-  const count = last - first;
-  out.int32(8 + 2 * count);
-  out.int16(count);
-  out.int16(count === 0 ? 0 : weight);
-  out.int16(negative && count > 0 ? 0x4000 : 0);
-  out.int16(scale);
-  for (let index = first; index < last; index++) out.int16(GROUPS[index] as number);
+function varintCell(column: string): CellTranscoder {
+  return (bytes, start, length, out) => {
+    if (writeIntegerNumeric(out, bytes, start, length, 0)) return;
+    const value = varintOf(bytes, start, length);
+    writeNumeric(out, column, value < 0n, (value < 0n ? -value : value).toString(), 0, 'varint');
+  };
 }
 
 function inetCell(reference: CellTranscoder): CellTranscoder {
@@ -184,15 +148,17 @@ const INT32_MAX = 2147483647;
 /** months, days and nanoseconds (zig-zag vints) as interval: µs cut towards zero, days, months; the rest by reference. */
 function durationCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
-    const parts = durationParts(bytes, start, start + length);
-    if (!parts || Math.abs(parts.months) > INT32_MAX || Math.abs(parts.days) > INT32_MAX) return reference(bytes, start, length, out);
-    const micros = Math.trunc(parts.nanos / 1000);
+    if (!durationParts(bytes, start, start + length)) return reference(bytes, start, length, out);
+    const months = DURATION_PARTS[0] as number;
+    const days = DURATION_PARTS[1] as number;
+    if (Math.abs(months) > INT32_MAX || Math.abs(days) > INT32_MAX) return reference(bytes, start, length, out);
+    const micros = Math.trunc((DURATION_PARTS[2] as number) / 1000);
     const high = Math.floor(micros / TWO_32);
     out.int32(16);
     out.int32(high);
     out.int32(micros - high * TWO_32);
-    out.int32(parts.days);
-    out.int32(parts.months);
+    out.int32(days);
+    out.int32(months);
   };
 }
 
@@ -216,10 +182,7 @@ function scalarCell(column: string, name: ScalarName, reference: CellTranscoder)
     case 'date': return dateCell(reference);
     case 'time': return timeCell(reference);
     case 'decimal': return decimalCell(column, reference);
-    case 'varint': return (bytes, start, length, out) => {
-      const value = varintOf(bytes, start, length);
-      writeNumeric(out, column, value < 0n, (value < 0n ? -value : value).toString(), 0, 'varint');
-    };
+    case 'varint': return varintCell(column);
     case 'inet': return inetCell(reference);
     case 'duration': return durationCell(reference);
     default: return undefined;
@@ -246,7 +209,8 @@ function arrayCell(column: string, element: ScalarName, reference: CellTranscode
     const count = length >= 4 ? bytes.readInt32BE(start) : -1;
     if (count < 0) return reference(bytes, start, length, out);
     const end = start + length;
-    const { lengthAt: rewind, flagsAt } = startArrayField(out, count, elementOid);
+    const rewind = startArrayField(out, count, elementOid);
+    const flagsAt = rewind + ARRAY_FLAGS_OFFSET;
     elementNeedsReference = false;
     let at = start + 4;
     for (let index = 0; index < count; index++) {
@@ -281,7 +245,7 @@ function vectorCell(column: string, element: ScalarName, dimension: number, refe
   const elementOid = scalarOid(pgTypeOf({ kind: 'scalar', name: element }).sql);
   return (bytes, start, length, out) => {
     if (length !== size * dimension) return reference(bytes, start, length, out);
-    const { lengthAt: rewind } = startArrayField(out, dimension, elementOid);
+    const rewind = startArrayField(out, dimension, elementOid);
     elementNeedsReference = false;
     for (let index = 0; index < dimension; index++) {
       elementCell(bytes, start + index * size, size, out);

@@ -62,3 +62,91 @@ export function writeBigNumeric(out: ChunkWriter, column: string, unscaled: bigi
   const negative = unscaled < 0n;
   writeNumeric(out, column, negative, (negative ? -unscaled : unscaled).toString(), scale, kind);
 }
+
+/** The widest integer (varint, or a decimal's unscaled value) writeIntegerNumeric takes: 154 decimal digits. */
+export const INTEGER_NUMERIC_BYTES = 64;
+/**
+ * Scratch: the magnitude in 24-bit limbs, most significant first, with a zero spare on top for the fraction's padding:
+ * a limb of 24 bits under a remainder below 10^8 stays below 2^53, so each division pass yields two base-10000 digits.
+ */
+const LIMBS = new Float64Array(Math.ceil(INTEGER_NUMERIC_BYTES / 3) + 1);
+/** Scratch: base-10000 digits, least significant first. */
+const GROUPS = new Int32Array(48);
+const PAD_FACTORS = [1, 1000, 100, 10] as const;
+const LIMB = 16_777_216;
+
+/**
+ * numeric's COPY binary field of a big-endian two's-complement integer (a varint, a decimal's unscaled value) ×
+ * 10^-scale: the fields writeNumeric writes, computed by long division of the magnitude's limbs by 10^8 (no BigInt,
+ * no digit string). Takes up to INTEGER_NUMERIC_BYTES bytes and a scale of 0 to MAX_SCALE; returns false (nothing
+ * written) otherwise, for writeNumeric's digit string and its range errors.
+ */
+export function writeIntegerNumeric(out: ChunkWriter, bytes: Buffer, start: number, length: number, scale: number): boolean {
+  if (length > INTEGER_NUMERIC_BYTES || scale < 0 || scale > MAX_SCALE) return false;
+  const negative = length > 0 && ((bytes[start] as number) & 0x80) !== 0;
+  const limbCount = loadMagnitude(bytes, start, length, negative);
+  // The fraction padded on the right to whole groups of four digits: the groups then align with the point.
+  const fractionGroups = Math.ceil(scale / 4);
+  multiplyLimbs(limbCount, PAD_FACTORS[scale % 4] as number);
+  let groupCount = divideIntoGroups(limbCount);
+  while (groupCount > 0 && GROUPS[groupCount - 1] === 0) groupCount--;
+  let first = 0;
+  while (first < groupCount && GROUPS[first] === 0) first++;
+  const count = groupCount - first;
+  out.int32(8 + 2 * count);
+  out.int16(count);
+  out.int16(count === 0 ? 0 : groupCount - 1 - fractionGroups);
+  out.int16(negative && count > 0 ? NUMERIC_NEG : 0);
+  out.int16(scale);
+  for (let index = groupCount - 1; index >= first; index--) out.int16(GROUPS[index] as number);
+  return true;
+}
+
+/** |value| into LIMBS[0..count] (LIMBS[0] a zero spare); returns count + 1. Negative: inverted bytes, plus one. */
+function loadMagnitude(bytes: Buffer, start: number, length: number, negative: boolean): number {
+  const limbCount = Math.ceil(length / 3);
+  const flip = negative ? 0xff : 0;
+  let carry = negative ? 1 : 0;
+  let at = start + length - 1;
+  for (let limb = limbCount; limb >= 1; limb--, at -= 3) {
+    // The top limb may hold fewer than three bytes: sign bytes there, inverted, would be 0 as |value| needs.
+    const low = (bytes[at] as number) ^ flip;
+    const middle = at - 1 >= start ? (bytes[at - 1] as number) ^ flip : 0;
+    const high = at - 2 >= start ? (bytes[at - 2] as number) ^ flip : 0;
+    const value = high * 65536 + middle * 256 + low + carry;
+    carry = value >= LIMB ? 1 : 0;
+    LIMBS[limb] = value - carry * LIMB;
+  }
+  LIMBS[0] = 0;
+  return limbCount + 1;
+}
+
+function multiplyLimbs(count: number, factor: number): void {
+  if (factor === 1) return;
+  let carry = 0;
+  for (let limb = count - 1; limb >= 0; limb--) {
+    const value = (LIMBS[limb] as number) * factor + carry;
+    carry = Math.floor(value / LIMB);
+    LIMBS[limb] = value - carry * LIMB;
+  }
+}
+
+/** LIMBS (consumed) as base-10000 digits in GROUPS, least significant first; returns how many (a top one may be 0). */
+function divideIntoGroups(count: number): number {
+  let top = 0;
+  let groups = 0;
+  for (;;) {
+    while (top < count && LIMBS[top] === 0) top++;
+    if (top === count) return groups;
+    let remainder = 0;
+    for (let limb = top; limb < count; limb++) {
+      const value = remainder * LIMB + (LIMBS[limb] as number);
+      const quotient = Math.floor(value / 1e8);
+      LIMBS[limb] = quotient;
+      remainder = value - quotient * 1e8;
+    }
+    const high = Math.floor(remainder / 10000);
+    GROUPS[groups++] = remainder - high * 10000;
+    GROUPS[groups++] = high;
+  }
+}

@@ -124,22 +124,25 @@ function itemsOf(value: unknown): ArrayLike<unknown> {
   return (value as { elements: ArrayLike<unknown> }).elements;
 }
 
+/** Where an array field's has-null flag is, from where its length is (after the length and the dimension count). */
+export const ARRAY_FLAGS_OFFSET = 8;
+
 /**
- * An array field's start: its length (0 until patched, at the returned lengthAt), one dimension (none when empty,
- * as '{}' is), the has-null flag (0 until patched, at flagsAt), the element type, the count and lower bound 1.
+ * An array field's start: its length (0 until patched, at the returned offset), one dimension (none when empty, as
+ * '{}' is), the has-null flag (0 until patched, ARRAY_FLAGS_OFFSET further), the element type, the count and lower
+ * bound 1. A number, not an object of both offsets: one allocation less per array cell.
  */
-export function startArrayField(out: ChunkWriter, count: number, elementOid: number): { readonly lengthAt: number; readonly flagsAt: number } {
+export function startArrayField(out: ChunkWriter, count: number, elementOid: number): number {
   const lengthAt = out.length;
   out.int32(0);
   out.int32(count === 0 ? 0 : 1);
-  const flagsAt = out.length;
   out.int32(0);
   out.int32(elementOid);
   if (count > 0) {
     out.int32(count);
     out.int32(1);
   }
-  return { lengthAt, flagsAt };
+  return lengthAt;
 }
 
 /** A one-dimensional array, its elements each as their scalar. */
@@ -149,7 +152,8 @@ function arrayValue(column: string, element: ScalarName): BinaryEncoder {
   return (value, out) => {
     const items = itemsOf(value);
     const count = items.length;
-    const { lengthAt, flagsAt } = startArrayField(out, count, elementOid);
+    const lengthAt = startArrayField(out, count, elementOid);
+    const flagsAt = lengthAt + ARRAY_FLAGS_OFFSET;
     for (let index = 0; index < count; index++) {
       const item = items[index];
       if (item === null || item === undefined) {

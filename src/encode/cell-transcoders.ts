@@ -179,32 +179,38 @@ function timeCell(reference: CellTranscoder): CellTranscoder {
 }
 
 /** One Cassandra vint (unsigned, length in the first byte's leading ones) at `at`; undefined past 2^49 or the cell. */
-function readVInt(bytes: Buffer, at: number, end: number): { value: number; next: number } | undefined {
-  if (at >= end) return undefined;
+/**
+ * What durationParts read: months, days, nanoseconds. Scratch, not a returned object: a duration cell then allocates
+ * nothing (an object per cell was ~140 B a types_zoo row of garbage for the scavenger).
+ */
+export const DURATION_PARTS = new Float64Array(3);
+
+/** A zig-zag vint at `at` into DURATION_PARTS[slot]; returns the offset after it, or -1 where it is cut short or too wide. */
+function readVInt(bytes: Buffer, at: number, end: number, slot: number): number {
+  if (at < 0 || at >= end) return -1;
   const first = bytes[at] as number;
   let extra = 0;
   while (extra < 8 && (first & (0x80 >> extra)) !== 0) extra++;
-  if (extra > 6 || at + 1 + extra > end) return undefined;
+  if (extra > 6 || at + 1 + extra > end) return -1;
   let value = first & (0xff >> (extra + 1));
   for (let i = 1; i <= extra; i++) value = value * 256 + (bytes[at + i] as number);
   // Zig-zag: 0, -1, 1, -2, … as 0, 1, 2, 3, …
-  return { value: value % 2 === 0 ? value / 2 : -(value + 1) / 2, next: at + 1 + extra };
+  DURATION_PARTS[slot] = value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  return at + 1 + extra;
 }
 
-/** A duration cell's three zig-zag vints (months, days, nanoseconds), or undefined where they do not fill it exactly. */
-export function durationParts(bytes: Buffer, start: number, end: number): { months: number; days: number; nanos: number } | undefined {
-  const months = readVInt(bytes, start, end);
-  const days = months && readVInt(bytes, months.next, end);
-  const nanos = days && readVInt(bytes, days.next, end);
-  return months && days && nanos && nanos.next === end ? { months: months.value, days: days.value, nanos: nanos.value } : undefined;
+/** A duration cell's three zig-zag vints into DURATION_PARTS; false where they do not fill the cell exactly. */
+export function durationParts(bytes: Buffer, start: number, end: number): boolean {
+  return readVInt(bytes, readVInt(bytes, readVInt(bytes, start, end, 0), end, 1), end, 2) === end;
 }
 
 /** months, days and nanoseconds as an interval; anything unusual goes by reference. */
 function durationCell(reference: CellTranscoder): CellTranscoder {
   return (bytes, start, length, out) => {
-    const parts = durationParts(bytes, start, start + length);
-    if (!parts) return reference(bytes, start, length, out);
-    const { months, days, nanos } = parts;
+    if (!durationParts(bytes, start, start + length)) return reference(bytes, start, length, out);
+    const months = DURATION_PARTS[0] as number;
+    const days = DURATION_PARTS[1] as number;
+    const nanos = DURATION_PARTS[2] as number;
     const magnitude = Math.abs(nanos);
     const seconds = Math.floor(magnitude / 1e9);
     const fraction = String(magnitude - seconds * 1e9).padStart(9, '0').slice(0, 6);

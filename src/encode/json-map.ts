@@ -22,26 +22,70 @@ function indexOfKey(out: ChunkWriter, start: number, end: number): number {
   return value <= MAX_INDEX ? value : -1;
 }
 
-interface Entry { readonly start: number; readonly end: number; readonly index: number }
-
 /**
- * Rewrites the entries after `open` in a JS object's key order: array-index keys first, ascending, then the rest as
- * written (the reference builds the map as an object). Two entries with one index: false (the reference decides).
+ * One map writer's entries while it writes a cell: where each entry's text is and its key's array index (-1: none).
+ * Reused cell after cell, never an object per entry: a map's writer cannot run inside itself (a type does not contain
+ * itself), so one scratch per writer is enough. ~1.4 KB a types_zoo row of garbage before.
  */
-function inObjectOrder(out: ChunkWriter, open: number, entries: readonly Entry[]): boolean {
-  const sorted = [...entries.filter((entry) => entry.index >= 0).sort((a, b) => a.index - b.index), ...entries.filter((entry) => entry.index < 0)];
-  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.index >= 0 && sorted[i]!.index === sorted[i - 1]!.index) return false;
-  const written = out.copyOf(open, out.length);
-  out.truncate(open);
-  sorted.forEach((entry, i) => {
-    if (i > 0) out.byte(COMMA);
-    out.raw(written.subarray(entry.start - open, entry.end - open));
-  });
-  return true;
+class MapEntries {
+  starts = new Int32Array(16);
+  ends = new Int32Array(16);
+  indexes = new Float64Array(16);
+  order = new Int32Array(16);
+  count = 0;
+  /** The entries' text while they are rewritten in order. */
+  private copied = Buffer.allocUnsafe(1024);
+
+  add(start: number, end: number, index: number): void {
+    if (this.count === this.starts.length) this.grow();
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.indexes[this.count] = index;
+    this.count++;
+  }
+
+  private grow(): void {
+    const size = this.starts.length * 2;
+    const widen = <T extends Int32Array | Float64Array>(old: T, next: T): T => (next.set(old), next);
+    this.starts = widen(this.starts, new Int32Array(size));
+    this.ends = widen(this.ends, new Int32Array(size));
+    this.indexes = widen(this.indexes, new Float64Array(size));
+    this.order = new Int32Array(size);
+  }
+
+  /**
+   * Rewrites the entries after `open` in a JS object's key order: array-index keys first, ascending, then the rest
+   * as written (the reference builds the map as an object). Two entries with one index: false (the reference decides).
+   */
+  inObjectOrder(out: ChunkWriter, open: number): boolean {
+    const { indexes, order } = this;
+    let placed = 0;
+    // Insertion sort of the index keys (a map cell holds a few), then the other keys in their order.
+    for (let entry = 0; entry < this.count; entry++) {
+      const index = indexes[entry] as number;
+      if (index < 0) continue;
+      let at = placed++;
+      while (at > 0 && (indexes[order[at - 1] as number] as number) > index) order[at] = order[--at] as number;
+      if (at > 0 && indexes[order[at - 1] as number] === index) return false;
+      order[at] = entry;
+    }
+    for (let entry = 0; entry < this.count; entry++) if ((indexes[entry] as number) < 0) order[placed++] = entry;
+    const length = out.length - open;
+    if (this.copied.length < length) this.copied = Buffer.allocUnsafe(length * 2);
+    out.copyInto(this.copied, open);
+    out.truncate(open);
+    for (let i = 0; i < this.count; i++) {
+      const entry = order[i] as number;
+      if (i > 0) out.byte(COMMA);
+      out.copy(this.copied, (this.starts[entry] as number) - open, (this.ends[entry] as number) - open);
+    }
+    return true;
+  }
 }
 
 /** `{"key":value,…}` of a protocol v4 map (count, then each key's and value's int32 length and bytes). */
 export function mapJson(key: JsonWriter, value: JsonWriter): JsonWriter {
+  const entries = new MapEntries();
   return (bytes, start, length, out) => {
     const end = start + length;
     const count = length >= 4 ? bytes.readInt32BE(start) : -1;
@@ -49,7 +93,7 @@ export function mapJson(key: JsonWriter, value: JsonWriter): JsonWriter {
     let at = start + 4;
     out.byte(0x7b);
     const open = out.length;
-    const entries: Entry[] = [];
+    entries.count = 0;
     let anyIndex = false;
     for (let i = 0; i < count; i++) {
       if (i > 0) out.byte(COMMA);
@@ -63,9 +107,9 @@ export function mapJson(key: JsonWriter, value: JsonWriter): JsonWriter {
       const valueLength = itemLength(bytes, at, end);
       if (Number.isNaN(valueLength) || !value(bytes, at + 4, valueLength, out)) return false;
       at += 4 + Math.max(0, valueLength);
-      entries.push({ start: entryStart, end: out.length, index });
+      entries.add(entryStart, out.length, index);
     }
-    if (anyIndex && !inObjectOrder(out, open, entries)) return false;
+    if (anyIndex && !entries.inObjectOrder(out, open)) return false;
     out.byte(0x7d);
     return true;
   };

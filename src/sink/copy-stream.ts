@@ -66,6 +66,17 @@ export class CopyIn {
     });
   }
 
+  /**
+   * Nothing written is held in this process any more: the COPY stream has passed every chunk on and the connection's
+   * socket has handed every byte to the kernel (a Writable's length counts a write until its write completes). A
+   * buffer written earlier may then be reused. False when pg-copy-streams or pg hold it some way this does not know.
+   */
+  flushed(): boolean {
+    const stream = this.stream as unknown as { writableLength: number; chunks?: unknown[]; connection?: { stream?: { writableLength?: unknown } } | null };
+    const socket = stream.connection?.stream;
+    return stream.writableLength === 0 && Array.isArray(stream.chunks) && stream.chunks.length === 0 && socket?.writableLength === 0;
+  }
+
   async finish(): Promise<void> {
     // A COPY the server already refused must not be ended: its stream has no connection left to end it on.
     if (this.failure) throw this.failure;

@@ -195,6 +195,7 @@ export class SplitStream {
     const chunk = this.writer.take();
     const copy = this.copy as CopyIn;
     await this.timing.target(() => copy.write(chunk));
+    if (copy.flushed()) this.writer.reclaim();
     this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: this.rowsSinceReport, executor: this.context.executor });
     this.streamedInTransaction += this.rowsSinceReport;
     this.rowsSinceReport = 0;
@@ -250,6 +251,8 @@ export class SplitStream {
       await copy.write(writer.take());
     }
     await copy.finish();
+    // The server has every row: no chunk is held anywhere.
+    writer.reclaim();
     this.copy = undefined;
     this.roundTrips++;
   }

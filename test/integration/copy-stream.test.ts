@@ -50,3 +50,25 @@ describe('CopyIn after the server refused the COPY', () => {
     }
   });
 });
+
+describe('CopyIn.flushed', () => {
+  it('is false while a written chunk is still held in this process, and true once every byte reached the kernel', async () => {
+    await client.query('BEGIN');
+    const copy = CopyIn.start(client, 'COPY public.nums (id, v) FROM STDIN');
+    // 16 MiB of rows: more than a loopback socket takes at once, so some of it waits in the socket's own buffer.
+    const lines = Array.from({ length: 1_200_000 }, (_, i) => `${1000 + i}\t${i}\n`).join('');
+    const chunk = Buffer.from(lines);
+    // Before PostgreSQL's CopyInResponse pg-copy-streams keeps the chunk itself: the buffer is not free.
+    const writing = copy.write(chunk);
+    expect(copy.flushed()).toBe(false);
+    await writing;
+    let seen = copy.flushed();
+    for (let wait = 0; !seen && wait < 100; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = copy.flushed();
+    }
+    expect(seen).toBe(true);
+    await copy.finish();
+    await client.query('ROLLBACK');
+  });
+});

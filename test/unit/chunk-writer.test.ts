@@ -27,6 +27,41 @@ describe('ChunkWriter.take', () => {
     expect(writer.take().toString()).toBe('another\n');
   });
 
+  it('writes on a reclaimed chunk\'s buffer again, and only on one reclaimed', () => {
+    const writer = new ChunkWriter(16 * 1024);
+    const chunk = (byte: number): Buffer => {
+      writer.raw(Buffer.alloc(12_000, byte));
+      return writer.take();
+    };
+    const first = chunk(0x61);
+    const second = chunk(0x62);
+    // Never reclaimed: its reader may still hold it, so the writer went on in another buffer.
+    expect(second.buffer).not.toBe(first.buffer);
+    writer.reclaim();
+    // The writer was already on a third buffer; the reclaimed one (second's) takes the next rows.
+    const third = chunk(0x63);
+    const fourth = chunk(0x64);
+    expect(fourth.buffer).toBe(second.buffer);
+    expect([first, third].map((taken) => taken.buffer)).not.toContain(second.buffer);
+    expect(first.every((byte) => byte === 0x61) && third.every((byte) => byte === 0x63) && fourth.every((byte) => byte === 0x64)).toBe(true);
+    // A reclaim gives back only what was taken since the last one: fourth's buffer, not second's twice.
+    writer.reclaim();
+    writer.reclaim();
+    chunk(0x65);
+    const sixth = chunk(0x66);
+    expect(sixth.buffer).toBe(fourth.buffer);
+    expect(fourth.every((byte) => byte === 0x66)).toBe(true);
+  });
+
+  it('keeps no buffer a large row grew, when reclaimed', () => {
+    const writer = new ChunkWriter(16 * 1024);
+    writer.raw(Buffer.alloc(50_000, 0x63));
+    writer.take();
+    writer.reclaim();
+    writer.raw(Buffer.alloc(9000, 0x64));
+    expect(writer.take().buffer.byteLength).toBe(16 * 1024);
+  });
+
   it('starts again at its own size after a large row grew it', () => {
     // Sizes past 4 KiB: Node serves smaller buffers from a shared 8 KiB pool.
     const writer = new ChunkWriter(16 * 1024);

@@ -63,6 +63,12 @@ function byteLength(n: bigint): number {
   return bytes;
 }
 
+/** Integers at the 64-byte edge of writeIntegerNumeric (2^511 needs 65 bytes, -2^511 64) and powers of 10,000. */
+const WIDE_INTEGERS: fc.Arbitrary<bigint> = fc.oneof(
+  fc.constantFrom(2n ** 511n - 1n, 2n ** 511n, -(2n ** 511n), -(2n ** 511n) - 1n, 10n ** 152n, -(10n ** 152n), 9999n, 10000n, -10000n, 0n, -1n, 255n, -128n, -129n, 65535n, -65536n),
+  fc.bigInt(-(2n ** 520n), 2n ** 520n),
+);
+
 /** Text cells: valid strings (specials, NUL, astral), and arbitrary bytes (bad UTF-8). */
 const textCell: fc.Arbitrary<Buffer> = fc.oneof(
   fc.string({ unit: 'binary' }).map((s) => Buffer.from(s, 'utf8')),
@@ -80,11 +86,14 @@ function scalarCell(name: ScalarName): fc.Arbitrary<Buffer> {
     case 'double': return fc.oneof(bytesOf(8), fc.double().map((f) => { const b = Buffer.alloc(8); b.writeDoubleBE(f); return b; }));
     case 'bigint':
     case 'counter': return fc.oneof(bytesOf(8), fc.bigInt(-(2n ** 60n), 2n ** 60n).map(int64), fc.constantFrom(2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n, -(2n ** 53n) - 1n).map(int64));
-    case 'varint': return fc.oneof(fc.bigInt(-(2n ** 200n), 2n ** 200n).map(varintBytes), fc.bigInt(-1000n, 1000n).map(varintBytes));
+    // Around the limb path's 64-byte limit, and arbitrary bytes (non-minimal sign bytes, odd and even lengths, empty).
+    case 'varint': return fc.oneof(fc.bigInt(-(2n ** 200n), 2n ** 200n).map(varintBytes), fc.bigInt(-1000n, 1000n).map(varintBytes), WIDE_INTEGERS.map(varintBytes),
+      fc.uint8Array({ maxLength: 70 }).map((b) => Buffer.from(b)));
     case 'decimal': return fc.oneof(
       fc.tuple(fc.oneof(fc.integer({ min: -40, max: 40 }), fc.constantFrom(16_383, 16_384, -131_073, 2 ** 31 - 1)), fc.bigInt(-(2n ** 100n), 2n ** 100n)),
       // The common case both fast paths do in integer arithmetic: up to 6 bytes of unscaled value, 0 to 15 places.
       fc.tuple(fc.integer({ min: 0, max: 15 }), fc.oneof(fc.bigInt(-(2n ** 47n), 2n ** 47n - 1n), fc.bigInt(-100_000n, 100_000n))),
+      fc.tuple(fc.integer({ min: 0, max: 40 }), fc.oneof(WIDE_INTEGERS, fc.bigInt(-(2n ** 64n), 2n ** 64n))),
     ).map(([scale, unscaled]) => Buffer.concat([int32(scale), varintBytes(unscaled)]));
     case 'uuid':
     case 'timeuuid': return bytesOf(16);

@@ -13,12 +13,17 @@ import { runSplitTask, type TaskContext } from './split-task.js';
 import { TableRawEncoder } from './page-encoders.js';
 import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
+import { StreamedRowsSender } from './streamed-rows.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
 
-const send = (message: ExecutorMessage): void => {
+const sendNow = (message: ExecutorMessage): void => {
   if (process.connected) process.send?.(message);
+};
+const streamedRows = new StreamedRowsSender<ExecutorMessage>(sendNow, (event) => ({ type: 'event', event }));
+const send = (message: ExecutorMessage): void => {
+  streamedRows.send(message, message.type === 'event' && message.event.type === 'rows-streamed' ? message.event : undefined);
 };
 
 /** The run's own table's context; a keyspace run's executor holds one per table, by the table's run id. */
@@ -87,6 +92,7 @@ async function handle(message: DriverMessage): Promise<void> {
     await Promise.allSettled([...running]);
     await context?.connections?.closeAll();
     await context?.cassandra.shutdown().catch(() => undefined);
+    streamedRows.flush();
     process.exit(0);
   }
   if (message.type === 'limits') {

@@ -117,9 +117,10 @@ export class SplitStream {
     if (this.input.signal.aborted) throw interrupted(this.input.split.id);
     const encodeRow = this.rows.encoderFor(page);
     const flushEvery = this.context.config.copyFlushEvery;
-    for (let index = 0; index < page.length; index++) {
+    let index = 0;
+    while (index < page.length) {
       const token = page.token(index);
-      if (this.rowsInTransaction + this.rejected.length + this.olderInTransaction >= flushEvery) {
+      if (this.flushDue(flushEvery)) {
         const boundary = token !== this.lastToken;
         if (boundary || this.samePartitionAsLast(page, index)) await this.commit(false, !boundary);
       }
@@ -129,12 +130,31 @@ export class SplitStream {
         this.lastPage?.release();
         this.lastPage = page;
       }
-      this.lastIndex = index;
       if (this.copy === undefined) await this.begin();
-      if (this.writeRow(page, index, token, encodeRow) && this.writer.length >= CHUNK_BYTES) await this.streamChunk();
+      index = this.encodeRows(page, index, encodeRow, flushEvery);
+      if (this.writer.length >= CHUNK_BYTES) await this.streamChunk();
     }
     timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
     if (this.throttle.limited) await this.throttle.after({ read: page.length, rows: page.length, bytes: this.bytesProduced() - bytesBefore }, this.input.signal);
+  }
+
+  private flushDue(flushEvery: number): boolean {
+    return this.rowsInTransaction + this.rejected.length + this.olderInTransaction >= flushEvery;
+  }
+
+  /**
+   * Rows from `from` (its commit check done by the caller) until one needs a commit check or a chunk is full; returns
+   * the next row's index. Synchronous, apart from copyPage's awaits: V8 compiles the row loop, with the row encoder
+   * inlined, once its paths have all run, instead of again each time a rarely taken await (a commit, a chunk, a
+   * BEGIN) first met optimized code (~5 compilations of copyPage per executor on types_zoo before).
+   */
+  private encodeRows(page: ScanPage, from: number, encodeRow: (index: number, out: ChunkWriter) => number, flushEvery: number): number {
+    for (let index = from; index < page.length; index++) {
+      if (index > from && this.flushDue(flushEvery)) return index;
+      this.lastIndex = index;
+      if (this.writeRow(page, index, page.token(index), encodeRow) && this.writer.length >= CHUNK_BYTES) return index + 1;
+    }
+    return page.length;
   }
 
   /** The row continues the last row's partition (a commit there is inside the partition, at its clustering position). */

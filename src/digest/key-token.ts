@@ -1,14 +1,12 @@
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { ScalarName, SourceTable } from '../schema/index.js';
+import { driverMurmur3Class } from '../source/index.js';
 
 /** The driver's Murmur3 (Cassandra's hash3_x64_128, first half): the token Cassandra gives a serialized key. */
 interface Murmur3 {
   hash(key: Buffer): { getValue(): { toString(): string } };
 }
-const require = createRequire(import.meta.url);
-const { Murmur3Tokenizer } = require('cassandra-driver/lib/tokenizer.js') as { Murmur3Tokenizer: new () => Murmur3 };
-const murmur3 = new Murmur3Tokenizer();
+const murmur3 = new (driverMurmur3Class as new () => Murmur3)();
 
 function fixed(bytes: number, write: (buffer: Buffer) => void): Buffer {
   const buffer = Buffer.alloc(bytes);

@@ -15,6 +15,7 @@ export type { ScannedRow, ScanPage, CellDecoder } from './scan-page.js';
 export { installRawPageHook, locateCells, rawPageOf, CorruptPageError, RAW_PAGES_OPTION, PINNED_DRIVER_VERSION } from './raw-page-hook.js';
 export type { RawPage, RawPageColumn, DriverType, HookState } from './raw-page-hook.js';
 export { readPartitioner, checkPartitioner } from './partitioner.js';
+export { driverMurmur3Class } from './driver-internals.js';
 export { rawReadPath, cannedBody, parseCanned, rowsBody } from './raw-page-self-test.js';
 export type { BodyColumn } from './raw-page-self-test.js';
 export { keepPageBuffers, frameBuffers, ReusablePool } from './page-buffer-pool.js';

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { C2yError } from '../errors/index.js';
+import { driverConnectionClass, driverParserClass, driverVersion } from './driver-internals.js';
 import { cellOffsets, frameBuffers } from './page-buffer-pool.js';
 
 /**
@@ -172,11 +172,9 @@ let state: HookState | undefined;
 /** Installs the hook once per process; says why not where the driver is not the pinned version. */
 export function installRawPageHook(): HookState {
   if (state) return state;
-  const require = createRequire(import.meta.url);
-  const version = (require('cassandra-driver/package.json') as { version: string }).version;
-  if (version !== PINNED_DRIVER_VERSION) return (state = { installed: false, reason: `cassandra-driver is ${version}; the raw page hook is written for ${PINNED_DRIVER_VERSION}` });
-  const parser = (require('cassandra-driver/lib/streams.js') as { Parser: { prototype: ParserPrototype } }).Parser.prototype;
-  const connection = (require('cassandra-driver/lib/connection.js') as { prototype: ConnectionPrototype }).prototype;
+  if (driverVersion !== PINNED_DRIVER_VERSION) return (state = { installed: false, reason: `cassandra-driver is ${driverVersion}; the raw page hook is written for ${PINNED_DRIVER_VERSION}` });
+  const parser = (driverParserClass as { prototype: ParserPrototype }).prototype;
+  const connection = (driverConnectionClass as { prototype: ConnectionPrototype }).prototype;
   const { parseBody, parseRows, getFrameBuffer } = parser;
   const write = connection._write;
   // Every request passes here with its stream id before its response can arrive: the set always names the ids

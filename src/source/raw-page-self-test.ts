@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { messageOf } from '../errors/index.js';
+import { driverFrameHeaderClass, driverParserClass } from './driver-internals.js';
 import { installRawPageHook, rawPageOf, tagRawStream, type DriverType, type RawPage } from './raw-page-hook.js';
 import { cellDecoder, type CellDecoder } from './scan-page.js';
 
@@ -83,9 +83,8 @@ export function cannedBody(): Buffer {
  * socket read arrives (then gathered into a pooled buffer). Returns the page, or what went wrong.
  */
 export function parseCanned(split: boolean, body = cannedBody()): RawPage | string {
-  const require = createRequire(import.meta.url);
-  const { Parser } = require('cassandra-driver/lib/streams.js') as { Parser: new (options: object, encoder: unknown) => { write(item: unknown): void; read(): unknown } };
-  const { FrameHeader } = require('cassandra-driver/lib/types/index.js') as { FrameHeader: new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown };
+  const Parser = driverParserClass as new (options: object, encoder: unknown) => { write(item: unknown): void; read(): unknown };
+  const FrameHeader = driverFrameHeaderClass as new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown;
   // Framed the way the driver's Protocol hands bodies on: inside a larger chunk, at an offset.
   const chunk = Buffer.concat([Buffer.alloc(9), body, Buffer.alloc(5)]);
   const parser = new Parser({ objectMode: true }, null);

@@ -1,9 +1,24 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { oldSpaceFloorMib, SEMI_SPACE_MIB } from '../plan/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
 
-const EXECUTOR_SCRIPT = fileURLToPath(new URL('./executor-main.js', import.meta.url));
+const EXECUTOR_MODULE = fileURLToPath(new URL('./executor-main.js', import.meta.url));
+/** The executor and what it imports in one file (scripts/bundle-executor.mjs): ~0.17 s less CPU at each start. */
+const EXECUTOR_BUNDLE = fileURLToPath(new URL('./executor-main.bundle.mjs', import.meta.url));
+
+/**
+ * The bundle when the build made it from the modules as they are (tsc rewrites every module it emits, so a later tsc
+ * alone leaves the bundle older, and stale: then the modules run, never old code); else the module.
+ */
+export function executorScript(module = EXECUTOR_MODULE, bundle = EXECUTOR_BUNDLE): string {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(module).mtimeMs ? bundle : module;
+  } catch {
+    return module;
+  }
+}
 
 /** An executor child process and the tail of what it printed on stderr (a crash's last words). */
 export interface ExecutorProcess {
@@ -18,7 +33,7 @@ export interface ExecutorProcess {
  * Local runs and `c2y worker` start executors the same way.
  */
 export function forkExecutor(heapMb: number): ExecutorProcess {
-  const child = fork(EXECUTOR_SCRIPT, [], {
+  const child = fork(executorScript(), [], {
     // C2Y_EXECUTOR_NODE_ARGS: extra Node flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
     execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, `--initial-old-space-size=${oldSpaceFloorMib(heapMb)}`, ...(process.env.C2Y_EXECUTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],

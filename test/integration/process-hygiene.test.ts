@@ -33,11 +33,11 @@ async function exitsWithin(args: readonly string[], seconds: number, env: Record
   }
 }
 
-/** Pids of every running executor process (dist/task/executor-main.js) on this machine. */
+/** Pids of every running executor process (dist/task/executor-main.js, or its bundle) on this machine. */
 function executorPids(): number[] {
   return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('task/executor-main.js');
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('task/executor-main.');
     } catch {
       return false;
     }

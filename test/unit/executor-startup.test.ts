@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { executorScript } from '../../src/task/executor-process.js';
 
 /** Every module URL a process resolves while it imports `entry` (a resolve hook that prints each one). */
 function modulesLoadedBy(entry: string): string[] {
@@ -44,5 +47,42 @@ describe('importing pg', () => {
       expect(loaded.some((name) => name === 'net'), entry).toBe(true);
       expect(loaded.filter((name) => name.includes('undici')), entry).toEqual([]);
     }
+  });
+});
+
+/** Files a process read as CommonJS modules once it imported `entry` (the ESM resolve hook does not see require). */
+function commonJsLoadedBy(entry: string): string[] {
+  const script = `import { createRequire } from 'node:module'; await import(${JSON.stringify(pathToFileURL(resolve(entry)).href)}); process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).cache))); process.exit(0);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as string[];
+}
+
+describe('the executor\'s bundle', () => {
+  it('is what forkExecutor starts after a build, and it reads no other module file: ~0.17 s less CPU per executor', () => {
+    const built = { module: resolve('dist/task/executor-main.js'), bundle: resolve('dist/task/executor-main.bundle.mjs') };
+    expect(executorScript(built.module, built.bundle), 'run `npm run build` (tsc, then scripts/bundle-executor.mjs)').toBe(built.bundle);
+    expect(modulesLoadedBy('dist/task/executor-main.bundle.mjs').filter((url) => url.startsWith('file:'))).toEqual([pathToFileURL(resolve('dist/task/executor-main.bundle.mjs')).href]);
+    // One copy of cassandra-driver, inside: the raw page hook patches the parser the sessions run on. A copy required
+    // at run time (as createRequire did) would take the hook while every page went through the other.
+    expect(commonJsLoadedBy('dist/task/executor-main.bundle.mjs')).toEqual([]);
+    expect(commonJsLoadedBy('dist/task/executor-main.js').filter((file) => file.includes('/node_modules/cassandra-driver/')).length).toBeGreaterThan(50);
+  });
+
+  it('is taken only while it is not older than the module tsc emitted, else the modules run', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'c2y-bundle-'));
+    const module = join(folder, 'executor-main.js');
+    const bundle = join(folder, 'executor-main.bundle.mjs');
+    writeFileSync(module, '');
+    expect(executorScript(module, bundle)).toBe(module);
+    writeFileSync(bundle, '');
+    utimesSync(module, 1_000, 1_000);
+    utimesSync(bundle, 2_000, 2_000);
+    expect(executorScript(module, bundle)).toBe(bundle);
+    utimesSync(module, 2_000, 2_000);
+    expect(executorScript(module, bundle), 'same time: a package whose files all carry one date').toBe(bundle);
+    utimesSync(module, 3_000, 3_000);
+    expect(executorScript(module, bundle), 'tsc ran after the bundle').toBe(module);
+    rmSync(folder, { recursive: true });
   });
 });

@@ -3,6 +3,8 @@ package c2y.peer;
 import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -17,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -47,7 +50,14 @@ public final class DsbulkArchitecturePeer {
     int maxConcurrentQueries = Integer.parseInt(args[5]);
     int fileCount = Integer.parseInt(args[6]);
     Files.createDirectories(outDir);
-    try (CqlSession session = CqlSession.builder().addContactPoint(new InetSocketAddress(host, 9042)).withLocalDatacenter("datacenter1").build()) {
+    // DSBulk's own driver settings (its driver-reference.conf), not the driver's: a request may take 60 s, not 2 (on a
+    // busy machine a page read took longer and failed the unload), 8 connections a node, 32768 requests each.
+    DriverConfigLoader dsbulkSettings = DriverConfigLoader.programmaticBuilder()
+        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60))
+        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 8)
+        .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 32768)
+        .build();
+    try (CqlSession session = CqlSession.builder().withConfigLoader(dsbulkSettings).addContactPoint(new InetSocketAddress(host, 9042)).withLocalDatacenter("datacenter1").build()) {
       TableMetadata meta = session.getMetadata().getKeyspace(keyspace).flatMap(k -> k.getTable(table)).orElseThrow();
       List<ColumnMetadata> columns = new ArrayList<>(meta.getColumns().values());
       String token = "token(" + meta.getPartitionKey().stream().map(c -> c.getName().asCql(true)).collect(Collectors.joining(", ")) + ")";

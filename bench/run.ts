@@ -8,6 +8,7 @@ import { scaleOutBench } from './scale-out.js';
 import { keyspaceBench } from './keyspace.js';
 import { memoryBench } from './memory.js';
 import { scaleBench } from './scale.js';
+import { startupBench } from './startup.js';
 import { wideBench } from './wide.js';
 
 const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
@@ -22,6 +23,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   memory: memoryBench,
   scale: scaleBench,
   wide: wideBench,
+  startup: startupBench,
 };
 
 /** The result sets the README quotes, one after another: `npm run bench -- all [--quick]`. */
@@ -29,7 +31,7 @@ const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keys
 scenarios['all'] = async (argv) => {
   const quick = argv.includes('--quick') ? ['--quick'] : [];
   // In the test suite's quick pass, the fault benches run too, so none of them rots.
-  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak'] : ALL;
+  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak', 'startup'] : ALL;
   for (const name of names) {
     console.log(`[bench] ===== ${name} =====`);
     const started = Date.now();

@@ -24,7 +24,7 @@ describe('bench --quick', () => {
       limitsLine = /limits: c2y_us_per_row=\S+ e2e_over_bound=\S+ e2e_over_min=\S+/.exec(chunk.toString())?.[0] ?? limitsLine;
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
-      lastLines.push(...lines.filter((line) => /^(latency|wide): /.test(line)));
+      lastLines.push(...lines.filter((line) => /^(latency|wide|startup): /.test(line)));
     });
     child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-6000)));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -35,14 +35,15 @@ describe('bench --quick', () => {
     // --quick delays the target and both sides (no source-only sweep): its figure is n/a.
     expect(lastLines).toContainEqual(expect.stringMatching(/^latency: rtt_ms=\d+\.\d target_4=\d+\.\d{3} source_4=n\/a both_4=\d+\.\d{3}$/));
     expect(lastLines).toContainEqual(expect.stringMatching(/^wide: events_us_per_row=\d+\.\d\d types_zoo_us_per_row=\d+\.\d\d wide100_us_per_row=\d+\.\d\d$/));
+    expect(lastLines).toContainEqual(expect.stringMatching(/^startup: module_ms=\d+ bundle_ms=\d+ ratio=\d+\.\d\d$/));
     const files = readdirSync(dir);
-    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak']) {
+    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak', 'startup']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));
       expect(json, `${scenario}: ${files.join(', ')}`).toBeDefined();
       const results = JSON.parse(readFileSync(join(dir, json as string), 'utf8')) as { scenario: string; commit: string; machine: { cores: number } };
       expect(results.scenario).toBe(scenario);
       expect(results.machine.cores).toBeGreaterThan(0);
-      if (!['keyspace', 'wide', 'kill-resume', 'soak'].includes(scenario)) {
+      if (!['keyspace', 'wide', 'kill-resume', 'soak', 'startup'].includes(scenario)) {
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.svg'))), `${scenario} chart`).toBe(true);
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.md'))), `${scenario} summary`).toBe(true);
       }

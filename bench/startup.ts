@@ -1,20 +1,27 @@
 /**
  * `npm run bench -- startup [--trials 9] [--quick]`: the CPU an executor spends importing its code, from the modules
- * tsc emitted against the bundle the build makes of them (scripts/bundle-executor.mjs), and the driver's import of
- * `migrate` beside them. Each trial is a fresh Node process (as each executor of a run is); the two entries alternate
+ * tsc emitted against the bundle the build makes of them (scripts/bundle.mjs), and the same for the driver's import
+ * of `migrate` (the CLI's bundle: its migrate chunk, with the chunks it imports). Each trial is a fresh Node process (as each executor of a run is); the two entries alternate
  * so a machine slowing down weighs on both. Last line: `startup: module_ms=<x> bundle_ms=<y> ratio=<x/y>`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, writeResults } from './lib/results-file.js';
 
+/** The CLI bundle's chunk of `migrate` (its name carries a content hash), or a path that does not exist. */
+function bundledMigrate(): string {
+  const chunk = existsSync('dist/bundle') ? readdirSync('dist/bundle').find((name) => /^migrate-command-\w+\.mjs$/.test(name)) : undefined;
+  return `dist/bundle/${chunk ?? 'migrate-command-*.mjs'}`;
+}
+
 const ENTRIES = {
   module: 'dist/task/executor-main.js',
   bundle: 'dist/task/executor-main.bundle.mjs',
   driverMigrate: 'dist/cli/migrate-command.js',
+  driverMigrateBundle: bundledMigrate(),
 } as const;
 type Entry = keyof typeof ENTRIES;
 
@@ -36,7 +43,7 @@ export async function startupBench(argv: string[]): Promise<void> {
   for (const file of Object.values(ENTRIES)) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
   }
-  const samples: Record<Entry, Sample[]> = { module: [], bundle: [], driverMigrate: [] };
+  const samples: Record<Entry, Sample[]> = { module: [], bundle: [], driverMigrate: [], driverMigrateBundle: [] };
   for (let trial = 0; trial < trials; trial++) {
     for (const entry of Object.keys(ENTRIES) as Entry[]) samples[entry].push(sample(ENTRIES[entry]));
   }
@@ -44,6 +51,6 @@ export async function startupBench(argv: string[]): Promise<void> {
     importCpuMs: median(samples[entry].map((s) => s.importCpuMs)), processCpuMs: median(samples[entry].map((s) => s.processCpuMs)),
   }])) as Record<Entry, Sample>;
   const file = writeResults('startup', { parameters: { trials, entries: ENTRIES, cpu: 'process.cpuUsage of a fresh node process around its import (importCpuMs) and in all (processCpuMs)' }, medians, samples });
-  console.log(`[bench] import CPU (medians of ${trials}): executor modules ${medians.module.importCpuMs.toFixed(0)} ms, bundle ${medians.bundle.importCpuMs.toFixed(0)} ms; the driver's migrate ${medians.driverMigrate.importCpuMs.toFixed(0)} ms → ${file}`);
+  console.log(`[bench] import CPU (medians of ${trials}): executor modules ${medians.module.importCpuMs.toFixed(0)} ms, bundle ${medians.bundle.importCpuMs.toFixed(0)} ms; the driver's migrate: modules ${medians.driverMigrate.importCpuMs.toFixed(0)} ms, bundle ${medians.driverMigrateBundle.importCpuMs.toFixed(0)} ms → ${file}`);
   console.log(`startup: module_ms=${medians.module.importCpuMs.toFixed(0)} bundle_ms=${medians.bundle.importCpuMs.toFixed(0)} ratio=${(medians.module.importCpuMs / medians.bundle.importCpuMs).toFixed(2)}`);
 }

@@ -6,7 +6,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npx tsc -p tsconfig.json
-# The executor as one file: ~1/4 of the import CPU each time one starts (see the script).
-node scripts/bundle-executor.mjs
+# The executor and the CLI bundled: a fraction of the import CPU each time one starts (see the script).
+node scripts/bundle.mjs
 # Tests and benches are type-checked too (strict), without emitting.
 npx tsc -p tsconfig.check.json

@@ -7,13 +7,26 @@ type IoRedis = typeof import('ioredis');
 
 let loadedBullMq: BullMq | undefined;
 
+/**
+ * A CommonJS package's exports as `import()` gives them: Node names them beside `default` (its module.exports); the
+ * CLI's bundle (scripts/bundle.mjs) gives module.exports as `default` only. `probe` is an export Node would name.
+ */
+export function commonJsExports<T extends object>(imported: T, probe: keyof T): T {
+  if (probe in imported) return imported;
+  const exported = (imported as { default?: unknown }).default;
+  if (typeof exported === 'object' || typeof exported === 'function') {
+    if (exported !== null && probe in exported) return exported as T;
+  }
+  throw new Error(`the imported package has no export named ${String(probe)}`);
+}
+
 export async function bullmq(): Promise<BullMq> {
-  loadedBullMq ??= await import('bullmq');
+  loadedBullMq ??= commonJsExports(await import('bullmq'), 'Queue');
   return loadedBullMq;
 }
 
 export async function ioredis(): Promise<Pick<IoRedis, 'Redis'>> {
-  const { Redis } = await import('ioredis');
+  const { Redis } = commonJsExports(await import('ioredis'), 'Redis');
   return { Redis };
 }
 

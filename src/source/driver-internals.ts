@@ -6,7 +6,7 @@ import typesModule from 'cassandra-driver/lib/types/index.js';
 
 /**
  * The driver's internal modules c2y reaches into (the raw page hook, its self-test, a key's token), imported
- * statically rather than through createRequire: the executor's bundle (scripts/bundle-executor.mjs) then holds one
+ * statically rather than through createRequire: the executor's bundle (scripts/bundle.mjs) then holds one
  * copy of the driver, the one its sessions run on, and the hook patches the parser those sessions use. A require at
  * run time would load a second copy from node_modules, hook that one, and leave every page on the driver's slow path.
  * Each user casts what it takes to the shape it relies on; the hook is installed only on the pinned version.

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { oldSpaceFloorMib, SEMI_SPACE_MIB } from '../plan/index.js';
 import type { TaskErrorJson } from '../observe/index.js';
 
-const EXECUTOR_MODULE = fileURLToPath(new URL('./executor-main.js', import.meta.url));
-/** The executor and what it imports in one file (scripts/bundle-executor.mjs): ~1/4 of the import CPU at each start. */
-const EXECUTOR_BUNDLE = fileURLToPath(new URL('./executor-main.bundle.mjs', import.meta.url));
+// From the CLI's bundle too (dist/bundle/, as deep as dist/task/): a path through the parent folder resolves from both.
+const EXECUTOR_MODULE = fileURLToPath(new URL('../task/executor-main.js', import.meta.url));
+/** The executor and what it imports in one file (scripts/bundle.mjs): ~1/4 of the import CPU at each start. */
+const EXECUTOR_BUNDLE = fileURLToPath(new URL('../task/executor-main.bundle.mjs', import.meta.url));
 
 /**
  * The bundle when the build made it from the modules as they are (tsc rewrites every module it emits, so a later tsc

@@ -1,18 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { executorScript } from '../../src/task/executor-process.js';
 
-/** Every module URL a process resolves while it imports `entry` (a resolve hook that prints each one). */
-function modulesLoadedBy(entry: string): string[] {
+/** Every module URL a node process given `args` resolves (a resolve hook that prints each one). */
+function modulesResolvedRunning(args: readonly string[]): string[] {
   const hook = "export async function resolve(specifier, context, next) { const found = await next(specifier, context); process.stderr.write('LOADED ' + found.url + '\\n'); return found; }";
   const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(resolve(entry)).href)}); process.exit(0);`], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args], { encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(0);
   return run.stderr.split('\n').filter((line) => line.startsWith('LOADED ')).map((line) => line.slice('LOADED '.length));
+}
+
+/** Every module URL a process resolves while it imports `entry`. */
+function modulesLoadedBy(entry: string): string[] {
+  return modulesResolvedRunning(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(resolve(entry)).href)}); process.exit(0);`]);
 }
 
 describe('an executor starts light', () => {
@@ -61,7 +66,7 @@ function commonJsLoadedBy(entry: string): string[] {
 describe('the executor\'s bundle', () => {
   it('is what forkExecutor starts after a build, and it reads no other module file: ~0.17 s less CPU per executor', () => {
     const built = { module: resolve('dist/task/executor-main.js'), bundle: resolve('dist/task/executor-main.bundle.mjs') };
-    expect(executorScript(built.module, built.bundle), 'run `npm run build` (tsc, then scripts/bundle-executor.mjs)').toBe(built.bundle);
+    expect(executorScript(built.module, built.bundle), 'run `npm run build` (tsc, then scripts/bundle.mjs)').toBe(built.bundle);
     expect(modulesLoadedBy('dist/task/executor-main.bundle.mjs').filter((url) => url.startsWith('file:'))).toEqual([pathToFileURL(resolve('dist/task/executor-main.bundle.mjs')).href]);
     // One copy of cassandra-driver, inside: the raw page hook patches the parser the sessions run on. A copy required
     // at run time (as createRequire did) would take the hook while every page went through the other.
@@ -83,6 +88,38 @@ describe('the executor\'s bundle', () => {
     expect(executorScript(module, bundle), 'same time: a package whose files all carry one date').toBe(bundle);
     utimesSync(module, 3_000, 3_000);
     expect(executorScript(module, bundle), 'tsc ran after the bundle').toBe(module);
+    rmSync(folder, { recursive: true });
+  });
+});
+
+describe('the CLI\'s bundle', () => {
+  it('is what bin/c2y.js runs after a build: migrate\'s code from dist/bundle/ and no module of dist/cli/ or node_modules', () => {
+    const files = modulesResolvedRunning(['bin/c2y.js', 'migrate', '--help']).filter((url) => url.startsWith('file:'));
+    const bundle = pathToFileURL(resolve('dist/bundle')).href;
+    expect(files.some((url) => url.startsWith(`${bundle}/migrate-command-`)), 'run `npm run build` (tsc, then scripts/bundle.mjs)').toBe(true);
+    expect(files.filter((url) => !url.startsWith(`${bundle}/`) && !url.endsWith('/bin/c2y.js'))).toEqual([]);
+  });
+
+  it('is taken only while it is not older than dist/cli/main.js, else the modules run', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'c2y-cli-bundle-'));
+    mkdirSync(join(folder, 'bin'));
+    mkdirSync(join(folder, 'dist', 'cli'), { recursive: true });
+    copyFileSync('bin/c2y.js', join(folder, 'bin', 'c2y.js'));
+    writeFileSync(join(folder, 'package.json'), '{"type":"module"}');
+    const module = join(folder, 'dist', 'cli', 'main.js');
+    const bundle = join(folder, 'dist', 'bundle', 'main.mjs');
+    writeFileSync(module, "process.stdout.write('modules');");
+    const ran = (): string => spawnSync(process.execPath, [join(folder, 'bin', 'c2y.js')], { encoding: 'utf8' }).stdout;
+    expect(ran(), 'no bundle').toBe('modules');
+    mkdirSync(join(folder, 'dist', 'bundle'));
+    writeFileSync(bundle, "process.stdout.write('bundle');");
+    utimesSync(module, 1_000, 1_000);
+    utimesSync(bundle, 2_000, 2_000);
+    expect(ran()).toBe('bundle');
+    utimesSync(module, 2_000, 2_000);
+    expect(ran(), 'same time: a package whose files all carry one date').toBe('bundle');
+    utimesSync(module, 3_000, 3_000);
+    expect(ran(), 'tsc ran after the bundle').toBe('modules');
     rmSync(folder, { recursive: true });
   });
 });

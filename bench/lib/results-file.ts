@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,14 +31,26 @@ export function commitId(): string {
   return `${id}${dirty ? '-dirty' : ''}`;
 }
 
-/** bench/results/<date>-<commit>-<scenario>.json (C2Y_BENCH_RESULTS_DIR elsewhere: the test suite's quick runs). */
+/**
+ * bench/results/<date>-<commit>-<scenario>.json (C2Y_BENCH_RESULTS_DIR elsewhere: the test suite's quick runs); a
+ * second run of the scenario on the same day and commit (other parameters, say) writes …-<scenario>-2.json, and so
+ * on, rather than over the first one's figures.
+ */
 export function writeResults(scenario: string, body: Record<string, unknown>): string {
   const dir = process.env.C2Y_BENCH_RESULTS_DIR ?? join('bench', 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const file = join(dir, `${date}-${commitId()}-${scenario}.json`);
+  const file = unusedName(join(dir, `${date}-${commitId()}-${scenario}`));
   writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit: commitId(), machine: machineFacts(), ...body }, null, 2) + '\n');
   return file;
+}
+
+/** `<base>.json`, or `<base>-<n>.json` with the smallest n ≥ 2 that no file has yet. */
+export function unusedName(base: string): string {
+  if (!existsSync(`${base}.json`)) return `${base}.json`;
+  let n = 2;
+  while (existsSync(`${base}-${n}.json`)) n++;
+  return `${base}-${n}.json`;
 }
 
 export function median(values: readonly number[]): number {

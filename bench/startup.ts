@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- startup [--trials 9] [--quick]`: the CPU an executor spends importing its code, from the modules
  * tsc emitted against the bundle the build makes of them (scripts/bundle.mjs), and the same for the driver's import
- * of `migrate` (the CLI's bundle: its migrate chunk, with the chunks it imports). Each trial is a fresh Node process (as each executor of a run is); the two entries alternate
- * so a machine slowing down weighs on both. Last line: `startup: module_ms=<x> bundle_ms=<y> ratio=<x/y>`.
+ * of `migrate` (the CLI's bundle: its migrate chunk, with the chunks it imports). Each trial is a fresh Node process
+ * (as each executor of a run is); the entries alternate so a machine slowing down weighs on all of them.
+ * Last line: `startup: module_ms=<x> bundle_ms=<y> ratio=<x/y>` (the executor's).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

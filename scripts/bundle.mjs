@@ -2,9 +2,9 @@
 // - the executor, as one file beside its module (dist/task/executor-main.bundle.mjs);
 // - the CLI, as an entry and the chunks its lazily loaded commands share (dist/bundle/main.mjs; bin/c2y.js takes it).
 // Why: a process importing ~270-330 module files (c2y's, cassandra-driver's, pg's, zod's, ...) spent 3.5-4x the CPU of
-// importing the bundle (an executor 503 against 130 ms, `c2y migrate` 0.87 against 0.48 s on one machine: `npm run
-// bench -- startup`), CPU every run pays before its first row. A bundle runs only while it is not older than the
-// module it was made from (a later tsc alone leaves it stale, and then the modules run).
+// importing the bundle (an executor 503 against 130 ms on one machine, 431 against 117 on another; migrate's code 800
+// against 319 ms there: `npm run bench -- startup`), CPU every run pays before its first row. A bundle runs only while
+// it is not older than the module it was made from (a later tsc alone leaves it stale, and then the modules run).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -6,7 +6,8 @@
 // against 319 ms there: `npm run bench -- startup`), CPU every run pays before its first row. A bundle runs only while
 // it is not older than the module it was made from (a later tsc alone leaves it stale, and then the modules run).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,15 +23,42 @@ const common = {
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  // Written below, whole files renamed into place: a build stopped midway (Ctrl-C, a full disk) must not leave a
+  // truncated bundle that is newer than the modules, which bin/c2y.js and forkExecutor would then take.
+  write: false,
 };
 
-await build({ ...common, entryPoints: ['dist/task/executor-main.js'], outfile: 'dist/task/executor-main.bundle.mjs' });
+/** Each output written beside its place, then renamed over it: the bundle (last) appears only complete. */
+function publishFiles(outputFiles) {
+  const ordered = [...outputFiles].sort((a, b) => Number(a.path.endsWith('.mjs')) - Number(b.path.endsWith('.mjs')));
+  for (const file of ordered) {
+    writeFileSync(`${file.path}.partial`, file.contents);
+    renameSync(`${file.path}.partial`, file.path);
+  }
+}
+
+/**
+ * A folder of outputs built whole beside `folder`, then put in its place: chunk names carry a hash, so the previous
+ * build's chunks go with the old folder rather than piling up. Between the two renames the modules run.
+ */
+function publishFolder(outputFiles, folder) {
+  const next = `${folder}.next`;
+  rmSync(next, { recursive: true, force: true });
+  for (const file of outputFiles) {
+    const target = join(next, relative(folder, file.path));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.contents);
+  }
+  rmSync(folder, { recursive: true, force: true });
+  renameSync(next, folder);
+}
+
+const executor = await build({ ...common, entryPoints: ['dist/task/executor-main.js'], outfile: 'dist/task/executor-main.bundle.mjs' });
+publishFiles(executor.outputFiles);
 
 // dist/bundle/ sits as deep as dist/cli/, dist/task/, ...: the paths c2y finds from its own module's URL (the
-// executor, the testbed's files, the CDC agent's source) resolve the same from a chunk. Emptied first: chunk names
-// carry a hash, and a previous build's chunks would pile up.
-rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
-await build({
+// executor, the testbed's files, the CDC agent's source) resolve the same from a chunk.
+const cli = await build({
   ...common,
   entryPoints: { main: 'dist/cli/main.js' },
   outdir: 'dist/bundle',
@@ -40,3 +68,4 @@ await build({
   // msgpackr's optional native addon (through BullMQ) is found at run time, or not, as without the bundle.
   external: ['msgpackr-extract'],
 });
+publishFolder(cli.outputFiles, join(root, 'dist', 'bundle'));

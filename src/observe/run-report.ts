@@ -3,7 +3,7 @@ import type { LatencyQuantiles } from '../telemetry/index.js';
 import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
 import type { ExecutorSession } from './run-events.js';
-import { verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
+import { executorsAdvice, verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 
 /** A keyspace run's table as its report shows it (the keyspace report lists one per table) in the keyspace report: its own rows, time, rate, rejects and memory. */
 export interface TableReport {
@@ -110,6 +110,8 @@ export interface RunReport {
   readonly referenceCells: number;
   /** All streams' time: waiting on Cassandra, transcoding, waiting on the target; and what bounds the run. */
   readonly timeSplit: TimeSplitReport;
+  /** A local run whose executors together used little CPU: run them as one (see telemetry/executor-advice.ts); null otherwise. */
+  readonly executorsAdvice: string | null;
   /** Round trips to the target of the committed work: in all, per commit, per split (set-up included). */
   readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number };
   /** Every page read's and every commit's latency, in ms (bucket upper bounds: never better than the truth). */
@@ -174,7 +176,7 @@ export interface ExecutorReport {
   readonly cassandraSession: ExecutorSession | null;
 }
 
-export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'executorsAdvice' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
 
 /** "p50 3 ms, p99 12 ms, p99.9 40 ms (1,234)", or "none". */
 export function latencyText(q: LatencyQuantiles): string {
@@ -186,6 +188,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
   const durationSeconds = stats.elapsedSeconds();
   const { rowsCommittedTotal, ...rest } = base;
   const rows = rowsCommittedTotal - stats.rowsBefore;
+  const executors = executorReports(base, stats);
   return {
     ...rest,
     rows,
@@ -197,14 +200,8 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     commits: stats.commits,
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
     streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
-    executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
-      const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
-      return {
-        executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
-        plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
-        ...executorTime(stats, e), cassandraSession: e.session,
-      };
-    }),
+    executors,
+    executorsAdvice: executorsAdvice(executors, base.concurrency.cores),
     retries: stats.retries,
     pageRetries: stats.pageRetries,
     throttledSeconds: Math.round(stats.throttledMs / 100) / 10,
@@ -219,6 +216,17 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     },
     referenceCells: stats.referenceCells,
   };
+}
+
+function executorReports(base: ReportBase, stats: RunStats): ExecutorReport[] {
+  return [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
+    const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
+    return {
+      executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
+      plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+      ...executorTime(stats, e), cassandraSession: e.session,
+    };
+  });
 }
 
 function timeSplitReport(split: TimeSplitMs, verdict: Verdict): TimeSplitReport {
@@ -270,6 +278,7 @@ export function renderReport(report: RunReport): string {
     ['latency', `page reads ${latencyText(report.latency.pageReadMs)}; commits ${latencyText(report.latency.commitMs)}`],
     ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
+    ...(report.executorsAdvice === null ? [] : [['executors', report.executorsAdvice] as [string, string]]),
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}${report.readPath.driverPages > 0 ? `; ${report.readPath.driverPages.toLocaleString('en-US')} page(s) of raw scans decoded by the driver` : ''}`],
     ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
     ...(report.existing ? [['on existing', existingLine(report.existing)] as [string, string]] : []),

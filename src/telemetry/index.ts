@@ -4,3 +4,5 @@ export { LatencyHistogram, LATENCY_BOUNDS_MS } from './latency-histogram.js';
 export type { LatencyQuantiles } from './latency-histogram.js';
 export { StreamTiming, verdictOf, verdictAdvice } from './time-split.js';
 export type { TimeSplitMs, Verdict } from './time-split.js';
+export { executorsAdvice } from './executor-advice.js';
+export type { ExecutorUse } from './executor-advice.js';

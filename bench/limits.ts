@@ -2,6 +2,9 @@
  * limits: source-only scan, sink-only `psql \copy`, encode-only, and c2y end to end on the same table and machine in
  * one run. `npm run bench -- limits [--rows 1000000] [--trials 3] [--quick] [--on-existing update|skip]`; with
  * --on-existing, each trial also runs c2y through the staging table into an empty and into a full target.
+ * c2y runs as one executor of 8 tasks unless --parallelism/--executors/--cores say otherwise: on this 2-core machine
+ * a second executor only adds its own start-up and warm-up (~0.9 s of CPU, 2026-12-03), and the run's report says
+ * so (executorsAdvice). The source-only scan uses the same executors and tasks.
  */
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -225,7 +228,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
     'on-existing': { type: 'string' },
-    parallelism: { type: 'string', default: '8' }, executors: { type: 'string', default: '2' }, cores: { type: 'string', default: '4' },
+    parallelism: { type: 'string', default: '8' }, executors: { type: 'string', default: '1' }, cores: { type: 'string', default: '8' },
   } });
   const s: Settings = {
     rows: values.quick ? 20_000 : Number(values.rows), trials: values.quick ? 1 : Number(values.trials),

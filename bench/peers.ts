@@ -51,10 +51,15 @@ async function countRows(table: string): Promise<number> {
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/**
+ * c2y as one process of `parallelism` tasks, the shape of both peers (Spark's local[parallelism] is one JVM of that
+ * many task threads, DSBulk one JVM): a second executor only adds its start-up and warm-up, ~0.9 s of CPU on this
+ * 2-core machine (1M rows: 2.67-3.13 us/row of executors' CPU with one, 3.64-3.68 with two; 2026-12-03).
+ */
 function runC2y(parallelism: number, splitSizeMb: number): Measured {
   const run = timed('node', ['bin/c2y.js', 'migrate', '--keyspace', 'bench_limits', '--table', 'events', '--consistency', 'ONE', '--split-size-mb', String(splitSizeMb),
-    '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--target-table', 'events_c2y', '--parallelism', String(parallelism), '--executors', '2',
-    '--cores', String(Math.ceil(parallelism / 2)), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs']);
+    '--target-hosts', '127.0.0.1:5432', '--database', DATABASE, '--target-table', 'events_c2y', '--parallelism', String(parallelism), '--executors', '1',
+    '--cores', String(parallelism), '--restart', '--json', '--ui-port', '0', '--run-dir', '/tmp/c2y-bench-runs']);
   if (run.status !== 0) throw new Error(`c2y failed: ${run.stderr.slice(-1500)}`);
   const report = JSON.parse(run.stdout) as { rows: number };
   return { rows: report.rows, seconds: run.seconds, rowsPerSecond: report.rows / run.seconds, peakRssBytes: run.peakRssBytes, cpuSeconds: run.cpuSeconds };
@@ -171,7 +176,7 @@ export async function peersBench(argv: string[]): Promise<void> {
   const sparkSummary = summary(spark);
   const dsbulkSummary = summary(dsbulk);
   const file = writeResults('peers', {
-    parameters: { rows, trials, parallelism, splitSizeMb, source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: 'machine PostgreSQL 127.0.0.1:5432' },
+    parameters: { rows, trials, parallelism, splitSizeMb, c2yConcurrency: `1 executor x ${parallelism} cores`, source: `bench_limits.events (RF 1) on ${cassandraNodes} Cassandra node(s)`, target: 'machine PostgreSQL 127.0.0.1:5432' },
     c2y: { trials: c2y, median: c2ySummary },
     sparkPeer: sparkError ? { error: sparkError, trials: spark } : { trials: spark, median: sparkSummary },
     dsbulkArchitecturePeer: dsbulkError ? { error: dsbulkError, trials: dsbulk } : {

@@ -201,7 +201,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     streamsPerNode: Object.fromEntries(stats.streamsPerNode),
     streamsPerServerAddress: Object.fromEntries(stats.streamsPerServerAddress),
     executors,
-    executorsAdvice: executorsAdvice(executors, base.concurrency.cores),
+    executorsAdvice: executorsAdvice(executors, base.concurrency.concurrentTasks),
     retries: stats.retries,
     pageRetries: stats.pageRetries,
     throttledSeconds: Math.round(stats.throttledMs / 100) / 10,

@@ -18,11 +18,12 @@ const ONE_EXECUTOR_SHARE = 0.5;
  * cores, 3.6–3.7 on two of 1). When a local run's executors together used under half a core, one executor with all
  * their cores runs the same streams for less CPU: said after the run, never changed behind the user's back.
  */
-export function executorsAdvice(executors: readonly ExecutorUse[], coresEach: number): string | null {
+export function executorsAdvice(executors: readonly ExecutorUse[], streamsAtOnce: number): string | null {
   if (executors.length < 2 || executors.some((e) => e.worker !== null || e.cpuShareOfOneCore === null)) return null;
   const combined = executors.reduce((sum, e) => sum + (e.cpuShareOfOneCore ?? 0), 0);
   if (combined >= ONE_EXECUTOR_SHARE) return null;
-  const cores = executors.length * coresEach;
+  // The streams that ran at once (fewer than executors × cores when the run had fewer splits), not the configured ones.
+  const cores = streamsAtOnce;
   return `the ${executors.length} executors used ${Math.round(combined * 100)} % of one core together: one executor with ${cores} cores `
     + `(executors: 1, cores: ${cores}) runs the same ${cores} streams without the others' start-up and warm-up CPU; c2y plan shows whether it fits executorMemory`;
 }

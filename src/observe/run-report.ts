@@ -3,7 +3,7 @@ import type { LatencyQuantiles } from '../telemetry/index.js';
 import { slowestStreams, type StreamLatency } from './stream-latency.js';
 import type { ExecutorStats, RunStats } from './run-stats.js';
 import type { ExecutorSession } from './run-events.js';
-import { executorsAdvice, verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
+import { executorsAdvice, verdictAdvice, verdictOf, type TargetWaitsReport, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 
 /** A keyspace run's table as its report shows it (the keyspace report lists one per table) in the keyspace report: its own rows, time, rate, rejects and memory. */
 export interface TableReport {
@@ -76,6 +76,8 @@ export interface RunReport {
   /** Time streams waited to keep source.readsPerSecond / target.rowsPerSecond / target.bytesPerSecond, summed over streams. */
   readonly throttledSeconds: number;
   /** source.adaptive: how often the reads were backed off, the lowest cap, and how long a cap held; null when off. */
+  /** What this run's backends on the driver's target node were doing, sampled every second; null when never sampled. */
+  readonly targetWaits: TargetWaitsReport | null;
   readonly adaptive: { readonly backoffs: number; readonly lowestRowsPerSecond: number | null; readonly cappedSeconds: number } | null;
   /** Rows the target could not hold (onError: reject). */
   readonly rejects: number;
@@ -279,6 +281,7 @@ export function renderReport(report: RunReport): string {
     ...(report.slowestStreams.length > 0 ? [['slowest streams', report.slowestStreams.map((s) => `split ${s.splitId}: read p50/p99 ${s.pageReadMs.p50 ?? '?'}/${s.pageReadMs.p99 ?? '?'} ms`).join('; ')] as [string, string]] : []),
     ['time split', `${report.timeSplit.verdict}: streams waited on Cassandra ${report.timeSplit.sourceWaitSeconds.toFixed(1)} s, transcoded ${report.timeSplit.transcodeSeconds.toFixed(1)} s, waited on the target ${report.timeSplit.targetWaitSeconds.toFixed(1)} s (${report.timeSplit.advice})`],
     ...(report.executorsAdvice === null ? [] : [['executors', report.executorsAdvice] as [string, string]]),
+    ...targetWaitsLines(report.targetWaits),
     ['read path', `${report.readPath.details.join('; ') || '-'}${report.readPath.driverRowsExecutors > 0 && report.readPath.rawExecutors > 0 ? ` (${report.readPath.rawExecutors} executor(s) raw, ${report.readPath.driverRowsExecutors} on driver rows)` : ''}${report.referenceCells > 0 ? `; ${report.referenceCells.toLocaleString('en-US')} cell(s) by the reference path` : ''}${report.readPath.driverPages > 0 ? `; ${report.readPath.driverPages.toLocaleString('en-US')} page(s) of raw scans decoded by the driver` : ''}`],
     ['copy format', `${report.copyFormat.format} (${report.copyFormat.reason})`],
     ...(report.existing ? [['on existing', existingLine(report.existing)] as [string, string]] : []),
@@ -321,4 +324,12 @@ function plannedLines(planned: PlannedFiguresJson): Array<[string, string]> {
     ['memory per task', `pages ${formatBytes(task.pageBytes)} (2 × ${task.pageRows} rows) + encode ${formatBytes(task.encodeBufferBytes)} + connection ${formatBytes(task.connectionBytes)} = ${formatBytes(task.total)} (planned)`],
     ['executor need', `${planned.concurrentTasksPerExecutor} tasks × ${formatBytes(task.total)} × ${planned.safetyFactor} = ${formatBytes(planned.requiredExecutorBytes)} of executorMemory ${formatBytes(planned.executorMemoryBytes)} (headroom ${planned.headroom})`],
   ];
+}
+
+/** "sampled 12 times on 127.0.0.1:5432: CPU 45 %, Lock:extend 20 %, …" and the advice it earned. */
+function targetWaitsLines(waits: TargetWaitsReport | null): Array<[string, string]> {
+  if (waits === null || waits.backendSamples === 0) return [];
+  const shares = waits.waits.map((w) => `${w.wait} ${Math.round((w.backends / waits.backendSamples) * 100)} %`).join(', ');
+  const line: [string, string] = ['target waits', `sampled ${waits.samples} time(s) on ${waits.node}, ${waits.backendSamples.toLocaleString('en-US')} backend sample(s): ${shares}`];
+  return waits.advice === null ? [line] : [line, ['target advice', waits.advice]];
 }

@@ -21,3 +21,5 @@ export type { OnExisting } from './merge-stage.js';
 export { CdcStore } from './cdc-store.js';
 export type { TouchedRow } from './cdc-store.js';
 export type { AppliedPosition, StoredExpiry } from './cdc-store.js';
+export { sampleTargetWaits } from './target-waits.js';
+export type { TargetWaitSample } from './target-waits.js';

@@ -6,3 +6,5 @@ export { StreamTiming, verdictOf, verdictAdvice } from './time-split.js';
 export type { TimeSplitMs, Verdict } from './time-split.js';
 export { executorsAdvice } from './executor-advice.js';
 export type { ExecutorUse } from './executor-advice.js';
+export { TargetWaitTally, targetWaitsAdvice } from './target-waits.js';
+export type { TargetWaitsReport, WaitCount } from './target-waits.js';

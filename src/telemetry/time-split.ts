@@ -57,7 +57,7 @@ export function verdictOf(split: TimeSplitMs, cpuShareOfOneCore: number | undefi
 export function verdictAdvice(verdict: Verdict): string {
   switch (verdict) {
     case 'source-bound': return 'streams mostly wait on Cassandra: more parallelism helps until Cassandra is busy; check its CPU and read latency';
-    case 'target-bound': return 'streams mostly wait on the target: more streams help until the target is busy; check its CPU and the RTT';
+    case 'target-bound': return 'streams mostly wait on the target: more streams help until the target is busy (its target waits say whether they would queue inside it); check its CPU and the RTT';
     case 'CPU-bound': return 'the executors\' CPU is the limit: more executors (processes) help if cores are free; more streams per executor do not';
     case 'idle': return 'no stream ran';
   }

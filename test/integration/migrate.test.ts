@@ -66,6 +66,12 @@ describe('c2y migrate', () => {
     expect(report.latency.pageReadMs.p99).toBeGreaterThanOrEqual(report.latency.pageReadMs.p50 as number);
     expect(report.timeSplit.verdict).toMatch(/^(source-bound|target-bound|CPU-bound)$/);
     expect(report.timeSplit.sourceWaitSeconds + report.timeSplit.transcodeSeconds + report.timeSplit.targetWaitSeconds).toBeGreaterThan(0);
+    // The target's backends of this run, sampled every second on the driver's connection (report.targetWaits).
+    if (report.durationSeconds >= 2) expect(report.targetWaits?.samples).toBeGreaterThanOrEqual(1);
+    if (report.targetWaits) {
+      expect(report.targetWaits.node).toMatch(/:\d+$/);
+      expect(report.targetWaits.waits.reduce((sum, w) => sum + w.backends, 0)).toBe(report.targetWaits.backendSamples);
+    }
     for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);
     // Executors are forked while the driver plans and open their Cassandra session then: each says how it came.
     for (const executor of report.executors) expect(executor.cassandraSession?.initWaitMs).toBeGreaterThanOrEqual(0);

@@ -10,7 +10,7 @@ export { buildReport, renderReport } from './run-report.js';
 export type { RunReport, ReportBase, TableReport, SkippedTable, ExecutorReport, PlannedFiguresJson } from './run-report.js';
 export type { ExecutorSession, RunEvent, RunListener, TaskErrorJson, StreamLatencyCounts } from './run-events.js';
 export { StreamTiming, verdictOf, verdictAdvice, LatencyHistogram, LATENCY_BOUNDS_MS } from '../telemetry/index.js';
-export type { TimeSplitMs, Verdict, LatencyQuantiles } from '../telemetry/index.js';
+export type { TimeSplitMs, Verdict, LatencyQuantiles, TargetWaitsReport } from '../telemetry/index.js';
 export { slowestStreams } from './stream-latency.js';
 export type { StreamLatency } from './stream-latency.js';
 export { tableProgress, tablesLine } from './table-progress.js';

@@ -178,7 +178,7 @@ export interface ExecutorReport {
   readonly cassandraSession: ExecutorSession | null;
 }
 
-export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'executorsAdvice' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
+export type ReportBase = Omit<RunReport, 'roundTrips' | 'timeSplit' | 'targetWaits' | 'executorsAdvice' | 'readPath' | 'referenceCells' | 'rows' | 'rowsTotal' | 'rowsUnconfirmed' | 'durationSeconds' | 'rowsPerSecond' | 'bytes' | 'commits' | 'streamsPerNode' | 'streamsPerServerAddress' | 'executors' | 'retries' | 'pageRetries' | 'latency' | 'slowestStreams' | 'throttledSeconds'>;
 
 /** "p50 3 ms, p99 12 ms, p99.9 40 ms (1,234)", or "none". */
 export function latencyText(q: LatencyQuantiles): string {
@@ -209,6 +209,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
     throttledSeconds: Math.round(stats.throttledMs / 100) / 10,
     readPath: readPathOf(stats),
     timeSplit: runTimeSplit(stats),
+    targetWaits: stats.targetWaits.summary(),
     latency: { pageReadMs: stats.latencies.quantiles('pageRead'), commitMs: stats.latencies.quantiles('commit') },
     slowestStreams: slowestStreams(stats),
     roundTrips: {

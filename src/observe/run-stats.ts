@@ -1,4 +1,4 @@
-import type { TimeSplitMs } from '../telemetry/index.js';
+import { TargetWaitTally, type TimeSplitMs } from '../telemetry/index.js';
 import type { ExecutorSession, RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
@@ -79,6 +79,8 @@ export class RunStats {
   readonly readPaths = new Map<number, string>();
   /** All streams' time waiting on Cassandra, transcoding, and waiting on the target. */
   readonly timeSplit = { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 };
+  /** What this run's backends on the driver's target node were doing, sampled every second (workflow/target-waits-watch.ts). */
+  readonly targetWaits = new TargetWaitTally();
   /** The latest retry, for the progress line: what is happening when rows stop moving. */
   lastRetry: { splitId: number; node: string; attempt: number; error: string; at: number } | null = null;
   /** Rows already committed by earlier attempts of a resumed run. */

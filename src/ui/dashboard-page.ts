@@ -61,7 +61,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   <th>split</th><th>state</th><th>rows</th><th>attempts</th><th>node</th><th>executor</th><th>page read p50 / p99</th><th>commit p50 / p99</th><th>last error</th></tr></thead><tbody></tbody></table></section>
 <section id="nodes"><table id="nodes-table"><thead><tr>
   <th>target node</th><th>streams open</th><th>streams opened</th><th>this run's connections (pg_stat_activity)</th><th>server address</th></tr></thead><tbody></tbody></table>
-  <p class="note">Connections are read live from each node's own pg_stat_activity. Nodes that are one server (one PostgreSQL listening on several addresses) each list all of them.</p></section>
+  <p class="note">Connections are read live from each node's own pg_stat_activity. Nodes that are one server (one PostgreSQL listening on several addresses) each list all of them.</p>
+  <p id="target-waits"></p><p id="target-advice" class="note"></p></section>
 <section id="config"><pre id="config-json"></pre></section>
 </main>
 <script>
@@ -144,6 +145,12 @@ function updateSplits(changed) {
 }
 function renderNodes(s) {
   rows(document.querySelector('#nodes-table tbody'), s.nodes.map((n) => [td(n.node), td(n.streamsOpen), td(n.streamsOpened), td(n.serverConnections ?? '–'), td(n.serverAddress ?? '–', 'text')]));
+  // The server names these states: text, never markup.
+  const w = s.targetWaits;
+  $('target-waits').textContent = w && w.backendSamples > 0
+    ? 'Target waits (' + w.node + ', ' + w.samples + ' samples): ' + w.waits.map((x) => x.wait + ' ' + Math.round(100 * x.backends / w.backendSamples) + ' %').join(', ')
+    : '';
+  $('target-advice').textContent = (w && w.advice) || '';
 }
 function renderTables(s) {
   const pct = (t) => (t.estimatedRows ? Math.min(100, Math.floor(100 * t.rows / t.estimatedRows)) : t.state === 'done' ? 100 : 0) + ' %';

@@ -1,4 +1,4 @@
-import { LatencyHistogram, progressSnapshot, tableProgress, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunMeta, type RunStats, type StreamLatencyCounts, type TableProgress, type TimeSplitMs, type Verdict } from '../observe/index.js';
+import { LatencyHistogram, progressSnapshot, tableProgress, verdictOf, type LatencyQuantiles, type PlannedFiguresJson, type RunMeta, type RunStats, type StreamLatencyCounts, type TableProgress, type TargetWaitsReport, type TimeSplitMs, type Verdict } from '../observe/index.js';
 
 /** Everything the dashboard pages show, as plain JSON: served live, written to the run folder, read back by `c2y ui`. */
 export interface DashboardState {
@@ -38,6 +38,8 @@ export interface DashboardState {
     readonly pageRead: { readonly counts: readonly number[]; readonly quantiles: LatencyQuantiles };
     readonly commit: { readonly counts: readonly number[]; readonly quantiles: LatencyQuantiles };
   };
+  /** What this run's backends on the driver's target node were doing, sampled every second. Absent in older saved dashboards. */
+  readonly targetWaits?: TargetWaitsReport | null;
   /** [seconds since start, rows/s]: one point a second. */
   readonly history: ReadonlyArray<readonly [number, number]>;
   readonly executors: ReadonlyArray<{
@@ -158,6 +160,7 @@ export function dashboardState(
       throttledSeconds: Math.round(stats.throttledMs / 100) / 10,
     },
     latency: latencyState(stats),
+    targetWaits: stats.targetWaits.summary(),
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
       executor, worker: e.worker, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,

@@ -116,6 +116,14 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   perExecutor('c2y_executor_rows_total', 'Rows the executor committed.', (e) => e.rows, true);
   perExecutor('c2y_executor_tasks_done_total', 'Tasks the executor finished.', (e) => e.tasksDone, true);
   perExecutor('c2y_executor_tasks_failed_total', 'Task attempts that failed on the executor.', (e) => e.tasksFailed, true);
+  new Counter({
+    name: 'c2y_target_backend_samples_total', help: "This run's backends on the driver's target node, sampled every second, by what each was doing (CPU, wait_event_type:wait_event, or its state).",
+    labelNames: ['run', 'table', 'wait'], registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      for (const w of state().targetWaits?.waits ?? []) this.inc({ ...base(), wait: w.wait }, w.backends);
+    },
+  });
   latencyHistogram(registry, 'c2y_page_read_seconds', 'Time for a page of a range scan to arrive from Cassandra.', () => state().latency?.pageRead.counts, base);
   latencyHistogram(registry, 'c2y_commit_seconds', 'Time to commit a COPY batch with its checkpoint.', () => state().latency?.commit.counts, base);
   return registry;

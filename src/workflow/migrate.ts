@@ -255,7 +255,7 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   const limits = new LiveLimits(configuredLimits(config));
   const tuning: TuningWatch = watchTuning({ db: lead.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId, base: configuredLimits(config), limits, log: eventLog });
   await tuning.poll();
-  const targetWaits = watchTargetWaits({ db: lead.admin, runId, log: eventLog });
+  const targetWaits = watchTargetWaits({ db: lead.admin, runId, log: eventLog, tally: stats.targetWaits });
   const adaptive = config.source.adaptive ? watchAdaptive({ limits, rowsRead: () => stats.rowsCommitted + stats.rowsInFlight, log: eventLog }) : undefined;
   const events = runEventHandler({ config, stats, log: eventLog, adaptive, stop: () => runControl.abort(), timing, ownerOf, nameTables: subject.keyspace !== undefined });
   let outcome;
@@ -273,7 +273,7 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   }
   tuning.stop();
   const adaptiveSummary = adaptive?.stop();
-  const targetWaitsSummary = targetWaits.stop();
+  targetWaits.stop();
 
   const ended: RunReport['status'] = events.tooManyRejects() || lockLost() ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
@@ -298,7 +298,7 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   const countMismatch = ends.find((e) => e.countMismatch);
   // Masked as a value (failure messages may quote what a server said), then written and returned.
   const report = maskValue(runReport({
-    options, subject, status, ends, outcome, stats, timing, indexes, adaptive: adaptiveSummary ?? null, targetWaits: targetWaitsSummary,
+    options, subject, status, ends, outcome, stats, timing, indexes, adaptive: adaptiveSummary ?? null,
     labels: { source: sourceLabel, target: targetLabelOfRun }, estimatedRows, valueRejects, rejects: rejects.length,
     concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
   }), secrets);
@@ -324,7 +324,6 @@ interface RunReportInput {
   readonly timing: TableTiming;
   readonly indexes: ReadonlyMap<string, TableReport['indexes']>;
   readonly adaptive: RunReport['adaptive'];
-  readonly targetWaits: RunReport['targetWaits'];
   readonly labels: { readonly source: string; readonly target: string };
   readonly estimatedRows: number;
   readonly valueRejects: number;
@@ -353,7 +352,6 @@ function runReport(input: RunReportInput): RunReport {
     catchup: lead.plan.catchup ? { basisRunId: lead.plan.catchup.basisRunId, since: new Date(lead.plan.catchup.sinceMicros / 1000).toISOString(), rowsOlder: input.stats.older } : null,
     copyFormat: subject.keyspace ? keyspaceCopyFormat(subject.tables) : { format: lead.copyFormat.format, reason: lead.copyFormat.reason },
     adaptive: input.adaptive,
-    targetWaits: input.targetWaits,
     resumeCommand: input.status === 'finished' ? null : options.resumeCommand(subject.runId),
     ...(subject.keyspace ? {
       tables: ends.map((e) => tableReport(e, subject.configOf(e.prepared), input.timing, input.indexes.get(e.prepared.table.name))),

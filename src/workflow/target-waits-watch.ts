@@ -1,20 +1,21 @@
 import { messageOf } from '../errors/index.js';
 import type { Logger } from '../observe/index.js';
 import { sampleTargetWaits, type Queryable } from '../sink/index.js';
-import { TargetWaitTally, type TargetWaitsReport } from '../telemetry/index.js';
+import type { TargetWaitTally } from '../telemetry/index.js';
 
 export interface TargetWaitsWatch {
-  /** Stops sampling; what was sampled (null if nothing was). A sample under way is left out. */
-  stop(): TargetWaitsReport | null;
+  /** Stops sampling; a sample under way is left out. */
+  stop(): void;
 }
 
 /**
- * Samples, every second on the driver's own connection, what this run's backends on that node are doing, for the
- * report's `targetWaits`. One small query a second costs the target nothing a COPY stream would notice. A failed
- * sample is logged once and left out: the run never depends on it.
+ * Samples, every second on the driver's own connection, what this run's backends on that node are doing, into
+ * `tally` (the run's stats: the report's `targetWaits`, the dashboard and /metrics). One small query a second
+ * costs the target nothing a COPY stream would notice. A failed sample is logged once and left out: the run never
+ * depends on it.
  */
-export function watchTargetWaits(input: { readonly db: Queryable; readonly runId: string; readonly log: Logger; readonly intervalMs?: number }): TargetWaitsWatch {
-  const tally = new TargetWaitTally();
+export function watchTargetWaits(input: { readonly db: Queryable; readonly runId: string; readonly log: Logger; readonly tally: TargetWaitTally; readonly intervalMs?: number }): TargetWaitsWatch {
+  const { tally } = input;
   let stopped = false;
   let sampling = false;
   let warned = false;
@@ -38,7 +39,6 @@ export function watchTargetWaits(input: { readonly db: Queryable; readonly runId
     stop: () => {
       stopped = true;
       clearInterval(timer);
-      return tally.summary();
     },
   };
 }

@@ -60,6 +60,8 @@ describe('live dashboard', () => {
       await page.click('nav button[data-tab="nodes"]');
       await page.waitForFunction(() => Array.from(document.querySelectorAll('#nodes-table tbody tr td:nth-child(4)')).some((cell) => Number(cell.textContent) > 0));
       expect(await page.locator('#nodes-table tbody tr').count()).toBe(3);
+      // What the run's backends on the driver's node were doing, sampled every second (paced run: several samples).
+      await page.waitForFunction(() => /^Target waits \(127\.0\.0\.\d:5433, \d+ samples\): /.test(document.querySelector('#target-waits')?.textContent ?? ''));
       await page.click('nav button[data-tab="overview"]');
       await page.waitForSelector('#chart polyline');
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
@@ -72,6 +74,7 @@ describe('live dashboard', () => {
       expect(metrics).toMatch(/c2y_executor_rss_bytes\{run="[^"]+",table="[^"]+",executor="1"\} \d+/);
       expect(metrics).toMatch(/c2y_streams_opened_total\{run="[^"]+",table="[^"]+",node="127\.0\.0\.\d:5433"\}/);
       expect(metrics).toContain('c2y_driver_process_cpu_user_seconds_total');
+      expect(metrics).toMatch(/c2y_target_backend_samples_total\{run="[^"]+",table="[^"]+",wait="[^"]+"\} [1-9]\d*/);
       // Latencies as Prometheus histograms, and on the overview.
       expect(metrics).toMatch(/c2y_page_read_seconds_bucket\{run="[^"]+",table="[^"]+",le="\+Inf"\} [1-9]\d*/);
       expect(metrics).toMatch(/c2y_commit_seconds_count\{run="[^"]+",table="[^"]+"\} [1-9]\d*/);

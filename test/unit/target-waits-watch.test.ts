@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observe/index.js';
 import type { Queryable } from '../../src/sink/index.js';
+import { TargetWaitTally } from '../../src/telemetry/index.js';
 import { watchTargetWaits } from '../../src/workflow/target-waits-watch.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,16 +22,23 @@ describe('watchTargetWaits', () => {
     const warnings: string[] = [];
     const log = createLogger({ json: false, level: 'warn', write: (line: string) => { warnings.push(line); } });
     const db = fakeTarget([new Error('permission denied'), new Error('permission denied'), [{ wait: 'CPU', backends: 2, node: 'db:5432' }]]);
-    const watch = watchTargetWaits({ db, runId: 'r', log, intervalMs: 5 });
+    const tally = new TargetWaitTally();
+    const watch = watchTargetWaits({ db, runId: 'r', log, tally, intervalMs: 5 });
     await sleep(100);
-    const summary = watch.stop();
+    watch.stop();
+    const summary = tally.summary();
+    // Nothing is added once stopped.
+    await sleep(30);
+    expect(tally.summary()).toEqual(summary);
     expect(summary?.node).toBe('db:5432');
     expect(summary?.waits).toEqual([{ wait: 'CPU', backends: 2 * (summary?.samples ?? 0) }]);
     expect(warnings.filter((line) => line.includes('cannot sample the target'))).toHaveLength(1);
   });
 
-  it('is null when stopped before its first sample', () => {
-    const watch = watchTargetWaits({ db: fakeTarget([[]]), runId: 'r', log: createLogger({ json: false, level: 'warn', write: () => undefined }) });
-    expect(watch.stop()).toBeNull();
+  it('adds nothing when stopped before its first sample', () => {
+    const tally = new TargetWaitTally();
+    const watch = watchTargetWaits({ db: fakeTarget([[]]), runId: 'r', log: createLogger({ json: false, level: 'warn', write: () => undefined }), tally });
+    watch.stop();
+    expect(tally.summary()).toBeNull();
   });
 });

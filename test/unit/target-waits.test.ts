@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { RunStats } from '../../src/observe/index.js';
 import { TargetWaitTally, targetWaitsAdvice } from '../../src/telemetry/index.js';
+import { createRunMetrics, dashboardState, RateHistory } from '../../src/ui/index.js';
 
 const w = (wait: string, backends: number) => ({ wait, backends });
 
@@ -52,5 +54,18 @@ describe('target waits advice', () => {
   it('says nothing on too few samples or when no wait dominates', () => {
     expect(targetWaitsAdvice([w('Lock:extend', 10)], 10)).toBeNull();
     expect(targetWaitsAdvice([w('CPU', 90), w('Lock:extend', 10)], 100)).toBeNull();
+  });
+});
+
+describe('target waits on the dashboard and /metrics', () => {
+  it('shows the run\'s tally in the dashboard state and as a counter per wait, labels escaped', async () => {
+    const stats = new RunStats([1]);
+    stats.targetWaits.add('db:5432', [w('CPU', 3), w('Lock:extend', 2), w('weird "label"\n', 1)]);
+    const state = dashboardState({ kind: 'migrate', runId: 'r1', source: 'ks.t', target: 'db.t', estimatedRows: 10, planned: null, config: {}, endpoints: [] }, stats, new RateHistory(), new Map(), 'running');
+    expect(state.targetWaits).toMatchObject({ node: 'db:5432', samples: 1, backendSamples: 6 });
+    const text = await createRunMetrics(() => state).metrics();
+    expect(text).toContain('c2y_target_backend_samples_total{run="r1",table="ks.t",wait="CPU"} 3');
+    expect(text).toContain('c2y_target_backend_samples_total{run="r1",table="ks.t",wait="Lock:extend"} 2');
+    expect(text).toContain('wait="weird \\"label\\"\\n"} 1');
   });
 });

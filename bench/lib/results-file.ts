@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-function tryRun(command: string, args: string[]): string {
+function tryRun(command: string, args: string[], cwd?: string): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) }).trim();
   } catch (error) {
     return `unavailable: ${(error as Error).message.split('\n')[0]}`;
   }
@@ -24,11 +25,30 @@ export function machineFacts(): Record<string, unknown> {
   };
 }
 
-export function commitId(): string {
-  const id = tryRun('git', ['rev-parse', '--short', 'HEAD']);
-  // Results written earlier in the same run are not changes to the code measured.
-  const dirty = tryRun('git', ['status', '--porcelain', '--', '.', ':(exclude)bench/results']) !== '';
-  return `${id}${dirty ? '-dirty' : ''}`;
+// Results written earlier in the same run are not changes to the code measured.
+const MEASURED_PATHS = ['--', '.', ':(exclude)bench/results'];
+
+export function commitId(cwd?: string): string {
+  const id = tryRun('git', ['rev-parse', '--short', 'HEAD'], cwd);
+  return `${id}${workTree(cwd).changed.length > 0 ? '-dirty' : ''}`;
+}
+
+/** What a "-dirty" commit id hides: the changed files, and a digest of their diff so two dirty builds can be told apart. */
+export interface WorkTree {
+  readonly changed: readonly string[];
+  readonly diffSha256: string | null;
+}
+
+export function workTree(cwd?: string): WorkTree {
+  const status = tryRun('git', ['status', '--porcelain', ...MEASURED_PATHS], cwd);
+  const changed = status === '' ? [] : status.split('\n').map((line) => line.trim());
+  // Not a git checkout (or no git): the id says -dirty and the reason stands in the list.
+  if (changed.length === 0 || status.startsWith('unavailable:')) return { changed, diffSha256: null };
+  // Untracked files count through their contents too: `git add -N` is not needed for the digest to see them.
+  const untracked = tryRun('git', ['ls-files', '--others', '--exclude-standard', ...MEASURED_PATHS], cwd).split('\n').filter(Boolean);
+  const hash = createHash('sha256').update(tryRun('git', ['diff', 'HEAD', ...MEASURED_PATHS], cwd));
+  for (const file of untracked) hash.update(`\0${file}\0`).update(readFileSync(join(cwd ?? '.', file)));
+  return { changed, diffSha256: hash.digest('hex') };
 }
 
 /**
@@ -41,7 +61,7 @@ export function writeResults(scenario: string, body: Record<string, unknown>): s
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const file = unusedName(join(dir, `${date}-${commitId()}-${scenario}`));
-  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit: commitId(), machine: machineFacts(), ...body }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit: commitId(), workTree: workTree(), machine: machineFacts(), ...body }, null, 2) + '\n');
   return file;
 }
 

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { unusedName } from '../../bench/lib/results-file.js';
+import { commitId, unusedName, workTree } from '../../bench/lib/results-file.js';
 
 describe('a bench results file', () => {
   it('never replaces an earlier run\'s file of the same day, commit and scenario: -2, -3, … instead', () => {
@@ -13,6 +14,48 @@ describe('a bench results file', () => {
     expect(unusedName(base)).toBe(`${base}-2.json`);
     writeFileSync(`${base}-2.json`, '{}');
     expect(unusedName(base)).toBe(`${base}-3.json`);
+    rmSync(folder, { recursive: true });
+  });
+});
+
+describe('a bench results file\'s work tree', () => {
+  const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' });
+  const repo = (): string => {
+    const folder = mkdtempSync(join(tmpdir(), 'c2y-worktree-'));
+    git(folder, 'init', '-q');
+    writeFileSync(join(folder, 'a.ts'), 'one\n');
+    git(folder, 'add', '.');
+    git(folder, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'first');
+    return folder;
+  };
+
+  it('names what "-dirty" hides, and two different dirty trees get different digests', () => {
+    const folder = repo();
+    expect(workTree(folder)).toEqual({ changed: [], diffSha256: null });
+    expect(commitId(folder)).not.toContain('-dirty');
+    writeFileSync(join(folder, 'a.ts'), 'two\n');
+    const first = workTree(folder);
+    expect(first.changed).toEqual(['M a.ts']);
+    expect(commitId(folder)).toMatch(/-dirty$/);
+    writeFileSync(join(folder, 'a.ts'), 'three\n');
+    const second = workTree(folder);
+    expect(second.changed).toEqual(['M a.ts']);
+    expect(second.diffSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.diffSha256).not.toBe(first.diffSha256);
+    rmSync(folder, { recursive: true });
+  });
+
+  it('sees an untracked file\'s contents, and leaves bench/results out', () => {
+    const folder = repo();
+    mkdirSync(join(folder, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(folder, 'bench', 'results', 'x.json'), '{}');
+    expect(workTree(folder).changed).toEqual([]);
+    writeFileSync(join(folder, 'new.ts'), 'a\n');
+    const first = workTree(folder);
+    writeFileSync(join(folder, 'new.ts'), 'b\n');
+    const second = workTree(folder);
+    expect(first.changed).toEqual(['?? new.ts']);
+    expect(second.diffSha256).not.toBe(first.diffSha256);
     rmSync(folder, { recursive: true });
   });
 });

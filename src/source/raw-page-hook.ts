@@ -58,6 +58,7 @@ interface ParserPrototype {
   parseBody(this: ParserLike, frameInfo: FrameInfo, item: FrameItem): unknown;
   parseRows(this: ParserLike, frameInfo: FrameInfo, reader: FrameReader): unknown;
   getFrameBuffer(this: ParserLike, frameInfo: FrameInfo, item: FrameItem): Buffer;
+  addFrameBuffer(this: ParserLike, frameInfo: FrameInfo, item: FrameItem): void;
 }
 interface ConnectionPrototype {
   _write(this: { parser: ParserLike }, operation: unknown, streamId: number): unknown;
@@ -153,16 +154,39 @@ function parseRawRows(parser: ParserLike, frameInfo: FrameInfo, reader: FrameRea
   parser.push({ header: frameInfo.header, result: { rows, meta: frameInfo.meta, flags: frameInfo.flagsInfo } });
 }
 
-/** A tagged frame's body chunks gathered into a pooled buffer, where the driver would Buffer.concat a new one. */
+/**
+ * A chunk of a tagged frame's body, copied into the frame's pooled buffer as it arrives, where the driver would keep
+ * every socket read until the frame is whole and then copy them all: a ~1.5 MB page was held twice over while its
+ * last reads came in, and a read can never be reused under the page. `frameInfo.buffers` stays an empty list, so the
+ * driver still sees a frame in progress and hands its last chunk to getFrameBuffer.
+ */
+function appendBody(frameInfo: FrameInfo, item: FrameItem): void {
+  const length = item.header.bodyLength;
+  let body = frameInfo.c2yBody;
+  let at = frameInfo.bufferLength ?? 0;
+  if (body === undefined) {
+    body = frameInfo.c2yBody = frameBuffers.acquire(length);
+    at = 0;
+    for (const part of frameInfo.buffers ?? []) at += part.copy(body, at);
+    at += item.chunk.copy(body, at, item.offset, Math.min(item.chunk.length, item.offset + length - at));
+  } else {
+    if (item.offset > 0) throw new CorruptPageError(`a continuation of the frame body starts at offset ${item.offset}`);
+    at += item.chunk.copy(body, at, 0, Math.min(item.chunk.length, length - at));
+  }
+  frameInfo.buffers = [];
+  frameInfo.bufferLength = at;
+}
+
+/** The frame's last chunk joins the body appendBody gathered; the page reads the pooled buffer. */
 function gatherBody(frameInfo: FrameInfo, item: FrameItem): Buffer {
   // The last chunk may run on into the next frame: only this frame's body is copied.
   const length = item.header.bodyLength;
-  const pooled = frameBuffers.acquire(length);
-  let at = 0;
-  for (const part of [...(frameInfo.buffers ?? []), item.chunk]) at += part.copy(pooled, at, 0, Math.min(part.length, length - at));
+  if (frameInfo.c2yBody === undefined) appendBody(frameInfo, { ...item, chunk: Buffer.alloc(0), offset: 0 });
+  const pooled = frameInfo.c2yBody as Buffer;
+  let at = frameInfo.bufferLength ?? 0;
+  at += item.chunk.copy(pooled, at, 0, Math.min(item.chunk.length, length - at));
   if (at !== length) throw new CorruptPageError(`the frame body holds ${at} of its ${length} bytes`);
   frameInfo.buffers = null;
-  frameInfo.c2yBody = pooled;
   return pooled.subarray(0, length);
 }
 
@@ -175,7 +199,7 @@ export function installRawPageHook(): HookState {
   if (driverVersion !== PINNED_DRIVER_VERSION) return (state = { installed: false, reason: `cassandra-driver is ${driverVersion}; the raw page hook is written for ${PINNED_DRIVER_VERSION}` });
   const parser = (driverParserClass as { prototype: ParserPrototype }).prototype;
   const connection = (driverConnectionClass as { prototype: ConnectionPrototype }).prototype;
-  const { parseBody, parseRows, getFrameBuffer } = parser;
+  const { parseBody, parseRows, getFrameBuffer, addFrameBuffer } = parser;
   const write = connection._write;
   // Every request passes here with its stream id before its response can arrive: the set always names the ids
   // whose current request is a tagged scan, never a stale one.
@@ -187,6 +211,10 @@ export function installRawPageHook(): HookState {
   parser.parseBody = function (frameInfo, item) {
     if (rawStreams.get(this)?.has(item.header.streamId) === true) frameInfo.c2yItem = item;
     return parseBody.call(this, frameInfo, item);
+  };
+  parser.addFrameBuffer = function (frameInfo, item) {
+    if (frameInfo.c2yItem === undefined) addFrameBuffer.call(this, frameInfo, item);
+    else appendBody(frameInfo, item);
   };
   parser.getFrameBuffer = function (frameInfo, item) {
     return frameInfo.c2yItem === undefined ? getFrameBuffer.call(this, frameInfo, item) : gatherBody(frameInfo, item);

@@ -79,10 +79,11 @@ export function cannedBody(): Buffer {
 }
 
 /**
- * Runs the canned frame through a driver Parser with the hook: in one chunk, or split in two as a page larger than a
- * socket read arrives (then gathered into a pooled buffer). Returns the page, or what went wrong.
+ * Runs the canned frame through a driver Parser with the hook: in one chunk, or in `pieces` as a page larger than a
+ * socket read arrives (then gathered into a pooled buffer). Each piece but the last is overwritten once the parser
+ * has it, as a socket read may be reused: the page must hold copies, never a read. Returns the page, or what went wrong.
  */
-export function parseCanned(split: boolean, body = cannedBody()): RawPage | string {
+export function parseCanned(pieces: number, body = cannedBody()): RawPage | string {
   const Parser = driverParserClass as new (options: object, encoder: unknown) => { write(item: unknown): void; read(): unknown };
   const FrameHeader = driverFrameHeaderClass as new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown;
   // Framed the way the driver's Protocol hands bodies on: inside a larger chunk, at an offset.
@@ -90,11 +91,12 @@ export function parseCanned(split: boolean, body = cannedBody()): RawPage | stri
   const parser = new Parser({ objectMode: true }, null);
   tagRawStream(parser, 7);
   const header = new FrameHeader(4, 0, 7, RESULT_OPCODE, body.length);
-  if (split) {
-    const cut = 9 + Math.floor(body.length / 2);
-    parser.write({ header, chunk: chunk.subarray(0, cut), offset: 9, frameEnded: false });
-    parser.write({ header, chunk: chunk.subarray(cut), offset: 0, frameEnded: true });
-  } else parser.write({ header, chunk, offset: 9, frameEnded: true });
+  const cuts = Array.from({ length: pieces - 1 }, (_, i) => 9 + Math.floor((body.length * (i + 1)) / pieces));
+  [0, ...cuts].forEach((from, i) => {
+    const piece = Buffer.from(chunk.subarray(from, cuts[i] ?? chunk.length));
+    parser.write({ header, chunk: piece, offset: i === 0 ? 9 : 0, frameEnded: i === cuts.length });
+    if (i < cuts.length) piece.fill(0xee);
+  });
   for (let item = parser.read(); item !== null; item = parser.read()) {
     const { error, result } = item as { error?: unknown; result?: { rows?: unknown } };
     if (error !== undefined) return `the canned frame failed to parse: ${messageOf(error)}`;
@@ -124,8 +126,8 @@ export function rawReadPath(client: unknown): ReadPath {
     const hook = installRawPageHook();
     if (!hook.installed) return { decoder: undefined, detail: `driver rows: ${hook.reason}` };
     const decoder = cellDecoder(client);
-    const problem = [false, true].map((split) => {
-      const page = parseCanned(split);
+    const problem = [1, 3].map((pieces) => {
+      const page = parseCanned(pieces);
       const found = typeof page === 'string' ? page : checkCanned(page, decoder);
       if (typeof page !== 'string') page.release();
       return found;

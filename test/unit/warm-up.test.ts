@@ -13,7 +13,7 @@ describe('rowsBody: a RESULT Rows body of any columns', () => {
     const values = [[1n, { a: [1, 2] }, ['x', 'y']], [2n, null, ['z']]];
     const body = rowsBody(types.map((type, index) => ({ name: `c${index}`, type })), values.map((row) => row.map((value, index) => (value === null ? null : codec.encode(value, types[index] as DriverType)))));
     expect(installRawPageHook().installed).toBe(true);
-    const page = parseCanned(true, body);
+    const page = parseCanned(3, body);
     if (typeof page === 'string') throw new Error(page);
     expect(page.rowCount).toBe(2);
     expect(page.columns.map((column) => column.type.code)).toEqual(types.map((type) => type.code));

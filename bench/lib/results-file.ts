@@ -28,9 +28,15 @@ export function machineFacts(): Record<string, unknown> {
 // Results written earlier in the same run are not changes to the code measured.
 const MEASURED_PATHS = ['--', '.', ':(exclude)bench/results'];
 
-export function commitId(cwd?: string): string {
+/** The short commit, with "-dirty" when the measured paths differ from it (`tree`: a workTree already read). */
+export function commitId(cwd?: string, tree: Pick<WorkTree, 'changed'> = { changed: changedFiles(cwd) }): string {
   const id = tryRun('git', ['rev-parse', '--short', 'HEAD'], cwd);
-  return `${id}${workTree(cwd).changed.length > 0 ? '-dirty' : ''}`;
+  return `${id}${tree.changed.length > 0 ? '-dirty' : ''}`;
+}
+
+function changedFiles(cwd?: string): string[] {
+  const status = tryRun('git', ['status', '--porcelain', ...MEASURED_PATHS], cwd);
+  return status === '' ? [] : status.split('\n').map((line) => line.trim());
 }
 
 /** What a "-dirty" commit id hides: the changed files, and a digest of their diff so two dirty builds can be told apart. */
@@ -40,10 +46,9 @@ export interface WorkTree {
 }
 
 export function workTree(cwd?: string): WorkTree {
-  const status = tryRun('git', ['status', '--porcelain', ...MEASURED_PATHS], cwd);
-  const changed = status === '' ? [] : status.split('\n').map((line) => line.trim());
+  const changed = changedFiles(cwd);
   // Not a git checkout (or no git): the id says -dirty and the reason stands in the list.
-  if (changed.length === 0 || status.startsWith('unavailable:')) return { changed, diffSha256: null };
+  if (changed.length === 0 || changed[0]?.startsWith('unavailable:') === true) return { changed, diffSha256: null };
   // Untracked files count through their contents too: `git add -N` is not needed for the digest to see them.
   const untracked = tryRun('git', ['ls-files', '--others', '--exclude-standard', ...MEASURED_PATHS], cwd).split('\n').filter(Boolean);
   const hash = createHash('sha256').update(tryRun('git', ['diff', 'HEAD', ...MEASURED_PATHS], cwd));
@@ -60,8 +65,11 @@ export function writeResults(scenario: string, body: Record<string, unknown>): s
   const dir = process.env.C2Y_BENCH_RESULTS_DIR ?? join('bench', 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const file = unusedName(join(dir, `${date}-${commitId()}-${scenario}`));
-  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit: commitId(), workTree: workTree(), machine: machineFacts(), ...body }, null, 2) + '\n');
+  // Read once: the file's name, its commit and its workTree describe the same tree.
+  const tree = workTree();
+  const commit = commitId(undefined, tree);
+  const file = unusedName(join(dir, `${date}-${commit}-${scenario}`));
+  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit, workTree: tree, machine: machineFacts(), ...body }, null, 2) + '\n');
   return file;
 }
 

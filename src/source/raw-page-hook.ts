@@ -165,10 +165,9 @@ function appendBody(frameInfo: FrameInfo, item: FrameItem): void {
   let body = frameInfo.c2yBody;
   let at = frameInfo.bufferLength ?? 0;
   if (body === undefined) {
+    // The frame's first chunk: its body starts at item.offset.
     body = frameInfo.c2yBody = frameBuffers.acquire(length);
-    at = 0;
-    for (const part of frameInfo.buffers ?? []) at += part.copy(body, at);
-    at += item.chunk.copy(body, at, item.offset, Math.min(item.chunk.length, item.offset + length - at));
+    at = item.chunk.copy(body, 0, item.offset, Math.min(item.chunk.length, item.offset + length));
   } else {
     if (item.offset > 0) throw new CorruptPageError(`a continuation of the frame body starts at offset ${item.offset}`);
     at += item.chunk.copy(body, at, 0, Math.min(item.chunk.length, length - at));
@@ -181,8 +180,9 @@ function appendBody(frameInfo: FrameInfo, item: FrameItem): void {
 function gatherBody(frameInfo: FrameInfo, item: FrameItem): Buffer {
   // The last chunk may run on into the next frame: only this frame's body is copied.
   const length = item.header.bodyLength;
-  if (frameInfo.c2yBody === undefined) appendBody(frameInfo, { ...item, chunk: Buffer.alloc(0), offset: 0 });
-  const pooled = frameInfo.c2yBody as Buffer;
+  // The driver asks for the frame buffer only after addFrameBuffer, which a tagged frame's chunks all reach.
+  const pooled = frameInfo.c2yBody;
+  if (pooled === undefined) throw new CorruptPageError('the frame body ended before its first chunk was gathered');
   let at = frameInfo.bufferLength ?? 0;
   at += item.chunk.copy(pooled, at, 0, Math.min(item.chunk.length, length - at));
   if (at !== length) throw new CorruptPageError(`the frame body holds ${at} of its ${length} bytes`);

@@ -71,8 +71,7 @@ async function liveWorkers(redis: Redis): Promise<number> {
  * Same input and outcome as runLocal, so migrate's report, progress and dashboard do not know the difference.
  */
 async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome> {
-  const { config, runId, listener } = input;
-  const { signer } = input;
+  const { config, runId, signer } = input;
   // Ctrl-C while the run was being planned: nothing is enqueued, so no worker writes a row.
   if (input.signal.aborted) return { completed: [], digests: new Map(), failed: [], retries: 0, interrupted: true, outOfMemory: false };
   const redis = await openRedis(input.redisUrl, 'driver');
@@ -95,19 +94,11 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
   try {
     await beat();
     const fromEventId = await lastEventId(redis, runId);
-    await saveRunRecord(redis, {
-      runId, source: input.source, target: input.target, config: shareableConfig(config), table: input.table,
-      ...(input.tables ? { tables: input.tables.map((job) => ({ ...job, config: shareableConfig(job.config) })) } : {}),
-      endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: driverName, status: 'running',
-    }, signer);
-    eventsDone = readEvents(reader, runId, fromEventId, (event) => {
-      if (event.type === 'split-retry') retries++;
-      listener(event);
+    await saveRunRecord(redis, runRecordOf(input, driverName), signer);
+    eventsDone = followEvents(reader, input, fromEventId, stop, {
+      retried: () => retries++,
       // onError: stop — the first value the target cannot hold stops the whole run, as locally.
-      if (event.type === 'split-failed' && event.code === 'VALUE_UNREPRESENTABLE') cancel.abort();
-    }, stop).catch((error: unknown) => {
-      // Without events the figures stall, but the splits go on and the end is read from the jobs and checkpoints.
-      input.log.warn('reading the workers\' events from Redis failed; figures may stall, the splits go on', { error: messageOf(error) });
+      unrepresentable: () => cancel.abort(),
     });
 
     // A cancelled earlier attempt left the queue paused.
@@ -115,48 +106,14 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
     stopFollowing = await followLimits(redis, queue, input);
     await enqueue(queue, runsQueue, flow, runId, signer, input.tasks, {
       attempts: config.maxRetries + 1, // The workers' own strategy: the run's retry policy (errors/retry-policy.ts), jittered.
-      backoff: { type: RUN_RETRY_BACKOFF },
-      removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
+      backoff: { type: RUN_RETRY_BACKOFF }, removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S },
     });
 
     const onAbort = (): void => cancel.abort();
     input.signal.addEventListener('abort', onAbort, { once: true });
-    let cancelling = false;
-    let lastProgressAt = Date.now();
-    let lastCompleted = -1;
-    for (;;) {
-      if (cancel.signal.aborted && !cancelling) {
-        cancelling = true;
-        await queue.pause();
-        await setRunStatus(redis, runId, 'cancelling', signer);
-      }
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed');
-      const left = (counts['waiting'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['paused'] ?? 0);
-      const active = counts['active'] ?? 0;
-      if (active === 0 && (cancelling || left === 0)) break;
-      if ((counts['completed'] ?? 0) !== lastCompleted) {
-        lastCompleted = counts['completed'] ?? 0;
-        lastProgressAt = Date.now();
-      } else if (Date.now() - lastProgressAt > NO_WORKER_WARNING_MS) {
-        lastProgressAt = Date.now();
-        if ((await liveWorkers(redis)) === 0) {
-          input.log.warn('no live worker serves this run', { runId, splitsWaiting: left + active, hint: 'start one on each machine: c2y worker --redis <url>' });
-        }
-      }
-      await sleep(POLL_MS);
-    }
+    const cancelling = await waitForSplits(redis, queue, input, cancel.signal);
     input.signal.removeEventListener('abort', onAbort);
-
-    const ours = new Set(input.tasks.map((task) => splitJobId(runId, task.id)));
-    const completed: number[] = [];
-    const failed: SplitFailure[] = [];
-    for (const job of await queue.getJobs(['completed'])) if (job?.id && ours.has(job.id)) completed.push(job.data.task.id);
-    for (const job of await queue.getJobs(['failed'])) {
-      if (!job?.id || !ours.has(job.id)) continue;
-      const error = failureOf(job.failedReason);
-      if (cancelling && error.code === 'INTERRUPTED') continue;
-      failed.push({ splitId: job.data.task.id, error, attempts: job.attemptsMade });
-    }
+    const { completed, failed } = await splitOutcomes(queue, input, cancelling);
     const interrupted = cancelling && !failed.some((f) => f.error.code === 'VALUE_UNREPRESENTABLE');
     const status: DistributedRunStatus = failed.length > 0 ? 'failed' : interrupted ? 'interrupted' : 'finished';
     await setRunStatus(redis, runId, status, signer);
@@ -175,6 +132,78 @@ async function runDistributed(input: DistributedRunInput): Promise<RunnerOutcome
     reader.disconnect();
     redis.disconnect();
   }
+}
+
+/** What the workers read of the run (signed by the caller): its settings without secrets, its tables, its targets. */
+function runRecordOf(input: DistributedRunInput, driverName: string): Parameters<typeof saveRunRecord>[1] {
+  return {
+    runId: input.runId, source: input.source, target: input.target, config: shareableConfig(input.config), table: input.table,
+    ...(input.tables ? { tables: input.tables.map((job) => ({ ...job, config: shareableConfig(job.config) })) } : {}),
+    endpoints: input.endpoints, splits: input.tasks.length, startedAt: Date.now(), driver: driverName, status: 'running',
+  };
+}
+
+/**
+ * The workers' events, from `fromEventId` on, told to the run's listener until `stop`; a read of Redis that fails
+ * is warned about, not fatal (the figures stall, the end is read from the jobs and checkpoints).
+ */
+function followEvents(
+  reader: Redis, input: DistributedRunInput, fromEventId: string, stop: { stopped: boolean },
+  on: { readonly retried: () => void; readonly unrepresentable: () => void },
+): Promise<void> {
+  return readEvents(reader, input.runId, fromEventId, (event) => {
+    if (event.type === 'split-retry') on.retried();
+    input.listener(event);
+    if (event.type === 'split-failed' && event.code === 'VALUE_UNREPRESENTABLE') on.unrepresentable();
+  }, stop).catch((error: unknown) => {
+    input.log.warn('reading the workers\' events from Redis failed; figures may stall, the splits go on', { error: messageOf(error) });
+  });
+}
+
+/**
+ * Polls the split queue until no split is active and none is left (or, once `cancel` fires, until the active ones
+ * have stopped), warning when no worker serves the run. Says whether the run was cancelled.
+ */
+async function waitForSplits(redis: Redis, queue: Queue, input: DistributedRunInput, cancel: AbortSignal): Promise<boolean> {
+  let cancelling = false;
+  let lastProgressAt = Date.now();
+  let lastCompleted = -1;
+  for (;;) {
+    if (cancel.aborted && !cancelling) {
+      cancelling = true;
+      await queue.pause();
+      await setRunStatus(redis, input.runId, 'cancelling', input.signer);
+    }
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed');
+    const left = (counts['waiting'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['paused'] ?? 0);
+    const active = counts['active'] ?? 0;
+    if (active === 0 && (cancelling || left === 0)) return cancelling;
+    if ((counts['completed'] ?? 0) !== lastCompleted) {
+      lastCompleted = counts['completed'] ?? 0;
+      lastProgressAt = Date.now();
+    } else if (Date.now() - lastProgressAt > NO_WORKER_WARNING_MS) {
+      lastProgressAt = Date.now();
+      if ((await liveWorkers(redis)) === 0) {
+        input.log.warn('no live worker serves this run', { runId: input.runId, splitsWaiting: left + active, hint: 'start one on each machine: c2y worker --redis <url>' });
+      }
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** This run's splits as its jobs ended: done, or failed with the worker's typed error (a cancelled one's interruption left out). */
+async function splitOutcomes(queue: Queue<SplitJobData, SplitJobResult>, input: DistributedRunInput, cancelling: boolean): Promise<{ completed: number[]; failed: SplitFailure[] }> {
+  const ours = new Set(input.tasks.map((task) => splitJobId(input.runId, task.id)));
+  const completed: number[] = [];
+  const failed: SplitFailure[] = [];
+  for (const job of await queue.getJobs(['completed'])) if (job?.id && ours.has(job.id)) completed.push(job.data.task.id);
+  for (const job of await queue.getJobs(['failed'])) {
+    if (!job?.id || !ours.has(job.id)) continue;
+    const error = failureOf(job.failedReason);
+    if (cancelling && error.code === 'INTERRUPTED') continue;
+    failed.push({ splitId: job.data.task.id, error, attempts: job.attemptsMade });
+  }
+  return { completed, failed };
 }
 
 /**

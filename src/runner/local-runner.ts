@@ -8,11 +8,17 @@ import { forkExecutor, heapMbOf, outOfMemoryError, type ExecutorProcess } from '
 import { LimitsSharer } from './live-limits.js';
 import type { Runner, RunnerInput, RunnerOutcome, SplitFailure } from './runner.js';
 
+interface InFlightTask {
+  readonly task: RunnerTask;
+  readonly attempt: number;
+  readonly endpoint: TargetEndpoint;
+}
+
 interface ExecutorState {
   readonly index: number;
   readonly process: ExecutorProcess;
   ready: boolean;
-  readonly inFlight: Map<number, { task: RunnerTask; attempt: number; endpoint: TargetEndpoint }>;
+  readonly inFlight: Map<number, InFlightTask>;
   exited: boolean;
 }
 
@@ -24,197 +30,233 @@ const MAX_RESPAWNS = 10;
  * each running up to `cores` splits at once, fed one split at a time as slots free up.
  */
 export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
-  const { config, listener, balancer } = input;
-  const queue: Array<{ task: RunnerTask; attempt: number }> = input.tasks.map((task) => ({ task, attempt: 1 }));
-  const completed: number[] = [];
-  const digests = new Map<number, DigestResult>();
-  const failed: SplitFailure[] = [];
-  const executors: ExecutorState[] = [];
-  const heapMb = heapMbOf(config.executorMemory);
-  const executorCount = Math.max(1, Math.min(config.executors, input.tasks.length));
-  let retries = 0;
-  let pendingRetries = 0;
-  let nextTaskId = 1;
-  let respawns = 0;
-  let ranOutOfMemory = false;
-  let stopping = false;
-  let resolving = false;
-
-  return new Promise((resolve) => {
-    const finishIfDone = (): void => {
-      const busy = executors.some((e) => !e.exited && e.inFlight.size > 0);
-      if ((queue.length === 0 && pendingRetries === 0 && !busy) || (stopping && !busy)) {
-        stopping = true;
-        if (resolving) return;
-        resolving = true;
-        for (const executor of executors) if (!executor.exited) send(executor, { type: 'cancel' });
-        const waitExit = setInterval(() => {
-          if (executors.every((e) => e.exited)) {
-            clearInterval(waitExit);
-            stopSharing?.();
-            resolve({ completed, digests, failed, retries, interrupted: input.signal.aborted, outOfMemory: ranOutOfMemory });
-          }
-        }, 20);
-      }
-    };
-
-    const send = (executor: ExecutorState, message: DriverMessage): void => {
-      if (!executor.exited && executor.process.child.connected) executor.process.child.send(message);
-    };
-
-    const sharer = new LimitsSharer(input.limits, (limits, streams) => {
-      for (const executor of executors) if (executor.ready) send(executor, { type: 'limits', limits, streams });
-    });
-    const shareLimits = (force = false): void => sharer.share(executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0), force);
-    // A tuned parallelism may let more splits start at once: dispatch, which also shares the limits.
-    const stopSharing = input.limits?.onChange(() => dispatch());
-
-    const dispatch = (): void => {
-      shareLimits();
-      if (stopping) {
-        finishIfDone();
-        return;
-      }
-      for (;;) {
-        if (queue.length === 0) break;
-        const maxStreams = input.limits?.current().maxStreams;
-        if (maxStreams !== undefined && executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0) >= maxStreams) break;
-        const free = executors
-          .filter((e) => e.ready && !e.exited && e.inFlight.size < config.cores)
-          .sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
-        if (!free) break;
-        const endpoint = balancer.acquire();
-        if (!endpoint) break;
-        const next = queue.shift() as { task: RunnerTask; attempt: number };
-        const taskId = nextTaskId++;
-        free.inFlight.set(taskId, { ...next, endpoint });
-        send(free, { type: 'task', taskId, task: next.task, attempt: next.attempt, endpoint });
-      }
-      shareLimits();
-      finishIfDone();
-    };
-
-    const failTask = (task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void => {
-      const retryable = error.retryable && !stopping && !ranOutOfMemory;
-      if (retryable && attempt <= config.maxRetries) {
-        const delayMs = retryDelayMs(runRetryPolicy(config), attempt);
-        retries++;
-        pendingRetries++;
-        listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message, node });
-        setTimeout(() => {
-          pendingRetries--;
-          if (stopping) {
-            if (!input.signal.aborted) failed.push({ splitId: task.id, error, attempts: attempt });
-          } else queue.push({ task, attempt: attempt + 1 });
-          dispatch();
-        }, delayMs);
-      } else if (!(stopping && error.code === 'INTERRUPTED')) {
-        failed.push({ splitId: task.id, error, attempts: attempt });
-        listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code, node });
-        // onError: stop means the run stops at the first value the target cannot hold, not only this split.
-        if (error.code === 'VALUE_UNREPRESENTABLE') stopAll();
-      }
-    };
-
-    const spawnExecutor = (index: number): void => {
-      const executorProcess = input.prestarted?.take(heapMb) ?? forkExecutor(heapMb);
-      const { child } = executorProcess;
-      const state: ExecutorState = { index, process: executorProcess, ready: false, inFlight: new Map(), exited: false };
-      executors[index] = state;
-      child.on('message', (message: ExecutorMessage) => {
-        switch (message.type) {
-          case 'ready':
-            state.ready = true;
-            shareLimits(true);
-            dispatch();
-            break;
-          case 'event':
-            listener(message.event);
-            break;
-          case 'task-done': {
-            const task = state.inFlight.get(message.taskId);
-            state.inFlight.delete(message.taskId);
-            if (task) {
-              balancer.release(task.endpoint);
-              completed.push(task.task.id);
-              if (message.digest) digests.set(task.task.id, message.digest);
-            }
-            dispatch();
-            break;
-          }
-          case 'task-failed': {
-            const task = state.inFlight.get(message.taskId);
-            state.inFlight.delete(message.taskId);
-            if (task) {
-              balancer.release(task.endpoint);
-              failTask(task.task, task.attempt, message.error, task.endpoint.key);
-            }
-            dispatch();
-            break;
-          }
-          case 'fatal':
-            for (const { task } of queue.splice(0)) failed.push({ splitId: task.id, error: message.error, attempts: 0 });
-            stopping = true;
-            break;
-        }
-      });
-      child.on('exit', (code, signal) => {
-        state.exited = true;
-        const oom = executorProcess.ranOutOfMemory();
-        if (oom) ranOutOfMemory = true;
-        const expected = stopping && state.inFlight.size === 0;
-        listener({ type: 'executor-exited', executor: index, code, signal, expected });
-        const lost = [...state.inFlight.values()];
-        state.inFlight.clear();
-        for (const task of lost) {
-          balancer.release(task.endpoint);
-          failTask(task.task, task.attempt, oom
-            ? outOfMemoryError(`executor ${index}`, heapMb)
-            : { code: 'EXECUTOR_CRASHED', message: `executor ${index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${executorProcess.stderrTail().trim().split('\n').slice(-3).join(' | ')}`, retryable: true }, task.endpoint.key);
-        }
-        if (!stopping && !oom && respawns < MAX_RESPAWNS && (queue.length > 0 || pendingRetries > 0)) {
-          respawns++;
-          spawnExecutor(index);
-        } else if (!stopping && executors.every((e) => e.exited)) {
-          // No executor left to run the rest: report it rather than wait forever.
-          const error: TaskErrorJson = oom
-            ? outOfMemoryError('executors', heapMb)
-            : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
-          for (const { task, attempt } of queue.splice(0)) failed.push({ splitId: task.id, error, attempts: attempt });
-          stopping = true;
-        }
-        dispatch();
-      });
-      send(state, { type: 'init', executor: index, config, runId: input.runId, table: input.table, streams: Math.min(executorCount * config.cores, input.tasks.length), ...(input.tables ? { tables: input.tables } : {}) });
-    };
-
-    function stopAll(): void {
-      stopping = true;
-      queue.length = 0;
-      for (const executor of executors) send(executor, { type: 'cancel' });
-      finishIfDone();
-    }
-    input.signal.addEventListener('abort', stopAll, { once: true });
-
-    // Ctrl-C while the run was being planned: the abort fired before anyone listened. Start nothing.
-    if (input.signal.aborted) {
-      resolve({ completed, digests, failed, retries, interrupted: true, outOfMemory: false });
-      return;
-    }
-    if (input.tasks.length === 0) {
-      resolve({ completed, digests, failed, retries, interrupted: false, outOfMemory: ranOutOfMemory });
-      return;
-    }
-    for (let index = 0; index < executorCount; index++) spawnExecutor(index);
-    // Executors forked ahead beyond the run's (fewer splits than executors) free their memory now.
-    input.prestarted?.stop();
-  });
+  return new Promise((resolve) => new LocalRun(input, resolve).start());
 }
 
-/** Migrate's tasks: one copy task per split, named by the split's id. */
+/** One local run's bookkeeping: the queue of tasks, the executors and what each has in flight. */
+class LocalRun {
+  private readonly queue: Array<{ task: RunnerTask; attempt: number }>;
+  private readonly completed: number[] = [];
+  private readonly digests = new Map<number, DigestResult>();
+  private readonly failed: SplitFailure[] = [];
+  private readonly executors: ExecutorState[] = [];
+  private readonly heapMb: number;
+  private readonly executorCount: number;
+  private readonly sharer: LimitsSharer;
+  private stopSharing: (() => void) | undefined;
+  private retries = 0;
+  private pendingRetries = 0;
+  private nextTaskId = 1;
+  private respawns = 0;
+  private ranOutOfMemory = false;
+  private stopping = false;
+  private resolving = false;
+
+  constructor(private readonly input: RunnerInput, private readonly resolve: (outcome: RunnerOutcome) => void) {
+    this.queue = input.tasks.map((task) => ({ task, attempt: 1 }));
+    this.heapMb = heapMbOf(input.config.executorMemory);
+    this.executorCount = Math.max(1, Math.min(input.config.executors, input.tasks.length));
+    this.sharer = new LimitsSharer(input.limits, (limits, streams) => {
+      for (const executor of this.executors) if (executor.ready) this.send(executor, { type: 'limits', limits, streams });
+    });
+  }
+
+  start(): void {
+    const { input } = this;
+    // A tuned parallelism may let more splits start at once: dispatch, which also shares the limits.
+    this.stopSharing = input.limits?.onChange(() => this.dispatch());
+    input.signal.addEventListener('abort', () => this.stopAll(), { once: true });
+    // Ctrl-C while the run was being planned: the abort fired before anyone listened. Start nothing.
+    if (input.signal.aborted || input.tasks.length === 0) {
+      this.stopSharing?.();
+      this.resolve(this.outcome());
+      return;
+    }
+    for (let index = 0; index < this.executorCount; index++) this.spawnExecutor(index);
+    // Executors forked ahead beyond the run's (fewer splits than executors) free their memory now.
+    input.prestarted?.stop();
+  }
+
+  private outcome(): RunnerOutcome {
+    return { completed: this.completed, digests: this.digests, failed: this.failed, retries: this.retries, interrupted: this.input.signal.aborted, outOfMemory: this.ranOutOfMemory };
+  }
+
+  private streamsInFlight(): number {
+    return this.executors.reduce((sum, e) => sum + (e.exited ? 0 : e.inFlight.size), 0);
+  }
+
+  private finishIfDone(): void {
+    const busy = this.executors.some((e) => !e.exited && e.inFlight.size > 0);
+    if (!((this.queue.length === 0 && this.pendingRetries === 0 && !busy) || (this.stopping && !busy))) return;
+    this.stopping = true;
+    if (this.resolving) return;
+    this.resolving = true;
+    for (const executor of this.executors) if (!executor.exited) this.send(executor, { type: 'cancel' });
+    const waitExit = setInterval(() => {
+      if (!this.executors.every((e) => e.exited)) return;
+      clearInterval(waitExit);
+      this.stopSharing?.();
+      this.resolve(this.outcome());
+    }, 20);
+  }
+
+  private send(executor: ExecutorState, message: DriverMessage): void {
+    if (!executor.exited && executor.process.child.connected) executor.process.child.send(message);
+  }
+
+  private shareLimits(force = false): void {
+    this.sharer.share(this.streamsInFlight(), force);
+  }
+
+  private dispatch(): void {
+    this.shareLimits();
+    if (this.stopping) {
+      this.finishIfDone();
+      return;
+    }
+    while (this.queue.length > 0 && this.startNext()) { /* started one more */ }
+    this.shareLimits();
+    this.finishIfDone();
+  }
+
+  /** Starts the queue's next task on the least busy ready executor, if the limits, a slot and a target allow. */
+  private startNext(): boolean {
+    const maxStreams = this.input.limits?.current().maxStreams;
+    if (maxStreams !== undefined && this.streamsInFlight() >= maxStreams) return false;
+    const free = this.executors
+      .filter((e) => e.ready && !e.exited && e.inFlight.size < this.input.config.cores)
+      .sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
+    if (!free) return false;
+    const endpoint = this.input.balancer.acquire();
+    if (!endpoint) return false;
+    const next = this.queue.shift() as { task: RunnerTask; attempt: number };
+    const taskId = this.nextTaskId++;
+    free.inFlight.set(taskId, { ...next, endpoint });
+    this.send(free, { type: 'task', taskId, task: next.task, attempt: next.attempt, endpoint });
+    return true;
+  }
+
+  private failTask(task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void {
+    const retryable = error.retryable && !this.stopping && !this.ranOutOfMemory;
+    if (retryable && attempt <= this.input.config.maxRetries) {
+      this.retryLater(task, attempt, error, node);
+    } else if (!(this.stopping && error.code === 'INTERRUPTED')) {
+      this.failed.push({ splitId: task.id, error, attempts: attempt });
+      this.input.listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code, node });
+      // onError: stop means the run stops at the first value the target cannot hold, not only this split.
+      if (error.code === 'VALUE_UNREPRESENTABLE') this.stopAll();
+    }
+  }
+
+  private retryLater(task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void {
+    const delayMs = retryDelayMs(runRetryPolicy(this.input.config), attempt);
+    this.retries++;
+    this.pendingRetries++;
+    this.input.listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message, node });
+    setTimeout(() => {
+      this.pendingRetries--;
+      if (this.stopping) {
+        if (!this.input.signal.aborted) this.failed.push({ splitId: task.id, error, attempts: attempt });
+      } else this.queue.push({ task, attempt: attempt + 1 });
+      this.dispatch();
+    }, delayMs);
+  }
+
+  private spawnExecutor(index: number): void {
+    const { input } = this;
+    const executorProcess = input.prestarted?.take(this.heapMb) ?? forkExecutor(this.heapMb);
+    const state: ExecutorState = { index, process: executorProcess, ready: false, inFlight: new Map(), exited: false };
+    this.executors[index] = state;
+    executorProcess.child.on('message', (message: ExecutorMessage) => this.onMessage(state, message));
+    executorProcess.child.on('exit', (code, signal) => this.onExit(state, code, signal));
+    this.send(state, {
+      type: 'init', executor: index, config: input.config, runId: input.runId, table: input.table,
+      streams: Math.min(this.executorCount * input.config.cores, input.tasks.length), ...(input.tables ? { tables: input.tables } : {}),
+    });
+  }
+
+  private onMessage(state: ExecutorState, message: ExecutorMessage): void {
+    switch (message.type) {
+      case 'ready':
+        state.ready = true;
+        this.shareLimits(true);
+        this.dispatch();
+        break;
+      case 'event':
+        this.input.listener(message.event);
+        break;
+      case 'task-done':
+        this.onTaskEnded(state, message.taskId, (task) => {
+          this.completed.push(task.task.id);
+          if (message.digest) this.digests.set(task.task.id, message.digest);
+        });
+        break;
+      case 'task-failed':
+        this.onTaskEnded(state, message.taskId, (task) => this.failTask(task.task, task.attempt, message.error, task.endpoint.key));
+        break;
+      case 'fatal':
+        for (const { task } of this.queue.splice(0)) this.failed.push({ splitId: task.id, error: message.error, attempts: 0 });
+        this.stopping = true;
+        break;
+    }
+  }
+
+  /** A task's end, done or failed: its target slot is given back before `then` runs, and the queue moves on. */
+  private onTaskEnded(state: ExecutorState, taskId: number, then: (task: InFlightTask) => void): void {
+    const task = state.inFlight.get(taskId);
+    state.inFlight.delete(taskId);
+    if (task) {
+      this.input.balancer.release(task.endpoint);
+      then(task);
+    }
+    this.dispatch();
+  }
+
+  private onExit(state: ExecutorState, code: number | null, signal: NodeJS.Signals | null): void {
+    state.exited = true;
+    const oom = state.process.ranOutOfMemory();
+    if (oom) this.ranOutOfMemory = true;
+    const expected = this.stopping && state.inFlight.size === 0;
+    this.input.listener({ type: 'executor-exited', executor: state.index, code, signal, expected });
+    const lost = [...state.inFlight.values()];
+    state.inFlight.clear();
+    for (const task of lost) {
+      this.input.balancer.release(task.endpoint);
+      const error: TaskErrorJson = oom
+        ? outOfMemoryError(`executor ${state.index}`, this.heapMb)
+        : { code: 'EXECUTOR_CRASHED', message: `executor ${state.index} exited (code ${code}, signal ${signal}) with task ${task.task.id} in flight: ${state.process.stderrTail().trim().split('\n').slice(-3).join(' | ')}`, retryable: true };
+      this.failTask(task.task, task.attempt, error, task.endpoint.key);
+    }
+    if (!this.stopping && !oom && this.respawns < MAX_RESPAWNS && (this.queue.length > 0 || this.pendingRetries > 0)) {
+      this.respawns++;
+      this.spawnExecutor(state.index);
+    } else if (!this.stopping && this.executors.every((e) => e.exited)) {
+      this.failQueued(oom, code, signal);
+    }
+    this.dispatch();
+  }
+
+  /** No executor left to run the rest: report it rather than wait forever. */
+  private failQueued(oom: boolean, code: number | null, signal: NodeJS.Signals | null): void {
+    const error: TaskErrorJson = oom
+      ? outOfMemoryError('executors', this.heapMb)
+      : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
+    for (const { task, attempt } of this.queue.splice(0)) this.failed.push({ splitId: task.id, error, attempts: attempt });
+    this.stopping = true;
+  }
+
+  private stopAll(): void {
+    this.stopping = true;
+    this.queue.length = 0;
+    for (const executor of this.executors) this.send(executor, { type: 'cancel' });
+    this.finishIfDone();
+  }
+}
+
 /** This machine's executor processes. */
 export const localRunner: Runner = { kind: 'local', run: runLocal };
 
+/** Migrate's tasks: one copy task per split, named by the split's id. */
 export function copyTasks(splits: readonly Split[]): RunnerTask[] {
   return splits.map((split) => ({ id: split.id, spec: { kind: 'copy', split: splitToJson(split) } }));
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { bullmq, delayedError, unrecoverable } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import { DEFAULT_EXECUTOR_MEMORY, type C2yConfig } from '../config/index.js';
@@ -244,6 +244,73 @@ function splitProcessor(serving: ServingRun): (job: Job<SplitJobData, SplitJobRe
   };
 }
 
+/**
+ * The BullMQ worker of a run's split queue on this machine, on a connection of its own (the caller disconnects it):
+ * `cores` splits at once, the run's retry policy.
+ */
+async function splitQueueWorker(
+  redis: Redis, runId: string, processor: ReturnType<typeof splitProcessor>, config: C2yConfig, name: string, retryDelays: Map<string, number>,
+): Promise<{ worker: Worker<SplitJobData, SplitJobResult>; connection: Redis }> {
+  const { Worker } = await bullmq();
+  const connection = redis.duplicate();
+  const worker = new Worker<SplitJobData, SplitJobResult>(splitQueueName(runId), processor, {
+    connection, concurrency: config.cores, name,
+    lockDuration: config.workerLeaseMs, stalledInterval: config.workerLeaseMs,
+    // A job whose worker died is handed to another this many times before it fails (and waits for --resume).
+    maxStalledCount: Math.max(1, config.maxRetries), drainDelay: 1,
+    // The run's retry policy, with the very wait its split-retry event announced.
+    settings: { backoffStrategy: (attemptsMade, _type, _error, job) => takeRetryDelay(retryDelays, job?.id, () => retryDelayMs(runRetryPolicy(config), attemptsMade)) },
+  });
+  return { worker, connection };
+}
+
+/** What watches a joined run: where to read its record and limits, and what to tell or stop. */
+interface Supervised {
+  readonly redis: Redis;
+  readonly joined: ServableRun;
+  readonly options: WorkerOptions & { readonly selection: SelectionContext };
+  readonly log: Logger;
+  readonly limits: WorkerLimits;
+  readonly bridge: ExecutorBridge;
+  readonly state: { readonly inFlight: number };
+  readonly run: { cancelled: boolean };
+  readonly joinedAt: number;
+}
+
+/**
+ * Follows a joined run every WATCH_MS until this worker should leave it: Ctrl-C (splits in flight finish), a record
+ * gone, forged or no longer running, a reason to leave, another run's turn, or a cancel (splits in flight interrupted).
+ */
+async function superviseRun(watched: Supervised): Promise<void> {
+  const { redis, joined, options, log, limits, bridge, state, run } = watched;
+  const { runId } = joined.record;
+  for (;;) {
+    await sleep(WATCH_MS, undefined, { signal: options.signal }).catch(() => undefined);
+    if (options.signal.aborted) {
+      log.info('stopping: finishing the splits in flight', { inFlight: state.inFlight });
+      return;
+    }
+    if (await limits.refresh()) bridge.setLimits(limits.current.limits);
+    const read = await readRunRecord(redis, runId, options.signer).catch(() => undefined);
+    // A record that is gone or no longer authentic: stop taking its splits (those in flight finish).
+    const status = read?.kind === 'authentic' ? read.record.status : read === undefined ? 'running' : 'gone';
+    const leaving = status === 'running'
+      ? (await reasonToLeave(redis, joined, read)) ?? (Date.now() - watched.joinedAt >= options.runShareMs && (await anotherRunWaiting(options.selection, runId)) ? 'turning to another run with splits waiting (round robin)' : undefined)
+      : undefined;
+    if (leaving) {
+      log.warn(leaving, { inFlight: state.inFlight });
+      return;
+    }
+    if (status === 'cancelling') {
+      run.cancelled = true;
+      log.warn('run cancelled by its driver; interrupting the splits in flight', { inFlight: state.inFlight });
+      await bridge.stop();
+      return;
+    }
+    if (status !== 'running') return;
+  }
+}
+
 async function serveRun(redis: Redis, joined: ServableRun, executor: number, state: { runId: string | null; inFlight: number; splitsDone: number; rows: number }, options: WorkerOptions & { readonly selection: SelectionContext; readonly spare: SpareExecutor }): Promise<void> {
   const { record } = joined;
   const log = options.logger.child({ runId: record.runId });
@@ -271,49 +338,11 @@ async function serveRun(redis: Redis, joined: ServableRun, executor: number, sta
   const retryDelays = new Map<string, number>();
   const processor = splitProcessor({ redis, joined, options, log, config, bridge, publisher, leases, run, state, retryDelays });
 
-  const { Worker } = await bullmq();
-  const connection = redis.duplicate();
-  const worker = new Worker<SplitJobData, SplitJobResult>(splitQueueName(record.runId), processor, {
-    connection, concurrency: config.cores, name: options.name,
-    lockDuration: config.workerLeaseMs, stalledInterval: config.workerLeaseMs,
-    // A job whose worker died is handed to another this many times before it fails (and waits for --resume).
-    maxStalledCount: Math.max(1, config.maxRetries), drainDelay: 1,
-    // The run's retry policy, with the very wait its split-retry event announced.
-    settings: { backoffStrategy: (attemptsMade, _type, _error, job) => takeRetryDelay(retryDelays, job?.id, () => retryDelayMs(runRetryPolicy(config), attemptsMade)) },
-  });
+  const { worker, connection } = await splitQueueWorker(redis, record.runId, processor, config, options.name, retryDelays);
   worker.on('error', (error) => log.warn('split queue', { error: messageOf(error) }));
   try {
-    for (;;) {
-      await sleep(WATCH_MS, undefined, { signal: options.signal }).catch(() => undefined);
-      if (options.signal.aborted) {
-        log.info('stopping: finishing the splits in flight', { inFlight: state.inFlight });
-        await worker.close();
-        break;
-      }
-      if (await limits.refresh()) bridge.setLimits(limits.current.limits);
-      const read = await readRunRecord(redis, record.runId, options.signer).catch(() => undefined);
-      // A record that is gone or no longer authentic: stop taking its splits (those in flight finish).
-      const status = read?.kind === 'authentic' ? read.record.status : read === undefined ? 'running' : 'gone';
-      const leaving = status === 'running'
-        ? (await reasonToLeave(redis, joined, read)) ?? (Date.now() - joinedAt >= options.runShareMs && (await anotherRunWaiting(options.selection, record.runId)) ? 'turning to another run with splits waiting (round robin)' : undefined)
-        : undefined;
-      if (leaving) {
-        log.warn(leaving, { inFlight: state.inFlight });
-        await worker.close();
-        break;
-      }
-      if (status === 'cancelling') {
-        run.cancelled = true;
-        log.warn('run cancelled by its driver; interrupting the splits in flight', { inFlight: state.inFlight });
-        await bridge.stop();
-        await worker.close();
-        break;
-      }
-      if (status !== 'running') {
-        await worker.close();
-        break;
-      }
-    }
+    await superviseRun({ redis, joined, options, log, limits, bridge, state, run, joinedAt });
+    await worker.close();
   } finally {
     connection.disconnect();
     await bridge.stop().catch(() => undefined);

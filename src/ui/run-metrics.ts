@@ -16,6 +16,27 @@ export function createRunMetrics(state: () => DashboardState): Registry {
     const current = state();
     return { run: current.runId, table: current.source };
   };
+  runTotals(registry, state, base);
+  liveApplyMetrics(registry, state, base);
+  tableMetrics(registry, state);
+  runLevels(registry, state, base);
+  nodeMetrics(registry, state, base);
+  executorMetrics(registry, state, base);
+  new Counter({
+    name: 'c2y_target_backend_samples_total', help: "This run's backends on the driver's target node, sampled every second, by what each was doing (CPU, wait_event_type:wait_event, or its state).",
+    labelNames: ['run', 'table', 'wait'], registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      for (const w of state().targetWaits?.waits ?? []) this.inc({ ...base(), wait: w.wait }, w.backends);
+    },
+  });
+  latencyHistogram(registry, 'c2y_page_read_seconds', 'Time for a page of a range scan to arrive from Cassandra.', () => state().latency?.pageRead.counts, base);
+  latencyHistogram(registry, 'c2y_commit_seconds', 'Time to commit a COPY batch with its checkpoint.', () => state().latency?.commit.counts, base);
+  return registry;
+}
+
+/** The run's totals, as counters set from the run's figures on each scrape. */
+function runTotals(registry: Registry, state: () => DashboardState, base: () => Labels): void {
   const total = (name: string, help: string, value: (s: DashboardState) => number): void => {
     new Counter({
       name, help, labelNames: ['run', 'table'], registers: [registry],
@@ -34,10 +55,10 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   total('c2y_retries_total', 'Split attempts retried.', (s) => s.progress.retries);
   total('c2y_throttled_seconds_total', 'Seconds streams waited in all to keep the run\'s rate limits.', (s) => s.progress.throttledSeconds ?? 0);
   total('c2y_page_retries_total', 'Page reads asked again within their split.', (s) => s.progress.pageRetries ?? 0);
+}
 
-  liveApplyMetrics(registry, state, base);
-
-  // A keyspace run: each table's own rows and splits, labelled keyspace.table (the run-wide series say keyspace.*).
+/** A keyspace run: each table's own rows and splits, labelled keyspace.table (the run-wide series say keyspace.*). */
+function tableMetrics(registry: Registry, state: () => DashboardState): void {
   const tableName = (table: string): string => `${state().source.replace(/\.\*$/, '')}.${table}`;
   new Counter({
     name: 'c2y_table_rows_written_total', help: 'Keyspace runs: rows committed per table, earlier attempts included.', labelNames: ['run', 'table'], registers: [registry],
@@ -57,6 +78,10 @@ export function createRunMetrics(state: () => DashboardState): Registry {
       }
     },
   });
+}
+
+/** The run's levels now: its rate and its splits by state. */
+function runLevels(registry: Registry, state: () => DashboardState, base: () => Labels): void {
   new Gauge({
     name: 'c2y_rows_per_second', help: 'Rows/s over the last seconds.', labelNames: ['run', 'table'], registers: [registry],
     collect() {
@@ -72,6 +97,10 @@ export function createRunMetrics(state: () => DashboardState): Registry {
       for (const [splitState, n] of counts) this.set({ ...base(), state: splitState }, n);
     },
   });
+}
+
+/** Per target node: streams opened and open, and the node's connections of this run. */
+function nodeMetrics(registry: Registry, state: () => DashboardState, base: () => Labels): void {
   const perNode = (name: string, help: string, value: (node: DashboardState['nodes'][number]) => number | null, counter: boolean): void => {
     const collect = function (this: Gauge | Counter): void {
       this.reset();
@@ -89,7 +118,10 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   perNode('c2y_streams_opened_total', 'COPY streams opened per target node.', (n) => n.streamsOpened, true);
   perNode('c2y_streams_open', 'COPY streams open now per target node.', (n) => n.streamsOpen, false);
   perNode('c2y_node_connections', "This run's connections listed in the node's pg_stat_activity.", (n) => n.serverConnections, false);
+}
 
+/** Per executor: memory, CPU, GC, where its streams' time went, and its rows and tasks. */
+function executorMetrics(registry: Registry, state: () => DashboardState, base: () => Labels): void {
   const perExecutor = (name: string, help: string, value: (e: DashboardState['executors'][number]) => number, counter = false): void => {
     const collect = function (this: Gauge | Counter): void {
       this.reset();
@@ -116,17 +148,6 @@ export function createRunMetrics(state: () => DashboardState): Registry {
   perExecutor('c2y_executor_rows_total', 'Rows the executor committed.', (e) => e.rows, true);
   perExecutor('c2y_executor_tasks_done_total', 'Tasks the executor finished.', (e) => e.tasksDone, true);
   perExecutor('c2y_executor_tasks_failed_total', 'Task attempts that failed on the executor.', (e) => e.tasksFailed, true);
-  new Counter({
-    name: 'c2y_target_backend_samples_total', help: "This run's backends on the driver's target node, sampled every second, by what each was doing (CPU, wait_event_type:wait_event, or its state).",
-    labelNames: ['run', 'table', 'wait'], registers: [registry],
-    collect(this: Counter) {
-      this.reset();
-      for (const w of state().targetWaits?.waits ?? []) this.inc({ ...base(), wait: w.wait }, w.backends);
-    },
-  });
-  latencyHistogram(registry, 'c2y_page_read_seconds', 'Time for a page of a range scan to arrive from Cassandra.', () => state().latency?.pageRead.counts, base);
-  latencyHistogram(registry, 'c2y_commit_seconds', 'Time to commit a COPY batch with its checkpoint.', () => state().latency?.commit.counts, base);
-  return registry;
 }
 
 /**

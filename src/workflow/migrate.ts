@@ -5,13 +5,13 @@ import { C2yError, messageOf } from '../errors/index.js';
 import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
-import { RunSettingsStore } from '../sink/index.js';
+import { RunSettingsStore, type TargetClient } from '../sink/index.js';
 import type { IndexPlan } from './keyspace-schema.js';
 import { executorConfig, runQueue, tableJobs, tableOfSplit, targetLabel } from './run-tables.js';
 import { createIndexes, endTable, tableReport, withRunRetries, type TableEnd } from './table-end.js';
 import { runEventHandler, TableTiming } from './run-listener.js';
 import { watchTuning, type TuningWatch } from './tuning-watch.js';
-import { watchAdaptive } from './adaptive-reads.js';
+import { watchAdaptive, type AdaptiveWatch } from './adaptive-reads.js';
 import { watchTargetWaits } from './target-waits-watch.js';
 import { copyBufferBytesOf, type PlannedFigures } from './run-plan.js';
 import { configuredLimits } from '../task/index.js';
@@ -230,26 +230,82 @@ function startRun(options: MigrateOptions, subject: RunSubject, driver: DriverLo
 export async function runSubject(options: MigrateOptions, subject: RunSubject, driver: DriverLog, prestarted?: PrestartedExecutors): Promise<MigrateResult> {
   const lead = leadOf(subject);
   const runId = subject.runId;
-  const loaded = subject.configOf(lead);
-  const config = executorConfig(loaded, lead);
+  const config = executorConfig(subject.configOf(lead), lead);
   const { logger, secrets } = driver;
-  const { files, runFolder, stats, eventLog, runControl, lockLost } = startRun(options, subject, driver, config);
-  const sourceLabel = subject.keyspace?.source ?? `${config.source.keyspace}.${config.source.table}`;
-  const targetLabelOfRun = subject.keyspace?.target ?? targetLabel(config, lead);
+  const started = startRun(options, subject, driver, config);
+  const { files, stats, eventLog, runControl, lockLost } = started;
+  const labels = { source: subject.keyspace?.source ?? `${config.source.keyspace}.${config.source.table}`, target: subject.keyspace?.target ?? targetLabel(config, lead) };
   const estimatedRows = subject.tables.reduce((sum, t) => sum + t.plan.estimatedRows, 0);
-  const watch = await (options.watch ?? noWatch)({
-    config, stats, endpoints: lead.endpoints, secrets, logger: eventLog,
-    meta: {
-      kind: 'migrate', runId, source: sourceLabel, target: targetLabelOfRun, estimatedRows, planned: subject.planned ?? lead.planned, config: redactConfig(config),
-      ...(subject.keyspace ? { tables: subject.tables.map((t) => ({ name: t.table.name, runId: t.runId, splitIds: t.allSplits.map((s) => s.id), estimatedRows: t.plan.estimatedRows, rowsBefore: t.rowsBefore })) } : {}),
-    },
-  });
+  const watch = await (options.watch ?? noWatch)({ config, stats, endpoints: lead.endpoints, secrets, logger: eventLog, meta: watchMeta(subject, config, labels, estimatedRows) });
   const tasks = runQueue(subject.tables, subject.keyspace !== undefined);
   const ownerOf = tableOfSplit(subject.tables);
   const timing = new TableTiming();
+  const runner = runnerOf(options, config, lead, labels, eventLog, tasks.length);
+  const watchers = await startWatchers(config, lead, runId, stats, eventLog);
+  const events = runEventHandler({ config, stats, log: eventLog, adaptive: watchers.adaptive, stop: () => runControl.abort(), timing, ownerOf, nameTables: subject.keyspace !== undefined });
+  let outcome: RunnerOutcome;
+  try {
+    outcome = await runner.run({
+      limits: watchers.limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener: events.listener,
+      ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}), ...(prestarted ? { prestarted } : {}),
+    });
+  } catch (error) {
+    watchers.stop();
+    await watch.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
+    throw error;
+  }
+  const adaptive = watchers.stop();
+  const ended: RunReport['status'] = events.tooManyRejects() || lockLost() ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+  const { admin, ends, status } = await endTables(options, subject, { config, logger, ended, outcome, ownerOf });
+  await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
+  const { rejects, indexes } = await recordAfterTables(admin, files, subject, { config, logger, eventLog, ends, status });
+  const valueRejects = rejects.filter((row) => row.kind === 'value').length;
+  // Masked as a value (failure messages may quote what a server said), then written and returned.
+  const report = maskValue(runReport({
+    options, subject, status, ends, outcome, stats, timing, indexes, adaptive, labels, estimatedRows, valueRejects, rejects: rejects.length,
+    concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
+  }), secrets);
+  writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
+  logger.info('run ended', { runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
+  const countMismatch = ends.find((e) => e.countMismatch);
+  const failure = runEndFailure({
+    runId, runFolder: started.runFolder, folderFailure: files.failure, lockLost: lockLost(), unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
+    count: countMismatch ? { checkpointRows: countMismatch.expectedRows ?? countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
+    config, resumeCommand: options.resumeCommand(runId),
+  });
+  if (failure) throw failure;
+  return { report, runFolder: started.runFolder };
+}
+
+/** What the dashboard, /metrics and the progress line are told of the run before it starts. */
+function watchMeta(subject: RunSubject, config: C2yConfig, labels: RunLabels, estimatedRows: number): Parameters<RunWatcher>[0]['meta'] {
+  const lead = leadOf(subject);
+  return {
+    kind: 'migrate', runId: subject.runId, source: labels.source, target: labels.target, estimatedRows, planned: subject.planned ?? lead.planned, config: redactConfig(config),
+    ...(subject.keyspace ? { tables: subject.tables.map((t) => ({ name: t.table.name, runId: t.runId, splitIds: t.allSplits.map((s) => s.id), estimatedRows: t.plan.estimatedRows, rowsBefore: t.rowsBefore })) } : {}),
+  };
+}
+
+/** The run's source and target as the report and the dashboard name them. */
+interface RunLabels { readonly source: string; readonly target: string }
+
+/** This machine's executors, or the workers of config.redis for a --distributed run. */
+function runnerOf(options: MigrateOptions, config: C2yConfig, lead: PreparedRun, labels: RunLabels, eventLog: Logger, splits: number): Runner {
   const redisUrl = options.distributed ? config.redis : undefined;
-  const runner: Runner = redisUrl === undefined ? localRunner : distributedRunner({ redisUrl, source: sourceLabel, target: targetLabelOfRun, endpoints: lead.endpoints, signer: options.runSigner as RunSigner });
-  if (redisUrl !== undefined) eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits: tasks.length, globalStreamCap: Math.min(config.parallelism, tasks.length) });
+  if (redisUrl === undefined) return localRunner;
+  eventLog.info('distributed run: splits go to the workers of this Redis', { redis: redactUrl(redisUrl), splits, globalStreamCap: Math.min(config.parallelism, splits) });
+  return distributedRunner({ redisUrl, source: labels.source, target: labels.target, endpoints: lead.endpoints, signer: options.runSigner as RunSigner });
+}
+
+/** What follows a run while it goes: its live limits (`c2y tune`), the target's waits, and adaptive reads if asked. */
+interface RunWatchers {
+  readonly limits: LiveLimits;
+  readonly adaptive: AdaptiveWatch | undefined;
+  /** Stops them all; the adaptive reads' summary for the report. */
+  stop(): RunReport['adaptive'];
+}
+
+async function startWatchers(config: C2yConfig, lead: PreparedRun, runId: string, stats: RunStats, eventLog: Logger): Promise<RunWatchers> {
   // Both runners follow `c2y tune` (a resumed run starts with what was tuned before): a local run tells its
   // executors, a distributed one publishes the limits, signed, to its workers and sets its queue's concurrency.
   const limits = new LiveLimits(configuredLimits(config));
@@ -257,25 +313,28 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   await tuning.poll();
   const targetWaits = watchTargetWaits({ db: lead.admin, runId, log: eventLog, tally: stats.targetWaits });
   const adaptive = config.source.adaptive ? watchAdaptive({ limits, rowsRead: () => stats.rowsCommitted + stats.rowsInFlight, log: eventLog }) : undefined;
-  const events = runEventHandler({ config, stats, log: eventLog, adaptive, stop: () => runControl.abort(), timing, ownerOf, nameTables: subject.keyspace !== undefined });
-  let outcome;
-  try {
-    outcome = await runner.run({
-      limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener: events.listener,
-      ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}), ...(prestarted ? { prestarted } : {}),
-    });
-  } catch (error) {
-    tuning.stop();
-    adaptive?.stop();
-    targetWaits.stop();
-    await watch.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
-    throw error;
-  }
-  tuning.stop();
-  const adaptiveSummary = adaptive?.stop();
-  targetWaits.stop();
+  return {
+    limits, adaptive, stop: () => {
+      tuning.stop();
+      targetWaits.stop();
+      return adaptive?.stop() ?? null;
+    },
+  };
+}
 
-  const ended: RunReport['status'] = events.tooManyRejects() || lockLost() ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
+/** How the runner's part ended, for recording each table's end. */
+interface RunEndInput {
+  readonly config: C2yConfig;
+  readonly logger: Logger;
+  readonly ended: RunReport['status'];
+  readonly outcome: RunnerOutcome;
+  readonly ownerOf: ReadonlyMap<number, PreparedRun>;
+}
+
+/** Each table's end recorded on a fresh connection (returned open for what follows), and the run's status. */
+async function endTables(options: MigrateOptions, subject: RunSubject, input: RunEndInput): Promise<{ admin: TargetClient; ends: TableEnd[]; status: RunReport['status'] }> {
+  const { config, logger, ended, outcome, ownerOf } = input;
+  const lead = leadOf(subject);
   // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
   await lead.admin.end().catch(() => undefined);
   const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(lead.endpoints, options.loaded));
@@ -285,33 +344,24 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
     ends.push(await endTable({ admin, config: subject.configOf(prepared), logger, prepared, ended: failed.length > 0 ? 'failed' : ended, splitsFailed: failed.length }));
   }
   const status: RunReport['status'] = ends.some((e) => e.status === 'failed') || ended === 'failed' ? 'failed' : ended;
-  await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
+  return { admin, ends, status };
+}
+
+/** What follows the tables' ends: the rows refused written, a keyspace's indexes made and its status set; `admin` ended. */
+async function recordAfterTables(
+  admin: TargetClient, files: RunFolder, subject: RunSubject,
+  input: { readonly config: C2yConfig; readonly logger: Logger; readonly eventLog: Logger; readonly ends: readonly TableEnd[]; readonly status: RunReport['status'] },
+): Promise<{ rejects: Array<TableEnd['rejects'][number] & { readonly table?: string }>; indexes: ReadonlyMap<string, TableReport['indexes']> }> {
+  const { config, logger, eventLog, ends, status } = input;
   const rejects = ends.flatMap((e) => e.rejects.map((row) => (subject.keyspace ? { table: e.prepared.table.name, ...row } : row)));
   if (rejects.length > 0 || config.onError === 'reject') {
     // Static-only partitions are written here whatever onError says: they are data the table could not take.
     writeQuietly(files, 'rejects.jsonl', rejects.map((row) => JSON.stringify(row)).join('\n') + (rejects.length > 0 ? '\n' : ''));
   }
   const indexes = subject.keyspace ? await createIndexes(admin, subject.keyspace.indexes, ends, eventLog) : new Map<string, TableReport['indexes']>();
-  if (subject.keyspace) await lead.store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
+  if (subject.keyspace) await leadOf(subject).store.setRunStatus(admin, subject.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
   await admin.end().catch(() => undefined);
-  const valueRejects = rejects.filter((row) => row.kind === 'value').length;
-  const countMismatch = ends.find((e) => e.countMismatch);
-  // Masked as a value (failure messages may quote what a server said), then written and returned.
-  const report = maskValue(runReport({
-    options, subject, status, ends, outcome, stats, timing, indexes, adaptive: adaptiveSummary ?? null,
-    labels: { source: sourceLabel, target: targetLabelOfRun }, estimatedRows, valueRejects, rejects: rejects.length,
-    concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
-  }), secrets);
-  writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
-  logger.info('run ended', { runId, status, rows: report.rows, seconds: report.durationSeconds, rowsPerSecond: report.rowsPerSecond });
-
-  const failure = runEndFailure({
-    runId, runFolder, folderFailure: files.failure, lockLost: lockLost(), unscanned: ends.flatMap((e) => e.unscanned), tooManyRejects: events.tooManyRejects(), valueRejects, outOfMemory: outcome.outOfMemory,
-    count: countMismatch ? { checkpointRows: countMismatch.expectedRows ?? countMismatch.rowsCommittedTotal, targetRows: countMismatch.targetRows ?? 0, table: qualifiedName(countMismatch.prepared.target) } : undefined,
-    config, resumeCommand: options.resumeCommand(runId),
-  });
-  if (failure) throw failure;
-  return { report, runFolder };
+  return { rejects, indexes };
 }
 
 interface RunReportInput {

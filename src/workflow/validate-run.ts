@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { redactConfig, type C2yConfig } from '../config/index.js';
 import { C2yError } from '../errors/index.js';
 import { RunStats, type Logger } from '../observe/index.js';
-import { keyRecordText, qualifiedName, type SourceTable } from '../schema/index.js';
+import { keyRecordText, qualifiedName, type SourceTable, type TargetName } from '../schema/index.js';
 import { CheckpointStore, parseTargetHosts, targetNameOf, type Queryable, type TargetClient } from '../sink/index.js';
 import { describeMappedTable, type CassandraClient } from '../source/index.js';
 import { RunFolder } from './run-folder.js';
@@ -59,6 +59,17 @@ async function recordedRejects(target: Queryable, checkpointSchema: string, sour
   return new Map(rejects.map((reject) => [keyRecordText(table, reject.key), reject.reason]));
 }
 
+/** The target table's row estimate (pg_class.reltuples); refused when the table is not there. */
+async function targetRowEstimate(target: TargetClient, targetName: TargetName, config: C2yConfig): Promise<number> {
+  const estimate = await target.query<{ rows: string | null; found: boolean }>('SELECT (SELECT greatest(reltuples, 0)::bigint::text FROM pg_class WHERE oid = to_regclass($1)) AS rows, to_regclass($1) IS NOT NULL AS found', [qualifiedName(targetName)]);
+  if (estimate.rows[0]?.found !== true) {
+    throw new C2yError('TARGET_TABLE_MISMATCH', `the target has no table ${qualifiedName(targetName)} to validate ${config.source.keyspace}.${config.source.table} against`, {
+      hint: 'migrate the table first (c2y schema --apply creates it), or set target.schema / target.table to where it was written', context: { table: qualifiedName(targetName) },
+    });
+  }
+  return Number(estimate.rows[0]?.rows ?? 0);
+}
+
 /**
  * One table validated (and with `repair`, repaired in one transaction and validated again): diff.jsonl written round
  * by round, summary.json at the end, in the validation's own run folder.
@@ -67,14 +78,8 @@ export async function validateRun(input: ValidateRunInput): Promise<{ readonly s
   const { config, target, validateId } = input;
   const table = await describeMappedTable(input.cassandra, config);
   const targetName = targetNameOf(config.target, config.source.table);
-  const estimate = await target.query<{ rows: string | null; found: boolean }>('SELECT (SELECT greatest(reltuples, 0)::bigint::text FROM pg_class WHERE oid = to_regclass($1)) AS rows, to_regclass($1) IS NOT NULL AS found', [qualifiedName(targetName)]);
-  if (estimate.rows[0]?.found !== true) {
-    throw new C2yError('TARGET_TABLE_MISMATCH', `the target has no table ${qualifiedName(targetName)} to validate ${config.source.keyspace}.${config.source.table} against`, {
-      hint: 'migrate the table first (c2y schema --apply creates it), or set target.schema / target.table to where it was written', context: { table: qualifiedName(targetName) },
-    });
-  }
   // Both sides are read: the bar's total is twice the target's row estimate.
-  const estimatedRows = 2 * Number(estimate.rows[0]?.rows ?? 0);
+  const estimatedRows = 2 * (await targetRowEstimate(target, targetName, config));
   const sourceId = `${config.source.keyspace}.${config.source.table}`;
   const targetId = `${config.target.database}.${qualifiedName(targetName)}`;
   const rejected = await recordedRejects(target, config.target.checkpointSchema, sourceId, `${config.target.database}.${targetName.schema}.${targetName.table}`, table);

@@ -174,7 +174,13 @@ function appendBody(frameInfo: FrameInfo, item: FrameItem): void {
   }
   frameInfo.buffers = [];
   frameInfo.bufferLength = at;
+  // The frame stays tagged, but not through this read: held until the next read of a frame that may come in slowly,
+  // it could outlive V8's young collections, and only a full one would free it.
+  frameInfo.c2yItem = { header: item.header, chunk: NO_BYTES, offset: 0 };
 }
+
+/** What a tagged frame in progress keeps of its last read: nothing (parseBody tags the final read again). */
+const NO_BYTES = Buffer.alloc(0);
 
 /** The frame's last chunk joins the body appendBody gathered; the page reads the pooled buffer. */
 function gatherBody(frameInfo: FrameInfo, item: FrameItem): Buffer {

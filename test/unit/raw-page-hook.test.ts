@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/schema/index.js';
 import { C2yError } from '../../src/errors/index.js';
 import { CorruptPageError, EXACT_ENCODING, ReusablePool, cannedBody, checkPageColumns, keepPageBuffers, locateCells, parseCanned, rawReadPath } from '../../src/source/index.js';
+import { driverFrameHeaderClass, driverParserClass } from '../../src/source/driver-internals.js';
+import { installRawPageHook, tagRawStream } from '../../src/source/raw-page-hook.js';
 
 const int32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -107,6 +109,24 @@ describe('page buffers reused', () => {
     }
   });
 
+  it('keeps no reference to a socket read once it is copied, while the rest of its frame is awaited', () => {
+    // A read held by the frame in progress outlives V8's young collections and is freed only by a full one.
+    expect(installRawPageHook()).toEqual({ installed: true });
+    const Parser = driverParserClass as new (options: object, encoder: unknown) => { write(item: unknown): void; frames: Record<string, unknown> };
+    const FrameHeader = driverFrameHeaderClass as new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown;
+    const body = cannedBody();
+    const parser = new Parser({ objectMode: true }, null);
+    tagRawStream(parser, 7);
+    const header = new FrameHeader(4, 0, 7, 0x08, body.length);
+    const half = Math.floor(body.length / 2);
+    const reads = [Buffer.concat([Buffer.alloc(9), body.subarray(0, half)]), Buffer.from(body.subarray(half, half + 10))];
+    parser.write({ header, chunk: reads[0], offset: 9, frameEnded: false });
+    parser.write({ header, chunk: reads[1], offset: 0, frameEnded: false });
+    const inProgress = parser.frames[7];
+    expect(inProgress).toBeDefined();
+    for (const read of reads) expect(referencesBytesOf(inProgress, read.buffer, 4)).toBe(false);
+  });
+
   it('keeps no more free buffers than its limit, and reuses only one large enough', () => {
     const pool = new ReusablePool<Uint8Array>((length) => new Uint8Array(length), 2);
     const [a, b, c] = [pool.acquire(100), pool.acquire(100), pool.acquire(100)];
@@ -118,3 +138,11 @@ describe('page buffers reused', () => {
     expect(pool.freeCount).toBe(0);
   });
 });
+
+/** Whether `value`, or anything reachable from it within `depth` own properties, is a view on `bytes`. */
+function referencesBytesOf(value: unknown, bytes: ArrayBufferLike, depth: number): boolean {
+  if (ArrayBuffer.isView(value)) return value.buffer === bytes;
+  if (value === bytes) return true;
+  if (value === null || typeof value !== 'object' || depth === 0) return false;
+  return Object.values(value).some((inner) => referencesBytesOf(inner, bytes, depth - 1));
+}

@@ -25,6 +25,15 @@ export function machineFacts(): Record<string, unknown> {
   };
 }
 
+/**
+ * The environment that changes what runs without changing the code: extra Node flags for the executors, Node's own
+ * options, glibc's malloc tuning, libuv's pool. Only what is set; a results file without it ran with none of them.
+ */
+export function runEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const shaping = (name: string): boolean => ['C2Y_EXECUTOR_NODE_ARGS', 'NODE_OPTIONS', 'UV_THREADPOOL_SIZE'].includes(name) || name.startsWith('MALLOC_');
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => shaping(entry[0]) && entry[1] !== undefined && entry[1] !== '').sort(([a], [b]) => a.localeCompare(b)));
+}
+
 // Results written earlier in the same run are not changes to the code measured.
 const MEASURED_PATHS = ['--', '.', ':(exclude)bench/results'];
 
@@ -69,7 +78,7 @@ export function writeResults(scenario: string, body: Record<string, unknown>): s
   const tree = workTree();
   const commit = commitId(undefined, tree);
   const file = unusedName(join(dir, `${date}-${commit}-${scenario}`));
-  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit, workTree: tree, machine: machineFacts(), ...body }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit, workTree: tree, machine: machineFacts(), environment: runEnvironment(), ...body }, null, 2) + '\n');
   return file;
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitId, unusedName, workTree } from '../../bench/lib/results-file.js';
+import { commitId, runEnvironment, unusedName, workTree } from '../../bench/lib/results-file.js';
 
 describe('a bench results file', () => {
   it('never replaces an earlier run\'s file of the same day, commit and scenario: -2, -3, … instead', () => {
@@ -15,6 +15,14 @@ describe('a bench results file', () => {
     writeFileSync(`${base}-2.json`, '{}');
     expect(unusedName(base)).toBe(`${base}-3.json`);
     rmSync(folder, { recursive: true });
+  });
+});
+
+describe('a bench results file\'s environment', () => {
+  it('records the settings that change what runs without changing the code, and only those that are set', () => {
+    const env = { C2Y_EXECUTOR_NODE_ARGS: '--min-semi-space-size=16', MALLOC_MMAP_THRESHOLD_: '1048576', NODE_OPTIONS: '', PATH: '/usr/bin', HOME: '/root', UV_THREADPOOL_SIZE: '8' };
+    expect(runEnvironment(env)).toEqual({ C2Y_EXECUTOR_NODE_ARGS: '--min-semi-space-size=16', MALLOC_MMAP_THRESHOLD_: '1048576', UV_THREADPOOL_SIZE: '8' });
+    expect(runEnvironment({ PATH: '/usr/bin' })).toEqual({});
   });
 });
 

@@ -13,6 +13,8 @@ export interface MigrateFixture {
   readonly sourceDigest: TableDigest;
   /** `c2y migrate` arguments for this fixture's `sourceTable` (events unless told) into `targetTable`, plus extras. */
   args(targetTable: string, extra?: readonly string[], sourceTable?: string): string[];
+  /** Rows in public.`table` of the fixture's database now. */
+  rowsIn(table: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function migrateFixture(rows: number, prefix: string): Promise<Migr
       'migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', sourceTable,
       '--target-hosts', db.hosts.join(','), '--database', db.database, '--target-table', targetTable, '--run-dir', runDir, ...extra,
     ],
+    rowsIn: async (table) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0,
     close: () => db.close(),
   };
 }

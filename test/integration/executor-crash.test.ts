@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => fx?.close());
 
-const count = async (table: string): Promise<number> => (await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0;
+const count = (table: string): Promise<number> => fx.rowsIn(table);
 // Many small splits, committed every 200 rows, on two executors of two tasks: still running when one is killed.
 const slow = ['--split-size-mb', '0.05', '--parallelism', '4', '--cores', '2', '--executors', '2', '--copy-flush-every', '200', '--json'];
 

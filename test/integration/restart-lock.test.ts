@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => fx?.close());
 
-const count = async (table: string): Promise<number> => (await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0;
+const count = (table: string): Promise<number> => fx.rowsIn(table);
 const slow = ['--split-size-mb', '0.05', '--parallelism', '4', '--cores', '1', '--executors', '1', '--copy-flush-every', '200'];
 
 async function expectExact(table: string): Promise<void> {

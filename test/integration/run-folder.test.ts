@@ -25,7 +25,7 @@ afterAll(async () => {
   await fx?.close();
 });
 
-const rowsIn = async (table: string): Promise<number> => (await fx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${table}`)).rows[0]?.n ?? 0;
+const rowsIn = (table: string): Promise<number> => fx.rowsIn(table);
 
 /** Writes zeros until the filesystem refuses: the disk is now full. */
 function fillDisk(path: string): void {

@@ -31,8 +31,13 @@ export interface MeasuredFacts {
 export const ENCODE_BUFFER_BYTES = 256 * 1024 * 2.5;
 /** One pg connection's buffers and one task's share of the Cassandra session. */
 export const CONNECTION_OVERHEAD_BYTES = 2 * 1024 * 1024;
-/** Each executor's V8 semi-space, set explicitly (--max-semi-space-size) so the young generation is a known size. */
-export const SEMI_SPACE_MIB = 16;
+/**
+ * Each executor's V8 semi-space, pinned (--min- and --max-semi-space-size) so the young generation is one size for the
+ * whole run. Left to grow, V8 doubled it from 4 to 8 MiB ~30 s into a run, so a long run's heap was 8 MiB larger than
+ * a short one's; at 4 MiB a raw-page executor's scavenges cost no more CPU than at 8 or 16 (2.4–2.5 µs a row either
+ * way, memory bench settings, 2026-12-05), and they free dead socket reads sooner.
+ */
+export const SEMI_SPACE_MIB = 4;
 /**
  * The old generation's size before V8's first full collection (--initial-old-space-size), at most this. V8 counts
  * the buffers of pages and COPY chunks (outside its heap) towards the old generation, and with its default floor

@@ -36,7 +36,6 @@ export interface ExecutorProcess {
 export function forkExecutor(heapMb: number): ExecutorProcess {
   const child = fork(executorScript(), [], {
     execArgv: executorNodeArgs(heapMb),
-    env: executorEnvironment(process.env),
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let tail = '';
@@ -65,17 +64,6 @@ export function executorNodeArgs(heapMb: number, extra = process.env.C2Y_EXECUTO
     `--max-old-space-size=${heapMb}`, `--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`,
     `--initial-old-space-size=${oldSpaceFloorMib(heapMb)}`, '--expose-gc', ...extra.split(' ').filter(Boolean),
   ];
-}
-
-/**
- * glibc's malloc raises its mmap threshold to the size of each large block freed, up to 32 MiB: after the first page
- * buffer (~2 MB) is freed, COPY chunks and page buffers come from its heap, which it seldom gives back, so an
- * executor's resident memory beyond V8's heap and its live buffers grew through a run (14 → 20 MiB over 90 s at 10M
- * rows; 7–10 MiB flat with the threshold fixed at its default of 128 KiB). A value the user set is kept; other C
- * libraries ignore the variable.
- */
-export function executorEnvironment(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...environment, MALLOC_MMAP_THRESHOLD_: environment.MALLOC_MMAP_THRESHOLD_ ?? String(128 * 1024) };
 }
 
 /** Not exited and still reachable over IPC: an executor forked ahead may be handed to a run. */

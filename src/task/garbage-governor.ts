@@ -4,38 +4,44 @@
  * a full collection. V8 runs one when the old generation reaches its limit, and counts these buffers towards it, but
  * under the executor's old-space floor (--initial-old-space-size) a 10M-row run reached none for 90 s: the buffers
  * grew from ~38 to ~65 MiB and peak RSS with them, so a long run peaked ~20 % above a short one (scratch --trace-gc,
- * 2026-12-05). Collecting whenever they grow a fixed budget past what the last collection left holds every run at
- * the same level; a forced full collection of an executor takes ~40 ms, about one per 8 s per executor (GC in all
- * was 0.5–0.9 µs a row over 10M rows, 0.3 without the governor). A smaller budget does not hold less: the live
- * buffers (pages in flight) swing by ~5 MiB, and at 6 MiB the collections came 3× as often for no lower peak.
+ * 2026-12-05). Collecting whenever the level they return to grows a fixed budget past what the last collection left
+ * holds every run at the same level. A forced full collection takes ~40 ms; looking at single samples, it ran on the
+ * swings of young garbage and pages in flight too (at 4 MiB, 231 collections per executor per 10M rows), so it looks
+ * at the lowest of the last second's samples, which only promoted garbage raises.
  */
 /** Promoted garbage an executor may hold in buffers before it collects: within the plan's old-space floor. */
-export const GARBAGE_BUDGET_BYTES = 8 * 1024 * 1024;
-/**
- * How often it looks: a look is one process.memoryUsage() (~10 µs). An executor reads ~15 MB/s from Cassandra, so
- * between looks its buffers may pass the budget by ~1.5 MB (at 250 ms the 10M-row peaks were ~4 MiB higher).
- */
+export const GARBAGE_BUDGET_BYTES = 4 * 1024 * 1024;
+/** How often it looks: a look is one process.memoryUsage() (~10 µs); ten looks make its window. */
 export const GOVERNOR_CHECK_MS = 100;
 
 export class GarbageGovernor {
   /** Array-buffer bytes the last collection left, lowered when buffers are released between collections. */
   private floor: number;
+  /** The last looks, oldest first: their lowest is the level scavenges return to. */
+  private readonly recent: number[] = [];
   collections = 0;
 
-  constructor(private readonly budgetBytes: number, startBytes: number) {
+  /**
+   * `window` looks: buffers that die young (socket reads, a chunk just written) and the pages in flight raise single
+   * looks, and a full collection would find them gone or alive; promoted garbage raises the lowest look as well.
+   */
+  constructor(private readonly budgetBytes: number, startBytes: number, private readonly window = 10) {
     this.floor = startBytes;
   }
 
-  /** Whether `arrayBuffers` bytes call for a collection now. */
+  /** Whether `arrayBuffers` bytes, with the looks before, call for a collection now. */
   due(arrayBuffers: number): boolean {
     if (arrayBuffers < this.floor) this.floor = arrayBuffers;
-    return arrayBuffers - this.floor >= this.budgetBytes;
+    this.recent.push(arrayBuffers);
+    if (this.recent.length > this.window) this.recent.shift();
+    return this.recent.length === this.window && Math.min(...this.recent) - this.floor >= this.budgetBytes;
   }
 
   /** A collection ran and left `arrayBuffers` bytes. */
   collected(arrayBuffers: number): void {
     this.collections++;
     this.floor = arrayBuffers;
+    this.recent.length = 0;
   }
 }
 

@@ -3,24 +3,31 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GarbageGovernor, startGarbageGovernor } from '../../src/task/garbage-governor.js';
-import { executorEnvironment, executorNodeArgs } from '../../src/task/executor-process.js';
+import { executorNodeArgs } from '../../src/task/executor-process.js';
 
 const MIB = 1024 * 1024;
 
 describe('the garbage governor decides', () => {
-  it('collects once buffers grow its budget past what the last collection left, and measures from there again', () => {
-    const governor = new GarbageGovernor(8 * MIB, 30 * MIB);
-    expect(governor.due(37 * MIB)).toBe(false);
-    expect(governor.due(38 * MIB)).toBe(true);
+  it('collects once the lowest of its window is its budget past what the last collection left, then measures anew', () => {
+    const governor = new GarbageGovernor(8 * MIB, 30 * MIB, 3);
+    expect([37, 39, 38].map((mib) => governor.due(mib * MIB))).toEqual([false, false, false]);
+    expect(governor.due(40 * MIB)).toBe(true);
     governor.collected(31 * MIB);
-    expect(governor.due(38 * MIB)).toBe(false);
+    expect([39, 40].map((mib) => governor.due(mib * MIB))).toEqual([false, false]);
     expect(governor.due(39 * MIB)).toBe(true);
     expect(governor.collections).toBe(1);
   });
 
+  it('lets single high looks pass: young garbage and pages in flight come and go without a collection', () => {
+    const governor = new GarbageGovernor(8 * MIB, 30 * MIB, 3);
+    const looks = [31, 45, 32, 46, 33, 47, 31].map((mib) => governor.due(mib * MIB));
+    expect(looks.every((due) => !due)).toBe(true);
+  });
+
   it('measures from the lowest level seen, so buffers released without a collection do not hide later growth', () => {
-    const governor = new GarbageGovernor(8 * MIB, 30 * MIB);
+    const governor = new GarbageGovernor(8 * MIB, 30 * MIB, 2);
     expect(governor.due(20 * MIB)).toBe(false);
+    expect(governor.due(28 * MIB)).toBe(false);
     expect(governor.due(28 * MIB)).toBe(true);
   });
 });
@@ -38,9 +45,11 @@ describe('the garbage governor runs', () => {
     });
     const started = startGarbageGovernor({ budgetBytes: 8 * MIB, everyMs: 100, collect, arrayBuffers: () => buffers });
     buffers = 17 * MIB;
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(1000);
     expect(collect).not.toHaveBeenCalled();
     buffers = 18 * MIB;
+    vi.advanceTimersByTime(900);
+    expect(collect).not.toHaveBeenCalled();
     vi.advanceTimersByTime(100);
     expect(collect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(500);
@@ -61,7 +70,7 @@ describe('the garbage governor runs', () => {
  */
 const PROMOTED_GARBAGE = `
 const { startGarbageGovernor } = await import(process.env.GOVERNOR_URL);
-if (process.argv.includes('governed')) startGarbageGovernor({ budgetBytes: 8 * 1048576, everyMs: 20 });
+if (process.argv.includes('governed')) startGarbageGovernor({ budgetBytes: 4 * 1048576, everyMs: 10 });
 const live = [];
 let peak = 0, sink;
 const until = Date.now() + 2000;
@@ -87,17 +96,16 @@ describe('an executor with the governor', () => {
   it('holds promoted buffer garbage within its budget, where V8 alone let it grow to several times that', () => {
     const governed = promotedGarbagePeak('governed');
     const ungoverned = promotedGarbagePeak('ungoverned');
-    // Seen: governed ~18 MiB over ~8 live; ungoverned 32 (V8's own limit for them under the executor's flags).
-    expect(governed.peakMiB).toBeLessThan(governed.liveMiB + 8 + 5);
-    expect(ungoverned.peakMiB).toBeGreaterThan(ungoverned.liveMiB + 8 + 5);
+    // A 4 MiB budget looked at over 100 ms, while ~50 MB/s of buffers die. Seen: governed ~17 MiB over ~8 live;
+    // ungoverned 32 (V8's own limit for them under the executor's flags).
+    expect(governed.peakMiB).toBeLessThan(governed.liveMiB + 12);
+    expect(ungoverned.peakMiB).toBeGreaterThan(ungoverned.liveMiB + 16);
   });
 
-  it('is started with a young generation of one size, gc() exposed and malloc giving large blocks back', () => {
+  it('is started with a young generation of one size and gc() exposed', () => {
     const args = executorNodeArgs(1024, '--cpu-prof');
     expect(args).toContain('--expose-gc');
     expect(args.find((a) => a.startsWith('--min-semi-space-size='))?.split('=')[1]).toBe(args.find((a) => a.startsWith('--max-semi-space-size='))?.split('=')[1]);
     expect(args.at(-1)).toBe('--cpu-prof');
-    expect(executorEnvironment({ PATH: '/bin' })).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '131072' });
-    expect(executorEnvironment({ MALLOC_MMAP_THRESHOLD_: '65536' }).MALLOC_MMAP_THRESHOLD_).toBe('65536');
   });
 });

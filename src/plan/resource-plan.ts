@@ -33,9 +33,9 @@ export const ENCODE_BUFFER_BYTES = 256 * 1024 * 2.5;
 export const CONNECTION_OVERHEAD_BYTES = 2 * 1024 * 1024;
 /**
  * Each executor's V8 semi-space, pinned (--min- and --max-semi-space-size) so the young generation is one size for the
- * whole run. Left to grow, V8 doubled it from 4 to 8 MiB ~30 s into a run, so a long run's heap was 8 MiB larger than
- * a short one's; at 4 MiB a raw-page executor's scavenges cost no more CPU than at 8 or 16 (2.4–2.5 µs a row either
- * way, memory bench settings, 2026-12-05), and they free dead socket reads sooner.
+ * whole run. Left to grow, V8 doubled it from 4 to 8 MiB 30–50 s into a run (--trace-gc), so a long run's heap was
+ * 8 MiB larger than a short one's. At 4 MiB a raw-page executor's CPU a row is as at 16 unpinned (limits, 1M rows:
+ * 3.13 µs against 2.97–3.08, 2026-12-05), and its scavenges free dead socket reads sooner.
  */
 export const SEMI_SPACE_MIB = 4;
 /**

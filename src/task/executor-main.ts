@@ -14,7 +14,6 @@ import { TableRawEncoder } from './page-encoders.js';
 import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 import { StreamedRowsSender } from './streamed-rows.js';
-import { GARBAGE_BUDGET_BYTES, GOVERNOR_CHECK_MS, startGarbageGovernor } from './garbage-governor.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -128,8 +127,6 @@ const sessionKey = (source: C2yConfig['source']): string => JSON.stringify({ ...
 
 /** Set as init begins: a connect after it would open a session no one takes. */
 let initStarted = false;
-/** Started once per process, at its first init. */
-let governor: ReturnType<typeof startGarbageGovernor>;
 
 function connectEarly(source: C2yConfig['source']): void {
   if (earlySession !== undefined || initStarted) return;
@@ -170,7 +167,6 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
     const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
     // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
     keepPageBuffers(2 * config.cores);
-    governor ??= startGarbageGovernor({ budgetBytes: GARBAGE_BUDGET_BYTES, everyMs: GOVERNOR_CHECK_MS });
     send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail, session } });
     const shared: SharedContext = {
       cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,

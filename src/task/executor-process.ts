@@ -56,13 +56,13 @@ export function forkExecutor(heapMb: number): ExecutorProcess {
 }
 
 /**
- * The executor's Node flags: its heap from the plan, a young generation of one size, and gc() for its garbage governor
- * (garbage-governor.ts). C2Y_EXECUTOR_NODE_ARGS adds flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
+ * The executor's Node flags: its heap from the plan and a young generation of one size. C2Y_EXECUTOR_NODE_ARGS adds
+ * flags for diagnosis (e.g. --cpu-prof), which NODE_OPTIONS refuses.
  */
 export function executorNodeArgs(heapMb: number, extra = process.env.C2Y_EXECUTOR_NODE_ARGS ?? ''): string[] {
   return [
     `--max-old-space-size=${heapMb}`, `--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`,
-    `--initial-old-space-size=${oldSpaceFloorMib(heapMb)}`, '--expose-gc', ...extra.split(' ').filter(Boolean),
+    `--initial-old-space-size=${oldSpaceFloorMib(heapMb)}`, ...extra.split(' ').filter(Boolean),
   ];
 }
 

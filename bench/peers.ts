@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ensureBenchDatabase, ensureData, ensureBenchCassandra } from './limits.js';
+import { ensureBenchDatabase, ensureData, ensureBenchCassandra, settlePostgres } from './limits.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 
@@ -150,10 +150,13 @@ export async function peersBench(argv: string[]): Promise<void> {
   const dsbulkBuild = buildDsbulkPeer();
   let dsbulkError = 'error' in dsbulkBuild ? dsbulkBuild.error : undefined;
   for (let trial = 0; trial < trials; trial++) {
+    // Each tool starts on a PostgreSQL at rest: the tool before it leaves a vacuum and a checkpoint behind.
+    settlePostgres();
     c2y.push(runC2y(parallelism, splitSizeMb));
     console.log(`[bench] c2y trial ${trial + 1}: ${Math.round(c2y.at(-1)?.rowsPerSecond ?? 0)} rows/s`);
     if (!dsbulkError && 'classpath' in dsbulkBuild) {
       try {
+        settlePostgres();
         dsbulk.push(await runDsbulk(dsbulkBuild.classpath, parallelism));
         console.log(`[bench] DSBulk-architecture peer trial ${trial + 1}: ${Math.round(dsbulk.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${dsbulk.at(-1)?.rows} rows`);
       } catch (error) {
@@ -162,6 +165,7 @@ export async function peersBench(argv: string[]): Promise<void> {
     }
     if (sparkError || !('classpath' in sparkBuild)) continue;
     try {
+      settlePostgres();
       spark.push(await runSpark(sparkBuild.classpath, parallelism, splitSizeMb));
       console.log(`[bench] spark peer trial ${trial + 1}: ${Math.round(spark.at(-1)?.rowsPerSecond ?? 0)} rows/s, ${spark.at(-1)?.rows} rows`);
     } catch (error) {

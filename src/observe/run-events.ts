@@ -4,6 +4,12 @@ export interface StreamLatencyCounts {
   readonly commitMs: readonly number[];
 }
 
+/** An executor's page frame buffers so far: made new, and taken again from its pool (see ReusablePool). */
+export interface PageBufferCounts {
+  readonly allocated: number;
+  readonly reused: number;
+}
+
 /** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
 export type RunEvent =
   | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
@@ -18,7 +24,7 @@ export type RunEvent =
   | { readonly type: 'latency'; readonly executor: number; readonly pageReadMs: readonly number[]; readonly commitMs: readonly number[] }
   | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
-  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number }
+  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number; readonly pageBuffers?: PageBufferCounts }
   /** How an executor reads pages: 'raw pages', or 'driver rows: <why>'. */
   /** `session`: whether the executor's Cassandra session was opened while the run was planned, and how long init waited for it. */
   | { readonly type: 'read-path'; readonly executor: number; readonly raw: boolean; readonly detail: string; readonly session?: ExecutorSession }

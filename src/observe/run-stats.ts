@@ -1,5 +1,5 @@
 import { TargetWaitTally, type TimeSplitMs } from '../telemetry/index.js';
-import type { ExecutorSession, RunEvent, StreamLatencyCounts } from './run-events.js';
+import type { ExecutorSession, PageBufferCounts, RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
@@ -31,6 +31,8 @@ export interface ExecutorStats {
   lastReportAt: number;
   /** Its streams' time waiting on Cassandra, transcoding, and waiting on the target (summed over streams). */
   timeSplit: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number };
+  /** Its page frame buffers so far (an executor that does not say: none). */
+  pageBuffers: PageBufferCounts;
 }
 
 export interface SplitStats {
@@ -102,7 +104,7 @@ export class RunStats {
     if (!stats) {
       stats = {
         peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
-        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 },
+        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0 },
       };
       this.executors.set(index, stats);
     }
@@ -231,6 +233,9 @@ export class RunStats {
     }
     executor.peakRss = Math.max(executor.peakRss, event.rss);
     executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
+    // A worker's events come through Redis: counts that are not counts are not shown.
+    const counts = event.pageBuffers;
+    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused };
   }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {

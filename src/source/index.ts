@@ -18,7 +18,7 @@ export { readPartitioner, checkPartitioner } from './partitioner.js';
 export { driverMurmur3Class } from './driver-internals.js';
 export { rawReadPath, cannedBody, parseCanned, rowsBody } from './raw-page-self-test.js';
 export type { BodyColumn } from './raw-page-self-test.js';
-export { keepPageBuffers, frameBuffers, ReusablePool } from './page-buffer-pool.js';
+export { keepPageBuffers, frameBuffers, pageBufferCounts, ReusablePool } from './page-buffer-pool.js';
 export type { ReadPath } from './raw-page-self-test.js';
 export { parseSourceFilter } from './source-filter.js';
 export type { SourceFilter } from './source-filter.js';

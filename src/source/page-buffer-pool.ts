@@ -7,6 +7,8 @@
  */
 export class ReusablePool<T extends { readonly length: number }> {
   private readonly free: T[] = [];
+  /** Items made new and items handed out again: new ones that grow with the pages read mean pages are not released. */
+  private counts = { allocated: 0, reused: 0 };
 
   constructor(private readonly allocate: (length: number) => T, private limit: number) {}
 
@@ -16,9 +18,11 @@ export class ReusablePool<T extends { readonly length: number }> {
       const candidate = this.free[index] as T;
       if (candidate.length >= length) {
         this.free.splice(index, 1);
+        this.counts.reused++;
         return candidate;
       }
     }
+    this.counts.allocated++;
     return this.allocate(Math.ceil(length * 1.25));
   }
 
@@ -35,6 +39,10 @@ export class ReusablePool<T extends { readonly length: number }> {
   get freeCount(): number {
     return this.free.length;
   }
+
+  get acquired(): { readonly allocated: number; readonly reused: number } {
+    return { ...this.counts };
+  }
 }
 
 export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4);
@@ -45,4 +53,9 @@ export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Arr
 export function keepPageBuffers(pages: number): void {
   frameBuffers.setLimit(pages);
   cellOffsets.setLimit(pages);
+}
+
+/** This process's page frame buffers so far: made new, and reused from the pool. */
+export function pageBufferCounts(): { readonly allocated: number; readonly reused: number } {
+  return frameBuffers.acquired;
 }

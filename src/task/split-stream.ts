@@ -94,11 +94,21 @@ export class SplitStream {
         }
         if (signal.aborted) throw interrupted(split.id);
         await this.commit(true, false);
+        this.dropLastPage();
         return this.total;
       } catch (error) {
         if (!(await this.setAsideRefused(error))) throw error;
       }
     }
+  }
+
+  /**
+   * The last page read, done with: after the split's last commit (which read its position) or before a rescan. Its
+   * buffers go back for the next split's pages; kept until then, every split's last page was left to the collector.
+   */
+  private dropLastPage(): void {
+    this.lastPage?.release();
+    this.lastPage = undefined;
   }
 
   /** After a failure: CopyFail for an open COPY, and the open transaction rolled back. */
@@ -333,7 +343,7 @@ export class SplitStream {
     if (this.streamedInTransaction > 0) this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: -this.streamedInTransaction, executor: this.context.executor });
     this.writer.truncate(0);
     this.lastToken = this.from.token;
-    this.lastPage = undefined;
+    this.dropLastPage();
     this.startTransaction();
     return true;
   }

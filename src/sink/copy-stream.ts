@@ -31,8 +31,17 @@ export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 export class CopyIn {
   private failure: Error | undefined;
   private readonly done: Promise<void>;
+  /** The server's CommandComplete text ("COPY 5000"); pg-copy-streams keeps only a count that starts at 0. */
+  private tag: string | undefined;
 
   private constructor(private readonly stream: CopyStream) {
+    // pg calls it with the CommandComplete message; its typings do not declare it.
+    const hooked = stream as unknown as { handleCommandComplete(message: { text?: string } | undefined): void };
+    const completed = hooked.handleCommandComplete.bind(stream);
+    hooked.handleCommandComplete = (message) => {
+      this.tag = message?.text;
+      completed(message);
+    };
     this.done = new Promise((resolve, reject) => {
       stream.once('finish', () => resolve());
       // on, not once: after the server refused the COPY, pg-copy-streams drops its connection, and ending or writing
@@ -77,11 +86,14 @@ export class CopyIn {
     return stream.writableLength === 0 && Array.isArray(stream.chunks) && stream.chunks.length === 0 && socket?.writableLength === 0;
   }
 
-  async finish(): Promise<void> {
+  /** Ends the COPY; resolves with the rows the server says it took (undefined: its reply named no count). */
+  async finish(): Promise<number | undefined> {
     // A COPY the server already refused must not be ended: its stream has no connection left to end it on.
     if (this.failure) throw this.failure;
     this.stream.end();
     await this.done;
+    const counted = /^COPY (\d+)$/.exec(this.tag ?? '');
+    return counted ? Number(counted[1]) : undefined;
   }
 
   /** CopyFail with a reason; resolves once the server has answered, so the transaction can be rolled back. */
@@ -90,6 +102,20 @@ export class CopyIn {
     this.stream.destroy(new Error(reason));
     await this.done.catch(() => undefined);
   }
+}
+
+/**
+ * The rows the server took by one COPY against the rows c2y sent, before the checkpoint advances over them: a
+ * difference (a row lost or split in framing, a proxy that drops data) fails the transaction, never the checkpoint.
+ * A server whose reply names no count cannot be checked here; the run's final count still is.
+ */
+export function checkCopiedRows(taken: number | undefined, sent: number, splitId: number): void {
+  if (taken === undefined || taken === sent) return;
+  throw new C2yError('TARGET_COPY_COUNT_MISMATCH', `split ${splitId}: the target took ${taken} rows from a COPY of ${sent}; the transaction was rolled back, nothing of it committed`, {
+    hint: 'the split is retried from its last checkpoint; if it recurs, something between c2y and the target alters the COPY stream (a proxy, a pooler): connect directly and resume',
+    retryable: true,
+    context: { split: splitId, taken, sent },
+  });
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the row's data, not the wire, is at fault. */

@@ -1,7 +1,7 @@
 import { ChunkWriter, ValueEncodeError } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { rowKeyRecord, type SourceTable } from '../schema/index.js';
-import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, copyFailed, type RejectedRow, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyFailed, type RejectedRow, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
 import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
@@ -280,11 +280,12 @@ export class SplitStream {
       this.bytesInTransaction += writer.length;
       await copy.write(writer.take());
     }
-    await copy.finish();
+    const taken = await copy.finish();
     // The server has every row: no chunk is held anywhere.
     writer.reclaim();
     this.copy = undefined;
     this.roundTrips++;
+    checkCopiedRows(taken, this.rowsInTransaction, this.input.split.id);
   }
 
   /** The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three. */

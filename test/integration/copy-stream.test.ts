@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { CopyIn, openTarget, type TargetClient } from '../../src/sink/index.js';
+import { CopyIn, checkCopiedRows, openTarget, type TargetClient } from '../../src/sink/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/servers.js';
 
 let db: TestDatabase;
@@ -70,5 +70,21 @@ describe('CopyIn.flushed', () => {
     expect(seen).toBe(true);
     await copy.finish();
     await client.query('ROLLBACK');
+  });
+});
+
+describe('the rows the server says a COPY took', () => {
+  it('finish() resolves with the count of the server\'s CommandComplete, which the split checks against the rows it sent', async () => {
+    await client.query('BEGIN');
+    const copy = CopyIn.start(client, 'COPY public.nums (id, v) FROM STDIN');
+    await copy.write(Buffer.from('5000001\t1\n5000002\t2\n5000003\t3\n'));
+    const taken = await copy.finish();
+    await client.query('ROLLBACK');
+    expect(taken).toBe(3);
+    expect(() => checkCopiedRows(taken, 3, 7)).not.toThrow();
+    // One line fewer on the server than c2y counted: the transaction fails before its checkpoint can advance.
+    expect(() => checkCopiedRows(taken, 4, 7)).toThrow(expect.objectContaining({ code: 'TARGET_COPY_COUNT_MISMATCH', retryable: true, context: { split: 7, taken: 3, sent: 4 } }));
+    // A reply without a count cannot be checked here (the run's final count still is).
+    expect(() => checkCopiedRows(undefined, 4, 7)).not.toThrow();
   });
 });

@@ -8,7 +8,7 @@
 export class ReusablePool<T extends { readonly length: number }> {
   private readonly free: T[] = [];
   /** Items made new and items handed out again: new ones that grow with the pages read mean pages are not released. */
-  private counts = { allocated: 0, reused: 0 };
+  private readonly counts = { allocated: 0, reused: 0 };
 
   constructor(private readonly allocate: (length: number) => T, private limit: number) {}
 

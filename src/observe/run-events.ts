@@ -8,6 +8,8 @@ export interface StreamLatencyCounts {
 export interface PageBufferCounts {
   readonly allocated: number;
   readonly reused: number;
+  /** Pages read from the socket straight into a pooled buffer (socket-frames.ts), never into Node's own reads. */
+  readonly framed: number;
 }
 
 /** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */

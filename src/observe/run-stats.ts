@@ -104,7 +104,7 @@ export class RunStats {
     if (!stats) {
       stats = {
         peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
-        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0 },
+        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0 },
       };
       this.executors.set(index, stats);
     }
@@ -235,7 +235,7 @@ export class RunStats {
     executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
     // A worker's events come through Redis: counts that are not counts are not shown.
     const counts = event.pageBuffers;
-    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused };
+    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: Number.isSafeInteger(counts.framed) ? counts.framed : 0 };
   }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {

@@ -4,6 +4,7 @@ import type { SourceConfig } from '../config/index.js';
 import { tlsOptionsFor } from '../tls/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import { CqlMap, CqlSet } from '../schema/index.js';
+import { installRawPageHook } from './raw-page-hook.js';
 
 export type CassandraClient = cassandra.Client;
 
@@ -59,6 +60,8 @@ function sslSetting(options: SessionOptions): { sslOptions?: ConnectionOptions }
 
 /** Connects, or throws SOURCE_UNREACHABLE naming every contact point and what each said. */
 export async function openCassandra(options: SessionOptions): Promise<CassandraClient> {
+  // Before the first connection: connections read through frame assemblers only if opened after it (socket-frames.ts).
+  installRawPageHook();
   const client = new cassandra.Client({
     contactPoints: options.contactPoints.map((point) => dialAddress(options.addressMap, splitHostPort(point, options.port))),
     ...(options.addressMap && Object.keys(options.addressMap).length > 0 ? { policies: { addressResolution: new MappedAddressTranslator(options.addressMap) } } : {}),

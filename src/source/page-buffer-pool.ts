@@ -12,15 +12,19 @@ export class ReusablePool<T extends { readonly length: number }> {
 
   constructor(private readonly allocate: (length: number) => T, private limit: number) {}
 
-  /** A T of at least `length`, reused where one is free; new ones get 25 % headroom so the next page fits too. */
+  /**
+   * A T of at least `length`, reused where one is free (the smallest that fits, so a short last page does not take the
+   * buffer a full page needs next); new ones get 25 % headroom so the next page fits too.
+   */
   acquire(length: number): T {
+    let best = -1;
     for (let index = 0; index < this.free.length; index++) {
-      const candidate = this.free[index] as T;
-      if (candidate.length >= length) {
-        this.free.splice(index, 1);
-        this.counts.reused++;
-        return candidate;
-      }
+      const size = (this.free[index] as T).length;
+      if (size >= length && (best < 0 || size < (this.free[best] as T).length)) best = index;
+    }
+    if (best >= 0) {
+      this.counts.reused++;
+      return this.free.splice(best, 1)[0] as T;
     }
     this.counts.allocated++;
     return this.allocate(Math.ceil(length * 1.25));
@@ -46,6 +50,8 @@ export class ReusablePool<T extends { readonly length: number }> {
 }
 
 export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4);
+/** A frame read straight into a pooled buffer (socket-frames.ts), by the view the driver sees: the buffer to release. */
+export const pooledFrameOwners = new WeakMap<Buffer, Buffer>();
 /** Starts and lengths of a page's cells, side by side: [starts..., lengths...]. */
 export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Array(length), 4);
 

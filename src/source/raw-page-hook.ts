@@ -1,6 +1,7 @@
 import { C2yError } from '../errors/index.js';
 import { driverConnectionClass, driverParserClass, driverVersion } from './driver-internals.js';
-import { cellOffsets, frameBuffers } from './page-buffer-pool.js';
+import { cellOffsets, frameBuffers, pooledFrameOwners } from './page-buffer-pool.js';
+import { framedReadsSelfTest, installFramedReads } from './socket-frames.js';
 
 /**
  * cassandra-driver has no raw-rows API: it builds a Row object and one JS value per cell for every page. For c2y's
@@ -138,8 +139,10 @@ function releaser(body: Buffer | undefined, offsets: Int32Array | undefined): ()
 function parseRawRows(parser: ParserLike, frameInfo: FrameInfo, reader: FrameReader): void {
   const item = frameInfo.c2yItem;
   const end = item ? item.offset + frameInfo.header.bodyLength : reader.buf.length;
-  const body = frameInfo.c2yBody;
+  // Gathered from several reads (appendBody), or read whole into a pooled buffer (socket-frames.ts), or neither.
+  const body = frameInfo.c2yBody ?? pooledFrameOwners.get(reader.buf);
   frameInfo.c2yBody = undefined;
+  pooledFrameOwners.delete(reader.buf);
   let page: RawPage;
   try {
     const cells = locateCells(reader.buf, reader.offset, end, frameInfo.meta.columns.length, (count) => cellOffsets.acquire(2 * count));
@@ -196,7 +199,8 @@ function gatherBody(frameInfo: FrameInfo, item: FrameItem): Buffer {
   return pooled.subarray(0, length);
 }
 
-export type HookState = { readonly installed: true } | { readonly installed: false; readonly reason: string };
+/** Whether the hook is in, and how plain-TCP connections read: through frame assemblers, or Node's reads and why. */
+export type HookState = { readonly installed: true; readonly framedReads: string } | { readonly installed: false; readonly reason: string };
 let state: HookState | undefined;
 
 /** Installs the hook once per process; says why not where the driver is not the pinned version. */
@@ -230,5 +234,7 @@ export function installRawPageHook(): HookState {
     rawStreams.get(this)?.delete(frameInfo.header.streamId);
     return parseRawRows(this, frameInfo, reader);
   };
-  return (state = { installed: true });
+  const problem = framedReadsSelfTest();
+  if (problem === undefined) installFramedReads(driverConnectionClass, (parser, streamId) => rawStreams.get(parser as ParserLike)?.has(streamId) === true);
+  return (state = { installed: true, framedReads: problem === undefined ? 'framed' : `socket reads: ${problem}` });
 }

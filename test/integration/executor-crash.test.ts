@@ -62,6 +62,8 @@ describe('an executor that dies mid-run', () => {
     expect(kills).toBeGreaterThan(0);
     // Either the respawns outlasted the run (exact), or they ran out and the run failed with the resume command.
     if (ended.code !== 0) {
+      // A driver that died without its report shows why: its stderr, not a JSON.parse error.
+      expect(ended.stdout.trim(), `exit ${String(ended.code)} ${String(ended.signal)}, no report; stderr:\n${ended.stderr.slice(-4000)}`).not.toBe('');
       const report = JSON.parse(ended.stdout) as { status: string; splits: { failed: Array<{ code: string }> } };
       expect(report.status).toBe('failed');
       expect(report.splits.failed.length).toBeGreaterThan(0);

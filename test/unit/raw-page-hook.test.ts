@@ -111,7 +111,7 @@ describe('page buffers reused', () => {
 
   it('keeps no reference to a socket read once it is copied, while the rest of its frame is awaited', () => {
     // A read held by the frame in progress outlives V8's young collections and is freed only by a full one.
-    expect(installRawPageHook()).toEqual({ installed: true });
+    expect(installRawPageHook()).toMatchObject({ installed: true });
     const Parser = driverParserClass as new (options: object, encoder: unknown) => { write(item: unknown): void; frames: Record<string, unknown> };
     const FrameHeader = driverFrameHeaderClass as new (version: number, flags: number, streamId: number, opcode: number, bodyLength: number) => unknown;
     const body = cannedBody();
@@ -138,6 +138,17 @@ describe('page buffers reused', () => {
     expect(pool.acquired).toEqual({ allocated: 4, reused: 1 });
     pool.setLimit(0);
     expect(pool.freeCount).toBe(0);
+  });
+
+  it('hands out the smallest free buffer that fits, keeping the large one for the next full page', () => {
+    // First fit gave a short page the large buffer, and the full page after it a new one.
+    const pool = new ReusablePool<Uint8Array>((length) => new Uint8Array(length), 4);
+    const [large, small] = [pool.acquire(1000), pool.acquire(100)];
+    pool.release(large);
+    pool.release(small);
+    expect(pool.acquire(90)).toBe(small);
+    expect(pool.acquire(900)).toBe(large);
+    expect(pool.acquired).toEqual({ allocated: 2, reused: 2 });
   });
 });
 

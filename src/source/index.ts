@@ -19,7 +19,7 @@ export { driverMurmur3Class } from './driver-internals.js';
 export { rawReadPath, cannedBody, parseCanned, rowsBody } from './raw-page-self-test.js';
 export type { BodyColumn } from './raw-page-self-test.js';
 export { keepPageBuffers, frameBuffers, pageBufferCounts, ReusablePool, pooledFrameOwners } from './page-buffer-pool.js';
-export { FrameAssembler, CorruptFrameError, framedReadCounts, framedReadsSelfTest, frameOf, POOLED_MIN_BYTES } from './socket-frames.js';
+export { FrameAssembler, CorruptFrameError, feedThroughOneBuffer, framedPages, framedReadsSelfTest, frameOf, POOLED_MIN_BYTES } from './socket-frames.js';
 export type { ReadPath } from './raw-page-self-test.js';
 export { parseSourceFilter } from './source-filter.js';
 export type { SourceFilter } from './source-filter.js';

@@ -26,13 +26,13 @@ export class CorruptFrameError extends C2yError {
   }
 }
 
-interface FrameCounts { reads: number; frames: number; pooled: number }
+interface FrameCounts { pooled: number }
 
-/** What this process's connections have read through assemblers: socket reads, frames, frames into pooled buffers. */
-const connectionCounts: FrameCounts = { reads: 0, frames: 0, pooled: 0 };
+/** Pages this process's connections read straight into pooled buffers (the report's `pageBuffers.framed`). */
+const connectionCounts: FrameCounts = { pooled: 0 };
 
-export function framedReadCounts(): Readonly<FrameCounts> {
-  return { ...connectionCounts };
+export function framedPages(): number {
+  return connectionCounts.pooled;
 }
 
 /** Cuts a byte stream into whole frames. `pooledFor(streamId, opcode)` says which frames go into the page pool. */
@@ -53,7 +53,6 @@ export class FrameAssembler {
 
   /** Takes `length` bytes of `read`, which may be overwritten once this returns; false when the consumer is full. */
   feed(read: Buffer, length: number): boolean {
-    this.counts.reads++;
     let at = 0;
     let more = true;
     while (at < length) {
@@ -104,7 +103,6 @@ export class FrameAssembler {
     }
     this.header.copy(frame, 0, 0, size);
     this.frameFill = size;
-    this.counts.frames++;
     return frame;
   }
 }
@@ -183,6 +181,22 @@ export function frameOf(streamId: number, opcode: number, body: Buffer): Buffer 
 }
 
 /**
+ * Feeds `stream` in reads of the given sizes (in turn) through one buffer that is overwritten after every read, as a
+ * socket with `onread` would; returns each feed's answer.
+ */
+export function feedThroughOneBuffer(assembler: FrameAssembler, stream: Buffer, sizes: readonly number[]): boolean[] {
+  const read = Buffer.alloc(Math.max(...sizes));
+  const answers: boolean[] = [];
+  for (let at = 0, cut = 0; at < stream.length; cut++) {
+    const length = stream.copy(read, 0, at, Math.min(stream.length, at + (sizes[cut % sizes.length] as number)));
+    answers.push(assembler.feed(read, length));
+    read.fill(0xee);
+    at += length;
+  }
+  return answers;
+}
+
+/**
  * Proves an assembler at start-up: three frames (an empty body, a small one, a tagged page larger than a read) arrive
  * in reads of 1 byte to 64 KiB through one buffer that is overwritten after every read. Returns what went wrong, if
  * anything; then the driver's own reads stay.
@@ -194,15 +208,8 @@ export function framedReadsSelfTest(): string | undefined {
   const stream = Buffer.concat(frames);
   const delivered: Buffer[] = [];
   // A pool and counts of its own: the test must not show in the run's page buffers or reads.
-  const assembler = new FrameAssembler((streamId, opcode) => streamId === 7 && opcode === RESULT_OPCODE, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 1), { reads: 0, frames: 0, pooled: 0 });
-  const read = Buffer.alloc(READ_BYTES);
-  const sizes = [1, 7, 3, 20, READ_BYTES];
-  for (let at = 0, cut = 0; at < stream.length; cut++) {
-    const length = stream.copy(read, 0, at, Math.min(stream.length, at + (sizes[cut % sizes.length] as number)));
-    assembler.feed(read, length);
-    read.fill(0xee);
-    at += length;
-  }
+  const assembler = new FrameAssembler((streamId, opcode) => streamId === 7 && opcode === RESULT_OPCODE, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 1), { pooled: 0 });
+  feedThroughOneBuffer(assembler, stream, [1, 7, 3, 20, READ_BYTES]);
   const pooled = delivered[2] === undefined ? undefined : pooledFrameOwners.get(delivered[2]);
   if (delivered.length !== frames.length || delivered.some((frame, index) => !frame.equals(frames[index] as Buffer))) return 'frames read through a reused buffer came out different';
   return pooled === undefined ? 'the tagged frame was not read into a pooled buffer' : undefined;

@@ -4,7 +4,7 @@ import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
 import { CheckpointStore, copyStatement, IdleConnections, MergeStage, targetNameOf } from '../sink/index.js';
 import type { C2yConfig } from '../config/index.js';
-import { consistencyCode, framedReadCounts, keepPageBuffers, openCassandra, pageBufferCounts, rawReadPath, sessionOptionsOf, sourceSelection, type CassandraClient } from '../source/index.js';
+import { consistencyCode, framedPages, keepPageBuffers, openCassandra, pageBufferCounts, rawReadPath, sessionOptionsOf, sourceSelection, type CassandraClient } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage, type TableJob } from './executor-protocol.js';
 import type { ExecutorSession, RunEvent } from '../observe/index.js';
 import { LatencyHistogram } from '../telemetry/index.js';
@@ -191,7 +191,7 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
       sendLatency();
-      send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed, pageBuffers: { ...pageBufferCounts(), framed: framedReadCounts().pooled } } });
+      send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed, pageBuffers: { ...pageBufferCounts(), framed: framedPages() } } });
     };
     reportUsage = reportMemory;
     reportMemory();

@@ -1,23 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptFrameError, FrameAssembler, POOLED_MIN_BYTES, ReusablePool, framedReadsSelfTest, frameOf, installRawPageHook, pooledFrameOwners } from '../../src/source/index.js';
+import { CorruptFrameError, FrameAssembler, POOLED_MIN_BYTES, feedThroughOneBuffer, ReusablePool, framedReadsSelfTest, frameOf, installRawPageHook, pooledFrameOwners } from '../../src/source/index.js';
 
 const RESULT = 0x08;
 
-/** Feeds `stream` in reads of the given sizes through one buffer, overwritten after every read, as Node's onread does. */
-function feedInReads(assembler: FrameAssembler, stream: Buffer, sizes: readonly number[]): boolean[] {
-  const read = Buffer.alloc(Math.max(...sizes));
-  const answers: boolean[] = [];
-  for (let at = 0, cut = 0; at < stream.length; cut++) {
-    const length = stream.copy(read, 0, at, Math.min(stream.length, at + (sizes[cut % sizes.length] as number)));
-    answers.push(assembler.feed(read, length));
-    read.fill(0xee);
-    at += length;
-  }
-  return answers;
-}
-
-const counts = (): { reads: number; frames: number; pooled: number } => ({ reads: 0, frames: 0, pooled: 0 });
+const counts = (): { pooled: number } => ({ pooled: 0 });
 
 describe('socket reads cut into whole frames', () => {
   it('passes its start-up self-test, and the hook installs framed reads', () => {
@@ -37,7 +24,7 @@ describe('socket reads cut into whole frames', () => {
       const delivered: Buffer[] = [];
       const tagged = (streamId: number, opcode: number): boolean => opcode === RESULT && streamId % 2 === 0;
       const assembler = new FrameAssembler(tagged, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 2), counts());
-      feedInReads(assembler, Buffer.concat(frames), sizes);
+      feedThroughOneBuffer(assembler, Buffer.concat(frames), sizes);
       expect(delivered.map((frame) => frame.toString('hex'))).toEqual(frames.map((frame) => frame.toString('hex')));
       specs.forEach((spec, index) => expect(pooledFrameOwners.has(delivered[index] as Buffer)).toBe(tagged(spec.streamId, spec.opcode) && 9 + spec.body.length >= POOLED_MIN_BYTES));
     }), { numRuns: 150 });
@@ -60,7 +47,7 @@ describe('socket reads cut into whole frames', () => {
     const delivered: Buffer[] = [];
     const assembler = new FrameAssembler(() => false, (frame) => delivered.push(frame) < 2, undefined, counts());
     const stream = Buffer.concat([frameOf(1, 0x02, Buffer.from('a')), frameOf(2, 0x02, Buffer.from('b')), frameOf(3, 0x02, Buffer.from('c'))]);
-    expect(feedInReads(assembler, stream, [stream.length])).toEqual([false]);
+    expect(feedThroughOneBuffer(assembler, stream, [stream.length])).toEqual([false]);
     expect(delivered).toHaveLength(3);
   });
 
@@ -84,7 +71,7 @@ describe('socket reads cut into whole frames', () => {
     const short = Buffer.from([0x82, 0, 4, RESULT, 0, 0, 0, 3, 1, 2, 3]);
     const page = Buffer.concat([Buffer.from([0x82, 0, 4, RESULT, 0, 0, 0, 0]), Buffer.alloc(POOLED_MIN_BYTES, 7)]);
     page.writeUInt32BE(POOLED_MIN_BYTES, 4);
-    feedInReads(assembler, Buffer.concat([short, page, short]), [5, 4000]);
+    feedThroughOneBuffer(assembler, Buffer.concat([short, page, short]), [5, 4000]);
     expect(delivered).toEqual([short, page, short]);
     expect(delivered.map((frame) => pooledFrameOwners.has(frame))).toEqual([false, true, false]);
   });

@@ -1,18 +1,16 @@
-import { ChunkWriter, ValueEncodeError } from '../encode/index.js';
+import { ValueEncodeError, type ChunkWriter } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyFailed, type RejectedRow, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
 import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
-import { LineKeys, lineIdentity, olderCheck, refusedLine, staticOnlyCheck } from './row-checks.js';
+import { lineIdentity, olderCheck, refusedLine, staticOnlyCheck, type LineKeys } from './row-checks.js';
 import { rejectOf, staticOnlyReject } from './row-rejects.js';
 import { scanFrom, timedPages, type EarlyScan } from './split-scan.js';
 import type { SplitTaskInput, TaskContext } from './split-task.js';
+import { CHUNK_BYTES, streamBuffers, type StreamBuffers } from './stream-buffers.js';
 import { StreamThrottle } from './stream-throttle.js';
-
-/** Bytes gathered before a write to the COPY stream: large enough to amortise the syscall, small against memory. */
-const CHUNK_BYTES = 256 * 1024;
 
 /** The split's connection as runSplitTask opened it: inside the transaction that read the checkpoint. */
 export interface OpenedSplit {
@@ -52,10 +50,10 @@ export class SplitStream {
   // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
   // table may be written between two scans of the same range), and each line's identity in this transaction.
   private readonly refused = new Map<string, { column: string; reason: string }>();
-  private readonly lines = new LineKeys();
-  // Room past CHUNK_BYTES for the row that crosses it: the chunk is handed to the COPY stream as it is, never grown
-  // (a copy of every byte) on its last row.
-  private readonly writer = new ChunkWriter(CHUNK_BYTES + CHUNK_BYTES / 4);
+  private readonly lines: LineKeys;
+  private readonly writer: ChunkWriter;
+  // Taken from the executor's pool, given back by release() for the next split.
+  private buffers: StreamBuffers | undefined;
   private readonly rows: PageEncoders;
   private readonly timing = new StreamTiming();
   // This stream's own latencies, beside the executor's: the dashboard's Splits tab and the report's slowest streams.
@@ -67,6 +65,9 @@ export class SplitStream {
 
   constructor(private readonly context: TaskContext, private readonly input: SplitTaskInput, opened: OpenedSplit, private readonly codec: KeyCodec | undefined, private readonly early?: EarlyScan) {
     this.streamLatency = { pageRead: early?.pageRead ?? new LatencyHistogram(), commit: new LatencyHistogram() };
+    this.buffers = streamBuffers.take();
+    this.writer = this.buffers.writer;
+    this.lines = this.buffers.lines;
     this.client = opened.client;
     this.roundTrips = opened.roundTrips;
     this.from = { token: opened.checkpoint.lastToken, position: opened.checkpoint.position };
@@ -109,6 +110,12 @@ export class SplitStream {
   private dropLastPage(): void {
     this.lastPage?.release();
     this.lastPage = undefined;
+  }
+
+  /** The stream is over (committed, abandoned or never run): its buffers go to the executor's next split, once. */
+  release(): void {
+    if (this.buffers) streamBuffers.give(this.buffers);
+    this.buffers = undefined;
   }
 
   /** After a failure: CopyFail for an open COPY, and the open transaction rolled back. */

@@ -96,6 +96,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   } finally {
     // Not taken when the split was done already, or failed before its stream read.
     early.drop();
+    stream?.release();
     if (clean && context.connections) context.connections.give(endpoint.key, { client, server });
     else await client.end().catch(() => undefined);
   }

@@ -14,6 +14,7 @@ import { TableRawEncoder } from './page-encoders.js';
 import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 import { StreamedRowsSender } from './streamed-rows.js';
+import { exposedCollector, OldSpaceBound } from './old-space-bound.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -195,7 +196,9 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
     };
     reportUsage = reportMemory;
     reportMemory();
+    const oldSpace = new OldSpaceBound(exposedCollector());
     setInterval(() => {
+      oldSpace.check();
       reportMemory();
     }, MEMORY_REPORT_MS).unref();
     send({ type: 'ready' });

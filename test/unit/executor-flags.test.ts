@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SEMI_SPACE_MIB, YOUNG_GENERATION_BYTES } from '../../src/plan/index.js';
-import { executorNodeArgs } from '../../src/task/executor-process.js';
+import { executorEnvironment, executorNodeArgs } from '../../src/task/executor-process.js';
 
 /**
  * V8's new space (two semi-spaces) at start and after a second of young garbage with survivors, in a process started
@@ -37,5 +37,18 @@ describe('an executor\'s young generation', () => {
     expect(args.slice(-2)).toEqual(['--cpu-prof', '--trace-gc']);
     expect(args).toContain(`--min-semi-space-size=${SEMI_SPACE_MIB}`);
     expect(args).toContain('--max-old-space-size=512');
+  });
+
+  it('has gc() for its old-space bound', () => {
+    const run = spawnSync(process.execPath, [...executorNodeArgs(256, ''), '-e', 'process.stdout.write(typeof gc)'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('function');
+  });
+});
+
+describe('an executor\'s environment', () => {
+  it('has one malloc arena unless the driver\'s environment names a count, and is the driver\'s otherwise', () => {
+    expect(executorEnvironment({ PATH: '/bin' })).toEqual({ PATH: '/bin', MALLOC_ARENA_MAX: '1' });
+    expect(executorEnvironment({ MALLOC_ARENA_MAX: '4' })['MALLOC_ARENA_MAX']).toBe('4');
   });
 });

@@ -2,7 +2,7 @@
  * memory: the planner's memory figures beside what executors really used. A grid of copyBufferSize × cores (one
  * executor, one split per core so each task's buffer fills), planned vs measured peak RSS and heap; then the same
  * settings over 1M and 10M rows, whose peak RSS must stay flat (ratio reported).
- * `npm run bench -- memory [--rows 300000] [--buffers 10000,50000,100000] [--cores 1,2,4] [--flat 1000000,10000000] [--trials 3] [--executor-memory 1g] [--quick]`
+ * `npm run bench -- memory [--rows 300000] [--buffers 10000,50000,100000] [--cores 1,2,4] [--flat 1000000,10000000] [--trials 3] [--large-trials 1] [--executor-memory 1g] [--quick]`
  */
 import { parseArgs } from 'node:util';
 import type { RunReport } from '../src/observe/index.js';
@@ -41,6 +41,8 @@ export async function memoryBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     rows: { type: 'string', default: '300000' }, buffers: { type: 'string', default: '10000,50000,100000' }, cores: { type: 'string', default: '1,2,4' },
     flat: { type: 'string', default: '1000000,10000000' }, trials: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false },
+    // Trials of a flat size of 5M rows or more: minutes each on 2 cores, so 1 unless asked.
+    'large-trials': { type: 'string', default: '1' },
     // The config's default; V8 lets the old space grow lazily in proportion to its limit, so the limit is a parameter.
     'executor-memory': { type: 'string', default: '1g' },
   } });
@@ -70,23 +72,23 @@ export async function memoryBench(argv: string[]): Promise<void> {
   }
 
   // Flat as rows grow: the same settings (2 executors × 4 cores, 16 splits) over each size.
-  const flat: Array<{ rows: number; rowsPerSecond: number; peakRssMiB: number; peakHeapMiB: number; plannedPeakRssMiB: number; trials: number }> = [];
+  const flat: Array<{ rows: number; rowsPerSecond: number; peakRssMiB: number; peakHeapMiB: number; plannedPeakRssMiB: number; trials: number; trialPeakRssMiB: number[] }> = [];
   for (const size of flatSizes) {
     const settings: Settings = { rows: size, trials, parallelism: 16, executors: 2, cores: 4, splitSizeMb: Math.max(0.01, (size * bytesPerRow) / MIB / 16) };
-    // The largest table takes minutes per run on 2 cores; its trials are capped at 1 unless asked for.
-    const sizeTrials = size >= 5_000_000 ? 1 : trials;
+    const sizeTrials = size >= 5_000_000 ? Number(values['large-trials']) : trials;
     const runs = Array.from({ length: sizeTrials }, () => migrateOnce(size, settings, 10_000, executorMemory));
     const figures = runs.map(executorFigures);
     flat.push({
       rows: size, rowsPerSecond: Math.round(median(runs.map((r) => r.rowsPerSecond))), peakRssMiB: median(figures.map((f) => f.peakRssMiB)),
       peakHeapMiB: median(figures.map((f) => f.peakHeapMiB)), plannedPeakRssMiB: median(figures.map((f) => f.plannedPeakRssMiB)), trials: sizeTrials,
+      trialPeakRssMiB: figures.map((f) => f.peakRssMiB),
     });
     console.log(`[bench] ${size.toLocaleString('en-US')} rows: peak RSS ${flat.at(-1)?.peakRssMiB} MiB at ${flat.at(-1)?.rowsPerSecond} rows/s`);
   }
   const first = flat[0];
   const last = flat.at(-1);
   const file = writeResults('memory', {
-    parameters: { rows, buffers, coreCounts, flatSizes, trials, executorMemory, cassandraNodes, source: 'bench_scale_<size>.events (RF 1)', target: 'machine PostgreSQL 127.0.0.1:5432' },
+    parameters: { rows, buffers, coreCounts, flatSizes, trials, largeTrials: Number(values['large-trials']), executorMemory, cassandraNodes, source: 'bench_scale_<size>.events (RF 1)', target: 'machine PostgreSQL 127.0.0.1:5432' },
     grid, flat,
     flatness: first && last ? { fromRows: first.rows, toRows: last.rows, peakRssRatio: Math.round((last.peakRssMiB / first.peakRssMiB) * 1000) / 1000 } : null,
     allWithinPlan: grid.every((g) => g.median.withinPlan),

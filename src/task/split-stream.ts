@@ -1,16 +1,18 @@
 import { ValueEncodeError, type ChunkWriter } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { rowKeyRecord, type SourceTable } from '../schema/index.js';
-import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyFailed, type RejectedRow, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
+import { checkCopiedRows, copyFailed, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
 import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
 import { lineIdentity, olderCheck, refusedLine, staticOnlyCheck, type LineKeys } from './row-checks.js';
 import { rejectOf, staticOnlyReject } from './row-rejects.js';
+import { SplitConnection } from './split-connection.js';
 import { scanFrom, timedPages, type EarlyScan } from './split-scan.js';
 import type { SplitTaskInput, TaskContext } from './split-task.js';
 import { CHUNK_BYTES, streamBuffers, type StreamBuffers } from './stream-buffers.js';
 import { StreamThrottle } from './stream-throttle.js';
+import { TransactionTally } from './transaction-tally.js';
 
 /** The split's connection as runSplitTask opened it: inside the transaction that read the checkpoint. */
 export interface OpenedSplit {
@@ -26,25 +28,13 @@ export interface OpenedSplit {
  * transaction; a partition larger than that commits part-way at a clustering position (tables with clustering columns).
  */
 export class SplitStream {
-  private readonly client: TargetClient;
-  private copy: CopyIn | undefined;
-  // The checkpoint was read in the split's first transaction (BEGIN travelled with it).
-  private inTransaction = true;
-  // Round trips to the target since the last commit's report: opening counts too (TCP and start-up: at least one).
-  private roundTrips: number;
+  private readonly connection: SplitConnection;
   private from: SplitPoint;
   private lastToken: bigint | null;
   // The last row read, by page and index: a raw page decodes its values only at a commit inside a partition.
   private lastPage: ScanPage | undefined;
   private lastIndex = -1;
-  // The open transaction: rows written, a catch-up's rows older than its cut-off (read, not written, passed by the
-  // checkpoint), rows set aside, bytes, and rows announced as streamed.
-  private rowsInTransaction = 0;
-  private olderInTransaction = 0;
-  private rowsSinceReport = 0;
-  private streamedInTransaction = 0;
-  private bytesInTransaction = 0;
-  private readonly rejected: RejectedRow[] = [];
+  private readonly tally = new TransactionTally();
   private bytesCommitted = 0;
   private total = 0;
   // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
@@ -68,8 +58,7 @@ export class SplitStream {
     this.buffers = streamBuffers.take();
     this.writer = this.buffers.writer;
     this.lines = this.buffers.lines;
-    this.client = opened.client;
-    this.roundTrips = opened.roundTrips;
+    this.connection = new SplitConnection(opened.client, opened.roundTrips, context.copySql, context.copyFormat);
     this.from = { token: opened.checkpoint.lastToken, position: opened.checkpoint.position };
     this.lastToken = opened.checkpoint.lastToken;
     this.rows = new PageEncoders(context);
@@ -80,7 +69,7 @@ export class SplitStream {
 
   /** Nothing open on the connection: the next split may take it. */
   get clean(): boolean {
-    return !this.inTransaction && this.copy === undefined;
+    return this.connection.clean;
   }
 
   /** Streams the split to its end, setting aside each row PostgreSQL refuses; returns the rows committed. */
@@ -119,11 +108,8 @@ export class SplitStream {
   }
 
   /** After a failure: CopyFail for an open COPY, and the open transaction rolled back. */
-  async abandon(reason: string): Promise<void> {
-    if (this.copy) await this.copy.abort(reason);
-    this.copy = undefined;
-    if (this.inTransaction) await this.client.query('ROLLBACK').catch(() => undefined);
-    this.inTransaction = false;
+  abandon(reason: string): Promise<void> {
+    return this.connection.abandon(reason);
   }
 
   private async copyPage(page: ScanPage): Promise<void> {
@@ -147,7 +133,7 @@ export class SplitStream {
         this.lastPage?.release();
         this.lastPage = page;
       }
-      if (this.copy === undefined) await this.begin();
+      if (!this.connection.copying) await this.timing.target(() => this.connection.startCopy(this.writer));
       index = this.encodeRows(page, index, encodeRow, flushEvery);
       if (this.writer.length >= CHUNK_BYTES) await this.streamChunk();
     }
@@ -156,7 +142,7 @@ export class SplitStream {
   }
 
   private flushDue(flushEvery: number): boolean {
-    return this.rowsInTransaction + this.rejected.length + this.olderInTransaction >= flushEvery;
+    return this.tally.passed >= flushEvery;
   }
 
   /**
@@ -190,11 +176,11 @@ export class SplitStream {
     if (this.staticOnly(page, index)) {
       // Policy: PostgreSQL's primary key cannot hold a row without clustering values; the partition's static cells
       // are recorded in the rejects with its key (whatever onError says) and the split goes on.
-      this.rejected.push(staticOnlyReject(this.context.table, this.input.split.id, token, page.values(index)));
+      this.tally.rejected.push(staticOnlyReject(this.context.table, this.input.split.id, token, page.values(index)));
       return false;
     }
     if (this.older !== undefined && this.older(page, index)) {
-      this.olderInTransaction++;
+      this.tally.older++;
       return false;
     }
     const { writer } = this;
@@ -213,8 +199,8 @@ export class SplitStream {
       return false;
     }
     this.lines.add(token, keyHash);
-    this.rowsInTransaction++;
-    this.rowsSinceReport++;
+    this.tally.rows++;
+    this.tally.sinceReport++;
     return true;
   }
 
@@ -223,102 +209,72 @@ export class SplitStream {
     const values: ScannedRow = page.values(index);
     if (!(error instanceof ValueEncodeError) || this.context.config.onError !== 'reject') throw valueError(error, this.context.table, values);
     this.writer.truncate(rowStart);
-    this.rejected.push(rejectOf(error, this.context.table, this.input.split.id, token, values));
+    this.tally.rejected.push(rejectOf(error, this.context.table, this.input.split.id, token, values));
   }
 
   /** Streamed, not a round trip: the write waits only when the socket is full. */
   private async streamChunk(): Promise<void> {
-    this.bytesInTransaction += this.writer.length;
+    this.tally.bytes += this.writer.length;
     const chunk = this.writer.take();
-    const copy = this.copy as CopyIn;
-    await this.timing.target(() => copy.write(chunk));
-    if (copy.flushed()) this.writer.reclaim();
-    this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: this.rowsSinceReport, executor: this.context.executor });
-    this.streamedInTransaction += this.rowsSinceReport;
-    this.rowsSinceReport = 0;
+    if (await this.timing.target(() => this.connection.write(chunk))) this.writer.reclaim();
+    this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: this.tally.announce(), executor: this.context.executor });
   }
 
   private bytesProduced(): number {
-    return this.bytesCommitted + this.bytesInTransaction + this.writer.length;
-  }
-
-  /** The checkpoint's read, and each commit, began the next transaction in their own round trip; the COPY's start is one more. */
-  private begin(): Promise<void> {
-    return this.timing.target(async () => {
-      await this.beginIfNeeded();
-      this.copy = CopyIn.start(this.client, this.context.copySql);
-      if (this.context.copyFormat === 'binary') this.writer.raw(COPY_BINARY_HEADER);
-      this.roundTrips++;
-    });
-  }
-
-  private async beginIfNeeded(): Promise<void> {
-    if (this.inTransaction) return;
-    await this.client.query('BEGIN');
-    this.inTransaction = true;
-    this.roundTrips++;
+    return this.bytesCommitted + this.tally.bytes + this.writer.length;
   }
 
   /** Ends the COPY, records the rejects, and advances the fenced checkpoint in the same transaction. */
   private commit(done: boolean, inside: boolean): Promise<void> {
     return this.timing.target(async () => {
-      await this.beginIfNeeded();
+      const { connection, tally } = this;
+      await connection.ensureTransaction();
       await this.endCopy();
-      if (this.rejected.length > 0) {
-        await this.context.store.recordRejects(this.client, this.context.runId, this.rejected);
-        this.roundTrips++;
+      if (tally.rejected.length > 0) {
+        await this.context.store.recordRejects(connection.client, this.context.runId, tally.rejected);
+        connection.countRoundTrip();
       }
       const last = this.lastPage;
       const to: SplitPoint = { token: this.lastToken, position: inside && this.codec && last ? this.codec.positionOf(last.values(this.lastIndex)) : null };
       const existing = await this.advanceAndCommit(to, done);
-      this.total += this.rowsInTransaction;
+      this.total += tally.rows;
       this.reportCommit(existing);
-      this.bytesCommitted += this.bytesInTransaction;
+      this.bytesCommitted += tally.bytes;
       this.from = to;
       this.startTransaction();
     });
   }
 
   private async endCopy(): Promise<void> {
-    const { copy, writer } = this;
-    if (!copy) return;
-    if (this.context.copyFormat === 'binary') writer.raw(COPY_BINARY_TRAILER);
-    if (writer.length > 0) {
-      this.bytesInTransaction += writer.length;
-      await copy.write(writer.take());
-    }
-    const taken = await copy.finish();
-    // The server has every row: no chunk is held anywhere.
-    writer.reclaim();
-    this.copy = undefined;
-    this.roundTrips++;
-    checkCopiedRows(taken, this.rowsInTransaction, this.input.split.id);
+    const ended = await this.connection.endCopy(this.writer);
+    if (!ended) return;
+    this.tally.bytes += ended.bytes;
+    checkCopiedRows(ended.taken, this.tally.rows, this.input.split.id);
   }
 
   /** The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three. */
   private async advanceAndCommit(to: SplitPoint, done: boolean): Promise<number | undefined> {
     const { context, input } = this;
     const committing = performance.now();
-    const outcome = await context.store.advanceAndCommit(this.client, { runId: context.runId, splitId: input.split.id, from: this.from, to, rows: this.rowsInTransaction, done, ...(context.stage ? { merge: context.stage.merge() } : {}) }, !done);
+    const outcome = await context.store.advanceAndCommit(this.connection.client, { runId: context.runId, splitId: input.split.id, from: this.from, to, rows: this.tally.rows, done, ...(context.stage ? { merge: context.stage.merge() } : {}) }, !done);
     const commitMs = performance.now() - committing;
     context.latency.commit.record(commitMs);
     this.streamLatency.commit.record(commitMs);
-    this.roundTrips++;
+    this.connection.countRoundTrip();
     if (!outcome.fenced) {
       throw new C2yError('SPLITS_FAILED', `split ${input.split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: input.split.id } });
     }
-    this.inTransaction = !done;
+    this.connection.committed(done);
     return outcome.existing;
   }
 
   private reportCommit(existing: number | undefined): void {
-    const { context, rejected, streamLatency } = this;
-    const staticOnlyRows = rejected.filter((row) => row.kind === 'static-only').length;
-    const roundTrips = this.roundTrips;
-    this.roundTrips = 0;
+    const { context, tally, streamLatency } = this;
+    const staticOnlyRows = tally.rejected.filter((row) => row.kind === 'static-only').length;
+    const roundTrips = this.connection.takeRoundTrips();
     context.emit({
-      type: 'batch-committed', splitId: this.input.split.id, rows: this.rowsInTransaction, bytes: this.bytesInTransaction, rejected: rejected.length - staticOnlyRows, staticOnly: staticOnlyRows,
-      ...(context.stage ? { existing } : {}), ...(this.older ? { older: this.olderInTransaction } : {}), referenceCells: this.rows.takeReferenceCells(), driverPages: this.rows.takeDriverPages(),
+      type: 'batch-committed', splitId: this.input.split.id, rows: tally.rows, bytes: tally.bytes, rejected: tally.rejected.length - staticOnlyRows, staticOnly: staticOnlyRows,
+      ...(context.stage ? { existing } : {}), ...(this.older ? { older: tally.older } : {}), referenceCells: this.rows.takeReferenceCells(), driverPages: this.rows.takeDriverPages(),
       ...this.timing.take(), roundTrips, throttledMs: this.throttle.take(), lastToken: this.lastToken?.toString() ?? null, executor: context.executor,
       streamLatency: { pageReadMs: [...streamLatency.pageRead.counts], commitMs: [...streamLatency.commit.counts] },
     });
@@ -326,13 +282,8 @@ export class SplitStream {
 
   /** A new transaction's counts (after a commit, or a roll-back that rescans from the checkpoint). */
   private startTransaction(): void {
-    this.rejected.length = 0;
-    this.rowsInTransaction = 0;
-    this.olderInTransaction = 0;
-    this.rowsSinceReport = 0;
-    this.bytesInTransaction = 0;
+    this.tally.reset();
     this.lines.clear();
-    this.streamedInTransaction = 0;
   }
 
   /**
@@ -343,12 +294,9 @@ export class SplitStream {
     const line = refusedLine(error);
     const identity = line === undefined ? undefined : this.lines.identityOf(line.line);
     if (line === undefined || identity === undefined || this.input.signal.aborted || this.refused.has(identity)) return false;
-    if (this.copy) await this.copy.abort('c2y: isolating a refused row');
-    this.copy = undefined;
-    await this.client.query('ROLLBACK');
-    this.inTransaction = false;
+    await this.connection.rollBack('c2y: isolating a refused row');
     this.refused.set(identity, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
-    if (this.streamedInTransaction > 0) this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: -this.streamedInTransaction, executor: this.context.executor });
+    if (this.tally.streamed > 0) this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: -this.tally.streamed, executor: this.context.executor });
     this.writer.truncate(0);
     this.lastToken = this.from.token;
     this.dropLastPage();

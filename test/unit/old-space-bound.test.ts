@@ -34,6 +34,20 @@ function promotedGarbage(bound: boolean): { grew: number; collected: number } {
   return JSON.parse(run.stdout) as { grew: number; collected: number };
 }
 
+/** An old space in MiB that the test sets by hand; a collection leaves `afterCollectMiB` (or changes nothing). */
+function fakeHeap(usedMiB: number, afterCollectMiB?: number) {
+  const heap = {
+    usedMiB,
+    collections: 0,
+    measure: () => heap.usedMiB * MIB,
+    collect: () => {
+      heap.collections++;
+      if (afterCollectMiB !== undefined) heap.usedMiB = afterCollectMiB;
+    },
+  };
+  return heap;
+}
+
 describe('the old-space bound', () => {
   it('keeps promoted garbage within its slack in a process with the executor\'s flags; unbounded, V8 keeps all of it', () => {
     const unbounded = promotedGarbage(false);
@@ -45,34 +59,27 @@ describe('the old-space bound', () => {
   });
 
   it('collects once the old space has grown by the slack since its last collection, and measures anew after it', () => {
-    let used = 10 * MIB;
-    let collections = 0;
-    const bound = new OldSpaceBound(() => {
-      collections++;
-      used = 11 * MIB;
-    }, () => used, 4 * MIB);
-    used = 13 * MIB;
+    const heap = fakeHeap(10, 11);
+    const bound = new OldSpaceBound(heap.collect, heap.measure, 4 * MIB);
+    heap.usedMiB = 13;
     expect(bound.check()).toBe(false);
-    used = 14 * MIB;
+    heap.usedMiB = 14;
     expect(bound.check()).toBe(true);
-    expect(collections).toBe(1);
+    expect(heap.collections).toBe(1);
     // Measured at 11 MiB after its collection: 14 is 3 above, not yet the slack.
-    used = 14 * MIB;
+    heap.usedMiB = 14;
     expect(bound.check()).toBe(false);
     expect(bound.collected).toBe(1);
   });
 
   it('follows a collection V8 made on its own down, so the next one is due a slack above the new live set', () => {
-    let used = 20 * MIB;
-    let collections = 0;
-    const bound = new OldSpaceBound(() => {
-      collections++;
-    }, () => used, 4 * MIB);
-    used = 8 * MIB;
+    const heap = fakeHeap(20);
+    const bound = new OldSpaceBound(heap.collect, heap.measure, 4 * MIB);
+    heap.usedMiB = 8;
     expect(bound.check()).toBe(false);
-    used = 12 * MIB;
+    heap.usedMiB = 12;
     expect(bound.check()).toBe(true);
-    expect(collections).toBe(1);
+    expect(heap.collections).toBe(1);
   });
 
   it('does nothing in a process without gc() (started without --expose-gc)', () => {

@@ -26,7 +26,7 @@ export type RunEvent =
   | { readonly type: 'latency'; readonly executor: number; readonly pageReadMs: readonly number[]; readonly commitMs: readonly number[] }
   | { readonly type: 'split-retry'; readonly splitId: number; readonly attempt: number; readonly delayMs: number; readonly error: string; readonly node: string }
   | { readonly type: 'split-failed'; readonly splitId: number; readonly error: string; readonly code: string; readonly node: string }
-  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number; readonly pageBuffers?: PageBufferCounts }
+  | { readonly type: 'executor-memory'; readonly executor: number; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly heapLimit: number; readonly gcMs: number; readonly cpuMs: number; readonly baselineRss: number; readonly baselineHeapUsed: number; readonly pageBuffers?: PageBufferCounts; readonly streamBuffersMade?: number; readonly fullCollections?: number }
   /** How an executor reads pages: 'raw pages', or 'driver rows: <why>'. */
   /** `session`: whether the executor's Cassandra session was opened while the run was planned, and how long init waited for it. */
   | { readonly type: 'read-path'; readonly executor: number; readonly raw: boolean; readonly detail: string; readonly session?: ExecutorSession }

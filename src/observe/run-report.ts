@@ -172,6 +172,10 @@ export interface ExecutorReport {
    * that grows with the splits or pages means pages are left to the collector (memory that grows with the run).
    */
   readonly pageBuffers: PageBufferCounts;
+  /** Sets of split-stream buffers (COPY chunks, line identities) made: at most cores; one per split would be garbage each split. */
+  readonly streamBuffersMade: number;
+  /** Full collections its old-space bound asked for (old-space-bound.ts). */
+  readonly fullCollections: number;
   readonly rows: number;
   readonly tasksDone: number;
   readonly tasksFailed: number;
@@ -231,7 +235,7 @@ function executorReports(base: ReportBase, stats: RunStats): ExecutorReport[] {
     const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
     return {
       executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
-      plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, pageBuffers: e.pageBuffers, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+      plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, pageBuffers: e.pageBuffers, streamBuffersMade: e.streamBuffersMade, fullCollections: e.fullCollections, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
       ...executorTime(stats, e), cassandraSession: e.session,
     };
   });
@@ -278,7 +282,7 @@ export function renderReport(report: RunReport): string {
     ['concurrency', `${report.concurrency.executors} executors × ${report.concurrency.cores} cores = ${report.concurrency.concurrentTasks} streams at once`],
     ['server-side nodes', Object.entries(report.streamsPerServerAddress).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'],
     ...plannedLines(report.planned),
-    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + old-space floor + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, page buffers ${e.pageBuffers.allocated} new / ${e.pageBuffers.reused} reused (${e.pageBuffers.framed} pages read straight into them), CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
+    ...report.executors.map((e): [string, string] => [`executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + old-space floor + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, page buffers ${e.pageBuffers.allocated} new / ${e.pageBuffers.reused} reused (${e.pageBuffers.framed} pages read straight into them), ${e.streamBuffersMade} stream buffer set(s), ${e.fullCollections} bounded full collection(s), CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`]),
     ['rows/s', `measured ${report.rowsPerSecond.toLocaleString('en-US')}; model ${report.planned.expectedRowsPerSecond.toLocaleString('en-US')} (${report.concurrency.concurrentTasks} streams, RTT ${report.planned.targetRttMs} ms, assumed ${report.planned.assumedStreamRowsPerSecond.toLocaleString('en-US')} rows/s per stream)`],
     ['streams per node', `planned ≤ ${report.planned.connectionsPerNode} at once; opened: ${Object.entries(report.streamsPerNode).map(([node, n]) => `${node}: ${n}`).join(', ') || '-'}`],
     ...(report.throttledSeconds > 0 ? [['throttled', `streams waited ${report.throttledSeconds} s in all to keep the rate limits`] as [string, string]] : []),

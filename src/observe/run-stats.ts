@@ -33,6 +33,9 @@ export interface ExecutorStats {
   timeSplit: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number };
   /** Its page frame buffers so far (an executor that does not say: none). */
   pageBuffers: PageBufferCounts;
+  /** Sets of split-stream buffers it made (one per stream open at once, not per split), and its old-space bound's full collections. */
+  streamBuffersMade: number;
+  fullCollections: number;
 }
 
 export interface SplitStats {
@@ -105,6 +108,7 @@ export class RunStats {
       stats = {
         peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
         cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0 },
+        streamBuffersMade: 0, fullCollections: 0,
       };
       this.executors.set(index, stats);
     }
@@ -236,6 +240,8 @@ export class RunStats {
     // A worker's events come through Redis: counts that are not counts are not shown.
     const counts = event.pageBuffers;
     if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: Number.isSafeInteger(counts.framed) ? counts.framed : 0 };
+    if (Number.isSafeInteger(event.streamBuffersMade)) executor.streamBuffersMade = event.streamBuffersMade as number;
+    if (Number.isSafeInteger(event.fullCollections)) executor.fullCollections = event.fullCollections as number;
   }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {

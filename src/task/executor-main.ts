@@ -15,6 +15,7 @@ import { warmTranscoders } from './warm-up.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 import { StreamedRowsSender } from './streamed-rows.js';
 import { exposedCollector, OldSpaceBound } from './old-space-bound.js';
+import { streamBuffers } from './stream-buffers.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -188,15 +189,15 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) gcMs += entry.duration;
     }).observe({ entryTypes: ['gc'] });
+    const oldSpace = new OldSpaceBound(exposedCollector());
     const reportMemory = (): void => {
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
       sendLatency();
-      send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed, pageBuffers: { ...pageBufferCounts(), framed: framedPages() } } });
+      send({ type: 'event', event: { type: 'executor-memory', executor, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, heapLimit, gcMs: Math.round(gcMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineRss, baselineHeapUsed, pageBuffers: { ...pageBufferCounts(), framed: framedPages() }, streamBuffersMade: streamBuffers.madeCount, fullCollections: oldSpace.collected } });
     };
     reportUsage = reportMemory;
     reportMemory();
-    const oldSpace = new OldSpaceBound(exposedCollector());
     setInterval(() => {
       oldSpace.check();
       reportMemory();

@@ -12,6 +12,15 @@ const SMALL = ['--split-size-mb', '0.2', '--parallelism', '8', '--executors', '2
 /** Paced at 15,000 rows/s (≥ 4 s a run): the fault lands mid-run however fast the machine moves rows. */
 const PACED = [...SMALL, '--set', 'target.rowsPerSecond=15000'];
 
+/** Failed splits gave their stream buffers back for their retries: no executor made more sets than its 4 cores. */
+function expectStreamBuffersGivenBack(report: RunReport): void {
+  expect(report.retries).toBeGreaterThan(0);
+  for (const executor of report.executors) {
+    expect(executor.streamBuffersMade).toBeGreaterThan(0);
+    expect(executor.streamBuffersMade).toBeLessThanOrEqual(4);
+  }
+}
+
 beforeAll(async () => {
   fx = await migrateFixture(ROWS, 'flt');
 }, 180_000);
@@ -46,6 +55,7 @@ describe('faults', () => {
     expect(before).toBeLessThan(ROWS);
     expect(report.retries).toBeGreaterThan(0);
     expect(report).toMatchObject({ status: 'finished', rowsTotal: ROWS });
+    expectStreamBuffersGivenBack(report);
     expect(await postgresEventsDigest(fx.db, 'restarted')).toEqual(fx.sourceDigest);
   }, 120_000);
 
@@ -69,6 +79,7 @@ describe('faults', () => {
       const report = JSON.parse(result.stdout) as RunReport;
       expect(report).toMatchObject({ status: 'finished', rowsTotal: ROWS });
       expect(report.durationSeconds).toBeGreaterThan(20);
+      expectStreamBuffersGivenBack(report);
       expect(await postgresEventsDigest(fx.db, 'outage')).toEqual(fx.sourceDigest);
     } finally {
       await Promise.all(front.map((p) => p.close()));

@@ -239,9 +239,9 @@ export class RunStats {
     executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
     // A worker's events come through Redis: counts that are not counts are not shown.
     const counts = event.pageBuffers;
-    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: Number.isSafeInteger(counts.framed) ? counts.framed : 0 };
-    if (Number.isSafeInteger(event.streamBuffersMade)) executor.streamBuffersMade = event.streamBuffersMade as number;
-    if (Number.isSafeInteger(event.fullCollections)) executor.fullCollections = event.fullCollections as number;
+    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: countOr(counts.framed, 0) };
+    executor.streamBuffersMade = countOr(event.streamBuffersMade, executor.streamBuffersMade);
+    executor.fullCollections = countOr(event.fullCollections, executor.fullCollections);
   }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {
@@ -289,4 +289,9 @@ export class RunStats {
     const seconds = (now - first.t) / 1000;
     return seconds > 0.5 ? Math.max(0, rows - first.rows) / seconds : rows / Math.max(this.elapsedSeconds(), 0.001);
   }
+}
+
+/** A count from an executor's event, or `otherwise` where it sent none or something that is not a count. */
+function countOr(value: unknown, otherwise: number): number {
+  return Number.isSafeInteger(value) ? (value as number) : otherwise;
 }

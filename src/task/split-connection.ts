@@ -84,17 +84,20 @@ export class SplitConnection {
 
   /** CopyFail for an open COPY, then ROLLBACK; a failed ROLLBACK throws (the caller cannot go on on this connection). */
   async rollBack(reason: string): Promise<void> {
-    if (this.copy) await this.copy.abort(reason);
-    this.copy = undefined;
+    await this.abortCopy(reason);
     await this.client.query('ROLLBACK');
     this.inTransaction = false;
   }
 
   /** After a failure: as rollBack, but a connection already broken is left to its pool to discard. */
   async abandon(reason: string): Promise<void> {
-    if (this.copy) await this.copy.abort(reason);
-    this.copy = undefined;
+    await this.abortCopy(reason);
     if (this.inTransaction) await this.client.query('ROLLBACK').catch(() => undefined);
     this.inTransaction = false;
+  }
+
+  private async abortCopy(reason: string): Promise<void> {
+    if (this.copy) await this.copy.abort(reason);
+    this.copy = undefined;
   }
 }

@@ -35,12 +35,13 @@ const WAITING_ON_C2Y = new Set(['Client:ClientRead', 'idle in transaction', 'idl
 export class TargetWaitTally {
   private readonly counts = new Map<string, number>();
   private samples = 0;
-  private node: string | null = null;
+  /** The first sample's node: the driver's connection, so every sample's. */
+  private node = '';
 
-  /** One sample: the node it was taken on (null when the run had no backend there) and its backends by state. */
-  add(node: string | null, sample: readonly WaitCount[]): void {
+  /** One sample: the node it was taken on (whether or not the run had a backend there) and its backends by state. */
+  add(node: string, sample: readonly WaitCount[]): void {
     this.samples += 1;
-    this.node ??= node;
+    if (this.samples === 1) this.node = node;
     for (const { wait, backends } of sample) {
       if (!Number.isSafeInteger(backends) || backends <= 0) continue;
       const key = this.counts.has(wait) || this.counts.size < MAX_KEPT ? wait : 'other';
@@ -56,7 +57,7 @@ export class TargetWaitTally {
     const rest = sorted.slice(MAX_LISTED).reduce((sum, w) => sum + w.backends, 0);
     const waits = rest > 0 ? [...listed, { wait: 'other', backends: rest }] : listed;
     const backendSamples = sorted.reduce((sum, w) => sum + w.backends, 0);
-    return { node: this.node ?? 'unknown', samples: this.samples, backendSamples, waits, advice: targetWaitsAdvice(sorted, backendSamples) };
+    return { node: this.node, samples: this.samples, backendSamples, waits, advice: targetWaitsAdvice(sorted, backendSamples) };
   }
 }
 

@@ -6,10 +6,10 @@ import { createRunMetrics, dashboardState, RateHistory } from '../../src/ui/inde
 const w = (wait: string, backends: number) => ({ wait, backends });
 
 describe('target waits tally', () => {
-  it('sums every sample\'s backends by state, the most frequent first, and keeps the first node seen', () => {
+  it('sums every sample\'s backends by state, the most frequent first, and keeps the first node seen, even from a sample without backends', () => {
     const tally = new TargetWaitTally();
-    tally.add(null, []);
-    tally.add('10.0.0.1:5433', [w('CPU', 3), w('Lock:extend', 5)]);
+    tally.add('10.0.0.1:5433', []);
+    tally.add('10.0.0.9:5433', [w('CPU', 3), w('Lock:extend', 5)]);
     tally.add('10.0.0.2:5433', [w('Lock:extend', 3), w('Client:ClientRead', 1)]);
     const summary = tally.summary();
     expect(summary).toMatchObject({ node: '10.0.0.1:5433', samples: 3, backendSamples: 12, waits: [w('Lock:extend', 8), w('CPU', 3), w('Client:ClientRead', 1)] });

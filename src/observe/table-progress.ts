@@ -1,4 +1,4 @@
-import type { PlannedFiguresJson } from './run-report.js';
+import type { PlannedFiguresJson } from './run-report-types.js';
 import type { RunStats } from './run-stats.js';
 
 /** A keyspace run's table, as its views need it: which splits are its, and what it held before a resume. */

@@ -24,7 +24,7 @@ describe('an executor starts light', () => {
   it('loads neither the config loader (yaml, zod) nor the progress display (log-update): ~150 ms less CPU per executor', () => {
     const loaded = modulesLoadedBy('dist/task/executor-main.js');
     expect(loaded.some((url) => url.includes('/dist/task/split-task.js'))).toBe(true);
-    for (const heavy of ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/log-update/', '/dist/config/load-config.js', '/dist/observe/progress-display.js', '/dist/observe/run-report.js']) {
+    for (const heavy of ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/log-update/', '/dist/config/load-config.js', '/dist/observe/progress-display.js', '/dist/observe/run-report.js', '/dist/observe/run-report-text.js']) {
       expect(loaded.filter((url) => url.includes(heavy)), heavy).toEqual([]);
     }
   });

@@ -1,7 +1,8 @@
 export { createLogger, maskSecrets, maskValue } from './logger.js';
 export type { Logger, LogFields, LogLevel, LoggerOptions } from './logger.js';
 export { RunStats } from './run-stats.js';
-export type { ExecutorStats, SplitStats, SplitState } from './run-stats.js';
+export type { SplitStats, SplitState } from './run-stats.js';
+export type { ExecutorStats } from './executor-stats.js';
 export { startProgress, progressLine, progressSnapshot, fittedProgress } from './progress-display.js';
 export { terminalFrame, fitLines } from './terminal-frame.js';
 export type { TerminalFrame } from './terminal-frame.js';

@@ -1,5 +1,6 @@
 import { slowestStreams } from './stream-latency.js';
-import type { ExecutorStats, RunStats } from './run-stats.js';
+import type { ExecutorStats } from './executor-stats.js';
+import type { RunStats } from './run-stats.js';
 import type { ExecutorReport, ReportBase, RunReport, TimeSplitReport } from './run-report-types.js';
 import { executorsAdvice, verdictAdvice, verdictOf, type TimeSplitMs, type Verdict } from '../telemetry/index.js';
 

@@ -1,42 +1,9 @@
 import { TargetWaitTally, type TimeSplitMs } from '../telemetry/index.js';
-import type { ExecutorSession, PageBufferCounts, RunEvent, StreamLatencyCounts } from './run-events.js';
+import { newExecutorStats, recordExecutorMemory, type ExecutorStats } from './executor-stats.js';
+import type { RunEvent, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
-
-export interface ExecutorStats {
-  peakRss: number;
-  peakHeapUsed: number;
-  heapLimit: number;
-  rss: number;
-  heapUsed: number;
-  rows: number;
-  tasksDone: number;
-  tasksFailed: number;
-  /** Time spent in garbage collection so far (perf_hooks). */
-  gcMs: number;
-  /** RSS of the executor once started, before any task: Node, the driver and the Cassandra session. */
-  baselineRss: number;
-  /** Heap in use at that moment: V8 lets old space grow to about twice its live set before collecting it. */
-  baselineHeapUsed: number;
-  /** The `c2y worker` this executor belongs to (distributed runs), e.g. "host-a/1234". */
-  worker: string | null;
-  /** How its Cassandra session came (null: not said, e.g. an older executor). */
-  session: ExecutorSession | null;
-  /** CPU time of the executor process so far (user + system). */
-  cpuMs: number;
-  /** The first and latest memory reports (time, CPU): the executor's CPU share is counted between them. */
-  firstReportAt: number;
-  firstCpuMs: number;
-  lastReportAt: number;
-  /** Its streams' time waiting on Cassandra, transcoding, and waiting on the target (summed over streams). */
-  timeSplit: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number };
-  /** Its page frame buffers so far (an executor that does not say: none). */
-  pageBuffers: PageBufferCounts;
-  /** Sets of split-stream buffers it made (one per stream open at once, not per split), and its old-space bound's full collections. */
-  streamBuffersMade: number;
-  fullCollections: number;
-}
 
 export interface SplitStats {
   state: SplitState;
@@ -105,11 +72,7 @@ export class RunStats {
   private executor(index: number): ExecutorStats {
     let stats = this.executors.get(index);
     if (!stats) {
-      stats = {
-        peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
-        cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0 },
-        streamBuffersMade: 0, fullCollections: 0,
-      };
+      stats = newExecutorStats();
       this.executors.set(index, stats);
     }
     return stats;
@@ -124,68 +87,60 @@ export class RunStats {
     return stats;
   }
 
-  readonly listener = (event: RunEvent): void => {
-    switch (event.type) {
-      case 'split-started':
-        this.splitStarted(event);
-        break;
-      case 'rows-streamed': {
-        const split = this.split(event.splitId);
-        split.inFlight += event.rows;
-        this.rowsInFlight += event.rows;
-        break;
-      }
-      case 'batch-committed':
-        this.batchCommitted(event);
-        break;
-      case 'read-path':
-        this.readPaths.set(event.executor, event.detail);
-        this.executor(event.executor).session = event.session ?? null;
-        break;
-      case 'rows-compared':
-        this.rowsCommitted += event.rows;
-        this.split(event.splitId).rows += event.rows;
-        this.executor(event.executor).rows += event.rows;
-        break;
-      case 'split-finished': {
-        this.split(event.splitId).state = 'done';
-        this.executor(event.executor).tasksDone++;
-        break;
-      }
-      case 'latency':
-        this.latencies.update(event);
-        break;
-      case 'page-retry':
-        this.pageRetries++;
-        break;
-      case 'split-retry': {
-        this.retries++;
-        this.lastRetry = { splitId: event.splitId, node: event.node, attempt: event.attempt, error: event.error, at: Date.now() };
-        const split = this.split(event.splitId);
-        this.dropInFlight(event.splitId);
-        split.state = 'retrying';
-        split.lastError = event.error;
-        if (split.executor !== null) this.executor(split.executor).tasksFailed++;
-        break;
-      }
-      case 'split-failed': {
-        const split = this.split(event.splitId);
-        this.dropInFlight(event.splitId);
-        split.state = 'failed';
-        split.lastError = event.error;
-        if (split.executor !== null) this.executor(split.executor).tasksFailed++;
-        break;
-      }
-      case 'executor-memory':
-        this.executorMemory(event);
-        break;
-      case 'executor-started':
-        this.executor(event.executor).worker = `${event.worker} on ${event.host}`;
-        break;
-      case 'executor-exited':
-        break;
-    }
+  /**
+   * One handler per event type: the compiler holds the table complete. An event of a type not in it (a newer worker's,
+   * or a type named like an object member, through Redis) is ignored.
+   */
+  private readonly handlers: { readonly [K in RunEvent['type']]: (event: Extract<RunEvent, { type: K }>) => void } = {
+    'split-started': (event) => this.splitStarted(event),
+    'rows-streamed': (event) => this.rowsStreamed(event),
+    'batch-committed': (event) => this.batchCommitted(event),
+    'read-path': (event) => {
+      this.readPaths.set(event.executor, event.detail);
+      this.executor(event.executor).session = event.session ?? null;
+    },
+    'rows-compared': (event) => {
+      this.rowsCommitted += event.rows;
+      this.split(event.splitId).rows += event.rows;
+      this.executor(event.executor).rows += event.rows;
+    },
+    'split-finished': (event) => {
+      this.split(event.splitId).state = 'done';
+      this.executor(event.executor).tasksDone++;
+    },
+    latency: (event) => this.latencies.update(event),
+    'page-retry': () => this.pageRetries++,
+    'split-retry': (event) => {
+      this.retries++;
+      this.lastRetry = { splitId: event.splitId, node: event.node, attempt: event.attempt, error: event.error, at: Date.now() };
+      this.splitEnded(event.splitId, 'retrying', event.error);
+    },
+    'split-failed': (event) => this.splitEnded(event.splitId, 'failed', event.error),
+    'executor-memory': (event) => recordExecutorMemory(this.executor(event.executor), event),
+    'executor-started': (event) => {
+      this.executor(event.executor).worker = `${event.worker} on ${event.host}`;
+    },
+    'executor-exited': () => undefined,
   };
+
+  readonly listener = (event: RunEvent): void => {
+    if (!Object.hasOwn(this.handlers, event.type)) return;
+    (this.handlers[event.type] as (event: RunEvent) => void)(event);
+  };
+
+  private rowsStreamed(event: Extract<RunEvent, { type: 'rows-streamed' }>): void {
+    this.split(event.splitId).inFlight += event.rows;
+    this.rowsInFlight += event.rows;
+  }
+
+  /** A split attempt that failed: its uncommitted rows leave the progress, and its executor counts a failed task. */
+  private splitEnded(splitId: number, state: 'retrying' | 'failed', error: string): void {
+    const split = this.split(splitId);
+    this.dropInFlight(splitId);
+    split.state = state;
+    split.lastError = error;
+    if (split.executor !== null) this.executor(split.executor).tasksFailed++;
+  }
 
   private splitStarted(event: Extract<RunEvent, { type: 'split-started' }>): void {
     const split = this.split(event.splitId);
@@ -217,31 +172,6 @@ export class RunStats {
     this.split(event.splitId).rows += event.rows;
     if (event.streamLatency) this.split(event.splitId).latency = event.streamLatency;
     this.executor(event.executor).rows += event.rows;
-  }
-
-  private executorMemory(event: Extract<RunEvent, { type: 'executor-memory' }>): void {
-    const executor = this.executor(event.executor);
-    executor.rss = event.rss;
-    executor.heapUsed = event.heapUsed;
-    executor.heapLimit = event.heapLimit;
-    executor.gcMs = event.gcMs;
-    executor.cpuMs = event.cpuMs;
-    executor.lastReportAt = Date.now();
-    if (executor.firstReportAt === 0) {
-      executor.firstReportAt = executor.lastReportAt;
-      executor.firstCpuMs = event.cpuMs;
-    }
-    if (executor.baselineRss === 0) {
-      executor.baselineRss = event.baselineRss;
-      executor.baselineHeapUsed = event.baselineHeapUsed;
-    }
-    executor.peakRss = Math.max(executor.peakRss, event.rss);
-    executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
-    // A worker's events come through Redis: counts that are not counts are not shown.
-    const counts = event.pageBuffers;
-    if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: countOr(counts.framed, 0) };
-    executor.streamBuffersMade = countOr(event.streamBuffersMade, executor.streamBuffersMade);
-    executor.fullCollections = countOr(event.fullCollections, executor.fullCollections);
   }
 
   private addTimeSplit(into: { sourceWaitMs: number; transcodeMs: number; targetWaitMs: number }, event: TimeSplitMs): void {
@@ -289,9 +219,4 @@ export class RunStats {
     const seconds = (now - first.t) / 1000;
     return seconds > 0.5 ? Math.max(0, rows - first.rows) / seconds : rows / Math.max(this.elapsedSeconds(), 0.001);
   }
-}
-
-/** A count from an executor's event, or `otherwise` where it sent none or something that is not a count. */
-function countOr(value: unknown, otherwise: number): number {
-  return Number.isSafeInteger(value) ? (value as number) : otherwise;
 }

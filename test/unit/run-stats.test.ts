@@ -30,6 +30,30 @@ describe('RunStats', () => {
     expect(stats.driverPages).toBe(3);
   });
 
+  it('ignores events of a type it does not know, object members included (a newer worker, or anything through Redis)', () => {
+    const stats = new RunStats([0]);
+    for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'split-paused']) {
+      expect(() => stats.listener({ type, splitId: 0, rows: 5, executor: 0 } as unknown as Parameters<RunStats['listener']>[0])).not.toThrow();
+    }
+    expect(progressSnapshot(stats, 10)).toMatchObject({ rows: 0, committed: 0, splitsDone: 0 });
+    expect(stats.executors.size).toBe(0);
+  });
+
+  it('counts a failed attempt against its executor and drops its rows in flight, whether retried or failed for good', () => {
+    const stats = new RunStats([0, 1]);
+    for (const splitId of [0, 1]) {
+      stats.listener({ type: 'split-started', splitId, attempt: 1, executor: 3, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+      stats.listener({ type: 'rows-streamed', splitId, rows: 50, executor: 3 });
+    }
+    stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 10, error: 'reset', node: 'a:1' });
+    stats.listener({ type: 'split-failed', splitId: 1, error: 'refused', code: 'COPY_FAILED', node: 'a:1' });
+    expect(stats.rowsInFlight).toBe(0);
+    expect(stats.splits.get(0)).toMatchObject({ state: 'retrying', lastError: 'reset', inFlight: 0 });
+    expect(stats.splits.get(1)).toMatchObject({ state: 'failed', lastError: 'refused', inFlight: 0 });
+    expect(stats.executors.get(3)?.tasksFailed).toBe(2);
+    expect(stats.lastRetry).toMatchObject({ splitId: 0, attempt: 2, error: 'reset' });
+  });
+
   it('tracks peak memory per executor', () => {
     const stats = new RunStats([]);
     for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, cpuMs: 0, baselineRss: 5, baselineHeapUsed: 2 });

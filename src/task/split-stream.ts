@@ -1,12 +1,13 @@
 import { ValueEncodeError, type ChunkWriter } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { rowKeyRecord, type SourceTable } from '../schema/index.js';
-import { checkCopiedRows, copyFailed, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
+import { copyFailed, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
 import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
 import { lineIdentity, olderCheck, refusedLine, staticOnlyCheck, type LineKeys } from './row-checks.js';
 import { rejectOf, staticOnlyReject } from './row-rejects.js';
+import { SplitCommits } from './split-commits.js';
 import { SplitConnection } from './split-connection.js';
 import { scanFrom, timedPages, type EarlyScan } from './split-scan.js';
 import type { SplitTaskInput, TaskContext } from './split-task.js';
@@ -29,14 +30,12 @@ export interface OpenedSplit {
  */
 export class SplitStream {
   private readonly connection: SplitConnection;
-  private from: SplitPoint;
+  private readonly commits: SplitCommits;
   private lastToken: bigint | null;
   // The last row read, by page and index: a raw page decodes its values only at a commit inside a partition.
   private lastPage: ScanPage | undefined;
   private lastIndex = -1;
   private readonly tally = new TransactionTally();
-  private bytesCommitted = 0;
-  private total = 0;
   // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
   // table may be written between two scans of the same range), and each line's identity in this transaction.
   private readonly refused = new Map<string, { column: string; reason: string }>();
@@ -59,7 +58,7 @@ export class SplitStream {
     this.writer = this.buffers.writer;
     this.lines = this.buffers.lines;
     this.connection = new SplitConnection(opened.client, opened.roundTrips, context.copySql, context.copyFormat);
-    this.from = { token: opened.checkpoint.lastToken, position: opened.checkpoint.position };
+    this.commits = new SplitCommits(context, input.split.id, this.connection, this.tally, this.streamLatency.commit, { token: opened.checkpoint.lastToken, position: opened.checkpoint.position });
     this.lastToken = opened.checkpoint.lastToken;
     this.rows = new PageEncoders(context);
     this.throttle = new StreamThrottle(context.shares);
@@ -78,14 +77,14 @@ export class SplitStream {
     for (;;) {
       try {
         // The split's first scan may have begun with its checkpoint's read; a rescan (a refused row) starts anew.
-        const scan = this.early?.take(this.from) ?? scanFrom(this.context, split, this.from, attempt, this.codec, this.streamLatency.pageRead);
+        const scan = this.early?.take(this.commits.from) ?? scanFrom(this.context, split, this.commits.from, attempt, this.codec, this.streamLatency.pageRead);
         for await (const page of timedPages(scan, this.timing)) {
           await this.copyPage(page);
         }
         if (signal.aborted) throw interrupted(split.id);
         await this.commit(true, false);
         this.dropLastPage();
-        return this.total;
+        return this.commits.rows;
       } catch (error) {
         if (!(await this.setAsideRefused(error))) throw error;
       }
@@ -221,51 +220,18 @@ export class SplitStream {
   }
 
   private bytesProduced(): number {
-    return this.bytesCommitted + this.tally.bytes + this.writer.length;
+    return this.commits.bytes + this.tally.bytes + this.writer.length;
   }
 
-  /** Ends the COPY, records the rejects, and advances the fenced checkpoint in the same transaction. */
+  /** Commits the transaction at the last row written (`inside`: at its clustering position), and reports it. */
   private commit(done: boolean, inside: boolean): Promise<void> {
     return this.timing.target(async () => {
-      const { connection, tally } = this;
-      await connection.ensureTransaction();
-      await this.endCopy();
-      if (tally.rejected.length > 0) {
-        await this.context.store.recordRejects(connection.client, this.context.runId, tally.rejected);
-        connection.countRoundTrip();
-      }
       const last = this.lastPage;
       const to: SplitPoint = { token: this.lastToken, position: inside && this.codec && last ? this.codec.positionOf(last.values(this.lastIndex)) : null };
-      const existing = await this.advanceAndCommit(to, done);
-      this.total += tally.rows;
+      const existing = await this.commits.commit(this.writer, to, done);
       this.reportCommit(existing);
-      this.bytesCommitted += tally.bytes;
-      this.from = to;
       this.startTransaction();
     });
-  }
-
-  private async endCopy(): Promise<void> {
-    const ended = await this.connection.endCopy(this.writer);
-    if (!ended) return;
-    this.tally.bytes += ended.bytes;
-    checkCopiedRows(ended.taken, this.tally.rows, this.input.split.id);
-  }
-
-  /** The checkpoint, the COMMIT and the next BEGIN travel together: one round trip instead of three. */
-  private async advanceAndCommit(to: SplitPoint, done: boolean): Promise<number | undefined> {
-    const { context, input } = this;
-    const committing = performance.now();
-    const outcome = await context.store.advanceAndCommit(this.connection.client, { runId: context.runId, splitId: input.split.id, from: this.from, to, rows: this.tally.rows, done, ...(context.stage ? { merge: context.stage.merge() } : {}) }, !done);
-    const commitMs = performance.now() - committing;
-    context.latency.commit.record(commitMs);
-    this.streamLatency.commit.record(commitMs);
-    this.connection.countRoundTrip();
-    if (!outcome.fenced) {
-      throw new C2yError('SPLITS_FAILED', `split ${input.split.id} was advanced by another attempt; this attempt rolls back`, { retryable: true, context: { split: input.split.id } });
-    }
-    this.connection.committed(done);
-    return outcome.existing;
   }
 
   private reportCommit(existing: number | undefined): void {
@@ -298,7 +264,7 @@ export class SplitStream {
     this.refused.set(identity, { column: line.column, reason: `PostgreSQL refused it: ${line.message}` });
     if (this.tally.streamed > 0) this.context.emit({ type: 'rows-streamed', splitId: this.input.split.id, rows: -this.tally.streamed, executor: this.context.executor });
     this.writer.truncate(0);
-    this.lastToken = this.from.token;
+    this.lastToken = this.commits.from.token;
     this.dropLastPage();
     this.startTransaction();
     return true;

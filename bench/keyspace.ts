@@ -66,7 +66,7 @@ export async function keyspaceBench(argv: string[]): Promise<void> {
   const smallRows = values.quick ? 500 : Number(values['small-rows']);
   const trials = values.quick ? 1 : Number(values.trials);
   const cassandraNodes = await ensureBenchCassandra();
-  await ensureData(rows, KEYSPACE);
+  await ensureData(rows, KEYSPACE, values.quick);
   const tables = await ensureSmallTables(smallCount, smallRows);
   const port = await ensureTestbedDatabase(DATABASE);
   const results: Array<{ trial: number; oneRunSeconds: number; perTableSeconds: Record<string, number>; perTableSumSeconds: number; rows: number }> = [];

@@ -71,7 +71,7 @@ export async function latencyBench(argv: string[]): Promise<void> {
   // --quick (the suite's) skips the source-only side: the both side covers its path.
   const sides = (values.quick ? 'target,both' : values.sides).split(',').map((side) => side.trim()) as Side[];
   const cassandraNodes = await ensureBenchCassandra();
-  await ensureData(rows);
+  await ensureData(rows, undefined, values.quick);
   await ensureBenchDatabase();
   // Enough token splits for the widest sweep point: effective partitions = the streams asked for.
   const splitSizeMb = Math.max(0.05, (rows * 320) / 1024 / 1024 / (2 * Math.max(...streams)));

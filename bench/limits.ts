@@ -56,10 +56,18 @@ export function sizedKeyspace(rows: number): string {
 }
 
 /**
+ * A --quick pass measures nothing (tiny data, one trial): it waits for a Cassandra at rest no longer than this. The
+ * full wait (up to 5 min) cost the suite's quick pass ~70 s a scenario on a slow machine (2026-12-06).
+ */
+const QUICK_SETTLE_MS = 4000;
+
+/**
  * `rows` events in `keyspace` (RF 1), loaded once: a marker row written after a complete load says so, since
  * COUNT(*) of millions of rows outlasts Cassandra's own range timeout. Without the marker the table is counted.
+ * Then Cassandra is left to come to rest (`quick`: a few seconds at most).
  */
-export async function ensureData(rows: number, keyspace = KEYSPACE): Promise<void> {
+export async function ensureData(rows: number, keyspace = KEYSPACE, quick = false): Promise<void> {
+  const settleMs = quick ? QUICK_SETTLE_MS : undefined;
   const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
   let present = 0;
   try {
@@ -70,7 +78,7 @@ export async function ensureData(rows: number, keyspace = KEYSPACE): Promise<voi
       present = marker >= 0 ? marker : Number((await client.execute(`SELECT COUNT(*) AS n FROM ${keyspace}.events`, [], { readTimeout: 300_000 })).first()?.['n'] ?? 0);
     }
     if (present === rows) {
-      await settleCassandra();
+      await settleCassandra(settleMs);
       return;
     }
     if (present > 0 || client.metadata.keyspaces[keyspace]) await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], { readTimeout: 120_000 });
@@ -80,7 +88,7 @@ export async function ensureData(rows: number, keyspace = KEYSPACE): Promise<voi
   const loaded = await loadTestData({ contactPoints: ['127.0.0.1'], keyspace, rows, zooRows: 0, seed: 42, concurrency: 64, replicationFactor: 1, log: (line) => console.log(`[bench] ${line}`) });
   console.log(`[bench] generator: ${rows} rows at ${Math.round(loaded.rowsPerSecond)} rows/s`);
   await markLoaded(keyspace, rows);
-  await settleCassandra();
+  await settleCassandra(settleMs);
 }
 
 /** Cassandra's CPU under this share of one core over a window counts as at rest. */
@@ -275,7 +283,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
     parallelism: Number(values.parallelism), executors: Number(values.executors), cores: Number(values.cores), splitSizeMb: values.quick ? 0.5 : 16,
   };
   const cassandraNodes = await ensureBenchCassandra();
-  await ensureData(s.rows);
+  await ensureData(s.rows, KEYSPACE, values.quick);
   await ensureBenchDatabase();
 
   const config = benchConfig(s);

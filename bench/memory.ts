@@ -53,7 +53,7 @@ export async function memoryBench(argv: string[]): Promise<void> {
   const flatSizes = (values.quick ? '10000,20000' : values.flat).split(',').map(Number);
   const trials = values.quick ? 1 : Number(values.trials);
   const cassandraNodes = await ensureBenchCassandra();
-  for (const size of new Set([rows, ...flatSizes])) await ensureData(size, sizedKeyspace(size));
+  for (const size of new Set([rows, ...flatSizes])) await ensureData(size, sizedKeyspace(size), values.quick);
   await ensureBenchDatabase();
   const bytesPerRow = 320;
 

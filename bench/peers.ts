@@ -140,7 +140,7 @@ export async function peersBench(argv: string[]): Promise<void> {
   // Whole MiB, as the connector's split.sizeInMB takes an integer: both tools get the same value.
   const splitSizeMb = Math.max(1, Math.floor((rows * 320) / 1024 / 1024 / parallelism));
   const cassandraNodes = await ensureBenchCassandra();
-  await ensureData(rows);
+  await ensureData(rows, undefined, values.quick);
   await ensureBenchDatabase();
   const c2y: Measured[] = [];
   const spark: Measured[] = [];

@@ -20,7 +20,7 @@ export async function scaleBench(argv: string[]): Promise<void> {
   // 10M rows take minutes per run on 2 cores: steps of 5M rows or more run --big-trials times.
   const bigTrials = Number(values['big-trials']);
   const cassandraNodes = await ensureBenchCassandra();
-  for (const rows of steps) await ensureData(rows, sizedKeyspace(rows));
+  for (const rows of steps) await ensureData(rows, sizedKeyspace(rows), values.quick);
   await ensureBenchDatabase();
   const results: Array<{ rows: number; trials: Array<{ rowsPerSecond: number; seconds: number; peakRssMiB: number; cpuSeconds: number }>; rowsPerSecond: number; secondsPerMillion: number; peakRssMiB: number; cpuMicrosPerRow: number }> = [];
   for (const rows of steps) {

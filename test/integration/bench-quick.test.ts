@@ -25,6 +25,8 @@ describe('bench --quick', () => {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       lastLines.push(...lines.filter((line) => /^(latency|wide|startup): /.test(line)));
+      // Each scenario's time, in the suite's log: where this test's minutes go.
+      for (const line of lines.filter((l) => /^\[bench\] ===== \S+ took \d+ s =====$/.test(l))) console.log(line);
     });
     child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-6000)));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

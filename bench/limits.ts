@@ -20,6 +20,7 @@ import type { SourceTable } from '../src/schema/index.js';
 import { consistencyCode, describeTable, openCassandra, scanRanges, sessionOptionsOf, sourceSelection } from '../src/source/index.js';
 import { measureTable, splitsOf } from '../src/workflow/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
+import { cassandraAtRest } from './lib/at-rest.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 import { postmasterPid, processTreeCpuSeconds, processesCpuSeconds } from './lib/proc-cpu.js';
@@ -91,28 +92,27 @@ export async function ensureData(rows: number, keyspace = KEYSPACE, quick = fals
   await settleCassandra(settleMs);
 }
 
-/** Cassandra's CPU under this share of one core over a window counts as at rest. */
-const CASSANDRA_AT_REST = 0.1;
-
 /**
- * Waits (up to `limitMs`) until Cassandra's JVMs use under a tenth of a core over 2 s: a fresh load leaves memtable
- * flushes and compactions running for tens of seconds, and a phase measured meanwhile shares the cores with them
- * (2026-12-05, peers: c2y's first trial after a 1M-row load ran at 79K rows/s, its next two at 134–141K).
+ * Waits (up to `limitMs`) until Cassandra's JVMs are at rest (`cassandraAtRest`: under a tenth of a core a node over
+ * 2 s, or settled on their own idle floor): a fresh load leaves memtable flushes and compactions running for tens of
+ * seconds, and a phase measured meanwhile shares the cores with them (2026-12-05, peers: c2y's first trial after a
+ * 1M-row load ran at 79K rows/s, its next two at 134–141K).
  */
 export async function settleCassandra(limitMs = 300_000): Promise<void> {
   const pids = (await cassandraStatus(3)).map((node) => node.pid).filter((pid): pid is number => pid !== undefined);
   const started = Date.now();
+  const shares: number[] = [];
   for (;;) {
     const before = processesCpuSeconds(pids);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const share = (processesCpuSeconds(pids) - before) / 2;
-    if (share < CASSANDRA_AT_REST * Math.max(1, pids.length)) break;
+    shares.push((processesCpuSeconds(pids) - before) / 2);
+    if (cassandraAtRest(shares, pids.length)) break;
     if (Date.now() - started > limitMs) {
-      console.log(`[bench] Cassandra still busy after ${limitMs / 1000} s (${share.toFixed(2)} cores): measuring anyway`);
+      console.log(`[bench] Cassandra still busy after ${limitMs / 1000} s (${shares.at(-1)?.toFixed(2)} cores): measuring anyway`);
       return;
     }
   }
-  if (Date.now() - started > 2500) console.log(`[bench] Cassandra at rest after ${Math.round((Date.now() - started) / 1000)} s`);
+  if (Date.now() - started > 2500) console.log(`[bench] Cassandra at rest after ${Math.round((Date.now() - started) / 1000)} s (${shares.at(-1)?.toFixed(2)} cores)`);
 }
 
 export async function markLoaded(keyspace: string, rows: number): Promise<void> {

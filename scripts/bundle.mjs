@@ -6,11 +6,28 @@
 // against 319 ms there: `npm run bench -- startup`), CPU every run pays before its first row. A bundle runs only while
 // it is not older than the module it was made from (a later tsc alone leaves it stale, and then the modules run).
 import { build } from 'esbuild';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * cassandra-driver's Astra support (lib/datastax/cloud: a secure connect bundle's zip read by adm-zip, its metadata
+ * service called over https) loads in every process that imports the driver, though c2y never passes the driver a
+ * `cloud` option (a Spark job's secure connect bundle is refused when its properties are read). Left out of both
+ * bundles (scripts/driver-cloud-stand-in.cjs in its place), each process compiles neither adm-zip nor Node's https
+ * stack. The stand-in refuses a cloud option rather than ignore it, should one ever reach the driver.
+ */
+const withoutDriverCloud = {
+  name: 'c2y-without-driver-cloud',
+  setup(bundler) {
+    bundler.onLoad({ filter: /[\\/]cassandra-driver[\\/]lib[\\/]datastax[\\/]cloud[\\/]index\.js$/ }, () => ({
+      loader: 'js',
+      contents: readFileSync(join(root, 'scripts', 'driver-cloud-stand-in.cjs'), 'utf8'),
+    }));
+  },
+};
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -26,6 +43,7 @@ const common = {
   // Written below, whole files renamed into place: a build stopped midway (Ctrl-C, a full disk) must not leave a
   // truncated bundle that is newer than the modules, which bin/c2y.js and forkExecutor would then take.
   write: false,
+  plugins: [withoutDriverCloud],
 };
 
 /** Each output written beside its place, then renamed over it: the bundle (last) appears only complete. */
@@ -52,6 +70,7 @@ function publishFolder(outputFiles, folder) {
   rmSync(folder, { recursive: true, force: true });
   renameSync(next, folder);
 }
+
 
 const executor = await build({ ...common, entryPoints: ['dist/task/executor-main.js'], outfile: 'dist/task/executor-main.bundle.mjs' });
 publishFiles(executor.outputFiles);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -121,5 +122,25 @@ describe('the CLI\'s bundle', () => {
     utimesSync(module, 3_000, 3_000);
     expect(ran(), 'tsc ran after the bundle').toBe('modules');
     rmSync(folder, { recursive: true });
+  });
+});
+
+describe('the driver\'s Astra cloud support, left out of both bundles', () => {
+  it('is neither compiled nor loaded (adm-zip, Node\'s https) by an executor or the CLI', () => {
+    const bundles = ['dist/task/executor-main.bundle.mjs', ...readdirSync('dist/bundle').filter((name) => name.endsWith('.mjs')).map((name) => `dist/bundle/${name}`)];
+    for (const file of bundles) {
+      const text = readFileSync(file, 'utf8');
+      expect(text.includes('node_modules/adm-zip/'), file).toBe(false);
+      const driverInside = text.includes('node_modules/cassandra-driver/lib/client.js');
+      expect(text.includes("Astra secure connect bundles (the driver's cloud option) are not supported"), `${file}: the stand-in wherever the driver is`).toBe(driverInside);
+    }
+    for (const entry of ['dist/task/executor-main.bundle.mjs', 'dist/bundle/main.mjs']) expect(builtinsLoadedBy(entry).filter((name) => name === 'https'), entry).toEqual([]);
+  });
+
+  it('refuses a cloud option rather than ignore it, and lets every other client connect', async () => {
+    const standIn = createRequire(import.meta.url)('../../scripts/driver-cloud-stand-in.cjs') as { init(options: object): Promise<void>; checkServerIdentity(): void };
+    await expect(standIn.init({ contactPoints: ['127.0.0.1'] })).resolves.toBeUndefined();
+    await expect(standIn.init({ cloud: { secureConnectBundle: 'bundle.zip' } })).rejects.toThrow(/secure connect bundles .* are not supported: give the contact points/);
+    expect(() => standIn.checkServerIdentity()).toThrow(/not supported/);
   });
 });

@@ -3,7 +3,9 @@
  * foreachPartition → one JDBC CopyManager.copyIn each, bench/peers/spark) on the same table, machine and run.
  * Each tool's rows/s, peak RSS (of the whole process tree, by /usr/bin/time) and CPU seconds; ratios from the same run.
  * A peer that cannot run here is recorded with its error text, and the others still report.
- * `npm run bench -- peers [--rows 200000] [--trials 3] [--parallelism 8] [--quick]`
+ * `npm run bench -- peers [--rows 1000000] [--trials 3] [--parallelism 8] [--quick]`
+ * 1M rows by default, as the bars are set and as limits and latency load the same keyspace: a different size there is
+ * dropped and reloaded by the next scenario (at 200K, each peers run cost the next limits run a 1M-row load).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -132,7 +134,7 @@ async function runSpark(classpath: string, parallelism: number, splitSizeMb: num
 
 export async function peersBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    rows: { type: 'string', default: '200000' }, trials: { type: 'string', default: '3' }, parallelism: { type: 'string', default: '8' }, quick: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '1000000' }, trials: { type: 'string', default: '3' }, parallelism: { type: 'string', default: '8' }, quick: { type: 'boolean', default: false },
   } });
   const rows = values.quick ? 10_000 : Number(values.rows);
   const trials = values.quick ? 1 : Number(values.trials);

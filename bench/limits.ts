@@ -20,7 +20,8 @@ import type { SourceTable } from '../src/schema/index.js';
 import { consistencyCode, describeTable, openCassandra, scanRanges, sessionOptionsOf, sourceSelection } from '../src/source/index.js';
 import { measureTable, splitsOf } from '../src/workflow/index.js';
 import { cassandraStatus, loadTestData, startCassandra } from '../src/testbed/index.js';
-import { cassandraAtRest } from './lib/at-rest.js';
+import { cassandraAtRest, cassandraWarm, WARM_SCANS_MAX } from './lib/at-rest.js';
+import { boundOf } from './lib/bound.js';
 import { chartResults } from './lib/charts.js';
 import { median, writeResults } from './lib/results-file.js';
 import { postmasterPid, processTreeCpuSeconds, processesCpuSeconds } from './lib/proc-cpu.js';
@@ -61,6 +62,8 @@ export function sizedKeyspace(rows: number): string {
  * full wait (up to 5 min) cost the suite's quick pass ~70 s a scenario on a slow machine (2026-12-06).
  */
 const QUICK_SETTLE_MS = 4000;
+/** Between a full trial's phases, Cassandra has this long to come to rest (a scan's collections end within seconds). */
+const PHASE_SETTLE_MS = 30_000;
 
 /**
  * `rows` events in `keyspace` (RF 1), loaded once: a marker row written after a complete load says so, since
@@ -115,6 +118,25 @@ export async function settleCassandra(limitMs = 300_000): Promise<void> {
   if (Date.now() - started > 2500) console.log(`[bench] Cassandra at rest after ${Math.round((Date.now() - started) / 1000)} s (${shares.at(-1)?.toFixed(2)} cores)`);
 }
 
+/**
+ * Untimed source-only scans of `keyspace`'s events until Cassandra's CPU a row holds still (`cassandraWarm`), so no
+ * trial measures a read path its JVMs are still compiling. Each scan's figure is printed; returns them.
+ */
+export async function warmCassandra(keyspace = KEYSPACE): Promise<number[]> {
+  const config = benchConfig({ rows: 0, trials: 0, parallelism: 2, executors: 1, cores: 2, splitSizeMb: 16 }, keyspace);
+  const { table, splits } = await plannedSplits(config);
+  const servers = await serverCpu();
+  const microsPerRow: number[] = [];
+  while (!cassandraWarm(microsPerRow) && microsPerRow.length < WARM_SCANS_MAX) {
+    const before = servers.cassandra();
+    const scan = await sourceOnly(config, table, splits);
+    microsPerRow.push(((servers.cassandra() - before) * 1e6) / Math.max(scan.rows, 1));
+  }
+  const figures = microsPerRow.map((v) => v.toFixed(2)).join(', ');
+  console.log(`[bench] Cassandra ${cassandraWarm(microsPerRow) ? 'warm' : `not steady after ${WARM_SCANS_MAX} scans, measuring anyway`}: its CPU a row over the warm-up scans ${figures} µs`);
+  return microsPerRow;
+}
+
 export async function markLoaded(keyspace: string, rows: number): Promise<void> {
   const client = await openCassandra({ contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'datacenter1', consistency: 'ONE', fetchSize: 5000 });
   try {
@@ -125,17 +147,17 @@ export async function markLoaded(keyspace: string, rows: number): Promise<void> 
   }
 }
 
-function benchConfig(s: Settings): C2yConfig {
+export function benchConfig(s: Settings, keyspace = KEYSPACE): C2yConfig {
   return loadConfig({ flags: {
-    'source.keyspace': KEYSPACE, 'source.table': 'events', 'source.consistency': 'ONE', 'source.splitSizeMb': String(s.splitSizeMb),
+    'source.keyspace': keyspace, 'source.table': 'events', 'source.consistency': 'ONE', 'source.splitSizeMb': String(s.splitSizeMb),
     'target.hosts': '127.0.0.1:5432', 'target.database': DATABASE, parallelism: String(s.parallelism), executors: String(s.executors), cores: String(s.cores),
   } }).config;
 }
 
 /** The splits c2y would cut for this config, for the source-only scan. */
-async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; splits: SplitJson[] }> {
+export async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; splits: SplitJson[] }> {
   const client = await openCassandra(sessionOptionsOf(config.source));
-  const table = await describeTable(client, KEYSPACE, 'events');
+  const table = await describeTable(client, config.source.keyspace, 'events');
   // Measured and cut as migrate does it (the whole table: the bench selects no token ranges).
   const selection = sourceSelection(config, table);
   const splits = splitsOf(client, table, await measureTable(client, config, table, selection), selection).map(splitToJson);
@@ -144,7 +166,7 @@ async function plannedSplits(config: C2yConfig): Promise<{ table: SourceTable; s
 }
 
 /** CPU seconds Cassandra's nodes (every JVM of the ring) and the bench's PostgreSQL (its whole process tree) have used. */
-async function serverCpu(): Promise<{ cassandra: () => number; postgres: () => number }> {
+export async function serverCpu(): Promise<{ cassandra: () => number; postgres: () => number }> {
   const pids = (await cassandraStatus(3)).map((node) => node.pid).filter((pid): pid is number => pid !== undefined);
   const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await admin.connect();
@@ -154,7 +176,7 @@ async function serverCpu(): Promise<{ cassandra: () => number; postgres: () => n
   return { cassandra: () => processesCpuSeconds(pids), postgres: () => processTreeCpuSeconds(postmaster) };
 }
 
-async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJson[]): Promise<{ rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number }> {
+export async function sourceOnly(config: C2yConfig, table: SourceTable, splits: SplitJson[]): Promise<{ rows: number; seconds: number; rowsPerSecond: number; cpuSeconds: number }> {
   const worker = fileURLToPath(new URL('./lib/scan-worker.ts', import.meta.url));
   const started = Date.now();
   const shares = Array.from({ length: config.executors }, (_, e) => splits.filter((_, i) => i % config.executors === e));
@@ -285,6 +307,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
   const cassandraNodes = await ensureBenchCassandra();
   await ensureData(s.rows, KEYSPACE, values.quick);
   await ensureBenchDatabase();
+  const warmUp = values.quick ? [] : await warmCassandra();
 
   const config = benchConfig(s);
   const { table, splits } = await plannedSplits(config);
@@ -293,9 +316,12 @@ export async function limitsBench(argv: string[]): Promise<void> {
   const servers = await serverCpu();
   for (let trial = 0; trial < s.trials; trial++) {
     settlePostgres();
+    if (!values.quick) await settleCassandra(PHASE_SETTLE_MS);
     const cassandraBefore = servers.cassandra();
     const source = await sourceOnly(config, table, splits);
     const cassandraMicrosPerRow = ((servers.cassandra() - cassandraBefore) * 1e6) / source.rows;
+    // The scan's garbage leaves Cassandra's collectors busy for a while: c2y's run starts on a ring at rest too.
+    if (!values.quick) await settleCassandra(PHASE_SETTLE_MS);
     const postgresBeforeRun = servers.postgres();
     const cassandraBeforeRun = servers.cassandra();
     const e2e = endToEnd(s);
@@ -317,7 +343,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const postgresMicrosPerRow = ((servers.postgres() - postgresBefore) * 1e6) / s.rows;
     // The machine's ceiling for any migrator: its cores, spent only on Cassandra's and PostgreSQL's work per row.
-    const boundRowsPerSecond = cpus().length / ((cassandraMicrosPerRow + postgresMicrosPerRow) / 1e6);
+    const { boundRowsPerSecond, e2eOverBound } = boundOf(e2e.report.rowsPerSecond, cassandraMicrosPerRow, postgresMicrosPerRow);
     const row = {
       trial, sourceOnlyRowsPerSecond: Math.round(source.rowsPerSecond), sinkOnlyRowsPerSecond: Math.round(sink.rowsPerSecond),
       e2eRowsPerSecond: e2e.report.rowsPerSecond, e2eRows: e2e.report.rows, e2eSeconds: e2e.report.durationSeconds,
@@ -327,7 +353,7 @@ export async function limitsBench(argv: string[]): Promise<void> {
       e2eCpuSeconds: e2e.cpuSeconds, allProcessesCpuMicrosPerRow: (e2e.cpuSeconds * 1e6) / e2e.report.rows,
       sourceOnlyCpuMicrosPerRow: (source.cpuSeconds * 1e6) / source.rows,
       ratio: e2e.report.rowsPerSecond / Math.min(source.rowsPerSecond, sink.rowsPerSecond),
-      cassandraMicrosPerRow, e2eCassandraMicrosPerRow, postgresMicrosPerRow, e2ePostgresMicrosPerRow, boundRowsPerSecond: Math.round(boundRowsPerSecond), e2eOverBound: e2e.report.rowsPerSecond / boundRowsPerSecond,
+      cassandraMicrosPerRow, e2eCassandraMicrosPerRow, postgresMicrosPerRow, e2ePostgresMicrosPerRow, boundRowsPerSecond, e2eOverBound,
       verdict: e2e.report.timeSplit.verdict, copyFormat: format,
       peakExecutorRssBytes: Math.max(...e2e.report.executors.map((e) => e.peakRssBytes)),
     };
@@ -343,10 +369,10 @@ export async function limitsBench(argv: string[]): Promise<void> {
     sourceOnlyRowsPerSecond: pick('sourceOnlyRowsPerSecond'), sinkOnlyRowsPerSecond: pick('sinkOnlyRowsPerSecond'), e2eRowsPerSecond: pick('e2eRowsPerSecond'),
     ratio: pick('ratio'), e2eCpuMicrosPerRow: pick('e2eCpuMicrosPerRow'), allProcessesCpuMicrosPerRow: pick('allProcessesCpuMicrosPerRow'), sourceOnlyCpuMicrosPerRow: pick('sourceOnlyCpuMicrosPerRow'),
     encodeMicrosPerRow: encode.microsPerRow, encodedBytesPerRow: encode.bytesPerRow, peakExecutorRssBytes: pick('peakExecutorRssBytes'),
-    cassandraMicrosPerRow: pick('cassandraMicrosPerRow'), postgresMicrosPerRow: pick('postgresMicrosPerRow'), boundRowsPerSecond: pick('boundRowsPerSecond'), e2eOverBound: pick('e2eOverBound'),
+    ...boundOf(pick('e2eRowsPerSecond'), pick('cassandraMicrosPerRow'), pick('postgresMicrosPerRow')),
   };
   const file = writeResults('limits', {
-    parameters: { ...s, cassandraNodes, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFormat: lastReport?.copyFormat ?? null, copyFile: copyFileOf(lastReport?.copyFormat.format ?? 'text'), copyFileBytes: existsSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')) ? statSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')).size : 0 },
+    parameters: { ...s, cassandraNodes, cassandraWarmUpMicrosPerRow: warmUp, machineCores: cpus().length, readPath: lastReport?.readPath ?? null, target: 'local PostgreSQL 127.0.0.1:5432', copyFormat: lastReport?.copyFormat ?? null, copyFile: copyFileOf(lastReport?.copyFormat.format ?? 'text'), copyFileBytes: existsSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')) ? statSync(copyFileOf(lastReport?.copyFormat.format ?? 'text')).size : 0 },
     medians, onExisting, encode, trials, lastReport,
   });
   console.log(`[bench] medians: source-only ${medians.sourceOnlyRowsPerSecond} rows/s, sink-only ${medians.sinkOnlyRowsPerSecond} rows/s, e2e ${medians.e2eRowsPerSecond} rows/s; e2e / min = ${medians.ratio.toFixed(2)}; c2y CPU ${medians.e2eCpuMicrosPerRow.toFixed(2)} µs/row of executors, ${medians.allProcessesCpuMicrosPerRow.toFixed(2)} with the driver process (of which the driver's decode in source-only ${medians.sourceOnlyCpuMicrosPerRow.toFixed(2)}); encode ${medians.encodeMicrosPerRow.toFixed(2)} µs/row`);

@@ -27,3 +27,22 @@ export function cassandraAtRest(shares: readonly number[], nodes: number): boole
   if (floor > IDLE_FLOOR_MAX_CORES_PER_NODE * perNode) return false;
   return shares.slice(-FLOOR_WINDOWS).every((share) => share <= floor + FLOOR_BAND_CORES_PER_NODE * perNode);
 }
+
+/**
+ * At rest is not yet warm: Cassandra's JVMs compile their read path only as scans run, so right after a start and a
+ * load each full scan cost less than the one before. On 2026-12-06's Intel machine, at rest after a 1M-row load on a
+ * fresh 3-node ring, three trials' source-only scans cost 12.55, 11.33 and 9.43 µs of Cassandra's CPU a row, and the
+ * bound (cores over Cassandra's plus PostgreSQL's cost) moved with it: e2e / bound read 0.93, 0.82, 0.78. Untimed
+ * scans first, until two in a row cost within this share of each other.
+ */
+export const WARM_SCAN_TOLERANCE = 0.08;
+/** Scans at most: a noisy machine may never hold two within the tolerance (one scan of six ran 25 % dearer). */
+export const WARM_SCANS_MAX = 5;
+
+/** `microsPerRow`: Cassandra's CPU a row of each warm-up scan so far, oldest first. Warm: the last two agree. */
+export function cassandraWarm(microsPerRow: readonly number[]): boolean {
+  const last = microsPerRow.at(-1);
+  const before = microsPerRow.at(-2);
+  if (last === undefined || before === undefined) return false;
+  return Math.abs(last - before) <= WARM_SCAN_TOLERANCE * Math.min(last, before);
+}

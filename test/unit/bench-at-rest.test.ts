@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cassandraAtRest } from '../../bench/lib/at-rest.js';
+import { cassandraAtRest, cassandraWarm } from '../../bench/lib/at-rest.js';
 
 describe('a Cassandra at rest (the benches wait for it before measuring)', () => {
   it('is at rest after one quiet window', () => {
@@ -25,5 +25,24 @@ describe('a Cassandra at rest (the benches wait for it before measuring)', () =>
   it('scales both thresholds with the ring\'s nodes', () => {
     expect(cassandraAtRest([0.5, 0.45, 0.47, 0.46], 3)).toBe(true);
     expect(cassandraAtRest([0.5, 0.45, 0.47, 0.46], 1)).toBe(false);
+  });
+});
+
+describe('a Cassandra warm for measuring (the limits and peers benches scan until it is)', () => {
+  it('is warm once two scans in a row cost within the tolerance of each other', () => {
+    expect(cassandraWarm([12.55, 9.2, 9.0])).toBe(true);
+    expect(cassandraWarm([9.2, 8.81])).toBe(true);
+  });
+
+  it('is not warm after one scan, nor while each scan costs less than the last (the JIT still compiling)', () => {
+    expect(cassandraWarm([])).toBe(false);
+    expect(cassandraWarm([9.0])).toBe(false);
+    expect(cassandraWarm([12.55, 11.33])).toBe(false);
+    expect(cassandraWarm([12.55, 11.33, 9.43])).toBe(false);
+  });
+
+  it('is not warm after an outlier either way', () => {
+    expect(cassandraWarm([8.8, 11.02])).toBe(false);
+    expect(cassandraWarm([11.02, 8.81])).toBe(false);
   });
 });

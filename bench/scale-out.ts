@@ -219,5 +219,6 @@ export async function scaleOutBench(argv: string[]): Promise<void> {
   });
   const drawn = await chartResults(file);
   console.log(`[bench] ${byCount.map((b) => `${b.workers} worker(s) ${b.rowsPerSecond} rows/s (each worker ${b.workerCoresUsed} cores of ${quotaCores}; ${b.groupMicrosPerRow} µs of the groups' CPU a row; machine CPU ${(b.cpuBusy * 100).toFixed(0)} %)`).join(', ')} → ${file}, ${drawn.svg}`);
-  console.log(`scale-out: quota_cores=${quotaCores} ${byCount.map((b) => `w${b.workers}=${b.rowsPerSecond}`).join(' ')} ratio2=${ratioOf(2) ?? 'NaN'} ratio3=${ratioOf(3) ?? 'NaN'}`);
+  // A worker count this run did not measure (--quick runs 1 and 2) prints n/a, as latency's unmeasured sides do.
+  console.log(`scale-out: quota_cores=${quotaCores} ${byCount.map((b) => `w${b.workers}=${b.rowsPerSecond}`).join(' ')} ratio2=${ratioOf(2) ?? 'n/a'} ratio3=${ratioOf(3) ?? 'n/a'}`);
 }

@@ -24,7 +24,7 @@ describe('bench --quick', () => {
       limitsLine = /limits: c2y_us_per_row=\S+ e2e_over_bound=\S+ e2e_over_min=\S+/.exec(chunk.toString())?.[0] ?? limitsLine;
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
-      lastLines.push(...lines.filter((line) => /^(latency|wide|startup): /.test(line)));
+      lastLines.push(...lines.filter((line) => /^(latency|wide|startup|scale-out): /.test(line)));
       // Each scenario's time, in the suite's log: where this test's minutes go.
       for (const line of lines.filter((l) => /^\[bench\] ===== \S+ took \d+ s =====$/.test(l))) console.log(line);
     });
@@ -38,6 +38,8 @@ describe('bench --quick', () => {
     expect(lastLines).toContainEqual(expect.stringMatching(/^latency: rtt_ms=\d+\.\d target_4=\d+\.\d{3} source_4=n\/a both_4=\d+\.\d{3}$/));
     expect(lastLines).toContainEqual(expect.stringMatching(/^wide: events_us_per_row=\d+\.\d\d types_zoo_us_per_row=\d+\.\d\d wide100_us_per_row=\d+\.\d\d$/));
     expect(lastLines).toContainEqual(expect.stringMatching(/^startup: module_ms=\d+ bundle_ms=\d+ ratio=\d+\.\d\d$/));
+    // --quick runs 1 and 2 workers: the third's ratio is n/a, not NaN.
+    expect(lastLines).toContainEqual(expect.stringMatching(/^scale-out: quota_cores=\d+(\.\d+)? w1=\d+ w2=\d+ ratio2=\d+(\.\d+)? ratio3=n\/a$/));
     const files = readdirSync(dir);
     for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak', 'startup']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));

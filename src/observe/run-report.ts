@@ -78,6 +78,6 @@ function runTimeSplit(stats: RunStats): TimeSplitReport {
 
 function readPathOf(stats: RunStats): RunReport['readPath'] {
   const paths = [...stats.readPaths.values()];
-  const raw = paths.filter((detail) => detail === 'raw pages').length;
-  return { rawExecutors: raw, driverRowsExecutors: paths.length - raw, details: [...new Set(paths)], driverPages: stats.driverPages };
+  const raw = paths.filter((path) => path.raw).length;
+  return { rawExecutors: raw, driverRowsExecutors: paths.length - raw, details: [...new Set(paths.map((path) => path.detail))], driverPages: stats.driverPages };
 }

@@ -47,8 +47,8 @@ export class RunStats {
   driverPages = 0;
   /** Round trips to the target by committed work (set-up of splits included). */
   roundTrips = 0;
-  /** How each executor reads pages ('raw pages' or 'driver rows: why'). */
-  readonly readPaths = new Map<number, string>();
+  /** How each executor reads pages: raw or on the driver's rows, and the detail ('raw pages' or 'driver rows: why'). */
+  readonly readPaths = new Map<number, { readonly raw: boolean; readonly detail: string }>();
   /** All streams' time waiting on Cassandra, transcoding, and waiting on the target. */
   readonly timeSplit = { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 };
   /** What this run's backends on the driver's target node were doing, sampled every second (workflow/target-waits-watch.ts). */
@@ -96,7 +96,8 @@ export class RunStats {
     'rows-streamed': (event) => this.rowsStreamed(event),
     'batch-committed': (event) => this.batchCommitted(event),
     'read-path': (event) => {
-      this.readPaths.set(event.executor, event.detail);
+      // A worker's event comes through Redis: only a true `raw` counts its executor as reading raw pages.
+      this.readPaths.set(event.executor, { raw: event.raw === true, detail: String(event.detail) });
       this.executor(event.executor).session = event.session ?? null;
     },
     'rows-compared': (event) => {

@@ -16,7 +16,7 @@ export { installRawPageHook, locateCells, rawPageOf, CorruptPageError, RAW_PAGES
 export type { RawPage, RawPageColumn, DriverType, HookState } from './raw-page-hook.js';
 export { readPartitioner, checkPartitioner } from './partitioner.js';
 export { driverMurmur3Class } from './driver-internals.js';
-export { rawReadPath, cannedBody, parseCanned, rowsBody } from './raw-page-self-test.js';
+export { rawReadPath, rawPagesDetail, cannedBody, parseCanned, rowsBody } from './raw-page-self-test.js';
 export type { BodyColumn } from './raw-page-self-test.js';
 export { keepPageBuffers, frameBuffers, pageBufferCounts, ReusablePool, pooledFrameOwners } from './page-buffer-pool.js';
 export { FrameAssembler, CorruptFrameError, feedThroughOneBuffer, framedPages, framedReadsSelfTest, frameOf, POOLED_MIN_BYTES } from './socket-frames.js';

@@ -199,6 +199,9 @@ function gatherBody(frameInfo: FrameInfo, item: FrameItem): Buffer {
   return pooled.subarray(0, length);
 }
 
+/** HookState.framedReads when plain-TCP connections read through frame assemblers (socket-frames.ts). */
+export const FRAMED_READS = 'framed';
+
 /** Whether the hook is in, and how plain-TCP connections read: through frame assemblers, or Node's reads and why. */
 export type HookState = { readonly installed: true; readonly framedReads: string } | { readonly installed: false; readonly reason: string };
 let state: HookState | undefined;
@@ -236,5 +239,5 @@ export function installRawPageHook(): HookState {
   };
   const problem = framedReadsSelfTest();
   if (problem === undefined) installFramedReads(driverConnectionClass, (parser, streamId) => rawStreams.get(parser as ParserLike)?.has(streamId) === true);
-  return (state = { installed: true, framedReads: problem === undefined ? 'framed' : `socket reads: ${problem}` });
+  return (state = { installed: true, framedReads: problem === undefined ? FRAMED_READS : `Node's socket reads (the framed reads' self-test failed: ${problem})` });
 }

@@ -1,6 +1,6 @@
 import { messageOf } from '../errors/index.js';
 import { driverFrameHeaderClass, driverParserClass } from './driver-internals.js';
-import { installRawPageHook, rawPageOf, tagRawStream, type DriverType, type RawPage } from './raw-page-hook.js';
+import { FRAMED_READS, installRawPageHook, rawPageOf, tagRawStream, type DriverType, type RawPage } from './raw-page-hook.js';
 import { cellDecoder, type CellDecoder } from './scan-page.js';
 
 /** Whether pages are read as bytes in this process, and why not where they are not (shown in the report). */
@@ -118,6 +118,14 @@ function checkCanned(page: RawPage, decoder: CellDecoder): string | undefined {
 }
 
 /**
+ * The read path of an executor whose pages are raw: 'raw pages', naming Node's socket reads and why when the framed
+ * reads' self-test failed (pages still raw, one copy more each), so the report says so and not only `framed` = 0.
+ */
+export function rawPagesDetail(framedReads: string): string {
+  return framedReads === FRAMED_READS ? 'raw pages' : `raw pages, ${framedReads}`;
+}
+
+/**
  * Installs the raw page hook and proves it on a canned frame. Any failure (another driver version, a changed
  * parser) leaves pages to the driver's rows, with the reason for the report: never a wrong byte.
  */
@@ -132,7 +140,7 @@ export function rawReadPath(client: unknown): ReadPath {
       if (typeof page !== 'string') page.release();
       return found;
     }).find((found) => found !== undefined);
-    return problem === undefined ? { decoder, detail: 'raw pages' } : { decoder: undefined, detail: `driver rows: the raw page self-test failed: ${problem}` };
+    return problem === undefined ? { decoder, detail: rawPagesDetail(hook.framedReads) } : { decoder: undefined, detail: `driver rows: the raw page self-test failed: ${problem}` };
   } catch (error) {
     return { decoder: undefined, detail: `driver rows: the raw page self-test failed: ${messageOf(error)}` };
   }

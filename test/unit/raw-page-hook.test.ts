@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceTable } from '../../src/schema/index.js';
 import { C2yError } from '../../src/errors/index.js';
-import { CorruptPageError, EXACT_ENCODING, ReusablePool, cannedBody, checkPageColumns, keepPageBuffers, locateCells, parseCanned, rawReadPath } from '../../src/source/index.js';
+import { CorruptPageError, EXACT_ENCODING, ReusablePool, cannedBody, checkPageColumns, keepPageBuffers, locateCells, parseCanned, rawPagesDetail, rawReadPath } from '../../src/source/index.js';
 import { driverFrameHeaderClass, driverParserClass } from '../../src/source/driver-internals.js';
 import { installRawPageHook, tagRawStream } from '../../src/source/raw-page-hook.js';
 
@@ -19,6 +19,11 @@ function rowsBody(rows: ReadonlyArray<ReadonlyArray<Buffer | null>>): Buffer {
 describe('raw page hook', () => {
   it('passes its self-test on the pinned driver (a canned frame through the driver\'s own parser)', () => {
     expect(rawReadPath({ options: { encoding: EXACT_ENCODING } })).toMatchObject({ detail: 'raw pages' });
+  });
+
+  it('names Node\'s socket reads in the read path when the framed reads\' self-test failed, and nothing more when it passed', () => {
+    expect(rawPagesDetail('framed')).toBe('raw pages');
+    expect(rawPagesDetail('Node\'s socket reads (the framed reads\' self-test failed: x)')).toBe('raw pages, Node\'s socket reads (the framed reads\' self-test failed: x)');
   });
 
   it('locates every cell, nulls as negative lengths', () => {

@@ -51,3 +51,21 @@ describe('renderReport', () => {
     expect(keys.slice(-4)).toEqual(['ignored keys', 'split 1 failed', 'skipped ks.mv', 'resume with']);
   });
 });
+
+describe('buildReport: the read path', () => {
+  it('counts an executor as raw by its event\'s flag, also when the detail names Node\'s socket reads (the framed reads\' self-test failed)', () => {
+    const stats = statsOfOneSplit();
+    stats.listener({ type: 'read-path', executor: 0, raw: true, detail: 'raw pages, Node\'s socket reads (the framed reads\' self-test failed: frame 2 read back short)' });
+    stats.listener({ type: 'read-path', executor: 1, raw: false, detail: 'driver rows: cassandra-driver is 4.7.0' });
+    const report = buildReport(base(), stats);
+    expect(report.readPath).toMatchObject({ rawExecutors: 1, driverRowsExecutors: 1 });
+    expect(renderReport(report)).toMatch(/read path\s+raw pages, Node's socket reads \(the framed reads' self-test failed: frame 2 read back short\); driver rows: cassandra-driver is 4\.7\.0 \(1 executor\(s\) raw, 1 on driver rows\)/);
+  });
+
+  it('takes only a true flag from a worker\'s event (it came through Redis)', () => {
+    const stats = statsOfOneSplit();
+    stats.listener({ type: 'read-path', executor: 0, raw: 'yes', detail: 'raw pages' } as unknown as Parameters<RunStats['listener']>[0]);
+    expect(buildReport(base(), stats).readPath).toMatchObject({ rawExecutors: 0, driverRowsExecutors: 1 });
+  });
+});
+

@@ -2,6 +2,8 @@ import type { ExecutorSession, PageBufferCounts, RunEvent } from './run-events.j
 
 /** What the driver knows of one executor: memory, CPU, rows, tasks and buffers, from its events. */
 export interface ExecutorStats {
+  /** It finished init (its Cassandra session and read path) and reported; false: known only from its exit. */
+  ready: boolean;
   peakRss: number;
   peakHeapUsed: number;
   heapLimit: number;
@@ -37,7 +39,7 @@ export interface ExecutorStats {
 
 export function newExecutorStats(): ExecutorStats {
   return {
-    peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
+    ready: false, peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
     cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0 },
     streamBuffersMade: 0, fullCollections: 0,
   };
@@ -45,6 +47,7 @@ export function newExecutorStats(): ExecutorStats {
 
 /** An executor's memory report: the latest figures, the first report's baseline and time, and the peaks. */
 export function recordExecutorMemory(executor: ExecutorStats, event: Extract<RunEvent, { type: 'executor-memory' }>): void {
+  executor.ready = true;
   executor.rss = event.rss;
   executor.heapUsed = event.heapUsed;
   executor.heapLimit = event.heapLimit;

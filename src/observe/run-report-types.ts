@@ -156,6 +156,8 @@ export interface ExecutorReport {
   readonly executor: number;
   /** Distributed runs: the worker (and its host) that ran this executor. */
   readonly worker: string | null;
+  /** It finished init and ran: false when the run ended before it was ready, so it ran no task and has no figures. */
+  readonly ready: boolean;
   readonly peakRssBytes: number;
   readonly peakHeapUsedBytes: number;
   readonly heapLimitBytes: number;

@@ -47,7 +47,7 @@ function executorReports(base: ReportBase, stats: RunStats): ExecutorReport[] {
   return [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => {
     const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
     return {
-      executor, worker: e.worker, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
+      executor, worker: e.worker, ready: e.ready, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
       plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, pageBuffers: e.pageBuffers, streamBuffersMade: e.streamBuffersMade, fullCollections: e.fullCollections, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
       ...executorTime(stats, e), cassandraSession: e.session,
     };
@@ -70,7 +70,8 @@ function executorTime(stats: RunStats, executor: ExecutorStats): Pick<ExecutorRe
 
 /** The run is CPU-bound when most of its executors are; otherwise what its streams waited on most. */
 function runTimeSplit(stats: RunStats): TimeSplitReport {
-  const executors = [...stats.executors.values()];
+  // An executor the run ended before it was ready did nothing: it says nothing of what the run was bound by.
+  const executors = [...stats.executors.values()].filter((e) => e.ready);
   const cpuBound = executors.filter((e) => verdictOf(e.timeSplit, stats.cpuShare(e)) === 'CPU-bound').length;
   const verdict = executors.length > 0 && cpuBound * 2 > executors.length ? 'CPU-bound' : verdictOf(stats.timeSplit, undefined);
   return timeSplitReport(stats.timeSplit, verdict);

@@ -98,7 +98,9 @@ export class RunStats {
     'read-path': (event) => {
       // A worker's event comes through Redis: only a true `raw` counts its executor as reading raw pages.
       this.readPaths.set(event.executor, { raw: event.raw === true, detail: String(event.detail) });
-      this.executor(event.executor).session = event.session ?? null;
+      const executor = this.executor(event.executor);
+      executor.ready = true;
+      executor.session = event.session ?? null;
     },
     'rows-compared': (event) => {
       this.rowsCommitted += event.rows;
@@ -121,7 +123,8 @@ export class RunStats {
     'executor-started': (event) => {
       this.executor(event.executor).worker = `${event.worker} on ${event.host}`;
     },
-    'executor-exited': () => undefined,
+    // Every executor the run forked is in the report, also one the run ended before it was ready (it ran no task).
+    'executor-exited': (event) => void this.executor(event.executor),
   };
 
   readonly listener = (event: RunEvent): void => {

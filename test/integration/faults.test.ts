@@ -15,7 +15,7 @@ const PACED = [...SMALL, '--set', 'target.rowsPerSecond=15000'];
 /** Failed splits gave their stream buffers back for their retries: no executor made more sets than its 4 cores. */
 function expectStreamBuffersGivenBack(report: RunReport): void {
   expect(report.retries).toBeGreaterThan(0);
-  for (const executor of report.executors) {
+  for (const executor of report.executors.filter((e) => e.ready)) {
     expect(executor.streamBuffersMade).toBeGreaterThan(0);
     expect(executor.streamBuffersMade).toBeLessThanOrEqual(4);
   }

@@ -41,12 +41,17 @@ describe('c2y migrate', () => {
     expect(Math.min(...perAddress)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...perAddress) - Math.min(...perAddress)).toBeLessThanOrEqual(2);
     expect(report.streamsPerServerAddress).toEqual(report.streamsPerNode);
+    // Both executors are listed; on a fast run one may end before the other is ready (it then ran no split).
     expect(report.executors).toHaveLength(2);
+    const ready = report.executors.filter((executor) => executor.ready);
+    expect(ready.length).toBeGreaterThanOrEqual(1);
+    for (const executor of report.executors.filter((e) => !e.ready)) expect(executor).toMatchObject({ tasksDone: 0, rows: 0 });
+    expect(ready.reduce((sum, e) => sum + e.tasksDone, 0)).toBe(6);
     // Planned beside measured: each executor's peak RSS against its measured baseline plus the planned task need.
     expect(report.planned.memoryPerTask.total).toBe(report.planned.memoryPerTask.encodeBufferBytes + report.planned.memoryPerTask.pageBytes + report.planned.memoryPerTask.connectionBytes);
     expect(report.planned.decodedRowBytes).toBeGreaterThan(0);
     expect(report.planned.targetRttMs).toBeGreaterThan(0);
-    for (const executor of report.executors) {
+    for (const executor of ready) {
       expect(executor.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(executor.baselineRssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(executor.plannedPeakRssBytes).toBe(executor.baselineRssBytes + executor.baselineHeapUsedBytes + report.planned.youngGenerationBytes + report.planned.oldSpaceFloorBytes + report.planned.requiredExecutorBytes);
@@ -72,10 +77,10 @@ describe('c2y migrate', () => {
       expect(report.targetWaits.node).toMatch(/:\d+$/);
       expect(report.targetWaits.waits.reduce((sum, w) => sum + w.backends, 0)).toBe(report.targetWaits.backendSamples);
     }
-    for (const executor of report.executors) expect(executor.cpuSeconds).toBeGreaterThan(0);
+    for (const executor of ready) expect(executor.cpuSeconds).toBeGreaterThan(0);
     // Executors are forked while the driver plans and open their Cassandra session then: each says how it came.
-    for (const executor of report.executors) expect(executor.cassandraSession?.initWaitMs).toBeGreaterThanOrEqual(0);
-    expect(report.executors.some((executor) => executor.cassandraSession?.openedWhilePlanning === true)).toBe(true);
+    for (const executor of ready) expect(executor.cassandraSession?.initWaitMs).toBeGreaterThanOrEqual(0);
+    expect(ready.some((executor) => executor.cassandraSession?.openedWhilePlanning === true)).toBe(true);
     expect(report.roundTrips.total).toBeGreaterThanOrEqual(2 * report.commits);
     expect(report.roundTrips.total).toBeLessThanOrEqual(3 * report.commits + 4 * report.splits.done);
     expect(report.roundTrips.perCommit).toBeCloseTo(report.roundTrips.total / report.commits, 1);

@@ -69,3 +69,15 @@ describe('buildReport: the read path', () => {
   });
 });
 
+
+describe('buildReport: executors', () => {
+  it('lists an executor the run ended before it was ready: it ran nothing, and it does not sway the verdict', () => {
+    const stats = statsOfOneSplit();
+    stats.listener({ type: 'executor-exited', executor: 0, code: 0, signal: null, expected: true });
+    stats.listener({ type: 'executor-exited', executor: 1, code: 0, signal: null, expected: true });
+    const report = buildReport(base({ concurrency: { executors: 2, cores: 2, concurrentTasks: 4 } }), stats);
+    expect(report.executors.map((e) => [e.executor, e.ready, e.tasksDone])).toEqual([[0, true, 1], [1, false, 0]]);
+    expect(renderReport(report)).toMatch(/executor 1\s+started, but the run ended before it was ready: it ran no split/);
+    expect(renderReport(report)).toMatch(/executor 0\s+peak RSS/);
+  });
+});

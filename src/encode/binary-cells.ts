@@ -24,6 +24,14 @@ const copied: CellTranscoder = (bytes, start, length, out) => {
 };
 
 /**
+ * Whether the cell's bytes go to COPY binary as they are (`copied`): then the row function may copy such a cell with
+ * the length before it, which is PostgreSQL's field length too (-1 for null in both), and adjacent ones at once.
+ */
+export function copiedAsIs(transcoder: CellTranscoder): boolean {
+  return transcoder === copied;
+}
+
+/**
  * Floats are copied, except NaNs: Cassandra keeps a NaN's payload bits, the text path sends 'NaN', and PostgreSQL
  * would store the payload it is given; the canonical NaN keeps both paths storing the same bytes.
  */

@@ -1,4 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
+import { INVALID_UTF8, NON_ASCII, NUL_FOUND, copyCheckedUtf8, utf8SequenceLength, viewOf, type ViewedBytes } from './utf8-words.js';
+
+export { INVALID_UTF8, NON_ASCII, NUL_FOUND, utf8SequenceLength };
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const BACKSLASH = 0x5c;
@@ -15,9 +18,8 @@ JSON_SHORT_ESCAPE[0x0c] = 0x66;
 JSON_SHORT_ESCAPE[0x0d] = 0x72;
 /** Cells this long or longer are checked by native code (see checkedUtf8Native). */
 const NATIVE_CHECK_BYTES = 256;
-export const NUL_FOUND = 1;
-export const NON_ASCII = 2;
-export const INVALID_UTF8 = 3;
+/** From this length a text cell is checked and copied in one pass, plain ASCII a word at a time (utf8-words.ts). */
+const WORD_COPY_BYTES = 8;
 const NUL_SPECIAL = 0xff;
 /** For bytes up to `\\`: 0 for plain, else what follows the escaping backslash (`"` only inside array elements). */
 const TEXT_SPECIAL = new Uint8Array(BACKSLASH + 1);
@@ -37,32 +39,6 @@ const PLAIN = 0;
 const HIGH = 1;
 const SPECIAL = 2;
 const BYTE_KIND = new Uint8Array(256).map((_, byte) => (byte >= 0x80 ? HIGH : byte === 0 || (byte <= BACKSLASH && TEXT_SPECIAL[byte] !== 0) ? SPECIAL : PLAIN));
-
-const CONTINUATION_LOW = 0x80;
-const CONTINUATION_HIGH = 0xbf;
-
-function isContinuation(byte: number): boolean {
-  return byte >= CONTINUATION_LOW && byte <= CONTINUATION_HIGH;
-}
-
-/**
- * The length of the well-formed UTF-8 sequence whose lead byte (>= 0x80) is at source[i], or 0 where it is not one
- * (Unicode's table 3-7: no overlong forms, no surrogates, nothing past U+10FFFF), as `isUtf8` judges it.
- */
-export function utf8SequenceLength(source: Uint8Array, i: number, end: number): number {
-  const lead = source[i] as number;
-  if (lead < 0xc2 || lead > 0xf4) return 0;
-  const size = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-  if (i + size > end) return 0;
-  const second = source[i + 1] as number;
-  // The second byte's range is narrower after E0 (overlong), ED (surrogates), F0 (overlong) and F4 (past U+10FFFF).
-  const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : CONTINUATION_LOW;
-  const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : CONTINUATION_HIGH;
-  if (second < low || second > high) return 0;
-  if (size > 2 && !isContinuation(source[i + 2] as number)) return 0;
-  if (size > 3 && !isContinuation(source[i + 3] as number)) return 0;
-  return size;
-}
 
 /** Decimal digits of 0 <= v < 2^31, by comparisons rather than a loop of divisions. */
 function digitsOf(v: number): number {
@@ -125,7 +101,11 @@ function plainTextEnd(source: Buffer, start: number, end: number): number {
 /** One growable buffer per COPY chunk, grown by 1.5× like pg-protocol's writer; no per-value concatenation. */
 export class ChunkWriter {
   private buffer: Buffer;
+  /** `buffer` with a view of it, for word-wide writes; set with it (use()). */
+  private target: ViewedBytes;
   private offset = 0;
+  /** The last source a text cell came from (a page: one per many cells) with its view. */
+  private source: ViewedBytes | undefined;
   /** The buffer of the last chunk take() handed over as it was, until reclaim() says its reader is done with it. */
   private lent: Buffer | undefined;
   /** A reclaimed buffer, for the next take() to write on instead of a new one. */
@@ -133,6 +113,18 @@ export class ChunkWriter {
 
   constructor(private readonly initialSize = 256 * 1024) {
     this.buffer = Buffer.allocUnsafe(initialSize);
+    this.target = { bytes: this.buffer, view: viewOf(this.buffer) };
+  }
+
+  /** Writes go on in `buffer` from now on. */
+  private use(buffer: Buffer): void {
+    this.buffer = buffer;
+    this.target = { bytes: buffer, view: viewOf(buffer) };
+  }
+
+  private viewed(source: Buffer): ViewedBytes {
+    if (this.source?.bytes !== source) this.source = { bytes: source, view: viewOf(source) };
+    return this.source;
   }
 
   get length(): number {
@@ -146,7 +138,7 @@ export class ChunkWriter {
     while (size < needed) size = Math.ceil(size * 1.5);
     const grown = Buffer.allocUnsafe(size);
     this.buffer.copy(grown, 0, 0, this.offset);
-    this.buffer = grown;
+    this.use(grown);
   }
 
   byte(code: number): void {
@@ -387,9 +379,17 @@ export class ChunkWriter {
    * INVALID_UTF8 at a sequence that is not UTF-8 (the caller rewinds either), NON_ASCII past a high byte, else 0.
    */
   checkedUtf8(source: Buffer, start: number, end: number): number {
-    if (end - start >= NATIVE_CHECK_BYTES) return this.checkedUtf8Native(source, start, end);
-    const status = utf8Status(source, start, end);
-    if (status === 0 || status === NON_ASCII) this.copy(source, start, end);
+    const length = end - start;
+    if (length >= NATIVE_CHECK_BYTES) return this.checkedUtf8Native(source, start, end);
+    if (length < WORD_COPY_BYTES) {
+      const status = utf8Status(source, start, end);
+      if (status === 0 || status === NON_ASCII) this.copy(source, start, end);
+      return status;
+    }
+    this.ensure(length);
+    // Checked and copied in one pass; the bytes count only once the whole cell passed (a refused one is rewound).
+    const status = copyCheckedUtf8(this.viewed(source), start, end, this.target, this.offset);
+    if (status === 0 || status === NON_ASCII) this.offset += length;
     return status;
   }
 
@@ -504,7 +504,7 @@ export class ChunkWriter {
     const full = this.buffer.subarray(0, length);
     // An earlier chunk never reclaimed is left to the garbage collector: its reader may still hold it.
     this.lent = this.buffer;
-    this.buffer = this.spare ?? Buffer.allocUnsafe(this.initialSize);
+    this.use(this.spare ?? Buffer.allocUnsafe(this.initialSize));
     this.spare = undefined;
     return full;
   }

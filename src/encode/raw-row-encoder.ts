@@ -1,5 +1,5 @@
 import { pgTypeOf, type SourceTable } from '../schema/index.js';
-import { binaryCellTranscoder } from './binary-cells.js';
+import { binaryCellTranscoder, copiedAsIs } from './binary-cells.js';
 import { binaryColumnEncoder } from './binary-values.js';
 import { jsonCellTranscoder } from './json-cells.js';
 import { cellTranscoder, fixedCellSize, type CellTranscoder } from './cell-transcoders.js';
@@ -7,7 +7,12 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { columnEncoder, type CopyFormat } from './row-encoder.js';
 import { binaryFieldCount, constantsSuffix } from './constant-cells.js';
 
-/** A page's cells: cell c of row r (the token first, then the table's columns) at starts/lengths[r * width + c]. */
+/**
+ * A page's cells: cell c of row r (the token first, then the table's columns) at starts/lengths[r * width + c]. As in
+ * the protocol's rows, each cell's 4-byte big-endian length (-1: null) lies just before its start, and a row's cells
+ * follow one another: COPY binary's fields have the same shape, so cells PostgreSQL takes as they are are copied
+ * with their lengths, adjacent ones at once.
+ */
 export interface RawCells {
   readonly buffer: Buffer;
   readonly starts: Int32Array;
@@ -64,7 +69,8 @@ export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec, f
   const sizes = table.columns.map((column, index) => (cells[index] === references[index] ? undefined : fixedCellSize(column.type)));
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
   const shape = { keyCount, format, fields: binaryFieldCount(table), constants: constantsSuffix(table, format) };
-  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull }, shape) };
+  const asIs = cells.map((cell) => binary && copiedAsIs(cell));
+  return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull, asIs }, shape) };
 }
 
 type EncodeRow = RawRowEncoder['encode'];
@@ -75,6 +81,8 @@ interface RowCells {
   /** Per column, the only cell size its transcoder takes (other sizes go to its reference), if fixed. */
   readonly sizes: ReadonlyArray<number | undefined>;
   readonly emptyIsNull: readonly boolean[];
+  /** COPY binary: the column's bytes are PostgreSQL's as they are (copiedAsIs). */
+  readonly asIs: readonly boolean[];
 }
 
 /**
@@ -91,24 +99,18 @@ interface RowShape {
   readonly constants: Buffer | undefined;
 }
 
-function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells, { keyCount, format, fields, constants }: RowShape): EncodeRow {
+function unrolledRowEncoder(row: RowCells, { keyCount, format, fields, constants }: RowShape): EncodeRow {
+  const { cells, references } = row;
   const binary = format === 'binary';
   const width = cells.length + 1;
   const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = row * ${width} + 1;`, 'let keyEnd = 0;', 'let length = 0;'];
   // COPY binary: a row is its field count, then each field's length and bytes (-1 for null); text: tab-separated.
   if (binary) lines.push(`out.int16(${fields});`);
-  const writeNull = binary ? 'out.int32(-1);' : 'out.raw(NULL_MARKER);';
-  cells.forEach((_, index) => {
-    if (index === keyCount) lines.push('keyEnd = out.length;');
-    if (index > 0 && !binary) lines.push(`out.byte(${TAB});`);
-    lines.push(`length = lengths[base + ${index}];`);
-    const isNull = emptyIsNull[index] === true ? 'length <= 0' : 'length < 0';
-    const size = sizes[index];
-    const write = size === undefined
-      ? `cell${index}(buffer, starts[base + ${index}], length, out);`
-      : `if (length === ${size}) cell${index}(buffer, starts[base + ${index}], length, out); else reference${index}(buffer, starts[base + ${index}], length, out);`;
-    lines.push(`if (${isNull}) ${writeNull} else ${write}`);
-  });
+  for (const [first, last] of columnRuns(row, keyCount)) {
+    if (first === keyCount) lines.push('keyEnd = out.length;');
+    const each = Array.from({ length: last - first + 1 }, (_, k) => cellLines(row, first + k, binary)).flat();
+    lines.push(...(row.asIs[first] === true ? asIsRunLines(row, first, last, each) : each));
+  }
   if (keyCount >= cells.length) lines.push('keyEnd = out.length;');
   if (constants) lines.push('out.raw(CONSTANTS);');
   if (!binary) lines.push(`out.byte(${NEWLINE});`);
@@ -116,4 +118,45 @@ function unrolledRowEncoder({ cells, references, sizes, emptyIsNull }: RowCells,
   const names = [...cells.map((_, index) => `cell${index}`), ...references.map((_, index) => `reference${index}`)];
   const factory = new Function('NULL_MARKER', 'CONSTANTS', ...names, `return function encodeRow(page, row, out) {\n${lines.join('\n')}\n};`) as (nullMarker: Buffer, constants: Buffer | undefined, ...cells: CellTranscoder[]) => EncodeRow;
   return factory(NULL_MARKER, constants, ...cells, ...references);
+}
+
+/** The columns in order as [first, last] runs: adjacent as-is columns on one side of the key's end together, others alone. */
+function columnRuns({ cells, asIs }: RowCells, keyCount: number): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  cells.forEach((_, index) => {
+    const previous = runs[runs.length - 1];
+    if (previous !== undefined && asIs[index] === true && asIs[previous[1]] === true && index !== keyCount) previous[1] = index;
+    else runs.push([index, index]);
+  });
+  return runs;
+}
+
+/** One column's cell: null, its transcoder, or (a fixed-size type's cell of another size) its reference. */
+function cellLines({ sizes, emptyIsNull }: RowCells, index: number, binary: boolean): string[] {
+  const lines = index > 0 && !binary ? [`out.byte(${TAB});`] : [];
+  lines.push(`length = lengths[base + ${index}];`);
+  const isNull = emptyIsNull[index] === true ? 'length <= 0' : 'length < 0';
+  const writeNull = binary ? 'out.int32(-1);' : 'out.raw(NULL_MARKER);';
+  const size = sizes[index];
+  const write = size === undefined
+    ? `cell${index}(buffer, starts[base + ${index}], length, out);`
+    : `if (length === ${size}) cell${index}(buffer, starts[base + ${index}], length, out); else reference${index}(buffer, starts[base + ${index}], length, out);`;
+  lines.push(`if (${isNull}) ${writeNull} else ${write}`);
+  return lines;
+}
+
+/**
+ * A run of as-is columns: when every cell is null (-1) or a value the transcoder would copy, the run's bytes from the
+ * first cell's length to the last cell's end are the fields PostgreSQL takes, copied at once; else cell by cell.
+ */
+function asIsRunLines({ sizes, emptyIsNull }: RowCells, first: number, last: number, each: readonly string[]): string[] {
+  const checks: string[] = [];
+  for (let index = first; index <= last; index++) {
+    const size = sizes[index];
+    const length = `lengths[base + ${index}]`;
+    const value = size !== undefined ? `${length} === ${size}` : emptyIsNull[index] === true ? `${length} > 0` : `${length} >= 0`;
+    checks.push(`(${value} || ${length} === -1)`);
+  }
+  const end = `starts[base + ${last}] + (lengths[base + ${last}] > 0 ? lengths[base + ${last}] : 0)`;
+  return [`if (${checks.join(' && ')}) out.copy(buffer, starts[base + ${first}] - 4, ${end});`, 'else {', ...each, '}'];
 }

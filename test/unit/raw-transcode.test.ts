@@ -164,10 +164,10 @@ function cellOf(type: CqlType): fc.Arbitrary<Cell> {
   return fc.oneof({ weight: 10, arbitrary: valueOf(type) }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) });
 }
 
-function tableOf(types: readonly CqlType[]): SourceTable {
+function tableOf(types: readonly CqlType[], keys = 1): SourceTable {
   return {
-    keyspace: 'k', name: 't', partitionKeys: ['c0'], clusteringKeys: [],
-    columns: types.map((type, index) => ({ name: `c${index}`, type, role: index === 0 ? 'partition' : 'regular' })),
+    keyspace: 'k', name: 't', partitionKeys: types.slice(0, keys).map((_, index) => `c${index}`), clusteringKeys: [],
+    columns: types.map((type, index) => ({ name: `c${index}`, type, role: index < keys ? 'partition' : 'regular' })),
   };
 }
 
@@ -183,15 +183,18 @@ function outcome(run: (out: ChunkWriter) => number): string {
   }
 }
 
-function compare(types: readonly CqlType[], cells: readonly Cell[], format: 'text' | 'binary' = 'text'): void {
-  const table = tableOf(types);
+function compare(types: readonly CqlType[], cells: readonly Cell[], format: 'text' | 'binary' = 'text', keys = 1): void {
+  const table = tableOf(types, keys);
   const driverTypes = [{ code: dataTypes.bigint }, ...types.map(driverType)];
   const all = [int64(-5n), ...cells];
   const starts = new Int32Array(all.length);
   const lengths = new Int32Array(all.length);
   const parts: Buffer[] = [Buffer.alloc(3)];
   let at = 3;
+  // As the protocol lays a row out: each cell's length (-1: null), then its bytes.
   all.forEach((cell, index) => {
+    parts.push(int32(cell === null ? -1 : cell.length));
+    at += 4;
     starts[index] = at;
     lengths[index] = cell === null ? -1 : cell.length;
     if (cell !== null) {
@@ -321,6 +324,19 @@ describe('raw cells → COPY binary, against the binary encoder of the driver\'s
     });
   }
 
+  it('copies adjacent cells PostgreSQL takes as they are at once, with their lengths, also nulls, empty and odd-sized ones', () => {
+    // Cells of any size now and then: a run copies at once only when every cell is null or of its type's size.
+    const anyCell = (name: ScalarName): fc.Arbitrary<Cell> => fc.oneof({ weight: 6, arbitrary: cellOf(scalar(name)) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b)) });
+    const names: ScalarName[] = ['int', 'bigint', 'int', 'uuid', 'blob', 'smallint', 'timeuuid', 'counter', 'text', 'int'];
+    const types = names.map(scalar);
+    // The key's end falls inside a run (3 key columns: int, bigint, int), and the row's key end must still be right.
+    for (const keys of [1, 3]) {
+      // Odd sizes only before the text: the reference decodes every cell before it refuses one, the fast path in order.
+      const cells = names.map((name, index) => (index < names.indexOf('text') ? anyCell(name) : cellOf(scalar(name))));
+      fc.assert(fc.property(fc.tuple(...cells), (row) => compare(types, row, 'binary', keys)), { numRuns: 3000 });
+    }
+  });
+
   it('refuses U+0000 in text as the text path does, naming the column', () => {
     const nul = Buffer.from('a\u0000b', 'utf8');
     expect(() => compare([scalar('int'), scalar('text')], [int32(1), nul], 'binary')).not.toThrow();
@@ -391,6 +407,38 @@ describe('UTF-8 checked while copying text', () => {
       expect(status, cell.toString('hex')).toBe(expected(cell));
       if (status === 0 || status === 2) expect(out.take().equals(cell)).toBe(true);
     }), { numRuns: 5_000 });
+  });
+
+  it('checks mid-size cells (a word at a time) with the byte loop\'s statuses, from any page offset, into a writer at any offset', () => {
+    const expected = (cell: Buffer): number => {
+      const nul = cell.indexOf(0);
+      if (!isUtf8(nul >= 0 ? cell.subarray(0, nul) : cell)) return INVALID_UTF8;
+      if (nul >= 0) return NUL_FOUND;
+      return cell.some((byte) => byte >= 0x80) ? 2 : 0;
+    };
+    const cells = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.array(fc.tuple(fc.nat(), fc.oneof(edgy, fc.constant(0), fc.constant(0x01), fc.constant(0x7f))), { maxLength: 3 }))
+      .map(([length, hits]) => {
+        const cell = Buffer.alloc(length, 0x61);
+        for (const [at, byte] of hits) if (length > 0) cell[at % length] = byte;
+        return cell;
+      });
+    const writer = new ChunkWriter(64);
+    const pages = [Buffer.alloc(0), Buffer.alloc(0)];
+    fc.assert(fc.property(cells, fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 }), fc.boolean(), (cell, pageOffset, written, otherPage) => {
+      // Two page buffers taken in turn, as a task's pages come: the writer's view of its last source must follow.
+      const index = otherPage ? 1 : 0;
+      pages[index] = Buffer.concat([Buffer.alloc(pageOffset, 0x7a), cell, Buffer.from('q')]);
+      for (let i = 0; i < written; i++) writer.byte(0x2e);
+      const rewind = writer.length;
+      const status = writer.checkedUtf8(pages[index] as Buffer, pageOffset, pageOffset + cell.length);
+      expect(status, cell.toString('hex')).toBe(expected(cell));
+      if (status === 0 || status === 2) expect(writer.take().subarray(rewind).equals(cell)).toBe(true);
+      else {
+        expect(writer.length).toBe(rewind);
+        writer.take();
+      }
+      writer.reclaim();
+    }), { numRuns: 20_000 });
   });
 
   it('reads a sequence cut by the end of the cell as not UTF-8', () => {

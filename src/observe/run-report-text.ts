@@ -40,7 +40,7 @@ function runLines(report: RunReport): Array<[string, string]> {
 /** An executor's memory against its plan, its buffers, CPU and verdict. */
 function executorLine(e: ExecutorReport): [string, string] {
   const name = `executor ${e.executor}${e.worker ? ` (${e.worker})` : ''}`;
-  if (!e.ready) return [name, 'started, but the run ended before it was ready: it ran no split (more executors than the run had work for)'];
+  if (!e.ready) return [name, 'started, but the run ended before it was ready: it ran no split'];
   return [name, `peak RSS ${formatBytes(e.peakRssBytes)} (planned ≤ ${formatBytes(e.plannedPeakRssBytes)} = baseline ${formatBytes(e.baselineRssBytes)} + GC room ${formatBytes(e.baselineHeapUsedBytes)} + young gen + old-space floor + tasks; ${e.withinPlan ? 'within plan' : 'ABOVE PLAN'}), peak heap ${formatBytes(e.peakHeapUsedBytes)} of ${formatBytes(e.heapLimitBytes)}, GC ${(e.gcMs / 1000).toFixed(1)} s, page buffers ${e.pageBuffers.allocated} new / ${e.pageBuffers.reused} reused (${e.pageBuffers.framed} pages read straight into them), ${e.streamBuffersMade} stream buffer set(s), ${e.fullCollections} bounded full collection(s), CPU ${e.cpuSeconds.toFixed(1)} s${e.cpuShareOfOneCore === null ? '' : ` (${Math.round(e.cpuShareOfOneCore * 100)} % of a core)`}, ${e.timeSplit.verdict}, ${e.rows.toLocaleString('en-US')} rows, ${e.tasksDone} splits`];
 }
 

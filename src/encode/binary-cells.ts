@@ -20,7 +20,7 @@ const MAX_DATE_MS = 8.64e15;
 /** Cells whose bytes are PostgreSQL's binary form as they are (sizes checked by the caller, see fixedCellSize). */
 const copied: CellTranscoder = (bytes, start, length, out) => {
   out.int32(length);
-  out.copy(bytes, start, start + length);
+  out.copyPageBytes(bytes, start, start + length);
 };
 
 /**
@@ -147,7 +147,7 @@ function inetCell(reference: CellTranscoder): CellTranscoder {
     out.byte(length === 4 ? 32 : 128);
     out.byte(0);
     out.byte(length);
-    out.copy(bytes, start, start + length);
+    out.copyPageBytes(bytes, start, start + length);
   };
 }
 

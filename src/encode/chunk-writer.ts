@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { INVALID_UTF8, NON_ASCII, NUL_FOUND, copyCheckedUtf8, utf8SequenceLength, viewOf, type ViewedBytes } from './utf8-words.js';
+import { INVALID_UTF8, NON_ASCII, NUL_FOUND, copyCheckedUtf8, copyWords, utf8SequenceLength, viewOf, type ViewedBytes } from './utf8-words.js';
 
 export { INVALID_UTF8, NON_ASCII, NUL_FOUND, utf8SequenceLength };
 const MINUS = 0x2d;
@@ -357,6 +357,20 @@ export class ChunkWriter {
     this.ensure(8);
     this.buffer.writeDoubleBE(v, this.offset);
     this.offset += 8;
+  }
+
+  /**
+   * Page bytes (one source for many calls, as a page's cells are) as they are: a word at a time below
+   * NATIVE_CHECK_BYTES, where Buffer.copy's native call costs more. Other sources take copy(), which keeps no view.
+   */
+  copyPageBytes(page: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length < WORD_COPY_BYTES || length >= NATIVE_CHECK_BYTES) {
+      this.copy(page, start, end);
+      return;
+    }
+    this.ensure(length);
+    this.offset = copyWords(this.viewed(page), start, end, this.target, this.offset);
   }
 
   /** source[start, end) as is. Buffer.copy costs a native call (~0.2 µs): short runs are copied by hand. */

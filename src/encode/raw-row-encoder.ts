@@ -158,5 +158,5 @@ function asIsRunLines({ sizes, emptyIsNull }: RowCells, first: number, last: num
     checks.push(`(${value} || ${length} === -1)`);
   }
   const end = `starts[base + ${last}] + (lengths[base + ${last}] > 0 ? lengths[base + ${last}] : 0)`;
-  return [`if (${checks.join(' && ')}) out.copy(buffer, starts[base + ${first}] - 4, ${end});`, 'else {', ...each, '}'];
+  return [`if (${checks.join(' && ')}) out.copyPageBytes(buffer, starts[base + ${first}] - 4, ${end});`, 'else {', ...each, '}'];
 }

@@ -351,6 +351,15 @@ describe('UTF-8 checked while copying text', () => {
   const edgy = fc.constantFrom(0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff);
   const textBytes = fc.array(fc.oneof(edgy, fc.integer({ min: 1, max: 255 })), { maxLength: 10 }).map((bytes) => Buffer.from(bytes));
 
+  // What the byte loop answers: a NUL ends the well-formed prefix; an invalid sequence before it (or one the NUL
+  // cuts) is INVALID_UTF8.
+  const expected = (cell: Buffer): number => {
+    const nul = cell.indexOf(0);
+    if (!isUtf8(nul >= 0 ? cell.subarray(0, nul) : cell)) return INVALID_UTF8;
+    if (nul >= 0) return NUL_FOUND;
+    return cell.some((byte) => byte >= 0x80) ? 2 : 0;
+  };
+
   it('calls a cell well-formed exactly when isUtf8 does, and copies it unchanged', () => {
     fc.assert(fc.property(textBytes, (bytes) => {
       const out = new ChunkWriter();
@@ -384,14 +393,6 @@ describe('UTF-8 checked while copying text', () => {
   });
 
   it('checks long cells (native checks) with the same statuses as the byte loop: the first problem from the start wins', () => {
-    // What the byte loop answers: a NUL ends the well-formed prefix; an invalid sequence before it (or one the NUL
-    // cuts) is INVALID_UTF8.
-    const expected = (cell: Buffer): number => {
-      const nul = cell.indexOf(0);
-      if (!isUtf8(nul >= 0 ? cell.subarray(0, nul) : cell)) return INVALID_UTF8;
-      if (nul >= 0) return NUL_FOUND;
-      return cell.some((byte) => byte >= 0x80) ? 2 : 0;
-    };
     const sprinkled = fc.tuple(fc.integer({ min: 0, max: 900 }), fc.array(fc.tuple(fc.nat(), fc.oneof(edgy, fc.constant(0))), { maxLength: 4 }))
       .map(([extra, hits]) => {
         const cell = Buffer.alloc(256 + extra, 0x61);
@@ -410,12 +411,6 @@ describe('UTF-8 checked while copying text', () => {
   });
 
   it('checks mid-size cells (a word at a time) with the byte loop\'s statuses, from any page offset, into a writer at any offset', () => {
-    const expected = (cell: Buffer): number => {
-      const nul = cell.indexOf(0);
-      if (!isUtf8(nul >= 0 ? cell.subarray(0, nul) : cell)) return INVALID_UTF8;
-      if (nul >= 0) return NUL_FOUND;
-      return cell.some((byte) => byte >= 0x80) ? 2 : 0;
-    };
     const cells = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.array(fc.tuple(fc.nat(), fc.oneof(edgy, fc.constant(0), fc.constant(0x01), fc.constant(0x7f))), { maxLength: 3 }))
       .map(([length, hits]) => {
         const cell = Buffer.alloc(length, 0x61);

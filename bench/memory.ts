@@ -29,7 +29,7 @@ function executorFigures(report: RunReport): ExecutorFigures {
     plannedPeakRssMiB: Math.round((top.plannedPeakRssBytes / MIB) * 10) / 10,
     peakHeapMiB: Math.round((top.peakHeapUsedBytes / MIB) * 10) / 10,
     plannedTaskMiB: Math.round((report.planned.memoryPerTask.total / MIB) * 10) / 10,
-    withinPlan: report.executors.every((e) => e.withinPlan),
+    withinPlan: report.executors.every((e) => e.withinPlan !== false),
   };
 }
 

@@ -169,7 +169,8 @@ export interface ExecutorReport {
    * before collecting it, the young generation, and the tasks' planned need (which carries the safety factor).
    */
   readonly plannedPeakRssBytes: number;
-  readonly withinPlan: boolean;
+  /** Null for an executor that was never ready: it sent no memory figures, so there is nothing to judge. */
+  readonly withinPlan: boolean | null;
   readonly gcMs: number;
   /**
    * Page frame buffers made new and reused: made new should stay near 2 × cores however many pages are read; one

@@ -48,7 +48,7 @@ function executorReports(base: ReportBase, stats: RunStats): ExecutorReport[] {
     const plannedPeakRssBytes = e.baselineRss + e.baselineHeapUsed + base.planned.youngGenerationBytes + base.planned.oldSpaceFloorBytes + base.planned.requiredExecutorBytes;
     return {
       executor, worker: e.worker, ready: e.ready, peakRssBytes: e.peakRss, peakHeapUsedBytes: e.peakHeapUsed, heapLimitBytes: e.heapLimit, baselineRssBytes: e.baselineRss, baselineHeapUsedBytes: e.baselineHeapUsed,
-      plannedPeakRssBytes, withinPlan: e.peakRss <= plannedPeakRssBytes, gcMs: e.gcMs, pageBuffers: e.pageBuffers, streamBuffersMade: e.streamBuffersMade, fullCollections: e.fullCollections, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
+      plannedPeakRssBytes, withinPlan: e.ready ? e.peakRss <= plannedPeakRssBytes : null, gcMs: e.gcMs, pageBuffers: e.pageBuffers, streamBuffersMade: e.streamBuffersMade, fullCollections: e.fullCollections, rows: e.rows, tasksDone: e.tasksDone, tasksFailed: e.tasksFailed,
       ...executorTime(stats, e), cassandraSession: e.session,
     };
   });

@@ -4,6 +4,8 @@ export interface ExecutorUse {
   readonly worker: string | null;
   /** CPU over wall time as a share of one core; null when it ran under a second. */
   readonly cpuShareOfOneCore: number | null;
+  /** False when the run ended before it was ready: it ran no split, so it was a process the run did not need. */
+  readonly ready: boolean;
 }
 
 /**
@@ -19,8 +21,10 @@ const ONE_EXECUTOR_SHARE = 0.5;
  * their cores runs the same streams for less CPU: said after the run, never changed behind the user's back.
  */
 export function executorsAdvice(executors: readonly ExecutorUse[], streamsAtOnce: number): string | null {
-  if (executors.length < 2 || executors.some((e) => e.worker !== null || e.cpuShareOfOneCore === null)) return null;
-  const combined = executors.reduce((sum, e) => sum + (e.cpuShareOfOneCore ?? 0), 0);
+  // One that never became ready has no share to judge, and it is the plainest case for the advice: it is not a reason for silence.
+  const ran = executors.filter((e) => e.ready);
+  if (executors.length < 2 || executors.some((e) => e.worker !== null) || ran.some((e) => e.cpuShareOfOneCore === null)) return null;
+  const combined = ran.reduce((sum, e) => sum + (e.cpuShareOfOneCore ?? 0), 0);
   if (combined >= ONE_EXECUTOR_SHARE) return null;
   // The streams that ran at once (fewer than executors × cores when the run had fewer splits), not the configured ones.
   const cores = streamsAtOnce;

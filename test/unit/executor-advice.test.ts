@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { executorsAdvice } from '../../src/telemetry/index.js';
 
-const local = (share: number | null) => ({ worker: null, cpuShareOfOneCore: share });
+const local = (share: number | null, ready = true) => ({ worker: null, cpuShareOfOneCore: share, ready });
 
 describe('executors advice', () => {
   it('names one executor with all the cores when a local run\'s executors together used under half a core', () => {
@@ -23,7 +23,13 @@ describe('executors advice', () => {
   });
 
   it('says nothing for workers (each on its own machine) or an executor that ran under a second', () => {
-    expect(executorsAdvice([local(0.1), { worker: 'w1@host', cpuShareOfOneCore: 0.1 }], 8)).toBeNull();
+    expect(executorsAdvice([local(0.1), { worker: 'w1@host', cpuShareOfOneCore: 0.1, ready: true }], 8)).toBeNull();
     expect(executorsAdvice([local(0.1), local(null)], 8)).toBeNull();
+  });
+
+  it('counts an executor the run ended before it was ready (it ran no split) toward the advice, not as a reason for silence', () => {
+    const advice = executorsAdvice([local(0.2), local(null, false)], 2);
+    expect(advice).toContain('the 2 executors used 20 % of one core together');
+    expect(executorsAdvice([local(0.7), local(null, false)], 2)).toBeNull();
   });
 });

@@ -77,6 +77,8 @@ describe('buildReport: executors', () => {
     stats.listener({ type: 'executor-exited', executor: 1, code: 0, signal: null, expected: true });
     const report = buildReport(base({ concurrency: { executors: 2, cores: 2, concurrentTasks: 4 } }), stats);
     expect(report.executors.map((e) => [e.executor, e.ready, e.tasksDone])).toEqual([[0, true, 1], [1, false, 0]]);
+    // No memory figures came from executor 1: within plan cannot be judged, so it is not claimed.
+    expect(report.executors.map((e) => e.withinPlan)).toEqual([true, null]);
     expect(renderReport(report)).toMatch(/executor 1\s+started, but the run ended before it was ready: it ran no split/);
     expect(renderReport(report)).toMatch(/executor 0\s+peak RSS/);
   });

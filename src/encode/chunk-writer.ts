@@ -483,15 +483,25 @@ export class ChunkWriter {
 
 
   /**
-   * A 53-bit hash (cyrb53) of bytes [start, end) written since the last take(): identifies a line by its key text
-   * without keeping the bytes. Two keys of one token colliding is ~1 in 2^53 per pair.
+   * A 53-bit hash of bytes [start, end) written since the last take(): identifies a line by its key text without
+   * keeping the bytes. cyrb53's two lanes and finish, fed a 32-bit word a step (each lane rotated, so a word's high
+   * bits reach the low ones before the next word) and the length; byte by byte it cost ~3 % of an executor's CPU on
+   * `events` (a ~48-byte binary key a row). Two keys of one token colliding is ~1 in 2^53 per pair.
    */
   hash(start: number, end: number): number {
-    let h1 = 0xdeadbeef;
+    let h1 = 0xdeadbeef ^ (end - start);
     let h2 = 0x41c6ce57;
-    const buffer = this.buffer;
-    for (let i = start; i < end; i++) {
-      const byte = buffer[i] as number;
+    const { view, bytes } = this.target;
+    let i = start;
+    for (const lastWord = end - 4; i <= lastWord; i += 4) {
+      const word = view.getUint32(i, true);
+      h1 = Math.imul(h1 ^ word, 2654435761);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ word, 1597334677);
+      h2 = (h2 << 13) | (h2 >>> 19);
+    }
+    for (; i < end; i++) {
+      const byte = bytes[i] as number;
       h1 = Math.imul(h1 ^ byte, 2654435761);
       h2 = Math.imul(h2 ^ byte, 1597334677);
     }

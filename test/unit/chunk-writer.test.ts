@@ -73,3 +73,51 @@ describe('ChunkWriter.take', () => {
     expect(taken.buffer.byteLength).toBe(16 * 1024);
   });
 });
+
+describe('ChunkWriter.hash', () => {
+  const hashOf = (bytes: Buffer, at = 0): number => {
+    const writer = new ChunkWriter(64);
+    writer.raw(Buffer.alloc(at, 0x20));
+    writer.raw(bytes);
+    return writer.hash(at, at + bytes.length);
+  };
+
+  it('gives the same bytes the same hash at any offset, and after the writer grew or was reset', () => {
+    const key = Buffer.from('00000004000000070000000800000191a1b2c3d4', 'hex');
+    const expected = hashOf(key);
+    for (let at = 0; at < 9; at++) expect(hashOf(key, at)).toBe(expected);
+    expect(hashOf(key, 200)).toBe(expected);
+    const writer = new ChunkWriter(64);
+    writer.raw(Buffer.alloc(40));
+    writer.take();
+    writer.raw(key);
+    expect(writer.hash(0, key.length)).toBe(expected);
+  });
+
+  it('tells apart keys that differ in one bit anywhere (words and tail alike), in length only, or by a word\'s order', () => {
+    const key = Buffer.from(Array.from({ length: 23 }, (_, i) => (i * 37 + 11) & 0xff));
+    const seen = new Set([hashOf(key)]);
+    for (let byte = 0; byte < key.length; byte++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const changed = Buffer.from(key);
+        changed[byte] = (changed[byte] as number) ^ (1 << bit);
+        seen.add(hashOf(changed));
+      }
+    }
+    expect(seen.size).toBe(1 + key.length * 8);
+    expect(hashOf(Buffer.alloc(8))).not.toBe(hashOf(Buffer.alloc(9)));
+    expect(hashOf(Buffer.from('aaaabbbb'))).not.toBe(hashOf(Buffer.from('bbbbaaaa')));
+  });
+
+  it('gives 100,000 distinct keys of one shape 100,000 distinct hashes', () => {
+    const hashes = new Set<number>();
+    const key = Buffer.alloc(48);
+    for (let n = 0; n < 100_000; n++) {
+      key.writeInt32BE(n % 1000, 4);
+      key.writeInt32BE(Math.floor(n / 1000), 12);
+      key.writeBigInt64BE(BigInt(1_700_000_000_000 + n * 1000), 20);
+      hashes.add(hashOf(key));
+    }
+    expect(hashes.size).toBe(100_000);
+  });
+});

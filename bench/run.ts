@@ -8,6 +8,7 @@ import { scaleOutBench } from './scale-out.js';
 import { keyspaceBench } from './keyspace.js';
 import { memoryBench } from './memory.js';
 import { scaleBench } from './scale.js';
+import { sourceCostBench } from './source-cost.js';
 import { startupBench } from './startup.js';
 import { wideBench } from './wide.js';
 
@@ -24,6 +25,7 @@ const scenarios: Record<string, (argv: string[]) => Promise<void>> = {
   scale: scaleBench,
   wide: wideBench,
   startup: startupBench,
+  'source-cost': sourceCostBench,
 };
 
 /** The result sets the README quotes, one after another: `npm run bench -- all [--quick]`. */
@@ -31,7 +33,7 @@ const ALL = ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keys
 scenarios['all'] = async (argv) => {
   const quick = argv.includes('--quick') ? ['--quick'] : [];
   // In the test suite's quick pass, the fault benches run too, so none of them rots.
-  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak', 'startup'] : ALL;
+  const names = quick.length > 0 ? [...ALL, 'wide', 'kill-resume', 'soak', 'startup', 'source-cost'] : ALL;
   for (const name of names) {
     console.log(`[bench] ===== ${name} =====`);
     const started = Date.now();

@@ -24,7 +24,7 @@ describe('bench --quick', () => {
       limitsLine = /limits: c2y_us_per_row=\S+ e2e_over_bound=\S+ e2e_over_min=\S+/.exec(chunk.toString())?.[0] ?? limitsLine;
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
-      lastLines.push(...lines.filter((line) => /^(latency|wide|startup|scale-out): /.test(line)));
+      lastLines.push(...lines.filter((line) => /^(latency|wide|startup|scale-out|source-cost): /.test(line)));
       // Each scenario's time, in the suite's log: where this test's minutes go.
       for (const line of lines.filter((l) => /^\[bench\] ===== \S+ took \d+ s =====$/.test(l))) console.log(line);
     });
@@ -40,14 +40,15 @@ describe('bench --quick', () => {
     expect(lastLines).toContainEqual(expect.stringMatching(/^startup: module_ms=\d+ bundle_ms=\d+ ratio=\d+\.\d\d$/));
     // --quick runs 1 and 2 workers: the third's ratio is n/a, not NaN.
     expect(lastLines).toContainEqual(expect.stringMatching(/^scale-out: quota_cores=\d+(\.\d+)? w1=\d+ w2=\d+ ratio2=\d+(\.\d+)? ratio3=n\/a$/));
+    expect(lastLines).toContainEqual(expect.stringMatching(/^source-cost: with_token_us_per_row=\d+\.\d\d without_token_us_per_row=\d+\.\d\d saved_share=-?\d+\.\d{3}$/));
     const files = readdirSync(dir);
-    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak', 'startup']) {
+    for (const scenario of ['limits', 'latency', 'memory', 'peers', 'scale', 'scale-out', 'keyspace', 'wide', 'kill-resume', 'soak', 'startup', 'source-cost']) {
       const json = files.find((file) => file.endsWith(`-${scenario}.json`));
       expect(json, `${scenario}: ${files.join(', ')}`).toBeDefined();
       const results = JSON.parse(readFileSync(join(dir, json as string), 'utf8')) as { scenario: string; commit: string; machine: { cores: number } };
       expect(results.scenario).toBe(scenario);
       expect(results.machine.cores).toBeGreaterThan(0);
-      if (!['keyspace', 'wide', 'kill-resume', 'soak', 'startup'].includes(scenario)) {
+      if (!['keyspace', 'wide', 'kill-resume', 'soak', 'startup', 'source-cost'].includes(scenario)) {
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.svg'))), `${scenario} chart`).toBe(true);
         expect(existsSync(join(dir, (json as string).replace(/\.json$/, '.md'))), `${scenario} summary`).toBe(true);
       }

@@ -121,7 +121,7 @@ function renderOverview(s) {
     ' (headroom ' + pl.headroom + '); model ' + fmt(pl.expectedRowsPerSecond) + ' rows/s at RTT ' + pl.targetRttMs + ' ms (assumed ' + fmt(pl.assumedStreamRowsPerSecond) + ' rows/s per stream)' : '–';
 }
 function renderExecutors(s) {
-  rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td(e.worker ? e.executor + ' (' + e.worker + ')' : e.executor, 'text'), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
+  rows(document.querySelector('#executors-table tbody'), s.executors.map((e) => [td((e.worker ? e.executor + ' (' + e.worker + ')' : e.executor) + (e.ready === false ? ': the run ended before it was ready (it ran no split)' : ''), 'text'), td(bytes(e.rss) + ' / ' + bytes(e.heapLimit)), td(bytes(e.peakRss)),
     td(bytes(e.heapUsed)), td(bytes(e.peakHeapUsed)), td((e.gcMs / 1000).toFixed(2) + ' s'),
     td((e.cpuMs / 1000).toFixed(1) + ' s' + (e.cpuShare === null ? '' : ' (' + Math.round(e.cpuShare * 100) + ' %)')),
     td([e.timeSplit.sourceWaitMs, e.timeSplit.transcodeMs, e.timeSplit.targetWaitMs].map((ms) => (ms / 1000).toFixed(1) + ' s').join(' / ')), td(e.verdict, 'text'), td(e.activeTasks), td(e.tasksDone), td(e.tasksFailed), td(fmt(e.rows))]));

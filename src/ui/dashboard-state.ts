@@ -46,6 +46,8 @@ export interface DashboardState {
     readonly executor: number;
     /** Distributed runs: the worker and host of this executor. */
     readonly worker: string | null;
+    /** False for one the run ended before it was ready (it ran no split; its figures are zeros). Absent in older saved dashboards. */
+    readonly ready?: boolean;
     readonly rss: number;
     readonly peakRss: number;
     readonly heapUsed: number;
@@ -163,7 +165,7 @@ export function dashboardState(
     targetWaits: stats.targetWaits.summary(),
     history: [...history.points],
     executors: [...stats.executors].sort(([a], [b]) => a - b).map(([executor, e]) => ({
-      executor, worker: e.worker, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
+      executor, worker: e.worker, ready: e.ready, rss: e.rss, peakRss: e.peakRss, heapUsed: e.heapUsed, peakHeapUsed: e.peakHeapUsed, heapLimit: e.heapLimit, gcMs: e.gcMs,
       cpuMs: e.cpuMs, cpuShare: stats.cpuShare(e) ?? null, timeSplit: { ...e.timeSplit }, verdict: verdictOf(e.timeSplit, stats.cpuShare(e)),
       activeTasks: stats.activeTasks(executor), tasksDone: e.tasksDone, tasksFailed: e.tasksFailed, rows: e.rows,
     })),

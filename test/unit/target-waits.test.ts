@@ -69,3 +69,12 @@ describe('target waits on the dashboard and /metrics', () => {
     expect(text).toContain('wait="weird \\"label\\"\\n"} 1');
   });
 });
+
+describe('dashboard state: executors', () => {
+  it('marks an executor the run ended before it was ready, as the report does, so its zeros are not read as figures', () => {
+    const stats = new RunStats([1]);
+    stats.listener({ type: 'executor-exited', executor: 1, code: 0, signal: null, expected: true });
+    const state = dashboardState({ kind: 'migrate', runId: 'r1', source: 'ks.t', target: 'db.t', estimatedRows: 10, planned: null, config: {}, endpoints: [] }, stats, new RateHistory(), new Map(), 'finished');
+    expect(state.executors.map((e) => [e.executor, e.ready])).toEqual([[1, false]]);
+  });
+});

@@ -436,6 +436,27 @@ describe('UTF-8 checked while copying text', () => {
     }), { numRuns: 20_000 });
   });
 
+  it('checks mid-size text of many scripts (the rest after its first high byte natively) with the byte loop\'s statuses', () => {
+    // Well-formed text of 8–255 bytes, then a NUL, a stray byte or a cut sequence at some point (or none).
+    const spoiler = fc.option(fc.tuple(fc.nat(), fc.constantFrom(Buffer.from([0]), Buffer.from([0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf4, 0x90, 0x80, 0x80]))), { nil: undefined });
+    const cells = fc.tuple(fc.fullUnicodeString({ minLength: 2, maxLength: 120 }).map((text) => Buffer.from(text.replace(/\u0000/g, 'x'), 'utf8')), spoiler)
+      .map(([text, spoil]) => {
+        const cell = spoil === undefined ? text : Buffer.concat([text.subarray(0, spoil[0] % (text.length + 1)), spoil[1], text.subarray(spoil[0] % (text.length + 1))]);
+        return cell.subarray(0, 255);
+      })
+      .filter((cell) => cell.length >= 8);
+    const writer = new ChunkWriter(64);
+    fc.assert(fc.property(cells, fc.integer({ min: 0, max: 7 }), (cell, pageOffset) => {
+      const page = Buffer.concat([Buffer.alloc(pageOffset, 0x7a), cell, Buffer.from('q')]);
+      const status = writer.checkedUtf8(page, pageOffset, pageOffset + cell.length);
+      expect(status, cell.toString('hex')).toBe(expected(cell));
+      if (status === 0 || status === 2) expect(writer.take().equals(cell)).toBe(true);
+      else expect(writer.length).toBe(0);
+      writer.take();
+      writer.reclaim();
+    }), { numRuns: 20_000 });
+  });
+
   it('reads a sequence cut by the end of the cell as not UTF-8', () => {
     const euro = Buffer.from('€', 'utf8');
     const out = new ChunkWriter();

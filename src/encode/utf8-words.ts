@@ -104,7 +104,7 @@ export function copyCheckedUtf8(source: ViewedBytes, start: number, end: number,
 }
 
 /**
- * From here on, natively: three calls (a view, a NUL search, isUtf8, then a copy) cost about what ~40 bytes do by
+ * From here on, natively: a view and three calls (a NUL search, isUtf8, a copy) cost about what ~40 bytes do by
  * hand, so a shorter rest (a short word's last accented letter) stays in the loop.
  */
 const NATIVE_REST_BYTES = 48;

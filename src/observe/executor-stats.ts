@@ -40,7 +40,7 @@ export interface ExecutorStats {
 export function newExecutorStats(): ExecutorStats {
   return {
     ready: false, peakRss: 0, peakHeapUsed: 0, heapLimit: 0, rss: 0, heapUsed: 0, rows: 0, tasksDone: 0, tasksFailed: 0, gcMs: 0, baselineRss: 0, baselineHeapUsed: 0, worker: null, session: null,
-    cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0 },
+    cpuMs: 0, firstReportAt: 0, firstCpuMs: 0, lastReportAt: 0, timeSplit: { sourceWaitMs: 0, transcodeMs: 0, targetWaitMs: 0 }, pageBuffers: { allocated: 0, reused: 0, framed: 0, atOnce: 0 },
     streamBuffersMade: 0, fullCollections: 0,
   };
 }
@@ -66,7 +66,7 @@ export function recordExecutorMemory(executor: ExecutorStats, event: Extract<Run
   executor.peakHeapUsed = Math.max(executor.peakHeapUsed, event.heapUsed);
   // A worker's events come through Redis: counts that are not counts are not shown.
   const counts = event.pageBuffers;
-  if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: countOr(counts.framed, 0) };
+  if (counts !== undefined && Number.isSafeInteger(counts.allocated) && Number.isSafeInteger(counts.reused)) executor.pageBuffers = { allocated: counts.allocated, reused: counts.reused, framed: countOr(counts.framed, 0), atOnce: countOr(counts.atOnce, 0) };
   executor.streamBuffersMade = countOr(event.streamBuffersMade, executor.streamBuffersMade);
   executor.fullCollections = countOr(event.fullCollections, executor.fullCollections);
 }

@@ -10,6 +10,8 @@ export interface PageBufferCounts {
   readonly reused: number;
   /** Pages read from the socket straight into a pooled buffer (socket-frames.ts), never into Node's own reads. */
   readonly framed: number;
+  /** The most page buffers in use at once: the plan counts two a task (the page being copied and the next). */
+  readonly atOnce?: number;
 }
 
 /** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */

@@ -61,8 +61,9 @@ export class ReusablePool<T extends { readonly length: number }> {
     return this.free.length;
   }
 
-  get acquired(): { readonly allocated: number; readonly reused: number } {
-    return { ...this.counts };
+  /** Made new, handed out again, and the most that were out at once. */
+  get acquired(): { readonly allocated: number; readonly reused: number; readonly atOnce: number } {
+    return { ...this.counts, atOnce: this.peak };
   }
 }
 
@@ -79,6 +80,6 @@ export function keepPageBuffers(pages: number): void {
 }
 
 /** This process's page frame buffers so far: made new, and reused from the pool. */
-export function pageBufferCounts(): { readonly allocated: number; readonly reused: number } {
+export function pageBufferCounts(): { readonly allocated: number; readonly reused: number; readonly atOnce: number } {
   return frameBuffers.acquired;
 }

@@ -45,6 +45,11 @@ export class KeyCodec {
     );
   }
 
+  /** How many of the table's columns positionOf and samePartition read (ScanPage.values' `columns`): up to the last key column. */
+  get columnsNeeded(): number {
+    return Math.max(0, ...this.keyIndexes, ...this.clusteringIndexes);
+  }
+
   /** Where `row` ([token, ...columns]) stands in its partition. */
   positionOf(row: ScannedRow): PartitionPosition {
     const hex = (index: number, type: DriverTypeInfo): string => (this.encoder.encode(row[index], type) ?? Buffer.alloc(0)).toString('hex');
@@ -52,6 +57,11 @@ export class KeyCodec {
       key: this.keyIndexes.map((index, n) => hex(index, this.keyTypes[n] as DriverTypeInfo)),
       clustering: this.clusteringIndexes.map((index, n) => hex(index, this.clusteringTypes[n] as DriverTypeInfo)),
     };
+  }
+
+  /** Whether `row` is in the partition of an earlier row, known by its token and position (its page since reused). */
+  inPartitionOf(token: bigint, position: PartitionPosition, row: ScannedRow): boolean {
+    return row[0] === token && this.positionOf(row).key.every((hex, n) => hex === position.key[n]);
   }
 
   /** The hex components of a key read as driver values: the partition key's, then the clustering's. */

@@ -13,7 +13,8 @@ export type ScannedRow = unknown[];
 export interface ScanPage {
   readonly length: number;
   token(row: number): bigint;
-  values(row: number): ScannedRow;
+  /** The row's values; with `columns`, only the token and the first `columns` columns are decoded (the rest undefined). */
+  values(row: number, columns?: number): ScannedRow;
   /** Whether the row's column (0-based in SourceTable order) is null. */
   isNull(row: number, column: number): boolean;
   /** A bigint column's value as a number (exact to 2^53: write times in microseconds are), or null. */
@@ -93,7 +94,8 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
   return {
     length: page.rowCount,
     token: tokenOf,
-    values: (row) => page.columns.map((column, index) => {
+    values: (row, columns = width - 1) => page.columns.map((column, index) => {
+      if (index > columns) return undefined;
       const cell = row * width + index;
       const start = page.starts[cell] as number;
       return cellIsNull(cell, index) ? null : decoder.decode(page.buffer.subarray(start, start + (page.lengths[cell] as number)), column.type);

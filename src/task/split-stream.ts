@@ -2,7 +2,7 @@ import { ValueEncodeError, type ChunkWriter } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
 import { rowKeyRecord, type SourceTable } from '../schema/index.js';
 import { copyFailed, type SplitCheckpoint, type SplitPoint, type TargetClient } from '../sink/index.js';
-import type { KeyCodec, ScanPage, ScannedRow } from '../source/index.js';
+import type { KeyCodec, PartitionPosition, ScanPage, ScannedRow } from '../source/index.js';
 import { LatencyHistogram, StreamTiming } from '../telemetry/index.js';
 import { PageEncoders } from './page-encoders.js';
 import { lineIdentity, olderCheck, refusedLine, staticOnlyCheck, type LineKeys } from './row-checks.js';
@@ -24,6 +24,17 @@ export interface OpenedSplit {
 }
 
 /**
+ * The last row of a page that is done, as a commit or the next page's first row may need it after the page's buffers
+ * went back for another page: nothing in it points into the page.
+ */
+interface LastRowCopy {
+  readonly token: bigint;
+  readonly staticOnly: boolean;
+  /** Its position in its partition, encoded (tables with clustering columns, and a row that is not static-only). */
+  readonly position: PartitionPosition | null;
+}
+
+/**
  * One split's COPY streams and commits on its connection, from its checkpoint to its end. Every ~copyFlushEvery rows,
  * at a token boundary (so at a partition boundary), the COPY ends and the split's checkpoint is advanced in the same
  * transaction; a partition larger than that commits part-way at a clustering position (tables with clustering columns).
@@ -32,9 +43,11 @@ export class SplitStream {
   private readonly connection: SplitConnection;
   private readonly commits: SplitCommits;
   private lastToken: bigint | null;
-  // The last row read, by page and index: a raw page decodes its values only at a commit inside a partition.
+  // The last row read, by page and index while its page is the one being copied (a raw page decodes its values only at
+  // a commit inside a partition), then as a copy once that page is done (finishPage).
   private lastPage: ScanPage | undefined;
   private lastIndex = -1;
+  private lastCopy: LastRowCopy | undefined;
   private readonly tally = new TransactionTally();
   // Rows PostgreSQL refused although the encoder passed them, found again by token and key (never by position: the
   // table may be written between two scans of the same range), and each line's identity in this transaction.
@@ -98,6 +111,23 @@ export class SplitStream {
   private dropLastPage(): void {
     this.lastPage?.release();
     this.lastPage = undefined;
+    this.lastCopy = undefined;
+  }
+
+  /**
+   * The page is copied: what its last row may still be asked (its token, whether it is static-only, its position) is
+   * copied out and the page's buffers go back now. Kept until the next page's first row, a task held three pages at
+   * once (the last, the current and the prefetched), past the two its plan counts, and the executor made page buffers
+   * it then dropped.
+   */
+  private finishPage(page: ScanPage): void {
+    if (this.lastPage !== page) return;
+    const index = this.lastIndex;
+    const staticOnly = this.staticOnly(page, index);
+    const { codec } = this;
+    this.lastCopy = { token: page.token(index), staticOnly, position: codec && !staticOnly ? codec.positionOf(page.values(index, codec.columnsNeeded)) : null };
+    page.release();
+    this.lastPage = undefined;
   }
 
   /** The stream is over (committed, abandoned or never run): its buffers go to the executor's next split, once. */
@@ -127,16 +157,18 @@ export class SplitStream {
         if (boundary || this.samePartitionAsLast(page, index)) await this.commit(false, !boundary);
       }
       if (this.lastPage !== page) {
-        // The previous page is read for the last time just above (a commit's position, the same-partition check):
-        // from here nothing holds it, and its buffers can take a later page.
+        // The previous page's last row was read for the last time just above (a commit's position, the same-partition
+        // check), from its copy: the page itself went back when it was done.
         this.lastPage?.release();
         this.lastPage = page;
+        this.lastCopy = undefined;
       }
       if (!this.connection.copying) await this.timing.target(() => this.connection.startCopy(this.writer));
       index = this.encodeRows(page, index, encodeRow, flushEvery);
       if (this.writer.length >= CHUNK_BYTES) await this.streamChunk();
     }
     timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
+    this.finishPage(page);
     if (this.throttle.limited) await this.throttle.after({ read: page.length, rows: page.length, bytes: this.bytesProduced() - bytesBefore }, this.input.signal);
   }
 
@@ -161,9 +193,20 @@ export class SplitStream {
 
   /** The row continues the last row's partition (a commit there is inside the partition, at its clustering position). */
   private samePartitionAsLast(page: ScanPage, index: number): boolean {
+    const { codec } = this;
+    if (codec === undefined) return false;
     const last = this.lastPage;
-    if (last === undefined || this.staticOnly(last, this.lastIndex)) return false;
-    return this.codec?.samePartition(last.values(this.lastIndex), page.values(index)) === true;
+    if (last !== undefined) return !this.staticOnly(last, this.lastIndex) && codec.samePartition(last.values(this.lastIndex), page.values(index));
+    const copy = this.lastCopy;
+    if (copy === undefined || copy.position === null) return false;
+    return codec.inPartitionOf(copy.token, copy.position, page.values(index, codec.columnsNeeded));
+  }
+
+  /** The last row's position in its partition: from its page while that is current, else from the copy. */
+  private lastPosition(): PartitionPosition | null {
+    const last = this.lastPage;
+    if (last === undefined || this.codec === undefined) return this.lastCopy?.position ?? null;
+    return this.codec.positionOf(last.values(this.lastIndex));
   }
 
   /**
@@ -226,8 +269,7 @@ export class SplitStream {
   /** Commits the transaction at the last row written (`inside`: at its clustering position), and reports it. */
   private commit(done: boolean, inside: boolean): Promise<void> {
     return this.timing.target(async () => {
-      const last = this.lastPage;
-      const to: SplitPoint = { token: this.lastToken, position: inside && this.codec && last ? this.codec.positionOf(last.values(this.lastIndex)) : null };
+      const to: SplitPoint = { token: this.lastToken, position: inside && this.codec ? this.lastPosition() : null };
       const existing = await this.commits.commit(this.writer, to, done);
       this.reportCommit(existing);
       this.startTransaction();

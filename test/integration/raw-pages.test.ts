@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/index.js';
 import { loadTestData } from '../../src/testbed/index.js';
+import { cassandraEventsDigest, postgresEventsDigest } from '../helpers/events-digest.js';
 import { runC2y } from '../helpers/run-cli.js';
 import { RING, cassandraClient, createTestDatabase, uniqueName, type TestDatabase } from '../helpers/servers.js';
 
@@ -100,6 +101,22 @@ describe('raw pages against the driver\'s rows', () => {
     // its own, ~2 MiB of garbage a split that V8 promoted and kept; the executor did not report the count).
     expect(executor?.streamBuffersMade).toBe(1);
     expect(await rowsDiffer('events_raw', 'events_pooled')).toBe(0);
+  }, 240_000);
+
+  it('a task holds at most two pages at once (the one being copied and the next), also when each page begins with a commit', async () => {
+    // One stream, pages of 200 rows, a commit due at each page's first row. The last page's last row used to be kept
+    // by its page until the next page's first row was copied: during that commit's round trip the next-but-one page
+    // could arrive too, three pages where the plan (copyBufferSize) counts two. (Here the commits are quicker than a
+    // page, so the old code passed this too; a 10M-row run of 2 executors × 4 cores made 13–15 page buffers each
+    // with it, 9 without.)
+    const report = await migrate('events', 'events_paged', ['--executors', '1', '--cores', '1', '--parallelism', '1', '--set', 'source.fetchSize=200', '--copy-flush-every', '200']);
+    const [executor] = report.executors;
+    expect(report.commits).toBeGreaterThanOrEqual(14);
+    expect(executor?.pageBuffers.atOnce, JSON.stringify(executor?.pageBuffers)).toBeLessThanOrEqual(2);
+    const client = await cassandraClient();
+    const source = await cassandraEventsDigest(client, keyspace);
+    await client.shutdown();
+    expect(await postgresEventsDigest(db, 'events_paged')).toEqual(source);
   }, 240_000);
 
   it('columns named values, 2, __proto__, constructor, hasOwnProperty and 1 keep their own values', async () => {

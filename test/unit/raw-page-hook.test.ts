@@ -141,7 +141,7 @@ describe('page buffers reused', () => {
     expect(pool.acquire(1000).length).toBe(1250);
     expect([a, b, c]).toContain(pool.acquire(90));
     // Counted as they are handed out: four made new (a, b, c and the 1000), one taken again.
-    expect(pool.acquired).toEqual({ allocated: 4, reused: 1 });
+    expect(pool.acquired).toEqual({ allocated: 4, reused: 1, atOnce: 3 });
     pool.setLimit(0);
     expect(pool.freeCount).toBe(0);
   });
@@ -153,7 +153,7 @@ describe('page buffers reused', () => {
     expect(pool.freeCount).toBe(4);
     // Steady state after the peak: as many acquired as released, each reused.
     for (let round = 0; round < 5; round++) pool.release(pool.acquire(10));
-    expect(pool.acquired).toEqual({ allocated: 9, reused: 5 });
+    expect(pool.acquired).toEqual({ allocated: 9, reused: 5, atOnce: 9 });
   });
 
   it('hands out the smallest free buffer that fits, keeping the large one for the next full page', () => {
@@ -164,7 +164,7 @@ describe('page buffers reused', () => {
     pool.release(small);
     expect(pool.acquire(90)).toBe(small);
     expect(pool.acquire(900)).toBe(large);
-    expect(pool.acquired).toEqual({ allocated: 2, reused: 2 });
+    expect(pool.acquired).toEqual({ allocated: 2, reused: 2, atOnce: 2 });
   });
 });
 

@@ -46,6 +46,8 @@ class LocalRun {
   private stopSharing: (() => void) | undefined;
   private retries = 0;
   private pendingRetries = 0;
+  /** Splits waiting out a retry's backoff, by their timer: a run that stops settles them (settleWaitingRetries). */
+  private readonly waitingRetries = new Map<ReturnType<typeof setTimeout>, { readonly task: RunnerTask; readonly attempt: number; readonly error: TaskErrorJson }>();
   private nextTaskId = 1;
   private respawns = 0;
   private ranOutOfMemory = false;
@@ -91,6 +93,7 @@ class LocalRun {
     this.stopping = true;
     if (this.resolving) return;
     this.resolving = true;
+    this.settleWaitingRetries();
     for (const executor of this.executors) if (!executor.exited) this.send(executor, { type: 'cancel' });
     const waitExit = setInterval(() => {
       if (!this.executors.every((e) => e.exited)) return;
@@ -153,13 +156,30 @@ class LocalRun {
     this.retries++;
     this.pendingRetries++;
     this.input.listener({ type: 'split-retry', splitId: task.id, attempt: attempt + 1, delayMs, error: error.message, node });
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.waitingRetries.delete(timer);
       this.pendingRetries--;
       if (this.stopping) {
         if (!this.input.signal.aborted) this.failed.push({ splitId: task.id, error, attempts: attempt });
       } else this.queue.push({ task, attempt: attempt + 1 });
       this.dispatch();
     }, delayMs);
+    this.waitingRetries.set(timer, { task, attempt, error });
+  }
+
+  /**
+   * The run stops while splits wait out a retry's backoff (every executor gone past its respawns, or onError: stop):
+   * each is failed now with its last error, unless the user interrupted the run (then it is simply not done). Left
+   * to their timers, they fired after the run had ended: neither done nor failed, the run ended RING_NOT_COVERED
+   * without its report (executor-crash.test, 2026-12-07).
+   */
+  private settleWaitingRetries(): void {
+    for (const [timer, waiting] of this.waitingRetries) {
+      clearTimeout(timer);
+      this.pendingRetries--;
+      if (!this.input.signal.aborted) this.failed.push({ splitId: waiting.task.id, error: waiting.error, attempts: waiting.attempt });
+    }
+    this.waitingRetries.clear();
   }
 
   private spawnExecutor(index: number): void {

@@ -137,13 +137,18 @@ export class RunStats {
     this.rowsInFlight += event.rows;
   }
 
-  /** A split attempt that failed: its uncommitted rows leave the progress, and its executor counts a failed task. */
+  /**
+   * A split attempt that failed: its uncommitted rows leave the progress, and its executor counts a failed task. A
+   * split failed while it was not running (the run stopped as it waited for a retry or an executor) is counted
+   * failed, but no executor's task failed again: its last attempt's failure was counted when it came.
+   */
   private splitEnded(splitId: number, state: 'retrying' | 'failed', error: string): void {
     const split = this.split(splitId);
+    const wasRunning = split.state === 'running';
     this.dropInFlight(splitId);
     split.state = state;
     split.lastError = error;
-    if (split.executor !== null) this.executor(split.executor).tasksFailed++;
+    if (wasRunning && split.executor !== null) this.executor(split.executor).tasksFailed++;
   }
 
   private splitStarted(event: Extract<RunEvent, { type: 'split-started' }>): void {

@@ -14,6 +14,20 @@ interface InFlightTask {
   readonly endpoint: TargetEndpoint;
 }
 
+/** A split to start: its attempt, and after a failed one, the node it last ran against. */
+interface QueuedTask {
+  readonly task: RunnerTask;
+  readonly attempt: number;
+  readonly node?: string;
+}
+
+interface WaitingRetry {
+  readonly task: RunnerTask;
+  readonly attempt: number;
+  readonly error: TaskErrorJson;
+  readonly node: string;
+}
+
 interface ExecutorState {
   readonly index: number;
   readonly process: ExecutorProcess;
@@ -35,7 +49,7 @@ export function runLocal(input: RunnerInput): Promise<RunnerOutcome> {
 
 /** One local run's bookkeeping: the queue of tasks, the executors and what each has in flight. */
 class LocalRun {
-  private readonly queue: Array<{ task: RunnerTask; attempt: number }>;
+  private readonly queue: QueuedTask[];
   private readonly completed: number[] = [];
   private readonly digests = new Map<number, DigestResult>();
   private readonly failed: SplitFailure[] = [];
@@ -47,7 +61,7 @@ class LocalRun {
   private retries = 0;
   private pendingRetries = 0;
   /** Splits waiting out a retry's backoff, by their timer: a run that stops settles them (settleWaitingRetries). */
-  private readonly waitingRetries = new Map<ReturnType<typeof setTimeout>, { readonly task: RunnerTask; readonly attempt: number; readonly error: TaskErrorJson }>();
+  private readonly waitingRetries = new Map<ReturnType<typeof setTimeout>, WaitingRetry>();
   private nextTaskId = 1;
   private respawns = 0;
   private ranOutOfMemory = false;
@@ -132,7 +146,7 @@ class LocalRun {
     if (!free) return false;
     const endpoint = this.input.balancer.acquire();
     if (!endpoint) return false;
-    const next = this.queue.shift() as { task: RunnerTask; attempt: number };
+    const next = this.queue.shift() as QueuedTask;
     const taskId = this.nextTaskId++;
     free.inFlight.set(taskId, { ...next, endpoint });
     this.send(free, { type: 'task', taskId, task: next.task, attempt: next.attempt, endpoint });
@@ -144,11 +158,20 @@ class LocalRun {
     if (retryable && attempt <= this.input.config.maxRetries) {
       this.retryLater(task, attempt, error, node);
     } else if (!(this.stopping && error.code === 'INTERRUPTED')) {
-      this.failed.push({ splitId: task.id, error, attempts: attempt });
-      this.input.listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code, node });
+      this.recordFailure(task, error, attempt, node);
       // onError: stop means the run stops at the first value the target cannot hold, not only this split.
       if (error.code === 'VALUE_UNREPRESENTABLE') this.stopAll();
     }
+  }
+
+  /**
+   * A split that ends failed, however it got there (its task failed, the run stopped while it waited for a retry or
+   * a free executor): in the outcome, and said at once, so the progress line and dashboard count it as failed rather
+   * than leave it shown retrying or pending until the report. `node`: where it last ran ('' if it never started).
+   */
+  private recordFailure(task: RunnerTask, error: TaskErrorJson, attempts: number, node: string): void {
+    this.failed.push({ splitId: task.id, error, attempts });
+    this.input.listener({ type: 'split-failed', splitId: task.id, error: error.message, code: error.code, node });
   }
 
   private retryLater(task: RunnerTask, attempt: number, error: TaskErrorJson, node: string): void {
@@ -160,11 +183,11 @@ class LocalRun {
       this.waitingRetries.delete(timer);
       this.pendingRetries--;
       if (this.stopping) {
-        if (!this.input.signal.aborted) this.failed.push({ splitId: task.id, error, attempts: attempt });
-      } else this.queue.push({ task, attempt: attempt + 1 });
+        if (!this.input.signal.aborted) this.recordFailure(task, error, attempt, node);
+      } else this.queue.push({ task, attempt: attempt + 1, node });
       this.dispatch();
     }, delayMs);
-    this.waitingRetries.set(timer, { task, attempt, error });
+    this.waitingRetries.set(timer, { task, attempt, error, node });
   }
 
   /**
@@ -177,7 +200,7 @@ class LocalRun {
     for (const [timer, waiting] of this.waitingRetries) {
       clearTimeout(timer);
       this.pendingRetries--;
-      if (!this.input.signal.aborted) this.failed.push({ splitId: waiting.task.id, error: waiting.error, attempts: waiting.attempt });
+      if (!this.input.signal.aborted) this.recordFailure(waiting.task, waiting.error, waiting.attempt, waiting.node);
     }
     this.waitingRetries.clear();
   }
@@ -215,7 +238,7 @@ class LocalRun {
         this.onTaskEnded(state, message.taskId, (task) => this.failTask(task.task, task.attempt, message.error, task.endpoint.key));
         break;
       case 'fatal':
-        for (const { task } of this.queue.splice(0)) this.failed.push({ splitId: task.id, error: message.error, attempts: 0 });
+        for (const { task, attempt, node } of this.queue.splice(0)) this.recordFailure(task, message.error, attempt - 1, node ?? '');
         this.stopping = true;
         break;
     }
@@ -261,7 +284,7 @@ class LocalRun {
     const error: TaskErrorJson = oom
       ? outOfMemoryError('executors', this.heapMb)
       : { code: 'EXECUTOR_CRASHED', message: `every executor exited; last: code ${code}, signal ${signal}`, retryable: true };
-    for (const { task, attempt } of this.queue.splice(0)) this.failed.push({ splitId: task.id, error, attempts: attempt });
+    for (const { task, attempt, node } of this.queue.splice(0)) this.recordFailure(task, error, attempt - 1, node ?? '');
     this.stopping = true;
   }
 

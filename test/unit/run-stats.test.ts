@@ -54,6 +54,16 @@ describe('RunStats', () => {
     expect(stats.lastRetry).toMatchObject({ splitId: 0, attempt: 2, error: 'reset' });
   });
 
+  it('a split failed while it waited for its retry counts failed, but its executor does not count that attempt twice', () => {
+    const stats = new RunStats([0]);
+    stats.listener({ type: 'split-started', splitId: 0, attempt: 1, executor: 3, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+    stats.listener({ type: 'split-retry', splitId: 0, attempt: 2, delayMs: 60_000, error: 'reset', node: 'a:1' });
+    stats.listener({ type: 'split-failed', splitId: 0, error: 'reset', code: 'TARGET_WRITE_FAILED', node: 'a:1' });
+    expect(stats.splits.get(0)).toMatchObject({ state: 'failed', lastError: 'reset' });
+    expect(stats.countSplits('failed')).toBe(1);
+    expect(stats.executors.get(3)?.tasksFailed).toBe(1);
+  });
+
   it('tracks peak memory per executor', () => {
     const stats = new RunStats([]);
     for (const rss of [10, 30, 20]) stats.listener({ type: 'executor-memory', executor: 1, rss, heapUsed: rss / 2, heapTotal: rss, heapLimit: 100, gcMs: 0, cpuMs: 0, baselineRss: 5, baselineHeapUsed: 2 });

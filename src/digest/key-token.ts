@@ -1,12 +1,6 @@
 import { isIP } from 'node:net';
 import type { ScalarName, SourceTable } from '../schema/index.js';
-import { driverMurmur3Class } from '../source/index.js';
-
-/** The driver's Murmur3 (Cassandra's hash3_x64_128, first half): the token Cassandra gives a serialized key. */
-interface Murmur3 {
-  hash(key: Buffer): { getValue(): { toString(): string } };
-}
-const murmur3 = new (driverMurmur3Class as new () => Murmur3)();
+import { compositeKey, murmur3Token } from '../source/index.js';
 
 function fixed(bytes: number, write: (buffer: Buffer) => void): Buffer {
   const buffer = Buffer.alloc(bytes);
@@ -75,10 +69,6 @@ export function keyTokenFunction(table: SourceTable): ((keyTexts: readonly strin
     if (!serialize) return `partition-key column ${name} is a ${column?.type.kind === 'scalar' ? column.type.name : (column?.type.kind ?? '?')}, whose token validate cannot compute from the target's value`;
     serializers.push(serialize);
   }
-  const token = (key: Buffer): bigint => BigInt(murmur3.hash(key).getValue().toString());
-  if (serializers.length === 1) return (texts) => token((serializers[0] as (text: string) => Buffer)(texts[0] ?? ''));
-  return (texts) => token(Buffer.concat(serializers.flatMap((serialize, i) => {
-    const bytes = serialize(texts[i] ?? '');
-    return [fixed(2, (b) => b.writeUInt16BE(bytes.length)), bytes, Buffer.alloc(1)];
-  })));
+  if (serializers.length === 1) return (texts) => murmur3Token((serializers[0] as (text: string) => Buffer)(texts[0] ?? ''));
+  return (texts) => murmur3Token(compositeKey(serializers.map((serialize, i) => serialize(texts[i] ?? ''))));
 }

@@ -8,7 +8,8 @@ import { columnEncoder, type CopyFormat } from './row-encoder.js';
 import { binaryFieldCount, constantsSuffix } from './constant-cells.js';
 
 /**
- * A page's cells: cell c of row r (the token first, then the table's columns) at starts/lengths[r * width + c]. As in
+ * A page's cells: cell c of row r (the token first if the scan selected it, then the table's columns) at
+ * starts/lengths[r * width + c]. As in
  * the protocol's rows, each cell's 4-byte big-endian length (-1: null) lies just before its start, and a row's cells
  * follow one another: COPY binary's fields have the same shape, so cells PostgreSQL takes as they are are copied
  * with their lengths, adjacent ones at once.
@@ -23,6 +24,8 @@ export interface RawCells {
 export interface RawColumnCodec {
   decode(bytes: Buffer, column: number): unknown;
   readonly emptyIsNull: readonly boolean[];
+  /** The page's rows start with a `token(…)` cell before the table's columns (false: the token is computed here). */
+  readonly tokenCell: boolean;
 }
 
 export interface RawRowEncoder {
@@ -68,7 +71,7 @@ export function createRawRowEncoder(table: SourceTable, codec: RawColumnCodec, f
   // A fixed-size column's size is checked in the row function itself: one call per cell instead of two.
   const sizes = table.columns.map((column, index) => (cells[index] === references[index] ? undefined : fixedCellSize(column.type)));
   const keyCount = table.columns.filter((column) => column.role === 'partition' || column.role === 'clustering').length;
-  const shape = { keyCount, format, fields: binaryFieldCount(table), constants: constantsSuffix(table, format) };
+  const shape = { keyCount, format, fields: binaryFieldCount(table), constants: constantsSuffix(table, format), tokenCell: codec.tokenCell };
   const asIs = cells.map((cell) => binary && copiedAsIs(cell));
   return { referenceColumns, referenceCells: () => referenced, encode: unrolledRowEncoder({ cells, references, sizes, emptyIsNull: codec.emptyIsNull, asIs }, shape) };
 }
@@ -97,13 +100,16 @@ interface RowShape {
   readonly fields: number;
   /** The constant columns' bytes every row ends with, if any. */
   readonly constants: Buffer | undefined;
+  /** Each row's first cell is its token, not a column. */
+  readonly tokenCell: boolean;
 }
 
-function unrolledRowEncoder(row: RowCells, { keyCount, format, fields, constants }: RowShape): EncodeRow {
+function unrolledRowEncoder(row: RowCells, { keyCount, format, fields, constants, tokenCell }: RowShape): EncodeRow {
   const { cells, references } = row;
   const binary = format === 'binary';
-  const width = cells.length + 1;
-  const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = row * ${width} + 1;`, 'let keyEnd = 0;', 'let length = 0;'];
+  const width = cells.length + (tokenCell ? 1 : 0);
+  const base = tokenCell ? `row * ${width} + 1` : `row * ${width}`;
+  const lines = ['const buffer = page.buffer, starts = page.starts, lengths = page.lengths;', `const base = ${base};`, 'let keyEnd = 0;', 'let length = 0;'];
   // COPY binary: a row is its field count, then each field's length and bytes (-1 for null); text: tab-separated.
   if (binary) lines.push(`out.int16(${fields});`);
   for (const [first, last] of columnRuns(row, keyCount)) {

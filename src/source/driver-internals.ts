@@ -1,11 +1,10 @@
 import cassandra from 'cassandra-driver';
 import connectionModule from 'cassandra-driver/lib/connection.js';
 import streamsModule from 'cassandra-driver/lib/streams.js';
-import tokenizerModule from 'cassandra-driver/lib/tokenizer.js';
 import typesModule from 'cassandra-driver/lib/types/index.js';
 
 /**
- * The driver's internal modules c2y reaches into (the raw page hook, its self-test, a key's token), imported
+ * The driver's internal modules c2y reaches into (the raw page hook and its self-test), imported
  * statically rather than through createRequire: the executor's bundle (scripts/bundle.mjs) then holds one
  * copy of the driver, the one its sessions run on, and the hook patches the parser those sessions use. A require at
  * run time would load a second copy from node_modules, hook that one, and leave every page on the driver's slow path.
@@ -23,6 +22,3 @@ export const driverConnectionClass: unknown = connectionModule;
 
 /** lib/types's FrameHeader. */
 export const driverFrameHeaderClass: unknown = (typesModule as { FrameHeader: unknown }).FrameHeader;
-
-/** lib/tokenizer.js's Murmur3Tokenizer. */
-export const driverMurmur3Class: unknown = (tokenizerModule as { Murmur3Tokenizer: unknown }).Murmur3Tokenizer;

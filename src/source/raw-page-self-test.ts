@@ -118,12 +118,15 @@ function checkCanned(page: RawPage, decoder: CellDecoder): string | undefined {
 }
 
 /**
- * The read path of an executor whose pages are raw: 'raw pages', naming Node's socket reads and why when the framed
- * reads' self-test failed (pages still raw, one copy more each), so the report says so and not only `framed` = 0.
+ * The read path of an executor whose pages are raw: 'raw pages, tokens hashed by c2y' (its range scans ask
+ * Cassandra for no `token(…)`, see scanQuery), naming Node's socket reads and why when the framed reads' self-test
+ * failed (pages still raw, one copy more each), so the report says so and not only `framed` = 0.
  */
 export function rawPagesDetail(framedReads: string): string {
-  return framedReads === FRAMED_READS ? 'raw pages' : `raw pages, ${framedReads}`;
+  return framedReads === FRAMED_READS ? RAW_PAGES : `${RAW_PAGES}, ${framedReads}`;
 }
+
+const RAW_PAGES = 'raw pages, tokens hashed by c2y';
 
 /**
  * Installs the raw page hook and proves it on a canned frame. Any failure (another driver version, a changed

@@ -1,6 +1,7 @@
 import cassandra from 'cassandra-driver';
 import { C2yError } from '../errors/index.js';
 import { cqlTypeText, fromDriverType, UnsupportedTypeError, type CqlType, type SourceTable } from '../schema/index.js';
+import { clientTokenOf, type ClientTokens } from './page-tokens.js';
 import type { DriverType, RawPage, RawPageColumn } from './raw-page-hook.js';
 
 /** One row as positional values: [token, ...columns in SourceTable order]. */
@@ -65,21 +66,52 @@ export function zeroLengthIsNull(type: DriverType): boolean {
   return !ZERO_LENGTH_VALUE_CODES.has(type.code);
 }
 
-export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
+/**
+ * A raw page as a ScanPage. With `clientTokens`, the scan did not select `token(…)` (scanQuery): its rows are the
+ * table's columns alone and each row's token is hashed from its partition key here (clientTokenOf).
+ */
+export function rawScanPage(page: RawPage, decoder: CellDecoder, clientTokens?: ClientTokens): ScanPage {
   const width = page.columns.length;
+  const first = clientTokens === undefined ? 1 : 0;
   const nullWhenEmpty = page.columns.map((column) => zeroLengthIsNull(column.type));
   const cellIsNull = (cell: number, column: number): boolean => {
     const length = page.lengths[cell] as number;
     return length < 0 || (length === 0 && nullWhenEmpty[column] === true);
   };
-  // Rows of one partition share a token: its BigInt is made once, while the next row's 8 bytes are the same.
+  const tokenOf = clientTokens === undefined ? tokenCellOf(page, width) : clientTokenOf(page, width, clientTokens);
+  const decodeCell = (row: number, index: number): unknown => {
+    const cell = row * width + index;
+    const start = page.starts[cell] as number;
+    return cellIsNull(cell, index) ? null : decoder.decode(page.buffer.subarray(start, start + (page.lengths[cell] as number)), (page.columns[index] as RawPageColumn).type);
+  };
+  return {
+    length: page.rowCount,
+    token: tokenOf,
+    // [token, ...columns], the first `columns` of the columns decoded.
+    values: (row, columns = width - first) => {
+      const values: ScannedRow = [tokenOf(row)];
+      for (let column = 0; column < width - first; column++) values.push(column >= columns ? undefined : decodeCell(row, column + first));
+      return values;
+    },
+    isNull: (row, column) => cellIsNull(row * width + column + first, column + first),
+    int64: (row, column) => {
+      const cell = row * width + column + first;
+      return cellIsNull(cell, column + first) || page.lengths[cell] !== 8 ? null : Number(page.buffer.readBigInt64BE(page.starts[cell] as number));
+    },
+    raw: page,
+    release: () => page.release(),
+  };
+}
+
+/** Rows' tokens from their first cell, `token(…)`: rows of one partition share it, so its BigInt is made once. */
+function tokenCellOf(page: RawPage, width: number): (row: number) => bigint {
   let tokenAt = -1;
   let tokenHigh = 0;
   let tokenLow = 0;
   let token = 0n;
   const bytes = page.buffer;
   const int32At = (at: number): number => ((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
-  const tokenOf = (row: number): bigint => {
+  return (row) => {
     const at = page.starts[row * width] as number;
     const high = int32At(at);
     const low = int32At(at + 4);
@@ -91,36 +123,19 @@ export function rawScanPage(page: RawPage, decoder: CellDecoder): ScanPage {
     }
     return token;
   };
-  return {
-    length: page.rowCount,
-    token: tokenOf,
-    values: (row, columns = width - 1) => page.columns.map((column, index) => {
-      if (index > columns) return undefined;
-      const cell = row * width + index;
-      const start = page.starts[cell] as number;
-      return cellIsNull(cell, index) ? null : decoder.decode(page.buffer.subarray(start, start + (page.lengths[cell] as number)), column.type);
-    }),
-    isNull: (row, column) => cellIsNull(row * width + column + 1, column + 1),
-    int64: (row, column) => {
-      const cell = row * width + column + 1;
-      return cellIsNull(cell, column + 1) || page.lengths[cell] !== 8 ? null : Number(page.buffer.readBigInt64BE(page.starts[cell] as number));
-    },
-    raw: page,
-    release: () => page.release(),
-  };
 }
 
 /**
- * The page's columns must be the planned ones: the token, then each column of the table with its planned type. A
+ * The page's columns must be the planned ones: the token (if selected), then each column of the table with its planned type. A
  * column dropped, added or retyped during the run stops the split naming it, rather than misplacing values.
  */
-export function checkPageColumns(table: SourceTable, columns: readonly RawPageColumn[]): void {
-  const expected = table.columns.length + 1;
-  if (columns.length !== expected) {
-    throw schemaChanged(table, `pages carry ${columns.length - 1} columns where ${expected - 1} were planned`, undefined);
+export function checkPageColumns(table: SourceTable, columns: readonly RawPageColumn[], tokenCell = true): void {
+  const first = tokenCell ? 1 : 0;
+  if (columns.length !== table.columns.length + first) {
+    throw schemaChanged(table, `pages carry ${columns.length - first} columns where ${table.columns.length} were planned`, undefined);
   }
   table.columns.forEach((column, index) => {
-    const pageType = (columns[index + 1] as RawPageColumn).type;
+    const pageType = (columns[index + first] as RawPageColumn).type;
     if (customTypeMatches(column.type, pageType)) return;
     const got = typeTextOf(pageType);
     // Result metadata does not say whether a collection or UDT is frozen: compare the shapes without it.

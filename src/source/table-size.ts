@@ -25,11 +25,13 @@ export function tokenExpression(table: SourceTable): string {
 }
 
 /**
- * The scan's select list: the token, then every column, aliased c0, c1, … so a row is read by position whatever
- * the columns are called (`values`, `2`, `__proto__`, `constructor` would otherwise clash with the driver's Row).
+ * The scan's select list: the token (unless the reader hashes it itself, see clientTokenOf), then every column,
+ * aliased c0, c1, … so a row is read by position whatever the columns are called (`values`, `2`, `__proto__`,
+ * `constructor` would otherwise clash with the driver's Row).
  */
-export function scanSelectList(table: SourceTable): string {
-  return [`${tokenExpression(table)} AS t`, ...table.columns.map((column, index) => `${column.select ?? quoteIdent(column.name)} AS c${index}`)].join(', ');
+export function scanSelectList(table: SourceTable, tokenCell = true): string {
+  const columns = table.columns.map((column, index) => `${column.select ?? quoteIdent(column.name)} AS c${index}`);
+  return (tokenCell ? [`${tokenExpression(table)} AS t`, ...columns] : columns).join(', ');
 }
 
 async function estimatesBytes(client: CassandraClient, table: SourceTable): Promise<{ bytes: number; covered: number } | undefined> {

@@ -10,13 +10,22 @@ import { zeroLengthIsNull, type CellDecoder, type RawPage, type ScanPage } from 
  * over 20,000-row splits in scratch measurements of the warm-up table).
  */
 export class TableRawEncoder {
-  private encoder: RawRowEncoder | undefined;
+  /** By whether the page's rows start with a token cell: a range scan's do not, a read by key's do (see scanQuery). */
+  private readonly encoders = new Map<boolean, RawRowEncoder>();
 
   constructor(private readonly table: SourceTable, private readonly format: CopyFormat) {}
 
   for(page: RawPage, decoder: CellDecoder): RawRowEncoder {
-    return (this.encoder ??= rawRowEncoder(this.table, page, decoder, this.format));
+    const tokenCell = hasTokenCell(this.table, page);
+    let encoder = this.encoders.get(tokenCell);
+    if (encoder === undefined) this.encoders.set(tokenCell, (encoder = rawRowEncoder(this.table, page, decoder, this.format)));
+    return encoder;
   }
+}
+
+/** The page's rows start with a `token(…)` cell: one cell more than the table's columns (checkPageColumns held). */
+function hasTokenCell(table: SourceTable, page: RawPage): boolean {
+  return page.columns.length === table.columns.length + 1;
 }
 
 /** What a split's pages are encoded with: the table's reference encoder, its raw encoder, and how pages come. */
@@ -70,9 +79,11 @@ export class PageEncoders {
 }
 
 export function rawRowEncoder(table: SourceTable, page: RawPage, decoder: CellDecoder, format: CopyFormat): RawRowEncoder {
-  const types = page.columns.slice(1).map((column) => column.type);
+  const tokenCell = hasTokenCell(table, page);
+  const types = page.columns.slice(tokenCell ? 1 : 0).map((column) => column.type);
   return createRawRowEncoder(table, {
     decode: (bytes, column) => decoder.decode(bytes, types[column] as RawPage['columns'][number]['type']),
     emptyIsNull: types.map(zeroLengthIsNull),
+    tokenCell,
   }, format);
 }

@@ -1,7 +1,7 @@
 import cassandra from 'cassandra-driver';
 import { ChunkWriter, type CopyFormat } from '../encode/index.js';
 import type { CqlType, SourceColumn, SourceTable } from '../schema/index.js';
-import { EXACT_ENCODING, cellDecoder, installRawPageHook, parseCanned, rawScanPage, rowsBody, type BodyColumn, type CellDecoder, type DriverType } from '../source/index.js';
+import { EXACT_ENCODING, cellDecoder, installRawPageHook, murmur3Token, parseCanned, rawScanPage, rowsBody, type BodyColumn, type CellDecoder, type ClientTokens, type DriverType } from '../source/index.js';
 import { rawRowEncoder } from './page-encoders.js';
 
 /**
@@ -69,18 +69,22 @@ export interface WarmUpResult {
   readonly skipped?: string;
 }
 
-/** The synthetic page's body: the token (bigint), then each column, every tenth cell of the text columns null. */
+/**
+ * The synthetic page's body: each column, every tenth cell of the text columns null; no token, as a range scan's raw
+ * pages (scanQuery), and its rows in token order, as Cassandra returns them, so their hashed tokens pass the check.
+ */
 function warmBody(encoder: { encode(value: unknown, type: DriverType): Buffer | null }): Buffer {
-  const columns: BodyColumn[] = [{ name: 'token(k)', type: { code: code.bigint } }, ...COLUMNS.map((c) => ({ name: c.column.name, type: c.type }))];
-  const rows = Array.from({ length: ROWS_PER_PAGE }, (_, row) => [
-    encoder.encode(BigInt(row) * 36_028_797_018_963_968n - 2n ** 62n, { code: code.bigint }),
-    ...COLUMNS.map((c, index) => {
-      const value = row % 10 === index % 10 && index > 2 ? null : c.value(row);
-      return value === null ? null : encoder.encode(value, c.type);
-    }),
-  ]);
-  return rowsBody(columns, rows);
+  const columns: BodyColumn[] = COLUMNS.map((c) => ({ name: c.column.name, type: c.type }));
+  const rows = Array.from({ length: ROWS_PER_PAGE }, (_, row) => COLUMNS.map((c, index) => {
+    const value = row % 10 === index % 10 && index > 2 ? null : c.value(row);
+    return value === null ? null : encoder.encode(value, c.type);
+  }));
+  const ordered = rows.map((row) => ({ row, token: murmur3Token(row[0] as Buffer) })).sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+  return rowsBody(columns, ordered.map(({ row }) => row));
 }
+
+/** The whole ring, the warm-up page's range: its keys are random. */
+const WARM_TOKENS: ClientTokens = { keyCells: [0], after: -(2n ** 63n), upTo: 2n ** 63n - 1n, describe: 'the warm-up page' };
 
 /**
  * Runs synthetic pages through the copy path, COPY binary and text in turn, until `budgetMs` of this process's CPU is
@@ -107,7 +111,7 @@ export function warmTranscoders(budgetMs: number): WarmUpResult {
     const format: CopyFormat = round % 2 === 0 ? 'binary' : 'text';
     const encoder = encoders.get(format) ?? rawRowEncoder(TABLE, page, decoder, format);
     encoders.set(format, encoder);
-    const scan = rawScanPage(page, decoder);
+    const scan = rawScanPage(page, decoder, WARM_TOKENS);
     for (let row = 0; row < scan.length; row++) {
       scan.token(row);
       scan.isNull(row, 1);

@@ -7,10 +7,6 @@ declare module 'cassandra-driver/lib/connection.js' {
   const connection: unknown;
   export default connection;
 }
-declare module 'cassandra-driver/lib/tokenizer.js' {
-  const tokenizer: unknown;
-  export default tokenizer;
-}
 declare module 'cassandra-driver/lib/types/index.js' {
   const types: unknown;
   export default types;

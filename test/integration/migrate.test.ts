@@ -62,7 +62,7 @@ describe('c2y migrate', () => {
     expect(report.commits).toBeGreaterThan(ROWS / 300);
     // Raw pages, the time split with a verdict, and the round trips: per commit at most COPY start, COPY end and
     // checkpoint/COMMIT/BEGIN; per split its set-up (connect, server, checkpoint) and its first BEGIN.
-    expect(report.readPath).toMatchObject({ details: ['raw pages'], driverRowsExecutors: 0 });
+    expect(report.readPath).toMatchObject({ details: ['raw pages, tokens hashed by c2y'], driverRowsExecutors: 0 });
     expect(report.referenceCells).toBe(0);
     // Every commit's latency is in the report (the executors send their counts ahead of each task's end), and pages'.
     expect(report.latency.commitMs.count).toBe(report.commits);

@@ -65,7 +65,7 @@ describe('raw pages against the driver\'s rows', () => {
       expect(text.rowsTotal).toBe(raw.rowsTotal);
       expect(await rowsDiffer(`${table}_raw`, `${table}_text`)).toBe(0);
       // Every page of the raw scans came raw: none let through to the driver's rows.
-      expect(raw.readPath).toMatchObject({ details: ['raw pages'], driverRowsExecutors: 0, driverPages: 0 });
+      expect(raw.readPath).toMatchObject({ details: ['raw pages, tokens hashed by c2y'], driverRowsExecutors: 0, driverPages: 0 });
       expect(raw.readPath.rawExecutors).toBeGreaterThan(0);
       expect(rows.readPath).toMatchObject({ details: ['driver rows: source.rawPages is false'], rawExecutors: 0 });
       expect(raw.rowsTotal).toBe(rows.rowsTotal);

@@ -18,12 +18,12 @@ function rowsBody(rows: ReadonlyArray<ReadonlyArray<Buffer | null>>): Buffer {
 
 describe('raw page hook', () => {
   it('passes its self-test on the pinned driver (a canned frame through the driver\'s own parser)', () => {
-    expect(rawReadPath({ options: { encoding: EXACT_ENCODING } })).toMatchObject({ detail: 'raw pages' });
+    expect(rawReadPath({ options: { encoding: EXACT_ENCODING } })).toMatchObject({ detail: 'raw pages, tokens hashed by c2y' });
   });
 
   it('names Node\'s socket reads in the read path when the framed reads\' self-test failed, and nothing more when it passed', () => {
-    expect(rawPagesDetail('framed')).toBe('raw pages');
-    expect(rawPagesDetail('Node\'s socket reads (the framed reads\' self-test failed: x)')).toBe('raw pages, Node\'s socket reads (the framed reads\' self-test failed: x)');
+    expect(rawPagesDetail('framed')).toBe('raw pages, tokens hashed by c2y');
+    expect(rawPagesDetail('Node\'s socket reads (the framed reads\' self-test failed: x)')).toBe('raw pages, tokens hashed by c2y, Node\'s socket reads (the framed reads\' self-test failed: x)');
   });
 
   it('locates every cell, nulls as negative lengths', () => {

@@ -205,7 +205,7 @@ function compare(types: readonly CqlType[], cells: readonly Cell[], format: 'tex
   const buffer = Buffer.concat([...parts, Buffer.alloc(2)]);
   const raw = createRawRowEncoder(table, {
     decode: (bytes, column) => decoder.decode(bytes, driverTypes[column + 1] as DriverType),
-    emptyIsNull: types.map((type) => zeroLengthIsNull(driverType(type))),
+    emptyIsNull: types.map((type) => zeroLengthIsNull(driverType(type))), tokenCell: true,
   }, format);
   const fast = outcome((out) => raw.encode({ buffer, starts, lengths }, 0, out));
   const reference = outcome((out) => {
@@ -235,7 +235,7 @@ describe('raw cells → COPY text, against the reference path', () => {
   it('counts cells that went by reference (a type with no transcoder)', () => {
     const listKey: CqlType = { kind: 'list', element: scalar('int'), frozen: true };
     const table = tableOf([scalar('int'), { kind: 'map', key: listKey, value: scalar('text'), frozen: false }, scalar('text')]);
-    const raw = createRawRowEncoder(table, { decode: (bytes, column) => decoder.decode(bytes, driverType(table.columns[column]!.type)), emptyIsNull: [true, true, false] });
+    const raw = createRawRowEncoder(table, { decode: (bytes, column) => decoder.decode(bytes, driverType(table.columns[column]!.type)), emptyIsNull: [true, true, false], tokenCell: true });
     const map = encodeCell(new Map([[[1], 'a']]), { code: dataTypes.map, info: [{ code: dataTypes.list, info: { code: dataTypes.int } }, { code: dataTypes.varchar }] });
     const cells = [int64(1n), int32(3), map, Buffer.from('x')];
     const buffer = Buffer.concat(cells);
@@ -280,7 +280,7 @@ for (const format of ['text', 'binary'] as const) {
     it('leaves vectors of elements Cassandra sizes with a vint to the reference', () => {
       for (const name of VARIABLE_SIZE_IN_VECTORS) {
         const table = tableOf([scalar('int'), { kind: 'vector', element: scalar(name), dimension: 2 }]);
-        expect(createRawRowEncoder(table, { decode: () => null, emptyIsNull: [true, true] }, format).referenceColumns).toEqual(['c1']);
+        expect(createRawRowEncoder(table, { decode: () => null, emptyIsNull: [true, true], tokenCell: true }, format).referenceColumns).toEqual(['c1']);
       }
     });
   });
@@ -295,7 +295,7 @@ for (const format of ['text', 'binary'] as const) {
     it('writes jsonb without the reference for the common shapes', () => {
       const type: CqlType = { kind: 'map', key: scalar('int'), value: scalar('text'), frozen: false };
       const table = tableOf([scalar('int'), type]);
-      const raw = createRawRowEncoder(table, { decode: (bytes, column) => decoder.decode(bytes, driverType(table.columns[column]!.type)), emptyIsNull: [true, true] }, format);
+      const raw = createRawRowEncoder(table, { decode: (bytes, column) => decoder.decode(bytes, driverType(table.columns[column]!.type)), emptyIsNull: [true, true], tokenCell: true }, format);
       const map = encodeCell(new Map([[-1, 'a"b'], [10, 'c'], [2, 'd\\e']]), driverType(type));
       const buffer = Buffer.concat([int64(1n), int32(3), map]);
       const out = new ChunkWriter();

@@ -43,7 +43,7 @@ async function faultTrials(argv: string[], scenario: string, faults: readonly Fa
       results.push(result);
       console.log(`trial ${trial - firstTrial + 1}/${trials} ${result.table} ${result.fault} (flush ${result.flushEvery}): rows at fault ${result.rowsAtKill.join('/')}, final ${result.targetRows}/${result.sourceRows}, lost ${result.lost}, duplicated ${result.duplicated}${result.staticOnly === undefined ? '' : `, static-only recorded ${result.staticOnly.recorded}/${result.staticOnly.expected}`}${result.validateClean === null ? '' : `, validate ${result.validateClean ? 'clean' : 'DIFFERS'}`}${result.completed ? '' : ` NOT COMPLETED: ${result.error ?? ''}`}`);
       // Written after every trial: a soak stopped half way still leaves its figures.
-      file = writeResults(scenario, { parameters, partial: results.length < trials, summary: summarize(results, faults), results });
+      file = writeResults(scenario, { parameters, partial: results.length < trials, summary: summarize(results, faults), results }, file || undefined);
     }
   } finally {
     await fx.close();

@@ -68,16 +68,17 @@ export function workTree(cwd?: string): WorkTree {
 /**
  * bench/results/<date>-<commit>-<scenario>.json (C2Y_BENCH_RESULTS_DIR elsewhere: the test suite's quick runs); a
  * second run of the scenario on the same day and commit (other parameters, say) writes …-<scenario>-2.json, and so
- * on, rather than over the first one's figures.
+ * on, rather than over the first one's figures. `over`: a file this run wrote before, written again (a soak's
+ * figures after each trial); without it, a 40-trial soak left 40 files, each one trial longer.
  */
-export function writeResults(scenario: string, body: Record<string, unknown>): string {
+export function writeResults(scenario: string, body: Record<string, unknown>, over?: string): string {
   const dir = process.env.C2Y_BENCH_RESULTS_DIR ?? join('bench', 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   // Read once: the file's name, its commit and its workTree describe the same tree.
   const tree = workTree();
   const commit = commitId(undefined, tree);
-  const file = unusedName(join(dir, `${date}-${commit}-${scenario}`));
+  const file = over ?? unusedName(join(dir, `${date}-${commit}-${scenario}`));
   writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), commit, workTree: tree, machine: machineFacts(), environment: runEnvironment(), ...body }, null, 2) + '\n');
   return file;
 }

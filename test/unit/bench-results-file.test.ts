@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitId, runEnvironment, unusedName, workTree } from '../../bench/lib/results-file.js';
+import { commitId, runEnvironment, unusedName, workTree, writeResults } from '../../bench/lib/results-file.js';
 
 describe('a bench results file', () => {
   it('never replaces an earlier run\'s file of the same day, commit and scenario: -2, -3, … instead', () => {
@@ -15,6 +15,22 @@ describe('a bench results file', () => {
     writeFileSync(`${base}-2.json`, '{}');
     expect(unusedName(base)).toBe(`${base}-3.json`);
     rmSync(folder, { recursive: true });
+  });
+
+  it('a run that writes its figures as it goes (a soak, after each trial) rewrites its own file, not a new one each time', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'c2y-results-'));
+    const before = process.env.C2Y_BENCH_RESULTS_DIR;
+    process.env.C2Y_BENCH_RESULTS_DIR = folder;
+    try {
+      let file = '';
+      for (let trial = 1; trial <= 3; trial++) file = writeResults('soak', { trials: trial }, file || undefined);
+      expect(readdirSync(folder)).toHaveLength(1);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ scenario: 'soak', trials: 3 });
+    } finally {
+      if (before === undefined) delete process.env.C2Y_BENCH_RESULTS_DIR;
+      else process.env.C2Y_BENCH_RESULTS_DIR = before;
+      rmSync(folder, { recursive: true });
+    }
   });
 });
 

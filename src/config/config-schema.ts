@@ -127,8 +127,9 @@ export const sourceSchema = z
     /** Time limit per page read, in ms; a page that runs out of it is asked again at half the size before the split fails. */
     readTimeoutMs: positiveInt.max(3_600_000).default(60_000),
     /**
-     * Read pages as bytes and transcode them straight to COPY text (the driver builds no row objects); false keeps
-     * the driver's rows. Either way the target gets the same bytes.
+     * Read pages as bytes and transcode them straight to COPY text (the driver builds no row objects), range scans
+     * hashing each partition's token rather than selecting `token(…)`; false keeps the driver's rows and Cassandra's
+     * tokens. Either way the target gets the same bytes.
      */
     rawPages: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(true),
     /** Columns whose WRITETIME() to keep, as <column>_writetime (bigint, microseconds since the epoch). */

@@ -19,47 +19,55 @@ export interface ClientTokens {
  * partitions: the split stops (SOURCE_TOKEN_MISMATCH) rather than checkpoint a token its rows do not have.
  */
 export function clientTokenOf(page: RawPage, width: number, spec: ClientTokens): (row: number) => bigint {
-  let hashedRow = -1;
+  const { buffer: bytes, starts, lengths } = page;
+  const keyCells = Int32Array.from(spec.keyCells);
+  const single = keyCells.length === 1 ? (keyCells[0] as number) : -1;
+  let key = Buffer.alloc(64);
+  // The row whose token `token` is (hashed there, or found with the same key bytes there).
+  let tokenRow = -1;
   let token = 0n;
   // The furthest row hashed so far and its token: a row past it must not hash lower.
   let furthestRow = -1;
   let furthest = spec.after;
-  let key = Buffer.alloc(64);
+  /** Whether `row`'s key cells hold the same bytes as tokenRow's: byte loops, keys being short. */
   const sameKey = (row: number): boolean => {
-    for (const column of spec.keyCells) if (!sameCell(page, hashedRow * width + column, row * width + column)) return false;
+    const a = tokenRow * width;
+    const b = row * width;
+    for (let k = 0; k < keyCells.length; k++) {
+      const cellA = a + (keyCells[k] as number);
+      const cellB = b + (keyCells[k] as number);
+      const length = lengths[cellA] as number;
+      if (length !== lengths[cellB]) return false;
+      for (let x = starts[cellA] as number, y = starts[cellB] as number, end = x + length; x < end; x++, y++) if (bytes[x] !== bytes[y]) return false;
+    }
     return true;
   };
-  const single = spec.keyCells.length === 1 ? (spec.keyCells[0] as number) : -1;
-  return (row) => {
-    if (hashedRow >= 0 && (row === hashedRow || sameKey(row))) return token;
+  const hash = (row: number): bigint => {
     if (single >= 0) {
       // One key column: its cell's bytes are the serialized key, hashed where they lie.
-      const start = page.starts[row * width + single] as number;
-      token = murmur3Token(page.buffer, start, start + Math.max(0, page.lengths[row * width + single] as number));
-    } else {
-      const length = compositeLength(page, row * width, spec.keyCells);
-      if (key.length < length) key = Buffer.alloc(length * 2);
-      token = murmur3Token(key, 0, writeComposite(page, row * width, spec.keyCells, key));
+      const start = starts[row * width + single] as number;
+      return murmur3Token(bytes, start, start + Math.max(0, lengths[row * width + single] as number));
     }
+    const length = compositeLength(page, row * width, spec.keyCells);
+    if (key.length < length) key = Buffer.alloc(length * 2);
+    return murmur3Token(key, 0, writeComposite(page, row * width, spec.keyCells, key));
+  };
+  return (row) => {
+    if (row === tokenRow) return token;
+    if (tokenRow >= 0 && sameKey(row)) {
+      tokenRow = row;
+      return token;
+    }
+    token = hash(row);
     const inOrder = row <= furthestRow || token >= furthest;
     if (!(token > spec.after && token <= spec.upTo) || !inOrder) throw tokenMismatch(spec, token, furthest);
     if (row > furthestRow) {
       furthestRow = row;
       furthest = token;
     }
-    hashedRow = row;
+    tokenRow = row;
     return token;
   };
-}
-
-function sameCell(page: RawPage, a: number, b: number): boolean {
-  const length = page.lengths[a] as number;
-  if (length !== page.lengths[b]) return false;
-  const bytes = page.buffer;
-  const from = page.starts[a] as number;
-  const to = page.starts[b] as number;
-  for (let index = 0; index < length; index++) if (bytes[from + index] !== bytes[to + index]) return false;
-  return true;
 }
 
 function compositeLength(page: RawPage, rowBase: number, keyCells: readonly number[]): number {

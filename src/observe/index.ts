@@ -10,7 +10,7 @@ export type { ProgressSnapshot } from './progress-display.js';
 export { buildReport } from './run-report.js';
 export { renderReport } from './run-report-text.js';
 export type { RunReport, ReportBase, TableReport, SkippedTable, ExecutorReport, PlannedFiguresJson } from './run-report-types.js';
-export type { ExecutorSession, RunEvent, RunListener, TaskErrorJson, StreamLatencyCounts } from './run-events.js';
+export type { ExecutorSession, RunEvent, RunListener, SplitConnectionKind, TaskErrorJson, StreamLatencyCounts } from './run-events.js';
 export { StreamTiming, verdictOf, verdictAdvice, LatencyHistogram, LATENCY_BOUNDS_MS } from '../telemetry/index.js';
 export type { TimeSplitMs, Verdict, LatencyQuantiles, TargetWaitsReport } from '../telemetry/index.js';
 export { slowestStreams } from './stream-latency.js';

@@ -15,8 +15,12 @@ export interface PageBufferCounts {
 }
 
 /** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
+/** Where a split's target connection came from. */
+export type SplitConnectionKind = 'new' | 'openedAhead' | 'kept';
+
 export type RunEvent =
-  | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null }
+  /** `connection`: the split's target connection was new, opened while the run was planned, or kept from an earlier split. */
+  | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null; readonly connection?: SplitConnectionKind }
   | { readonly type: 'rows-streamed'; readonly splitId: number; readonly rows: number; readonly executor: number }
   | { readonly type: 'batch-committed'; readonly splitId: number; readonly rows: number; readonly bytes: number; readonly rejected: number; readonly staticOnly: number; readonly existing?: number; readonly older?: number; readonly referenceCells: number; readonly driverPages?: number; readonly sourceWaitMs: number; readonly transcodeMs: number; readonly targetWaitMs: number; readonly roundTrips: number; readonly throttledMs?: number; readonly lastToken: string | null; readonly executor: number; readonly streamLatency?: StreamLatencyCounts }
   /** Validate: rows read and folded into digests (nothing is written). */

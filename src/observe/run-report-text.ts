@@ -68,7 +68,7 @@ function pathLines(report: RunReport): Array<[string, string]> {
     ...(report.catchup ? [['catch-up', `rows written since ${report.catchup.since} (run ${report.catchup.basisRunId} began, less the margin): ${report.rows.toLocaleString('en-US')}; ${report.catchup.rowsOlder.toLocaleString('en-US')} older row(s) read and left alone`] as [string, string]] : []),
     ['commits / retries / rejects', `${report.commits} / ${report.retries} / ${report.rejects}`],
     ...(report.pageRetries > 0 ? [['page retries', `${report.pageRetries} page read(s) asked again within their split (timeouts or replicas failing)`] as [string, string]] : []),
-    ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split`],
+    ['round trips', `${report.roundTrips.total.toLocaleString('en-US')} to the target: ${report.roundTrips.perCommit} per commit, ${report.roundTrips.perSplit} per split${connectionsOf(report.roundTrips.splitConnections)}`],
     ...(report.staticOnlyPartitions > 0 ? [['static-only', `${report.staticOnlyPartitions} partition(s) with only static cells: in rejects.jsonl (kind static-only), not in the table`] as [string, string]] : []),
   ];
 }
@@ -116,4 +116,10 @@ function targetWaitsLines(waits: TargetWaitsReport | null): Array<[string, strin
   const shares = waits.waits.map((w) => `${w.wait} ${Math.round((w.backends / waits.backendSamples) * 100)} %`).join(', ');
   const line: [string, string] = ['target waits', `sampled ${waits.samples} time(s) on ${waits.node}, ${waits.backendSamples.toLocaleString('en-US')} backend sample(s): ${shares}`];
   return waits.advice === null ? [line] : [line, ['target advice', waits.advice]];
+}
+
+/** Where the splits' connections came from, when any split said so. */
+function connectionsOf(counts: RunReport['roundTrips']['splitConnections'] | undefined): string {
+  if (counts === undefined || counts.new + counts.openedAhead + counts.kept === 0) return '';
+  return `; split connections: ${counts.new} new, ${counts.openedAhead} opened while planning, ${counts.kept} kept from an earlier split`;
 }

@@ -1,6 +1,6 @@
 import type { LatencyQuantiles, TargetWaitsReport, Verdict } from '../telemetry/index.js';
 import type { StreamLatency } from './stream-latency.js';
-import type { ExecutorSession, PageBufferCounts } from './run-events.js';
+import type { ExecutorSession, PageBufferCounts, SplitConnectionKind } from './run-events.js';
 
 /*
  * The run report's shape: what report.json holds and renderReport prints. Built by run-report.ts, rendered by
@@ -116,8 +116,12 @@ export interface RunReport {
   readonly timeSplit: TimeSplitReport;
   /** A local run whose executors together used little CPU: run them as one (see telemetry/executor-advice.ts); null otherwise. */
   readonly executorsAdvice: string | null;
-  /** Round trips to the target of the committed work: in all, per commit, per split (set-up included). */
-  readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number };
+  /**
+   * Round trips to the target of the committed work: in all, per commit, per split (set-up included); and where the
+   * splits' connections came from: new (connected by the split), opened ahead (while the run was planned), kept
+   * (from an earlier split of the executor).
+   */
+  readonly roundTrips: { readonly total: number; readonly perCommit: number; readonly perSplit: number; readonly splitConnections: Readonly<Record<SplitConnectionKind, number>> };
   /** Every page read's and every commit's latency, in ms (bucket upper bounds: never better than the truth). */
   readonly latency: { readonly pageReadMs: LatencyQuantiles; readonly commitMs: LatencyQuantiles };
   /** The streams (splits) whose page reads were slowest, with their own p50/p99: a hot replica or range shows here. */

@@ -38,6 +38,7 @@ export function buildReport(base: ReportBase & { readonly rowsCommittedTotal: nu
       total: stats.roundTrips,
       perCommit: Math.round((stats.roundTrips / Math.max(1, stats.commits)) * 100) / 100,
       perSplit: Math.round((stats.roundTrips / Math.max(1, stats.countSplits('done'))) * 100) / 100,
+      splitConnections: { ...stats.splitConnections },
     },
     referenceCells: stats.referenceCells,
   };

@@ -1,6 +1,6 @@
 import { TargetWaitTally, type TimeSplitMs } from '../telemetry/index.js';
 import { newExecutorStats, recordExecutorMemory, type ExecutorStats } from './executor-stats.js';
-import type { RunEvent, StreamLatencyCounts } from './run-events.js';
+import type { RunEvent, SplitConnectionKind, StreamLatencyCounts } from './run-events.js';
 import { RunLatencies } from './run-latencies.js';
 
 export type SplitState = 'pending' | 'running' | 'done' | 'failed' | 'retrying';
@@ -47,6 +47,8 @@ export class RunStats {
   driverPages = 0;
   /** Round trips to the target by committed work (set-up of splits included). */
   roundTrips = 0;
+  /** Where the splits' target connections came from, counted as each split starts. */
+  readonly splitConnections: Record<SplitConnectionKind, number> = { new: 0, openedAhead: 0, kept: 0 };
   /** How each executor reads pages: raw or on the driver's rows, and the detail ('raw pages' or 'driver rows: why'). */
   readonly readPaths = new Map<number, { readonly raw: boolean; readonly detail: string }>();
   /** All streams' time waiting on Cassandra, transcoding, and waiting on the target. */
@@ -158,6 +160,8 @@ export class RunStats {
     split.node = event.node;
     split.serverAddress = event.serverAddress;
     split.executor = event.executor;
+    // Counted by name only if it is one of the three: an event from a worker is not trusted to name a member.
+    if (event.connection !== undefined && Object.hasOwn(this.splitConnections, event.connection)) this.splitConnections[event.connection]++;
     this.executor(event.executor);
     this.streamsPerNode.set(event.node, (this.streamsPerNode.get(event.node) ?? 0) + 1);
     this.streamsPerServerAddress.set(event.serverAddress, (this.streamsPerServerAddress.get(event.serverAddress) ?? 0) + 1);

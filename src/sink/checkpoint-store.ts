@@ -19,6 +19,12 @@ export interface SplitPoint {
   readonly position: StoredPosition | null;
 }
 
+/** A split's first round trip: its checkpoint, and the results of the setup statements sent with it. */
+export interface OpenedSplit {
+  readonly checkpoint: SplitCheckpoint;
+  readonly setup: ReadonlyArray<{ readonly rows: ReadonlyArray<Record<string, unknown>> }>;
+}
+
 export interface SplitCheckpoint {
   readonly splitId: number;
   /** Last token whose rows are committed (all of them when position is null); null before the first commit. */
@@ -238,11 +244,18 @@ export class CheckpointStore {
    * advanceAndCommit): a split reads where it stands and opens its first transaction together. The caller is in the
    * transaction when this returns, and rolls it back if the split is already done.
    */
-  async beginAndReadCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {
-    const results = (await db.query(`BEGIN; SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = ${pg.escapeLiteral(runId)} AND split_id = ${Math.trunc(splitId)}`)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
-    const row = results[1]?.rows[0];
+  /**
+   * BEGIN and the split's checkpoint in one round trip. `setup` statements (a new session's settings, see
+   * session-setup.ts) go first in the same message, in a transaction of their own that commits before the split's
+   * begins: what they set outlives any later ROLLBACK on the connection. Their results come back in order.
+   */
+  async beginAndReadCheckpoint(db: Queryable, runId: string, splitId: number, setup: readonly string[] = []): Promise<OpenedSplit> {
+    const committed = setup.length === 0 ? '' : `BEGIN; ${setup.join('; ')}; COMMIT; `;
+    const sql = `${committed}BEGIN; SELECT split_id, last_token, last_position, rows_done, done FROM ${this.checkpoints} WHERE run_id = ${pg.escapeLiteral(runId)} AND split_id = ${Math.trunc(splitId)}`;
+    const results = (await db.query(sql)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+    const row = results[results.length - 1]?.rows[0];
     if (!row) throw new C2yError('RUN_NOT_FOUND', `no checkpoint for run ${runId} split ${splitId}`, { hint: 'the run table was changed by hand; start a new run' });
-    return toCheckpoint(row);
+    return { checkpoint: toCheckpoint(row), setup: results.slice(1, 1 + setup.length) };
   }
 
   async readCheckpoint(db: Queryable, runId: string, splitId: number): Promise<SplitCheckpoint> {

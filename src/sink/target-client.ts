@@ -56,11 +56,19 @@ export interface ServerInfo {
   readonly serverAddress: string;
 }
 
+/** What describeServer asks, also sent inside a split's first statements (see session-setup.ts). */
+export const SERVER_DESCRIPTION_SQL = 'SELECT version() AS version, host(inet_server_addr()) AS addr, inet_server_port() AS port';
+
 export async function describeServer(client: Queryable): Promise<ServerInfo> {
-  const result = await client.query<{ version: string; addr: string | null; port: number | null }>(
-    'SELECT version() AS version, host(inet_server_addr()) AS addr, inet_server_port() AS port',
-  );
-  const row = result.rows[0] as { version: string; addr: string | null; port: number | null };
+  return serverInfoOf((await client.query(SERVER_DESCRIPTION_SQL)).rows[0]);
+}
+
+/** The server description from SERVER_DESCRIPTION_SQL's row; a missing or odd row is the server's fault, said so. */
+export function serverInfoOf(found: Record<string, unknown> | undefined): ServerInfo {
+  if (typeof found?.['version'] !== 'string') {
+    throw new C2yError('TARGET_WRITE_FAILED', 'the target did not say which server it is (version() returned no text)', { hint: 'check that target.hosts names a PostgreSQL or YugabyteDB YSQL node', retryable: true });
+  }
+  const row = found as { version: string; addr: string | null; port: number | null };
   return {
     dialect: /-YB-/.test(row.version) ? 'yugabyte' : 'postgres',
     version: row.version,

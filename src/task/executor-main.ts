@@ -12,6 +12,7 @@ import { digestSourceSplit, digestTargetPart, type DigestResult } from './digest
 import { runSplitTask, type TaskContext } from './split-task.js';
 import { TableRawEncoder } from './page-encoders.js';
 import { warmTranscoders } from './warm-up.js';
+import { EarlyTargetConnections } from './early-targets.js';
 import { configuredLimits, type PageAmounts, type ThrottleShares } from './stream-throttle.js';
 import { StreamedRowsSender } from './streamed-rows.js';
 import { exposedCollector, OldSpaceBound } from './old-space-bound.js';
@@ -87,7 +88,10 @@ send({ type: 'loaded' });
 
 async function handle(message: DriverMessage): Promise<void> {
   if (message.type === 'warm-up') return answerWarmUp(message.budgetMs);
-  if (message.type === 'connect') return connectEarly(message.source);
+  if (message.type === 'connect') {
+    if (message.target && !initStarted) earlyTargets ??= EarlyTargetConnections.open(message.target);
+    return connectEarly(message.source);
+  }
   if (message.type === 'init') return initExecutor(message);
   if (message.type === 'cancel') {
     cancel.abort();
@@ -129,6 +133,9 @@ const sessionKey = (source: C2yConfig['source']): string => JSON.stringify({ ...
 
 /** Set as init begins: a connect after it would open a session no one takes. */
 let initStarted = false;
+
+/** Target connections opened on connect, handed to the kept connections at init. */
+let earlyTargets: EarlyTargetConnections | undefined;
 
 function connectEarly(source: C2yConfig['source']): void {
   if (earlySession !== undefined || initStarted) return;
@@ -180,6 +187,8 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
       latency: { pageRead: new LatencyHistogram(), commit: new LatencyHistogram() },
       shares: () => shares,
     };
+    earlyTargets?.handTo(config.target, shared.connections);
+    earlyTargets = undefined;
     context = tableContext(shared, message);
     contexts.set(message.runId, context);
     for (const job of message.tables ?? []) contexts.set(job.runId, tableContext(shared, job));

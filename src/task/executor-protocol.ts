@@ -1,3 +1,4 @@
+import type { EarlyTarget } from './early-targets.js';
 import type { C2yConfig } from '../config/index.js';
 import type { SplitJson } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
@@ -51,9 +52,10 @@ export type DriverMessage =
   | { readonly type: 'warm-up'; readonly budgetMs: number }
   /**
    * Before any init: open the Cassandra session now (a local run's executors, forked while the driver plans); init
-   * takes it if its source settings are the same, else closes it and opens its own.
+   * takes it if its source settings are the same, else closes it and opens its own. With `target`, it also opens its
+   * streams' target connections (early-targets.ts), which init hands to its kept connections.
    */
-  | { readonly type: 'connect'; readonly source: C2yConfig['source'] };
+  | { readonly type: 'connect'; readonly source: C2yConfig['source']; readonly target?: EarlyTarget };
 
 /** Executor → driver. */
 export type ExecutorMessage =

@@ -13,3 +13,5 @@ export type { PageAmounts, RunLimits } from './stream-throttle.js';
 export { rejectOf, staticOnlyReject, STATIC_ONLY_REASON } from './row-rejects.js';
 export { warmTranscoders } from './warm-up.js';
 export type { WarmUpResult } from './warm-up.js';
+export { earlyTargetOf } from './early-targets.js';
+export type { EarlyTarget } from './early-targets.js';

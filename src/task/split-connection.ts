@@ -11,7 +11,7 @@ export class SplitConnection {
   private inTransaction = true;
   private roundTrips: number;
 
-  /** `openingRoundTrips`: connecting, the server's description and the checkpoint's read (at least one). */
+  /** `openingRoundTrips`: connecting (none on a kept or early connection), a staging table's, and the checkpoint's read. */
   constructor(readonly client: TargetClient, openingRoundTrips: number, private readonly copySql: string, private readonly format: CopyFormat) {
     this.roundTrips = openingRoundTrips;
   }

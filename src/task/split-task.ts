@@ -4,19 +4,16 @@ import { C2yError, messageOf } from '../errors/index.js';
 import type { Split } from '../plan/index.js';
 import type { SourceTable } from '../schema/index.js';
 import {
-  copyFailed, describeServer, openTarget,
+  copyFailed, openTarget, serverOfSetup, sessionSetupStatements,
   type CheckpointStore, type IdleConnections, type MergeStage, type ServerInfo, type SplitCheckpoint, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import { KeyCodec, type CassandraClient, type CellDecoder, type SourceSelection } from '../source/index.js';
-import type { RunEvent } from '../observe/index.js';
+import type { RunEvent, SplitConnectionKind } from '../observe/index.js';
 import type { LatencyHistogram } from '../telemetry/index.js';
 import type { ThrottleShares } from './stream-throttle.js';
 import type { TableRawEncoder } from './page-encoders.js';
 import { EarlyScan } from './split-scan.js';
 import { SplitStream } from './split-stream.js';
-
-/** The per-session YugabyteDB settings of a COPY stream, in one round trip. */
-const YB_SESSION_SETTINGS = "SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'yb_default_copy_from_rows_per_transaction'";
 
 /** What every task of an executor's table shares: one Cassandra session, the table, the encoders. */
 export interface TaskContext {
@@ -81,7 +78,7 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
       clean = true;
       return 0;
     }
-    context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
+    context.emit({ type: 'split-started', splitId: split.id, attempt: input.attempt, executor: context.executor, node: endpoint.key, serverAddress: server.serverAddress, connection: opened.connection, resumedFrom: checkpoint.lastToken === null ? null : `${checkpoint.lastToken}${checkpoint.position ? ' (inside its partition)' : ''}` });
     const codec = await codecLoading;
     stream = new SplitStream(context, input, opened, codec, early);
     const total = await stream.run();
@@ -103,32 +100,46 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
 }
 
 /**
- * The split's connection and checkpoint: on a connection an earlier split of this executor left on the node when
- * there is one (no connect, no server probe: only the checkpoint's round trip), else on a new one. A kept connection
- * that fails its first query (the server restarted, or ended it, while it waited) is dropped for a new one at once.
+ * The split's connection and checkpoint: on a connection an earlier split of this executor left on the node, or one
+ * opened while the run was planned, when there is one, else on a new one. A set-up connection costs the checkpoint's
+ * round trip only; a connection no split used yet sends its session's set-up in that same round trip. A kept
+ * connection that fails its first query (the server restarted, or ended it, while it waited) is dropped for a new one.
  */
-async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, splitId: number): Promise<{ client: TargetClient; server: ServerInfo; checkpoint: SplitCheckpoint; roundTrips: number }> {
-  const kept = context.connections?.take(endpoint.key);
+/** A split's connection as it began: its server, its checkpoint, the round trips that took, and where it came from. */
+interface SplitOpening {
+  readonly client: TargetClient;
+  readonly server: ServerInfo;
+  readonly checkpoint: SplitCheckpoint;
+  readonly roundTrips: number;
+  readonly connection: SplitConnectionKind;
+}
+
+async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, splitId: number): Promise<SplitOpening> {
+  const kept = await context.connections?.take(endpoint.key);
   if (kept) {
     try {
-      const staged = await context.stage?.prepare(kept.client) ?? 0;
-      return { ...kept, checkpoint: await context.store.beginAndReadCheckpoint(kept.client, context.runId, splitId), roundTrips: 1 + staged };
+      return { ...await beginSplit(context, kept.client, kept.server, splitId, 0), connection: kept.server === undefined ? 'openedAhead' : 'kept' };
     } catch {
       await kept.client.end().catch(() => undefined);
     }
   }
-  const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} split ${splitId}`);
+  const client = await openTarget(endpoint, context.config.target, splitConnectionName(context, splitId));
   try {
-    const server = await describeServer(client);
-    // YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also
-    // advances the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings so a server
-    // without the setting (older releases) is not an error. The session keeps it for the splits that reuse it.
-    if (server.dialect === 'yugabyte') await client.query(YB_SESSION_SETTINGS);
-    const staged = await context.stage?.prepare(client) ?? 0;
-    const checkpoint = await context.store.beginAndReadCheckpoint(client, context.runId, splitId);
-    return { client, server, checkpoint, roundTrips: (server.dialect === 'yugabyte' ? 4 : 3) + staged };
+    // Connecting: the TCP handshake and the start-up's answer (more with TLS or a password).
+    return { ...await beginSplit(context, client, undefined, splitId, 2), connection: 'new' };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
   }
+}
+
+const splitConnectionName = (context: TaskContext, splitId: number): string => `c2y ${context.runId} split ${splitId}`;
+
+/** The staging table where the run merges, then BEGIN and the checkpoint (with the session's set-up on a new session). */
+async function beginSplit(context: TaskContext, client: TargetClient, known: ServerInfo | undefined, splitId: number, connecting: number): Promise<Omit<SplitOpening, 'connection'>> {
+  const staged = await context.stage?.prepare(client) ?? 0;
+  const setup = known === undefined ? sessionSetupStatements(splitConnectionName(context, splitId)) : [];
+  const opened = await context.store.beginAndReadCheckpoint(client, context.runId, splitId, setup);
+  const server = known ?? serverOfSetup(opened.setup);
+  return { client, server, checkpoint: opened.checkpoint, roundTrips: connecting + staged + 1 };
 }

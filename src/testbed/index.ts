@@ -18,7 +18,7 @@ export { createWorkerNamespaces, removeWorkerNamespaces, inNamespace } from './w
 export type { WorkerNamespace } from './worker-namespaces.js';
 export { startTestbedRedis } from './redis-instance.js';
 export type { TestbedRedis } from './redis-instance.js';
-export { emulateYugabyte, YB_EMULATION_SCHEMA } from './yugabyte-emulation.js';
+export { emulateYugabyte, requireYbCopySetting, YB_EMULATION_SCHEMA } from './yugabyte-emulation.js';
 export type { EmulatedYbNode } from './yugabyte-emulation.js';
 export { MULTI_DC_NODES, startMultiDcCassandra, stopMultiDcCassandra } from './multi-dc-cassandra.js';
 export { TestbedError } from './testbed-error.js';

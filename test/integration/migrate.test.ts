@@ -98,8 +98,10 @@ describe('c2y migrate', () => {
     expect(report.splits.effective).toBe(20);
     // Two streams' connections, the driver's own few (checks, lock, the report), and none per split.
     const opened = (await sessions()) - before;
-    console.log(`20 splits on 2 streams: ${opened} sessions opened; round trips per split ${report.roundTrips.perSplit}`);
+    console.log(`20 splits on 2 streams: ${opened} sessions opened; round trips per split ${report.roundTrips.perSplit}; split connections ${JSON.stringify(report.roundTrips.splitConnections)}`);
     expect(opened).toBeLessThan(12);
+    // The executor opened its two streams' connections while the run was planned; every later split kept one.
+    expect(report.roundTrips.splitConnections).toEqual({ new: 0, openedAhead: 2, kept: 18 });
     expect(await postgresEventsDigest(fx.db, 'reused')).toEqual(fx.sourceDigest);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/index.js';
 import { createTableDdl } from '../../src/schema/index.js';
 import { describeTable } from '../../src/source/index.js';
-import { emulateYugabyte, YB_EMULATION_SCHEMA } from '../../src/testbed/index.js';
+import { emulateYugabyte, requireYbCopySetting, YB_EMULATION_SCHEMA } from '../../src/testbed/index.js';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
 import { migrateFixture, type MigrateFixture } from '../helpers/migrate-fixture.js';
 import { runC2y } from '../helpers/run-cli.js';
@@ -48,6 +48,7 @@ describe('YugabyteDB paths, EMULATED on PostgreSQL', () => {
       { host: UNREACHABLE[1] as string, port, publicIp: UNREACHABLE[2] as string },
     ]);
     await createTarget('events_yb');
+    await requireYbCopySetting(fx.db, 'public.events_yb');
     const run = await runC2y(migrateArgs('events_yb', `127.0.0.3:${port}`));
     expect(run.code, run.stderr.slice(-1500)).toBe(0);
     const report = JSON.parse(run.stdout) as RunReport;
@@ -59,6 +60,23 @@ describe('YugabyteDB paths, EMULATED on PostgreSQL', () => {
     const settings = await fx.db.query<{ sessions: number; values: string[] }>(`SELECT count(DISTINCT pid)::int AS sessions, array_agg(DISTINCT value) AS values FROM ${YB_EMULATION_SCHEMA}.session_settings WHERE name = 'yb_default_copy_from_rows_per_transaction'`);
     expect(settings.rows[0]?.values).toEqual(['0']);
     expect(settings.rows[0]?.sessions).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('a stream keeps the YB COPY setting after rolling back a transaction to set a refused row aside', async () => {
+    await emulateYugabyte(fx.db, fx.db.database, [{ host: '127.0.0.1', port, publicIp: null }]);
+    await createTarget('events_yb_refused');
+    // About one row in a hundred is refused: each refusal rolls the stream's transaction back and copies again.
+    await fx.db.query('ALTER TABLE public.events_yb_refused ADD CONSTRAINT one_in_a_hundred CHECK (quantity % 100 <> 0)');
+    await requireYbCopySetting(fx.db, 'public.events_yb_refused');
+    const run = await runC2y(migrateArgs('events_yb_refused', `127.0.0.1:${port}`, ['--set', 'onError=reject', '--copy-flush-every', '400', '--executors', '1', '--cores', '2']));
+    expect(run.stderr).not.toContain('EMULATED YugabyteDB: a COPY');
+    expect(run.code, run.stderr.slice(-1500)).toBe(1);
+    const report = JSON.parse(run.stdout) as RunReport;
+    const held = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.events_yb_refused');
+    expect(report.rejects).toBeGreaterThan(5);
+    expect(report.status).toBe('finished');
+    expect(held.rows[0]?.n).toBe(report.rowsTotal);
+    expect(report.rowsTotal + report.rejects).toBe(3000);
   }, 120_000);
 
   it('never trades reachable configured hosts for unreachable internal ones; discovery off uses the configured hosts only', async () => {

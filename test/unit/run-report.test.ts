@@ -18,7 +18,7 @@ function base(overrides: Partial<ReportBase> = {}): ReportBase & { rowsCommitted
 
 function statsOfOneSplit(): RunStats {
   const stats = new RunStats([0, 1]);
-  stats.listener({ type: 'split-started', splitId: 0, attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+  stats.listener({ type: 'split-started', splitId: 0, attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null, connection: 'openedAhead' });
   stats.listener({ type: 'batch-committed', splitId: 0, rows: 400, bytes: 4000, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20, roundTrips: 7, lastToken: '5', executor: 0 });
   stats.listener({ type: 'split-finished', splitId: 0, rows: 400, executor: 0 });
   stats.listener({ type: 'executor-memory', executor: 0, rss: 90e6, heapUsed: 30e6, heapTotal: 40e6, heapLimit: 1e9, gcMs: 12, cpuMs: 800, baselineRss: 60e6, baselineHeapUsed: 10e6 });
@@ -39,6 +39,7 @@ describe('renderReport', () => {
     const valueColumn = new Set(text.split('\n').map((line) => /^.*?\s{2,}/.exec(line)?.[0].length));
     expect(valueColumn.size).toBe(1);
     expect(text).toMatch(/rows\s+400 this run, 400 in total \(estimated 500\); target table counted: 400/);
+    expect(text).toMatch(/round trips\s+7 to the target: 7 per commit, 7 per split; split connections: 0 new, 1 opened while planning, 0 kept from an earlier split/);
     expect(text).toMatch(/target waits\s+sampled 1 time\(s\) on 127\.0\.0\.1:5432, 25 backend sample\(s\): Lock:extend 100 %/);
   });
 

@@ -30,6 +30,21 @@ describe('RunStats', () => {
     expect(stats.driverPages).toBe(3);
   });
 
+  it('counts where the splits\' target connections came from, and no name that is not one of the three', () => {
+    const stats = new RunStats([0, 1, 2, 3, 4]);
+    const started = { type: 'split-started', attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null } as const;
+    stats.listener({ ...started, splitId: 0, connection: 'openedAhead' });
+    stats.listener({ ...started, splitId: 1, connection: 'kept' });
+    stats.listener({ ...started, splitId: 2, connection: 'new' });
+    // An older worker's event names none; anything through Redis may name an object member.
+    stats.listener({ ...started, splitId: 3 });
+    for (const connection of ['__proto__', 'constructor', 'toString']) {
+      stats.listener({ ...started, splitId: 4, connection } as unknown as Parameters<RunStats['listener']>[0]);
+    }
+    expect(stats.splitConnections).toEqual({ new: 1, openedAhead: 1, kept: 1 });
+    expect(Object.getPrototypeOf(stats.splitConnections)).toBe(Object.prototype);
+  });
+
   it('ignores events of a type it does not know, object members included (a newer worker, or anything through Redis)', () => {
     const stats = new RunStats([0]);
     for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'split-paused']) {

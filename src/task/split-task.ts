@@ -99,12 +99,6 @@ export async function runSplitTask(context: TaskContext, input: SplitTaskInput):
   }
 }
 
-/**
- * The split's connection and checkpoint: on a connection an earlier split of this executor left on the node, or one
- * opened while the run was planned, when there is one, else on a new one. A set-up connection costs the checkpoint's
- * round trip only; a connection no split used yet sends its session's set-up in that same round trip. A kept
- * connection that fails its first query (the server restarted, or ended it, while it waited) is dropped for a new one.
- */
 /** A split's connection as it began: its server, its checkpoint, the round trips that took, and where it came from. */
 interface SplitOpening {
   readonly client: TargetClient;
@@ -114,6 +108,12 @@ interface SplitOpening {
   readonly connection: SplitConnectionKind;
 }
 
+/**
+ * The split's connection and checkpoint: on a connection an earlier split of this executor left on the node, or one
+ * opened while the run was planned, when there is one, else on a new one. A set-up connection costs the checkpoint's
+ * round trip only; a connection no split used yet sends its session's set-up in that same round trip. A kept
+ * connection that fails its first query (the server restarted, or ended it, while it waited) is dropped for a new one.
+ */
 async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, splitId: number): Promise<SplitOpening> {
   const kept = await context.connections?.take(endpoint.key);
   if (kept) {

@@ -242,12 +242,10 @@ export class CheckpointStore {
   /**
    * BEGIN and the split's checkpoint in one round trip (one simple-query message; values as literals, as in
    * advanceAndCommit): a split reads where it stands and opens its first transaction together. The caller is in the
-   * transaction when this returns, and rolls it back if the split is already done.
-   */
-  /**
-   * BEGIN and the split's checkpoint in one round trip. `setup` statements (a new session's settings, see
-   * session-setup.ts) go first in the same message, in a transaction of their own that commits before the split's
-   * begins: what they set outlives any later ROLLBACK on the connection. Their results come back in order.
+   * transaction when this returns, and rolls it back if the split is already done. `setup` statements (a new
+   * session's settings, see session-setup.ts) go first in the same message, in a transaction of their own that
+   * commits before the split's begins: what they set outlives any later ROLLBACK on the connection. Their results
+   * come back in order.
    */
   async beginAndReadCheckpoint(db: Queryable, runId: string, splitId: number, setup: readonly string[] = []): Promise<OpenedSplit> {
     const committed = setup.length === 0 ? '' : `BEGIN; ${setup.join('; ')}; COMMIT; `;

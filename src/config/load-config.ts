@@ -129,7 +129,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const config = parseCollected(configSchema, raw, origins, sources);
   if (config.source.tables !== undefined || config.source.excludeTables !== undefined) {
     const key = config.source.tables !== undefined ? 'source.tables' : 'source.excludeTables';
-    throw new C2yError('CONFIG_INVALID', `${key} chooses tables for a keyspace-wide command, but this command moves one table (source.table ${config.source.table})`, {
+    throw new C2yError('CONFIG_INVALID', `config key "${key}" chooses tables for a keyspace-wide command, but this command moves one table (source.table ${config.source.table})`, {
       hint: `remove ${key} (set ${whereSet(key, origins[key] ?? 'default', sources)}), or leave out source.table: c2y schema, plan and validate then take the whole keyspace`,
       context: { key },
     });

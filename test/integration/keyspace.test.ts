@@ -136,7 +136,7 @@ describe('keyspace-wide schema, plan and validate (no --table)', () => {
     expect(oneTable.stderr).toContain('target.table describes one table');
     const migrate = await runC2y(['migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'events', '--tables', 'events', '--target-hosts', db.hosts.join(','), '--database', db.database]);
     expect(migrate.code).toBe(2);
-    expect(migrate.stderr).toContain('source.tables chooses tables for a keyspace-wide command');
+    expect(migrate.stderr).toContain('config key "source.tables" chooses tables for a keyspace-wide command');
     const skipOne = await runC2y(['migrate', '--contact-points', RING.join(','), '--keyspace', keyspace, '--table', 'events', '--skip-unsupported', '--target-hosts', db.hosts.join(','), '--database', db.database]);
     expect(skipOne.code).toBe(2);
     expect(skipOne.stderr).toContain('--skip-unsupported is for a whole keyspace');

@@ -80,6 +80,11 @@ describe('config fuzzing: always a typed error naming the key, or a valid config
     ), { numRuns: 1000 });
   });
 
+  it('a keyspace-wide choice on a one-table command names its config key (found by this fuzzer, seed -628722494)', () => {
+    expectTypedOutcome({ flags: { 'source.keyspace': ' ', 'source.tables': ' ', 'source.table': ' ' } });
+    expectTypedOutcome({ flags: { 'source.keyspace': 'k', 'source.excludeTables': 'a', 'source.table': 't' } });
+  });
+
   it('a half client certificate names its config key (found by this fuzzer, seed 1980321329)', () => {
     for (const flags of [{ 'source.tlsCert': ' ' }, { 'source.tlsKey': ' ' }, { 'target.sslCert': 'c', 'target.sslKey': 'k', 'target.sslMode': 'disable' }]) {
       expect(() => loadConfig({ flags: { 'source.keyspace': 'ks', 'source.table': 't', ...flags } })).toThrow(/config key "(source|target)\.\w+" is (missing|set but)/);

@@ -27,7 +27,7 @@ describe('choosing the tables of a keyspace', () => {
   });
 
   it('a one-table command refuses the keyspace choices instead of ignoring them, and still needs its table', () => {
-    expect(() => loadConfig({ flags: { 'source.keyspace': 'shop', 'source.table': 'orders', 'source.tables': 'orders' } })).toThrow(/source.tables chooses tables for a keyspace-wide command/);
+    expect(() => loadConfig({ flags: { 'source.keyspace': 'shop', 'source.table': 'orders', 'source.tables': 'orders' } })).toThrow(/config key "source.tables" chooses tables for a keyspace-wide command/);
     expect(() => loadConfig({ flags: { 'source.keyspace': 'shop', 'source.table': 'orders', 'source.excludeTables': 'x' } })).toThrow(/source.excludeTables/);
     expect(() => loadConfig({ flags: { 'source.keyspace': 'shop' } })).toThrow(/"source.table" must be text \(got nothing\)/);
   });

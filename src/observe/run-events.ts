@@ -14,10 +14,10 @@ export interface PageBufferCounts {
   readonly atOnce?: number;
 }
 
-/** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
 /** Where a split's target connection came from. */
 export type SplitConnectionKind = 'new' | 'openedAhead' | 'kept';
 
+/** Everything the runner tells listeners (progress, log, report, dashboard); plain data so it crosses IPC. */
 export type RunEvent =
   /** `connection`: the split's target connection was new, opened while the run was planned, or kept from an earlier split. */
   | { readonly type: 'split-started'; readonly splitId: number; readonly attempt: number; readonly executor: number; readonly node: string; readonly serverAddress: string; readonly resumedFrom: string | null; readonly connection?: SplitConnectionKind }

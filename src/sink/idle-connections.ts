@@ -96,7 +96,7 @@ export class IdleConnections {
     ]);
   }
 
-  /** How many wait now (for tests and the report). */
+  /** How many wait now (the tests read it). */
   get waiting(): number {
     return this.byAge.length;
   }

@@ -2,8 +2,9 @@
  * Buffers of raw pages, kept for the next page once a page is done with them. A page of 5,000 events rows is
  * ~1.5 MB of frame plus ~0.6 MB of cell offsets; allocated fresh per page, that memory lives outside V8's heap but
  * counts towards its old generation, and the churn cost a full mark-compact every ~0.3 s per executor (~25 % of
- * its CPU). Reused, it costs nothing. The free list is bounded, so the pool never holds more than the pages that
- * were in flight at once; a page never released (an error, a consumer that does not release) is simply collected.
+ * its CPU). Reused, it costs nothing. The free list is bounded: the pool holds the pages its process is planned to
+ * hold (reserved at the first), or as many as were in flight at once if more, up to twice that; a page never released
+ * (an error, a consumer that does not release) is simply collected.
  */
 export class ReusablePool<T extends { readonly length: number }> {
   private readonly free: T[] = [];
@@ -13,7 +14,10 @@ export class ReusablePool<T extends { readonly length: number }> {
   private outstanding = 0;
   private peak = 0;
 
-  constructor(private readonly allocate: (length: number) => T, private limit: number) {}
+  /**
+   * `prefault` writes a new item's memory once, so the pages it spans are the process's from then on: see reserve.
+   */
+  constructor(private readonly allocate: (length: number) => T, private limit: number, private readonly prefault?: (item: T) => void) {}
 
   /**
    * Free items kept: as many as were ever out at once, from `limit` up to twice it. Two pages a task is the plan, but
@@ -43,12 +47,49 @@ export class ReusablePool<T extends { readonly length: number }> {
       return this.free.splice(best, 1)[0] as T;
     }
     this.counts.allocated++;
-    return this.allocate(Math.ceil(length * 1.25));
+    const made = this.make(Math.ceil(length * 1.25));
+    this.reserve(made.length);
+    return made;
   }
 
+  /**
+   * With prefault set, a new item brings the pool up to its limit at once: items of its size, written, go to the free
+   * list, and free ones too small for it are dropped. Why: a process's RSS then holds the pages it is planned to hold
+   * (two per task) from its first page on, not as many as a run happened to have out at once. Made one at a time, a
+   * 1M-row run's executors held 4 to 8 of their 8 planned pages (82.8 to 90.9 MiB of RSS; 10M-row runs 91.0 and 92.6,
+   * 2026-12-07), so the same settings' memory read ×1.05 to ×1.13 "growth" from 1M to 10M rows, and a short run
+   * checked its plan against less than a long one holds. Unwritten, a reserved buffer would hold no RSS until first
+   * used, which is the same creep again.
+   */
+  private reserve(length: number): void {
+    if (this.prefault === undefined) return;
+    for (let index = this.free.length - 1; index >= 0; index--) {
+      if ((this.free[index] as T).length < length) this.free.splice(index, 1);
+    }
+    while (this.outstanding + this.free.length < this.limit) {
+      this.counts.allocated++;
+      this.free.push(this.make(length));
+    }
+  }
+
+  private make(length: number): T {
+    const item = this.allocate(length);
+    this.prefault?.(item);
+    return item;
+  }
+
+  /** Kept if there is room; else it takes the place of a smaller free item (pages grow to the table's largest). */
   release(item: T): void {
     this.outstanding = Math.max(0, this.outstanding - 1);
-    if (this.free.length < this.keep()) this.free.push(item);
+    if (this.free.length < this.keep()) {
+      this.free.push(item);
+      return;
+    }
+    let smallest = -1;
+    for (let index = 0; index < this.free.length; index++) {
+      if (smallest < 0 || (this.free[index] as T).length < (this.free[smallest] as T).length) smallest = index;
+    }
+    if (smallest >= 0 && (this.free[smallest] as T).length < item.length) this.free[smallest] = item;
   }
 
   /** How many free items it may keep: the pages a process can hold at once (two per task: current and prefetched). */
@@ -67,13 +108,13 @@ export class ReusablePool<T extends { readonly length: number }> {
   }
 }
 
-export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4);
+export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4, (buffer) => buffer.fill(0));
 /** A frame read straight into a pooled buffer (socket-frames.ts), by the view the driver sees: the buffer to release. */
 export const pooledFrameOwners = new WeakMap<Buffer, Buffer>();
 /** Starts and lengths of a page's cells, side by side: [starts..., lengths...]. */
-export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Array(length), 4);
+export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Array(length), 4, (offsets) => offsets.fill(0));
 
-/** Sets how many pages' buffers each pool keeps (an executor: 2 × its cores). */
+/** Sets how many pages' buffers each pool keeps and reserves (an executor: two for each stream it runs). */
 export function keepPageBuffers(pages: number): void {
   frameBuffers.setLimit(pages);
   cellOffsets.setLimit(pages);

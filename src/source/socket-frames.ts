@@ -208,7 +208,7 @@ export function framedReadsSelfTest(): string | undefined {
   const stream = Buffer.concat(frames);
   const delivered: Buffer[] = [];
   // A pool and counts of its own: the test must not show in the run's page buffers or reads.
-  const assembler = new FrameAssembler((streamId, opcode) => streamId === 7 && opcode === RESULT_OPCODE, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 1), { pooled: 0 });
+  const assembler = new FrameAssembler((streamId, opcode) => streamId === 7 && opcode === RESULT_OPCODE, (frame) => delivered.push(frame) > 0, new ReusablePool<Buffer>((length) => Buffer.alloc(length), 1), { pooled: 0 });
   feedThroughOneBuffer(assembler, stream, [1, 7, 3, 20, READ_BYTES]);
   const pooled = delivered[2] === undefined ? undefined : pooledFrameOwners.get(delivered[2]);
   if (delivered.length !== frames.length || delivered.some((frame, index) => !frame.equals(frames[index] as Buffer))) return 'frames read through a reused buffer came out different';

@@ -174,8 +174,9 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
     const { cassandra, session } = await sessionFor(config.source);
     const executor = message.executor;
     const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
-    // Each task holds a page and its prefetched successor: as many page buffers are kept for reuse.
-    keepPageBuffers(2 * config.cores);
+    // Each task holds a page and its prefetched successor: as many page buffers are kept (and reserved at the first
+    // page). An executor runs no more streams than the run has: a one-split table reserves two pages, not 2 × cores.
+    keepPageBuffers(2 * Math.min(config.cores, Math.max(1, message.streams)));
     send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail, session } });
     const shared: SharedContext = {
       cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,

@@ -23,7 +23,7 @@ describe('socket reads cut into whole frames', () => {
       const frames = specs.map((spec) => frameOf(spec.streamId, spec.opcode, Buffer.from(spec.body)));
       const delivered: Buffer[] = [];
       const tagged = (streamId: number, opcode: number): boolean => opcode === RESULT && streamId % 2 === 0;
-      const assembler = new FrameAssembler(tagged, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 2), counts());
+      const assembler = new FrameAssembler(tagged, (frame) => delivered.push(frame) > 0, new ReusablePool<Buffer>((length) => Buffer.alloc(length), 2), counts());
       feedThroughOneBuffer(assembler, Buffer.concat(frames), sizes);
       expect(delivered.map((frame) => frame.toString('hex'))).toEqual(frames.map((frame) => frame.toString('hex')));
       specs.forEach((spec, index) => expect(pooledFrameOwners.has(delivered[index] as Buffer)).toBe(tagged(spec.streamId, spec.opcode) && 9 + spec.body.length >= POOLED_MIN_BYTES));
@@ -67,7 +67,7 @@ describe('socket reads cut into whole frames', () => {
 
   it('reads the 8-byte headers of protocol versions 1 and 2', () => {
     const delivered: Buffer[] = [];
-    const assembler = new FrameAssembler((streamId) => streamId === 4, (frame) => delivered.push(frame) > 0, new ReusablePool((length) => Buffer.alloc(length), 1), counts());
+    const assembler = new FrameAssembler((streamId) => streamId === 4, (frame) => delivered.push(frame) > 0, new ReusablePool<Buffer>((length) => Buffer.alloc(length), 1), counts());
     const short = Buffer.from([0x82, 0, 4, RESULT, 0, 0, 0, 3, 1, 2, 3]);
     const page = Buffer.concat([Buffer.from([0x82, 0, 4, RESULT, 0, 0, 0, 0]), Buffer.alloc(POOLED_MIN_BYTES, 7)]);
     page.writeUInt32BE(POOLED_MIN_BYTES, 4);

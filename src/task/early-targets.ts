@@ -1,5 +1,6 @@
 import type { C2yConfig } from '../config/index.js';
 import { openTarget, parseTargetHosts, type IdleConnections, type TargetClient, type TargetEndpoint } from '../sink/index.js';
+import { streamsPerExecutor } from './executor-streams.js';
 
 type TargetConfig = C2yConfig['target'];
 
@@ -26,8 +27,7 @@ export function earlyTargetOf(config: C2yConfig, index: number): EarlyTarget | u
     return undefined;
   }
   const usable = config.target.loadBalance ? hosts : hosts.slice(0, 1);
-  const executors = Math.max(1, Math.min(config.executors, config.parallelism));
-  const count = Math.min(config.cores, Math.ceil(config.parallelism / executors));
+  const count = streamsPerExecutor(config.cores, config.executors, config.parallelism);
   if (usable.length === 0 || count <= 0) return undefined;
   const first = (index * count) % usable.length;
   return { target: config.target, endpoints: [...usable.slice(first), ...usable.slice(0, first)], count };

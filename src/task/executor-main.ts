@@ -17,6 +17,7 @@ import { configuredLimits, type PageAmounts, type ThrottleShares } from './strea
 import { StreamedRowsSender } from './streamed-rows.js';
 import { exposedCollector, OldSpaceBound } from './old-space-bound.js';
 import { streamBuffers } from './stream-buffers.js';
+import { streamsPerExecutor } from './executor-streams.js';
 
 /** How often an executor reports its memory: the dashboard's and the report's peak RSS come from these. */
 const MEMORY_REPORT_MS = 500;
@@ -174,9 +175,9 @@ async function initExecutor(message: Extract<DriverMessage, { type: 'init' }>): 
     const { cassandra, session } = await sessionFor(config.source);
     const executor = message.executor;
     const readPath = config.source.rawPages ? rawReadPath(cassandra) : { decoder: undefined, detail: 'driver rows: source.rawPages is false' };
-    // Each task holds a page and its prefetched successor: as many page buffers are kept (and reserved at the first
-    // page). An executor runs no more streams than the run has: a one-split table reserves two pages, not 2 × cores.
-    keepPageBuffers(2 * Math.min(config.cores, Math.max(1, message.streams)));
+    // Each task holds a page and its prefetched successor: as many page buffers are kept, and reserved at the first
+    // page, for the streams this executor runs (a one-split table: two pages, not 2 × cores).
+    keepPageBuffers(2 * Math.max(1, streamsPerExecutor(config.cores, config.executors, message.streams)));
     send({ type: 'event', event: { type: 'read-path', executor, raw: readPath.decoder !== undefined, detail: readPath.detail, session } });
     const shared: SharedContext = {
       cassandra, executor, consistency: consistencyCode(config.source.consistency), rawPages: readPath.decoder,

@@ -14,4 +14,5 @@ export { rejectOf, staticOnlyReject, STATIC_ONLY_REASON } from './row-rejects.js
 export { warmTranscoders } from './warm-up.js';
 export type { WarmUpResult } from './warm-up.js';
 export { earlyTargetOf } from './early-targets.js';
+export { streamsPerExecutor } from './executor-streams.js';
 export type { EarlyTarget } from './early-targets.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { IdleConnections, type ServerInfo, type TargetClient } from '../../src/sink/index.js';
-import { earlyTargetOf } from '../../src/task/index.js';
+import { earlyTargetOf, streamsPerExecutor } from '../../src/task/index.js';
 
 /** A target client without a server: it counts its end() calls and can be made to end on its own. */
 function fakeClient(name: string): TargetClient & { ended: number; name: string } {
@@ -122,5 +122,17 @@ describe('the target connections a prestarted executor opens while the run is pl
   it('none under target.maxConnectionsPerNode (every session counts against the cap), nor for hosts the plan will refuse', async () => {
     expect(earlyTargetOf(configOf({ 'target.maxConnectionsPerNode': 1 }), 0)).toBeUndefined();
     expect(earlyTargetOf(configOf({ 'target.hosts': 'bad:host:x' }), 0)).toBeUndefined();
+  });
+});
+
+describe('the streams an executor runs at once, by which it opens and reserves ahead', () => {
+  it('is its share of the run\'s streams, at most its cores, as the planner counts it', () => {
+    expect(streamsPerExecutor(4, 2, 16)).toBe(4);
+    expect(streamsPerExecutor(4, 2, 3)).toBe(2);
+    // A one-split table: one stream, whatever the executors and cores (its page pool reserves two pages, not eight).
+    expect(streamsPerExecutor(4, 2, 1)).toBe(1);
+    expect(streamsPerExecutor(4, 1, 2)).toBe(2);
+    expect(streamsPerExecutor(2, 8, 1)).toBe(1);
+    expect(streamsPerExecutor(4, 2, 0)).toBe(0);
   });
 });

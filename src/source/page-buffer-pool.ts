@@ -15,9 +15,10 @@ export class ReusablePool<T extends { readonly length: number }> {
   private peak = 0;
 
   /**
-   * `prefault` writes a new item's memory once, so the pages it spans are the process's from then on: see reserve.
+   * `reserve.prefault` writes a new item's memory once, so the pages it spans are the process's from then on; items
+   * shorter than `reserve.from` are made one at a time (a start-up self-test's canned page, a short last page).
    */
-  constructor(private readonly allocate: (length: number) => T, private limit: number, private readonly prefault?: (item: T) => void) {}
+  constructor(private readonly allocate: (length: number) => T, private limit: number, private readonly reserving?: { readonly from: number; readonly prefault: (item: T) => void }) {}
 
   /**
    * Free items kept: as many as were ever out at once, from `limit` up to twice it. Two pages a task is the plan, but
@@ -53,7 +54,7 @@ export class ReusablePool<T extends { readonly length: number }> {
   }
 
   /**
-   * With prefault set, a new item brings the pool up to its limit at once: items of its size, written, go to the free
+   * When reserving, a new item brings the pool up to its limit at once: items of its size, written, go to the free
    * list, and free ones too small for it are dropped. Why: a process's RSS then holds the pages it is planned to hold
    * (two per task) from its first page on, not as many as a run happened to have out at once. Made one at a time, a
    * 1M-row run's executors held 4 to 8 of their 8 planned pages (82.8 to 90.9 MiB of RSS; 10M-row runs 91.0 and 92.6,
@@ -62,7 +63,7 @@ export class ReusablePool<T extends { readonly length: number }> {
    * used, which is the same creep again.
    */
   private reserve(length: number): void {
-    if (this.prefault === undefined) return;
+    if (this.reserving === undefined || length < this.reserving.from) return;
     for (let index = this.free.length - 1; index >= 0; index--) {
       if ((this.free[index] as T).length < length) this.free.splice(index, 1);
     }
@@ -74,7 +75,7 @@ export class ReusablePool<T extends { readonly length: number }> {
 
   private make(length: number): T {
     const item = this.allocate(length);
-    this.prefault?.(item);
+    if (this.reserving !== undefined && length >= this.reserving.from) this.reserving.prefault(item);
     return item;
   }
 
@@ -108,11 +109,13 @@ export class ReusablePool<T extends { readonly length: number }> {
   }
 }
 
-export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4, (buffer) => buffer.fill(0));
+/** Pages from this size are reserved (as socket-frames.ts pools frames): smaller ones weigh little and come singly. */
+const RESERVED_FROM_BYTES = 64 * 1024;
+export const frameBuffers = new ReusablePool<Buffer>((length) => Buffer.allocUnsafeSlow(length), 4, { from: RESERVED_FROM_BYTES, prefault: (buffer) => buffer.fill(0) });
 /** A frame read straight into a pooled buffer (socket-frames.ts), by the view the driver sees: the buffer to release. */
 export const pooledFrameOwners = new WeakMap<Buffer, Buffer>();
 /** Starts and lengths of a page's cells, side by side: [starts..., lengths...]. */
-export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Array(length), 4, (offsets) => offsets.fill(0));
+export const cellOffsets = new ReusablePool<Int32Array>((length) => new Int32Array(length), 4, { from: RESERVED_FROM_BYTES / Int32Array.BYTES_PER_ELEMENT, prefault: (offsets) => offsets.fill(0) });
 
 /** Sets how many pages' buffers each pool keeps and reserves (an executor: two for each stream it runs). */
 export function keepPageBuffers(pages: number): void {

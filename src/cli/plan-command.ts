@@ -39,7 +39,7 @@ async function tablePlanAction(config: C2yConfig, options: Record<string, unknow
       effectivePartitions: counts.effective, executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
       ...memorySettings(config), safetyFactor: Number(options['safetyFactor']), refuseBelow: Number(options['refuseBelow']),
     };
-    const plan = planResources(settings, { encodedRowBytes, decodedRowBytes: decoded, targetNodes: endpoints.length, ...(maxConnections ? { targetMaxConnections: maxConnections } : {}) });
+    const plan = planResources(settings, { encodedRowBytes, decodedRowBytes: decoded, targetNodes: endpoints.length, cellsPerRow: table.columns.length, ...(maxConnections ? { targetMaxConnections: maxConnections } : {}) });
     const rtt = Math.max(...Object.values(trips.target), 0);
     const streamRate = Number(options['streamRate']);
     const expected = expectedRowsPerSecond(plan.totalConnections, rtt, config.copyFlushEvery, streamRate);
@@ -108,7 +108,7 @@ function tablePlanLines(result: TablePlanResult, config: C2yConfig): Array<[stri
     ['table', `${result.table}: ${result.size}; ${result.sampledRows} rows sampled: ${result.encodedRowBytes} B encoded, ~${result.decodedRowBytes} B decoded per row`],
     ['partitions', `requested ${counts.requested}, token splits ${counts.tokenSplits}, effective ${counts.effective} (${counts.reason})`],
     ['per executor', `${result.partitionsPerExecutor} partitions, ${result.concurrentTasksPerExecutor} concurrent tasks (min(cores ${config.cores}, partitions))`],
-    ['memory per task', `${formatBytes(t.total)} = pages ${formatBytes(t.pageBytes)} (2 × ${t.pageRows} rows, within copyBufferBytes ${formatBytes(settings.copyBufferBytes)}) + encode ${formatBytes(t.encodeBufferBytes)} + connection ${formatBytes(t.connectionBytes)}`],
+    ['memory per task', `${formatBytes(t.total)} = pages ${formatBytes(t.pageBytes)} (2 × ${t.pageRows} rows, within copyBufferBytes ${formatBytes(settings.copyBufferBytes)}, as the page pools hold them) + encode ${formatBytes(t.encodeBufferBytes)} + connection ${formatBytes(t.connectionBytes)}`],
     ['executor memory', `required ${formatBytes(result.requiredExecutorBytes)} (tasks × per task × ${settings.safetyFactor}), configured ${formatBytes(config.executorMemory)}, headroom ${result.headroom.toFixed(2)}`],
     ['totals', `${formatBytes(result.totalMemoryBytes)} over ${config.executors} executors; ${result.totalConnections} connections, ${result.connectionsPerNode} per target node (max_connections ${result.targetMaxConnections ?? '?'})`],
     ['round trips', `target ${Object.entries(result.targetRttMs).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}; cassandra ${Object.entries(result.sourceRttMs).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`],

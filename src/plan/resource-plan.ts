@@ -23,6 +23,8 @@ export interface MeasuredFacts {
   /** Heap bytes per decoded driver row, from sampled rows. */
   readonly decodedRowBytes: number;
   readonly targetNodes: number;
+  /** Cells a scanned row has (the columns read): a raw page keeps a start and a length for each. */
+  readonly cellsPerRow?: number;
   /** max_connections of the target (per node). */
   readonly targetMaxConnections?: number;
 }
@@ -78,6 +80,21 @@ export interface ResourcePlan {
   readonly refuse: boolean;
 }
 
+/** Room the page pools make each buffer with over the page it is made for, so that the next page fits too. */
+export const POOLED_PAGE_HEADROOM = 1.25;
+/** A raw page's cell offsets (page-buffer-pool.ts cellOffsets): an Int32 start and an Int32 length a cell. */
+export const CELL_OFFSET_BYTES = 8;
+
+/**
+ * Bytes one row of a page takes in what a task holds: read raw, the page pools' buffers (the frame, about its COPY
+ * size, and its cells' offsets, each with the pools' headroom), which an executor reserves at its first page; else
+ * the frame and the driver's row.
+ */
+export function pooledRowBytes(settings: Pick<PlanSettings, 'rawPages'>, facts: Pick<MeasuredFacts, 'encodedRowBytes' | 'decodedRowBytes' | 'cellsPerRow'>): number {
+  const held = heldRowBytes(settings, facts);
+  return settings.rawPages ? POOLED_PAGE_HEADROOM * (held + CELL_OFFSET_BYTES * (facts.cellsPerRow ?? 0)) : held;
+}
+
 /** Bytes one row takes in a page a task holds: its frame (about its COPY size), plus the driver's row when not raw. */
 export function heldRowBytes(settings: Pick<PlanSettings, 'rawPages'>, facts: Pick<MeasuredFacts, 'encodedRowBytes' | 'decodedRowBytes'>): number {
   return Math.max(1, facts.encodedRowBytes + (settings.rawPages ? 0 : facts.decodedRowBytes));
@@ -93,12 +110,12 @@ export function pageRowsOf(settings: Pick<PlanSettings, 'fetchSize' | 'copyBuffe
 }
 
 /**
- * What one task holds: its two pages, the encoder's chunk, its connection. Nothing else: rows go from a page
+ * What one task holds: its two pages (as pooled), the encoder's chunk, its connection. Nothing else: rows go from a page
  * straight into the COPY chunk, so no term counts copyBufferSize rows beside the pages.
  */
 export function memoryPerTask(settings: PlanSettings, facts: MeasuredFacts): MemoryTerms {
   const pageRows = pageRowsOf(settings, facts);
-  const pageBytes = 2 * pageRows * heldRowBytes(settings, facts);
+  const pageBytes = Math.ceil(2 * pageRows * pooledRowBytes(settings, facts));
   const total = ENCODE_BUFFER_BYTES + pageBytes + CONNECTION_OVERHEAD_BYTES;
   return { pageRows, encodeBufferBytes: ENCODE_BUFFER_BYTES, pageBytes, connectionBytes: CONNECTION_OVERHEAD_BYTES, total };
 }

@@ -1,3 +1,5 @@
+import { POOLED_PAGE_HEADROOM } from '../plan/index.js';
+
 /**
  * Buffers of raw pages, kept for the next page once a page is done with them. A page of 5,000 events rows is
  * ~1.5 MB of frame plus ~0.6 MB of cell offsets; allocated fresh per page, that memory lives outside V8's heap but
@@ -48,7 +50,7 @@ export class ReusablePool<T extends { readonly length: number }> {
       return this.free.splice(best, 1)[0] as T;
     }
     this.counts.allocated++;
-    const made = this.make(Math.ceil(length * 1.25));
+    const made = this.make(Math.ceil(length * POOLED_PAGE_HEADROOM));
     this.reserve(made.length);
     return made;
   }

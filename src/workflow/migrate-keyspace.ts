@@ -109,7 +109,7 @@ async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, 
 
 /**
  * The run's memory and connection figures: all tables' splits share the executors, and any task may be one of the
- * widest table's, so the plan takes every split and the largest rows (encoded and decoded) of any table.
+ * widest table's, so the plan takes every split and the largest rows (encoded and decoded, and cells) of any table.
  */
 function keyspacePlanned(config: C2yConfig, tables: readonly PreparedRun[]): PlannedFigures {
   const lead = tables[0];
@@ -118,6 +118,7 @@ function keyspacePlanned(config: C2yConfig, tables: readonly PreparedRun[]): Pla
     averageRowBytes: Math.max(1, ...tables.map((t) => t.planned.averageRowBytes)),
     decodedRowBytes: Math.max(1, ...tables.map((t) => t.planned.decodedRowBytes)),
     targetNodes: lead?.endpoints.length ?? 1, targetRttMs: lead?.planned.targetRttMs ?? 0,
+    cellsPerRow: Math.max(1, ...tables.map((t) => t.table.columns.length)),
   });
 }
 

@@ -224,7 +224,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
       const planOf = (splitCount: number, plan: StoredPlan): PlannedFigures => plannedFigures(config, {
         // Runs recorded before decoded sizes were sampled: a decoded row is taken as ~4× its COPY text.
         splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
-        targetNodes: endpoints.length, targetRttMs,
+        targetNodes: endpoints.length, targetRttMs, cellsPerRow: table.columns.length,
       });
       const checked = await checkTarget({ admin, server, configured: endpoints }, table, target, options);
       endpoints = checked.endpoints;

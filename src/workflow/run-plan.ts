@@ -21,6 +21,8 @@ export interface RunPlanFacts {
   readonly decodedRowBytes: number;
   readonly targetNodes: number;
   readonly targetRttMs: number;
+  /** The columns a scanned row has: a raw page keeps each cell's offsets (the plan's page term counts them). */
+  readonly cellsPerRow: number;
 }
 
 /** copyBufferBytes as set, or a quarter of each task's share of executorMemory. */
@@ -39,7 +41,7 @@ export function plannedFigures(config: C2yConfig, facts: RunPlanFacts): PlannedF
       effectivePartitions: Math.max(1, facts.splits), executors: config.executors, cores: config.cores, executorMemoryBytes: config.executorMemory,
       ...memorySettings(config), safetyFactor: SAFETY_FACTOR, refuseBelow: 0,
     },
-    { encodedRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, targetNodes: facts.targetNodes },
+    { encodedRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, targetNodes: facts.targetNodes, cellsPerRow: facts.cellsPerRow },
   );
   return {
     averageRowBytes: facts.averageRowBytes, decodedRowBytes: facts.decodedRowBytes, memoryPerTask: plan.memoryPerTask,

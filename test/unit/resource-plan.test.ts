@@ -40,8 +40,9 @@ describe('the seed\'s memory arithmetic', () => {
     expect(terms.pageRows).toBe(5000);
     expect(terms.pageBytes).toBe(2 * 5000 * (1200 + 300));
     expect(terms.total).toBe(terms.encodeBufferBytes + terms.pageBytes + terms.connectionBytes);
-    // Raw pages hold the frames only.
-    expect(planResources({ ...seed(16, 4, 4), rawPages: true }, facts).memoryPerTask.pageBytes).toBe(2 * 5000 * 300);
+    // Raw pages hold the frames only, as the page pools make them: 25 % of room, and each cell's offsets (8 bytes).
+    expect(planResources({ ...seed(16, 4, 4), rawPages: true }, facts).memoryPerTask.pageBytes).toBe(2 * 5000 * 1.25 * 300);
+    expect(planResources({ ...seed(16, 4, 4), rawPages: true }, { ...facts, cellsPerRow: 13 }).memoryPerTask.pageBytes).toBe(2 * 5000 * 1.25 * (300 + 8 * 13));
   });
 
   it('gives large rows few to a page: 1 MB rows run with the default settings, within the executor\'s memory', () => {

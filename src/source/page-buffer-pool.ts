@@ -17,8 +17,8 @@ export class ReusablePool<T extends { readonly length: number }> {
   private peak = 0;
 
   /**
-   * `reserve.prefault` writes a new item's memory once, so the pages it spans are the process's from then on; items
-   * shorter than `reserve.from` are made one at a time (a start-up self-test's canned page, a short last page).
+   * With `reserving`, its `prefault` writes each new item's memory once, so the pages it spans are the process's from
+   * then on (see reserve); items shorter than its `from` are made one at a time (a start-up self-test's canned page).
    */
   constructor(private readonly allocate: (length: number) => T, private limit: number, private readonly reserving?: { readonly from: number; readonly prefault: (item: T) => void }) {}
 

@@ -28,7 +28,7 @@ function runLines(report: RunReport): Array<[string, string]> {
     ['source → target', `${report.source} → ${report.target}`],
     ['target server', report.targetServer],
     ['rows', `${report.rows.toLocaleString('en-US')} this run, ${report.rowsTotal.toLocaleString('en-US')} in total (estimated ${report.estimatedRows.toLocaleString('en-US')})${report.rowsUnconfirmed > 0 ? `; ${report.rowsUnconfirmed.toLocaleString('en-US')} of them committed while their connection dropped (found in the checkpoints)` : ''}${report.targetRowsCounted !== null ? `; target table counted: ${report.targetRowsCounted.toLocaleString('en-US')}` : ''}`],
-    ['duration', `${report.durationSeconds.toFixed(1)} s, after ${report.prepareSeconds.toFixed(1)} s of planning and checks`],
+    ['duration', `${report.durationSeconds.toFixed(1)} s (of which ${report.finishSeconds.toFixed(1)} s recording its end), after ${report.prepareSeconds.toFixed(1)} s of planning and checks`],
     ['throughput', `${report.rowsPerSecond.toLocaleString('en-US')} rows/s, ${formatBytes(report.bytes / Math.max(report.durationSeconds, 0.001))}/s`],
     ['splits', `requested ${report.splits.requested}, token ${report.splits.token}, effective ${report.splits.effective}; ${report.splits.done} done, ${report.splits.failed.length} failed`],
     ['why effective', report.splits.reason],

@@ -56,6 +56,11 @@ export interface RunReport {
   readonly durationSeconds: number;
   /** Seconds planning and checking took before the first split started (not in durationSeconds): over a WAN, mostly round trips. */
   readonly prepareSeconds: number;
+  /**
+   * Seconds of durationSeconds after the last split ended: the run's end recorded (checkpoints and rejects read back,
+   * the target counted, the status set). Over a WAN, mostly round trips; with a large count, the count.
+   */
+  readonly finishSeconds: number;
   readonly rowsPerSecond: number;
   readonly bytes: number;
   readonly commits: number;

@@ -60,6 +60,8 @@ export class RunStats {
   /** Rows already committed by earlier attempts of a resumed run. */
   rowsBefore = 0;
   readonly splits = new Map<number, SplitStats>();
+  /** Splits no attempt has begun (started, or found done) yet: kept as a count, since it is asked at every event. */
+  private pending = 0;
   readonly executors = new Map<number, ExecutorStats>();
   /** Streams opened per configured target node (endpoint key). */
   readonly streamsPerNode = new Map<string, number>();
@@ -69,6 +71,7 @@ export class RunStats {
 
   constructor(splitIds: readonly number[], doneSplits: readonly number[] = []) {
     for (const id of splitIds) this.splits.set(id, { state: doneSplits.includes(id) ? 'done' : 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null, inFlight: 0 });
+    this.pending = this.countSplits('pending');
   }
 
   private executor(index: number): ExecutorStats {
@@ -85,6 +88,7 @@ export class RunStats {
     if (!stats) {
       stats = { state: 'pending', rows: 0, attempts: 0, node: null, serverAddress: null, executor: null, lastError: null, inFlight: 0 };
       this.splits.set(id, stats);
+      this.pending++;
     }
     return stats;
   }
@@ -110,7 +114,7 @@ export class RunStats {
       this.executor(event.executor).rows += event.rows;
     },
     'split-finished': (event) => {
-      this.split(event.splitId).state = 'done';
+      this.leave(this.split(event.splitId), 'done');
       this.executor(event.executor).tasksDone++;
     },
     latency: (event) => this.latencies.update(event),
@@ -148,14 +152,14 @@ export class RunStats {
     const split = this.split(splitId);
     const wasRunning = split.state === 'running';
     this.dropInFlight(splitId);
-    split.state = state;
+    this.leave(split, state);
     split.lastError = error;
     if (wasRunning && split.executor !== null) this.executor(split.executor).tasksFailed++;
   }
 
   private splitStarted(event: Extract<RunEvent, { type: 'split-started' }>): void {
     const split = this.split(event.splitId);
-    split.state = 'running';
+    this.leave(split, 'running');
     split.attempts = event.attempt;
     split.node = event.node;
     split.serverAddress = event.serverAddress;
@@ -210,6 +214,16 @@ export class RunStats {
     let count = 0;
     for (const split of this.splits.values()) if (split.state === 'running' && split.executor === executor) count++;
     return count;
+  }
+
+  private leave(split: SplitStats, state: SplitState): void {
+    if (split.state === 'pending' && state !== 'pending') this.pending--;
+    split.state = state;
+  }
+
+  /** Splits no attempt has begun yet: none means the run's last splits are under way. */
+  get splitsNotBegun(): number {
+    return this.pending;
   }
 
   countSplits(state: SplitState): number {

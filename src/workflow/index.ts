@@ -1,6 +1,7 @@
 export { validateTable, repairRound, targetParts, drillDownBudget, drillDownRounds } from './validate-table.js';
 export type { ValidateResult, RowDifference, ValidateInput, RoundFindings, DifferenceCounts } from './validate-table.js';
 export { migrate } from './migrate.js';
+export { EndConnection } from './end-connection.js';
 export { migrateKeyspace } from './migrate-keyspace.js';
 export type { KeyspaceMigrateOptions } from './migrate-keyspace.js';
 export type { MigrateOptions, MigrateResult } from './migrate.js';

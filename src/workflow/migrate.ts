@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { redactConfig, redactUrl, tlsWarnings, urlPassword, type C2yConfig, type LoadedConfig } from '../config/index.js';
 import { distributedRunner, localRunner, LiveLimits, PrestartedExecutors, type Runner, type RunnerOutcome, type RunSigner } from '../runner/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
-import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
+import { buildReport, createLogger, maskValue, RunStats, type Logger, type RunEvent, type RunReport, type SkippedTable, type TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { RunSettingsStore, type TargetClient } from '../sink/index.js';
@@ -16,6 +16,7 @@ import { watchTargetWaits } from './target-waits-watch.js';
 import { copyBufferBytesOf, type PlannedFigures } from './run-plan.js';
 import { configuredLimits } from '../task/index.js';
 import { RunFolder } from './run-folder.js';
+import { EndConnection } from './end-connection.js';
 import { noWatch, type RunWatcher } from './run-watch.js';
 
 export interface MigrateOptions {
@@ -241,28 +242,35 @@ export async function runSubject(options: MigrateOptions, subject: RunSubject, d
   const ownerOf = tableOfSplit(subject.tables);
   const timing = new TableTiming();
   const runner = runnerOf(options, config, lead, labels, eventLog, tasks.length);
-  const watchers = await startWatchers(config, lead, runId, stats, eventLog);
+  const watchers = await startWatchers(config, lead, runId, stats, eventLog, subject.tables.some((t) => t.resumed));
   const events = runEventHandler({ config, stats, log: eventLog, adaptive: watchers.adaptive, stop: () => runControl.abort(), timing, ownerOf, nameTables: subject.keyspace !== undefined });
+  const endConnection = new EndConnection(() => connectAdmin(lead.endpoints, options.loaded));
+  const listener = (event: RunEvent): void => {
+    events.listener(event);
+    if (stats.splitsNotBegun === 0) endConnection.openAhead();
+  };
   let outcome: RunnerOutcome;
   try {
     outcome = await runner.run({
-      limits: watchers.limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener: events.listener,
+      limits: watchers.limits, config, runId, table: lead.table, tasks, balancer: lead.balancer, signal: runControl.signal, log: eventLog, listener,
       ...(subject.keyspace ? { tables: tableJobs(subject.tables, subject.configOf) } : {}), ...(prestarted ? { prestarted } : {}),
     });
   } catch (error) {
     watchers.stop();
+    await endConnection.close();
     await watch.finish('failed', (name, text) => files.write(name, text)).catch(() => undefined);
     throw error;
   }
   const adaptive = watchers.stop();
+  const runnerEndedAt = performance.now();
   const ended: RunReport['status'] = events.tooManyRejects() || lockLost() ? 'failed' : outcome.interrupted ? 'interrupted' : 'finished';
-  const { admin, ends, status } = await endTables(options, subject, { config, logger, ended, outcome, ownerOf });
+  const { admin, ends, status } = await endTables(subject, { config, logger, ended, outcome, ownerOf, endConnection });
   await watch.finish(status, (name, text) => files.write(name, text)).catch(() => undefined);
   const { rejects, indexes } = await recordAfterTables(admin, files, subject, { config, logger, eventLog, ends, status });
   const valueRejects = rejects.filter((row) => row.kind === 'value').length;
   // Masked as a value (failure messages may quote what a server said), then written and returned.
   const report = maskValue(runReport({
-    options, subject, status, ends, outcome, stats, timing, indexes, adaptive, labels, estimatedRows, valueRejects, rejects: rejects.length,
+    options, subject, status, ends, outcome, stats, timing, indexes, adaptive, labels, estimatedRows, valueRejects, rejects: rejects.length, runnerEndedAt,
     concurrency: concurrencyOf(runner, config, tasks.length, events.workerCores),
   }), secrets);
   writeQuietly(files, 'report.json', JSON.stringify(report, null, 2));
@@ -305,12 +313,15 @@ interface RunWatchers {
   stop(): RunReport['adaptive'];
 }
 
-async function startWatchers(config: C2yConfig, lead: PreparedRun, runId: string, stats: RunStats, eventLog: Logger): Promise<RunWatchers> {
+async function startWatchers(config: C2yConfig, lead: PreparedRun, runId: string, stats: RunStats, eventLog: Logger, resumed: boolean): Promise<RunWatchers> {
   // Both runners follow `c2y tune` (a resumed run starts with what was tuned before): a local run tells its
   // executors, a distributed one publishes the limits, signed, to its workers and sets its queue's concurrency.
   const limits = new LiveLimits(configuredLimits(config));
   const tuning: TuningWatch = watchTuning({ db: lead.admin, store: new RunSettingsStore(config.target.checkpointSchema), runId, base: configuredLimits(config), limits, log: eventLog });
-  await tuning.poll();
+  // A resumed run starts with what was tuned before. A new one has nothing tuned yet: its first poll need not hold
+  // back the first split by a round trip (limits tuned meanwhile reach the executors as they are read).
+  if (resumed) await tuning.poll();
+  else void tuning.poll();
   const targetWaits = watchTargetWaits({ db: lead.admin, runId, log: eventLog, tally: stats.targetWaits });
   const adaptive = config.source.adaptive ? watchAdaptive({ limits, rowsRead: () => stats.rowsCommitted + stats.rowsInFlight, log: eventLog }) : undefined;
   return {
@@ -329,15 +340,17 @@ interface RunEndInput {
   readonly ended: RunReport['status'];
   readonly outcome: RunnerOutcome;
   readonly ownerOf: ReadonlyMap<number, PreparedRun>;
+  readonly endConnection: EndConnection;
 }
 
 /** Each table's end recorded on a fresh connection (returned open for what follows), and the run's status. */
-async function endTables(options: MigrateOptions, subject: RunSubject, input: RunEndInput): Promise<{ admin: TargetClient; ends: TableEnd[]; status: RunReport['status'] }> {
+async function endTables(subject: RunSubject, input: RunEndInput): Promise<{ admin: TargetClient; ends: TableEnd[]; status: RunReport['status'] }> {
   const { config, logger, ended, outcome, ownerOf } = input;
   const lead = leadOf(subject);
-  // The driver's own connection sat idle through the run; the target may have restarted since. A fresh one, retried.
+  // The driver's own connection watched the run (tuning, target waits); the target may have restarted since. The end
+  // has its own, opened as the last splits streamed (end-connection.ts) or now, retried.
   await lead.admin.end().catch(() => undefined);
-  const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => connectAdmin(lead.endpoints, options.loaded));
+  const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => input.endConnection.take());
   const ends: TableEnd[] = [];
   for (const prepared of subject.tables) {
     const failed = outcome.failed.filter((f) => ownerOf.get(f.splitId) === prepared);
@@ -379,6 +392,8 @@ interface RunReportInput {
   readonly valueRejects: number;
   readonly rejects: number;
   readonly concurrency: RunReport['concurrency'];
+  /** performance.now() when the runner returned: the report's finishSeconds run from there. */
+  readonly runnerEndedAt: number;
 }
 
 /** The run's report: the run's figures, and a keyspace run's line per table and its skipped tables. */
@@ -395,6 +410,7 @@ function runReport(input: RunReportInput): RunReport {
       failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
     },
     concurrency: input.concurrency, planned: subject.planned ?? lead.planned, prepareSeconds: subject.prepareSeconds,
+    finishSeconds: Math.round(performance.now() - input.runnerEndedAt) / 1000,
     rejects: input.valueRejects, staticOnlyPartitions: input.rejects - input.valueRejects, ignoredKeys: options.loaded.ignoredKeys,
     rowsCommittedTotal: ends.reduce((sum, e) => sum + e.rowsCommittedTotal, 0),
     targetRowsCounted: counted.every((n) => n !== null) ? counted.reduce((sum: number, n) => sum + (n ?? 0), 0) : null,

@@ -79,7 +79,7 @@ describe('c2y plan', () => {
       expect(run.code, run.stderr.slice(-1500)).toBe(0);
       const report = JSON.parse(run.stdout) as RunReport;
       expect(report.rowsTotal).toBe(3000);
-      console.log(`prepared over ${2 * ONE_WAY_MS} ms RTT in ${report.prepareSeconds} s (${(report.prepareSeconds * 1000 / (2 * ONE_WAY_MS)).toFixed(1)} round trips)`);
+      console.log(`prepared over ${2 * ONE_WAY_MS} ms RTT in ${report.prepareSeconds} s (${(report.prepareSeconds * 1000 / (2 * ONE_WAY_MS)).toFixed(1)} round trips); the end recorded in ${report.finishSeconds} s`);
       expect(report.prepareSeconds).toBeLessThan((45 * 2 * ONE_WAY_MS) / 1000);
       // A split's first page is read while its checkpoint is (EarlyScan): the streams wait for the others only,
       // ~1 round trip each, where they waited for every page. Each stream's first page also waits for the scan

@@ -10,7 +10,7 @@ const planned: ReportBase['planned'] = {
 function base(overrides: Partial<ReportBase> = {}): ReportBase & { rowsCommittedTotal: number } {
   return {
     runId: 'r1', status: 'finished', source: 'ks.events', target: 'public.events', targetServer: 'PostgreSQL 15', resumed: false, targetRowsCounted: 400, estimatedRows: 500,
-    prepareSeconds: 0.4, splits: { requested: 2, token: 2, effective: 2, reason: 'as requested', done: 1, failed: [] }, concurrency: { executors: 1, cores: 2, concurrentTasks: 2 },
+    prepareSeconds: 0.4, finishSeconds: 0.2, splits: { requested: 2, token: 2, effective: 2, reason: 'as requested', done: 1, failed: [] }, concurrency: { executors: 1, cores: 2, concurrentTasks: 2 },
     planned, adaptive: null, rejects: 0, staticOnlyPartitions: 0, ignoredKeys: [], copyFormat: { format: 'binary', reason: 'auto' }, existing: null, catchup: null, resumeCommand: null,
     rowsCommittedTotal: 400, ...overrides,
   };

@@ -20,6 +20,25 @@ describe('RunStats', () => {
     expect(stats.timeSplit).toEqual({ sourceWaitMs: 100, transcodeMs: 30, targetWaitMs: 20 });
   });
 
+  it('counts the splits no attempt has begun: started, found done or failed, each leaves the count once', () => {
+    const stats = new RunStats([1, 2, 3, 4], [4]);
+    expect(stats.splitsNotBegun).toBe(3);
+    stats.listener({ type: 'split-started', splitId: 1, attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+    // A split whose checkpoint said done finishes without starting.
+    stats.listener({ type: 'split-finished', splitId: 2, rows: 0, executor: 0 });
+    expect(stats.splitsNotBegun).toBe(1);
+    // A retry and a second start of the same split change nothing: it had begun.
+    stats.listener({ type: 'split-retry', splitId: 1, attempt: 2, delayMs: 10, error: 'boom', node: 'a:1' });
+    stats.listener({ type: 'split-started', splitId: 1, attempt: 2, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+    expect(stats.splitsNotBegun).toBe(1);
+    // The run stopped while split 3 waited: failed without a start.
+    stats.listener({ type: 'split-failed', splitId: 3, error: 'stopped', node: 'a:1', code: 'INTERRUPTED' });
+    expect(stats.splitsNotBegun).toBe(0);
+    // A split the plan did not list (a worker's event) is counted as it comes, and leaves as it begins.
+    stats.listener({ type: 'split-started', splitId: 99, attempt: 1, executor: 0, node: 'a:1', serverAddress: 'a:1', resumedFrom: null });
+    expect(stats.splitsNotBegun).toBe(0);
+  });
+
   it('sums the pages of raw scans that came as the driver\'s rows', () => {
     const stats = new RunStats([0]);
     const committed = { type: 'batch-committed', splitId: 0, rows: 10, bytes: 1, rejected: 0, staticOnly: 0, referenceCells: 0, sourceWaitMs: 1, transcodeMs: 1, targetWaitMs: 1, roundTrips: 1, lastToken: '5', executor: 0 } as const;

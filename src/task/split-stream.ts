@@ -266,14 +266,16 @@ export class SplitStream {
     return this.commits.bytes + this.tally.bytes + this.writer.length;
   }
 
-  /** Commits the transaction at the last row written (`inside`: at its clustering position), and reports it. */
-  private commit(done: boolean, inside: boolean): Promise<void> {
-    return this.timing.target(async () => {
-      const to: SplitPoint = { token: this.lastToken, position: inside && this.codec ? this.lastPosition() : null };
-      const existing = await this.commits.commit(this.writer, to, done);
-      this.reportCommit(existing);
-      this.startTransaction();
-    });
+  /**
+   * Commits the transaction at the last row written (`inside`: at its clustering position), and reports it with the
+   * commit's own wait on the target in it. Reported from inside that wait, a commit's time went out with the next
+   * commit, and a split's last commit (a one-commit split's only target wait but the first chunk) never.
+   */
+  private async commit(done: boolean, inside: boolean): Promise<void> {
+    const to: SplitPoint = { token: this.lastToken, position: inside && this.codec ? this.lastPosition() : null };
+    const existing = await this.timing.target(() => this.commits.commit(this.writer, to, done));
+    this.reportCommit(existing);
+    this.startTransaction();
   }
 
   private reportCommit(existing: number | undefined): void {

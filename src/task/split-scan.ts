@@ -65,13 +65,19 @@ export class EarlyScan {
   /** The stream's page-read latencies: the early scan's pages are the stream's. */
   readonly pageRead = new LatencyHistogram();
   private started: { scan: AsyncGenerator<ScanPage, void, undefined>; first: Promise<IteratorResult<ScanPage, void>> } | undefined;
+  private firstAnswered = false;
 
   constructor(context: TaskContext, split: Split, attempt: number) {
     const scan = scanFrom(context, split, { token: null, position: null }, attempt, undefined, this.pageRead);
     const first = scan.next();
     // Heard by the stream that takes it; a dropped scan's failure concerns no one.
-    first.catch(() => undefined);
+    first.then(() => (this.firstAnswered = true), () => (this.firstAnswered = true));
     this.started = { scan, first };
+  }
+
+  /** The first page (or the scan's end or failure) is in: a stream that takes the scan now has rows at once, if any. */
+  get firstPageIn(): boolean {
+    return this.firstAnswered;
   }
 
   /** The scan, from its first page, if the split starts at its first token and no one took it yet; else undefined (and it is dropped). */

@@ -90,7 +90,9 @@ export class SplitStream {
     for (;;) {
       try {
         // The split's first scan may have begun with its checkpoint's read; a rescan (a refused row) starts anew.
-        const scan = this.early?.take(this.commits.from) ?? scanFrom(this.context, split, this.commits.from, attempt, this.codec, this.streamLatency.pageRead);
+        const early = this.early?.take(this.commits.from);
+        const scan = early ?? scanFrom(this.context, split, this.commits.from, attempt, this.codec, this.streamLatency.pageRead);
+        if (!this.connection.copying && (early === undefined || this.early?.firstPageIn !== true)) await this.startCopy();
         for await (const page of timedPages(scan, this.timing)) {
           await this.copyPage(page);
         }
@@ -163,13 +165,22 @@ export class SplitStream {
         this.lastPage = page;
         this.lastCopy = undefined;
       }
-      if (!this.connection.copying) await this.timing.target(() => this.connection.startCopy(this.writer));
+      if (!this.connection.copying) await this.startCopy();
       index = this.encodeRows(page, index, encodeRow, flushEvery);
       if (this.writer.length >= CHUNK_BYTES) await this.streamChunk();
     }
     timing.transcodeMs += performance.now() - pageStarted - (timing.targetWaitMs - targetBefore);
     this.finishPage(page);
     if (this.throttle.limited) await this.throttle.after({ read: page.length, rows: page.length, bytes: this.bytesProduced() - bytesBefore }, this.input.signal);
+  }
+
+  /**
+   * The COPY's start is a round trip of its own, taken where none is open: with the first row that needs it, or, when
+   * a scan's first page is not in yet (a scan begun after the checkpoint's read, or one slower than it), while that
+   * page is read. A scan whose first page is in and empty then needs no COPY at all (a split with no rows).
+   */
+  private startCopy(): Promise<void> {
+    return this.timing.target(() => this.connection.startCopy(this.writer));
   }
 
   private flushDue(flushEvery: number): boolean {

@@ -1,6 +1,9 @@
+// Before pg: see node-navigator.ts.
+import './node-navigator.js';
+import pg from 'pg';
 import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
-import type pg from 'pg';
+import type { BundledQuery } from './one-message.js';
 import type { Queryable } from './target-client.js';
 
 /** A touched key as the store holds it: partition key and clustering (null: the whole partition), hex components. */
@@ -98,6 +101,14 @@ export class CdcStore {
       node: row.node, segment: Number(row.segment), position: row.position, changes: Number(row.changes),
       appliedThrough: row.applied_through === null ? null : Number(row.applied_through), updatedAt: row.updated_at, runId: row.run_id, syncMs: row.sync_ms, clockSkewMs: row.clock_skew_ms,
     }));
+  }
+
+  /**
+   * Whether the schema holds capture positions at all (a live run made them): only then may a live apply have written
+   * on top of a bulk run. A statement that can travel with others, and never fails for a table that is not there.
+   */
+  positionsKeptQuery(): BundledQuery<boolean> {
+    return { sql: `SELECT to_regclass(${pg.escapeLiteral(this.positions)}) IS NOT NULL AS kept`, read: (rows) => rows[0]?.['kept'] === true };
   }
 
   /**

@@ -5,6 +5,7 @@ import { C2yError } from '../errors/index.js';
 import { quoteIdent } from '../schema/index.js';
 import { RunSettingsStore } from './run-settings.js';
 import type { OnExisting } from './merge-stage.js';
+import { queryTogether, type BundledQuery } from './one-message.js';
 import type { Queryable } from './target-client.js';
 
 /** Inside a partition: the key and clustering values (hex of their CQL serialization) of the last committed row. */
@@ -133,12 +134,20 @@ export class CheckpointStore {
   }
 
   async readRejects(db: Queryable, runId: string): Promise<RejectedRow[]> {
-    const result = await db.query(`SELECT split_id, token::text AS token, row_key, column_name, reason, raw, kind FROM ${this.rejects} WHERE run_id = $1 ORDER BY split_id, token`, [runId]);
-    return result.rows.map((row) => ({
-      splitId: Number(row['split_id']), token: String(row['token']), key: row['row_key'] as Record<string, string>,
-      column: String(row['column_name']), reason: String(row['reason']), raw: String(row['raw']),
-      kind: row['kind'] === 'static-only' ? 'static-only' : 'value',
-    }));
+    const [rejects] = await queryTogether(db, [this.rejectsQuery(runId)]);
+    return rejects;
+  }
+
+  /** The run's rejects, as a statement that can travel with others (a table's end reads them with its checkpoints). */
+  rejectsQuery(runId: string): BundledQuery<RejectedRow[]> {
+    return {
+      sql: `SELECT split_id, token::text AS token, row_key, column_name, reason, raw, kind FROM ${this.rejects} WHERE run_id = ${pg.escapeLiteral(runId)} ORDER BY split_id, token`,
+      read: (rows) => rows.map((row) => ({
+        splitId: Number(row['split_id']), token: String(row['token']), key: row['row_key'] as Record<string, string>,
+        column: String(row['column_name']), reason: String(row['reason']), raw: String(row['raw']),
+        kind: row['kind'] === 'static-only' ? 'static-only' : 'value',
+      })),
+    };
   }
 
   /**
@@ -235,8 +244,32 @@ export class CheckpointStore {
   }
 
   async readCheckpoints(db: Queryable, runId: string): Promise<SplitCheckpoint[]> {
-    const result = await db.query(`SELECT split_id, last_token, last_position, rows_done, rows_existing, done FROM ${this.checkpoints} WHERE run_id = $1 ORDER BY split_id`, [runId]);
-    return result.rows.map(toCheckpoint);
+    const [checkpoints] = await queryTogether(db, [this.checkpointsQuery(runId)]);
+    return checkpoints;
+  }
+
+  /** The run's checkpoints, as a statement that can travel with others. */
+  checkpointsQuery(runId: string): BundledQuery<SplitCheckpoint[]> {
+    return {
+      sql: `SELECT split_id, last_token, last_position, rows_done, rows_existing, done FROM ${this.checkpoints} WHERE run_id = ${pg.escapeLiteral(runId)} ORDER BY split_id`,
+      read: (rows) => rows.map(toCheckpoint),
+    };
+  }
+
+  /**
+   * Counts `table` and records the run's status in one statement (one round trip): `ifCounted` when the count is
+   * `expected`, failed when it is not (the checkpoints do not describe the table). A superseded run keeps its status.
+   * Returns the count. The update is a WITH's data-modifying part: PostgreSQL runs it whether or not it is read.
+   */
+  countAndRecordStatus(runId: string, table: string, expected: number, ifCounted: RunRecord['status']): BundledQuery<number> {
+    const status = `CASE WHEN counted.n = ${Math.trunc(expected)} THEN ${pg.escapeLiteral(ifCounted)} ELSE 'failed' END`;
+    return {
+      sql: `WITH counted AS (SELECT count(*) AS n FROM ${table}),
+        recorded AS (UPDATE ${this.runs} AS r SET status = s.status, finished_at = CASE WHEN s.status = 'finished' THEN now() ELSE r.finished_at END
+          FROM (SELECT ${status} AS status FROM counted) AS s WHERE r.run_id = ${pg.escapeLiteral(runId)} AND r.status <> 'superseded' RETURNING 1)
+        SELECT n::text AS n FROM counted`,
+      read: (rows) => Number(rows[0]?.['n'] ?? 0),
+    };
   }
 
   /**

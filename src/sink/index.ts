@@ -11,6 +11,8 @@ export { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyF
 export { ensureTargetTable, targetColumnTypes } from './target-table.js';
 export type { TargetTableResult, TargetColumnType } from './target-table.js';
 export { medianMs } from './round-trip.js';
+export { queryTogether } from './one-message.js';
+export type { BundledQuery } from './one-message.js';
 export { RunLock } from './run-lock.js';
 export type { LockHolder } from './run-lock.js';
 export { RunSettingsStore, TUNABLE_KEYS } from './run-settings.js';

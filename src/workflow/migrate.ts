@@ -348,8 +348,9 @@ async function endTables(subject: RunSubject, input: RunEndInput): Promise<{ adm
   const { config, logger, ended, outcome, ownerOf } = input;
   const lead = leadOf(subject);
   // The driver's own connection watched the run (tuning, target waits); the target may have restarted since. The end
-  // has its own, opened as the last splits streamed (end-connection.ts) or now, retried.
-  await lead.admin.end().catch(() => undefined);
+  // has its own, opened as the last splits streamed (end-connection.ts) or now, retried. Ended without waiting: the
+  // wait is for the server to close the socket, a round trip that decides nothing.
+  void lead.admin.end().catch(() => undefined);
   const admin = await withRunRetries(config, logger, 'reconnecting to the target to record the run', () => input.endConnection.take());
   const ends: TableEnd[] = [];
   for (const prepared of subject.tables) {
@@ -373,7 +374,8 @@ async function recordAfterTables(
   }
   const indexes = subject.keyspace ? await createIndexes(admin, subject.keyspace.indexes, ends, eventLog) : new Map<string, TableReport['indexes']>();
   if (subject.keyspace) await leadOf(subject).store.setRunStatus(admin, subject.runId, status).catch((error: unknown) => logger.warn('could not record the run status', { error: messageOf(error) }));
-  await admin.end().catch(() => undefined);
+  // Not waited for, as the driver's own (endTables): everything is recorded.
+  void admin.end().catch(() => undefined);
   return { rejects, indexes };
 }
 

@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
 import type { Logger, RunReport, TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { CdcStore, type Queryable, type RejectedRow } from '../sink/index.js';
+import { CdcStore, queryTogether, type Queryable, type RejectedRow } from '../sink/index.js';
 import type { IndexPlan } from './keyspace-schema.js';
 import type { PreparedRun } from './prepare-run.js';
 import { targetLabel } from './run-tables.js';
@@ -37,12 +37,6 @@ export function withRunRetries<T>(config: C2yConfig, logger: Logger, what: strin
 /** Up to here an exact count takes about a second on PostgreSQL; past it the count is skipped (null). */
 const CHEAP_COUNT_ROWS = 5_000_000;
 
-async function countIfCheap(admin: Queryable, table: string, expected: number): Promise<number | null> {
-  if (expected > CHEAP_COUNT_ROWS) return null;
-  const result = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
-  return Number(result.rows[0]?.n ?? 0);
-}
-
 export interface TableEndInput {
   readonly admin: Queryable;
   readonly config: C2yConfig;
@@ -56,27 +50,41 @@ export interface TableEndInput {
 /**
  * One table's end: its checkpoints and rejects read back, its target counted where cheap, and its status recorded.
  * A finished table's checkpoints must describe it: every split of the plan done, and the count equal to their rows.
+ * Two round trips where there is a count (five before; over a WAN each is one a user waits for at the run's end):
+ * the rejects, the checkpoints and whether the schema has capture positions travel together, then the count with
+ * the status it decides. A schema with positions (a live run's) takes one more, to see whether an apply wrote here.
  */
 export async function endTable(input: TableEndInput): Promise<TableEnd> {
   const { admin, config, logger, prepared, ended } = input;
   const { store, runId } = prepared;
-  const rejects = await withRunRetries(config, logger, 'reading rejects', () => store.readRejects(admin, runId));
+  const cdc = new CdcStore(config.target.checkpointSchema);
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
-  const checkpoints = await withRunRetries(config, logger, 'reading checkpoints', () => store.readCheckpoints(admin, runId));
+  const [rejects, checkpoints, positionsKept] = await withRunRetries(config, logger, 'reading the checkpoints and rejects',
+    () => queryTogether(admin, [store.rejectsQuery(runId), store.checkpointsQuery(runId), cdc.positionsKeptQuery()]));
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   const rowsExisting = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.existing, 0);
   // skip and update: the rows it held when the run began, and each row the run brought under a new key.
   const { existingRows } = prepared.plan;
   const expected = existingRows === undefined ? rowsCommittedTotal : existingRows === null ? null : existingRows + rowsCommittedTotal - rowsExisting;
-  // A live apply writes the table's changes after the copy: the count then says nothing of the checkpoints.
-  const applied = ended === 'finished' && await new CdcStore(config.target.checkpointSchema).appliedOnRun(admin, runId);
-  const targetRows = ended === 'finished' && !applied ? await withRunRetries(config, logger, 'counting the target table', () => countIfCheap(admin, qualifiedName(prepared.target), expected ?? Infinity)) : null;
-  const countMismatch = targetRows !== null && expected !== null && targetRows !== expected;
   const doneIds = new Set(checkpoints.filter((checkpoint) => checkpoint.done).map((checkpoint) => checkpoint.splitId));
   const unscanned = ended === 'finished' ? prepared.allSplits.filter((split) => !doneIds.has(split.id)).map((split) => split.id) : [];
-  const status: RunReport['status'] = countMismatch || unscanned.length > 0 ? 'failed' : ended;
-  await store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { runId, error: messageOf(error) }));
+  const statusUnlessMiscounted: RunReport['status'] = unscanned.length > 0 ? 'failed' : ended;
+  // A live apply writes the table's changes after the copy: the count then says nothing of the checkpoints.
+  const applied = ended === 'finished' && positionsKept && await cdc.appliedOnRun(admin, runId);
+  const counting = ended === 'finished' && !applied && expected !== null && expected <= CHEAP_COUNT_ROWS;
+  const targetRows = counting ? await countAndRecord(input, qualifiedName(prepared.target), expected, statusUnlessMiscounted) : null;
+  const countMismatch = targetRows !== null && targetRows !== expected;
+  const status: RunReport['status'] = countMismatch ? 'failed' : statusUnlessMiscounted;
+  if (!counting) await store.setRunStatus(admin, runId, status).catch((error: unknown) => logger.warn('could not record the run status', { runId, error: messageOf(error) }));
   return { prepared, status, rejects, rowsCommittedTotal, rowsExisting, targetRows, countMismatch, expectedRows: expected, unscanned, splitsDone: doneIds.size, splitsFailed: input.splitsFailed };
+}
+
+/** The target's count, and the status it decides recorded with it (failed if it is not `expected`). */
+async function countAndRecord(input: TableEndInput, table: string, expected: number, ifCounted: RunReport['status']): Promise<number> {
+  const { admin, config, logger, prepared } = input;
+  const [counted] = await withRunRetries(config, logger, 'counting the target table and recording the run status',
+    () => queryTogether(admin, [prepared.store.countAndRecordStatus(prepared.runId, table, expected, ifCounted)]));
+  return counted;
 }
 
 /** A keyspace run's table in its report. */

@@ -65,12 +65,16 @@ describe('--restart empties the table only once the new run is recorded', () => 
   });
 
   it('a finished run whose table was changed by hand is not reported finished again', async () => {
+    // The count and the status it decides are one statement: what it recorded, as well as what it reported.
+    const recorded = async (): Promise<unknown> => (await fx.db.query(`SELECT status, finished_at IS NOT NULL AS stamped FROM c2y.runs WHERE target LIKE '%.changed_by_hand'`)).rows;
     const first = await runC2y(fx.args('changed_by_hand', [...slow, '--json']));
     expect(first.code).toBe(0);
+    expect(await recorded()).toEqual([{ status: 'finished', stamped: true }]);
     await fx.db.query('DELETE FROM public.changed_by_hand WHERE ctid IN (SELECT ctid FROM public.changed_by_hand LIMIT 7)');
     const again = await runC2y(fx.args('changed_by_hand', [...slow, '--resume']));
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(new RegExp(`TARGET_COUNT_MISMATCH: .*checkpoints say .* should hold ${ROWS} rows, but it holds ${ROWS - 7}`));
+    expect(await recorded()).toEqual([{ status: 'failed', stamped: true }]);
   });
 });
 

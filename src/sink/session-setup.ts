@@ -2,6 +2,15 @@ import pg from 'pg';
 import { SERVER_DESCRIPTION_SQL, serverInfoOf, type ServerInfo } from './target-client.js';
 
 /**
+ * The target's statement, lock and idle-in-transaction timeouts lifted for this session, as pg_dump and pg_restore
+ * lift them for theirs: a role or database that sets them (managed services often do) would cancel a COPY that
+ * outlasts them, a split's retry would meet the same, and the run would fail with rows still to move. c2y bounds its
+ * own statements: a COPY ends every copyFlushEvery rows, and a connection that stops answering is found by keepalive.
+ * Set for the session (not LOCAL), inside the transaction that sends it, which commits.
+ */
+export const LIFT_TIMEOUTS_SQL = "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false)";
+
+/**
  * What a split sets up on a connection no split has used yet, sent in the same round trip as the split's first
  * BEGIN and checkpoint read (CheckpointStore.beginAndReadCheckpoint's `setup`, committed in a transaction of its
  * own, so a later ROLLBACK on the connection cannot undo it):
@@ -10,6 +19,7 @@ import { SERVER_DESCRIPTION_SQL, serverInfoOf, type ServerInfo } from './target-
  * - YugabyteDB's COPY commits every 20,000 rows on its own; 0 keeps each batch in the transaction that also advances
  *   the checkpoint, so exactly-once holds there as on PostgreSQL. Set through pg_settings, so a server without the
  *   setting (PostgreSQL, older YugabyteDB releases) changes nothing and is not an error;
+ * - the target's timeouts lifted for the session (LIFT_TIMEOUTS_SQL);
  * - which server this is and where the connection landed (the split-started event's serverAddress).
  * Before, these were two or three round trips of their own on each new connection.
  */
@@ -17,6 +27,7 @@ export function sessionSetupStatements(applicationName: string): string[] {
   return [
     `SELECT set_config('application_name', ${pg.escapeLiteral(applicationName.slice(0, 63))}, false)`,
     "SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'yb_default_copy_from_rows_per_transaction'",
+    LIFT_TIMEOUTS_SQL,
     SERVER_DESCRIPTION_SQL,
   ];
 }

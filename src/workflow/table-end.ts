@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import { messageOf, runRetryPolicy, withRetries } from '../errors/index.js';
 import type { Logger, RunReport, TableReport } from '../observe/index.js';
 import { qualifiedName } from '../schema/index.js';
-import { CdcStore, queryTogether, type Queryable, type RejectedRow } from '../sink/index.js';
+import { CdcStore, LIFT_TIMEOUTS_SQL, queryTogether, type BundledQuery, type Queryable, type RejectedRow } from '../sink/index.js';
 import type { IndexPlan } from './keyspace-schema.js';
 import type { PreparedRun } from './prepare-run.js';
 import { targetLabel } from './run-tables.js';
@@ -34,6 +34,8 @@ export function withRunRetries<T>(config: C2yConfig, logger: Logger, what: strin
   });
 }
 
+const liftTimeouts: BundledQuery<void> = { sql: LIFT_TIMEOUTS_SQL, read: () => undefined };
+
 /** Up to here an exact count takes about a second on PostgreSQL; past it the count is skipped (null). */
 const CHEAP_COUNT_ROWS = 5_000_000;
 
@@ -51,7 +53,8 @@ export interface TableEndInput {
  * One table's end: its checkpoints and rejects read back, its target counted where cheap, and its status recorded.
  * A finished table's checkpoints must describe it: every split of the plan done, and the count equal to their rows.
  * Two round trips where there is a count (five before; over a WAN each is one a user waits for at the run's end):
- * the rejects, the checkpoints and whether the schema has capture positions travel together, then the count with
+ * the rejects, the checkpoints and whether the schema has capture positions travel together (the session's timeouts
+ * lifted with them), then the count with
  * the status it decides. A schema with positions (a live run's) takes one more, to see whether an apply wrote here.
  */
 export async function endTable(input: TableEndInput): Promise<TableEnd> {
@@ -59,8 +62,9 @@ export async function endTable(input: TableEndInput): Promise<TableEnd> {
   const { store, runId } = prepared;
   const cdc = new CdcStore(config.target.checkpointSchema);
   // The checkpoints are the truth: a commit whose reply was lost to a dropped connection is counted there, not in the events.
-  const [rejects, checkpoints, positionsKept] = await withRunRetries(config, logger, 'reading the checkpoints and rejects',
-    () => queryTogether(admin, [store.rejectsQuery(runId), store.checkpointsQuery(runId), cdc.positionsKeptQuery()]));
+  // The target's timeouts lifted first: the count (up to 5M rows) and a keyspace's indexes come next on this session.
+  const [, rejects, checkpoints, positionsKept] = await withRunRetries(config, logger, 'reading the checkpoints and rejects',
+    () => queryTogether(admin, [liftTimeouts, store.rejectsQuery(runId), store.checkpointsQuery(runId), cdc.positionsKeptQuery()]));
   const rowsCommittedTotal = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.rows, 0);
   const rowsExisting = checkpoints.reduce((sum, checkpoint) => sum + checkpoint.existing, 0);
   // skip and update: the rows it held when the run began, and each row the run brought under a new key.

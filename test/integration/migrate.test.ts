@@ -195,10 +195,17 @@ describe('c2y migrate', () => {
     expect(finished.stdout).toContain(`${ROWS.toLocaleString('en-US')} rows committed`);
   });
 
-  it('keeps target.rowsPerSecond for the whole run, over all executors, and reports the time throttled', async () => {
+  it('keeps target.rowsPerSecond for the whole run, over all executors, and reports the time throttled; a target\'s own timeouts do not cut its COPYs', async () => {
     // 6,000 rows at 1,000 rows/s over 4 streams: at least ~5.4 s however the splits fall.
+    // Each COPY of 300 rows lasts up to ~1.2 s at a stream's 250 rows/s: the database's 500 ms statement_timeout
+    // cancelled those that outlasted it, and their splits were retried (7 retries, the run 11.7 s instead of ~6; with
+    // 1 s and COPYs of 1,000 rows every retry was cancelled too and the run failed) until c2y's sessions lifted it.
+    const timeouts = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
+    for (const name of timeouts) await fx.db.query(`ALTER DATABASE ${fx.db.database} SET ${name} = '500ms'`);
     const started = Date.now();
-    const run = await runC2y(fx.args('throttled', [...SMALL_SPLITS, '--parallelism', '4', '--executors', '2', '--cores', '2', '--set', 'target.rowsPerSecond=1000', '--json']));
+    const run = await runC2y(fx.args('throttled', [...SMALL_SPLITS, '--parallelism', '4', '--executors', '2', '--cores', '2', '--set', 'target.rowsPerSecond=1000', '--json'])).finally(async () => {
+      for (const name of timeouts) await fx.db.query(`ALTER DATABASE ${fx.db.database} RESET ${name}`);
+    });
     const seconds = (Date.now() - started) / 1000;
     expect(run.code, run.stderr.slice(-1500)).toBe(0);
     const report = parseReport(run.stdout);
@@ -206,6 +213,7 @@ describe('c2y migrate', () => {
     expect(report.rowsPerSecond).toBeLessThanOrEqual(1000 * 1.1);
     expect(seconds).toBeGreaterThan((ROWS / 1000) * 0.9);
     expect(report.throttledSeconds).toBeGreaterThan(0);
+    expect(report.retries).toBe(0);
     expect(await postgresEventsDigest(fx.db, 'throttled')).toEqual(fx.sourceDigest);
   });
 

@@ -54,8 +54,8 @@ export interface TableEndInput {
  * A finished table's checkpoints must describe it: every split of the plan done, and the count equal to their rows.
  * Two round trips where there is a count (five before; over a WAN each is one a user waits for at the run's end):
  * the rejects, the checkpoints and whether the schema has capture positions travel together (the session's timeouts
- * lifted with them), then the count with
- * the status it decides. A schema with positions (a live run's) takes one more, to see whether an apply wrote here.
+ * lifted with them), then the count with the status it decides. A schema with positions (a live run's) takes one
+ * more, to see whether an apply wrote here.
  */
 export async function endTable(input: TableEndInput): Promise<TableEnd> {
   const { admin, config, logger, prepared, ended } = input;

@@ -42,6 +42,16 @@ describe('c2y validate', () => {
     }
   });
 
+  it('compares every row under a target whose statement and idle timeouts would cut its reads (its sessions lift them)', async () => {
+    const timeouts = ['statement_timeout', 'idle_in_transaction_session_timeout'];
+    for (const name of timeouts) await fx.db.query(`ALTER DATABASE ${fx.db.database} SET ${name} = '1ms'`);
+    const run = await runC2y(validateArgs('events')).finally(async () => {
+      for (const name of timeouts) await fx.db.query(`ALTER DATABASE ${fx.db.database} RESET ${name}`);
+    });
+    expect(run.code, run.stderr.slice(-1500)).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sourceRows: 2000, targetRows: 2000, differences: 0 });
+  });
+
   it('names exactly a deleted, a changed and an extra row, and --repair makes the next validate clean', async () => {
     const picked = await fx.db.query<{ tenant_id: number; bucket: number; event_id: string }>('SELECT tenant_id, bucket, event_id::text FROM public.events ORDER BY event_id LIMIT 2');
     const [gone, changed] = picked.rows as [typeof picked.rows[0], typeof picked.rows[0]];

@@ -13,6 +13,30 @@ beforeAll(async () => {
 });
 afterAll(async () => fx?.close());
 
+/**
+ * A migration of the fixture's events into `table` with every Cassandra node and the target behind a proxy that holds
+ * each chunk the given time each way (8 splits, 1 executor × 2 cores); `check` reads its report, then the copy is
+ * compared with the source.
+ */
+async function migrateOverWan(table: string, delays: { sourceOneWayMs: number; targetOneWayMs: number }, check: (report: RunReport) => void): Promise<void> {
+  const nodes = RING.map((host) => new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: host, targetPort: 9042 }));
+  const target = new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: testbedPgPort() });
+  for (const proxy of [...nodes, target]) {
+    await proxy.start();
+    proxy.oneWayDelayMs = proxy === target ? delays.targetOneWayMs : delays.sourceOneWayMs;
+  }
+  try {
+    const addressMap = RING.map((host, i) => `${host}:9042=${nodes[i]?.address ?? ''}`).join(',');
+    const args = fx.args(table).map((arg, i, all) => (all[i - 1] === '--target-hosts' ? target.address : arg));
+    const run = await runC2y([...args, '--parallelism', '8', '--executors', '1', '--cores', '2', '--split-size-mb', '0.05', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
+    expect(run.code, run.stderr.slice(-1500)).toBe(0);
+    check(JSON.parse(run.stdout) as RunReport);
+    expect(await postgresEventsDigest(fx.db, table)).toEqual(fx.sourceDigest);
+  } finally {
+    for (const proxy of [...nodes, target]) await proxy.close();
+  }
+}
+
 const planArgs = (extra: string[]): string[] => fx.args('events').map((arg) => (arg === 'migrate' ? 'plan' : arg)).filter((arg, i, all) => arg !== '--run-dir' && all[i - 1] !== '--run-dir').concat(extra);
 
 describe('c2y plan', () => {
@@ -66,18 +90,7 @@ describe('c2y plan', () => {
     // other, the plan's questions were ~75 round trips (15 s here); the two sides asked at once, and the table's
     // counts, estimates and sample at once, it is ~30 (the driver's own session start is ~10 of them).
     const ONE_WAY_MS = 100;
-    const nodes = RING.map((host) => new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: host, targetPort: 9042 }));
-    const target = new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: testbedPgPort() });
-    for (const proxy of [...nodes, target]) {
-      await proxy.start();
-      proxy.oneWayDelayMs = ONE_WAY_MS;
-    }
-    try {
-      const addressMap = RING.map((host, i) => `${host}:9042=${nodes[i]?.address ?? ''}`).join(',');
-      const args = fx.args('wan').map((arg, i, all) => (all[i - 1] === '--target-hosts' ? target.address : arg));
-      const run = await runC2y([...args, '--parallelism', '8', '--executors', '1', '--cores', '2', '--split-size-mb', '0.05', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
-      expect(run.code, run.stderr.slice(-1500)).toBe(0);
-      const report = JSON.parse(run.stdout) as RunReport;
+    await migrateOverWan('wan', { sourceOneWayMs: ONE_WAY_MS, targetOneWayMs: ONE_WAY_MS }, (report) => {
       expect(report.rowsTotal).toBe(3000);
       console.log(`prepared over ${2 * ONE_WAY_MS} ms RTT in ${report.prepareSeconds} s (${(report.prepareSeconds * 1000 / (2 * ONE_WAY_MS)).toFixed(1)} round trips); the end recorded in ${report.finishSeconds} s`);
       expect(report.prepareSeconds).toBeLessThan((45 * 2 * ONE_WAY_MS) / 1000);
@@ -96,10 +109,7 @@ describe('c2y plan', () => {
       expect(splits).toBeGreaterThanOrEqual(6);
       expect(report.roundTrips.splitConnections.openedAhead).toBe(streams);
       expect(report.timeSplit.sourceWaitSeconds).toBeLessThan(((pages - splits / 2 + streams) * 2 * ONE_WAY_MS) / 1000);
-      expect(await postgresEventsDigest(fx.db, 'wan')).toEqual(fx.sourceDigest);
-    } finally {
-      for (const proxy of [...nodes, target]) await proxy.close();
-    }
+    });
   }, 120_000);
 
   it('with Cassandra farther than the target, a split starts its COPY while its first page is read: 2 target round trips a split, not 3', async () => {
@@ -107,22 +117,8 @@ describe('c2y plan', () => {
     // first page (1 Cassandra round trip, 2 on a stream's first split with the scan's PREPARE). Started with the
     // first row, the COPY's start was a third target round trip in every split (COPY start, COPY end, checkpoint with
     // COMMIT); started as soon as the checkpoint is read, its answer is in before the page.
-    const SOURCE_ONE_WAY_MS = 150;
     const TARGET_RTT_MS = 100;
-    const nodes = RING.map((host) => new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: host, targetPort: 9042 }));
-    const target = new TcpProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: testbedPgPort() });
-    for (const proxy of nodes) {
-      await proxy.start();
-      proxy.oneWayDelayMs = SOURCE_ONE_WAY_MS;
-    }
-    await target.start();
-    target.oneWayDelayMs = TARGET_RTT_MS / 2;
-    try {
-      const addressMap = RING.map((host, i) => `${host}:9042=${nodes[i]?.address ?? ''}`).join(',');
-      const args = fx.args('wan_copy').map((arg, i, all) => (all[i - 1] === '--target-hosts' ? target.address : arg));
-      const run = await runC2y([...args, '--parallelism', '8', '--executors', '1', '--cores', '2', '--split-size-mb', '0.05', '--ui-port', '0', '--set', `source.addressMap=${addressMap}`, '--json']);
-      expect(run.code, run.stderr.slice(-1500)).toBe(0);
-      const report = JSON.parse(run.stdout) as RunReport;
+    await migrateOverWan('wan_copy', { sourceOneWayMs: 150, targetOneWayMs: TARGET_RTT_MS / 2 }, (report) => {
       expect(report.rowsTotal).toBe(3000);
       const splits = report.splits.effective;
       console.log(`${splits} splits, ${report.commits} commits: streams waited ${report.timeSplit.targetWaitSeconds} s on the target (${TARGET_RTT_MS} ms RTT)`);
@@ -132,9 +128,6 @@ describe('c2y plan', () => {
       // report read 0.002 s here, every split committing once).
       expect(report.timeSplit.targetWaitSeconds).toBeGreaterThanOrEqual((2 * splits * TARGET_RTT_MS * 0.95) / 1000);
       expect(report.timeSplit.targetWaitSeconds).toBeLessThan((2.5 * splits * TARGET_RTT_MS) / 1000);
-      expect(await postgresEventsDigest(fx.db, 'wan_copy')).toEqual(fx.sourceDigest);
-    } finally {
-      for (const proxy of [...nodes, target]) await proxy.close();
-    }
+    });
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CodedError, EXIT } from '../errors/index.js';
+import { CodedError, EXIT, targetServerError } from '../errors/index.js';
 import { COMMANDS } from './command-table.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -27,11 +27,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander's own usage errors (unknown option, missing argument) are bad usage too; --help and --version are not errors.
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.usage;
-    if (error instanceof CodedError) {
-      const { exitCode } = error;
+    const typed = error instanceof CodedError ? error : targetServerError(error);
+    if (typed) {
+      const { exitCode } = typed;
       process.stderr.write(json
-        ? JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint ?? null, exitCode, retryable: error.retryable } }) + '\n'
-        : `c2y: ${error.describe()}\n`);
+        ? JSON.stringify({ error: { code: typed.code, message: typed.message, hint: typed.hint ?? null, exitCode, retryable: typed.retryable } }) + '\n'
+        : `c2y: ${typed.describe()}\n`);
       return exitCode;
     }
     const message = error instanceof Error ? (process.env.C2Y_DEBUG ? error.stack ?? error.message : error.message) : String(error);

@@ -19,7 +19,7 @@ const CLASS_OF: Readonly<Record<ErrorCode, ExitCode>> = {
   SPLITS_FAILED: EXIT.resumable, RING_NOT_COVERED: EXIT.resumable, VALUE_UNREPRESENTABLE: EXIT.resumable, TOO_MANY_REJECTS: EXIT.resumable,
   RUN_FOLDER_UNWRITABLE: EXIT.resumable, EXECUTOR_OUT_OF_MEMORY: EXIT.resumable, EXECUTOR_CRASHED: EXIT.resumable, RUN_LOCK_LOST: EXIT.resumable,
   SOURCE_READ_FAILED: EXIT.resumable, TARGET_WRITE_FAILED: EXIT.resumable, TARGET_COPY_COUNT_MISMATCH: EXIT.resumable, SOURCE_PAGE_CORRUPT: EXIT.resumable, SOURCE_FRAME_CORRUPT: EXIT.resumable, SOURCE_SCHEMA_CHANGED: EXIT.resumable,
-  DISTRIBUTED_RUN_FAILED: EXIT.resumable, PREPARE_FAILED: EXIT.resumable, VALIDATE_FAILED: EXIT.resumable, RUN_JOB_FORGED: EXIT.resumable, NODE_LEASE_LOST: EXIT.resumable,
+  DISTRIBUTED_RUN_FAILED: EXIT.resumable, PREPARE_FAILED: EXIT.resumable, VALIDATE_FAILED: EXIT.resumable, TARGET_QUERY_FAILED: EXIT.resumable, RUN_JOB_FORGED: EXIT.resumable, NODE_LEASE_LOST: EXIT.resumable,
   CDC_NOT_ENABLED: EXIT.usage, CDC_VERSION_MISMATCH: EXIT.usage, CDC_RAW_UNREADABLE: EXIT.usage, CDC_SEGMENT_UNREADABLE: EXIT.resumable, CDC_AGENT_FAILED: EXIT.resumable, CDC_CHANGE_FORGED: EXIT.resumable, CDC_NOT_PUBLISHED: EXIT.usage,
   // c2y's own Murmur3 disagreeing with the cluster's is c2y's bug; the hint says how to run without it.
   SOURCE_TOKEN_MISMATCH: EXIT.bug,

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/observe/index.js';
 import { postgresEventsDigest } from '../helpers/events-digest.js';
@@ -272,6 +273,27 @@ describe('c2y migrate refuses bad input before any row moves', () => {
     expect(run.stderr).toContain('"payload"');
     const count = await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM public.narrow');
     expect(count.rows[0]!.n).toBe(0);
+  });
+
+  it('a statement the target refuses is a typed error with the server\'s reason (not "a bug in c2y")', async () => {
+    // c2y status reads c2y.runs; another session holds it locked, and the database gives up on locks after 100 ms.
+    const holder = new pg.Client({ host: '127.0.0.1', port: fx.db.port, user: 'postgres', database: fx.db.database });
+    await holder.connect();
+    // The runs table as the runs above left it (this test alone: a stand-in, which the lock reaches first).
+    await fx.db.query('CREATE SCHEMA IF NOT EXISTS c2y; CREATE TABLE IF NOT EXISTS c2y.runs (run_id text)');
+    await fx.db.query(`ALTER DATABASE ${fx.db.database} SET lock_timeout = '100ms'`);
+    try {
+      await holder.query('BEGIN; LOCK TABLE c2y.runs IN ACCESS EXCLUSIVE MODE');
+      const status = await runC2y(['status', ...fx.args('exact', []).slice(1), '--json']);
+      expect(status.code, status.stderr).toBe(5);
+      const { error } = JSON.parse(status.stderr.trim().split('\n').pop() ?? '{}') as { error: { code: string; message: string; hint: string } };
+      expect(error.code).toBe('TARGET_QUERY_FAILED');
+      expect(error.message).toMatch(/^the target refused a statement: canceling statement due to lock timeout \(SQLSTATE 55P03\)$/);
+      expect(error.hint).toContain('run the command again');
+    } finally {
+      await holder.end();
+      await fx.db.query(`ALTER DATABASE ${fx.db.database} RESET lock_timeout`);
+    }
   });
 
   it('names a bad config value and refuses a password on the command line', async () => {

@@ -90,7 +90,8 @@ export async function liveApplyTables(options: TablesApplyOptions): Promise<Live
     throw error;
   });
   try {
-    const session = await TargetSession.open(() => openTarget(endpoint, first.target, 'c2y live apply'));
+    // 'all': an apply runs for as long as the application writes, its batches as large as the changes that came.
+    const session = await TargetSession.open(() => openTarget(endpoint, first.target, 'c2y live apply', 'all'));
     try {
       return await applyEach(options, cassandra, session);
     } finally {

@@ -6,7 +6,7 @@ import { createLogger, terminalFrame, type Logger } from '../observe/index.js';
 import { runViews } from './run-views.js';
 import { forTable, newRunId, RunFolder, validateRun, unexplained, type ValidateSummary } from '../workflow/index.js';
 import { tlsWarnings, type C2yConfig, type KeyspaceConfig } from '../config/index.js';
-import { LIFT_TIMEOUTS_SQL, openTarget, firstTargetEndpoint, type TargetClient } from '../sink/index.js';
+import { openTarget, firstTargetEndpoint, type TargetClient } from '../sink/index.js';
 import { keyspaceTables, openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
 import type { ValidateResult } from '../workflow/index.js';
 import { addConfigOptions, bucketsOption, tableOrKeyspaceConfig } from './config-options.js';
@@ -37,14 +37,8 @@ async function openSides(config: KeyspaceConfig, json: boolean): Promise<Sides> 
   const endpoint = firstTargetEndpoint(config.target);
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   // An open Cassandra session keeps the process alive: an unreachable target must not leave it open.
-  // The target's timeouts lifted for this session too (LIFT_TIMEOUTS_SQL): --repair writes and deletes on it.
-  const target = await openTarget(endpoint, config.target, 'c2y validate').then(async (client) => {
-    await client.query(LIFT_TIMEOUTS_SQL).catch(async (error: unknown) => {
-      await client.end().catch(() => undefined);
-      throw error;
-    });
-    return client;
-  }).catch(async (error: unknown) => {
+  // The target's timeouts lifted for this session too ('all'): --repair writes and deletes on it.
+  const target = await openTarget(endpoint, config.target, 'c2y validate', 'all').catch(async (error: unknown) => {
     await cassandra.shutdown().catch(() => undefined);
     throw error;
   });

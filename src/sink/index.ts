@@ -1,7 +1,8 @@
 export { parseTargetHosts, firstTargetEndpoint, ConnectionBalancer } from './target-endpoints.js';
 export type { TargetEndpoint } from './target-endpoints.js';
 export { openTarget, describeServer } from './target-client.js';
-export { LIFT_TIMEOUTS_SQL, sessionSetupStatements, serverOfSetup } from './session-setup.js';
+export { sessionSetupStatements, serverOfSetup } from './session-setup.js';
+export { LIFT_TIMEOUTS_SQL, type TimeoutLift } from './session-timeouts.js';
 export { chooseEndpoints, isReachable, listYbServers } from './yb-discovery.js';
 export type { YbServer, DiscoveryOutcome } from './yb-discovery.js';
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';

@@ -1,14 +1,6 @@
 import pg from 'pg';
+import { LIFT_TIMEOUTS_SQL } from './session-timeouts.js';
 import { SERVER_DESCRIPTION_SQL, serverInfoOf, type ServerInfo } from './target-client.js';
-
-/**
- * The target's statement, lock and idle-in-transaction timeouts lifted for this session, as pg_dump and pg_restore
- * lift them for theirs: a role or database that sets them (managed services often do) would cancel a COPY that
- * outlasts them, a split's retry would meet the same, and the run would fail with rows still to move. c2y bounds its
- * own statements: a COPY ends every copyFlushEvery rows, and a connection that stops answering is found by keepalive.
- * Set for the session (not LOCAL), inside the transaction that sends it, which commits.
- */
-export const LIFT_TIMEOUTS_SQL = "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false)";
 
 /**
  * What a split sets up on a connection no split has used yet, sent in the same round trip as the split's first

@@ -7,6 +7,7 @@ import { tlsOptionsFor } from '../tls/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { TargetDialect } from '../schema/index.js';
 import type { TargetEndpoint } from './target-endpoints.js';
+import { liftSqlFor, type TimeoutLift } from './session-timeouts.js';
 
 export type TargetClient = pg.Client;
 
@@ -20,7 +21,11 @@ function tlsSetting(endpoint: TargetEndpoint, config: TargetConfig): { ssl?: Con
   return options === undefined ? {} : { ssl: options };
 }
 
-export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig, applicationName: string): Promise<TargetClient> {
+/**
+ * A connection to one target node, named `applicationName`, with the server's timeouts that `lift` says lifted for
+ * the session (session-timeouts.ts; by default the idle-session one, which would end it while c2y waits).
+ */
+export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig, applicationName: string, lift: TimeoutLift = 'idle'): Promise<TargetClient> {
   // The node keeps its own name (per-node caps, TLS host check); this process may dial it elsewhere (target.addressMap).
   const dial = /^(.*):(\d+)$/.exec(config.addressMap[endpoint.key] ?? endpoint.key);
   const client = new pg.Client({
@@ -40,13 +45,45 @@ export async function openTarget(endpoint: TargetEndpoint, config: TargetConfig,
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new C2yError('TARGET_UNREACHABLE', `cannot connect to the target at ${endpoint.key} (database ${config.database}, user ${config.user}): ${messageOf(error)}`, {
-      hint: 'check target.hosts, target.database, target.user and the password, and that the node accepts connections',
-      retryable: true,
-      context: { node: endpoint.key },
+    throw unreachable(endpoint, config, error);
+  }
+  const liftSql = liftSqlFor(lift);
+  // A separate round trip: a startup packet's `options` would carry them free, but poolers (PgBouncer) refuse it.
+  if (liftSql !== undefined) {
+    await liftTimeouts(client, liftSql).catch(async (error: unknown) => {
+      await client.end().catch(() => undefined);
+      throw unreachable(endpoint, config, error);
     });
   }
   return client;
+}
+
+/** SQLSTATE 57014: the statement was cancelled, here by the statement_timeout being lifted. */
+const QUERY_CANCELED = '57014';
+const LIFT_ATTEMPTS = 3;
+
+/**
+ * The lift, again if the server's statement_timeout cancelled it: a new backend's first statement loads its catalog
+ * caches (~1–2 ms), which a tight timeout cuts; the same statement again takes microseconds (a 1 ms statement_timeout
+ * cancelled the first try on each of 30 new connections, a second succeeded on 29, a third on the last).
+ */
+async function liftTimeouts(client: TargetClient, sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(sql);
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== QUERY_CANCELED || attempt >= LIFT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function unreachable(endpoint: TargetEndpoint, config: TargetConfig, error: unknown): C2yError {
+  return new C2yError('TARGET_UNREACHABLE', `cannot connect to the target at ${endpoint.key} (database ${config.database}, user ${config.user}): ${messageOf(error)}`, {
+    hint: 'check target.hosts, target.database, target.user and the password, and that the node accepts connections',
+    retryable: true,
+    context: { node: endpoint.key },
+  });
 }
 
 export interface ServerInfo {

@@ -1,7 +1,7 @@
 import { ChunkWriter, ValueEncodeError, type RowEncoder } from '../encode/index.js';
 import { isWholeRing, selects, type Split } from '../plan/index.js';
 import { keyRecordText, qualifiedName, quoteIdent, rowKeyRecord, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
-import { LIFT_TIMEOUTS_SQL, openTarget, type TargetEndpoint } from '../sink/index.js';
+import { openTarget, type TargetEndpoint } from '../sink/index.js';
 import { scanRanges, type CassandraClient, type SourceSelection } from '../source/index.js';
 import type { C2yConfig } from '../config/index.js';
 import type { RunEvent } from '../observe/index.js';
@@ -151,12 +151,12 @@ export async function digestTargetPart(context: DigestContext, endpoint: TargetE
   const digests = new BucketDigests(request.buckets);
   const collect = new Set(request.collect);
   const collected: CollectedRow[] = [];
-  const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} part ${part.id}`);
+  // 'all': a part's cursor stays open, its transaction idle between fetches, while the source side is read.
+  const client = await openTarget(endpoint, context.config.target, `c2y ${context.runId} part ${part.id}`, 'all');
   try {
     // Floats as exact text: PostgreSQL 12+ prints the shortest exact form whenever this is above 0, but a server set
     // to 0, and YugabyteDB (PostgreSQL 11, where the default rounds to 15 digits), would print 0.3 for 0.30000000000000004.
-    // The target's timeouts lifted in the same message (LIFT_TIMEOUTS_SQL): a part's cursor stays open while it is read.
-    await client.query(`SET extra_float_digits = 3; ${LIFT_TIMEOUTS_SQL}`);
+    await client.query('SET extra_float_digits = 3');
     context.emit({ type: 'split-started', splitId: request.taskId, attempt: 1, executor: context.executor, node: endpoint.key, serverAddress: endpoint.key, resumedFrom: null });
     const partitionKeys = context.table.columns.filter((column) => column.role === 'partition').map(targetColumnName);
     const filter = context.selection.filter;

@@ -123,7 +123,8 @@ async function openForSplit(context: TaskContext, endpoint: TargetEndpoint, spli
       await kept.client.end().catch(() => undefined);
     }
   }
-  const client = await openTarget(endpoint, context.config.target, splitConnectionName(context, splitId));
+  // 'none': the split's first message sets the session up, the timeouts' lift included (session-setup.ts).
+  const client = await openTarget(endpoint, context.config.target, splitConnectionName(context, splitId), 'none');
   try {
     // Connecting: the TCP handshake and the start-up's answer (more with TLS or a password).
     return { ...await beginSplit(context, client, undefined, splitId, 2), connection: 'new' };

@@ -53,7 +53,8 @@ async function deletionPass(options: CatchupOptions, runId: string, scanSeconds:
   const started = performance.now();
   const cassandra = await openCassandra(sessionOptionsOf(config.source));
   try {
-    const target = await openTarget(endpoint, config.target, 'c2y catchup');
+    // 'all': it validates and repairs the whole table on this session, as validate --repair does.
+    const target = await openTarget(endpoint, config.target, 'c2y catchup', 'all');
     try {
       const { summary, result } = await validateRun({
         config, cassandra, target, buckets: options.buckets, repair: true, validateId: `validate-${runId}`,

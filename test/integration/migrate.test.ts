@@ -201,7 +201,9 @@ describe('c2y migrate', () => {
     // Each COPY of 300 rows lasts up to ~1.2 s at a stream's 250 rows/s: the database's 500 ms statement_timeout
     // cancelled those that outlasted it, and their splits were retried (7 retries, the run 11.7 s instead of ~6; with
     // 1 s and COPYs of 1,000 rows every retry was cancelled too and the run failed) until c2y's sessions lifted it.
-    const timeouts = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
+    // idle_session_timeout ended the driver's and the lock's connections while they waited (PREPARE_FAILED, "not
+    // queryable") until every connection c2y opens lifted it.
+    const timeouts = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout'];
     for (const name of timeouts) await fx.db.query(`ALTER DATABASE ${fx.db.database} SET ${name} = '500ms'`);
     const started = Date.now();
     const run = await runC2y(fx.args('throttled', [...SMALL_SPLITS, '--parallelism', '4', '--executors', '2', '--cores', '2', '--set', 'target.rowsPerSecond=1000', '--json'])).finally(async () => {

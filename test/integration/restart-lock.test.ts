@@ -101,6 +101,38 @@ describe('one driver per target table', () => {
     expect(after.code).toBe(0);
   });
 
+  it('a database\'s idle_session_timeout ends none of the run\'s sessions: one backend holds the lock throughout', async () => {
+    // Before c2y lifted it, the lock's connection (idle by design), opened while Cassandra was read, was ended by the
+    // server before the lock was taken: the run failed in planning (PREPARE_FAILED, "not queryable"); at 3 s it was
+    // ended mid-run every 3 s and retaken after a gap in which another driver could take the table.
+    // The test watches on a session opened before the setting, which therefore keeps it off.
+    const watcher = new pg.Client({ host: '127.0.0.1', port: fx.db.port, user: 'postgres', database: fx.db.database });
+    await watcher.connect();
+    const holders = async (): Promise<number[]> => (await watcher.query<{ pid: number }>(
+      `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND d.datname = $1`, [fx.db.database])).rows.map((r) => r.pid);
+    await fx.db.query(`ALTER DATABASE ${fx.db.database} SET idle_session_timeout = '300ms'`);
+    try {
+      const run = spawnC2y(fx.args('idle_lock', [...slow, '--parallelism', '1', '--copy-flush-every', '4', '--set', 'source.fetchSize=40']));
+      let ended = false;
+      void run.result.then(() => (ended = true));
+      const seen = new Set<number>();
+      // Every 100 ms from the lock's taking to the run's end: one holder, always the same backend.
+      while (!ended) {
+        const now = await holders();
+        expect(now.length).toBeLessThanOrEqual(1);
+        for (const pid of now) seen.add(pid);
+        await sleep(100);
+      }
+      const done = await run.result;
+      expect(done.code, done.stderr.slice(-1500)).toBe(0);
+      expect([...seen]).toHaveLength(1);
+    } finally {
+      await fx.db.query(`ALTER DATABASE ${fx.db.database} RESET idle_session_timeout`);
+      await watcher.end();
+    }
+    await expectExact('idle_lock');
+  });
+
   it('a driver killed with -9 leaves no lock behind: --resume starts at once and ends exact', async () => {
     await killMidRun('lock_after_kill', 0.2);
     const resumed = await runC2y(fx.args('lock_after_kill', [...slow, '--resume']));

@@ -45,6 +45,8 @@ export interface LiveApplyOptions {
   readonly collectOnly?: boolean;
   /** Told of each failed step that is tried again (on a new target connection), before the wait. */
   readonly onRetry?: (retry: ApplyRetry) => void;
+  /** Told when the apply's run lock is dropped with its connection, and when it is taken again. */
+  readonly onLockNote?: (note: string) => void;
 }
 
 /** A step of the apply that failed and is tried again: what, which try comes next of how many, in how long, why. */

@@ -89,11 +89,14 @@ export async function liveApplyTables(options: TablesApplyOptions): Promise<Live
     await lock?.release();
     throw error;
   });
+  const guard = lock === undefined ? undefined : guardedBy(lock, options);
   try {
     // 'all': an apply runs for as long as the application writes, its batches as large as the changes that came.
     const session = await TargetSession.open(() => openTarget(endpoint, first.target, 'c2y live apply', 'all'));
     try {
-      return await applyEach(options, cassandra, session);
+      const lag = await applyEach({ ...options, signal: guard?.signal ?? options.signal }, cassandra, session);
+      guard?.throwIfLost();
+      return lag;
     } finally {
       await session.end();
     }
@@ -101,6 +104,29 @@ export async function liveApplyTables(options: TablesApplyOptions): Promise<Live
     await cassandra.shutdown().catch(() => undefined);
     await lock?.release();
   }
+}
+
+/**
+ * The apply's signal, aborted too when its run lock is lost for good (an apply must not go on unguarded: a second
+ * one could write a key it reads); the lock's drops and retakings told through onLockNote.
+ */
+function guardedBy(lock: RunLock, options: TablesApplyOptions): { readonly signal: AbortSignal; throwIfLost(): void } {
+  const lockLost = new AbortController();
+  let lost: unknown;
+  lock.watchWith({
+    dropped: (why) => options.onLockNote?.(`the apply's run lock was dropped with its connection (${why}); taking it again`),
+    retaken: (afterMs) => options.onLockNote?.(`the apply's run lock was taken again after ${(afterMs / 1000).toFixed(1)} s`),
+    lost: (error) => {
+      lost = error;
+      lockLost.abort();
+    },
+  });
+  return {
+    signal: AbortSignal.any([options.signal, lockLost.signal]),
+    throwIfLost: () => {
+      if (lost !== undefined) throw lost;
+    },
+  };
 }
 
 /**

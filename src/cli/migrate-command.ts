@@ -75,6 +75,7 @@ async function runLive(options: Record<string, unknown>, common: RunControls, su
       ...common, subject, nodes, enableCdc: options['enableCdc'] === true, untilCaughtUp: options['untilCaughtUp'] === true,
       onApplying: (folder) => views.applying(folder), onLag: (now) => views.onLag(now),
       onApplyRetry: (retry) => process.stderr.write(`c2y: warning: could not ${retry.what} (${retry.error}); trying again on a new target connection in ${(retry.delayMs / 1000).toFixed(1)} s (try ${retry.attempt} of ${retry.of}); nothing of the failed batch was lost\n`),
+      onApplyLockNote: (note) => process.stderr.write(`c2y: ${note}\n`),
       onCollectFailed: (error) => process.stderr.write(`c2y: warning: capture during the copy stopped (${messageOf(error)}); the apply after the copy reads on from its last position, and cdc_raw fills meanwhile\n`),
     });
     if (options['json'] === true) process.stdout.write(JSON.stringify({ ...report, ...(lag ? { live: lag } : {}) }, null, 2) + '\n');

@@ -14,7 +14,7 @@ export type { TargetTableResult, TargetColumnType } from './target-table.js';
 export { medianMs } from './round-trip.js';
 export { queryTogether } from './one-message.js';
 export type { BundledQuery } from './one-message.js';
-export { RunLock } from './run-lock.js';
+export { RunLock, type RunLockWatch } from './run-lock.js';
 export type { LockHolder } from './run-lock.js';
 export { RunSettingsStore, TUNABLE_KEYS } from './run-settings.js';
 export type { TunableKey, TunedSettings, StoredTuning } from './run-settings.js';

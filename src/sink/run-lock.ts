@@ -19,8 +19,15 @@ export interface LockHolder {
  * the driver's process lives and released by the server the instant that connection dies (kill -9 included), so a
  * resume after a crash never waits for a lease to run out. The holder's run, host and pid sit in `<schema>.run_locks`.
  */
+/** What a run hears of its lock's connection: dropped (and being taken again), taken again, or lost for good. */
+export interface RunLockWatch {
+  dropped(why: string): void;
+  retaken(afterMs: number): void;
+  lost(error: C2yError): void;
+}
+
 export class RunLock {
-  private lost: ((error: C2yError) => void) | undefined;
+  private watcher: RunLockWatch | undefined;
   private released = false;
 
   private constructor(private client: TargetClient, private readonly connect: () => Promise<TargetClient>, private readonly table: string, private readonly targets: readonly string[], private runId: string | null) {
@@ -63,31 +70,36 @@ export class RunLock {
     for (const target of this.targets) await writeHolder(this.client, this.table, target, runId);
   }
 
-  /** Called if the lock cannot be held again after its connection died: the run must stop, not go on unguarded. */
-  onLost(handler: (error: C2yError) => void): void {
-    this.lost = handler;
+  /**
+   * Told when the lock's connection dies (the lock with it: until it is taken again another driver could take the
+   * table, so the run's log says so), when it is held again, and when it cannot be: the run must stop, not go on unguarded.
+   */
+  watchWith(watcher: RunLockWatch): void {
+    this.watcher = watcher;
   }
 
   async release(): Promise<void> {
     this.released = true;
-    this.lost = undefined;
+    this.watcher = undefined;
     for (const target of this.targets) await untake(this.client, this.table, target);
     await this.client.end().catch(() => undefined);
   }
 
   private watch(client: TargetClient): void {
     let once = false;
-    const onDown = (): void => {
+    const onDown = (error?: Error): void => {
       if (once || this.released) return;
       once = true;
+      this.watcher?.dropped(error === undefined ? 'its connection ended' : messageOf(error));
       void this.retake();
     };
     client.on('error', onDown);
-    client.on('end', onDown);
+    client.on('end', () => onDown());
   }
 
   /** A target restart drops the lock with its connection: take it again (the run's tasks retry meanwhile). */
   private async retake(): Promise<void> {
+    const droppedAt = performance.now();
     let lastError: unknown;
     for (let attempt = 0; attempt < RETAKE_ATTEMPTS && !this.released; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(LOCK_RETRY, attempt + 1)));
@@ -101,6 +113,7 @@ export class RunLock {
         }
         this.client = client;
         this.watch(client);
+        this.watcher?.retaken(performance.now() - droppedAt);
         return;
       } catch (error) {
         await client?.end().catch(() => undefined);
@@ -108,7 +121,7 @@ export class RunLock {
         if (error instanceof C2yError && error.code === 'RUN_LOCKED') break;
       }
     }
-    if (!this.released) this.lost?.(lockLost(this.targets.join(', '), lastError));
+    if (!this.released) this.watcher?.lost(lockLost(this.targets.join(', '), lastError));
   }
 }
 

@@ -20,6 +20,8 @@ export interface LiveMigrateOptions extends Omit<MigrateOptions, 'loaded'> {
   readonly onCollectFailed?: (error: unknown) => void;
   /** Told when a step of the capture or the apply failed and is tried again (a dropped target connection, say). */
   readonly onApplyRetry?: (retry: ApplyRetry) => void;
+  /** Told when the apply's run lock is dropped with its connection, and when it is taken again. */
+  readonly onApplyLockNote?: (note: string) => void;
   /** Told when the bulk copy is done (its run folder) and changes start to be applied. */
   readonly onApplying?: (runFolder: string) => Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function migrateLive(options: LiveMigrateOptions): Promise<LiveMigr
   const lag = await liveApplyTables({
     configs, nodes: options.nodes, signal: options.signal, ...(options.untilCaughtUp ? { until: Date.now() } : {}), ...(options.onLag ? { onLag: options.onLag } : {}),
     ...(options.onApplyRetry ? { onRetry: options.onApplyRetry } : {}),
+    ...(options.onApplyLockNote ? { onLockNote: options.onApplyLockNote } : {}),
   });
   return { ...result, lag };
 }

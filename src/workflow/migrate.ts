@@ -220,10 +220,14 @@ function startRun(options: MigrateOptions, subject: RunSubject, driver: DriverLo
   if (options.signal.aborted) runControl.abort();
   else options.signal.addEventListener('abort', () => runControl.abort(), { once: true });
   let lost: C2yError | undefined;
-  leadOf(subject).lock.onLost((error) => {
-    lost = error;
-    eventLog.error('run lock lost; stopping the run', { error: error.message });
-    runControl.abort();
+  leadOf(subject).lock.watchWith({
+    dropped: (why) => eventLog.warn('run lock dropped with its connection; taking it again (until then another driver could take the table)', { why }),
+    retaken: (afterMs) => eventLog.info('run lock taken again', { afterSeconds: Math.round(afterMs) / 1000 }),
+    lost: (error) => {
+      lost = error;
+      eventLog.error('run lock lost; stopping the run', { error: error.message });
+      runControl.abort();
+    },
   });
   return { files, runFolder: files.path, stats, eventLog, runControl, lockLost: () => lost };
 }

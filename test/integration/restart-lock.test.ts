@@ -133,6 +133,23 @@ describe('one driver per target table', () => {
     await expectExact('idle_lock');
   });
 
+  it('a lock whose connection the server ends is taken again on a new one, and the run\'s log says so', async () => {
+    // Before, the drop and the retaking were silent: nothing told the operator the table had been unguarded.
+    const run = spawnC2y(fx.args('lock_retaken', [...slow, '--parallelism', '1', '--copy-flush-every', '4', '--set', 'source.fetchSize=40', '--json']));
+    const holders = async (): Promise<number[]> => (await fx.db.query<{ pid: number }>(
+      `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND d.datname = $1`, [fx.db.database])).rows.map((r) => r.pid);
+    await until('the run to commit rows', async () => (await count('lock_retaken')) > 0, 120_000);
+    const [first] = await holders();
+    expect(first).toBeDefined();
+    await fx.db.query('SELECT pg_terminate_backend($1)', [first]);
+    await until('the lock held again', async () => (await holders()).some((pid) => pid !== first), 30_000);
+    const done = await run.result;
+    expect(done.code, done.stderr.slice(-1500)).toBe(0);
+    expect(done.stderr).toMatch(/"msg":"run lock dropped with its connection; taking it again/);
+    expect(done.stderr).toMatch(/"msg":"run lock taken again","runId":"[^"]+","afterSeconds":\d/);
+    await expectExact('lock_retaken');
+  });
+
   it('a driver killed with -9 leaves no lock behind: --resume starts at once and ends exact', async () => {
     await killMidRun('lock_after_kill', 0.2);
     const resumed = await runC2y(fx.args('lock_after_kill', [...slow, '--resume']));

@@ -1,6 +1,6 @@
 import type { C2yConfig, KeyspaceConfig, LoadedConfig } from '../config/index.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
-import { C2yError, CodedError, messageOf } from '../errors/index.js';
+import { C2yError, CodedError } from '../errors/index.js';
 import type { Logger, SkippedTable } from '../observe/index.js';
 import { CheckpointStore, describeServer, parseTargetHosts, RunLock, type RunRecord, type TargetClient } from '../sink/index.js';
 import { openCassandra, sessionOptionsOf, type CassandraClient } from '../source/index.js';
@@ -9,6 +9,7 @@ import { keyspaceSchema, type KeyspaceSchema } from './keyspace-schema.js';
 import { checkDistributed, openDriverLog, prestartExecutors, readStartOf, runSubject, secondsSince, type MigrateOptions, type MigrateResult, type RunSubject } from './migrate.js';
 import { connectAdmin, prepareRun, type PreparedRun } from './prepare-run.js';
 import { newRunId } from './run-id.js';
+import { prepareFailed } from './prepare-failed.js';
 
 export interface KeyspaceMigrateOptions extends Omit<MigrateOptions, 'loaded'> {
   readonly keyspace: KeyspaceConfig;
@@ -103,7 +104,7 @@ async function prepareKeyspaceRun(options: KeyspaceMigrateOptions, log: Logger, 
     };
   } catch (error) {
     if (error instanceof CodedError) throw error;
-    throw new C2yError('PREPARE_FAILED', `preparing the keyspace run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; no row was written', retryable: true });
+    throw prepareFailed('the keyspace run', error);
   }
 }
 

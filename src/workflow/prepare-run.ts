@@ -14,6 +14,7 @@ import {
 } from '../source/index.js';
 import { checkClockSkew } from './clock-skew.js';
 import { newRunId } from './run-id.js';
+import { prepareFailed } from './prepare-failed.js';
 import { measureTable, splitsOf, type TableMeasure } from './measure-table.js';
 import { checkMemoryPlan, plannedFigures, type PlannedFigures } from './run-plan.js';
 
@@ -252,7 +253,7 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
     }
   } catch (error) {
     if (error instanceof C2yError) throw error;
-    throw new C2yError('PREPARE_FAILED', `preparing the run failed before any row moved: ${messageOf(error)}`, { hint: 'see the message; nothing was written', retryable: true });
+    throw prepareFailed('the run', error);
   } finally {
     measureStop.abort();
     if (!options.cassandra) await cassandra.shutdown().catch(() => undefined);

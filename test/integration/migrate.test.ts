@@ -298,6 +298,22 @@ describe('c2y migrate refuses bad input before any row moves', () => {
     }
   });
 
+  it('a read-only target stops the run in planning with the SQLSTATE and what to do (a primary), writing nothing', async () => {
+    // Before: PREPARE_FAILED with the server's words only and "see the message" for a hint.
+    await fx.db.query(`ALTER DATABASE ${fx.db.database} SET default_transaction_read_only = on`);
+    try {
+      const run = await runC2y(fx.args('read_only', ['--json']));
+      expect(run.code, run.stderr).toBe(5);
+      const { error } = JSON.parse(run.stderr.trim().split('\n').pop() ?? '{}') as { error: { code: string; message: string; hint: string } };
+      expect(error.code).toBe('PREPARE_FAILED');
+      expect(error.message).toMatch(/^preparing the run failed before any row moved: the target refused a statement: cannot execute CREATE (SCHEMA|TABLE) in a read-only transaction \(SQLSTATE 25006\)$/);
+      expect(error.hint).toMatch(/^the target is read-only .*point target\.hosts at a primary.*; then run it again \(nothing was written\)$/);
+    } finally {
+      await fx.db.query(`ALTER DATABASE ${fx.db.database} RESET default_transaction_read_only`);
+    }
+    expect((await fx.db.query(`SELECT to_regclass('public.read_only') AS t`)).rows[0]?.['t']).toBeNull();
+  });
+
   it('names a bad config value and refuses a password on the command line', async () => {
     const bad = await runC2y(fx.args('bad5', ['--parallelism', 'lots']));
     expect(bad.code).toBe(2);

@@ -23,7 +23,7 @@ const NEXT_STEPS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^42501$/, 'the target\'s user lacks a privilege the message names: grant it (CREATE on the database and schema, INSERT and TRUNCATE on the table), or set target.user to a user that has it'],
   [/^57014$/, 'the statement was cancelled: by a statement_timeout on the role or database, or by an operator; lift the timeout for c2y\'s user, or run again'],
   [/^55P03$/, 'a lock was not granted within the lock_timeout set on the role or database: another session holds it (see pg_locks); let it end, then run again'],
-  [/^53300$/, 'the target has no connection left (max_connections): lower parallelism or target.maxConnectionsPerNode, or raise the server\'s limit'],
+  [/^53300$/, 'the target has no connection left (max_connections, or a connection limit on the role or database): lower parallelism or target.maxConnectionsPerNode, or raise the limit'],
   [/^3D000$/, 'the database does not exist on the target: create it, or fix target.database'],
   [/^28/, 'the target refused the login: check target.user and target.password, and the server\'s pg_hba.conf'],
   [/^57P0[1-3]$/, 'the target is shutting down or restarting: wait until it answers, then run again'],

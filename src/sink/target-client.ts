@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import type { TargetConfig } from '../config/index.js';
 import { tlsOptionsFor } from '../tls/index.js';
-import { C2yError, messageOf } from '../errors/index.js';
+import { C2yError, messageOf, serverRefusalHint, serverRefusalOf } from '../errors/index.js';
 import type { TargetDialect } from '../schema/index.js';
 import type { TargetEndpoint } from './target-endpoints.js';
 import { liftSqlFor, type TimeoutLift } from './session-timeouts.js';
@@ -78,11 +78,16 @@ async function liftTimeouts(client: TargetClient, sql: string): Promise<void> {
   }
 }
 
+/** The node refused or never answered; a refusal (no connection left, a login, a database missing) says its SQLSTATE's next step. */
 function unreachable(endpoint: TargetEndpoint, config: TargetConfig, error: unknown): C2yError {
-  return new C2yError('TARGET_UNREACHABLE', `cannot connect to the target at ${endpoint.key} (database ${config.database}, user ${config.user}): ${messageOf(error)}`, {
-    hint: 'check target.hosts, target.database, target.user and the password, and that the node accepts connections',
+  const refusal = serverRefusalOf(error);
+  const reason = refusal === undefined ? messageOf(error) : `${refusal.message} (SQLSTATE ${refusal.sqlstate})`;
+  return new C2yError('TARGET_UNREACHABLE', `cannot connect to the target at ${endpoint.key} (database ${config.database}, user ${config.user}): ${reason}`, {
+    hint: refusal === undefined
+      ? 'check target.hosts, target.database, target.user and the password, and that the node accepts connections'
+      : serverRefusalHint(refusal, 'run again'),
     retryable: true,
-    context: { node: endpoint.key },
+    context: { node: endpoint.key, ...(refusal === undefined ? {} : { sqlstate: refusal.sqlstate }) },
   });
 }
 

@@ -67,3 +67,27 @@ describe('openTarget lifts the server\'s timeouts as asked', () => {
     await client.end().catch(() => undefined);
   });
 });
+
+describe('openTarget refused by the server', () => {
+  it('says the SQLSTATE and its next step: no connection left for the database (53300), a database that is not there (3D000)', async () => {
+    // Before: "check target.hosts, target.database, target.user and the password" whatever the server said.
+    const limited = await createTestDatabase('nolimit');
+    try {
+      await limited.query(`ALTER DATABASE ${limited.database} CONNECTION LIMIT 0`);
+      const { config } = loadConfig({ flags: { 'source.keyspace': 'k', 'source.table': 't', 'target.database': limited.database, 'target.hosts': limited.hosts.join(',') } });
+      const [host, port] = (limited.hosts[0] as string).split(':');
+      const endpoint = { host: host as string, port: Number(port), key: limited.hosts[0] as string };
+      // The limit spares superusers: c2y's user here is one, so a role without it is made for the test.
+      await limited.query(`DO $$ BEGIN CREATE ROLE c2y_limited LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+      const refused = await openTarget(endpoint, { ...config.target, user: 'c2y_limited' }, 'limited').then(() => undefined, (error: unknown) => error as { code: string; message: string; hint: string });
+      expect(refused?.code).toBe('TARGET_UNREACHABLE');
+      expect(refused?.message).toMatch(/\(SQLSTATE 53300\)$/);
+      expect(refused?.hint).toMatch(/^the target has no connection left \(max_connections, or a connection limit on the role or database\)/);
+      const missing = await openTarget(endpoint, { ...config.target, database: `${limited.database}_gone` }, 'missing').then(() => undefined, (error: unknown) => error as { message: string; hint: string });
+      expect(missing?.message).toMatch(/does not exist \(SQLSTATE 3D000\)$/);
+      expect(missing?.hint).toMatch(/^the database does not exist on the target: create it, or fix target\.database/);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -14,11 +14,6 @@ export interface LockHolder {
   readonly since: Date;
 }
 
-/**
- * One driver per target table. A session-level advisory lock on a connection of its own: it is held for as long as
- * the driver's process lives and released by the server the instant that connection dies (kill -9 included), so a
- * resume after a crash never waits for a lease to run out. The holder's run, host and pid sit in `<schema>.run_locks`.
- */
 /** What a run hears of its lock's connection: dropped (and being taken again), taken again, or lost for good. */
 export interface RunLockWatch {
   dropped(why: string): void;
@@ -26,6 +21,11 @@ export interface RunLockWatch {
   lost(error: C2yError): void;
 }
 
+/**
+ * One driver per target table. A session-level advisory lock on a connection of its own: it is held for as long as
+ * the driver's process lives and released by the server the instant that connection dies (kill -9 included), so a
+ * resume after a crash never waits for a lease to run out. The holder's run, host and pid sit in `<schema>.run_locks`.
+ */
 export class RunLock {
   private watcher: RunLockWatch | undefined;
   private released = false;

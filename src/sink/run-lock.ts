@@ -97,12 +97,16 @@ export class RunLock {
     client.on('end', () => onDown());
   }
 
-  /** A target restart drops the lock with its connection: take it again (the run's tasks retry meanwhile). */
+  /**
+   * A target restart drops the lock with its connection: take it again (the run's tasks retry meanwhile). The first
+   * try goes at once: a connection the server ended alone (a terminated backend, an idle timeout) is replaced within a
+   * connect, where a first wait of ~250 ms left the table to any driver that asked meanwhile; a restart's tries back off.
+   */
   private async retake(): Promise<void> {
     const droppedAt = performance.now();
     let lastError: unknown;
     for (let attempt = 0; attempt < RETAKE_ATTEMPTS && !this.released; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(LOCK_RETRY, attempt + 1)));
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs(LOCK_RETRY, attempt)));
       let client: TargetClient | undefined;
       try {
         client = await this.connect();

@@ -221,6 +221,17 @@ describe('c2y migrate --live', () => {
       const reconnected = Date.now();
       await until('the apply to commit on its new connection', async () => appliedPast(reconnected), 60_000);
       expect(live.child.exitCode).toBeNull();
+      // The run lock's session next: the apply takes the lock again and says so (before, silently; and a lock lost
+      // for good left the apply going on unguarded).
+      const lockDropped = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'c2y live apply lock' AND datname = current_database()) AS t`);
+      expect(lockDropped.rows[0]?.n).toBe(1);
+      await until('the apply to take its lock again', async () => /c2y: the apply's run lock was taken again after \d+\.\d s/.test(live.stderrSoFar()), 30_000)
+        .catch((error: unknown) => {
+          throw new Error(`${String(error)} (exit ${String(live.child.exitCode)})\n${live.stderrSoFar().slice(-3000)}`);
+        });
+      expect(live.stderrSoFar()).toMatch(/c2y: the apply's run lock was dropped with its connection \(.*\); taking it again/);
+      expect(live.child.exitCode).toBeNull();
     } finally {
       await writer.stop();
     }

@@ -51,13 +51,32 @@ describe('RunLock when its connection dies', () => {
     expect(await holderPid('db.public.retaken')).toBeUndefined();
   });
 
+  it('takes it again at once: its first try comes within a connect, not after a wait', async () => {
+    const lock = await RunLock.acquire(connect, 'c2y', 'db.public.at_once');
+    try {
+      let afterMs = Number.NaN;
+      lock.watchWith({ dropped: () => undefined, retaken: (ms) => (afterMs = ms), lost: () => undefined });
+      await db.query('SELECT pg_terminate_backend($1)', [await holderPid('db.public.at_once')]);
+      await until('the lock held again', async () => !Number.isNaN(afterMs), 20_000);
+      // Before: never under ~250 ms (the first retry's wait), whatever the connection's cause of death.
+      expect(afterMs).toBeLessThan(200);
+    } finally {
+      await lock.release();
+    }
+  });
+
   it('reports it lost, naming why, when another session took the table in the gap', async () => {
-    const lock = await RunLock.acquire(connect, 'c2y', 'db.public.taken');
+    // Its retakes connect slowly here (300 ms): another driver's session takes the lock meanwhile.
+    let connects = 0;
+    const slowAfterFirst = async (): Promise<TargetClient> => {
+      if (connects++ > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      return connect();
+    };
+    const lock = await RunLock.acquire(slowAfterFirst, 'c2y', 'db.public.taken');
     const other = await connect();
     try {
       const heard = recorder(lock);
       await db.query('SELECT pg_terminate_backend($1)', [await holderPid('db.public.taken')]);
-      // The retake waits ~250 ms before its first try: another driver's session takes the lock first.
       await until('the other session to hold the lock', async () => (await other.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [0x63327931, 'db.public.taken'])).rows[0]?.ok === true, 5_000);
       await until('the lock to be reported lost', async () => heard.lost() !== undefined, 20_000);
       expect(heard.notes).toEqual(['dropped']);

@@ -1,5 +1,5 @@
 import { CodedError } from '../errors/index.js';
-import { isDataError, type TargetClient } from '../sink/index.js';
+import { retryCannotHelp, type TargetClient } from '../sink/index.js';
 
 /**
  * The live apply's connection to the target, opened anew after a failure: a connection the target dropped (a restart,
@@ -39,10 +39,11 @@ export class TargetSession {
 
 /**
  * Whether applying a batch again may succeed: not when c2y said the failure is for good (a value the target cannot
- * hold, a setup error) or the target refused the data itself (SQLSTATE classes 22 and 23); a dropped connection, a
+ * hold, a setup error) or the target refused the data itself (SQLSTATE classes 22 and 23) or named what is not
+ * there or not granted (class 42: a column renamed, a grant revoked); a dropped connection, a
  * node that timed out, anything unknown, yes. A batch applied again writes the same rows (see applyBatch).
  */
 export function worthApplyingAgain(error: unknown): boolean {
   if (error instanceof CodedError) return error.retryable;
-  return !isDataError(error);
+  return !retryCannotHelp(error);
 }

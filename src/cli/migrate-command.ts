@@ -145,10 +145,19 @@ export function exitForReport(report: RunReport): void {
     });
   }
   if (report.status === 'failed') {
-    throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `fix the cause above, then: ${report.resumeCommand ?? ''}` });
+    throw new C2yError('SPLITS_FAILED', `${report.splits.failed.length} split(s) of run ${report.runId} failed; the others are committed`, { hint: `${failuresNextStep(report)}, then: ${report.resumeCommand ?? ''}` });
   }
   // Done, but some rows are not in the table (refused values, static-only partitions): rejects.jsonl names them.
   if (report.rejects + report.staticOnlyPartitions > 0) process.exitCode = EXIT.doneWithRejects;
   // A keyspace run that left tables out (--skip-unsupported) is done, but not with every table.
   if ((report.skippedTables ?? []).some((t) => !t.reason.startsWith('view of '))) process.exitCode = EXIT.doneWithRejects;
+}
+
+/**
+ * What the failed splits' own errors say to do, each once (every split of a renamed target column fails the same
+ * way); "fix the cause above" when they say nothing (the log above names each split's error).
+ */
+function failuresNextStep(report: RunReport): string {
+  const steps = [...new Set(report.splits.failed.map((failure) => failure.hint?.replace(/[;,] then resume$/, '')).filter((hint): hint is string => hint !== undefined && hint !== ''))];
+  return steps.length === 0 ? 'fix the cause above' : steps.join('; ');
 }

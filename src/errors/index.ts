@@ -1,7 +1,7 @@
 export { C2yError, isC2yError, messageOf } from './c2y-error.js';
 export type { ErrorCode } from './c2y-error.js';
 export { CodedError } from './coded-error.js';
-export { serverRefusalHint, serverRefusalOf, targetServerError } from './server-error.js';
+export { refusalNeedsOperator, serverRefusalHint, serverRefusalOf, serverRefusalStep, targetServerError } from './server-error.js';
 export type { ServerRefusal } from './server-error.js';
 export type { C2yErrorDetails } from './coded-error.js';
 export { EXIT, exitCodeOf } from './exit-codes.js';

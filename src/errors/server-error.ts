@@ -28,14 +28,28 @@ const NEXT_STEPS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^28/, 'the target refused the login: check target.user and target.password, and the server\'s pg_hba.conf'],
   [/^57P0[1-3]$/, 'the target is shutting down or restarting: wait until it answers, then run again'],
   [/^53/, 'the target ran out of a resource (disk, memory): free it, then run again'],
+  [/^(42703|42P01|42804)$/, 'the target table changed during the run (a column or the table renamed, dropped or retyped): put it back as c2y planned it (a dropped column took the rows already copied with it: validate, or start over with --restart)'],
 ];
+
+/**
+ * Refusals a retry of the same statement cannot change: the statement itself or the objects and grants it names
+ * (class 42: a column gone, a privilege missing). Retried, each split spent its retries and their backoff (10
+ * retries, 91 s in migrate.test) before the run said what an operator had to fix.
+ */
+export function refusalNeedsOperator(refusal: ServerRefusal): boolean {
+  return refusal.sqlstate.startsWith('42');
+}
 
 const GENERIC_STEP = 'the message is the server\'s own reason: fix what it names (a grant, a timeout or lock held on the role or database, the server\'s state)';
 
 /** What to do about a server's refusal, from its SQLSTATE; `again` says how to go on afterwards. */
 export function serverRefusalHint(refusal: ServerRefusal, again: string): string {
-  const step = NEXT_STEPS.find(([pattern]) => pattern.test(refusal.sqlstate))?.[1] ?? GENERIC_STEP;
-  return `${step}; then ${again}`;
+  return `${serverRefusalStep(refusal) ?? GENERIC_STEP}; then ${again}`;
+}
+
+/** What to do about a refusal whose SQLSTATE c2y knows; undefined for the others. */
+export function serverRefusalStep(refusal: ServerRefusal): string | undefined {
+  return NEXT_STEPS.find(([pattern]) => pattern.test(refusal.sqlstate))?.[1];
 }
 
 /** A server's refusal as a typed error (untyped, it reached the CLI as "a bug in c2y"); undefined for anything else. */

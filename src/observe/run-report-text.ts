@@ -77,7 +77,7 @@ function pathLines(report: RunReport): Array<[string, string]> {
 function closingLines(report: RunReport): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   if (report.ignoredKeys.length > 0) rows.push(['ignored keys', report.ignoredKeys.join(', ')]);
-  for (const failure of report.splits.failed) rows.push([`split ${failure.splitId} failed`, `${failure.code}: ${failure.message} (attempts ${failure.attempts})`]);
+  for (const failure of report.splits.failed) rows.push([`split ${failure.splitId} failed`, `${failure.code}: ${failure.message} (attempts ${failure.attempts})${failure.hint ? `; ${failure.hint}` : ''}`]);
   for (const table of report.tables ?? []) rows.push([`table ${table.table}`, tableLine(table)]);
   for (const skipped of report.skippedTables ?? []) rows.push([`skipped ${skipped.table}`, skipped.reason]);
   if (report.resumeCommand) rows.push(['resume with', report.resumeCommand]);

@@ -70,7 +70,8 @@ export interface RunReport {
     readonly effective: number;
     readonly reason: string;
     readonly done: number;
-    readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly attempts: number }>;
+    /** Each failed split's last error, with what to do about it (its hint) when the error says. */
+    readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly hint?: string; readonly attempts: number }>;
   };
   readonly concurrency: { readonly executors: number; readonly cores: number; readonly concurrentTasks: number };
   readonly streamsPerNode: Readonly<Record<string, number>>;

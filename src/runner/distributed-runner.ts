@@ -45,7 +45,7 @@ export function failureOf(reason: string | undefined): TaskErrorJson {
   try {
     const parsed = JSON.parse(reason ?? '') as Partial<TaskErrorJson>;
     if (typeof parsed.code === 'string' && typeof parsed.message === 'string') {
-      return { code: parsed.code, message: parsed.message, hint: parsed.hint, retryable: parsed.retryable === true };
+      return { code: parsed.code, message: parsed.message, hint: typeof parsed.hint === 'string' ? parsed.hint : undefined, retryable: parsed.retryable === true };
     }
   } catch {
     // not JSON: one of BullMQ's own reasons

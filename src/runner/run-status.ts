@@ -18,7 +18,7 @@ export interface RunStatusEntry {
   readonly runJob: string;
   readonly splitStates: Readonly<Record<string, number>>;
   readonly active: ReadonlyArray<{ readonly splitId: number; readonly worker: string | null; readonly node: string | null }>;
-  readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly attempts: number }>;
+  readonly failed: ReadonlyArray<{ readonly splitId: number; readonly code: string; readonly message: string; readonly hint?: string; readonly attempts: number }>;
   /** Rows of completed split jobs by the worker that completed them. */
   readonly rowsByWorker: Readonly<Record<string, number>>;
   /** Whether the record's signature was checked (C2Y_RUN_KEY set here) and held; null when it could not be checked. */
@@ -93,7 +93,7 @@ export async function distributedStatus(redisUrl: string, options: { readonly ru
         }).sort((a, b) => a.splitId - b.splitId);
         const failed = (await queue.getJobs(['failed'])).filter((job) => job !== undefined).map((job) => {
           const error = failureOf(job.failedReason);
-          return { splitId: job.data.task.id, code: error.code, message: error.message, attempts: job.attemptsMade };
+          return { splitId: job.data.task.id, code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), attempts: job.attemptsMade };
         }).sort((a, b) => a.splitId - b.splitId);
         const rowsByWorker: Record<string, number> = {};
         for (const job of await queue.getJobs(['completed'])) {
@@ -127,7 +127,7 @@ export function renderStatus(status: DistributedStatus): string {
     for (const r of run.refusals) lines.push(`    REFUSED  by worker ${r.worker}: ${r.reasons.join('; ')}`);
     lines.push(`    splits (${run.splits} enqueued by the last start): ${states}; run job ${run.runJob}`);
     for (const a of run.active) lines.push(`    running  split ${a.splitId} on ${a.worker ?? '?'} → ${a.node ?? '?'}`);
-    for (const f of run.failed) lines.push(`    FAILED   split ${f.splitId} after ${f.attempts} attempt(s): ${f.code}: ${f.message}`);
+    for (const f of run.failed) lines.push(`    FAILED   split ${f.splitId} after ${f.attempts} attempt(s): ${f.code}: ${f.message}${f.hint ? `; ${f.hint}` : ''}`);
     const byWorker = Object.entries(run.rowsByWorker).map(([worker, rows]) => `${worker} ${rows.toLocaleString('en-US')}`).join(', ');
     if (byWorker) lines.push(`    rows by worker: ${byWorker}`);
   }

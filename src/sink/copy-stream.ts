@@ -1,5 +1,5 @@
 import { from as copyFrom } from 'pg-copy-streams';
-import { C2yError, messageOf } from '../errors/index.js';
+import { C2yError, messageOf, refusalNeedsOperator, serverRefusalHint, serverRefusalOf, serverRefusalStep } from '../errors/index.js';
 import { qualifiedName, quoteIdent, targetColumnName, type SourceTable, type TargetName } from '../schema/index.js';
 import type { TargetClient } from './target-client.js';
 
@@ -124,14 +124,31 @@ export function isDataError(error: unknown): boolean {
   return typeof code === 'string' && /^2[23]/.test(code);
 }
 
+/**
+ * The same statement would be refused again, whatever the connection: the data (classes 22, 23), or the objects and
+ * grants the statement names (class 42). An operator's fix comes first; retries only delay saying so.
+ */
+export function retryCannotHelp(error: unknown): boolean {
+  const refusal = serverRefusalOf(error);
+  return isDataError(error) || (refusal !== undefined && refusalNeedsOperator(refusal));
+}
+
 export function copyFailed(error: unknown, context: Record<string, string | number>): C2yError {
-  const dataError = isDataError(error);
-  return new C2yError('TARGET_WRITE_FAILED', `COPY into the target failed: ${messageOf(error)}`, {
-    // A refusal of the data comes back the same on every attempt: retrying it only delays the failure.
-    hint: dataError
-      ? 'the target refused the data itself (not a connection problem): fix the value, the target table, or set onError: reject; then resume'
-      : 'the split is retried from its last checkpoint; if it keeps failing, the message above names the value or node',
-    retryable: !dataError,
-    context,
-  });
+  const refusal = serverRefusalOf(error);
+  const said = refusal === undefined ? messageOf(error) : `${refusal.message} (SQLSTATE ${refusal.sqlstate})`;
+  return new C2yError('TARGET_WRITE_FAILED', `COPY into the target failed: ${said}`, { ...copyFailureNextStep(error), context });
+}
+
+/** What the split does next (retry or not) and what the user does, from what refused the COPY. */
+function copyFailureNextStep(error: unknown): { hint: string; retryable: boolean } {
+  // A refusal of the data comes back the same on every attempt: retrying it only delays the failure.
+  if (isDataError(error)) {
+    return { hint: 'the target refused the data itself (not a connection problem): fix the value, the target table, or set onError: reject; then resume', retryable: false };
+  }
+  const refusal = serverRefusalOf(error);
+  if (refusal !== undefined && retryCannotHelp(error)) return { hint: serverRefusalHint(refusal, 'resume'), retryable: false };
+  const step = refusal === undefined ? undefined : serverRefusalStep(refusal);
+  // Retried by c2y first: the hint is for when the retries run out (the report's and the run's last word).
+  if (step !== undefined) return { hint: `${step}; then resume`, retryable: true };
+  return { hint: 'c2y retries the split from its last checkpoint; if the retries run out, fix what the message names (a value, a node), then resume', retryable: true };
 }

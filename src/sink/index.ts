@@ -8,7 +8,7 @@ export type { YbServer, DiscoveryOutcome } from './yb-discovery.js';
 export type { TargetClient, Queryable, ServerInfo } from './target-client.js';
 export { CheckpointStore, isRunId } from './checkpoint-store.js';
 export type { OpenedSplit, SplitCheckpoint, SplitPoint, StoredPosition, RunRecord, RunSummary, RejectedRow, CheckpointAdvance, CommitOutcome } from './checkpoint-store.js';
-export { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyFailed, copyStatement, isDataError, targetNameOf } from './copy-stream.js';
+export { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyIn, checkCopiedRows, copyFailed, copyStatement, isDataError, retryCannotHelp, targetNameOf } from './copy-stream.js';
 export { ensureTargetTable, targetColumnTypes } from './target-table.js';
 export type { TargetTableResult, TargetColumnType } from './target-table.js';
 export { medianMs } from './round-trip.js';

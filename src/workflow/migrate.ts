@@ -413,7 +413,7 @@ function runReport(input: RunReportInput): RunReport {
     resumed: subject.keyspace?.resumed ?? lead.resumed, estimatedRows: input.estimatedRows,
     splits: {
       ...splitCounts(subject.tables), done: subject.tables.reduce((sum, t) => sum + t.doneSplitIds.length, 0) + outcome.completed.length,
-      failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, attempts: f.attempts })),
+      failed: outcome.failed.map((f) => ({ splitId: f.splitId, code: f.error.code, message: f.error.message, ...(f.error.hint ? { hint: f.error.hint } : {}), attempts: f.attempts })),
     },
     concurrency: input.concurrency, planned: subject.planned ?? lead.planned, prepareSeconds: subject.prepareSeconds,
     finishSeconds: Math.round(performance.now() - input.runnerEndedAt) / 1000,

@@ -240,6 +240,34 @@ describe('c2y migrate', () => {
   });
 });
 
+describe('c2y migrate when the target table changes under the run', () => {
+  it('a column renamed mid-run fails its splits at once with the SQLSTATE and what to do; renamed back, --resume ends exact', async () => {
+    // Before: TARGET_WRITE_FAILED "COPY into the target failed: column … does not exist", retried 5 times with
+    // backoff as if the wire were at fault, and the run's last word was "fix the cause above".
+    const { result } = spawnC2y(fx.args('renamed', [...SMALL_SPLITS, '--parallelism', '2', '--set', 'target.rowsPerSecond=1500', '--set', 'retryBackoffMs=2000', '--json']));
+    await waitForText(async () => (await fx.db.query(`SELECT to_regclass('public.renamed') IS NOT NULL AS t`)).rows[0]?.['t'] === true && (await fx.rowsIn('renamed')) > 0);
+    await fx.db.query('ALTER TABLE public.renamed RENAME COLUMN payload TO payload_old');
+    const run = await result;
+    expect(run.code, run.stderr.slice(-1500)).toBe(5);
+    const report = parseReport(run.stdout);
+    expect(report.status).toBe('failed');
+    expect(report.retries).toBe(0);
+    expect(report.splits.failed.length).toBeGreaterThan(0);
+    for (const failure of report.splits.failed) {
+      expect(failure).toMatchObject({ code: 'TARGET_WRITE_FAILED', attempts: 1 });
+      expect(failure.message).toMatch(/column "payload" of relation "renamed" does not exist \(SQLSTATE 42703\)$/);
+      expect(failure.hint).toMatch(/target table changed during the run/);
+    }
+    const { error } = JSON.parse(run.stderr.trim().split('\n').pop() ?? '{}') as { error: { code: string; hint: string } };
+    expect(error.code).toBe('SPLITS_FAILED');
+    expect(error.hint).toMatch(/target table changed during the run.*then: .*--resume/);
+    await fx.db.query('ALTER TABLE public.renamed RENAME COLUMN payload_old TO payload');
+    const resumed = await runC2y(fx.args('renamed', [...SMALL_SPLITS, '--parallelism', '2', '--resume', '--json']));
+    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
+    expect(await postgresEventsDigest(fx.db, 'renamed')).toEqual(fx.sourceDigest);
+  });
+});
+
 describe('c2y migrate refuses bad input before any row moves', () => {
   it('names an unknown keyspace and the ones that exist', async () => {
     const run = await runC2y(fx.args('bad1').map((arg) => (arg === fx.keyspace ? 'no_such_ks' : arg)));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT, serverRefusalHint, targetServerError } from '../../src/errors/index.js';
+import { copyFailed, retryCannotHelp } from '../../src/sink/index.js';
 
 describe('targetServerError', () => {
   it('types a PostgreSQL ErrorResponse with its SQLSTATE and the server\'s message', () => {
@@ -32,5 +33,42 @@ describe('targetServerError', () => {
     expect(targetServerError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).toBeUndefined();
     expect(targetServerError(new Error('plain'))).toBeUndefined();
     expect(targetServerError(null)).toBeUndefined();
+  });
+});
+
+describe('copyFailed', () => {
+  const refusal = (code: string, message: string): Error => Object.assign(new Error(message), { code, severity: 'ERROR' });
+
+  it('a target table changed under the run (class 42) is not retried: the SQLSTATE and what to put back', () => {
+    // Before: retryable, with "the message above names the value or node" whatever the server said.
+    const error = copyFailed(refusal('42703', 'column "payload" of relation "events" does not exist'), { split: 3 });
+    expect(error.code).toBe('TARGET_WRITE_FAILED');
+    expect(error.message).toBe('COPY into the target failed: column "payload" of relation "events" does not exist (SQLSTATE 42703)');
+    expect(error.retryable).toBe(false);
+    expect(error.hint).toMatch(/^the target table changed during the run .*; then resume$/);
+    expect(copyFailed(refusal('42501', 'permission denied for table events'), {}).retryable).toBe(false);
+    expect(copyFailed(refusal('42P01', 'relation "events" does not exist'), {}).hint).toMatch(/target table changed/);
+  });
+
+  it('refused data is not retried; a read-only target or a cancel is, with what to do if the retries run out', () => {
+    expect(copyFailed(refusal('22P02', 'invalid input syntax'), {}).retryable).toBe(false);
+    const readOnly = copyFailed(refusal('25006', 'cannot execute COPY FROM in a read-only transaction'), {});
+    expect(readOnly.retryable).toBe(true);
+    expect(readOnly.hint).toMatch(/^the target is read-only .*; then resume$/);
+    const dropped = copyFailed(new Error('Connection terminated unexpectedly'), {});
+    expect(dropped.retryable).toBe(true);
+    expect(dropped.message).toBe('COPY into the target failed: Connection terminated unexpectedly');
+    expect(dropped.hint).toMatch(/^c2y retries the split/);
+  });
+});
+
+describe('retryCannotHelp (split COPYs and the live apply alike)', () => {
+  const refusal = (code: string): Error => Object.assign(new Error(code), { code, severity: 'ERROR' });
+
+  it('is true for refused data and for what a statement names that is not there or not granted; false for the rest', () => {
+    for (const code of ['22P02', '23505', '42703', '42P01', '42501']) expect(retryCannotHelp(refusal(code)), code).toBe(true);
+    for (const code of ['25006', '57014', '57P01', '40001', '53300']) expect(retryCannotHelp(refusal(code)), code).toBe(false);
+    expect(retryCannotHelp(new Error('Connection terminated unexpectedly'))).toBe(false);
+    expect(retryCannotHelp(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(false);
   });
 });

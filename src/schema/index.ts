@@ -4,7 +4,7 @@ export type { CqlType, ScalarName, DriverType } from './cql-type.js';
 export { pgTypeOf, PG_SCALAR } from './type-map.js';
 export type { PgColumnType, PgShape } from './type-map.js';
 export { quoteIdent } from './source-table.js';
-export type { SourceTable, SourceColumn, ColumnRole, ConstantColumn } from './source-table.js';
+export type { SourceTable, SourceColumn, ColumnRole, ConstantColumn, PlannedTargetColumn } from './source-table.js';
 export { applyColumnMapping, ColumnMappingError, targetColumnName, targetSqlType } from './column-mapping.js';
 export type { ColumnMapping } from './column-mapping.js';
 export { createTableDdl, qualifiedName } from './target-ddl.js';

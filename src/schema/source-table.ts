@@ -25,6 +25,15 @@ export interface ConstantColumn {
   readonly value: string;
 }
 
+/** A target column as the run was planned against it: its name, and its type as the catalog has it (OID, typmod). */
+export interface PlannedTargetColumn {
+  readonly name: string;
+  readonly oid: number;
+  readonly typmod: number;
+  /** As PostgreSQL names it (format_type), for messages. */
+  readonly type: string;
+}
+
 /** A Cassandra table as c2y needs it: columns in key order first, then the rest. */
 export interface SourceTable {
   readonly keyspace: string;
@@ -39,6 +48,12 @@ export interface SourceTable {
    * write times) are written; the stagedOnly columns carry each row's newest write times.
    */
   readonly writtenSince?: number;
+  /**
+   * The COPY's target columns, in its order, as the run's format and encoders were chosen against them: every commit
+   * checks the target still has them (a column retyped during the run would take COPY binary's bytes as another
+   * type's, or text's as another meaning). Unset: not checked (a plan from before, a table only read).
+   */
+  readonly targetColumns?: readonly PlannedTargetColumn[];
 }
 
 /** Double-quoted identifier with embedded quotes doubled: valid in CQL and SQL alike. */

@@ -302,7 +302,8 @@ export class CheckpointStore {
    * first statement fails (division by zero) when the fence does not hold, so PostgreSQL skips the COMMIT and the
    * transaction stays open to be rolled back. Values are written as literals: numbers and escaped text only.
    * With a merge (target.onExisting), the staged rows move into the target in the same statement, and the rows it did
-   * not insert or change are counted in the checkpoint: all or nothing with the fence.
+   * not insert or change are counted in the checkpoint: all or nothing with the fence. With a shape check, it goes
+   * first: a target table altered since the plan fails the message before anything in it commits.
    */
   async advanceAndCommit(db: Queryable, update: CheckpointAdvance, beginNext: boolean): Promise<CommitOutcome> {
     const text = (value: string | null): string => (value === null ? 'NULL' : pg.escapeLiteral(value));
@@ -313,7 +314,7 @@ export class CheckpointStore {
     const { merge } = update;
     const merged = merge === undefined ? '' : `merged AS (${merge.sql}), held AS (${merge.existingSql}), `;
     const existing = merge === undefined ? '' : ', rows_existing = rows_existing + (SELECT n FROM held)';
-    const sql = `WITH ${merged}advanced AS (UPDATE ${this.checkpoints} SET last_token = ${token(update.to)}, last_position = ${position(update.to)},
+    const sql = `${update.shapeCheck === undefined ? '' : `${update.shapeCheck}; `}WITH ${merged}advanced AS (UPDATE ${this.checkpoints} SET last_token = ${token(update.to)}, last_position = ${position(update.to)},
         rows_done = rows_done + ${rows}${existing}, done = ${update.done ? 'true' : 'false'}, commits = commits + 1, updated_at = now()
       WHERE run_id = ${run} AND split_id = ${Math.trunc(update.splitId)} AND last_token IS NOT DISTINCT FROM ${token(update.from)}
         AND last_position IS NOT DISTINCT FROM ${position(update.from)} AND NOT done
@@ -345,6 +346,8 @@ export interface CheckpointAdvance {
   readonly done: boolean;
   /** target.onExisting's merge of the staged rows, and its count of the rows whose key the target held (MergeStage.merge). */
   readonly merge?: { readonly sql: string; readonly existingSql: string; readonly updateSql?: string };
+  /** A statement that fails when the target table is no longer as planned (targetShapeCheck): first in the message. */
+  readonly shapeCheck?: string;
 }
 
 const DIVISION_BY_ZERO = '22012';

@@ -16,8 +16,13 @@ export function targetNameOf(target: { readonly schema: string; readonly table?:
  * or machines (a distributed worker would otherwise run whatever a record in Redis says).
  */
 export function copyStatement(table: SourceTable, target: TargetName, format: 'text' | 'binary' = 'text'): string {
-  const names = [...table.columns.map((c) => targetColumnName(c)), ...(table.constants ?? []).map((c) => c.name)];
+  const names = copyColumnNames(table);
   return `COPY ${qualifiedName(target)} (${names.map(quoteIdent).join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
+}
+
+/** The target columns a COPY names, in its order: the source's (by their target names), then the constants. */
+export function copyColumnNames(table: SourceTable): string[] {
+  return [...table.columns.map((c) => targetColumnName(c)), ...(table.constants ?? []).map((c) => c.name)];
 }
 
 /** COPY binary's stream header (signature, no flags, no extension) and trailer (a field count of -1). */

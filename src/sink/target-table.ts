@@ -1,5 +1,6 @@
 import { C2yError } from '../errors/index.js';
 import { createTableDdl, qualifiedName, targetColumnName, targetSqlType, type SourceTable, type TargetDialect, type TargetName } from '../schema/index.js';
+import { copyColumnNames } from './copy-stream.js';
 import type { Queryable } from './target-client.js';
 
 export interface TargetTableResult {
@@ -53,15 +54,26 @@ export async function ensureTargetTable(db: Queryable, source: SourceTable, targ
  * chosen from these (a domain or another type than c2y would create keeps the run on text).
  */
 export async function targetColumnTypes(db: Queryable, target: TargetName): Promise<Map<string, TargetColumnType>> {
-  const result = await db.query<{ attname: string; oid: number; type: string }>(
-    'SELECT attname, atttypid::int AS oid, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped',
+  const result = await db.query<{ attname: string; oid: number; typmod: number; type: string }>(
+    'SELECT attname, atttypid::int AS oid, atttypmod AS typmod, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped',
     [qualifiedName(target)],
   );
-  return new Map(result.rows.map((row) => [row.attname, { oid: Number(row.oid), type: row.type }]));
+  return new Map(result.rows.map((row) => [row.attname, { oid: Number(row.oid), typmod: Number(row.typmod), type: row.type }]));
+}
+
+/** The table with the COPY's target columns as found (see SourceTable.targetColumns); a column not found is left out. */
+export function withTargetColumns(table: SourceTable, types: ReadonlyMap<string, TargetColumnType>): SourceTable {
+  const targetColumns = copyColumnNames(table).flatMap((name) => {
+    const found = types.get(name);
+    return found === undefined ? [] : [{ name, oid: found.oid, typmod: found.typmod, type: found.type }];
+  });
+  return { ...table, targetColumns };
 }
 
 export interface TargetColumnType {
   readonly oid: number;
+  /** The column's type modifier (a varchar's length, a numeric's precision and scale); -1 for none. */
+  readonly typmod: number;
   /** As PostgreSQL names it (format_type), for messages. */
   readonly type: string;
 }

@@ -2,7 +2,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createRowEncoder } from '../encode/index.js';
 import { splitFromJson } from '../plan/index.js';
-import { CheckpointStore, copyStatement, IdleConnections, MergeStage, targetNameOf } from '../sink/index.js';
+import { CheckpointStore, copyStatement, IdleConnections, MergeStage, targetNameOf, targetShapeCheck } from '../sink/index.js';
 import type { C2yConfig } from '../config/index.js';
 import { consistencyCode, framedPages, keepPageBuffers, openCassandra, pageBufferCounts, rawReadPath, sessionOptionsOf, sourceSelection, type CassandraClient } from '../source/index.js';
 import { errorToJson, type DriverMessage, type ExecutorMessage, type TableJob } from './executor-protocol.js';
@@ -35,7 +35,7 @@ let context: TaskContext | undefined;
 const contexts = new Map<string, TaskContext>();
 
 /** What every table's tasks in this executor share: the Cassandra session, kept connections, latencies, limits. */
-type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'rawEncoder' | 'copyFormat' | 'copySql' | 'stage'>;
+type SharedContext = Omit<TaskContext, 'config' | 'runId' | 'table' | 'selection' | 'encoder' | 'rawEncoder' | 'copyFormat' | 'copySql' | 'stage' | 'targetShape'>;
 
 /** One table's context: its statements and encoder, over the executor's shared session and connections. */
 function tableContext(shared: SharedContext, job: TableJob): TaskContext {
@@ -45,10 +45,12 @@ function tableContext(shared: SharedContext, job: TableJob): TaskContext {
   const target = targetNameOf(config.target, config.source.table);
   const { onExisting } = config.target;
   const stage = onExisting === 'refuse' ? undefined : new MergeStage(table, target, copyFormat, onExisting);
+  const shapeCheck = targetShapeCheck(target, table.targetColumns ?? []);
   return {
     ...shared, config, runId: job.runId, table, selection: sourceSelection(config, table),
     encoder: createRowEncoder(table, copyFormat), rawEncoder: new TableRawEncoder(table, copyFormat), copyFormat,
     copySql: stage?.copySql ?? copyStatement(table, target, copyFormat), ...(stage ? { stage } : {}),
+    ...(shapeCheck === undefined ? {} : { targetShape: { check: shapeCheck, target } }),
   };
 }
 /** The run's limits and the streams sharing them: from the config at init, then as the driver says. */

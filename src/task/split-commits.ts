@@ -1,6 +1,6 @@
 import type { ChunkWriter } from '../encode/index.js';
 import { C2yError } from '../errors/index.js';
-import { checkCopiedRows, type SplitPoint } from '../sink/index.js';
+import { checkCopiedRows, targetTableChanged, type SplitPoint } from '../sink/index.js';
 import type { LatencyHistogram } from '../telemetry/index.js';
 import type { SplitConnection } from './split-connection.js';
 import type { TaskContext } from './split-task.js';
@@ -60,8 +60,13 @@ export class SplitCommits {
   private async advanceAndCommit(to: SplitPoint, done: boolean): Promise<number | undefined> {
     const { context, splitId } = this;
     const committing = performance.now();
-    const request = { runId: context.runId, splitId, from: this.point, to, rows: this.tally.rows, done, ...(context.stage ? { merge: context.stage.merge() } : {}) };
-    const outcome = await context.store.advanceAndCommit(this.connection.client, request, !done);
+    const request = {
+      runId: context.runId, splitId, from: this.point, to, rows: this.tally.rows, done,
+      ...(context.stage ? { merge: context.stage.merge() } : {}), ...(context.targetShape ? { shapeCheck: context.targetShape.check } : {}),
+    };
+    const outcome = await context.store.advanceAndCommit(this.connection.client, request, !done).catch((error: unknown) => {
+      throw (context.targetShape && targetTableChanged(error, context.targetShape.target, splitId)) || error;
+    });
     const commitMs = performance.now() - committing;
     context.latency.commit.record(commitMs);
     this.latency.record(commitMs);

@@ -2,7 +2,7 @@ import type { C2yConfig } from '../config/index.js';
 import type { CopyFormat, RowEncoder } from '../encode/index.js';
 import { C2yError, messageOf } from '../errors/index.js';
 import type { Split } from '../plan/index.js';
-import type { SourceTable } from '../schema/index.js';
+import type { SourceTable, TargetName } from '../schema/index.js';
 import {
   copyFailed, openTarget, serverOfSetup, sessionSetupStatements,
   type CheckpointStore, type IdleConnections, type MergeStage, type ServerInfo, type SplitCheckpoint, type TargetClient, type TargetEndpoint,
@@ -33,6 +33,8 @@ export interface TaskContext {
   readonly stage?: MergeStage;
   /** The COPY's wire format (copySql says the same to the server); binary streams open and close with a marker. */
   readonly copyFormat: CopyFormat;
+  /** Each commit's check that the target table is as planned (targetShapeCheck), and the table for its message. */
+  readonly targetShape?: { readonly check: string; readonly target: TargetName };
   readonly executor: number;
   readonly emit: (event: RunEvent) => void;
   /** Every page read's and every commit's latency in this executor, for p50/p99 in the progress line and report. */

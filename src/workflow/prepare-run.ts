@@ -6,7 +6,7 @@ import { ringCoverageProblem, splitFromJson, splitToJson, type PartitionCounts, 
 import { qualifiedName, targetColumnName, targetSqlType, withWrittenSince, type SourceTable, type TargetName } from '../schema/index.js';
 import {
   CheckpointStore, checkMergeKey, chooseEndpoints, ConnectionBalancer, medianMs, describeServer, ensureTargetTable, isReachable, listYbServers, openTarget, parseTargetHosts,
-  RunLock, targetColumnTypes, targetNameOf, type OnExisting, type Queryable, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
+  RunLock, targetColumnTypes, targetNameOf, withTargetColumns, type TargetColumnType, type OnExisting, type Queryable, type RunRecord, type ServerInfo, type TargetClient, type TargetEndpoint,
 } from '../sink/index.js';
 import {
   checkPartitioner, describeMappedTable, openCassandra, readPartitioner, selectionRecord, sessionOptionsOf, sourceSelection,
@@ -210,12 +210,12 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
   const measureStop = new AbortController();
   try {
     checkPartitioner(await readPartitioner(cassandra));
-    const table = await describeMappedTable(cassandra, config);
+    const described = await describeMappedTable(cassandra, config);
     // What of the table is read: refused here, before the target is touched, when it names what is not there.
-    const selection = sourceSelection(config, table);
+    const selection = sourceSelection(config, described);
     // A new run's measure (16 counts, the nodes' estimates, a sample) goes on while the target is checked; a refusal
     // meanwhile (another driver's lock, an unfinished run) stops it, so the session closes without waiting on it.
-    const measuring = options.resume === false ? measureTable(cassandra, config, table, selection, measureStop.signal) : undefined;
+    const measuring = options.resume === false ? measureTable(cassandra, config, described, selection, measureStop.signal) : undefined;
     measuring?.catch(() => undefined);
     const target = targetNameOf(config.target, config.source.table);
     let endpoints = [...early.hosts];
@@ -225,11 +225,13 @@ async function prepareWith(options: PrepareOptions, cassandra: CassandraClient, 
       const planOf = (splitCount: number, plan: StoredPlan): PlannedFigures => plannedFigures(config, {
         // Runs recorded before decoded sizes were sampled: a decoded row is taken as ~4× its COPY text.
         splits: splitCount, averageRowBytes: plan.averageRowBytes, decodedRowBytes: plan.decodedRowBytes ?? plan.averageRowBytes * 4,
-        targetNodes: endpoints.length, targetRttMs, cellsPerRow: table.columns.length,
+        targetNodes: endpoints.length, targetRttMs, cellsPerRow: described.columns.length,
       });
-      const checked = await checkTarget({ admin, server, configured: endpoints }, table, target, options);
+      const checked = await checkTarget({ admin, server, configured: endpoints }, described, target, options);
       endpoints = checked.endpoints;
       const { store, tableResult, copyFormat } = checked;
+      // Each commit checks the target's columns against these: what the format and encoders were chosen for.
+      const table = withTargetColumns(described, checked.columnTypes);
 
       const { sourceId, targetId } = runIdentity(config);
       // Before anything is read or decided about the table: a second driver must refuse here, not race us.
@@ -366,7 +368,7 @@ async function startNewRun(checked: CheckedRun, cassandra: CassandraClient, meas
 }
 
 /** The target's nodes (YugabyteDB's own list), c2y's tables, the target table, the COPY format and a merge's key. */
-async function checkTarget(reached: { admin: TargetClient; server: ServerInfo; configured: TargetEndpoint[] }, table: SourceTable, target: TargetName, options: PrepareOptions): Promise<{ endpoints: TargetEndpoint[]; store: CheckpointStore; tableResult: { created: boolean }; copyFormat: ChosenCopyFormat }> {
+async function checkTarget(reached: { admin: TargetClient; server: ServerInfo; configured: TargetEndpoint[] }, table: SourceTable, target: TargetName, options: PrepareOptions): Promise<{ endpoints: TargetEndpoint[]; store: CheckpointStore; tableResult: { created: boolean }; copyFormat: ChosenCopyFormat; columnTypes: ReadonlyMap<string, TargetColumnType> }> {
   const { config } = options.loaded;
   const log = options.logger;
   const { admin, server } = reached;
@@ -379,10 +381,11 @@ async function checkTarget(reached: { admin: TargetClient; server: ServerInfo; c
   await store.ensureTables(admin);
   const tableResult = await ensureTargetTable(admin, table, target, server.dialect, config.target.createTable);
   if (tableResult.created) log.info('created target table', { table: qualifiedName(target) });
-  const copyFormat = await decideCopyFormat(admin, table, target, config.target.copyFormat);
+  const columnTypes = await targetColumnTypes(admin, target);
+  const copyFormat = decideCopyFormat(table, columnTypes, target, config.target.copyFormat);
   log.info('copy format', { format: copyFormat.format, why: copyFormat.reason });
   if (config.target.onExisting !== 'refuse') await checkMergeKey(admin, table, target, config.target.onExisting);
-  return { endpoints, store, tableResult, copyFormat };
+  return { endpoints, store, tableResult, copyFormat, columnTypes };
 }
 
 /** Why `run` cannot be resumed with this config (another table, superseded, another mapping or selection); its plan if it can. */
@@ -490,8 +493,8 @@ export function assertCoversRing(splits: readonly Split[], runId: string, select
 }
 
 /** Binary where the target's column types allow it; an explicit `binary` the table cannot take is refused, naming the columns. */
-async function decideCopyFormat(admin: TargetClient, table: SourceTable, target: TargetName, wanted: WantedCopyFormat): Promise<ChosenCopyFormat> {
-  const chosen = chooseCopyFormat(table, await targetColumnTypes(admin, target), wanted);
+function decideCopyFormat(table: SourceTable, columnTypes: ReadonlyMap<string, TargetColumnType>, target: TargetName, wanted: WantedCopyFormat): ChosenCopyFormat {
+  const chosen = chooseCopyFormat(table, columnTypes, wanted);
   if (wanted === 'binary' && chosen.format !== 'binary') {
     throw new C2yError('TARGET_TABLE_MISMATCH', `target.copyFormat is binary, but COPY binary cannot write ${qualifiedName(target)}: ${chosen.mismatches.join('; ')}`, {
       hint: 'give those columns the types c2y creates (c2y schema prints them), or set target.copyFormat: auto (text for this table) or text',

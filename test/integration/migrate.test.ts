@@ -266,6 +266,29 @@ describe('c2y migrate when the target table changes under the run', () => {
     expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
     expect(await postgresEventsDigest(fx.db, 'renamed')).toEqual(fx.sourceDigest);
   });
+  it('a column retyped mid-run is refused at the next commit, naming it, where COPY binary\'s bytes went in as the new type\'s', async () => {
+    // Before: bigint → timestamp mid-run, the run "finished" (exit 0) with every later row's total read as a
+    // timestamp (years like +144760); int → bigint failed as "insufficient data left in message", retried 10 times.
+    const { result } = spawnC2y(fx.args('retyped', [...SMALL_SPLITS, '--parallelism', '2', '--set', 'target.rowsPerSecond=1500', '--json']));
+    await waitForText(async () => (await fx.db.query(`SELECT to_regclass('public.retyped') IS NOT NULL AS t`)).rows[0]?.['t'] === true && (await fx.rowsIn('retyped')) > 0);
+    await fx.db.query(`ALTER TABLE public.retyped ALTER COLUMN total TYPE timestamp USING to_timestamp(total) AT TIME ZONE 'UTC'`);
+    const run = await result;
+    expect(run.code, run.stderr.slice(-1500)).toBe(5);
+    const report = parseReport(run.stdout);
+    expect(report.copyFormat.format).toBe('binary');
+    expect(report.retries).toBe(0);
+    expect(report.splits.failed.length).toBeGreaterThan(0);
+    for (const failure of report.splits.failed) {
+      expect(failure.code).toBe('TARGET_TABLE_CHANGED');
+      expect(failure.message).toMatch(/changed during the run \("total" is timestamp without time zone, planned bigint\); the transaction was rolled back/);
+    }
+    // Put back as planned (the ALTER's conversion undone): the resume checks the same shape and ends exact, which it
+    // could not if a row had committed with its bytes read as a timestamp's.
+    await fx.db.query(`ALTER TABLE public.retyped ALTER COLUMN total TYPE bigint USING extract(epoch FROM total AT TIME ZONE 'UTC')::bigint`);
+    const resumed = await runC2y(fx.args('retyped', [...SMALL_SPLITS, '--parallelism', '2', '--resume', '--json']));
+    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
+    expect(await postgresEventsDigest(fx.db, 'retyped')).toEqual(fx.sourceDigest);
+  });
 });
 
 describe('c2y migrate refuses bad input before any row moves', () => {

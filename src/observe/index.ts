@@ -17,3 +17,4 @@ export { slowestStreams } from './stream-latency.js';
 export type { StreamLatency } from './stream-latency.js';
 export { tableProgress, tablesLine } from './table-progress.js';
 export type { RunMeta, TableMeta, TableProgress, TableState } from './table-progress.js';
+export { visibleLine } from './visible-text.js';

@@ -1,3 +1,4 @@
+import { visibleLine } from './visible-text.js';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
@@ -67,7 +68,8 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${String(value)}`)
       .join(' ');
-    write(`${level === 'info' ? '' : level.toUpperCase() + ' '}${maskSecrets(message, secrets)}${extras ? '  ' + extras : ''}`);
+    // A line for a terminal: fields carry servers' messages and Redis's records, shown and never acted on.
+    write(visibleLine(`${level === 'info' ? '' : level.toUpperCase() + ' '}${maskSecrets(message, secrets)}${extras ? '  ' + extras : ''}`));
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

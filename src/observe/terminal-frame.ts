@@ -1,5 +1,6 @@
 import cliTruncate from 'cli-truncate';
 import { createLogUpdate } from 'log-update';
+import { visibleLine } from './visible-text.js';
 
 /**
  * The bottom of a terminal that c2y redraws (the progress display), with log lines printed above it rather than on
@@ -22,10 +23,12 @@ export function terminalFrame(stream: NodeJS.WriteStream): TerminalFrame {
   return {
     columns: () => stream.columns ?? 80,
     show(text) {
-      shown = text;
-      update(text);
+      // Names and messages in the frame come from the source, the target and Redis: shown, never acted on.
+      shown = text.split('\n').map(visibleLine).join('\n');
+      update(shown);
     },
-    print(line) {
+    print(text) {
+      const line = visibleLine(text);
       if (shown === '') {
         stream.write(line + '\n');
         return;

@@ -1,3 +1,4 @@
+import { visibleLine } from '../observe/index.js';
 import { bullmq } from './queue-modules.js';
 import type { Redis } from 'ioredis';
 import { failureOf } from './distributed-runner.js';
@@ -52,11 +53,34 @@ async function workerEntries(redis: Redis): Promise<WorkerStatusEntry[]> {
     for (const key of keys) {
       const text = await redis.get(key);
       if (text === null) continue;
-      const beat = JSON.parse(text) as { name: string; host: string; pid: number; runId: string | null; inFlight: number; splitsDone: number; rows: number; lastSeen: number };
-      out.push({ name: beat.name, host: beat.host, pid: beat.pid, runId: beat.runId, inFlight: beat.inFlight, splitsDone: beat.splitsDone, rows: beat.rows, lastSeen: new Date(beat.lastSeen).toISOString() });
+      out.push(workerBeat(key, text));
     }
   } while (cursor !== '0');
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A worker's heartbeat as status shows it. Redis is not trusted: a value that is not a heartbeat (not JSON, a field
+ * of another type, a time that is no date) is listed under its key as unreadable, where its fields once crashed
+ * status (a TypeError or RangeError, exit 70) for every run it would have shown.
+ */
+export function workerBeat(key: string, text: string): WorkerStatusEntry {
+  let beat: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object') beat = parsed as Record<string, unknown>;
+  } catch {
+    // left empty: shown as unreadable below
+  }
+  const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const { name, host, runId } = beat;
+  const [pid, inFlight, splitsDone, rows, lastSeen] = [beat['pid'], beat['inFlight'], beat['splitsDone'], beat['rows'], beat['lastSeen']].map(count);
+  const seen = lastSeen === undefined || Math.abs(lastSeen) > 8.64e15 ? undefined : new Date(lastSeen).toISOString();
+  if (typeof name !== 'string' || typeof host !== 'string' || (runId !== null && typeof runId !== 'string') || pid === undefined
+    || inFlight === undefined || splitsDone === undefined || rows === undefined || seen === undefined) {
+    return { name: key, host: 'unreadable heartbeat', pid: 0, runId: null, inFlight: 0, splitsDone: 0, rows: 0, lastSeen: new Date(0).toISOString() };
+  }
+  return { name, host, pid, runId, inFlight, splitsDone, rows, lastSeen: seen };
 }
 
 /** Runs (newest first, or one), the state of each split job, and the live workers. */
@@ -135,5 +159,6 @@ export function renderStatus(status: DistributedStatus): string {
   for (const w of status.workers) {
     lines.push(`  ${w.name.padEnd(24)} ${w.host} pid ${w.pid}  ${w.runId ? `run ${w.runId}, ${w.inFlight} split(s) in flight` : 'idle'}; ${w.splitsDone} splits, ${w.rows.toLocaleString('en-US')} rows so far`);
   }
-  return lines.join('\n');
+  // Every line holds text from Redis (records, worker names, errors): whoever can write there reaches this terminal.
+  return lines.map(visibleLine).join('\n');
 }

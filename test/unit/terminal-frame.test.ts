@@ -90,6 +90,20 @@ describe('the progress display on a terminal', () => {
     expect(terminal.screen().length).toBeGreaterThan(1);
   });
 
+  it('shows a log line\'s or a retry\'s escape sequence and newline as text: what a server or Redis says cannot move the cursor or forge a line', () => {
+    // Before: "\x1b[1A\x1b[2K" in a worker's error erased the line above, and its "\n" printed a line of its own.
+    const terminal = new VirtualTerminal(120);
+    const frame: TerminalFrame = terminalFrame(terminal as unknown as NodeJS.WriteStream);
+    frame.print('INFO run started');
+    frame.print('ERROR split failed  error=boom\x1b[1A\x1b[2K\nINFO run finished');
+    frame.show(fittedProgress(snapshot('split 3: refused\x1b[1A\x1b[2Kgone'), 120));
+    frame.done();
+    const screen = terminal.screen();
+    expect(screen[0]).toBe('INFO run started');
+    expect(screen[1]).toBe('ERROR split failed  error=boom\\u001b[1A\\u001b[2K\\u000aINFO run finished');
+    expect(screen[3]).toMatch(/retrying split 3: refused\\u001b\[1A\\u001b\[2Kgone/);
+  });
+
   it('shows what is retried on its own line, cut to the width with an ellipsis', () => {
     const text = fittedProgress(snapshot(LONG_RETRY), 80).split('\n');
     expect(text).toHaveLength(2);

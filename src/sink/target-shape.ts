@@ -24,10 +24,11 @@ export function targetShapeCheck(target: TargetName, columns: readonly PlannedTa
 
 /** The check's refusal as a typed error naming each changed column; undefined for any other error. */
 export function targetTableChanged(error: unknown, target: TargetName, splitId: number): C2yError | undefined {
-  const message = (error as { message?: unknown } | null)?.message;
-  if (typeof message !== 'string') return undefined;
-  const start = message.indexOf(CHANGED);
-  if (start < 0) return undefined;
+  // The check's own cast (22P02, invalid_text_representation), and only where its text opens the quoted value.
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof message !== 'string' || code !== '22P02') return undefined;
+  const start = message.indexOf(`"${CHANGED}`) + 1;
+  if (start === 0) return undefined;
   const changes = message.slice(start + CHANGED.length).replace(/"$/, '');
   return new C2yError('TARGET_TABLE_CHANGED', `split ${splitId}: the target table ${qualifiedName(target)} changed during the run (${changes}); the transaction was rolled back, nothing of it committed`, {
     hint: 'put the columns back as planned (ALTER TABLE … TYPE the planned type), then resume; or start over with --restart, which plans against the table as it is. Rows committed before the change were converted by the ALTER: c2y validate compares them',

@@ -56,5 +56,8 @@ describe('the commit\'s target table check', () => {
   it('checks nothing when no column was planned (a run recorded before the check, a table only read)', () => {
     expect(targetShapeCheck({ schema: 'public', table: 't' }, [])).toBeUndefined();
     expect(targetTableChanged(new Error('invalid input syntax for type integer: "12a"'), { schema: 'public', table: 't' }, 1)).toBeUndefined();
+    // The check's text inside another error (a value quoted in a merge's refusal) is not the check's refusal.
+    const quoted = Object.assign(new Error('value too long: "x c2y: the target table changed: y"'), { code: '22001' });
+    expect(targetTableChanged(quoted, { schema: 'public', table: 't' }, 1)).toBeUndefined();
   });
 });
